@@ -1,0 +1,67 @@
+"""Ember: a define-by-run deep-learning framework with a PyTorch-compatible API.
+
+``import ember as torch`` runs PyTorch-style code on NumPy (CPU) or CuPy (GPU).
+"""
+from __future__ import annotations
+
+from . import ops as _ops  # noqa: F401  (installs the Tensor methods)
+from . import autograd
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .backend import device
+from .creation import (Generator, arange, as_tensor, bernoulli, empty, empty_like, eye,
+                       from_numpy, full, full_like, get_rng_state, initial_seed, is_tensor,
+                       linspace, logspace, manual_seed, normal, numel, ones, ones_like, rand,
+                       rand_like, randint, randint_like, randn, randn_like, randperm, scalar_tensor,
+                       seed, set_rng_state, tensor, zeros, zeros_like)
+from .dtypes import (bool_ as bool, dtype, float16, float32, float64, get_default_dtype, int8,
+                     int16, int32, int64, promote as promote_types, set_default_dtype, uint8)
+from .ops.activation import log_softmax, softmax
+from .ops.elementwise import (abs, add, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, ceil,
+                              clamp, cos, div, eq, exp, expm1, floor, floor_divide, ge, gt,
+                              isfinite, isinf, isnan, le, log, log1p, log2, log10, logical_and,
+                              logical_not, logical_or, logical_xor, lt, maximum, minimum, mul, ne,
+                              neg, reciprocal, relu, remainder, round, rsqrt, sigmoid, sign, sin,
+                              sqrt, square, sub, tan, tanh, trunc, where)
+from .ops.elementwise import _pow as pow
+from .ops.index import (gather, index_select, masked_fill, narrow, nonzero, scatter_add,
+                        take_along_dim, tril, triu)
+from .ops.linalg import addmm, bmm, dot, ger, inner, matmul, mm, mv, outer
+from .ops.methods import clone
+from .ops.reduce import (amax, amin, argmax, argmin, cumsum, logsumexp, max, mean, min, norm,
+                         prod, std, std_mean, sum, var, var_mean)
+from .ops.shape import (broadcast_tensors, broadcast_to, cat, chunk, concat, concatenate,
+                        flatten, flip, hstack, movedim, permute, ravel, repeat, reshape, split,
+                        squeeze, stack, t, transpose, unbind, unflatten, unsqueeze, vstack)
+from .tensor import Size, Tensor
+from ._printing import set_printoptions
+
+float = float32
+double = float64
+half = float16
+long = int64
+int = int32
+short = int16
+clip = clamp
+moveaxis = movedim
+swapaxes = transpose
+multiply = mul
+divide = div
+subtract = sub
+negative = neg
+true_divide = div
+greater = gt
+less = lt
+
+__version__ = "0.1.0"
+
+
+def result_type(tensor1, tensor2) -> dtype:
+    """The dtype an op on these two operands produces (torch.result_type)."""
+    from .dtypes import result_type as _rt
+
+    return _rt(tensor1, tensor2)
+
+
+def is_floating_point(input: Tensor):
+    """True for float16/32/64 tensors."""
+    return input.is_floating_point()

@@ -1,0 +1,109 @@
+"""Reverse-mode automatic differentiation: ``backward``, ``grad``, grad modes, custom functions."""
+from __future__ import annotations
+
+
+from .engine import run_backward
+from .function import Function, FunctionCtx
+from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+
+
+def _as_tuple(x) -> tuple:
+    if x is None:
+        return ()
+    if isinstance(x, (tuple, list)):
+        return tuple(x)
+    return (x,)
+
+
+def _root_grads(outputs: tuple, grad_outputs: tuple, op: str) -> list:
+    """Default cotangents: ones for one-element outputs; an error for anything else."""
+    from ..creation import ones_like
+
+    if grad_outputs and len(grad_outputs) != len(outputs):
+        raise RuntimeError(
+            f"{op}: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs"
+        )
+    grads = []
+    for i, out in enumerate(outputs):
+        g = grad_outputs[i] if grad_outputs else None
+        if g is None:
+            if out.numel() != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            g = ones_like(out)
+        elif g.shape != out.shape:
+            raise RuntimeError(
+                f"{op}: Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} and "
+                f"output[{i}] has a shape of {tuple(out.shape)}."
+            )
+        grads.append(g)
+    return grads
+
+
+def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
+             create_graph: bool = False, inputs=None) -> None:
+    """Accumulate the gradients of ``tensors`` into the leaves' ``.grad`` (torch.autograd.backward)."""
+    outputs = _as_tuple(tensors)
+    grads = _root_grads(outputs, _as_tuple(grad_tensors), "backward")
+    if retain_graph is None:
+        retain_graph = create_graph
+    if inputs is not None:
+        leaves = _as_tuple(inputs)
+        found = run_backward(outputs, grads, retain_graph, create_graph, capture=list(leaves))
+        for leaf, g in zip(leaves, found):
+            if g is None:
+                continue
+            if create_graph:
+                leaf.grad = g if leaf.grad is None else leaf.grad + g
+            elif leaf.grad is None:
+                leaf.grad = g.detach()._owned()
+            else:
+                leaf.grad._accumulate(g)
+        return
+    run_backward(outputs, grads, retain_graph, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool | None = None,
+         materialize_grads: bool = False) -> tuple:
+    """The gradients of ``outputs`` with respect to ``inputs``, returned rather than accumulated.
+
+    Args:
+        outputs: tensor(s) to differentiate.
+        inputs: tensor(s) to differentiate with respect to.
+        grad_outputs: the cotangent of each output (ones for one-element outputs if omitted).
+        retain_graph: keep the graph for another pass (defaults to ``create_graph``).
+        create_graph: record this computation so the result can be differentiated again.
+        allow_unused: return None for an input the outputs do not depend on instead of raising.
+        materialize_grads: return zeros instead of None for unused inputs.
+    Returns:
+        A tuple with one gradient per input.
+    """
+    outs = _as_tuple(outputs)
+    ins = _as_tuple(inputs)
+    for i, t in enumerate(ins):
+        if not t.requires_grad:
+            raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require grad")
+    grads = _root_grads(outs, _as_tuple(grad_outputs), "grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    found = run_backward(outs, grads, retain_graph, create_graph, capture=list(ins))
+    if materialize_grads:
+        allow_unused = True
+    result = []
+    for i, (t, g) in enumerate(zip(ins, found)):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    "One of the differentiated Tensors appears to not have been used in the graph. "
+                    "Set allow_unused=True if this is the desired behavior."
+                )
+            if materialize_grads:
+                from ..creation import zeros_like
+
+                g = zeros_like(t)
+        result.append(g)
+    return tuple(result)
+
+
+__all__ = ["Function", "FunctionCtx", "backward", "grad", "no_grad", "enable_grad",
+           "set_grad_enabled", "inference_mode", "is_grad_enabled"]

@@ -1,0 +1,239 @@
+"""The reverse-mode engine: graph nodes and one iterative sweep over them.
+
+A node is made by every recorded op. It holds the function that knows the op's derivative
+(``fn.backward(node, g)`` returns one gradient per input), the inputs it saved, and the edges
+to the producers of its inputs: another node, a leaf tensor, or None for a constant.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from .grad_mode import STATE
+
+FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward."
+)
+
+
+class Node:
+    """One recorded op: derivative rule, saved inputs/output, edges to its inputs' producers."""
+
+    __slots__ = ("fn", "inputs", "edges", "versions", "kwargs", "out_data", "out_dirty",
+                 "hooks", "retained", "freed", "trace", "ctx", "__weakref__")
+
+    def __init__(self, fn, inputs: tuple, kwargs: dict | None, out_data=None) -> None:
+        self.fn = fn
+        self.inputs = inputs
+        edges = []
+        versions = []
+        for t in inputs:
+            if t is None:
+                edges.append(None)
+                versions.append(0)
+                continue
+            node = t.grad_fn
+            edges.append(node if node is not None else (t if t.requires_grad else None))
+            versions.append(t._version)
+        self.edges = tuple(edges)
+        self.versions = tuple(versions)
+        self.kwargs = kwargs
+        self.out_data = out_data
+        self.out_dirty = False
+        self.hooks = None
+        self.retained = None
+        self.freed = False
+        self.trace = None
+        self.ctx = None
+        if ANOMALY.enabled:
+            ANOMALY.record(self)
+
+    def name(self) -> str:
+        """Torch-style name of this backward function, e.g. ``MulBackward0``."""
+        return f"{self.fn.backward_name}"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object>"
+
+    def next_functions(self) -> tuple:
+        """Producers of this node's inputs, as torch's ``grad_fn.next_functions``."""
+        return tuple((e, 0) for e in self.edges)
+
+    def register_hook(self, hook: Callable) -> None:
+        """Run ``hook(grad)`` on the gradient of this node's output; it may return a replacement."""
+        if self.hooks is None:
+            self.hooks = []
+        self.hooks.append(hook)
+
+    def saved(self) -> tuple:
+        """The saved inputs, checked against in-place changes since they were saved."""
+        if self.freed:
+            raise RuntimeError(FREED_MESSAGE)
+        for i, (t, v) in enumerate(zip(self.inputs, self.versions)):
+            if t is not None and t._version != v:
+                raise RuntimeError(_modified_message(t, self, i, v))
+        if self.out_dirty:
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: the output 0 of {self.name()} was changed in place after "
+                f"{self.name()} saved it. Hint: use an out-of-place op (x = x + 1, not x += 1)."
+            )
+        return self.inputs
+
+    def free(self) -> None:
+        """Drop what was saved for backward (called after a sweep without retain_graph)."""
+        self.inputs = None
+        self.out_data = None
+        self.ctx = None
+        self.freed = True
+
+
+def _modified_message(t, node, index: int, expected: int) -> str:
+    shape = list(t.shape)
+    return (
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [{t.dtype} {shape}], which is input {index} of {node.name()}, is at version "
+        f"{t._version}; expected version {expected} instead. Hint: the tensor was changed in "
+        "place after it was saved for backward; use an out-of-place op instead."
+    )
+
+
+class _Anomaly:
+    """State of anomaly detection; the hooks are filled in by ``ember.autograd.anomaly``."""
+
+    __slots__ = ("enabled", "check_nan", "record", "check")
+
+    def __init__(self) -> None:
+        self.enabled = False
+        self.check_nan = True
+        self.record = lambda node: None
+        self.check = lambda node, grads: None
+
+
+ANOMALY = _Anomaly()
+
+
+def _key(t):
+    """The graph object that receives a tensor's gradient: its node, or itself if a leaf."""
+    node = t.grad_fn
+    if node is not None:
+        return node
+    return t if t.requires_grad else None
+
+
+def toposort(starts: list) -> list:
+    """Nodes and leaves reachable from ``starts``, every producer before its consumers.
+
+    Iterative depth-first post-order, so graphs of any depth work without recursion.
+    """
+    order = []
+    visited = set()
+    stack = [(s, False) for s in starts]
+    while stack:
+        obj, expanded = stack.pop()
+        if expanded:
+            order.append(obj)
+            continue
+        if id(obj) in visited:
+            continue
+        visited.add(id(obj))
+        stack.append((obj, True))
+        if obj.__class__ is Node:
+            for e in obj.edges:
+                if e is not None and id(e) not in visited:
+                    stack.append((e, False))
+    return order
+
+
+def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool,
+                 capture: list | None = None) -> list | None:
+    """Propagate ``grad_roots`` from ``roots`` back through the graph.
+
+    With ``capture`` (a list of tensors) return their gradients instead of accumulating into
+    leaves' ``.grad`` (this is ``autograd.grad``); otherwise accumulate and return None.
+    """
+    grads: dict[int, object] = {}
+    starts = []
+    for t, g in zip(roots, grad_roots):
+        k = _key(t)
+        if k is None:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+        if id(k) in grads:
+            grads[id(k)] = grads[id(k)] + g
+        else:
+            grads[id(k)] = g
+            starts.append(k)
+    captured: dict[int, object] = {}
+    want = None
+    if capture is not None:
+        want = {}
+        for t in capture:
+            k = _key(t)
+            if k is not None:
+                want[id(k)] = k
+    order = toposort(starts)
+    prev = STATE.enabled
+    STATE.enabled = create_graph
+    try:
+        for obj in reversed(order):
+            g = grads.pop(id(obj), None)
+            if obj.__class__ is not Node:
+                _reach_leaf(obj, g, create_graph, want, captured)
+                continue
+            if g is None:
+                if not retain_graph:
+                    obj.free()
+                continue
+            if obj.hooks:
+                for hook in obj.hooks:
+                    r = hook(g)
+                    if r is not None:
+                        g = r
+            if obj.retained is not None:
+                t = obj.retained()
+                if t is not None:
+                    t.grad = g if create_graph else g.detach()
+            if want is not None and id(obj) in want:
+                captured[id(obj)] = g
+            in_grads = obj.fn.backward(obj, g)
+            if ANOMALY.enabled:
+                ANOMALY.check(obj, in_grads)
+            if not retain_graph:
+                obj.free()
+            for edge, gi in zip(obj.edges, in_grads):
+                if edge is None or gi is None:
+                    continue
+                k = id(edge)
+                prev_g = grads.get(k)
+                grads[k] = gi if prev_g is None else prev_g + gi
+    finally:
+        STATE.enabled = prev
+    if want is None:
+        return None
+    return [captured.get(id(_key(t))) if _key(t) is not None else None for t in capture]
+
+
+def _reach_leaf(leaf, g, create_graph: bool, want, captured) -> None:
+    """Deliver the finished gradient of a leaf: hooks, then capture or accumulate into .grad."""
+    if g is None:
+        return
+    hooks = leaf._hooks
+    if hooks:
+        for hook in hooks:
+            r = hook(g)
+            if r is not None:
+                g = r
+    if want is not None:
+        if id(leaf) in want:
+            captured[id(leaf)] = g
+        return
+    if create_graph:
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
+        return
+    if leaf.grad is None:
+        leaf.grad = g.detach()._owned()
+    else:
+        leaf.grad._accumulate(g)

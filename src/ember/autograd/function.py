@@ -1,0 +1,132 @@
+"""Custom differentiable operations, as ``torch.autograd.Function``.
+
+Subclass ``Function`` with static ``forward(ctx, *args)`` and ``backward(ctx, *grads)``, then
+call ``MyOp.apply(*args)``. ``backward`` is written with Ember ops, so it can be
+differentiated again when the user runs backward with ``create_graph=True``.
+"""
+from __future__ import annotations
+
+from .engine import Node
+from .grad_mode import STATE, no_grad
+
+
+class FunctionCtx:
+    """What ``forward`` leaves for ``backward``: saved tensors and which inputs need grads."""
+
+    def __init__(self) -> None:
+        self.needs_input_grad: tuple = ()
+        self._saved: tuple = ()
+        self._versions: tuple = ()
+        self.non_differentiable: set = set()
+        self.materialize_grads = True
+
+    def save_for_backward(self, *tensors) -> None:
+        """Keep tensors for backward; in-place changes to them before backward are detected."""
+        self._saved = tensors
+        self._versions = tuple(t._version if t is not None else 0 for t in tensors)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        from .engine import _modified_message
+
+        for i, (t, v) in enumerate(zip(self._saved, self._versions)):
+            if t is not None and t._version != v:
+                raise RuntimeError(_modified_message(t, self._node, i, v))
+        return self._saved
+
+    def mark_non_differentiable(self, *tensors) -> None:
+        self.non_differentiable.update(id(t) for t in tensors)
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self.materialize_grads = value
+
+
+class _FunctionBackward:
+    """The engine's view of one output of a custom Function."""
+
+    saves_out = False
+
+    def __init__(self, cls, index: int, n_outputs: int, arg_positions: tuple) -> None:
+        self.cls = cls
+        self.index = index
+        self.n_outputs = n_outputs
+        self.arg_positions = arg_positions
+        self.name = cls.__name__
+        self.backward_name = f"{cls.__name__}Backward"
+        self.formula = ""
+
+    def backward(self, node: Node, g) -> tuple:
+        from ..creation import zeros
+
+        node.saved()
+        ctx = node.ctx
+        grads = []
+        for i in range(self.n_outputs):
+            if i == self.index:
+                grads.append(g)
+            else:
+                shape = ctx._out_shapes[i]
+                grads.append(zeros(shape, dtype=g.dtype, device=g.device) if ctx.materialize_grads else None)
+        result = self.cls.backward(ctx, *grads)
+        if not isinstance(result, tuple):
+            result = (result,)
+        n_args = len(ctx.needs_input_grad)
+        if len(result) < n_args:
+            result = result + (None,) * (n_args - len(result))
+        if len(result) > n_args and any(r is not None for r in result[n_args:]):
+            raise RuntimeError(
+                f"function {self.backward_name} returned an incorrect number of gradients "
+                f"(expected {n_args}, got {len(result)})"
+            )
+        out = []
+        for pos, t in zip(self.arg_positions, node.inputs):
+            gi = result[pos]
+            if gi is not None and tuple(gi.shape) != tuple(t.shape):
+                raise RuntimeError(
+                    f"Function {self.backward_name} returned an invalid gradient at index {pos} - "
+                    f"got {list(gi.shape)} but expected shape compatible with {list(t.shape)}"
+                )
+            out.append(gi)
+        return tuple(out)
+
+
+class Function:
+    """Base class for custom autograd operations (see the module docstring)."""
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, *grad_outputs):
+        raise NotImplementedError("You must implement the backward function for custom autograd.Function.")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run ``forward`` without recording, then attach one node per output for ``backward``."""
+        from ..tensor import Tensor
+
+        ctx = FunctionCtx()
+        tensor_pos = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
+        tensors = tuple(args[i] for i in tensor_pos)
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        with no_grad():
+            result = cls.forward(ctx, *args, **kwargs)
+        single = not isinstance(result, tuple)
+        outs = (result,) if single else result
+        record = STATE.enabled and any(t.requires_grad for t in tensors)
+        ctx._out_shapes = tuple(o.shape if isinstance(o, Tensor) else () for o in outs)
+        wrapped = []
+        for i, o in enumerate(outs):
+            if not isinstance(o, Tensor):
+                wrapped.append(o)
+                continue
+            o = Tensor._make(o._data)
+            if record and id(outs[i]) not in ctx.non_differentiable and o._data.dtype.kind == "f":
+                node = Node(_FunctionBackward(cls, i, len(outs), tensor_pos), tensors, None)
+                node.ctx = ctx
+                ctx._node = node
+                o.grad_fn = node
+                o.requires_grad = True
+            wrapped.append(o)
+        return wrapped[0] if single else tuple(wrapped)

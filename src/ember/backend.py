@@ -1,0 +1,184 @@
+"""The one place that knows NumPy from CuPy: devices, array modules and transfers.
+
+Every other module asks a tensor (or this module) for its array module ``xp`` and
+never imports an array library itself, so the same op code serves CPU and GPU.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+try:  # CuPy is optional: Ember imports and runs on the CPU without it.
+    import cupy as _cupy
+except Exception:  # pragma: no cover - depends on the machine
+    _cupy = None
+
+CUDA_INSTALL_HINT = (
+    "CUDA support needs CuPy and an NVIDIA GPU: pip install 'ember[gpu]' "
+    "(installs cupy-cuda12x)"
+)
+
+
+class device:
+    """A place where tensors live: ``device("cpu")``, ``device("cuda")``, ``device("cuda", 1)``."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type: str | "device", index: int | None = None) -> None:
+        if isinstance(type, device):
+            self.type, self.index = type.type, type.index
+            return
+        if not isinstance(type, str):
+            raise TypeError(f"device(): expected a string like 'cpu' or 'cuda:0', got {type!r}")
+        name = type.strip()
+        if ":" in name:
+            name, _, idx = name.partition(":")
+            if not idx.isdigit() or index is not None:
+                raise RuntimeError(f"Invalid device string: '{type}'")
+            index = int(idx)
+        if name not in ("cpu", "cuda"):
+            raise RuntimeError(
+                f"Expected one of cpu, cuda device type at start of device string: {type}"
+            )
+        if name == "cpu":
+            index = None
+        elif index is None:
+            index = 0
+        self.type, self.index = name, index
+
+    def __repr__(self) -> str:
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            try:
+                other = device(other)
+            except (RuntimeError, TypeError):
+                return False
+        if not isinstance(other, device):
+            return NotImplemented
+        return self.type == other.type and self.index == other.index
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+
+CPU = device("cpu")
+
+
+def as_device(d: "str | device | int | None") -> device:
+    """Normalise a user's device argument (None means the CPU)."""
+    if d is None:
+        return CPU
+    if isinstance(d, device):
+        return d
+    if isinstance(d, int):
+        return device("cuda", d)
+    return device(d)
+
+
+def cuda_available() -> bool:
+    """True when CuPy imports and sees at least one GPU."""
+    if _cupy is None:
+        return False
+    try:
+        return _cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:  # pragma: no cover - no driver
+        return False
+
+
+def cuda_module():
+    """CuPy itself, or a clear error saying how to get it."""
+    if not cuda_available():
+        raise RuntimeError(f"Ember was asked for a CUDA device, but none is available. {CUDA_INSTALL_HINT}")
+    return _cupy
+
+
+def xp_for(d: device):
+    """The array module for a device: numpy for 'cpu', cupy for 'cuda'."""
+    if d.type == "cpu":
+        return np
+    return cuda_module()
+
+
+def xp_of(array):
+    """The array module an array belongs to."""
+    if type(array) is np.ndarray or _cupy is None:
+        return np
+    return _cupy.get_array_module(array)
+
+
+def device_of(array) -> device:
+    """The device an array lives on."""
+    if type(array) is np.ndarray or _cupy is None or not isinstance(array, _cupy.ndarray):
+        return CPU
+    return device("cuda", array.device.id)
+
+
+def is_array(obj) -> bool:
+    """True for NumPy or CuPy arrays."""
+    return isinstance(obj, np.ndarray) or (_cupy is not None and isinstance(obj, _cupy.ndarray))
+
+
+def transfer(array, d: device):
+    """Copy an array to a device (no copy when it is already there)."""
+    src = device_of(array)
+    if src == d:
+        return array
+    if d.type == "cpu":
+        return array.get()
+    cp = cuda_module()
+    with cp.cuda.Device(d.index):
+        return cp.asarray(array)
+
+
+def device_context(d: device):
+    """A context manager that makes ``d`` current for allocations (a no-op on the CPU)."""
+    if d.type == "cpu":
+        return _NULL_CONTEXT
+    return cuda_module().cuda.Device(d.index)
+
+
+class _NullContext:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+_NULL_CONTEXT = _NullContext()
+
+numpy = np  # for code that needs host arrays explicitly (I/O, printing)
+
+
+def module_for(arrays, op: str):
+    """The one array module shared by ``arrays``; a clear error when devices differ."""
+    first = arrays[0]
+    if type(first) is np.ndarray:
+        for a in arrays:
+            if type(a) is not np.ndarray and not isinstance(a, np.ndarray):
+                _mismatch(arrays, op)
+        return np
+    devs = {device_of(a) for a in arrays}
+    if len(devs) > 1:
+        _mismatch(arrays, op)
+    return xp_of(first)
+
+
+def _mismatch(arrays, op: str):
+    names = []
+    for a in arrays:
+        d = str(device_of(a))
+        if d not in names:
+            names.append(d)
+    cuda = [n for n in names if n != "cpu"]
+    pair = ", ".join((cuda + ["cpu"])[:2]) if "cpu" in names else ", ".join(names[:2])
+    raise RuntimeError(
+        "Expected all tensors to be on the same device, but found at least two devices, "
+        f"{pair}! (in {op})"
+    )

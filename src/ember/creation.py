@@ -1,0 +1,398 @@
+"""Making tensors: from data, filled, ranges, and random (Ember's own seeded generator)."""
+from __future__ import annotations
+
+from numbers import Number
+
+from . import backend, dtypes
+from .tensor import Tensor
+
+
+def _finish(data, requires_grad: bool) -> Tensor:
+    t = Tensor._make(data)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _plain(data):
+    """Nested data with tensors replaced by host arrays, ready for ``numpy.array``."""
+    if isinstance(data, Tensor):
+        return backend.transfer(data._data, backend.CPU)
+    if isinstance(data, (list, tuple)):
+        return [_plain(d) for d in data]
+    return data
+
+
+def _infer_dtype(arr, data) -> dtypes.dtype:
+    kind = arr.dtype.kind
+    if kind == "b":
+        return dtypes.bool_
+    if kind in "iu":
+        return dtypes.from_numpy(arr.dtype) if backend.is_array(data) else dtypes.int64
+    if kind == "f":
+        if backend.is_array(data) or isinstance(data, Tensor):
+            return dtypes.from_numpy(arr.dtype)
+        return dtypes.get_default_dtype()
+    raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A new tensor copying ``data`` (a number, nested lists, an array or a tensor).
+
+    Python floats become float32 and ints int64 unless ``dtype`` says otherwise.
+    """
+    np = backend.numpy
+    dev = backend.as_device(device) if device is not None else (
+        data.device if isinstance(data, Tensor) else backend.device_of(data) if backend.is_array(data)
+        else backend.CPU)
+    if backend.is_array(data) and backend.device_of(data) != backend.CPU:
+        arr = data
+    else:
+        try:
+            arr = np.array(_plain(data))
+        except ValueError as exc:
+            raise ValueError(f"tensor(): could not build a tensor from ragged data ({exc})") from None
+        if arr.dtype == object or arr.dtype.kind in "USV":
+            raise TypeError(
+                f"tensor(): could not convert {type(data).__name__} of "
+                f"{type(arr.flat[0]).__name__ if arr.size else 'objects'} to a tensor of numbers"
+            )
+    d = dtypes.to_dtype(dtype) if dtype is not None else _infer_dtype(arr, data)
+    xp = backend.xp_for(dev)
+    with backend.device_context(dev):
+        out = xp.array(backend.transfer(arr, dev) if backend.is_array(arr) else arr, dtype=d.np,
+                       copy=True)
+    return _finish(out, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like ``tensor`` but shares memory with an array or tensor when dtype and device allow."""
+    if isinstance(data, Tensor):
+        out = data
+        if dtype is not None:
+            out = out.to(dtypes.to_dtype(dtype))
+        if device is not None:
+            out = out.to(device)
+        return out
+    if backend.is_array(data) and (dtype is None or dtypes.to_dtype(dtype).np == data.dtype) and (
+        device is None or backend.as_device(device) == backend.device_of(data)
+    ):
+        dtypes.from_numpy(data.dtype)
+        return Tensor._make(data)
+    return tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(ndarray) -> Tensor:
+    """A tensor sharing memory with a NumPy array (changes show through both ways)."""
+    if not isinstance(ndarray, backend.numpy.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    dtypes.from_numpy(ndarray.dtype)
+    return Tensor._make(ndarray)
+
+
+def _tensor_from_args(args: tuple, dtype, device) -> Tensor:
+    """``Tensor(data)`` or ``Tensor(*sizes)``: the legacy constructor, float32 by default."""
+    d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    if len(args) == 1 and not isinstance(args[0], int):
+        return tensor(args[0], dtype=d, device=device)
+    return empty(*args, dtype=d, device=device)
+
+
+def _size(size) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+    shape = tuple(int(s) for s in size)
+    if any(s < 0 for s in shape):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: {list(shape)}")
+    return shape
+
+
+def _filled(fill: str, size, dtype, device, requires_grad: bool) -> Tensor:
+    shape = _size(size)
+    d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    dev = backend.as_device(device)
+    xp = backend.xp_for(dev)
+    with backend.device_context(dev):
+        data = getattr(xp, fill)(shape, dtype=d.np)
+    return _finish(data, requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros."""
+    return _filled("zeros", size, dtype, device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones."""
+    return _filled("ones", size, dtype, device, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor with unspecified values (Ember gives zeros, which are as good)."""
+    return _filled("zeros", size, dtype, device, requires_grad)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor filled with ``fill_value`` (its dtype inferred from the value, as torch)."""
+    d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.scalar_dtype(fill_value)
+    t = zeros(*_size((size,) if isinstance(size, int) else tuple(size)), dtype=d, device=device)
+    t._data.fill(fill_value)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _like(fn, input: Tensor, dtype, device, requires_grad, *args):
+    return fn(*args, tuple(input.shape), dtype=dtype if dtype is not None else input.dtype,
+              device=device if device is not None else input.device, requires_grad=requires_grad)
+
+
+def zeros_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _like(zeros, input, dtype, device, requires_grad)
+
+
+def ones_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _like(ones, input, dtype, device, requires_grad)
+
+
+def empty_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _like(zeros, input, dtype, device, requires_grad)
+
+
+def full_like(input: Tensor, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return full(tuple(input.shape), fill_value, dtype=dtype if dtype is not None else input.dtype,
+                device=device if device is not None else input.device, requires_grad=requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """The identity matrix (n×m)."""
+    d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    dev = backend.as_device(device)
+    if n < 0 or (m is not None and m < 0):
+        raise RuntimeError(f"eye: n and m must be non-negative, got {n} and {m}")
+    with backend.device_context(dev):
+        data = backend.xp_for(dev).eye(n, m, dtype=d.np)
+    return _finish(data, requires_grad)
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Values from ``start`` up to (not including) ``end`` by ``step``."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(
+            f"arange: upper bound and larger bound inconsistent with step sign (start={start}, end={end}, step={step})"
+        )
+    if dtype is None:
+        vals = (start, end, step)
+        is_float = any(isinstance(v, float) or (isinstance(v, Tensor) and v.is_floating_point()) for v in vals)
+        d = dtypes.get_default_dtype() if is_float else dtypes.int64
+    else:
+        d = dtypes.to_dtype(dtype)
+    dev = backend.as_device(device)
+    xp = backend.xp_for(dev)
+    import math
+
+    n = max(0, math.ceil((float(end) - float(start)) / float(step)))
+    with backend.device_context(dev):
+        data = (start + step * xp.arange(n, dtype=backend.numpy.float64)).astype(d.np) \
+            if d.is_floating_point else xp.arange(start, end, step, dtype=d.np)[:n]
+    return _finish(data, requires_grad)
+
+
+def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    if steps < 0:
+        raise RuntimeError("linspace: number of steps must be non-negative")
+    d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    dev = backend.as_device(device)
+    with backend.device_context(dev):
+        data = backend.xp_for(dev).linspace(float(start), float(end), steps).astype(d.np)
+    return _finish(data, requires_grad)
+
+
+def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=None,
+             requires_grad: bool = False) -> Tensor:
+    """``base ** linspace(start, end, steps)``."""
+    lin = linspace(start, end, steps, dtype=dtypes.float64, device=device)
+    d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    return _finish((base ** lin._data).astype(d.np), requires_grad)
+
+
+# ---------------------------------------------------------------------------- random
+
+
+class Generator:
+    """A seeded source of random numbers (NumPy's PCG64 on the CPU, CuPy's on the GPU)."""
+
+    def __init__(self, device="cpu") -> None:
+        self.device = backend.as_device(device)
+        self._seed = 67280421310721
+        self._np = backend.numpy.random.default_rng(self._seed)
+        self._cp = None
+
+    def manual_seed(self, seed: int) -> "Generator":
+        """Restart the stream from ``seed``."""
+        seed = int(seed)
+        if seed < 0:
+            seed &= 0xFFFFFFFFFFFFFFFF
+        self._seed = seed
+        self._np = backend.numpy.random.default_rng(seed)
+        self._cp = None
+        return self
+
+    def seed(self) -> int:
+        import secrets
+
+        self.manual_seed(secrets.randbits(63))
+        return self._seed
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def get_state(self) -> Tensor:
+        import pickle
+
+        raw = pickle.dumps(self._np.bit_generator.state)
+        return Tensor._make(backend.numpy.frombuffer(raw, dtype=backend.numpy.uint8).copy())
+
+    def set_state(self, state: Tensor) -> "Generator":
+        import pickle
+
+        self._np.bit_generator.state = pickle.loads(state._data.tobytes())
+        return self
+
+    def rng(self, dev: backend.device):
+        """The underlying generator for arrays on ``dev``."""
+        if dev.type == "cpu":
+            return self._np
+        if self._cp is None:
+            cp = backend.cuda_module()
+            self._cp = cp.random.default_rng(self._seed)
+        return self._cp
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed Ember's default generator (and, through it, every random op)."""
+    return default_generator.manual_seed(seed)
+
+
+def seed() -> int:
+    return default_generator.seed()
+
+
+def initial_seed() -> int:
+    return default_generator.initial_seed()
+
+
+def get_rng_state() -> Tensor:
+    return default_generator.get_state()
+
+
+def set_rng_state(state: Tensor) -> None:
+    default_generator.set_state(state)
+
+
+def _random(kind: str, size, generator, dtype, device, requires_grad, **kw) -> Tensor:
+    shape = _size(size)
+    dev = backend.as_device(device)
+    gen = generator if generator is not None else default_generator
+    rng = gen.rng(dev)
+    with backend.device_context(dev):
+        if kind == "rand":
+            d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+            data = rng.random(shape, dtype=backend.numpy.float64).astype(d.np)
+        elif kind == "randn":
+            d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+            data = rng.standard_normal(shape).astype(d.np)
+        else:
+            d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.int64
+            data = rng.integers(kw["low"], kw["high"], shape).astype(d.np)
+    if dev.type == "cpu" and not isinstance(data, backend.numpy.ndarray):
+        data = backend.numpy.asarray(data)
+    return _finish(data, requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Uniform random numbers in [0, 1)."""
+    return _random("rand", size, generator, dtype, device, requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Standard normal random numbers."""
+    return _random("randn", size, generator, dtype, device, requires_grad)
+
+
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad: bool = False) -> Tensor:
+    """Random integers in [low, high): ``randint(10, (3,))`` or ``randint(2, 10, (3,))``."""
+    if size is None:
+        if isinstance(high, (tuple, list)):
+            low, high, size = 0, low, high
+        else:
+            raise TypeError("randint() missing required argument 'size'")
+    if high is None:
+        low, high = 0, low
+    if high <= low:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    return _random("randint", (tuple(size),), generator, dtype, device, requires_grad, low=low, high=high)
+
+
+def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A random permutation of 0..n-1."""
+    gen = generator if generator is not None else default_generator
+    d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.int64
+    dev = backend.as_device(device)
+    data = gen.rng(backend.CPU).permutation(int(n)).astype(d.np)
+    return _finish(backend.transfer(data, dev), requires_grad)
+
+
+def rand_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _like(rand, input, dtype, device, requires_grad)
+
+
+def randn_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _like(randn, input, dtype, device, requires_grad)
+
+
+def randint_like(input: Tensor, low, high=None, *, dtype=None, device=None,
+                 requires_grad: bool = False) -> Tensor:
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, tuple(input.shape), dtype=dtype if dtype is not None else input.dtype,
+                   device=device if device is not None else input.device)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
+           requires_grad: bool = False) -> Tensor:
+    """Normal random numbers with the given mean and standard deviation."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        like = mean if isinstance(mean, Tensor) else std
+        z = randn(tuple(like.shape), generator=generator, dtype=like.dtype, device=like.device)
+        return z * std + mean
+    z = randn(tuple(size), generator=generator, dtype=dtype, device=device)
+    return _finish((z._data * std + mean).astype(z._data.dtype), requires_grad)
+
+
+def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
+    """1 with probability ``input`` (or ``p``), else 0, in ``input``'s dtype."""
+    u = rand(tuple(input.shape), generator=generator, dtype=dtypes.float64, device=input.device)
+    probs = input._data if p is None else p
+    return Tensor._make((u._data < probs).astype(input._data.dtype))
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> int:
+    return input.numel()
+
+
+def scalar_tensor(value: Number, *, dtype=None, device=None) -> Tensor:
+    return tensor(value, dtype=dtype if dtype is not None else dtypes.get_default_dtype(), device=device)

@@ -1,0 +1,144 @@
+"""Tensor element types and torch's type-promotion rules.
+
+Python floats become float32 and ints int64 (torch's defaults); a Python scalar or a
+0-d tensor never widens a dimensioned tensor of the same kind (float32 * 2.0 stays float32).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+class dtype:
+    """An element type: ``ember.float32``; compares equal only to itself."""
+
+    __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize", "_kind")
+
+    def __init__(self, name: str, np_type, kind: int) -> None:
+        self.name = name
+        self.np = np.dtype(np_type)
+        self._kind = kind  # 0 bool, 1 integer, 2 floating
+        self.is_floating_point = kind == 2
+        self.is_signed = kind == 2 or self.np.kind == "i"
+        self.itemsize = self.np.itemsize
+
+    def __repr__(self) -> str:
+        return f"ember.{self.name}"
+
+    def __reduce__(self):
+        return (from_name, (self.name,))
+
+    @property
+    def is_complex(self) -> bool:
+        return False
+
+
+bool_ = dtype("bool", np.bool_, 0)
+uint8 = dtype("uint8", np.uint8, 1)
+int8 = dtype("int8", np.int8, 1)
+int16 = dtype("int16", np.int16, 1)
+int32 = dtype("int32", np.int32, 1)
+int64 = dtype("int64", np.int64, 1)
+float16 = dtype("float16", np.float16, 2)
+float32 = dtype("float32", np.float32, 2)
+float64 = dtype("float64", np.float64, 2)
+
+ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
+_BY_NP = {d.np: d for d in ALL}
+_BY_NAME = {d.name: d for d in ALL}
+_BY_NAME.update({"float": float32, "double": float64, "half": float16, "long": int64,
+                 "int": int32, "short": int16})
+
+_default_float = float32
+
+
+def from_name(name: str) -> dtype:
+    """The dtype called ``name`` ("float32", "double", ...)."""
+    return _BY_NAME[name]
+
+
+def from_numpy(np_dtype) -> dtype:
+    """The Ember dtype of a NumPy dtype; clear error for types Ember does not have."""
+    try:
+        return _BY_NP[np.dtype(np_dtype)]
+    except (KeyError, TypeError):
+        raise TypeError(
+            f"can't convert np.ndarray of type {np.dtype(np_dtype)}. The only supported types are: "
+            "float64, float32, float16, int64, int32, int16, int8, uint8, and bool."
+        ) from None
+
+
+def to_dtype(d) -> dtype:
+    """Accept an Ember dtype, a NumPy dtype, a Python type or a name."""
+    if isinstance(d, dtype):
+        return d
+    if d is float:
+        return _default_float
+    if d is int:
+        return int64
+    if d is bool:
+        return bool_
+    if isinstance(d, str):
+        if d in _BY_NAME:
+            return _BY_NAME[d]
+        raise TypeError(f"unknown dtype name {d!r}")
+    return from_numpy(d)
+
+
+def get_default_dtype() -> dtype:
+    """The dtype Python floats become (float32 unless changed)."""
+    return _default_float
+
+
+def set_default_dtype(d: dtype) -> None:
+    """Make ``d`` (float32 or float64) the type of Python floats, as torch.set_default_dtype."""
+    global _default_float
+    d = to_dtype(d)
+    if not d.is_floating_point:
+        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+    _default_float = d
+
+
+def scalar_dtype(value) -> dtype:
+    """The dtype a Python scalar becomes on its own."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool_
+    if isinstance(value, (int, np.integer)):
+        return int64
+    if isinstance(value, (float, np.floating)):
+        return _default_float
+    raise TypeError(f"expected a number, got {type(value).__name__}")
+
+
+def promote(a: dtype, b: dtype) -> dtype:
+    """The smallest dtype that holds both (torch.promote_types)."""
+    if a is b:
+        return a
+    if a._kind != b._kind:
+        return a if a._kind > b._kind else b
+    return _BY_NP[np.promote_types(a.np, b.np)]
+
+
+def result_type(*operands) -> dtype:
+    """torch.result_type over tensors and Python scalars.
+
+    Priority: dimensioned tensors, then 0-d tensors, then Python scalars; a lower-priority
+    operand only matters when it is of a higher kind (bool < int < float).
+    """
+    groups: list[dtype | None] = [None, None, None]
+    for op in operands:
+        d = getattr(op, "dtype", None)
+        if d is None:
+            rank, d = 2, scalar_dtype(op)
+        else:
+            rank = 0 if op.ndim else 1
+        prev = groups[rank]
+        groups[rank] = d if prev is None else promote(prev, d)
+    out = None
+    for rank, d in enumerate(groups):
+        if d is None:
+            continue
+        if out is None:
+            out = d
+        elif d._kind > out._kind:
+            out = d if rank < 2 else (_default_float if d._kind == 2 else int64)
+    return out

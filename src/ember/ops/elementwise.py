@@ -1,0 +1,426 @@
+"""Elementwise primitives: arithmetic, powers, exp/log, trig, activations, comparisons.
+
+Each primitive sits with its VJP rule, written in Ember ops. Binary rules return gradients
+of the broadcast shape; ``_unbroadcast`` sums them back to each input's shape.
+"""
+from __future__ import annotations
+
+import math
+from numbers import Number
+
+from .. import dtypes
+from ..tensor import Tensor
+from . import reduce as R
+from .registry import apply, primitive
+
+# ---------------------------------------------------------------------------- operands
+
+
+def as_tensor_like(value, like: Tensor, dtype: dtypes.dtype | None = None) -> Tensor:
+    """A Python number (or array-like) as a constant tensor on ``like``'s device."""
+    if isinstance(value, Tensor):
+        return value
+    xp = like.xp
+    d = dtype if dtype is not None else dtypes.result_type(value)
+    return Tensor._make(xp.asarray(value, dtype=d.np))
+
+
+def broadcast_shape(op: str, a: tuple, b: tuple) -> tuple:
+    """The broadcast of two shapes, or torch's error naming the op and both sizes."""
+    if a == b:
+        return a
+    out = []
+    for i in range(1, max(len(a), len(b)) + 1):
+        da = a[-i] if i <= len(a) else 1
+        db = b[-i] if i <= len(b) else 1
+        if da != db and da != 1 and db != 1:
+            dim = max(len(a), len(b)) - i
+            raise RuntimeError(
+                f"{op}: The size of tensor a ({da}) must match the size of tensor b ({db}) at "
+                f"non-singleton dimension {dim} (shapes {list(a)} and {list(b)})"
+            )
+        out.append(da if db == 1 else db)
+    return tuple(reversed(out))
+
+
+def _check_operand(op: str, value) -> None:
+    if not isinstance(value, (Tensor, Number)) or isinstance(value, complex):
+        raise TypeError(
+            f"{op}(): argument 'other' must be a Tensor or a number, not {type(value).__name__}"
+        )
+
+
+def promote(op: str, x, y, floating: bool = False) -> tuple[Tensor, Tensor]:
+    """Both operands as tensors of one dtype (torch's promotion), shapes checked for broadcasting.
+
+    ``floating`` makes integer results the default float type (true division, pow of floats).
+    """
+    _check_operand(op, x)
+    _check_operand(op, y)
+    if not isinstance(x, Tensor):
+        x, y = _pair_with_scalar(op, y, x, floating)[::-1]
+        return x, y
+    if not isinstance(y, Tensor):
+        return _pair_with_scalar(op, x, y, floating)
+    d = dtypes.result_type(x, y)
+    if floating and not d.is_floating_point:
+        d = dtypes.get_default_dtype()
+    if x._data.shape != y._data.shape:
+        broadcast_shape(op, x._data.shape, y._data.shape)
+    if x._data.dtype != d.np:
+        x = cast(x, d)
+    if y._data.dtype != d.np:
+        y = cast(y, d)
+    return x, y
+
+
+def _pair_with_scalar(op: str, t: Tensor, s, floating: bool) -> tuple[Tensor, Tensor]:
+    d = dtypes.result_type(t, s)
+    if floating and not d.is_floating_point:
+        d = dtypes.get_default_dtype()
+    if t._data.dtype != d.np:
+        t = cast(t, d)
+    return t, Tensor._make(t.xp.asarray(s, dtype=d.np))
+
+
+def to_float(x: Tensor) -> Tensor:
+    """Integer and bool tensors become the default float type (for exp, log, sqrt...)."""
+    if x._data.dtype.kind == "f":
+        return x
+    return cast(x, dtypes.get_default_dtype())
+
+
+def _unbroadcast(rule):
+    """Wrap a binary rule so each gradient is summed back to its input's shape."""
+
+    def wrapped(g, out, *inputs):
+        grads = rule(g, out, *inputs)
+        return tuple(
+            R.sum_to(gi, t._data.shape) if gi is not None and gi._data.shape != t._data.shape else gi
+            for gi, t in zip(grads, inputs)
+        )
+
+    return wrapped
+
+
+def _unary(name: str, forward, rule, formula: str, saves_out: bool = False, floating: bool = True):
+    """Declare a one-input primitive and return its public function."""
+    prim = primitive(name, forward, rule, saves_out=saves_out, formula=formula)
+
+    def op(x: Tensor) -> Tensor:
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(x).__name__}")
+        return apply(prim, to_float(x) if floating else x)
+
+    op.__name__ = name
+    op.__doc__ = f"Elementwise {name}; {formula}."
+    return op
+
+
+def _binary(name: str, forward, rule, formula: str, floating: bool = False, saves_out: bool = False):
+    """Declare a broadcasting two-input primitive and return its public function."""
+    prim = primitive(name, forward, _unbroadcast(rule) if rule else None,
+                     saves_out=saves_out, formula=formula)
+
+    def op(x, y) -> Tensor:
+        x, y = promote(name, x, y, floating)
+        return apply(prim, x, y)
+
+    op.__name__ = name
+    op.__doc__ = f"Elementwise {name} with broadcasting; {formula}."
+    return op
+
+
+def _needs(t: Tensor) -> bool:
+    return t.requires_grad
+
+
+# ---------------------------------------------------------------------------- casting
+
+_cast = primitive(
+    "to_dtype",
+    lambda xp, x, dtype: x.astype(dtype.np, copy=False),
+    lambda g, out, x, dtype: (cast(g, x.dtype) if x._data.dtype.kind == "f" else None,),
+    formula="d/dx cast(x) = 1",
+)
+
+
+def cast(x: Tensor, dtype: dtypes.dtype) -> Tensor:
+    """``x`` converted to ``dtype`` (differentiable between floating types)."""
+    if x._data.dtype == dtype.np:
+        return x
+    return apply(_cast, x, dtype=dtype)
+
+
+# ---------------------------------------------------------------------------- arithmetic
+
+add = _binary("add", lambda xp, x, y: x + y,
+              lambda g, out, x, y: (g if _needs(x) else None, g if _needs(y) else None),
+              "d(x+y) = dx + dy")
+sub = _binary("sub", lambda xp, x, y: x - y,
+              lambda g, out, x, y: (g if _needs(x) else None, neg(g) if _needs(y) else None),
+              "d(x-y) = dx - dy")
+mul = _binary("mul", lambda xp, x, y: x * y,
+              lambda g, out, x, y: (mul(g, y) if _needs(x) else None,
+                                    mul(g, x) if _needs(y) else None),
+              "d(x*y) = y dx + x dy")
+div = _binary("div", lambda xp, x, y: x / y,
+              lambda g, out, x, y: (div(g, y) if _needs(x) else None,
+                                    neg(div(mul(g, x), mul(y, y))) if _needs(y) else None),
+              "d(x/y) = dx/y - x dy/y^2", floating=True)
+
+
+def _pow_rule(g, out, x, y):
+    gx = gy = None
+    if _needs(x):
+        gx = mul(g, mul(y, pow(x, sub(y, 1))))
+        # torch's convention: the derivative of x**0 is 0 everywhere, even at x = 0.
+        gx = where(eq(y, 0), zeros_like_(gx), gx)
+    if _needs(y):
+        safe = where(eq(x, 0), ones_like_(x), x)
+        gy = mul(g, where(logical_and(eq(x, 0), ge(y, 0)), zeros_like_(out), mul(out, log(safe))))
+    return gx, gy
+
+
+pow = _binary("pow", lambda xp, x, y: xp.power(x, y), _pow_rule,
+              "d(x^y) = y x^(y-1) dx + x^y log(x) dy", saves_out=True)
+
+
+def _pow(x, y) -> Tensor:
+    """``x ** y`` with torch's dtype rules (integer tensors stay integer for integer powers)."""
+    if isinstance(x, Tensor) and isinstance(y, Tensor) or isinstance(y, Tensor):
+        return pow(x, y)
+    if isinstance(y, Number) and x._data.dtype.kind in "iub" and isinstance(y, float):
+        return pow(to_float(x), y)
+    if isinstance(y, (int, bool)) and x._data.dtype.kind in "iu" and y < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    return pow(x, y)
+
+
+def _floor_divide_fwd(xp, x, y):
+    return xp.floor_divide(x, y)
+
+
+floor_divide = _binary("floor_divide", _floor_divide_fwd,
+                       lambda g, out, x, y: (zeros_like_(g) if _needs(x) else None,
+                                             zeros_like_(g) if _needs(y) else None),
+                       "floor(x/y) has zero derivative almost everywhere")
+remainder = _binary("remainder", lambda xp, x, y: xp.remainder(x, y),
+                    lambda g, out, x, y: (g if _needs(x) else None,
+                                          neg(mul(g, floor(div(x, y)))) if _needs(y) else None),
+                    "d(x mod y) = dx - floor(x/y) dy")
+maximum = _binary("maximum", lambda xp, x, y: xp.maximum(x, y),
+                  lambda g, out, x, y: _minmax_rule(g, x, y, gt),
+                  "the gradient goes to the larger input (split evenly on ties)")
+minimum = _binary("minimum", lambda xp, x, y: xp.minimum(x, y),
+                  lambda g, out, x, y: _minmax_rule(g, x, y, lt),
+                  "the gradient goes to the smaller input (split evenly on ties)")
+
+
+def _minmax_rule(g, x, y, better):
+    """Gradient of maximum/minimum: to the winner, half each on a tie (as torch)."""
+    tie = mul(eq(x, y), 0.5)
+    wx = add(better(x, y), tie)
+    wy = add(better(y, x), tie)
+    return (mul(g, wx) if _needs(x) else None, mul(g, wy) if _needs(y) else None)
+
+
+# ---------------------------------------------------------------------------- unary math
+
+neg = _unary("neg", lambda xp, x: -x, lambda g, out, x: (neg(g),), "d(-x) = -dx", floating=False)
+exp = _unary("exp", lambda xp, x: xp.exp(x), lambda g, out, x: (mul(g, out),),
+             "d/dx exp(x) = exp(x)", saves_out=True)
+log = _unary("log", lambda xp, x: xp.log(x), lambda g, out, x: (div(g, x),), "d/dx log(x) = 1/x")
+log2 = _unary("log2", lambda xp, x: xp.log2(x),
+              lambda g, out, x: (div(g, mul(x, math.log(2.0))),), "d/dx log2(x) = 1/(x ln 2)")
+log10 = _unary("log10", lambda xp, x: xp.log10(x),
+               lambda g, out, x: (div(g, mul(x, math.log(10.0))),), "d/dx log10(x) = 1/(x ln 10)")
+log1p = _unary("log1p", lambda xp, x: xp.log1p(x), lambda g, out, x: (div(g, add(x, 1)),),
+               "d/dx log(1+x) = 1/(1+x)")
+expm1 = _unary("expm1", lambda xp, x: xp.expm1(x), lambda g, out, x: (mul(g, add(out, 1)),),
+               "d/dx (exp(x)-1) = exp(x)", saves_out=True)
+sqrt = _unary("sqrt", lambda xp, x: xp.sqrt(x), lambda g, out, x: (div(g, mul(out, 2)),),
+              "d/dx sqrt(x) = 1/(2 sqrt(x))", saves_out=True)
+rsqrt = _unary("rsqrt", lambda xp, x: 1 / xp.sqrt(x),
+               lambda g, out, x: (mul(g, mul(pow(out, 3), -0.5)),),
+               "d/dx x^(-1/2) = -x^(-3/2)/2", saves_out=True)
+reciprocal = _unary("reciprocal", lambda xp, x: 1 / x,
+                    lambda g, out, x: (neg(mul(g, mul(out, out))),), "d/dx 1/x = -1/x^2",
+                    saves_out=True)
+sin = _unary("sin", lambda xp, x: xp.sin(x), lambda g, out, x: (mul(g, cos(x)),), "d/dx sin(x) = cos(x)")
+cos = _unary("cos", lambda xp, x: xp.cos(x), lambda g, out, x: (neg(mul(g, sin(x))),),
+             "d/dx cos(x) = -sin(x)")
+tan = _unary("tan", lambda xp, x: xp.tan(x), lambda g, out, x: (mul(g, add(mul(out, out), 1)),),
+             "d/dx tan(x) = 1 + tan(x)^2", saves_out=True)
+tanh = _unary("tanh", lambda xp, x: xp.tanh(x), lambda g, out, x: (mul(g, sub(1, mul(out, out))),),
+              "d/dx tanh(x) = 1 - tanh(x)^2", saves_out=True)
+
+
+def _sigmoid_fwd(xp, x):
+    # exp(-|x|) never overflows; the two branches are the same function.
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+sigmoid = _unary("sigmoid", _sigmoid_fwd, lambda g, out, x: (mul(g, mul(out, sub(1, out))),),
+                 "d/dx sigmoid(x) = sigmoid(x)(1 - sigmoid(x))", saves_out=True)
+relu = _unary("relu", lambda xp, x: xp.maximum(x, 0).astype(x.dtype, copy=False),
+              lambda g, out, x: (mul(g, gt(out, 0)),), "d/dx relu(x) = [x > 0]",
+              saves_out=True, floating=False)
+abs = _unary("abs", lambda xp, x: xp.abs(x), lambda g, out, x: (mul(g, sign(x)),),
+             "d/dx |x| = sign(x)", floating=False)
+
+
+def _zero_rule(g, out, x):
+    return (zeros_like_(g),)
+
+
+sign = _unary("sign", lambda xp, x: xp.sign(x), _zero_rule, "d/dx sign(x) = 0", floating=False)
+floor = _unary("floor", lambda xp, x: xp.floor(x), _zero_rule, "d/dx floor(x) = 0", floating=False)
+ceil = _unary("ceil", lambda xp, x: xp.ceil(x), _zero_rule, "d/dx ceil(x) = 0", floating=False)
+round = _unary("round", lambda xp, x: xp.round(x), _zero_rule, "d/dx round(x) = 0", floating=False)
+trunc = _unary("trunc", lambda xp, x: xp.trunc(x), _zero_rule, "d/dx trunc(x) = 0", floating=False)
+
+
+def square(x: Tensor) -> Tensor:
+    """``x * x``."""
+    return mul(x, x)
+
+
+# ---------------------------------------------------------------------------- selection
+
+_where = primitive(
+    "where",
+    lambda xp, c, x, y: xp.where(c, x, y),
+    _unbroadcast(lambda g, out, c, x, y: (
+        None,
+        where(c, g, zeros_like_(g)) if _needs(x) else None,
+        where(c, zeros_like_(g), g) if _needs(y) else None,
+    )),
+    formula="the gradient flows to x where cond holds, else to y",
+)
+
+
+def where(condition: Tensor, input=None, other=None) -> Tensor:
+    """``input`` where ``condition`` holds, else ``other`` (all broadcast together)."""
+    if input is None and other is None:
+        from .index import nonzero
+
+        return nonzero(condition, as_tuple=True)
+    if not isinstance(condition, Tensor):
+        raise TypeError("where(): argument 'condition' must be Tensor")
+    if condition._data.dtype.kind != "b":
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype}")
+    like = input if isinstance(input, Tensor) else other
+    if not isinstance(like, Tensor):
+        like = condition
+        d = dtypes.result_type(input, other)
+        input = as_tensor_like(input, like, d)
+        other = as_tensor_like(other, like, d)
+    x, y = promote("where", input, other)
+    broadcast_shape("where", condition._data.shape, broadcast_shape("where", x._data.shape, y._data.shape))
+    return apply(_where, condition, x, y)
+
+
+_clamp = primitive(
+    "clamp",
+    lambda xp, x, min, max: xp.clip(x, min, max),
+    lambda g, out, x, min, max: (mul(g, _in_range(x, min, max)),),
+    formula="d/dx clamp(x, lo, hi) = [lo <= x <= hi]",
+)
+
+
+def _in_range(x, lo, hi):
+    mask = None
+    if lo is not None:
+        mask = ge(x, lo)
+    if hi is not None:
+        upper = le(x, hi)
+        mask = upper if mask is None else logical_and(mask, upper)
+    return mask
+
+
+def clamp(input: Tensor, min=None, max=None) -> Tensor:
+    """Limit values to [min, max]; bounds are numbers or tensors (broadcast)."""
+    if min is None and max is None:
+        raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = input
+        if min is not None:
+            out = where(lt(out, min), *promote("clamp", min, out))
+        if max is not None:
+            out = where(gt(out, max), *promote("clamp", max, out))
+        return out
+    x = input
+    bounds = [b for b in (min, max) if b is not None]
+    if any(isinstance(b, float) for b in bounds) and x._data.dtype.kind != "f":
+        x = to_float(x)
+    return apply(_clamp, x, min=min, max=max)
+
+
+# ---------------------------------------------------------------------------- comparisons
+
+
+def _compare(name: str, fn):
+    prim = primitive(name, fn, None, formula="not differentiable (boolean result)")
+
+    def op(x, y) -> Tensor:
+        x, y = promote(name, x, y)
+        return apply(prim, x, y)
+
+    op.__name__ = name
+    op.__doc__ = f"Elementwise {name}, a boolean tensor."
+    return op
+
+
+eq = _compare("eq", lambda xp, x, y: x == y)
+ne = _compare("ne", lambda xp, x, y: x != y)
+lt = _compare("lt", lambda xp, x, y: x < y)
+le = _compare("le", lambda xp, x, y: x <= y)
+gt = _compare("gt", lambda xp, x, y: x > y)
+ge = _compare("ge", lambda xp, x, y: x >= y)
+logical_and = _compare("logical_and", lambda xp, x, y: xp.logical_and(x, y))
+logical_or = _compare("logical_or", lambda xp, x, y: xp.logical_or(x, y))
+logical_xor = _compare("logical_xor", lambda xp, x, y: xp.logical_xor(x, y))
+bitwise_and = _compare("bitwise_and", lambda xp, x, y: x & y)
+bitwise_or = _compare("bitwise_or", lambda xp, x, y: x | y)
+bitwise_xor = _compare("bitwise_xor", lambda xp, x, y: x ^ y)
+_logical_not = primitive("logical_not", lambda xp, x: xp.logical_not(x), None)
+_isnan = primitive("isnan", lambda xp, x: xp.isnan(x), None)
+_isinf = primitive("isinf", lambda xp, x: xp.isinf(x), None)
+_isfinite = primitive("isfinite", lambda xp, x: xp.isfinite(x), None)
+_bitwise_not = primitive("bitwise_not", lambda xp, x: ~x, None)
+
+
+def logical_not(x: Tensor) -> Tensor:
+    return apply(_logical_not, x)
+
+
+def bitwise_not(x: Tensor) -> Tensor:
+    return apply(_bitwise_not, x)
+
+
+def isnan(x: Tensor) -> Tensor:
+    return apply(_isnan, x)
+
+
+def isinf(x: Tensor) -> Tensor:
+    return apply(_isinf, x)
+
+
+def isfinite(x: Tensor) -> Tensor:
+    return apply(_isfinite, x)
+
+
+# ---------------------------------------------------------------------------- helpers for rules
+
+
+def zeros_like_(t: Tensor) -> Tensor:
+    """A constant zero tensor shaped like ``t`` (used inside rules)."""
+    return Tensor._make(t.xp.zeros(t._data.shape, dtype=t._data.dtype))
+
+
+def ones_like_(t: Tensor) -> Tensor:
+    """A constant one tensor shaped like ``t`` (used inside rules)."""
+    return Tensor._make(t.xp.ones(t._data.shape, dtype=t._data.dtype))
+

@@ -1,0 +1,275 @@
+"""The Tensor's operators and methods, each forwarding to its op in ``ember.ops``.
+
+One table, so that ``x + y``, ``x.add(y)`` and ``ember.add(x, y)`` are the same code.
+"""
+from __future__ import annotations
+
+from .. import backend, dtypes
+from ..autograd.grad_mode import STATE
+from ..tensor import Tensor
+from . import elementwise as E
+from . import index as I
+from . import linalg as L
+from . import reduce as R
+from . import shape as S
+from .registry import apply, primitive
+
+
+def _reflect(fn):
+    def r(self, other):
+        return fn(other, self)
+
+    return r
+
+
+def _inplace(fn, name: str):
+    """An in-place method: compute out of place, then write into ``self`` (same memory)."""
+
+    def method(self, *args, **kwargs):
+        self._check_inplace(name)
+        result = fn(self._snapshot(), *args, **kwargs)
+        if result._data.dtype != self._data.dtype:
+            if self._data.dtype.kind in "iub" and result._data.dtype.kind == "f":
+                raise RuntimeError(
+                    f"result type {str(result.dtype).split('.')[-1].capitalize()} can't be cast to "
+                    f"the desired output type {str(self.dtype).split('.')[-1].capitalize()}"
+                )
+            result = E.cast(result, self.dtype)
+        return self._set_result(result)
+
+    method.__name__ = name
+    method.__doc__ = f"In-place ``{name[:-1]}``: changes this tensor's values, keeping its memory."
+    return method
+
+
+def _alpha(fn):
+    def op(self, other, *, alpha=1):
+        return fn(self, other if alpha == 1 else E.mul(other, alpha))
+
+    return op
+
+
+def _to(self, *args, **kwargs) -> Tensor:
+    """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other)``: a converted tensor."""
+    dtype = kwargs.pop("dtype", None)
+    device = kwargs.pop("device", None)
+    kwargs.pop("non_blocking", None)
+    copy = kwargs.pop("copy", False)
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype, device = a.dtype, a.device
+        elif isinstance(a, dtypes.dtype):
+            dtype = a
+        elif isinstance(a, (str, backend.device, int)):
+            device = a
+        else:
+            raise TypeError(f"to() received an invalid combination of arguments: {a!r}")
+    out = self
+    if device is not None:
+        out = to_device(out, backend.as_device(device))
+    if dtype is not None:
+        out = E.cast(out, dtypes.to_dtype(dtype))
+    if copy and out is self:
+        out = clone(self)
+    return out
+
+
+def to_device(x: Tensor, device) -> Tensor:
+    """A copy of ``x`` on ``device`` (the same tensor when already there); differentiable."""
+    if x.device == device:
+        return x
+    return _move(x, device)
+
+
+def _move(x: Tensor, device) -> Tensor:
+    return apply(_MOVE, x, device=device)
+
+
+_MOVE = primitive(
+    "to_device",
+    lambda xp, x, device: backend.transfer(x, device),
+    lambda g, out, x, device: (to_device(g, x.device),),
+    formula="moving values keeps gradients",
+)
+
+_clone = primitive("clone", lambda xp, x: x.copy(), lambda g, out, x: (g,),
+                   formula="a copy: the gradient passes through")
+
+
+def clone(x: Tensor, *, memory_format=None) -> Tensor:
+    """A copy with its own memory that stays in the graph."""
+    return apply(_clone, x)
+
+
+def _type_as(self, other: Tensor) -> Tensor:
+    return E.cast(self, other.dtype)
+
+
+def _cast_method(d):
+    def m(self, *args, **kwargs):
+        return E.cast(self, d)
+
+    return m
+
+
+def _fill_(self, value) -> Tensor:
+    self._check_inplace("fill_")
+    if isinstance(value, Tensor):
+        value = value.item()
+    if STATE.enabled and self.requires_grad:
+        return self._set_result(E.mul(E.zeros_like_(self), 0) + value)
+    self._data.fill(value)
+    self._version += 1
+    return self
+
+
+def _zero_(self) -> Tensor:
+    return _fill_(self, 0)
+
+
+def _copy_(self, src: Tensor, non_blocking: bool = False) -> Tensor:
+    self._check_inplace("copy_")
+    src = src if isinstance(src, Tensor) else E.as_tensor_like(src, self, self.dtype)
+    src = to_device(src, self.device)
+    if STATE.enabled and src.requires_grad:
+        return self._set_result(E.cast(S.expand(src, self._data.shape), self.dtype))
+    self.xp.copyto(self._data, self.xp.broadcast_to(src._data, self._data.shape), casting="unsafe")
+    self._version += 1
+    return self
+
+
+def _getitem(self, idx):
+    return I.getitem(self, idx)
+
+
+def _setitem(self, idx, value):
+    I.setitem(self, idx, value)
+
+
+def _size_method_view(self, *shape):
+    return S.view(self, *shape)
+
+
+def _T(self) -> Tensor:
+    return S.permute(self, tuple(reversed(range(self._data.ndim))))
+
+
+def _mT(self) -> Tensor:
+    return S.transpose(self, -2, -1)
+
+
+def _softmax_method(name):
+    def m(self, dim, dtype=None):
+        from . import activation as A
+
+        return getattr(A, name)(self, dim, dtype=dtype)
+
+    return m
+
+
+def _new(fn):
+    def m(self, *size, dtype=None, device=None, requires_grad=False, **kw):
+        return fn(*size, dtype=dtype if dtype is not None else self.dtype,
+                  device=device if device is not None else self.device, requires_grad=requires_grad, **kw)
+
+    return m
+
+
+def _new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+    from ..creation import tensor
+
+    return tensor(data, dtype=dtype if dtype is not None else self.dtype,
+                  device=device if device is not None else self.device, requires_grad=requires_grad)
+
+
+def _new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+    from ..creation import full
+
+    return full(size, fill_value, dtype=dtype if dtype is not None else self.dtype,
+                device=device if device is not None else self.device, requires_grad=requires_grad)
+
+
+def _install() -> None:
+    from .. import creation as C
+    from . import activation as A
+
+    table = {
+        "__add__": E.add, "__radd__": _reflect(E.add), "add": _alpha(E.add),
+        "__sub__": E.sub, "__rsub__": _reflect(E.sub), "sub": _alpha(E.sub),
+        "__mul__": E.mul, "__rmul__": _reflect(E.mul), "mul": E.mul, "multiply": E.mul,
+        "__truediv__": E.div, "__rtruediv__": _reflect(E.div), "div": E.div, "divide": E.div,
+        "true_divide": E.div,
+        "__floordiv__": E.floor_divide, "__rfloordiv__": _reflect(E.floor_divide),
+        "floor_divide": E.floor_divide,
+        "__mod__": E.remainder, "__rmod__": _reflect(E.remainder), "remainder": E.remainder,
+        "__pow__": E._pow, "__rpow__": _reflect(E.pow), "pow": E._pow,
+        "__matmul__": L.matmul, "__rmatmul__": _reflect(L.matmul), "matmul": L.matmul,
+        "__neg__": E.neg, "neg": E.neg, "negative": E.neg, "__pos__": lambda self: self,
+        "__abs__": E.abs, "abs": E.abs,
+        "__eq__": E.eq, "__ne__": E.ne, "__lt__": E.lt, "__le__": E.le, "__gt__": E.gt, "__ge__": E.ge,
+        "eq": E.eq, "ne": E.ne, "lt": E.lt, "le": E.le, "gt": E.gt, "ge": E.ge,
+        "greater": E.gt, "less": E.lt, "greater_equal": E.ge, "less_equal": E.le, "not_equal": E.ne,
+        "__and__": E.bitwise_and, "__or__": E.bitwise_or, "__xor__": E.bitwise_xor,
+        "__invert__": E.bitwise_not, "logical_not": E.logical_not, "logical_and": E.logical_and,
+        "logical_or": E.logical_or, "logical_xor": E.logical_xor,
+        "exp": E.exp, "log": E.log, "log2": E.log2, "log10": E.log10, "log1p": E.log1p,
+        "expm1": E.expm1, "sqrt": E.sqrt, "rsqrt": E.rsqrt, "reciprocal": E.reciprocal,
+        "sin": E.sin, "cos": E.cos, "tan": E.tan, "tanh": E.tanh, "sigmoid": E.sigmoid,
+        "relu": E.relu, "sign": E.sign, "floor": E.floor, "ceil": E.ceil, "round": E.round,
+        "trunc": E.trunc, "square": E.square, "clamp": E.clamp, "clip": E.clamp,
+        "maximum": E.maximum, "minimum": E.minimum, "isnan": E.isnan, "isinf": E.isinf,
+        "isfinite": E.isfinite,
+        "where": lambda self, condition, other: E.where(condition, self, other),
+        "sum": R.sum, "mean": R.mean, "prod": R.prod, "max": R.max, "min": R.min,
+        "amax": R.amax, "amin": R.amin, "argmax": R.argmax, "argmin": R.argmin,
+        "var": R.var, "std": R.std, "norm": R.norm, "logsumexp": R.logsumexp, "cumsum": R.cumsum,
+        "softmax": _softmax_method("softmax"), "log_softmax": _softmax_method("log_softmax"),
+        "dot": L.dot, "outer": L.outer, "mm": L.mm, "bmm": L.bmm, "mv": L.mv,
+        "t": S.t, "T": property(_T), "mT": property(_mT), "transpose": S.transpose,
+        "reshape": S.reshape, "view": _size_method_view, "flatten": S.flatten,
+        "unflatten": S.unflatten, "squeeze": S.squeeze, "unsqueeze": S.unsqueeze,
+        "permute": S.permute, "expand": S.expand, "expand_as": S.expand_as,
+        "broadcast_to": S.broadcast_to, "repeat": S.repeat, "flip": S.flip, "split": S.split,
+        "chunk": S.chunk, "unbind": S.unbind, "movedim": S.movedim, "moveaxis": S.movedim,
+        "contiguous": S.contiguous, "ravel": S.ravel,
+        "view_as": lambda self, other: S.reshape(self, other._data.shape),
+        "reshape_as": lambda self, other: S.reshape(self, other._data.shape),
+        "__getitem__": _getitem, "__setitem__": _setitem, "gather": I.gather,
+        "scatter_add": I.scatter_add, "index_select": I.index_select,
+        "masked_fill": I.masked_fill, "tril": I.tril, "triu": I.triu, "narrow": I.narrow,
+        "nonzero": I.nonzero, "take_along_dim": I.take_along_dim,
+        "to": _to, "cpu": lambda self: to_device(self, _cpu()),
+        "cuda": lambda self, device=None, non_blocking=False: _to(self, _cuda(device)),
+        "clone": clone, "type_as": _type_as,
+        "float": _cast_method(dtypes.float32), "double": _cast_method(dtypes.float64),
+        "half": _cast_method(dtypes.float16), "long": _cast_method(dtypes.int64),
+        "int": _cast_method(dtypes.int32), "bool": _cast_method(dtypes.bool_),
+        "short": _cast_method(dtypes.int16), "byte": _cast_method(dtypes.uint8),
+        "fill_": _fill_, "zero_": _zero_, "copy_": _copy_,
+        "new_zeros": _new(C.zeros), "new_ones": _new(C.ones), "new_empty": _new(C.empty),
+        "new_tensor": _new_tensor, "new_full": _new_full,
+        "add_": _inplace(_alpha(E.add), "add_"), "sub_": _inplace(_alpha(E.sub), "sub_"),
+        "mul_": _inplace(E.mul, "mul_"), "div_": _inplace(E.div, "div_"),
+        "pow_": _inplace(E._pow, "pow_"), "clamp_": _inplace(E.clamp, "clamp_"),
+        "clip_": _inplace(E.clamp, "clip_"), "neg_": _inplace(E.neg, "neg_"),
+        "exp_": _inplace(E.exp, "exp_"), "sqrt_": _inplace(E.sqrt, "sqrt_"),
+        "relu_": _inplace(E.relu, "relu_"), "sigmoid_": _inplace(E.sigmoid, "sigmoid_"),
+        "tanh_": _inplace(E.tanh, "tanh_"), "abs_": _inplace(E.abs, "abs_"),
+        "masked_fill_": _inplace(I.masked_fill, "masked_fill_"),
+        "__iadd__": _inplace(E.add, "add_"), "__isub__": _inplace(E.sub, "sub_"),
+        "__imul__": _inplace(E.mul, "mul_"), "__itruediv__": _inplace(E.div, "div_"),
+        "scatter_add_": _inplace(I.scatter_add, "scatter_add_"),
+    }
+    for name, fn in table.items():
+        setattr(Tensor, name, fn)
+    del A
+
+
+def _cpu():
+    return backend.CPU
+
+
+def _cuda(device):
+    if device is None:
+        return backend.device("cuda", 0)
+    return backend.as_device(device)

@@ -1,0 +1,413 @@
+"""Movement ops: reshape, expand, permute, flip, cat, and the composites built on them.
+
+Only reshape, expand, permute, flip and cat are primitives; squeeze, transpose, stack,
+split, repeat and friends are written with them, so they need no derivative rule of their own.
+"""
+from __future__ import annotations
+
+from ..tensor import Tensor, _wrap_dim
+from . import reduce as R
+from .registry import apply, primitive
+
+
+def _shape_arg(shape) -> tuple:
+    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` forms of a shape."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(s) for s in shape)
+
+
+def infer_shape(shape: tuple, numel: int, op: str, src: tuple) -> tuple:
+    """Resolve one -1 in ``shape`` and check the element count matches."""
+    if shape.count(-1) > 1:
+        raise RuntimeError(f"{op}: only one dimension can be inferred")
+    if any(s < -1 for s in shape):
+        raise RuntimeError(f"{op}: invalid shape dimension {min(shape)}")
+    known = 1
+    for s in shape:
+        if s != -1:
+            known *= s
+    if -1 in shape:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    elif known != numel:
+        raise RuntimeError(
+            f"shape '{list(shape)}' is invalid for input of size {numel} (in {op} of a tensor "
+            f"of shape {list(src)})"
+        )
+    return shape
+
+
+_reshape = primitive(
+    "reshape",
+    lambda xp, x, shape: x.reshape(shape),
+    lambda g, out, x, shape: (reshape(g, x._data.shape),),
+    formula="reshaping moves values, so the gradient is reshaped back",
+)
+
+
+def reshape(input: Tensor, *shape) -> Tensor:
+    """The same values in a new shape (one dimension may be -1)."""
+    shape = infer_shape(_shape_arg(shape), input._data.size, "reshape", input._data.shape)
+    if shape == input._data.shape:
+        return input
+    return apply(_reshape, input, shape=shape)
+
+
+def view(input: Tensor, *shape) -> Tensor:
+    """``reshape`` (Ember arrays may be copied where torch needs contiguous memory)."""
+    if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
+        from .elementwise import cast
+        from ..dtypes import to_dtype
+
+        return cast(input, to_dtype(shape[0]))
+    return reshape(input, *shape)
+
+
+_expand = primitive(
+    "expand",
+    lambda xp, x, shape: xp.broadcast_to(x, shape),
+    lambda g, out, x, shape: (R.sum_to(g, x._data.shape),),
+    formula="broadcasting copies values, so the gradient is summed back",
+)
+
+
+def expand(input: Tensor, *shape) -> Tensor:
+    """Broadcast to a larger shape without copying (-1 keeps a dimension)."""
+    shape = _shape_arg(shape)
+    src = input._data.shape
+    if len(shape) < len(src):
+        raise RuntimeError(
+            f"expand: the number of sizes provided ({len(shape)}) must be greater or equal to the "
+            f"number of dimensions in the tensor ({len(src)})"
+        )
+    lead = len(shape) - len(src)
+    full = []
+    for i, s in enumerate(shape):
+        old = src[i - lead] if i >= lead else None
+        if s == -1:
+            if old is None:
+                raise RuntimeError("expand: -1 is not allowed in a leading, non-existing dimension")
+            s = old
+        if old is not None and old != s and old != 1:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({s}) must match the existing size ({old}) at "
+                f"non-singleton dimension {i}.  Target sizes: {list(shape)}.  Tensor sizes: {list(src)}"
+            )
+        full.append(s)
+    full = tuple(full)
+    if full == src:
+        return input
+    return apply(_expand, input, shape=full)
+
+
+def broadcast_to(input: Tensor, shape) -> Tensor:
+    return expand(input, tuple(shape))
+
+
+def expand_as(input: Tensor, other: Tensor) -> Tensor:
+    return expand(input, other._data.shape)
+
+
+def broadcast_tensors(*tensors: Tensor) -> tuple:
+    """All tensors expanded to their common broadcast shape."""
+    from .elementwise import broadcast_shape
+
+    shape = ()
+    for t in tensors:
+        shape = broadcast_shape("broadcast_tensors", shape, t._data.shape)
+    return tuple(expand(t, shape) for t in tensors)
+
+
+_permute = primitive(
+    "permute",
+    lambda xp, x, dims: xp.transpose(x, dims),
+    lambda g, out, x, dims: (permute(g, _inverse(dims)),),
+    formula="the gradient is permuted back",
+)
+
+
+def _inverse(dims: tuple) -> tuple:
+    inv = [0] * len(dims)
+    for i, d in enumerate(dims):
+        inv[d] = i
+    return tuple(inv)
+
+
+def permute(input: Tensor, *dims) -> Tensor:
+    """Reorder dimensions: ``permute(2, 0, 1)`` turns (H, W, C) into (C, H, W)."""
+    dims = _shape_arg(dims)
+    n = input._data.ndim
+    if len(dims) != n:
+        raise RuntimeError(
+            f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
+            f"length of the desired ordering of dimensions i.e. input.dim() = {n} is not equal to "
+            f"len(dims) = {len(dims)}".replace("(sparse_coo)", "")
+        )
+    dims = tuple(_wrap_dim(d, n, "permute") for d in dims)
+    if len(set(dims)) != n:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    if dims == tuple(range(n)):
+        return input
+    return apply(_permute, input, dims=dims)
+
+
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dimensions."""
+    n = input._data.ndim
+    if n == 0:
+        return input
+    a, b = _wrap_dim(dim0, n, "transpose"), _wrap_dim(dim1, n, "transpose")
+    dims = list(range(n))
+    dims[a], dims[b] = dims[b], dims[a]
+    return permute(input, dims)
+
+
+def t(input: Tensor) -> Tensor:
+    """Transpose of a tensor of at most 2 dimensions."""
+    if input._data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D")
+    return transpose(input, 0, 1) if input._data.ndim == 2 else input
+
+
+def movedim(input: Tensor, source, destination) -> Tensor:
+    """Move dimension(s) ``source`` to position(s) ``destination``."""
+    n = input._data.ndim
+    src = [source] if isinstance(source, int) else list(source)
+    dst = [destination] if isinstance(destination, int) else list(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({src} dims) should contain the "
+            f"same number of dims as destination ({dst} dims)"
+        )
+    src = [_wrap_dim(d, n, "movedim") for d in src]
+    dst = [_wrap_dim(d, n, "movedim") for d in dst]
+    order = [d for d in range(n) if d not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return permute(input, order)
+
+
+def squeeze(input: Tensor, dim=None) -> Tensor:
+    """Drop size-1 dimensions (all, or those in ``dim``)."""
+    shape = input._data.shape
+    if dim is None:
+        new = tuple(s for s in shape if s != 1)
+    else:
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        axes = {_wrap_dim(d, input._data.ndim, "squeeze") for d in dims}
+        new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
+    return reshape(input, new)
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    """Insert a size-1 dimension at ``dim``: (3, 28, 28) -> (1, 3, 28, 28)."""
+    n = input._data.ndim + 1
+    d = _wrap_dim(dim, n, "unsqueeze")
+    shape = list(input._data.shape)
+    shape.insert(d, 1)
+    return reshape(input, tuple(shape))
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dimensions ``start_dim..end_dim`` into one."""
+    shape = input._data.shape
+    if not shape:
+        return reshape(input, (1,))
+    s = _wrap_dim(start_dim, len(shape), "flatten")
+    e = _wrap_dim(end_dim, len(shape), "flatten")
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    n = 1
+    for d in shape[s:e + 1]:
+        n *= d
+    return reshape(input, shape[:s] + (n,) + shape[e + 1:])
+
+
+def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
+    """Split dimension ``dim`` into ``sizes`` (one may be -1)."""
+    shape = input._data.shape
+    d = _wrap_dim(dim, len(shape), "unflatten")
+    sizes = infer_shape(tuple(sizes), shape[d], "unflatten", shape)
+    return reshape(input, shape[:d] + sizes + shape[d + 1:])
+
+
+def ravel(input: Tensor) -> Tensor:
+    return reshape(input, (-1,))
+
+
+_flip = primitive(
+    "flip",
+    lambda xp, x, dims: xp.flip(x, dims) if dims else x.copy(),
+    lambda g, out, x, dims: (flip(g, dims),),
+    formula="flipping is its own inverse",
+)
+
+
+def flip(input: Tensor, dims) -> Tensor:
+    """Reverse the order of elements along ``dims``."""
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    axes = tuple(sorted({_wrap_dim(d, input._data.ndim, "flip") for d in dims}))
+    return apply(_flip, input, dims=axes)
+
+
+def _cat_rule(g, out, *inputs, axis):
+    from .index import narrow
+
+    grads = []
+    start = 0
+    for t in inputs:
+        size = t._data.shape[axis] if t._data.ndim else 0
+        grads.append(narrow(g, axis, start, size) if t.requires_grad else None)
+        start += size
+    return tuple(grads)
+
+
+_cat = primitive(
+    "cat",
+    lambda xp, *xs, axis: xp.concatenate(xs, axis=axis),
+    _cat_rule,
+    formula="each input gets its slice of the gradient",
+)
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    """Join tensors along an existing dimension (empty 1-D tensors are skipped, as torch)."""
+    from .elementwise import cast
+    from .. import dtypes
+
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"cat(): argument 'tensors' must be tuple of Tensors, not {type(t).__name__} (item {i})"
+            )
+    real = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or tensors[:1]
+    ref = real[0]
+    if ref._data.ndim == 0:
+        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+    axis = _wrap_dim(dim, ref._data.ndim, "cat")
+    for i, t in enumerate(real):
+        if t._data.ndim != ref._data.ndim or any(
+            a != b for j, (a, b) in enumerate(zip(t._data.shape, ref._data.shape)) if j != axis
+        ):
+            raise RuntimeError(
+                f"Sizes of tensors must match except in dimension {axis}. Expected shape "
+                f"{list(ref._data.shape)} (except dim {axis}) but got {list(t._data.shape)} for "
+                f"tensor number {i} in the list."
+            )
+    d = real[0].dtype
+    for t in real[1:]:
+        d = dtypes.promote(d, t.dtype)
+    real = [cast(t, d) for t in real]
+    if len(real) == 1:
+        return real[0]
+    return apply(_cat, *real, axis=axis)
+
+
+concat = cat
+concatenate = cat
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new dimension."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    shape = tensors[0]._data.shape
+    for i, t in enumerate(tensors):
+        if t._data.shape != shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 and "
+                f"{list(t._data.shape)} at entry {i}"
+            )
+    d = _wrap_dim(dim, len(shape) + 1, "stack")
+    return cat([unsqueeze(t, d) for t in tensors], d)
+
+
+def hstack(tensors) -> Tensor:
+    tensors = list(tensors)
+    return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
+
+
+def vstack(tensors) -> Tensor:
+    return cat([t if t._data.ndim >= 2 else reshape(t, (1, -1)) for t in tensors], 0)
+
+
+def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
+    """Pieces of ``tensor`` along ``dim``: equal ``int`` sizes (last may be smaller) or listed sizes."""
+    from .index import narrow
+
+    axis = _wrap_dim(dim, tensor._data.ndim, "split")
+    n = tensor._data.shape[axis]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0 and n:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
+        sizes = [min(step, n - i) for i in range(0, n, step)] if n else [0]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if sum(sizes) != n:
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "
+                f"dimension {axis}), but got split_sizes={sizes}"
+            )
+    out, start = [], 0
+    for s in sizes:
+        out.append(narrow(tensor, axis, start, s))
+        start += s
+    return tuple(out)
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """Split into ``chunks`` nearly equal pieces (fewer if the dimension is small)."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    n = input._data.shape[_wrap_dim(dim, input._data.ndim, "chunk")]
+    step = -(-n // chunks) if n else 1
+    return split(input, max(step, 1), dim)
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple:
+    """The slices along ``dim`` with that dimension removed."""
+    axis = _wrap_dim(dim, input._data.ndim, "unbind")
+    return tuple(squeeze(p, axis) for p in split(input, 1, axis))
+
+
+def repeat(input: Tensor, *sizes) -> Tensor:
+    """Tile the tensor ``sizes`` times along each dimension (torch's ``repeat``)."""
+    sizes = _shape_arg(sizes)
+    shape = input._data.shape
+    if len(sizes) < len(shape):
+        raise RuntimeError(
+            "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor"
+        )
+    shape = (1,) * (len(sizes) - len(shape)) + shape
+    x = reshape(input, shape)
+    inter = []
+    for r, s in zip(sizes, shape):
+        inter += [1, s]
+    x = reshape(x, tuple(inter))
+    target = []
+    for r, s in zip(sizes, shape):
+        target += [r, s]
+    x = expand(x, tuple(target))
+    return reshape(x, tuple(r * s for r, s in zip(sizes, shape)))
+
+
+def contiguous(input: Tensor) -> Tensor:
+    """A tensor whose memory is in C order (the same tensor when it already is)."""
+    if input._data.flags.c_contiguous:
+        return input
+    return apply(_contiguous, input)
+
+
+_contiguous = primitive(
+    "contiguous",
+    lambda xp, x: xp.ascontiguousarray(x),
+    lambda g, out, x: (g,),
+    formula="a copy: the gradient passes through",
+)

@@ -1,0 +1,351 @@
+"""The Tensor: an array plus what autograd needs to know about it.
+
+Deliberately thin. Arithmetic, reductions and shape methods are attached from ``ember.ops``
+(see ``ops/methods.py``), so every operator forwards to the one implementation of its op.
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterator
+
+from . import backend, dtypes
+from .autograd.grad_mode import STATE
+
+
+class Tensor:
+    """An n-dimensional array with reverse-mode automatic differentiation."""
+
+    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_version", "_hooks",
+                 "_retains_grad", "__weakref__")
+    __array_priority__ = 1000  # make ndarray + Tensor defer to Tensor.__radd__
+
+    def __init__(self, *args, dtype=None, device=None, requires_grad: bool = False) -> None:
+        from .creation import _tensor_from_args  # the legacy torch.Tensor(...) constructor
+
+        src = _tensor_from_args(args, dtype, device)
+        self._data = src._data
+        self.requires_grad = False
+        self.grad = None
+        self.grad_fn = None
+        self._version = 0
+        self._hooks = None
+        self._retains_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, data, requires_grad: bool = False, grad_fn=None) -> "Tensor":
+        """Wrap an array without copying or checking (the fast path every op uses)."""
+        t = object.__new__(cls)
+        t._data = data
+        t.requires_grad = requires_grad
+        t.grad = None
+        t.grad_fn = grad_fn
+        t._version = 0
+        t._hooks = None
+        t._retains_grad = False
+        return t
+
+    # ----------------------------------------------------------------- metadata
+    @property
+    def data(self) -> "Tensor":
+        """The same values without history (shares memory), as torch's ``.data``."""
+        return Tensor._make(self._data)
+
+    @data.setter
+    def data(self, value: "Tensor") -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
+        self._data = value._data
+
+    @property
+    def dtype(self) -> dtypes.dtype:
+        return dtypes.from_numpy(self._data.dtype)
+
+    @property
+    def device(self) -> backend.device:
+        return backend.device_of(self._data)
+
+    @property
+    def xp(self):
+        """The array module (numpy or cupy) of this tensor's data."""
+        return backend.xp_of(self._data)
+
+    @property
+    def shape(self) -> "Size":
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None):
+        """The shape, or the length of one dimension."""
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim, "size")]
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def ndimension(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    def nelement(self) -> int:
+        return int(self._data.size)
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def get_device(self) -> int:
+        d = self.device
+        return -1 if d.index is None else d.index
+
+    def is_contiguous(self) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    def data_ptr(self) -> int:
+        return int(self._data.__array_interface__["data"][0]) if self.device.type == "cpu" \
+            else int(self._data.data.ptr)
+
+    # ----------------------------------------------------------------- conversion
+    def item(self):
+        """The single value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
+            )
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        """Nested Python lists (a number for a 0-d tensor)."""
+        return backend.transfer(self._data, backend.CPU).tolist()
+
+    def numpy(self, *, force: bool = False):
+        """The NumPy array (shared memory), as torch: refuses tensors that need grad or live on a GPU."""
+        if self.requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+            )
+        if self.device.type != "cpu":
+            if force:
+                return backend.transfer(self._data, backend.CPU)
+            raise TypeError(
+                f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to "
+                "copy the tensor to host memory first."
+            )
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.numpy()
+        return arr if dtype is None else arr.astype(dtype)
+
+    def detach(self) -> "Tensor":
+        """The same data (shared) cut off from the graph."""
+        return Tensor._make(self._data)
+
+    def detach_(self) -> "Tensor":
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self) -> Iterator["Tensor"]:
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        for i in range(self._data.shape[0]):
+            yield self[i]
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with more than one value is ambiguous"
+                if self._data.size else "Boolean value of Tensor with no values is ambiguous"
+            )
+        return bool(self._data.reshape(()).item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __complex__(self) -> complex:
+        return complex(self.item())
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self) -> str:
+        from ._printing import tensor_repr
+
+        return tensor_repr(self)
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0 and spec:
+            return format(self.item(), spec)
+        return repr(self)
+
+    def __reduce__(self):
+        from .serialization import _rebuild_tensor
+
+        return (_rebuild_tensor, (backend.transfer(self._data, backend.CPU), self.requires_grad))
+
+    # ----------------------------------------------------------------- autograd
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        """Mark this leaf as needing gradients (only floating-point tensors can)."""
+        if requires_grad and self._data.dtype.kind != "f":
+            raise RuntimeError(
+                f"only Tensors of floating point dtype can require gradients (got {self.dtype})"
+            )
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a "
+                "computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def backward(self, gradient: "Tensor | None" = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs=None) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
+
+        Args:
+            gradient: the gradient of some scalar with respect to ``self``; needed unless
+                ``self`` has one element.
+            retain_graph: keep the graph for another backward (defaults to ``create_graph``).
+            create_graph: record the backward pass too, for higher derivatives.
+            inputs: accumulate only into these tensors.
+        """
+        from .autograd import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:
+            return
+        import weakref
+
+        self._retains_grad = True
+        self.grad_fn.retained = weakref.ref(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def register_hook(self, hook: Callable) -> "RemovableHandle":
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a return value replaces it."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            self.grad_fn.register_hook(hook)
+            return RemovableHandle(self.grad_fn.hooks, hook)
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return RemovableHandle(self._hooks, hook)
+
+    # ----------------------------------------------------------------- in place
+    def _check_inplace(self, op: str) -> None:
+        """Refuse in-place changes that would corrupt autograd (a leaf that needs grad)."""
+        if STATE.enabled and self.requires_grad and self.grad_fn is None:
+            raise RuntimeError(
+                f"a leaf Variable that requires grad is being used in an in-place operation. "
+                f"({op})"
+            )
+
+    def _set_result(self, result: "Tensor") -> "Tensor":
+        """Make ``self`` hold ``result`` in place: same array memory, new history, new version."""
+        if result._data is not self._data:
+            if result._data.shape != self._data.shape:
+                raise RuntimeError(
+                    f"output with shape {list(self._data.shape)} doesn't match the broadcast "
+                    f"shape {list(result._data.shape)}"
+                )
+            xp = backend.xp_of(self._data)
+            xp.copyto(self._data, result._data, casting="unsafe")
+        if self.grad_fn is not None and getattr(self.grad_fn.fn, "saves_out", False):
+            self.grad_fn.out_dirty = True
+        if result.grad_fn is not None:
+            self.grad_fn = result.grad_fn
+            self.requires_grad = True
+        self._version += 1
+        return self
+
+    def _snapshot(self) -> "Tensor":
+        """A copy of the current value that keeps the current history (input of an in-place op)."""
+        if STATE.enabled and self.requires_grad:
+            return Tensor._make(self._data.copy(), True, self.grad_fn) if self.grad_fn is not None \
+                else self
+        return Tensor._make(self._data)
+
+    def _owned(self) -> "Tensor":
+        """This tensor with data no other tensor shares (a fresh copy)."""
+        return Tensor._make(self._data.copy())
+
+    def _accumulate(self, g: "Tensor") -> None:
+        """``self += g`` on the raw arrays (gradient accumulation outside any graph)."""
+        self._data += g._data
+        self._version += 1
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple that prints as torch's ``Size([2, 3])``."""
+
+    def __repr__(self) -> str:
+        return f"ember.Size({list(self)})"
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
+class RemovableHandle:
+    """Returned by ``register_hook``; ``remove()`` takes the hook away again."""
+
+    def __init__(self, hooks: list, hook: Callable) -> None:
+        self._hooks = hooks
+        self._hook = hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def _wrap_dim(dim: int, ndim: int, op: str) -> int:
+    """Turn a possibly negative ``dim`` into an index, with torch's IndexError when out of range."""
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(
+            f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
+        )
+    return dim + n if dim < 0 else dim
+

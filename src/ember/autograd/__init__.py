@@ -15,8 +15,11 @@ def _as_tuple(x) -> tuple:
     return (x,)
 
 
-def _root_grads(outputs: tuple, grad_outputs: tuple, op: str) -> list:
-    """Default cotangents: ones for one-element outputs; an error for anything else."""
+def _root_grads(outputs: tuple, grad_outputs: tuple, op: str, batched: bool = False) -> list:
+    """Default cotangents: ones for one-element outputs; an error for anything else.
+
+    With ``batched`` each given cotangent has one extra leading (batch) dimension.
+    """
     from ..creation import ones_like
 
     if grad_outputs and len(grad_outputs) != len(outputs):
@@ -30,7 +33,7 @@ def _root_grads(outputs: tuple, grad_outputs: tuple, op: str) -> list:
             if out.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             g = ones_like(out)
-        elif g.shape != out.shape:
+        elif tuple(g.shape[1:] if batched else g.shape) != tuple(out.shape):
             raise RuntimeError(
                 f"{op}: Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} and "
                 f"output[{i}] has a shape of {tuple(out.shape)}."
@@ -63,8 +66,8 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
-         create_graph: bool = False, allow_unused: bool | None = None,
-         materialize_grads: bool = False) -> tuple:
+         create_graph: bool = False, only_inputs: bool = True, allow_unused: bool | None = None,
+         is_grads_batched: bool = False, materialize_grads: bool = False) -> tuple:
     """The gradients of ``outputs`` with respect to ``inputs``, returned rather than accumulated.
 
     Args:
@@ -74,6 +77,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
         retain_graph: keep the graph for another pass (defaults to ``create_graph``).
         create_graph: record this computation so the result can be differentiated again.
         allow_unused: return None for an input the outputs do not depend on instead of raising.
+        is_grads_batched: the first dimension of every grad_output is a batch of cotangents,
+            all pushed through ONE backward sweep (each result gets that leading dimension).
         materialize_grads: return zeros instead of None for unused inputs.
     Returns:
         A tuple with one gradient per input.
@@ -83,7 +88,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     for i, t in enumerate(ins):
         if not t.requires_grad:
             raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require grad")
-    grads = _root_grads(outs, _as_tuple(grad_outputs), "grad")
+    if is_grads_batched and grad_outputs is None:
+        raise RuntimeError("grad: is_grads_batched=True needs grad_outputs with a batch dimension")
+    grads = _root_grads(outs, _as_tuple(grad_outputs), "grad", is_grads_batched)
     if retain_graph is None:
         retain_graph = create_graph
     found = run_backward(outs, grads, retain_graph, create_graph, capture=list(ins))
@@ -98,9 +105,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
                     "Set allow_unused=True if this is the desired behavior."
                 )
             if materialize_grads:
-                from ..creation import zeros_like
+                from ..creation import zeros
 
-                g = zeros_like(t)
+                lead = tuple(grads[0].shape[:1]) if is_grads_batched else ()
+                g = zeros(lead + tuple(t.shape), dtype=t.dtype, device=t.device)
         result.append(g)
     return tuple(result)
 

@@ -22,11 +22,12 @@ FREED_MESSAGE = (
 class Node:
     """One recorded op: derivative rule, saved inputs/output, edges to its inputs' producers."""
 
-    __slots__ = ("fn", "inputs", "edges", "versions", "kwargs", "out_data", "out_dirty",
+    __slots__ = ("fn", "inputs", "edges", "versions", "kwargs", "out_data", "out_ndim", "out_dirty",
                  "hooks", "retained", "freed", "trace", "ctx", "__weakref__")
 
-    def __init__(self, fn, inputs: tuple, kwargs: dict | None, out_data=None) -> None:
+    def __init__(self, fn, inputs: tuple, kwargs: dict | None, out_data=None, out_ndim: int = 0) -> None:
         self.fn = fn
+        self.out_ndim = out_ndim
         self.inputs = inputs
         edges = []
         versions = []

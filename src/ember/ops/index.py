@@ -11,7 +11,7 @@ from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
 from . import reduce as R
 from . import shape as S
-from .registry import apply, primitive
+from .registry import _loop_over_batch, apply, batch_dims, batch_shape, primitive
 
 
 def _index_arrays(idx, x: Tensor):
@@ -85,14 +85,38 @@ def _add_into_fwd(xp, g, shape, idx):
     return out
 
 
+def _batched_index(idx: tuple):
+    """``idx`` with leading full slices for the cotangent's batch axes (None if it can't be)."""
+    k = batch_dims()
+    if not k:
+        return idx
+    arrays = [i for i, it in enumerate(idx) if hasattr(it, "dtype")]
+    if arrays and arrays[-1] - arrays[0] + 1 != len(arrays):
+        return None  # split advanced indices move to the front: no leading-axis equivalent
+    return (slice(None),) * k + idx
+
+
+def _indexed_rule(body):
+    """Wrap an index rule: shift its index past the batch axes, or loop when it can't."""
+
+    def rule(g, out, *inputs, idx, **kw):
+        bidx = _batched_index(idx)
+        if bidx is None:
+            return _loop_over_batch(lambda gi, o, *ins, **k2: body(gi, o, *ins, idx=idx, **k2),
+                                    g, out, inputs, kw)
+        return body(g, out, *inputs, idx=bidx, **kw)
+
+    return rule
+
+
 _getitem = primitive(
     "getitem", _getitem_fwd,
-    lambda g, out, x, idx: (index_add_into(g, x._data.shape, idx),),
+    _indexed_rule(lambda g, out, x, idx: (index_add_into(g, batch_shape(g) + x._data.shape, idx),)),
     formula="the gradient is scattered back to the indexed positions",
 )
 _add_into = primitive(
     "index_add_into", _add_into_fwd,
-    lambda g, out, src, shape, idx: (apply(_getitem, g, idx=idx),),
+    _indexed_rule(lambda g, out, src, shape, idx: (apply(_getitem, g, idx=idx),)),
     formula="the gradient of a scatter is the gather of the same positions",
 )
 
@@ -117,10 +141,10 @@ def _put_fwd(xp, x, v, idx):
 
 _index_put = primitive(
     "index_put", _put_fwd,
-    lambda g, out, x, v, idx: (
+    _indexed_rule(lambda g, out, x, v, idx: (
         apply(_index_put, g, E.zeros_like_(Tensor._make(g._data[idx])), idx=idx) if x.requires_grad else None,
         R.sum_to(apply(_getitem, g, idx=idx), v._data.shape) if v.requires_grad else None,
-    ),
+    )),
     formula="overwritten positions pass their gradient to the value, the rest to the input",
 )
 
@@ -202,10 +226,24 @@ def _check_gather(op: str, x: Tensor, axis: int, index: Tensor) -> None:
         raise RuntimeError(f"{op}(): index {int(index._data.max())} is out of bounds for dimension {axis} with size {n}")
 
 
+def _batched_index_tensor(g: Tensor, index: Tensor) -> Tensor:
+    """``index`` expanded over the cotangent's batch axes."""
+    lead = batch_shape(g)
+    if not lead:
+        return index
+    return S.expand(index, lead + index._data.shape)
+
+
+def _gather_rule(g, out, x, index, axis):
+    zeros = Tensor._make(x.xp.zeros(batch_shape(g) + x._data.shape, dtype=g._data.dtype))
+    k = batch_dims()
+    return (scatter_add(zeros, axis + k, _batched_index_tensor(g, index), g),)
+
+
 _gather = primitive(
     "gather",
     lambda xp, x, index, axis: x[_along(xp, index, axis)],
-    lambda g, out, x, index, axis: (scatter_add(E.zeros_like_(x), axis, index, g),),
+    _gather_rule,
     formula="the gradient is scatter-added back to the gathered positions",
 )
 
@@ -229,10 +267,11 @@ def _scatter_add_fwd(xp, x, index, src, axis):
 def _scatter_add_rule(g, out, x, index, src, axis):
     gsrc = None
     if src.requires_grad:
-        picked = apply(_gather, g, index, axis=axis)
-        if picked._data.shape != src._data.shape:
-            corner = tuple(slice(0, s) for s in index._data.shape)
-            picked = index_add_into(picked, src._data.shape, corner)
+        k = batch_dims()
+        picked = apply(_gather, g, _batched_index_tensor(g, index), axis=axis + k)
+        if picked._data.shape[k:] != src._data.shape:
+            corner = (slice(None),) * k + tuple(slice(0, s) for s in index._data.shape)
+            picked = index_add_into(picked, batch_shape(g) + src._data.shape, corner)
         gsrc = picked
     return (g if x.requires_grad else None, None, gsrc)
 
@@ -247,8 +286,11 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """``input`` with ``src`` added at the positions ``index`` names along ``dim``."""
     axis = _wrap_dim(dim, input._data.ndim, "scatter_add")
     _check_gather("scatter_add", input, axis, index)
-    x, s = E.promote("scatter_add", input, src)
-    return apply(_scatter_add, x, index, s, axis=axis)
+    if input._data.dtype != src._data.dtype:
+        raise RuntimeError(
+            f"scatter_add(): Expected self.dtype to be equal to src.dtype (got {input.dtype} and {src.dtype})"
+        )
+    return apply(_scatter_add, input, index, src, axis=axis)
 
 
 def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
 from . import shape as S
-from .registry import apply, primitive
+from .registry import apply, batch_dims, primitive
 
 
 def normalize_dims(dim, ndim: int, op: str) -> tuple:
@@ -27,10 +27,16 @@ def _keep_shape(shape: tuple, axes: tuple) -> tuple:
 
 
 def expand_back(g: Tensor, x_shape: tuple, axes: tuple, keepdim: bool) -> Tensor:
-    """A reduced gradient broadcast back over the reduced axes of ``x_shape``."""
+    """A reduced tensor broadcast back over the reduced axes of ``x_shape``.
+
+    Extra leading dimensions (a batch of cotangents) are kept: they are whatever ``g`` has
+    beyond the rank of the reduced result.
+    """
+    reduced_rank = len(x_shape) if keepdim else len(x_shape) - len(axes)
+    lead = g._data.shape[:g._data.ndim - reduced_rank]
     if not keepdim and axes:
-        g = S.reshape(g, _keep_shape(x_shape, axes))
-    return S.expand(g, x_shape)
+        g = S.reshape(g, lead + _keep_shape(x_shape, axes))
+    return S.expand(g, lead + tuple(x_shape))
 
 
 # ---------------------------------------------------------------------------- sum / mean
@@ -53,13 +59,14 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor
 
 
 def sum_to(g: Tensor, shape: tuple) -> Tensor:
-    """Sum ``g`` down to ``shape`` (the inverse of broadcasting ``shape`` up to g's shape)."""
-    shape = tuple(shape)
+    """Sum the cotangent ``g`` down to ``shape`` (undoing broadcasting), keeping batch dims."""
+    k = batch_dims()
+    shape = g._data.shape[:k] + tuple(shape)
     if g._data.shape == shape:
         return g
     lead = g._data.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, s in enumerate(shape) if s == 1 and g._data.shape[lead + i] != 1
+    axes = tuple(range(k, k + lead)) + tuple(
+        lead + i for i, s in enumerate(shape) if i >= k and s == 1 and g._data.shape[lead + i] != 1
     )
     out = apply(_sum, g, axes=axes, keepdim=True) if axes else g
     return S.reshape(out, shape)
@@ -328,9 +335,13 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
 _cumsum = primitive(
     "cumsum",
     lambda xp, x, axis: xp.cumsum(x, axis=axis, dtype=None if x.dtype.kind == "f" else xp.int64),
-    lambda g, out, x, axis: (S.flip(cumsum(S.flip(g, (axis,)), axis), (axis,)),),
+    lambda g, out, x, axis: _reverse_cumsum(g, axis + batch_dims()),
     formula="d/dx_j sum_{i<=k} x_i = [j <= k]",
 )
+
+
+def _reverse_cumsum(g: Tensor, axis: int) -> tuple:
+    return (S.flip(cumsum(S.flip(g, (axis,)), axis), (axis,)),)
 
 
 def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:

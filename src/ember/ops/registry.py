@@ -17,6 +17,32 @@ from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 
 
+class _Batch:
+    """How many leading batch dimensions the cotangent of the rule now running carries.
+
+    ``autograd.grad(..., is_grads_batched=True)`` pushes a whole batch of cotangents through
+    one backward sweep; rules that move axes or build shapes read ``batch_dims()``.
+    """
+
+    __slots__ = ("dims",)
+
+    def __init__(self) -> None:
+        self.dims = 0
+
+
+BATCH = _Batch()
+
+
+def batch_dims() -> int:
+    """Leading batch dimensions of the cotangent ``g`` in the rule being run (usually 0)."""
+    return BATCH.dims
+
+
+def batch_shape(g: Tensor) -> tuple:
+    """The leading batch part of a cotangent's shape (``()`` outside batched backward)."""
+    return g._data.shape[:BATCH.dims]
+
+
 class Primitive:
     """An op with a forward on arrays and a reverse-mode rule written in Ember ops.
 
@@ -24,11 +50,12 @@ class Primitive:
     per input (None where an input gets no gradient). ``saves_out`` says the rule uses ``out``.
     """
 
-    __slots__ = ("name", "forward", "rule", "saves_out", "formula", "backward_name")
+    __slots__ = ("name", "forward", "rule", "saves_out", "formula", "backward_name", "batchable")
 
     def __init__(self, name: str, forward: Callable, rule: Callable | None = None, *,
-                 saves_out: bool = False, formula: str = "") -> None:
+                 saves_out: bool = False, formula: str = "", batchable: bool = True) -> None:
         self.name = name
+        self.batchable = batchable
         self.forward = forward
         self.rule = rule
         self.saves_out = saves_out
@@ -43,21 +70,46 @@ class Primitive:
         """Gradients for the node's inputs given the gradient ``g`` of its output."""
         inputs = node.saved()
         out = Tensor._make(node.out_data, True, node) if self.saves_out else None
-        kw = node.kwargs
-        if kw:
+        kw = node.kwargs or {}
+        dims = g._data.ndim - node.out_ndim
+        if dims and not self.batchable:
+            return _loop_over_batch(self.rule, g, out, inputs, kw)
+        prev = BATCH.dims
+        BATCH.dims = dims
+        try:
             return self.rule(g, out, *inputs, **kw)
-        return self.rule(g, out, *inputs)
+        finally:
+            BATCH.dims = prev
+
+
+def _loop_over_batch(rule: Callable, g: Tensor, out, inputs: tuple, kw: dict) -> tuple:
+    """Run a rule that knows no batch dimension once per cotangent, then stack the results."""
+    from .shape import stack
+
+    prev = BATCH.dims
+    BATCH.dims = 0
+    try:
+        rows = [rule(g[i], out, *inputs, **kw) for i in range(g._data.shape[0])]
+    finally:
+        BATCH.dims = prev
+    return tuple(
+        None if parts[0] is None else stack(list(parts)) for parts in zip(*rows)
+    )
 
 
 PRIMITIVES: dict[str, Primitive] = {}
 
 
 def primitive(name: str, forward: Callable, rule: Callable | None = None, *,
-              saves_out: bool = False, formula: str = "") -> Primitive:
-    """Declare a primitive (once; its name is unique)."""
+              saves_out: bool = False, formula: str = "", batchable: bool = True) -> Primitive:
+    """Declare a primitive (once; its name is unique).
+
+    ``batchable=False`` says the rule cannot take cotangents with extra leading batch
+    dimensions; batched backward then runs it once per batch row.
+    """
     if name in PRIMITIVES:
         raise ValueError(f"primitive {name!r} is declared twice")
-    p = Primitive(name, forward, rule, saves_out=saves_out, formula=formula)
+    p = Primitive(name, forward, rule, saves_out=saves_out, formula=formula, batchable=batchable)
     PRIMITIVES[name] = p
     return p
 
@@ -77,7 +129,7 @@ def apply(prim: Primitive, *inputs: Tensor, **kw) -> Tensor:
     if STATE.enabled and prim.rule is not None:
         for t in inputs:
             if t.requires_grad:
-                node = Node(prim, inputs, kw, data if prim.saves_out else None)
+                node = Node(prim, inputs, kw, data if prim.saves_out else None, data.ndim)
                 return Tensor._make(data, True, node)
     return Tensor._make(data)
 

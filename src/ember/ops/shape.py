@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..tensor import Tensor, _wrap_dim
 from . import reduce as R
-from .registry import apply, primitive
+from .registry import apply, batch_dims, batch_shape, primitive
 
 
 def _shape_arg(shape) -> tuple:
@@ -42,7 +42,7 @@ def infer_shape(shape: tuple, numel: int, op: str, src: tuple) -> tuple:
 _reshape = primitive(
     "reshape",
     lambda xp, x, shape: x.reshape(shape),
-    lambda g, out, x, shape: (reshape(g, x._data.shape),),
+    lambda g, out, x, shape: (reshape(g, batch_shape(g) + x._data.shape),),
     formula="reshaping moves values, so the gradient is reshaped back",
 )
 
@@ -123,9 +123,17 @@ def broadcast_tensors(*tensors: Tensor) -> tuple:
 _permute = primitive(
     "permute",
     lambda xp, x, dims: xp.transpose(x, dims),
-    lambda g, out, x, dims: (permute(g, _inverse(dims)),),
+    lambda g, out, x, dims: (permute(g, _shift(_inverse(dims))),),
     formula="the gradient is permuted back",
 )
+
+
+def _shift(dims: tuple) -> tuple:
+    """Axes of an unbatched tensor as axes of the batched cotangent (batch axes first)."""
+    k = batch_dims()
+    if not k:
+        return dims
+    return tuple(range(k)) + tuple(d + k for d in dims)
 
 
 def _inverse(dims: tuple) -> tuple:
@@ -240,7 +248,7 @@ def ravel(input: Tensor) -> Tensor:
 _flip = primitive(
     "flip",
     lambda xp, x, dims: xp.flip(x, dims) if dims else x.copy(),
-    lambda g, out, x, dims: (flip(g, dims),),
+    lambda g, out, x, dims: (flip(g, tuple(d + batch_dims() for d in dims)),),
     formula="flipping is its own inverse",
 )
 
@@ -257,9 +265,10 @@ def _cat_rule(g, out, *inputs, axis):
 
     grads = []
     start = 0
+    g_axis = axis + batch_dims()
     for t in inputs:
         size = t._data.shape[axis] if t._data.ndim else 0
-        grads.append(narrow(g, axis, start, size) if t.requires_grad else None)
+        grads.append(narrow(g, g_axis, start, size) if t.requires_grad else None)
         start += size
     return tuple(grads)
 

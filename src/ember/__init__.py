@@ -5,8 +5,9 @@
 from __future__ import annotations
 
 from . import ops as _ops  # noqa: F401  (installs the Tensor methods)
-from . import autograd
+from . import autograd, cuda
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .backend import device
 from .creation import (Generator, arange, as_tensor, bernoulli, empty, empty_like, eye,
                        from_numpy, full, full_like, get_rng_state, initial_seed, is_tensor,
@@ -23,17 +24,22 @@ from .ops.elementwise import (abs, add, bitwise_and, bitwise_not, bitwise_or, bi
                               neg, reciprocal, relu, remainder, round, rsqrt, sigmoid, sign, sin,
                               sqrt, square, sub, tan, tanh, trunc, where)
 from .ops.elementwise import _pow as pow
+from .ops.elementwise import addcdiv, addcmul, lerp
 from .ops.index import (gather, index_select, masked_fill, narrow, nonzero, scatter_add,
                         take_along_dim, tril, triu)
 from .ops.linalg import addmm, bmm, dot, ger, inner, matmul, mm, mv, outer
 from .ops.methods import clone
+from .ops.special import erf, erfc, erfinv
 from .ops.reduce import (amax, amin, argmax, argmin, cumsum, logsumexp, max, mean, min, norm,
                          prod, std, std_mean, sum, var, var_mean)
 from .ops.shape import (broadcast_tensors, broadcast_to, cat, chunk, concat, concatenate,
                         flatten, flip, hstack, movedim, permute, ravel, repeat, reshape, split,
                         squeeze, stack, t, transpose, unbind, unflatten, unsqueeze, vstack)
 from .tensor import Size, Tensor
+from . import func  # noqa: E402  (torch.func's transforms)
 from ._printing import set_printoptions
+from . import optim, utils
+from .serialization import load, save
 
 float = float32
 double = float64
@@ -65,3 +71,6 @@ def result_type(tensor1, tensor2) -> dtype:
 def is_floating_point(input: Tensor):
     """True for float16/32/64 tensors."""
     return input.is_floating_point()
+
+
+from . import nn  # noqa: E402  (last: nn is built from everything above)

@@ -56,19 +56,24 @@ def _special(v) -> str:
     return ""
 
 
+def _padded(fmt, sample):
+    """Right-align every element to the widest one in ``sample``, as torch lines up columns."""
+    width = max((len(fmt(v)) for v in sample.reshape(-1)), default=0)
+    return lambda v: fmt(v).rjust(width)
+
+
 def format_array(arr, prefix: str) -> str:
     """The bracketed body of a tensor's repr, aligned after ``prefix``."""
     np = backend.numpy
     summarize = arr.size > _OPTIONS["threshold"]
+    sample = arr if not summarize else np.concatenate(
+        [arr.reshape(-1)[: _OPTIONS["edgeitems"]], arr.reshape(-1)[-_OPTIONS["edgeitems"]:]])
     if arr.dtype.kind == "f":
-        sample = arr if not summarize else np.concatenate(
-            [arr.reshape(-1)[: _OPTIONS["edgeitems"]], arr.reshape(-1)[-_OPTIONS["edgeitems"]:]])
-        fmt = _float_formatter(sample if summarize else arr)
-        formatter = {"float_kind": fmt}
+        formatter = {"float_kind": _padded(_float_formatter(sample), sample)}
     elif arr.dtype.kind == "b":
-        formatter = {"bool": lambda v: "True" if v else "False"}
+        formatter = {"bool": _padded(lambda v: "True" if v else "False", sample)}
     else:
-        formatter = {"int_kind": lambda v: f"{v}"}
+        formatter = {"int_kind": _padded(lambda v: f"{v}", sample)}
     body = np.array2string(
         arr, separator=", ", prefix=prefix, formatter=formatter,
         threshold=_OPTIONS["threshold"] if summarize else arr.size + 1,

@@ -5,7 +5,16 @@ never imports an array library itself, so the same op code serves CPU and GPU.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+
+# Floating-point edge cases (0/0, log(0), overflow) give nan/inf silently, as in torch: NumPy's
+# RuntimeWarnings from inside Ember's op code would only show users Ember's internals.
+warnings.filterwarnings(
+    "ignore", r"(invalid value|divide by zero|overflow|underflow) encountered", RuntimeWarning,
+    r"ember(\.|$)",
+)
 
 try:  # CuPy is optional: Ember imports and runs on the CPU without it.
     import cupy as _cupy
@@ -103,6 +112,17 @@ def xp_for(d: device):
     if d.type == "cpu":
         return np
     return cuda_module()
+
+
+def scipy_special(xp):
+    """``cupyx.scipy.special`` for CuPy (GPU kernels for erf and friends); None for NumPy."""
+    if xp is np or _cupy is None:
+        return None
+    try:
+        import cupyx.scipy.special as special
+    except ImportError:  # pragma: no cover - depends on the CuPy build
+        return None
+    return special
 
 
 def xp_of(array):

@@ -98,6 +98,15 @@ def set_default_dtype(d: dtype) -> None:
     _default_float = d
 
 
+_TORCH_SCALAR_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
+                       "int64": "Long", "float16": "Half", "float32": "Float", "float64": "Double"}
+
+
+def scalar_name(d: dtype) -> str:
+    """torch's C++ name of a dtype as its error messages print it ('Long', 'Float', 'Bool')."""
+    return _TORCH_SCALAR_NAMES[d.name]
+
+
 def scalar_dtype(value) -> dtype:
     """The dtype a Python scalar becomes on its own."""
     if isinstance(value, (bool, np.bool_)):

@@ -15,7 +15,7 @@ class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation."""
 
     __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_version", "_hooks",
-                 "_retains_grad", "__weakref__")
+                 "_post_accumulate_hooks", "_retains_grad", "__weakref__")
     __array_priority__ = 1000  # make ndarray + Tensor defer to Tensor.__radd__
 
     def __init__(self, *args, dtype=None, device=None, requires_grad: bool = False) -> None:
@@ -28,6 +28,7 @@ class Tensor:
         self.grad_fn = None
         self._version = 0
         self._hooks = None
+        self._post_accumulate_hooks = None
         self._retains_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -42,6 +43,7 @@ class Tensor:
         t.grad_fn = grad_fn
         t._version = 0
         t._hooks = None
+        t._post_accumulate_hooks = None
         t._retains_grad = False
         return t
 
@@ -270,6 +272,17 @@ class Tensor:
             self._hooks = []
         self._hooks.append(hook)
         return RemovableHandle(self._hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook: Callable) -> "RemovableHandle":
+        """Call ``hook(self)`` after backward has accumulated into this leaf's ``.grad`` (as torch)."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = []
+        self._post_accumulate_hooks.append(hook)
+        return RemovableHandle(self._post_accumulate_hooks, hook)
 
     # ----------------------------------------------------------------- in place
     def _check_inplace(self, op: str) -> None:

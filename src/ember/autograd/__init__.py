@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 
-from .engine import run_backward
+from .anomaly import (detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled,
+                      set_detect_anomaly)
+from .engine import accumulate_grad, run_backward
 from .function import Function, FunctionCtx
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 
@@ -53,14 +55,8 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
         leaves = _as_tuple(inputs)
         found = run_backward(outputs, grads, retain_graph, create_graph, capture=list(leaves))
         for leaf, g in zip(leaves, found):
-            if g is None:
-                continue
-            if create_graph:
-                leaf.grad = g if leaf.grad is None else leaf.grad + g
-            elif leaf.grad is None:
-                leaf.grad = g.detach()._owned()
-            else:
-                leaf.grad._accumulate(g)
+            if g is not None:
+                accumulate_grad(leaf, g, create_graph)
         return
     run_backward(outputs, grads, retain_graph, create_graph)
 
@@ -114,4 +110,21 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
 
 
 __all__ = ["Function", "FunctionCtx", "backward", "grad", "no_grad", "enable_grad",
-           "set_grad_enabled", "inference_mode", "is_grad_enabled"]
+           "set_grad_enabled", "inference_mode", "is_grad_enabled", "detect_anomaly",
+           "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled"]
+
+
+def __getattr__(name: str):
+    """``functional``, ``gradcheck`` and ``gradgradcheck``, loaded on first use.
+
+    They are built on Tensor and the ops, which import this package, so they cannot load with it.
+    """
+    import importlib
+
+    if name == "functional":
+        return importlib.import_module(f"{__name__}.functional")
+    if name in ("gradcheck", "gradgradcheck"):
+        module = importlib.import_module(f"{__name__}.gradcheck")
+        globals().update(gradcheck=module.gradcheck, gradgradcheck=module.gradgradcheck)
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -149,6 +149,16 @@ def toposort(starts: list) -> list:
     return order
 
 
+_FINAL_CALLBACKS: list[list] = []  # one list per running backward pass, the innermost last
+
+
+def queue_callback(callback: Callable[[], None]) -> None:
+    """Run ``callback()`` when the running backward pass ends (torch's engine ``queue_callback``)."""
+    if not _FINAL_CALLBACKS:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    _FINAL_CALLBACKS[-1].append(callback)
+
+
 def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool,
                  capture: list | None = None) -> list | None:
     """Propagate ``grad_roots`` from ``roots`` back through the graph.
@@ -178,6 +188,7 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool,
     order = toposort(starts)
     prev = STATE.enabled
     STATE.enabled = create_graph
+    _FINAL_CALLBACKS.append([])
     try:
         for obj in reversed(order):
             g = grads.pop(id(obj), None)
@@ -202,6 +213,8 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool,
             in_grads = obj.fn.backward(obj, g)
             if ANOMALY.enabled:
                 ANOMALY.check(obj, in_grads)
+            if obj.trace is not None:  # ember.explain records the sweep: trace(node, g, in_grads)
+                obj.trace(obj, g, in_grads)
             if not retain_graph:
                 obj.free()
             for edge, gi in zip(obj.edges, in_grads):
@@ -210,7 +223,11 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool,
                 k = id(edge)
                 prev_g = grads.get(k)
                 grads[k] = gi if prev_g is None else prev_g + gi
+        callbacks = _FINAL_CALLBACKS[-1]
+        for callback in callbacks:  # a callback may queue more; the loop sees them too
+            callback()
     finally:
+        _FINAL_CALLBACKS.pop()
         STATE.enabled = prev
     if want is None:
         return None
@@ -231,10 +248,17 @@ def _reach_leaf(leaf, g, create_graph: bool, want, captured) -> None:
         if id(leaf) in want:
             captured[id(leaf)] = g
         return
+    accumulate_grad(leaf, g, create_graph)
+
+
+def accumulate_grad(leaf, g, create_graph: bool) -> None:
+    """Add ``g`` into ``leaf.grad``, then run the leaf's post-accumulate-grad hooks."""
     if create_graph:
         leaf.grad = g if leaf.grad is None else leaf.grad + g
-        return
-    if leaf.grad is None:
+    elif leaf.grad is None:
         leaf.grad = g.detach()._owned()
     else:
         leaf.grad._accumulate(g)
+    if leaf._post_accumulate_hooks:
+        for hook in leaf._post_accumulate_hooks:
+            hook(leaf)

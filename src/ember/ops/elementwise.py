@@ -43,11 +43,52 @@ def broadcast_shape(op: str, a: tuple, b: tuple) -> tuple:
     return tuple(reversed(out))
 
 
-def _check_operand(op: str, value) -> None:
+_ARGS = ("input", "other")
+
+
+def _check_operand(op: str, value, position: int = 1) -> None:
     if not isinstance(value, (Tensor, Number)) or isinstance(value, complex):
         raise TypeError(
-            f"{op}(): argument 'other' must be a Tensor or a number, not {type(value).__name__}"
+            f"{op}(): argument '{_ARGS[position]}' (position {position + 1}) must be a Tensor or a "
+            f"number, not {type(value).__name__}"
         )
+
+
+def require_tensors(op: str, *values) -> None:
+    """torch's TypeError when an argument that must be a Tensor (not a number) is something else."""
+    for position, value in enumerate(values):
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"{op}(): argument '{_ARGS[position]}' (position {position + 1}) must be Tensor, "
+                f"not {type(value).__name__}"
+            )
+
+
+def kernels_for(kinds: str):
+    """A dtype check for an op that torch implements only for some dtype kinds.
+
+    ``kinds`` holds NumPy kind letters ('b' bool, 'i'/'u' integer, 'f' floating); other dtypes
+    get torch's NotImplementedError naming the op and the dtype.
+    """
+
+    def check(op: str, *tensors: Tensor) -> None:
+        for t in tensors:
+            if t._data.dtype.kind not in kinds:
+                raise NotImplementedError(
+                    f'"{op}" not implemented for \'{dtypes.scalar_name(t.dtype)}\''
+                )
+
+    return check
+
+
+def _no_bool(message: str):
+    """A dtype check refusing bool tensors with torch's RuntimeError ``message``."""
+
+    def check(op: str, *tensors: Tensor) -> None:
+        if any(t._data.dtype.kind == "b" for t in tensors):
+            raise RuntimeError(message)
+
+    return check
 
 
 def promote(op: str, x, y, floating: bool = False) -> tuple[Tensor, Tensor]:
@@ -55,8 +96,8 @@ def promote(op: str, x, y, floating: bool = False) -> tuple[Tensor, Tensor]:
 
     ``floating`` makes integer results the default float type (true division, pow of floats).
     """
-    _check_operand(op, x)
-    _check_operand(op, y)
+    _check_operand(op, x, 0)
+    _check_operand(op, y, 1)
     if not isinstance(x, Tensor):
         x, y = _pair_with_scalar(op, y, x, floating)[::-1]
         return x, y
@@ -103,27 +144,43 @@ def _unbroadcast(rule):
     return wrapped
 
 
-def _unary(name: str, forward, rule, formula: str, saves_out: bool = False, floating: bool = True):
-    """Declare a one-input primitive and return its public function."""
+def _unary(name: str, forward, rule, formula: str, saves_out: bool = False, floating: bool = True,
+           check=None):
+    """Declare a one-input primitive and return its public function.
+
+    ``check(name, x)`` refuses dtypes torch has no kernel for (see ``kernels_for``).
+    """
     prim = primitive(name, forward, rule, saves_out=saves_out, formula=formula)
 
     def op(x: Tensor) -> Tensor:
         if not isinstance(x, Tensor):
             raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(x).__name__}")
-        return apply(prim, to_float(x) if floating else x)
+        if floating:
+            x = to_float(x)
+        if check is not None:
+            check(name, x)
+        return apply(prim, x)
 
     op.__name__ = name
     op.__doc__ = f"Elementwise {name}; {formula}."
     return op
 
 
-def _binary(name: str, forward, rule, formula: str, floating: bool = False, saves_out: bool = False):
-    """Declare a broadcasting two-input primitive and return its public function."""
+def _binary(name: str, forward, rule, formula: str, floating: bool = False, saves_out: bool = False,
+            check=None, tensors: int = 0):
+    """Declare a broadcasting two-input primitive and return its public function.
+
+    ``check(name, x, y)`` sees the promoted operands (see ``kernels_for``); the first
+    ``tensors`` arguments must be Tensors, not numbers (torch.maximum, torch.eq).
+    """
     prim = primitive(name, forward, _unbroadcast(rule) if rule else None,
                      saves_out=saves_out, formula=formula)
 
     def op(x, y) -> Tensor:
+        require_tensors(name, *(x, y)[:tensors])
         x, y = promote(name, x, y, floating)
+        if check is not None:
+            check(name, x, y)
         return apply(prim, x, y)
 
     op.__name__ = name
@@ -154,25 +211,58 @@ def cast(x: Tensor, dtype: dtypes.dtype) -> Tensor:
 
 # ---------------------------------------------------------------------------- arithmetic
 
-add = _binary("add", lambda xp, x, y: x + y,
-              lambda g, out, x, y: (g if _needs(x) else None, g if _needs(y) else None),
-              "d(x+y) = dx + dy")
-sub = _binary("sub", lambda xp, x, y: x - y,
-              lambda g, out, x, y: (g if _needs(x) else None, neg(g) if _needs(y) else None),
-              "d(x-y) = dx - dy")
+_add = _binary("add", lambda xp, x, y: x + y,
+               lambda g, out, x, y: (g if _needs(x) else None, g if _needs(y) else None),
+               "d(x+y) = dx + dy")
+_sub = _binary("sub", lambda xp, x, y: x - y,
+               lambda g, out, x, y: (g if _needs(x) else None, neg(g) if _needs(y) else None),
+               "d(x-y) = dx - dy")
+
+
+def _scaled(other, alpha):
+    """``alpha * other`` for the ``alpha`` argument of add/sub (a number stays a number)."""
+    if alpha == 1:
+        return other
+    return mul(other, alpha) if isinstance(other, Tensor) else other * alpha
+
+
+def add(input, other, *, alpha=1) -> Tensor:
+    """``input + alpha * other`` with broadcasting and torch's type promotion."""
+    return _add(input, _scaled(other, alpha))
+
+
+def sub(input, other, *, alpha=1) -> Tensor:
+    """``input - alpha * other`` with broadcasting and torch's type promotion."""
+    _refuse_bool_sub(input, other)
+    return _sub(input, _scaled(other, alpha))
+
+
+def _refuse_bool_sub(x, y) -> None:
+    """torch refuses ``-`` when either operand is bool (a tensor or a Python bool)."""
+    flags = [isinstance(v, bool) or (isinstance(v, Tensor) and v._data.dtype.kind == "b") for v in (x, y)]
+    if all(flags):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    if any(flags):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you "
+                           "are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
 mul = _binary("mul", lambda xp, x, y: x * y,
               lambda g, out, x, y: (mul(g, y) if _needs(x) else None,
                                     mul(g, x) if _needs(y) else None),
               "d(x*y) = y dx + x dy")
 div = _binary("div", lambda xp, x, y: x / y,
               lambda g, out, x, y: (div(g, y) if _needs(x) else None,
-                                    neg(div(mul(g, x), mul(y, y))) if _needs(y) else None),
+                                    neg(mul(g, div(div(x, y), y))) if _needs(y) else None),
               "d(x/y) = dx/y - x dy/y^2", floating=True)
 
 
 def _pow_rule(g, out, x, y):
     gx = gy = None
-    if _needs(x):
+    if _needs(x) and not _needs(y) and y._data.ndim == 0:
+        gx = _constant_pow_grad(g, x, y._data.item())
+    elif _needs(x):
         gx = mul(g, mul(y, pow(x, sub(y, 1))))
         # torch's convention: the derivative of x**0 is 0 everywhere, even at x = 0.
         gx = where(eq(y, 0), zeros_like_(gx), gx)
@@ -182,8 +272,29 @@ def _pow_rule(g, out, x, y):
     return gx, gy
 
 
-pow = _binary("pow", lambda xp, x, y: xp.power(x, y), _pow_rule,
-              "d(x^y) = y x^(y-1) dx + x^y log(x) dy", saves_out=True)
+def _constant_pow_grad(g, x, e):
+    """d/dx x**e for a constant number e, without per-element masks (x**2 costs two multiplies)."""
+    if e == 0:
+        return zeros_like_(mul(g, x))
+    if e == 2:
+        return mul(g, mul(x, 2.0))
+    return mul(g, mul(pow(x, e - 1), e))
+
+
+def _pow_fwd(xp, x, y):
+    # x ** 2 as x * x for a scalar exponent, as torch does (one multiply, not a general pow).
+    if y.ndim == 0 and x.dtype.kind == "f" and y == 2:
+        return x * x
+    if y.dtype.kind in "iu" and bool((y < 0).any()):
+        # torch's integer powers: 1 ** -n = 1, (-1) ** -n = +-1, any other base gives 0.
+        odd = (y % 2) == 1
+        small = xp.where(x == 1, 1, xp.where(x == -1, xp.where(odd, -1, 1), 0))
+        return xp.where(y < 0, small, xp.power(x, xp.abs(y))).astype(x.dtype)
+    return xp.power(x, y)
+
+
+pow = _binary("pow", _pow_fwd, _pow_rule,
+              "d(x^y) = y x^(y-1) dx + x^y log(x) dy", saves_out=True, check=kernels_for("iuf"))
 
 
 def _pow(x, y) -> Tensor:
@@ -201,20 +312,27 @@ def _floor_divide_fwd(xp, x, y):
     return xp.floor_divide(x, y)
 
 
+def _integer_division(op: str, x: Tensor, y: Tensor) -> None:
+    """No bool kernels; an integer divisor of zero is torch's error, not NumPy's silent 0."""
+    kernels_for("iuf")(op, x)
+    if y._data.dtype.kind in "iu" and bool((y._data == 0).any()):
+        raise RuntimeError(f"ZeroDivisionError: integer division by zero in {op}")
+
+
 floor_divide = _binary("floor_divide", _floor_divide_fwd,
                        lambda g, out, x, y: (zeros_like_(g) if _needs(x) else None,
                                              zeros_like_(g) if _needs(y) else None),
-                       "floor(x/y) has zero derivative almost everywhere")
+                       "floor(x/y) has zero derivative almost everywhere", check=_integer_division)
 remainder = _binary("remainder", lambda xp, x, y: xp.remainder(x, y),
                     lambda g, out, x, y: (g if _needs(x) else None,
                                           neg(mul(g, floor(div(x, y)))) if _needs(y) else None),
-                    "d(x mod y) = dx - floor(x/y) dy")
+                    "d(x mod y) = dx - floor(x/y) dy", check=_integer_division)
 maximum = _binary("maximum", lambda xp, x, y: xp.maximum(x, y),
                   lambda g, out, x, y: _minmax_rule(g, x, y, gt),
-                  "the gradient goes to the larger input (split evenly on ties)")
+                  "the gradient goes to the larger input (split evenly on ties)", tensors=2)
 minimum = _binary("minimum", lambda xp, x, y: xp.minimum(x, y),
                   lambda g, out, x, y: _minmax_rule(g, x, y, lt),
-                  "the gradient goes to the smaller input (split evenly on ties)")
+                  "the gradient goes to the smaller input (split evenly on ties)", tensors=2)
 
 
 def _minmax_rule(g, x, y, better):
@@ -227,7 +345,11 @@ def _minmax_rule(g, x, y, better):
 
 # ---------------------------------------------------------------------------- unary math
 
-neg = _unary("neg", lambda xp, x: -x, lambda g, out, x: (neg(g),), "d(-x) = -dx", floating=False)
+_NO_BOOL_NEG = _no_bool("Negation, the `-` operator, on a bool tensor is not supported. If you are "
+                        "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+_NUMBERS = kernels_for("iuf")  # no bool kernel in torch
+neg = _unary("neg", lambda xp, x: -x, lambda g, out, x: (neg(g),), "d(-x) = -dx", floating=False,
+             check=_NO_BOOL_NEG)
 exp = _unary("exp", lambda xp, x: xp.exp(x), lambda g, out, x: (mul(g, out),),
              "d/dx exp(x) = exp(x)", saves_out=True)
 log = _unary("log", lambda xp, x: xp.log(x), lambda g, out, x: (div(g, x),), "d/dx log(x) = 1/x")
@@ -266,24 +388,40 @@ sigmoid = _unary("sigmoid", _sigmoid_fwd, lambda g, out, x: (mul(g, mul(out, sub
                  "d/dx sigmoid(x) = sigmoid(x)(1 - sigmoid(x))", saves_out=True)
 relu = _unary("relu", lambda xp, x: xp.maximum(x, 0).astype(x.dtype, copy=False),
               lambda g, out, x: (mul(g, gt(out, 0)),), "d/dx relu(x) = [x > 0]",
-              saves_out=True, floating=False)
+              saves_out=True, floating=False, check=_no_bool("Boolean inputs not supported for relu"))
 abs = _unary("abs", lambda xp, x: xp.abs(x), lambda g, out, x: (mul(g, sign(x)),),
-             "d/dx |x| = sign(x)", floating=False)
+             "d/dx |x| = sign(x)", floating=False, check=_NUMBERS)
 
 
 def _zero_rule(g, out, x):
     return (zeros_like_(g),)
 
 
-sign = _unary("sign", lambda xp, x: xp.sign(x), _zero_rule, "d/dx sign(x) = 0", floating=False)
-floor = _unary("floor", lambda xp, x: xp.floor(x), _zero_rule, "d/dx floor(x) = 0", floating=False)
-ceil = _unary("ceil", lambda xp, x: xp.ceil(x), _zero_rule, "d/dx ceil(x) = 0", floating=False)
-round = _unary("round", lambda xp, x: xp.round(x), _zero_rule, "d/dx round(x) = 0", floating=False)
-trunc = _unary("trunc", lambda xp, x: xp.trunc(x), _zero_rule, "d/dx trunc(x) = 0", floating=False)
+def _sign_fwd(xp, x):
+    """-1, 0 or 1; bool stays bool and nan gives 0, as torch."""
+    if x.dtype.kind == "b":
+        return x.copy()
+    out = xp.sign(x)
+    if x.dtype.kind == "f":
+        xp.nan_to_num(out, copy=False)
+    return out
+
+
+sign = _unary("sign", _sign_fwd, _zero_rule, "d/dx sign(x) = 0", floating=False)
+floor = _unary("floor", lambda xp, x: xp.floor(x), _zero_rule, "d/dx floor(x) = 0", floating=False,
+               check=_NUMBERS)
+ceil = _unary("ceil", lambda xp, x: xp.ceil(x), _zero_rule, "d/dx ceil(x) = 0", floating=False,
+              check=_NUMBERS)
+round = _unary("round", lambda xp, x: xp.round(x), _zero_rule, "d/dx round(x) = 0", floating=False,
+               check=_NUMBERS)
+trunc = _unary("trunc", lambda xp, x: xp.trunc(x), _zero_rule, "d/dx trunc(x) = 0", floating=False,
+               check=_NUMBERS)
 
 
 def square(x: Tensor) -> Tensor:
-    """``x * x``."""
+    """``x * x`` (a bool tensor squares to int64, as torch's ``pow(x, 2)``)."""
+    if isinstance(x, Tensor) and x._data.dtype.kind == "b":
+        x = cast(x, dtypes.int64)
     return mul(x, x)
 
 
@@ -361,11 +499,15 @@ def clamp(input: Tensor, min=None, max=None) -> Tensor:
 # ---------------------------------------------------------------------------- comparisons
 
 
-def _compare(name: str, fn):
+def _compare(name: str, fn, tensors: int = 1, check=None):
+    """A non-differentiable binary op; the first ``tensors`` arguments must be Tensors (as torch)."""
     prim = primitive(name, fn, None, formula="not differentiable (boolean result)")
 
     def op(x, y) -> Tensor:
+        require_tensors(name, *(x, y)[:tensors])
         x, y = promote(name, x, y)
+        if check is not None:
+            check(name, x, y)
         return apply(prim, x, y)
 
     op.__name__ = name
@@ -379,12 +521,13 @@ lt = _compare("lt", lambda xp, x, y: x < y)
 le = _compare("le", lambda xp, x, y: x <= y)
 gt = _compare("gt", lambda xp, x, y: x > y)
 ge = _compare("ge", lambda xp, x, y: x >= y)
-logical_and = _compare("logical_and", lambda xp, x, y: xp.logical_and(x, y))
-logical_or = _compare("logical_or", lambda xp, x, y: xp.logical_or(x, y))
-logical_xor = _compare("logical_xor", lambda xp, x, y: xp.logical_xor(x, y))
-bitwise_and = _compare("bitwise_and", lambda xp, x, y: x & y)
-bitwise_or = _compare("bitwise_or", lambda xp, x, y: x | y)
-bitwise_xor = _compare("bitwise_xor", lambda xp, x, y: x ^ y)
+logical_and = _compare("logical_and", lambda xp, x, y: xp.logical_and(x, y), tensors=2)
+logical_or = _compare("logical_or", lambda xp, x, y: xp.logical_or(x, y), tensors=2)
+logical_xor = _compare("logical_xor", lambda xp, x, y: xp.logical_xor(x, y), tensors=2)
+_BITS = kernels_for("biu")  # torch has no bitwise kernels for floating types
+bitwise_and = _compare("bitwise_and", lambda xp, x, y: x & y, tensors=0, check=_BITS)
+bitwise_or = _compare("bitwise_or", lambda xp, x, y: x | y, tensors=0, check=_BITS)
+bitwise_xor = _compare("bitwise_xor", lambda xp, x, y: x ^ y, tensors=0, check=_BITS)
 _logical_not = primitive("logical_not", lambda xp, x: xp.logical_not(x), None)
 _isnan = primitive("isnan", lambda xp, x: xp.isnan(x), None)
 _isinf = primitive("isinf", lambda xp, x: xp.isinf(x), None)
@@ -393,22 +536,28 @@ _bitwise_not = primitive("bitwise_not", lambda xp, x: ~x, None)
 
 
 def logical_not(x: Tensor) -> Tensor:
+    require_tensors("logical_not", x)
     return apply(_logical_not, x)
 
 
 def bitwise_not(x: Tensor) -> Tensor:
+    require_tensors("bitwise_not", x)
+    _BITS("bitwise_not", x)
     return apply(_bitwise_not, x)
 
 
 def isnan(x: Tensor) -> Tensor:
+    require_tensors("isnan", x)
     return apply(_isnan, x)
 
 
 def isinf(x: Tensor) -> Tensor:
+    require_tensors("isinf", x)
     return apply(_isinf, x)
 
 
 def isfinite(x: Tensor) -> Tensor:
+    require_tensors("isfinite", x)
     return apply(_isfinite, x)
 
 
@@ -424,3 +573,28 @@ def ones_like_(t: Tensor) -> Tensor:
     """A constant one tensor shaped like ``t`` (used inside rules)."""
     return Tensor._make(t.xp.ones(t._data.shape, dtype=t._data.dtype))
 
+
+
+# ---------------------------------------------------------------------------- fused-looking composites
+
+
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
+    """``input + value * tensor1 * tensor2`` in torch's order of evaluation (optimiser updates)."""
+    return add(input, mul(mul(tensor1, value), tensor2) if value != 1 else mul(tensor1, tensor2))
+
+
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
+    """``input + value * tensor1 / tensor2`` in torch's order of evaluation (optimiser updates)."""
+    return add(input, div(mul(tensor1, value), tensor2) if value != 1 else div(tensor1, tensor2))
+
+
+def lerp(input: Tensor, end: Tensor, weight) -> Tensor:
+    """``input + weight * (end - input)``, with torch's mirrored formula for |weight| >= 0.5."""
+    diff = sub(end, input)
+    if isinstance(weight, Tensor):
+        low = add(input, mul(weight, diff))
+        high = sub(end, mul(diff, sub(1, weight)))
+        return where(lt(abs(weight), 0.5), low, high)
+    if -0.5 < weight < 0.5:
+        return add(input, mul(diff, weight))
+    return sub(end, mul(diff, 1 - weight))

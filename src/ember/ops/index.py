@@ -23,7 +23,7 @@ def _index_arrays(idx, x: Tensor):
             if it._data.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(it._data)
-        elif isinstance(it, list):
+        elif isinstance(it, list) or backend.is_array(it):
             arr = x.xp.asarray(it)
             if arr.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")

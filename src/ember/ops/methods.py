@@ -4,6 +4,8 @@ One table, so that ``x + y``, ``x.add(y)`` and ``ember.add(x, y)`` are the same 
 """
 from __future__ import annotations
 
+from numbers import Number
+
 from .. import backend, dtypes
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
@@ -12,6 +14,7 @@ from . import index as I
 from . import linalg as L
 from . import reduce as R
 from . import shape as S
+from . import special as SP
 from .registry import apply, primitive
 
 
@@ -20,6 +23,33 @@ def _reflect(fn):
         return fn(other, self)
 
     return r
+
+
+_BINARY_OPERATORS = (
+    "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
+    "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__", "__rpow__",
+    "__matmul__", "__rmatmul__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__",
+    "__and__", "__rand__", "__or__", "__ror__", "__xor__", "__rxor__",
+)
+
+
+def _operator(method):
+    """A Python operator as torch's: arrays become tensors; other non-numbers give NotImplemented.
+
+    So ``t + "a"`` raises Python's own TypeError and ``t == None`` is False, as in torch.
+    """
+
+    def op(self, other):
+        if backend.is_array(other):
+            from ..creation import as_tensor
+
+            other = as_tensor(other)
+        elif not isinstance(other, (Tensor, Number)) or isinstance(other, complex):
+            return NotImplemented
+        return method(self, other)
+
+    op.__name__ = getattr(method, "__name__", "operator")
+    return op
 
 
 def _inplace(fn, name: str):
@@ -40,13 +70,6 @@ def _inplace(fn, name: str):
     method.__name__ = name
     method.__doc__ = f"In-place ``{name[:-1]}``: changes this tensor's values, keeping its memory."
     return method
-
-
-def _alpha(fn):
-    def op(self, other, *, alpha=1):
-        return fn(self, other if alpha == 1 else E.mul(other, alpha))
-
-    return op
 
 
 def _to(self, *args, **kwargs) -> Tensor:
@@ -112,13 +135,27 @@ def _cast_method(d):
     return m
 
 
+def _overwrite(self, value: Tensor) -> Tensor:
+    """Replace ``self``'s values by ``value`` (broadcast, cast) in place, recorded for autograd.
+
+    Written as ``where(True, value, old)`` so the gradient reaches ``value`` and the old
+    values get zero, as torch's fill_/copy_.
+    """
+    everywhere = Tensor._make(self.xp.ones(self._data.shape, dtype=bool))
+    return self._set_result(E.where(everywhere, E.cast(value, self.dtype), self._snapshot()))
+
+
 def _fill_(self, value) -> Tensor:
     self._check_inplace("fill_")
-    if isinstance(value, Tensor):
-        value = value.item()
-    if STATE.enabled and self.requires_grad:
-        return self._set_result(E.mul(E.zeros_like_(self), 0) + value)
-    self._data.fill(value)
+    if isinstance(value, Tensor) and value._data.ndim:
+        raise RuntimeError(
+            f"fill_ only supports 0-dimension value tensor but got tensor with {value._data.ndim} "
+            "dimensions."
+        )
+    value_grad = isinstance(value, Tensor) and value.requires_grad
+    if STATE.enabled and (self.requires_grad or value_grad):
+        return _overwrite(self, E.as_tensor_like(value, self, self.dtype))
+    self._data.fill(value.item() if isinstance(value, Tensor) else value)
     self._version += 1
     return self
 
@@ -131,11 +168,33 @@ def _copy_(self, src: Tensor, non_blocking: bool = False) -> Tensor:
     self._check_inplace("copy_")
     src = src if isinstance(src, Tensor) else E.as_tensor_like(src, self, self.dtype)
     src = to_device(src, self.device)
-    if STATE.enabled and src.requires_grad:
-        return self._set_result(E.cast(S.expand(src, self._data.shape), self.dtype))
+    if STATE.enabled and (src.requires_grad or self.requires_grad):
+        return _overwrite(self, src)
     self.xp.copyto(self._data, self.xp.broadcast_to(src._data, self._data.shape), casting="unsafe")
     self._version += 1
     return self
+
+
+def _fill_random(self, kind: str, low: float, high: float, generator) -> Tensor:
+    """Overwrite ``self`` in place with random values (what nn.init does under no_grad)."""
+    from .. import creation as C
+
+    self._check_inplace(f"{kind}_")
+    make = C.rand if kind == "uniform" else C.randn
+    r = make(tuple(self.shape), generator=generator, dtype=self.dtype, device=self.device)
+    self._data[...] = r._data * (high - low) + low if kind == "uniform" else r._data * high + low
+    self._version += 1
+    return self
+
+
+def _uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
+    """Fill with uniform random numbers in [a, b)."""
+    return _fill_random(self, "uniform", a, b, generator)
+
+
+def _normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
+    """Fill with normal random numbers of the given mean and standard deviation."""
+    return _fill_random(self, "normal", mean, std, generator)
 
 
 def _getitem(self, idx):
@@ -194,8 +253,8 @@ def _install() -> None:
     from . import activation as A
 
     table = {
-        "__add__": E.add, "__radd__": _reflect(E.add), "add": _alpha(E.add),
-        "__sub__": E.sub, "__rsub__": _reflect(E.sub), "sub": _alpha(E.sub),
+        "__add__": E.add, "__radd__": _reflect(E.add), "add": E.add,
+        "__sub__": E.sub, "__rsub__": _reflect(E.sub), "sub": E.sub,
         "__mul__": E.mul, "__rmul__": _reflect(E.mul), "mul": E.mul, "multiply": E.mul,
         "__truediv__": E.div, "__rtruediv__": _reflect(E.div), "div": E.div, "divide": E.div,
         "true_divide": E.div,
@@ -210,6 +269,8 @@ def _install() -> None:
         "eq": E.eq, "ne": E.ne, "lt": E.lt, "le": E.le, "gt": E.gt, "ge": E.ge,
         "greater": E.gt, "less": E.lt, "greater_equal": E.ge, "less_equal": E.le, "not_equal": E.ne,
         "__and__": E.bitwise_and, "__or__": E.bitwise_or, "__xor__": E.bitwise_xor,
+        "__rand__": _reflect(E.bitwise_and), "__ror__": _reflect(E.bitwise_or),
+        "__rxor__": _reflect(E.bitwise_xor),
         "__invert__": E.bitwise_not, "logical_not": E.logical_not, "logical_and": E.logical_and,
         "logical_or": E.logical_or, "logical_xor": E.logical_xor,
         "exp": E.exp, "log": E.log, "log2": E.log2, "log10": E.log10, "log1p": E.log1p,
@@ -248,7 +309,7 @@ def _install() -> None:
         "fill_": _fill_, "zero_": _zero_, "copy_": _copy_,
         "new_zeros": _new(C.zeros), "new_ones": _new(C.ones), "new_empty": _new(C.empty),
         "new_tensor": _new_tensor, "new_full": _new_full,
-        "add_": _inplace(_alpha(E.add), "add_"), "sub_": _inplace(_alpha(E.sub), "sub_"),
+        "add_": _inplace(E.add, "add_"), "sub_": _inplace(E.sub, "sub_"),
         "mul_": _inplace(E.mul, "mul_"), "div_": _inplace(E.div, "div_"),
         "pow_": _inplace(E._pow, "pow_"), "clamp_": _inplace(E.clamp, "clamp_"),
         "clip_": _inplace(E.clamp, "clip_"), "neg_": _inplace(E.neg, "neg_"),
@@ -256,10 +317,18 @@ def _install() -> None:
         "relu_": _inplace(E.relu, "relu_"), "sigmoid_": _inplace(E.sigmoid, "sigmoid_"),
         "tanh_": _inplace(E.tanh, "tanh_"), "abs_": _inplace(E.abs, "abs_"),
         "masked_fill_": _inplace(I.masked_fill, "masked_fill_"),
+        "erf": SP.erf, "erfc": SP.erfc, "erfinv": SP.erfinv,
+        "erf_": _inplace(SP.erf, "erf_"), "erfinv_": _inplace(SP.erfinv, "erfinv_"),
+        "uniform_": _uniform_, "normal_": _normal_,
+        "addcmul": E.addcmul, "addcdiv": E.addcdiv, "lerp": E.lerp,
+        "addcmul_": _inplace(E.addcmul, "addcmul_"), "addcdiv_": _inplace(E.addcdiv, "addcdiv_"),
+        "lerp_": _inplace(E.lerp, "lerp_"),
         "__iadd__": _inplace(E.add, "add_"), "__isub__": _inplace(E.sub, "sub_"),
         "__imul__": _inplace(E.mul, "mul_"), "__itruediv__": _inplace(E.div, "div_"),
         "scatter_add_": _inplace(I.scatter_add, "scatter_add_"),
     }
+    for name in _BINARY_OPERATORS:
+        table[name] = _operator(table[name])
     for name, fn in table.items():
         setattr(Tensor, name, fn)
     del A

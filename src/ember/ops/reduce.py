@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+from .. import dtypes
 from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
 from . import shape as S
@@ -11,15 +12,20 @@ from .registry import apply, batch_dims, primitive
 
 
 def normalize_dims(dim, ndim: int, op: str) -> tuple:
-    """``dim`` (None, int, or sequence, possibly negative) as a sorted tuple of axes."""
-    if dim is None:
+    """``dim`` (None, int, or sequence, possibly negative) as a sorted tuple of axes.
+
+    None and an empty sequence mean every axis, as torch; a 0-d tensor accepts dim 0 or -1,
+    which reduces nothing.
+    """
+    if dim is None or (isinstance(dim, (list, tuple)) and not dim):
         return tuple(range(ndim))
     if isinstance(dim, (list, tuple)):
         dims = tuple(_wrap_dim(int(d), ndim, op) for d in dim)
         if len(set(dims)) != len(dims):
             raise RuntimeError(f"{op}: dim {dims[0]} appears multiple times in the list of dims")
-        return tuple(sorted(dims))
-    return (_wrap_dim(int(dim), ndim, op),)
+    else:
+        dims = (_wrap_dim(int(dim), ndim, op),)
+    return tuple(sorted(dims)) if ndim else ()
 
 
 def _keep_shape(shape: tuple, axes: tuple) -> tuple:
@@ -167,14 +173,14 @@ _amin = primitive("amin", lambda xp, x, axes, keepdim: xp.amin(x, axis=axes, kee
 
 def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """Largest value over ``dim`` (all dims when empty); ties share the gradient."""
-    axes = normalize_dims(None if dim == () else dim, input._data.ndim, "amax")
+    axes = normalize_dims(dim, input._data.ndim, "amax")
     _check_nonempty(input, axes, "amax")
     return apply(_amax, input, axes=axes, keepdim=keepdim)
 
 
 def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """Smallest value over ``dim`` (all dims when empty); ties share the gradient."""
-    axes = normalize_dims(None if dim == () else dim, input._data.ndim, "amin")
+    axes = normalize_dims(dim, input._data.ndim, "amin")
     _check_nonempty(input, axes, "amin")
     return apply(_amin, input, axes=axes, keepdim=keepdim)
 
@@ -189,9 +195,9 @@ def _arg(name: str, fn):
             out = apply(prim, flat, axis=0, keepdim=False)
             return S.reshape(out, (1,) * input._data.ndim) if keepdim else out
         axis = _wrap_dim(dim, input._data.ndim, name)
-        _check_nonempty(input, (axis,), name)
         if input._data.ndim == 0:
-            return S.reshape(input, ()).long() * 0
+            return E.zeros_like_(E.cast(input, dtypes.int64))
+        _check_nonempty(input, (axis,), name)
         return apply(prim, input, axis=axis, keepdim=keepdim)
 
     op.__name__ = name

@@ -138,10 +138,19 @@ def apply(prim: Primitive, *inputs: Tensor, **kw) -> Tensor:
 class OpInfo:
     """A public op as the tests, docs, fuzzer and explain see it.
 
-    ``samples(rng, dtype)`` yields ``(args, kwargs)``: NumPy arrays for tensor arguments,
-    anything else as is. ``fn(*args, **kwargs)`` runs Ember with tensors in the arrays'
-    place; ``ref(torch, *args, **kwargs)`` runs the torch function it mirrors (torch is a
-    test dependency only, so it is passed in, never imported here).
+    ``samples(rng, dtype)`` yields ``(args, kwargs)``: NumPy arrays for tensor arguments
+    (also inside lists and index tuples), anything else as is; ``dtype`` is a NumPy dtype
+    name. ``fn(*args, **kwargs)`` runs Ember with tensors in the arrays' place;
+    ``ref(torch, *args, **kwargs)`` runs the torch function it mirrors (torch is a test
+    dependency only, so it is passed in, never imported here).
+
+    Attributes:
+        family: the ops module (or group) the op belongs to, for the coverage table.
+        grad / gradgrad: whether first / second derivatives exist and are checked.
+        dtypes: the dtypes the op is checked in (integer and bool ones forward only).
+        tol: per-dtype ``(rtol, atol)`` overrides of the harness's tolerances (say why in notes).
+        errors: like ``samples``, but inputs torch refuses; Ember must raise the same class.
+        notes: anything a reader of the coverage table should know.
     """
 
     name: str
@@ -151,9 +160,10 @@ class OpInfo:
     family: str
     grad: bool = True
     gradgrad: bool = True
-    float_only: bool = True
+    dtypes: tuple = ("float32", "float64")
+    tol: dict = field(default_factory=dict)
+    errors: Callable | None = None
     notes: str = ""
-    skip: dict = field(default_factory=dict)
 
 
 OPS: dict[str, OpInfo] = {}

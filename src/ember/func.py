@@ -1,0 +1,322 @@
+"""Function transforms, as ``torch.func``: grad, grad_and_value, vjp, jvp, jacrev, jacfwd, hessian.
+
+Each takes a function of tensors (or tuples, lists and dicts of them) and returns a new
+function. A transform runs the function on fresh copies of the inputs; when the result may
+be differentiated again — an input already needs grad, or the function reads a tensor that
+does (as inside another transform) — it differentiates with ``create_graph=True``, so
+transforms nest: ``jacrev(jacrev(f))``. Jacobians are one backward sweep over batched
+cotangents; forward mode (``jvp``, ``jacfwd``) is the double-vjp construction, exact.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+from typing import Callable
+
+from .autograd.engine import Node, toposort
+from .autograd.functional import differentiable_grad, forward_jacobian, reverse_jacobian
+from .autograd.grad_mode import enable_grad, is_grad_enabled
+from .creation import zeros_like
+from .ops.methods import clone
+from .tensor import Tensor
+
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"]
+
+
+# ---------------------------------------------------------------------------- pytrees
+
+
+def _flatten(tree, what: str) -> tuple[list, object]:
+    """The tensors of a nested tuple/list/dict, and a spec to rebuild the structure."""
+    if isinstance(tree, Tensor):
+        return [tree], None
+    if isinstance(tree, (tuple, list)):
+        children = [_flatten(child, what) for child in tree]
+        return [t for leaves, _ in children for t in leaves], (type(tree), [s for _, s in children])
+    if isinstance(tree, dict):
+        keys = list(tree)
+        children = [_flatten(tree[k], what) for k in keys]
+        return [t for leaves, _ in children for t in leaves], (dict, keys, [s for _, s in children])
+    raise RuntimeError(f"{what}: expected only tensors (or tuples, lists, dicts of them), "
+                       f"got unsupported type {type(tree)}")
+
+
+def _count(spec) -> int:
+    if spec is None:
+        return 1
+    return sum(_count(s) for s in spec[-1])
+
+
+def _unflatten(leaves: list, spec):
+    """Rebuild the structure described by ``spec`` from ``leaves`` (in flattening order)."""
+    if spec is None:
+        return leaves[0]
+    children = []
+    start = 0
+    for child in spec[-1]:
+        n = _count(child)
+        children.append(_unflatten(leaves[start:start + n], child))
+        start += n
+    if spec[0] is dict:
+        return dict(zip(spec[1], children))
+    return spec[0](children)
+
+
+# ---------------------------------------------------------------------------- inputs and outputs
+
+
+def _argnums_tuple(argnums, n_args: int, api: str) -> tuple:
+    nums = argnums if isinstance(argnums, tuple) else (argnums,)
+    if not nums:
+        raise RuntimeError("argnums must be non-empty")
+    for n in nums:
+        if not isinstance(n, int):
+            raise RuntimeError(f"{api}: argnums must be int or Tuple[int, ...], got: {type(n)}")
+        if not -n_args <= n < n_args:
+            raise RuntimeError(f"Got argnum={n}, but only {n_args} positional inputs")
+    return tuple(n % n_args for n in nums)
+
+
+def _fresh(t: Tensor) -> Tensor:
+    """A copy of ``t`` to differentiate with respect to; still connected if ``t`` needs grad."""
+    if t.requires_grad and is_grad_enabled():
+        return clone(t)
+    return t.detach().requires_grad_(True)
+
+
+def _wrap_args(args: tuple, argnums, api: str) -> tuple[list, list, object]:
+    """The arguments with fresh copies at ``argnums``, those copies flat, and their structure."""
+    nums = _argnums_tuple(argnums, len(args), api)
+    args = list(args)
+    flat = []
+    specs = []
+    for n in nums:
+        leaves, spec = _flatten(args[n], api)
+        fresh = [_fresh(t) for t in leaves]
+        args[n] = _unflatten(fresh, spec)
+        flat.extend(fresh)
+        specs.append(spec)
+    spec = specs[0] if not isinstance(argnums, tuple) else (tuple, specs)
+    return args, flat, spec
+
+
+@contextlib.contextmanager
+def _inputs(args: tuple, argnums, api: str):
+    """``_wrap_args`` for the length of one transform; then its fresh leaves stop needing grad,
+    so a transform around this one does not mistake them for tensors it must keep a graph for."""
+    args, flat, spec = _wrap_args(args, argnums, api)
+    try:
+        yield args, flat, spec
+    finally:
+        for t in flat:
+            if t.grad_fn is None:
+                t.requires_grad = False
+
+
+def _split_aux(output, has_aux: bool, api: str) -> tuple:
+    if not has_aux:
+        return output, None
+    if not isinstance(output, tuple) or len(output) != 2:
+        raise RuntimeError(f"{api}: output of function f should be a tuple: (output, aux) "
+                           "if has_aux is True")
+    return output
+
+
+def _keep_graph(outputs: list, fresh: list, grad_was_enabled: bool) -> bool:
+    """Whether results must stay differentiable: the outputs reach a tensor needing grad
+    other than this transform's own fresh inputs (an outer transform or the user's tape)."""
+    if not grad_was_enabled:
+        return False
+    own = {id(t) for t in fresh}
+    starts = [o.grad_fn if o.grad_fn is not None else o for o in outputs if o.requires_grad]
+    leaves = [obj for obj in toposort(starts) if obj.__class__ is not Node]
+    return any(leaf.requires_grad and id(leaf) not in own for leaf in leaves)
+
+
+def _detach_tree(tree, keep: bool):
+    """``tree`` with its tensors detached unless ``keep``."""
+    if keep or tree is None:
+        return tree
+    try:
+        leaves, spec = _flatten(tree, "aux")
+    except RuntimeError:
+        return tree
+    return _unflatten([t.detach() for t in leaves], spec)
+
+
+def _zeros_for_none(grads: tuple, refs: list) -> list:
+    return [g if g is not None else zeros_like(r) for g, r in zip(grads, refs)]
+
+
+# ---------------------------------------------------------------------------- transforms
+
+
+def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable:
+    """A function returning ``(gradient, value)`` of a scalar-valued ``func``.
+
+    Args:
+        func: returns a 0-dim tensor (or ``(tensor, aux)`` with ``has_aux``).
+        argnums: which positional argument(s) to differentiate with respect to.
+        has_aux: ``func`` also returns auxiliary data, passed through untouched.
+    Returns:
+        A function giving ``(grads, value)`` or ``(grads, (value, aux))``; ``grads`` has the
+        structure of the argument(s) at ``argnums``.
+    """
+    api = "grad_and_value(f)(*args)"
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        was_enabled = is_grad_enabled()
+        with enable_grad(), _inputs(args, argnums, api) as (args, flat, spec):
+            output, aux = _split_aux(func(*args, **kwargs), has_aux, api)
+            if not isinstance(output, Tensor):
+                raise RuntimeError(f"{api}: Expected f(*args) to return a Tensor, got {type(output)}")
+            if output.dim() != 0:
+                raise RuntimeError(f"{api}: Expected f(*args) to return a scalar Tensor, got tensor "
+                                   f"with {output.dim()} dims. Maybe you wanted to use the vjp or "
+                                   "jacrev APIs instead?")
+            keep = _keep_graph([output], flat, was_enabled)
+            grads = differentiable_grad((output,), tuple(flat), create_graph=keep)
+        grads = _zeros_for_none(grads, flat)
+        grads = _unflatten([g if keep else g.detach() for g in grads], spec)
+        value = output if keep else output.detach()
+        if has_aux:
+            return grads, (value, _detach_tree(aux, keep))
+        return grads, value
+
+    return wrapper
+
+
+def grad(func: Callable, argnums=0, has_aux: bool = False) -> Callable:
+    """A function returning the gradient of scalar-valued ``func`` (and ``aux`` with ``has_aux``)."""
+    both = grad_and_value(func, argnums, has_aux)
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        grads, value = both(*args, **kwargs)
+        if has_aux:
+            return grads, value[1]
+        return grads
+
+    return wrapper
+
+
+def vjp(func: Callable, *primals, has_aux: bool = False) -> tuple:
+    """``func(*primals)`` and a function mapping a cotangent to ``vᵀJ`` (one per primal).
+
+    Returns:
+        ``(output, vjp_fn)`` or ``(output, vjp_fn, aux)``; ``vjp_fn(cotangents)`` takes
+        cotangents shaped like the output and returns a tuple with one gradient per primal.
+    """
+    api = "vjp(f, *primals)"
+    was_enabled = is_grad_enabled()
+    with enable_grad():
+        args, flat, spec = _wrap_args(primals, tuple(range(len(primals))), api)
+        output, aux = _split_aux(func(*args), has_aux, api)
+        outs, out_spec = _flatten(output, api)
+        keep = _keep_graph(outs, flat, was_enabled)
+
+    def vjp_fn(cotangents, retain_graph: bool = True, create_graph: bool | None = None):
+        cots, cot_spec = _flatten(cotangents, "vjp_fn")
+        if cot_spec != out_spec:
+            raise RuntimeError("Expected pytree structure of cotangents to be the same as pytree "
+                               "structure of outputs to the function")
+        for i, (c, o) in enumerate(zip(cots, outs)):
+            if c.shape != o.shape:
+                raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
+                                   f"{tuple(c.shape)} and output[{i}] has a shape of {tuple(o.shape)}.")
+        create = keep if create_graph is None else create_graph
+        with enable_grad():
+            grads = differentiable_grad(tuple(outs), tuple(flat), tuple(cots),
+                                        retain_graph=retain_graph, create_graph=create)
+        grads = [g if create else g.detach() for g in _zeros_for_none(grads, flat)]
+        return tuple(_unflatten(grads, spec))
+
+    result = (_detach_tree(output, keep), vjp_fn)
+    return result + (_detach_tree(aux, keep),) if has_aux else result
+
+
+def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: bool = False) -> tuple:
+    """``func(*primals)`` and ``J·tangents``, by the double-vjp construction (exact).
+
+    Returns:
+        ``(output, jvp_out)`` or ``(output, jvp_out, aux)``; ``jvp_out`` is shaped like the output.
+    """
+    api = "jvp(f, primals, tangents)"
+    if not isinstance(primals, tuple):
+        raise RuntimeError(f"{api}: Expected primals to be a tuple. E.g. it should be valid to call "
+                           "f(*primals).")
+    if not isinstance(tangents, tuple) or len(tangents) != len(primals):
+        raise RuntimeError(f"{api}: Expected tangents to be a tuple with the same structure as primals")
+    was_enabled = is_grad_enabled()
+    with enable_grad(), _inputs(primals, tuple(range(len(primals))), api) as (args, flat, spec):
+        tans, tan_spec = _flatten(tangents, api)
+        if tan_spec != spec:
+            raise RuntimeError(f"{api}: Expected primals and tangents to have the same python structure.")
+        for p, t in zip(flat, tans):
+            if p.shape != t.shape:
+                raise RuntimeError(f"{api}: Expected primals and tangents to have the same shape, got "
+                                   f"{tuple(p.shape)} and {tuple(t.shape)}.")
+        output, aux = _split_aux(func(*args), has_aux, api)
+        outs, out_spec = _flatten(output, api)
+        keep = _keep_graph(outs, flat, was_enabled)
+        dummies = tuple(zeros_like(o, requires_grad=True) for o in outs)
+        back = differentiable_grad(tuple(outs), tuple(flat), dummies, create_graph=True)
+        forward = differentiable_grad(back, dummies, tuple(tans), create_graph=keep)
+    forward = [f if keep else f.detach() for f in _zeros_for_none(forward, outs)]
+    result = (_detach_tree(output, keep), _unflatten(forward, out_spec))
+    return result + (_detach_tree(aux, keep),) if has_aux else result
+
+
+def _jacobian_transform(func: Callable, argnums, has_aux: bool, api: str, build: Callable) -> Callable:
+    """A Jacobian transform: ``build(outs, flat_inputs, keep)`` gives ``J[i][j]``; the result is
+    shaped as the output structure of the input structure (torch.func's layout)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        was_enabled = is_grad_enabled()
+        with enable_grad(), _inputs(args, argnums, api) as (args, flat, spec):
+            output, aux = _split_aux(func(*args, **kwargs), has_aux, api)
+            outs, out_spec = _flatten(output, api)
+            keep = _keep_graph(outs, flat, was_enabled)
+            jac = build(tuple(outs), tuple(flat), keep)
+        rows = [_unflatten([b if keep else b.detach() for b in row], spec) for row in jac]
+        result = _unflatten(rows, out_spec)
+        return (result, _detach_tree(aux, keep)) if has_aux else result
+
+    return wrapper
+
+
+def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size: int | None = None,
+           _preallocate_and_copy: bool = False) -> Callable:
+    """A function returning the Jacobian of ``func``: reverse mode, ONE batched backward sweep.
+
+    Args:
+        argnums: which positional argument(s) to differentiate with respect to.
+        has_aux: ``func`` returns ``(output, aux)``; the new function returns ``(jacobian, aux)``.
+        chunk_size: at most this many Jacobian rows per sweep (bounds memory).
+    """
+    if chunk_size is not None and chunk_size <= 0:
+        raise ValueError("jacrev: `chunk_size` should be greater than 0.")
+
+    def build(outs, flat, keep):
+        return reverse_jacobian(outs, flat, keep, chunk_size)
+
+    return _jacobian_transform(func, argnums, has_aux, "jacrev(f)(*args)", build)
+
+
+def jacfwd(func: Callable, argnums=0, has_aux: bool = False, *, randomness: str = "error") -> Callable:
+    """A function returning the Jacobian of ``func`` column by column (forward mode by double vjp).
+
+    All columns come from ONE batched sweep over the standard basis of the inputs.
+    """
+    return _jacobian_transform(func, argnums, has_aux, "jacfwd(f)(*args)", forward_jacobian)
+
+
+def hessian(func: Callable, argnums=0) -> Callable:
+    """A function returning the Hessian of scalar ``func``: the Jacobian of its gradient.
+
+    torch composes ``jacfwd(jacrev(f))``; both modes give the same matrix, and here reverse over
+    reverse is cheaper (one batched sweep through the gradient's graph, with no extra layer).
+    """
+    return jacrev(jacrev(func, argnums), argnums)

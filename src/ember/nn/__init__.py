@@ -1,0 +1,8 @@
+"""Neural networks (torch.nn): Module, Parameter, layers, containers, losses, functional, init."""
+from . import functional, init
+from .module import Module
+from .modules import *  # noqa: F401,F403
+from .modules import __all__ as _modules_all
+from .parameter import Parameter
+
+__all__ = ["Module", "Parameter", "functional", "init"] + _modules_all

@@ -1,0 +1,632 @@
+"""The op catalog: one ``OpInfo`` per public op, with the torch call it mirrors and sample inputs.
+
+Each entry is ``op(name, call, samples, family)``: ``call(module, *args, **kwargs)`` is written
+once and runs both Ember (``module`` = ember) and torch (``module`` = torch, passed in by the
+tests), so the two sides cannot drift apart. Samples are specs (``S(T(2, 3), dim=1)``) turned
+into NumPy arrays by shared generators that cover broadcasting, size-1 and zero-size
+dimensions, 0-d tensors, negative dims, and each op's value domain (positive for ``log``,
+away from kinks for ``abs`` and ``relu``, without ties for ``max``).
+
+Readers: the test harness (tests/harness.py), the README coverage table
+(tools/gen_coverage.py), the fuzzer and ``explain``.
+"""
+from __future__ import annotations
+
+from functools import partial
+from typing import Callable, Iterator
+
+import ember
+
+from ..backend import numpy as np
+from .registry import OPS, OpInfo, register
+
+FLOATS = ("float32", "float64")
+WITH_INT = FLOATS + ("int64",)
+WITH_INT_BOOL = WITH_INT + ("bool",)
+
+# ---------------------------------------------------------------------------- sample values
+
+
+def values(rng, shape: tuple, dtype: str, domain="real"):
+    """A NumPy array of ``shape`` and ``dtype`` with values drawn from ``domain``.
+
+    Domains: ``real`` (normal), ``positive`` (0.5..2), ``nonzero`` (0.3..2 in size, either sign),
+    ``unit`` (-0.9..0.9), ``distinct`` (no two values within 0.2: no ties for max/sort),
+    ``frac`` (fractional parts away from 0 and 0.5: floor/round have no jump nearby),
+    ``("index", n)`` (integers in [0, n)).
+    """
+    size = int(np.prod(shape, dtype=np.int64))
+    kind = np.dtype(dtype).kind
+    if kind == "b":
+        return np.asarray(rng.random(shape) < 0.5)
+    if isinstance(domain, tuple):
+        return np.asarray(rng.integers(0, domain[1], shape), dtype=dtype)
+    make = _INTS[domain] if kind in "iu" else _FLOATS[domain]
+    return np.asarray(np.reshape(make(rng, size), shape), dtype=dtype)
+
+
+def _signs(rng, n: int):
+    return rng.choice(np.array([-1.0, 1.0]), n)
+
+
+def _distinct(rng, n: int):
+    return (rng.permutation(n) - n / 2) * 0.3 + rng.uniform(0.05, 0.1, n)
+
+
+def _frac(rng, n: int):
+    parts = rng.choice(np.array([0.2, 0.3, 0.7, 0.8]), n)
+    return rng.integers(-3, 3, n) + parts + rng.uniform(-0.05, 0.05, n)
+
+
+_FLOATS = {
+    "real": lambda rng, n: rng.standard_normal(n),
+    "positive": lambda rng, n: rng.uniform(0.5, 2.0, n),
+    "nonzero": lambda rng, n: _signs(rng, n) * rng.uniform(0.3, 2.0, n),
+    "unit": lambda rng, n: rng.uniform(-0.9, 0.9, n),
+    "distinct": _distinct,
+    "frac": _frac,
+}
+_INTS = {
+    "real": lambda rng, n: rng.integers(-5, 6, n),
+    "positive": lambda rng, n: rng.integers(1, 6, n),
+    "nonzero": lambda rng, n: _signs(rng, n) * rng.integers(1, 6, n),
+    "unit": lambda rng, n: rng.integers(-1, 2, n),
+    "distinct": lambda rng, n: rng.permutation(n) - n // 2,
+    "frac": lambda rng, n: rng.integers(-3, 4, n),
+}
+
+# ---------------------------------------------------------------------------- sample specs
+
+
+class T:
+    """A tensor argument in a sample spec: its shape, value domain and (optionally) fixed dtype."""
+
+    def __init__(self, *shape: int, domain="real", dtype: str | None = None) -> None:
+        self.shape = shape
+        self.domain = domain
+        self.dtype = dtype
+
+    def make(self, rng, dtype: str):
+        return values(rng, self.shape, self.dtype or dtype, self.domain)
+
+
+class V:
+    """A literal array argument: an index (int64 by default) or chosen values (``dtype=None``)."""
+
+    def __init__(self, data, dtype: str | None = "int64") -> None:
+        self.data = data
+        self.dtype = dtype
+
+    def make(self, rng, dtype: str):
+        return np.array(self.data, dtype=self.dtype or dtype)
+
+
+def Idx(high: int, *shape: int) -> T:
+    """An int64 index tensor with values in [0, high)."""
+    return T(*shape, domain=("index", high), dtype="int64")
+
+
+def Mask(*shape: int) -> T:
+    """A random boolean mask."""
+    return T(*shape, dtype="bool")
+
+
+def S(*args, **kwargs) -> tuple:
+    """One sample spec: positional and keyword arguments, with ``T``/``V`` markers for tensors."""
+    return args, kwargs
+
+
+def _fill(spec, rng, dtype: str):
+    """The spec with every marker replaced by an array (inside tuples, lists and dicts too)."""
+    if isinstance(spec, (T, V)):
+        return spec.make(rng, dtype)
+    if isinstance(spec, tuple):
+        return tuple(_fill(s, rng, dtype) for s in spec)
+    if isinstance(spec, list):
+        return [_fill(s, rng, dtype) for s in spec]
+    if isinstance(spec, dict):
+        return {k: _fill(v, rng, dtype) for k, v in spec.items()}
+    return spec
+
+
+def chain(*samplers: Callable) -> Callable:
+    """The samples of several samples functions, one after another."""
+
+    def samples(rng, dtype: str) -> Iterator[tuple]:
+        for sampler in samplers:
+            yield from sampler(rng, dtype)
+
+    return samples
+
+
+def fixed(*specs: tuple) -> Callable:
+    """A samples function yielding the given specs with fresh random arrays."""
+
+    def samples(rng, dtype: str) -> Iterator[tuple]:
+        for args, kwargs in specs:
+            yield _fill(args, rng, dtype), _fill(kwargs, rng, dtype)
+
+    return samples
+
+
+UNARY_SHAPES = ((), (4,), (2, 3), (0, 3), (2, 1, 3))
+PAIRS = (
+    ((2, 3), (2, 3)),
+    ((2, 3), (3,)),
+    ((3, 1), (1, 4)),
+    ((), (2, 3)),
+    ((2, 3), ()),
+    ((0, 3), (1, 3)),
+    ((2, 1, 3), (4, 1)),
+)
+
+
+def unary(domain="real") -> Callable:
+    """One tensor of each shape in ``UNARY_SHAPES`` (0-d, 1-D, zero-size, size-1 dims)."""
+    return fixed(*(S(T(*shape, domain=domain)) for shape in UNARY_SHAPES))
+
+
+def binary(dx="real", dy="real", scalar: float | None = 1.5) -> Callable:
+    """Broadcasting pairs (size-1, 0-d and zero-size dims) plus float and int scalar operands.
+
+    ``scalar=None`` leaves the scalar operands out (for ops that take tensors only).
+    """
+    specs = [S(T(*a, domain=dx), T(*b, domain=dy)) for a, b in PAIRS]
+    if scalar is not None:
+        specs += [S(T(2, 3, domain=dx), scalar), S(T(2, 3, domain=dx), 2)]
+    return fixed(*specs)
+
+
+def reflected(dy="real", scalar: float = 1.5) -> Callable:
+    """A Python scalar on the left of a tensor (``2.5 - x``)."""
+    return fixed(S(scalar, T(2, 3, domain=dy)), S(2, T(3, domain=dy)), S(scalar, T(domain=dy)))
+
+
+def reduction(domain="real", tuple_dims: bool = True, empty: bool = True, full: bool = True,
+              **extra) -> Callable:
+    """Reductions over all dims, one dim (negative too), tuples of dims, keepdim, 0-d and zero-size."""
+    specs = [
+        S(T(2, 3, 4, domain=domain), dim=1, **extra),
+        S(T(2, 3, 4, domain=domain), dim=-1, keepdim=True, **extra),
+        S(T(3, domain=domain), dim=0, **extra),
+        S(T(domain=domain), dim=0, **extra),
+    ]
+    if full:
+        specs += [S(T(2, 3, domain=domain), **extra), S(T(domain=domain), **extra)]
+    if tuple_dims:
+        specs += [S(T(2, 3, 4, domain=domain), dim=(0, 2), **extra),
+                  S(T(2, 3, 4, domain=domain), dim=(-1, 0), keepdim=True, **extra)]
+    if empty:
+        specs += [S(T(2, 0, 3, domain=domain), dim=1, **extra),
+                  S(T(0, 3, domain=domain), dim=1, keepdim=True, **extra)]
+    return fixed(*specs)
+
+
+# ---------------------------------------------------------------------------- registration
+
+
+def op(name: str, call: Callable, samples: Callable, family: str, **kw) -> OpInfo:
+    """Register an op whose Ember and torch forms are the same ``call(module, *args, **kwargs)``."""
+    return register(OpInfo(name, partial(call, ember), call, samples, family, **kw))
+
+
+def _method(name: str) -> Callable:
+    """``call`` for a Tensor method: ``x.name(*args, **kwargs)``."""
+    return lambda m, x, *args, **kw: getattr(x, name)(*args, **kw)
+
+
+def _function(name: str) -> Callable:
+    """``call`` for a namespace function: ``module.name(*args, **kwargs)``."""
+    return lambda m, *args, **kw: getattr(m, name)(*args, **kw)
+
+
+def _inplace(name: str) -> Callable:
+    """``call`` for an in-place method, applied to a clone so the input stays a leaf."""
+    return lambda m, x, *args, **kw: getattr(x.clone(), name)(*args, **kw)
+
+
+def _setitem(m, x, idx, value):
+    """``y = x.clone(); y[idx] = value``: assignment as a differentiable function."""
+    y = x.clone()
+    y[idx] = value
+    return y
+
+
+# ---------------------------------------------------------------------------- elementwise
+
+E = "elementwise"
+
+op("add", _function("add"), binary(), E, dtypes=WITH_INT_BOOL)
+op("add(alpha)", lambda m, x, y: m.add(x, y, alpha=2), binary(), E, dtypes=WITH_INT)
+op("sub", _function("sub"), binary(), E, dtypes=WITH_INT)
+op("mul", _function("mul"), binary(), E, dtypes=WITH_INT_BOOL)
+op("div", _function("div"), binary(dy="nonzero"), E, dtypes=WITH_INT,
+   notes="integer / integer is true division (a float result)")
+op("floor_divide", _function("floor_divide"), binary(dy="nonzero"), E, dtypes=WITH_INT, grad=False,
+   gradgrad=False, notes="torch has no derivative; Ember's is zero")
+op("remainder", _function("remainder"), binary(dy="nonzero"), E, dtypes=WITH_INT,
+   notes="sign follows the divisor, as Python and torch")
+op("pow", _function("pow"), fixed(
+    S(T(2, 3, domain="positive"), T(2, 3)),
+    S(T(3, 1, domain="positive"), T(1, 4)),
+    S(T(2, 3, domain="positive"), T()),
+    S(T(2, 3), 3),
+    S(T(2, 3), 2.0),
+    S(T(2, 3, domain="positive"), 0.5),
+    S(T(2, 3, domain="positive"), -1.5),
+    S(T(0, 3, domain="positive"), T(3)),
+), E)
+op("pow(at zero)", _function("pow"), fixed(S(V([0.0, 0.0, 1.0, 2.0], None), V([2.0, 3.0, 0.0, 0.5], None))),
+   E, gradgrad=False, notes="first derivatives at x = 0 follow torch; torch's second is nan there")
+op("neg", _function("neg"), unary(), E, dtypes=WITH_INT)
+op("abs", _function("abs"), unary("nonzero"), E, dtypes=WITH_INT)
+op("exp", _function("exp"), unary(), E, dtypes=WITH_INT)
+op("log", _function("log"), unary("positive"), E, dtypes=WITH_INT)
+op("log2", _function("log2"), unary("positive"), E)
+op("log10", _function("log10"), unary("positive"), E)
+op("log1p", _function("log1p"), unary("positive"), E)
+op("expm1", _function("expm1"), unary(), E)
+op("sqrt", _function("sqrt"), unary("positive"), E, dtypes=WITH_INT)
+op("rsqrt", _function("rsqrt"), unary("positive"), E)
+op("reciprocal", _function("reciprocal"), unary("nonzero"), E)
+op("square", _function("square"), unary(), E, dtypes=WITH_INT)
+op("sin", _function("sin"), unary(), E, dtypes=WITH_INT)
+op("cos", _function("cos"), unary(), E)
+op("tan", _function("tan"), unary("unit"), E)
+op("tanh", _function("tanh"), unary(), E)
+op("sigmoid", _function("sigmoid"), chain(unary(), fixed(S(V([-100.0, 0.0, 100.0], None)))), E,
+   dtypes=WITH_INT)
+op("relu", _function("relu"), unary("nonzero"), E, dtypes=WITH_INT)
+op("sign", _function("sign"), unary("nonzero"), E, dtypes=WITH_INT)
+op("floor", _function("floor"), unary("frac"), E, dtypes=WITH_INT)
+op("ceil", _function("ceil"), unary("frac"), E)
+op("round", _function("round"), unary("frac"), E)
+op("trunc", _function("trunc"), unary("frac"), E)
+op("clamp", _function("clamp"), fixed(
+    S(T(2, 3), -0.5, 0.5),
+    S(T(2, 3), min=-0.3),
+    S(T(4), max=0.2),
+    S(T(), -0.5, 0.5),
+    S(T(0, 2), -0.5, 0.5),
+    S(T(2, 3), T(3), T(2, 1)),
+    S(T(2, 3), min=T(2, 3)),
+    S(T(2, 3), 0.5, -0.5),
+), E, dtypes=WITH_INT, errors=fixed(S(T(2, 3))))
+op("maximum", _function("maximum"), binary(scalar=None), E, dtypes=WITH_INT)
+op("minimum", _function("minimum"), binary(scalar=None), E, dtypes=WITH_INT)
+op("where", _function("where"), fixed(
+    S(Mask(2, 3), T(2, 3), T(2, 3)),
+    S(Mask(2, 1), T(3), T(2, 3)),
+    S(Mask(3), T(2, 3), 0.5),
+    S(Mask(2, 3), 1.5, T()),
+    S(Mask(0, 3), T(3), T(1, 3)),
+    S(Mask(2, 3), 1.0, 0),
+), E, dtypes=WITH_INT, errors=fixed(S(T(2, 3), T(2, 3), T(2, 3)), S(Mask(2, 3), T(2, 3), T(4))))
+
+
+def _comparisons(scalar: bool = True) -> Callable:
+    """Pairs with some equal entries, so eq/le/ge see both answers (and a scalar operand)."""
+
+    def samples(rng, dtype: str):
+        x = values(rng, (2, 3), dtype)
+        y = x.copy()
+        y[0] = values(rng, (3,), dtype)
+        yield (x, y), {}
+        yield (values(rng, (2, 3), dtype), values(rng, (3,), dtype)), {}
+        if scalar:
+            yield (values(rng, (2, 3), dtype), 0), {}
+        yield (values(rng, (0, 3), dtype), values(rng, (), dtype)), {}
+
+    return samples
+
+
+for _name in ("eq", "ne", "lt", "le", "gt", "ge"):
+    op(_name, _function(_name), _comparisons(), "comparison", grad=False, gradgrad=False,
+       dtypes=WITH_INT_BOOL)
+for _name in ("logical_and", "logical_or", "logical_xor"):
+    op(_name, _function(_name), _comparisons(scalar=False), "comparison", grad=False,
+       gradgrad=False, dtypes=WITH_INT_BOOL)
+op("logical_not", _function("logical_not"), unary(), "comparison", grad=False, gradgrad=False,
+   dtypes=WITH_INT_BOOL)
+op("isnan", _function("isnan"), fixed(S(V([1.0, float("nan"), float("inf")], "float64"))),
+   "comparison", grad=False, gradgrad=False)
+
+# ---------------------------------------------------------------------------- operators
+
+O = "operator"
+op("x + y", lambda m, x, y: x + y, binary(), O, dtypes=WITH_INT_BOOL)
+op("s + x", lambda m, s, x: s + x, reflected(), O, dtypes=WITH_INT)
+op("x - y", lambda m, x, y: x - y, binary(), O, dtypes=WITH_INT)
+op("s - x", lambda m, s, x: s - x, reflected(), O, dtypes=WITH_INT)
+op("x * y", lambda m, x, y: x * y, binary(), O, dtypes=WITH_INT_BOOL)
+op("s * x", lambda m, s, x: s * x, reflected(), O, dtypes=WITH_INT)
+op("x / y", lambda m, x, y: x / y, binary(dy="nonzero"), O, dtypes=WITH_INT)
+op("s / x", lambda m, s, x: s / x, reflected("nonzero"), O, dtypes=WITH_INT)
+op("x // y", lambda m, x, y: x // y, binary(dy="nonzero"), O, dtypes=WITH_INT, grad=False,
+   gradgrad=False, notes="torch has no derivative")
+op("x % y", lambda m, x, y: x % y, binary(dy="nonzero"), O, dtypes=WITH_INT)
+op("x ** y", lambda m, x, y: x ** y, fixed(
+    S(T(2, 3, domain="positive"), T(3, domain="positive")),
+    S(T(2, 3), 2),
+    S(T(2, 3, domain="positive"), 1.5),
+    S(V([2, 3, -1, 1, -1]), V([-1, 2, -3, -2, 0])),
+), O, dtypes=WITH_INT, errors=fixed(S(V([2, 3]), -1)),
+   notes="integer tensors to negative integer tensor powers follow torch (2 ** -1 == 0)")
+op("s ** x", lambda m, s, x: s ** x, reflected(), O)
+op("-x", lambda m, x: -x, unary(), O, dtypes=WITH_INT)
+op("x @ y", lambda m, x, y: x @ y, fixed(S(T(2, 3), T(3, 4)), S(T(3), T(3))), O)
+
+# ---------------------------------------------------------------------------- reductions
+
+R = "reduce"
+op("sum", _function("sum"), reduction(), R, dtypes=WITH_INT_BOOL)
+op("mean", _function("mean"), chain(reduction(), fixed(S(T(2, 3), dim=()))), R, dtypes=WITH_INT,
+   notes="zero-size reductions give nan, as torch; integer inputs are refused")
+op("prod", _function("prod"), reduction("nonzero", tuple_dims=False), R, dtypes=WITH_INT)
+op("prod(zeros)", lambda m, x, d: m.prod(x * (x > 0), d), fixed(
+    S(T(3, 4), 1), S(T(2, 3), 0)), R, notes="inputs with zeros use the product of the others")
+op("amax", _function("amax"), reduction("distinct", empty=False), R, dtypes=WITH_INT)
+op("amin", _function("amin"), reduction("distinct", empty=False), R, dtypes=WITH_INT)
+
+
+def _ties(*dims) -> Callable:
+    """Rows whose largest and smallest values each appear twice, reduced over each of ``dims``."""
+
+    def samples(rng, dtype: str):
+        x = values(rng, (2, 6), dtype, "distinct")
+        x[:, 3] = x.max(axis=1)
+        x[:, 4] = x.min(axis=1)
+        for dim in dims:
+            yield (x,) if dim is None else (x, dim), {}
+
+    return samples
+
+
+op("amax(ties)", _function("amax"), _ties(None, 1), R, notes="ties share the gradient evenly")
+op("amin(ties)", _function("amin"), _ties(None, 1), R, notes="ties share the gradient evenly")
+_max_samples = fixed(
+    S(T(2, 3, 4, domain="distinct")),
+    S(T(2, 3, 4, domain="distinct"), 1),
+    S(T(2, 3, 4, domain="distinct"), -1, True),
+    S(T(domain="distinct"), 0),
+    S(T(2, 3, domain="distinct"), T(3, domain="distinct")),
+)
+_empty_extreme = fixed(S(T(0, 3)), S(T(0, 3), 0))
+op("max", _function("max"), _max_samples, R, dtypes=WITH_INT, errors=_empty_extreme,
+   notes="max(x), max(x, dim) -> (values, indices), max(x, other)")
+op("min", _function("min"), _max_samples, R, dtypes=WITH_INT, errors=_empty_extreme,
+   notes="min(x), min(x, dim) -> (values, indices), min(x, other)")
+op("max(ties)", _function("max"), _ties(None), R, notes="max(x) shares the gradient of ties evenly")
+op("min(ties)", _function("min"), _ties(None), R, notes="min(x) shares the gradient of ties evenly")
+_arg_samples = fixed(
+    S(T(2, 3, 4, domain="distinct")),
+    S(T(2, 3, 4, domain="distinct"), 1),
+    S(T(2, 3, 4, domain="distinct"), -1, keepdim=True),
+    S(T(2, 3, domain="distinct"), keepdim=True),
+    S(T(domain="distinct"), 0),
+)
+op("argmax", _function("argmax"), _arg_samples, R, grad=False, gradgrad=False, dtypes=WITH_INT)
+op("argmin", _function("argmin"), _arg_samples, R, grad=False, gradgrad=False, dtypes=WITH_INT)
+op("var", _function("var"), fixed(
+    S(T(2, 3, 4)),
+    S(T(2, 3, 4), 1),
+    S(T(2, 3, 4), dim=-1, keepdim=True),
+    S(T(2, 3, 4), dim=(0, 2), correction=0),
+    S(T(2, 3, 4), 1, unbiased=False),
+    S(T(2, 3, 4), dim=1, correction=2),
+    S(T(3, 4), dim=0, unbiased=True, keepdim=True),
+    S(T(1, 3), 0),
+), R, notes="one element with correction 1 gives nan, as torch")
+op("std", _function("std"), fixed(
+    S(T(2, 3, 4)),
+    S(T(2, 3, 4), -2),
+    S(T(2, 3, 4), dim=(0, -1), keepdim=True),
+    S(T(2, 3, 4), 1, unbiased=False),
+    S(T(2, 3, 4), dim=2, correction=0),
+), R)
+op("norm", _function("norm"), fixed(
+    S(T(2, 3, domain="nonzero")),
+    S(T(2, 3, domain="nonzero"), dim=1),
+    S(T(2, 3, 4, domain="nonzero"), dim=(0, 2), keepdim=True),
+    S(T(2, 3, domain="nonzero"), p=1, dim=-1),
+    S(T(2, 3, domain="distinct"), p=float("inf"), dim=0),
+    S(T(2, 3, domain="nonzero"), p=3),
+    S(T(2, 3, domain="nonzero"), p="fro"),
+    S(T(domain="nonzero")),
+), R)
+op("norm(at zero)", _function("norm"), fixed(S(V([[0.0, 0.0], [1.0, 2.0]], None), dim=1)), R,
+   gradgrad=False, notes="the gradient at 0 is 0, as torch; no second derivative exists there")
+op("logsumexp", _function("logsumexp"), chain(
+    reduction(full=False, empty=False),
+    fixed(S(V([[float("-inf"), 0.0], [float("-inf"), float("-inf")]], None), 1)),
+), R)
+op("cumsum", _function("cumsum"), fixed(
+    S(T(2, 3, 4), 1),
+    S(T(2, 3, 4), -1),
+    S(T(5), 0),
+    S(T(), 0),
+    S(T(0, 3), 1),
+), R, dtypes=WITH_INT_BOOL)
+
+# ---------------------------------------------------------------------------- activations
+
+A = "activation"
+_softmax_samples = fixed(
+    S(V([[1000.0, 0.0, -1000.0]], None), 1),
+    S(T(3, 4), 1),
+    S(T(3, 4), dim=0),
+    S(T(2, 3, 4), -1),
+    S(T(), 0),
+    S(T(0, 3), 1),
+)
+op("softmax", _function("softmax"), _softmax_samples, A)
+op("log_softmax", _function("log_softmax"), _softmax_samples, A)
+
+# ---------------------------------------------------------------------------- special functions
+
+SP = "special"
+_erf_tails = fixed(S(V([-30.0, -6.0, -4.0, -0.46875, 0.0, 0.3, 4.5, 27.0], None)))
+op("erf", _function("erf"), chain(unary(), _erf_tails), SP, dtypes=WITH_INT)
+op("erfc", _function("erfc"), chain(unary(), _erf_tails), SP)
+op("erfinv", _function("erfinv"), chain(unary("unit"), fixed(S(V([-0.995, 0.0, 0.5, 0.99], None)))),
+   SP)
+
+# ---------------------------------------------------------------------------- matrix products
+
+L = "linalg"
+op("matmul", _function("matmul"), fixed(
+    S(T(3), T(3)),
+    S(T(2, 3), T(3)),
+    S(T(3), T(3, 4)),
+    S(T(2, 3), T(3, 4)),
+    S(T(2, 1, 3, 4), T(3, 4, 2)),
+    S(T(3), T(2, 3, 4)),
+    S(T(2, 3, 4), T(4)),
+    S(T(0, 3), T(3, 2)),
+    S(T(2, 0), T(0, 3)),
+), L)
+op("dot", _function("dot"), fixed(S(T(3), T(3)), S(T(0), T(0))), L, dtypes=WITH_INT)
+op("outer", _function("outer"), fixed(S(T(3), T(4)), S(T(1), T(2))), L, dtypes=WITH_INT)
+op("mm", _function("mm"), fixed(S(T(2, 3), T(3, 4)), S(T(1, 1), T(1, 2))), L, dtypes=WITH_INT)
+op("bmm", _function("bmm"), fixed(S(T(2, 2, 3), T(2, 3, 4)), S(T(1, 3, 1), T(1, 1, 2))), L)
+op("mv", _function("mv"), fixed(S(T(2, 3), T(3))), L)
+
+# ---------------------------------------------------------------------------- shapes
+
+M = "shape"
+op("t", _function("t"), fixed(S(T(2, 3)), S(T(3)), S(T())), M, dtypes=WITH_INT)
+op("T", lambda m, x: x.T, fixed(S(T(2, 3)), S(T(1, 4))), M)
+op("mT", lambda m, x: x.mT, fixed(S(T(2, 3)), S(T(2, 3, 4))), M)
+op("transpose", _function("transpose"), fixed(
+    S(T(2, 3, 4), 0, 2), S(T(2, 3), -1, 0), S(T(3), 0, -1)), M, dtypes=WITH_INT)
+op("reshape", _function("reshape"), fixed(
+    S(T(2, 3, 4), (4, 6)), S(T(2, 3, 4), (-1,)), S(T(2, 3, 4), (3, -1, 2)),
+    S(T(), (1, 1)), S(T(1, 1), ()), S(T(0, 3), (3, 0))), M, dtypes=WITH_INT)
+op("view", lambda m, x, *shape: x.view(*shape), fixed(
+    S(T(2, 3, 4), 4, 6), S(T(2, 3, 4), (-1,)), S(T(6), 3, -1)), M)
+op("flatten", _function("flatten"), fixed(
+    S(T(2, 3, 4)), S(T(2, 3, 4), 1), S(T(2, 3, 4), 0, 1), S(T(2, 3, 4), -2, -1), S(T())), M)
+op("unflatten", _function("unflatten"), fixed(
+    S(T(2, 12), 1, (3, 4)), S(T(6), 0, (2, -1)), S(T(2, 6, 2), -2, (3, 2))), M)
+op("squeeze", _function("squeeze"), fixed(
+    S(T(2, 1, 3, 1)), S(T(2, 1, 3, 1), 1), S(T(2, 1, 3, 1), -1), S(T(2, 1, 3, 1), (1, 3)),
+    S(T(2, 1, 3), 0), S(T()), S(T(1))), M)
+op("unsqueeze", _function("unsqueeze"), fixed(
+    S(T(2, 3), 0), S(T(2, 3), -1), S(T(2, 3), 1), S(T(), 0)), M, dtypes=WITH_INT)
+op("permute", _function("permute"), fixed(
+    S(T(2, 3, 4), (2, 0, 1)), S(T(2, 3, 4), (-1, 0, 1)), S(T(2, 3), (0, 1))), M)
+op("permute(method)", lambda m, x: x.permute(1, 0), fixed(S(T(2, 3))), M)
+op("expand", lambda m, x, *shape: x.expand(*shape), fixed(
+    S(T(3, 1), 3, 4), S(T(3, 1), (2, 3, -1)), S(T(), 2, 2), S(T(1), 0)), M)
+op("repeat", lambda m, x, *sizes: x.repeat(*sizes), fixed(
+    S(T(2, 3), 2, 1), S(T(2, 3), (1, 2, 2)), S(T(3), 2), S(T(), 2, 3)), M)
+op("flip", _function("flip"), fixed(
+    S(T(2, 3, 4), (0,)), S(T(2, 3, 4), (-1, 0)), S(T(3), (0,)), S(T(2, 3), ())), M)
+op("cat", _function("cat"), fixed(
+    S([T(2, 3), T(1, 3)]),
+    S([T(2, 3), T(2, 2), T(2, 1)], 1),
+    S([T(2, 3), T(2, 3)], dim=-1),
+    S([T(0, 3), T(2, 3)]),
+    S([T(2, 3), T(0)]),
+), M, dtypes=WITH_INT)
+op("stack", _function("stack"), fixed(
+    S([T(2, 3), T(2, 3)]), S([T(2, 3), T(2, 3), T(2, 3)], -1), S([T(), T()]), S([T(0, 2)], 1)), M)
+op("split", _function("split"), fixed(
+    S(T(5, 2), 2), S(T(5, 2), [1, 4]), S(T(2, 5), 2, 1), S(T(2, 5), 5, dim=-1)), M)
+op("chunk", _function("chunk"), fixed(
+    S(T(5, 2), 2), S(T(5, 2), 3, 0), S(T(2, 6), 4, -1)), M)
+op("unbind", _function("unbind"), fixed(S(T(2, 3), 0), S(T(2, 3), 1)), M)
+op("movedim", _function("movedim"), fixed(
+    S(T(2, 3, 4), 0, -1), S(T(2, 3, 4), (0, 1), (2, 0))), M)
+op("broadcast_to", _function("broadcast_to"), fixed(S(T(3, 1), (2, 3, 4))), M)
+op("contiguous", lambda m, x: x.T.contiguous(), fixed(S(T(2, 3))), M)
+op("clone", _function("clone"), unary(), M)
+
+# ---------------------------------------------------------------------------- indexing
+
+X = "index"
+op("gather", _function("gather"), fixed(
+    S(T(3, 4), 1, Idx(4, 3, 2)),
+    S(T(3, 4), 0, Idx(3, 2, 4)),
+    S(T(3, 4), -1, Idx(4, 3, 5)),
+), X, dtypes=WITH_INT)
+op("scatter_add", _function("scatter_add"), fixed(
+    S(T(3, 4), 1, Idx(4, 3, 2), T(3, 2)),
+    S(T(3, 4), 0, Idx(3, 2, 4), T(2, 4)),
+    S(T(3, 4), -1, Idx(4, 3, 6), T(3, 6)),
+), X, dtypes=WITH_INT)
+op("scatter_add(larger src)", _function("scatter_add"), fixed(S(T(3, 4), 0, Idx(3, 2, 3), T(3, 4))),
+   X, grad=False, gradgrad=False,
+   notes="src larger than index: torch cannot differentiate it; Ember can (tested in test_autograd)")
+op("index_select", _function("index_select"), fixed(
+    S(T(3, 4), 0, V([2, 0, 2])),
+    S(T(3, 4), -1, V([1])),
+    S(T(3, 4), 1, V([], "int64")),
+), X, dtypes=WITH_INT)
+op("narrow", _function("narrow"), fixed(S(T(4, 3), 0, 1, 2), S(T(4, 3), -1, 0, 3)), X)
+op("masked_fill", _function("masked_fill"), fixed(
+    S(T(3, 4), Mask(3, 4), -1.5),
+    S(T(3, 4), Mask(4), T()),
+    S(T(3), Mask(3), 2),
+), X, dtypes=WITH_INT)
+op("tril", _function("tril"), fixed(S(T(3, 4)), S(T(4, 3), 1), S(T(2, 3, 3), diagonal=-1)), X,
+   dtypes=WITH_INT)
+op("triu", _function("triu"), fixed(S(T(3, 4)), S(T(4, 3), 1), S(T(2, 3, 3), diagonal=-1)), X,
+   dtypes=WITH_INT)
+_getitem = lambda m, x, idx: x[idx]
+op("getitem(basic)", _getitem, fixed(
+    S(T(4, 5), 1),
+    S(T(4, 5), -1),
+    S(T(4, 5), (slice(1, 3), 2)),
+    S(T(4, 5), (slice(None, None, 2), slice(-3, None))),
+    S(T(2, 3, 4), (Ellipsis, 1)),
+    S(T(2, 3), (None, 1, None)),
+    S(T(4), slice(5, 7)),
+    S(T(), ()),
+), X, dtypes=WITH_INT)
+op("getitem(advanced)", _getitem, fixed(
+    S(T(4, 5), V([0, 2, 2])),
+    S(T(4, 5), V([[0, -1], [3, 3]])),
+    S(T(4, 5), Mask(4, 5)),
+    S(T(4, 5), (Mask(4),)),
+    S(T(4, 5), [1, 3, 1]),
+    S(T(4, 5), (slice(1, None), V([4, 0]))),
+    S(T(4, 5, 2), (V([0, 2]), slice(None), V([1, 0]))),
+    S(T(4, 5, 2), (V([0, 3]), V([1, 1]))),
+    S(T(3, 2), (V([], "int64"),)),
+), X, dtypes=WITH_INT, notes="repeated indices accumulate their gradients")
+op("setitem", _setitem, fixed(
+    S(T(4, 5), 1, T(5)),
+    S(T(4, 5), (slice(1, 3), slice(None, None, 2)), T(1, 3)),
+    S(T(4, 5), (Ellipsis, 0), 2.5),
+    S(T(4, 5), V([0, 2]), T(5)),
+    S(T(4, 5), Mask(4, 5), 0.0),
+    S(T(4, 5), (V([0, 3]), V([1, 4])), T(2)),
+    S(T(4, 5), (Mask(4),), T()),
+), X, dtypes=WITH_INT, notes="x[idx] = v; the assigned positions' gradient goes to v")
+
+# ---------------------------------------------------------------------------- in-place and casts
+
+P = "in-place"
+op("add_", _inplace("add_"), fixed(
+    S(T(2, 3), T(2, 3)), S(T(2, 3), T(3)), S(T(2, 3), 2.0), S(T(2, 3), T(1, 3), alpha=-2)), P,
+   dtypes=WITH_INT)
+op("sub_", _inplace("sub_"), fixed(S(T(2, 3), T(2, 3)), S(T(2, 3), T()), S(T(4), 1)), P,
+   dtypes=WITH_INT)
+op("mul_", _inplace("mul_"), fixed(S(T(2, 3), T(2, 3)), S(T(2, 3), T(2, 1)), S(T(4), 1.5)), P,
+   dtypes=WITH_INT)
+op("div_", _inplace("div_"), fixed(
+    S(T(2, 3), T(2, 3, domain="nonzero")), S(T(2, 3), T(3, domain="nonzero")), S(T(4), 4.0)), P)
+op("zero_", _inplace("zero_"), unary(), P, dtypes=WITH_INT)
+op("fill_", _inplace("fill_"), fixed(S(T(2, 3), 1.5), S(T(2, 3), T()), S(T(0, 2), 3)), P,
+   dtypes=WITH_INT)
+op("copy_", _inplace("copy_"), fixed(S(T(2, 3), T(2, 3)), S(T(2, 3), T(3)), S(T(), T())), P,
+   dtypes=WITH_INT)
+op("clamp_", _inplace("clamp_"), fixed(S(T(2, 3), -0.5, 0.5), S(T(4), min=0.1)), P)
+op("masked_fill_", _inplace("masked_fill_"), fixed(S(T(3, 4), Mask(3, 4), 0.5)), P)
+op("to(float64)", lambda m, x: x.to(m.float64), unary(), "cast",
+   notes="differentiable between floating types")
+op("float", lambda m, x: x.float(), unary(), "cast")
+op("double", lambda m, x: x.double(), unary(), "cast")
+
+CATALOG: dict[str, OpInfo] = OPS

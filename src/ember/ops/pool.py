@@ -1,0 +1,366 @@
+"""Pooling over sliding windows: max, average and adaptive pools for any number of spatial dims.
+
+Max pooling picks, per window, the kernel tap holding the first maximum (torch's choice, NaN
+wins) with a loop over the kernel's taps, never over pixels. ``take_taps`` and ``put_taps``
+move values between windows and those taps; they are each other's derivative, so max
+pooling is differentiable to any order. Average pooling is ``im2col`` summed over the
+kernel, and the adaptive pools are products with constant per-dimension matrices.
+"""
+from __future__ import annotations
+
+import math
+
+from ..tensor import Tensor
+from . import elementwise as E
+from . import index as I
+from . import linalg as L
+from . import reduce as R
+from . import shape as S
+from .conv import batched, check_non_negative, check_positive, ntuple
+from .registry import apply, primitive
+from .window import (Geometry, im2col, kernel_offsets, make_geometry, output_size,
+                     scatter_windows, window_view)
+
+
+# ---------------------------------------------------------------------------- geometry
+
+
+def pool_geometry(op: str, x: Tensor, dims: int, kernel_size, stride, padding, dilation,
+                  ceil_mode: bool, reach: bool = True) -> Geometry:
+    """Check a pool's arguments against torch's rules and return its window geometry.
+
+    ``reach``: padding is limited by half the dilated kernel (max pool) or half the kernel.
+    """
+    kernel = ntuple(op, "kernel_size", kernel_size, dims)
+    stride = kernel if stride is None or stride == [] or stride == () else \
+        ntuple(op, "stride", stride, dims)
+    pad = ntuple(op, "padding", padding, dims)
+    dilation = ntuple(op, "dilation", dilation, dims)
+    check_positive(op, "kernel_size", kernel)
+    check_positive(op, "stride", stride)
+    check_positive(op, "dilation", dilation)
+    check_non_negative(op, "padding", pad)
+    for p, k, d in zip(pad, kernel, dilation):
+        limit = ((k - 1) * d + 1) // 2 if reach else k // 2
+        if p > limit:
+            raise RuntimeError(f"{op}: pad should be at most half of effective kernel size, but got "
+                               f"pad={p}, kernel_size={k} and dilation={d}")
+    size = tuple(x._data.shape[2:])
+    out = tuple(output_size(s, k, d, st, p, p, ceil_mode)
+                for s, k, d, st, p in zip(size, kernel, dilation, stride, pad))
+    if any(o <= 0 for o in out):
+        raise RuntimeError(
+            f"{op}: given input size {list(x.shape[1:])}, the calculated output size "
+            f"{[x._data.shape[1]] + list(out)} is too small (kernel_size={list(kernel)}, "
+            f"padding={list(pad)}, dilation={list(dilation)}): the kernel is larger than the "
+            "padded input"
+        )
+    return make_geometry(size, kernel, dilation, stride, pad, out)
+
+
+# ---------------------------------------------------------------------------- taps
+
+
+def _strides_of(shape: tuple) -> tuple:
+    """Row-major element strides of ``shape``."""
+    out = []
+    step = 1
+    for s in reversed(shape):
+        out.append(step)
+        step *= s
+    return tuple(reversed(out))
+
+
+def _positions(xp, geom: Geometry, dim: int, taps):
+    """Input coordinate along ``dim`` read by each window's tap (may be in the padding)."""
+    tap = (taps // _strides_of(geom.kernel)[dim]) % geom.kernel[dim]
+    shape = [1] * len(geom.out)
+    shape[dim] = geom.out[dim]
+    start = (xp.arange(geom.out[dim]) * geom.stride[dim] - geom.lo[dim]).reshape(shape)
+    return start + tap * geom.dilation[dim]
+
+
+def _first_real_tap(xp, geom: Geometry):
+    """Per window, the first tap inside the input (torch starts its search there)."""
+    first = 0
+    for dim, step in enumerate(_strides_of(geom.kernel)):
+        start = xp.arange(geom.out[dim]) * geom.stride[dim] - geom.lo[dim]
+        skip = xp.maximum(-start, 0)
+        tap = -(-skip // geom.dilation[dim])
+        shape = [1] * len(geom.out)
+        shape[dim] = geom.out[dim]
+        first = first + (tap * step).reshape(shape)
+    return first
+
+
+def first_max_taps(xp, x, geom: Geometry):
+    """Index of the first maximal tap of every window (NaN counts as maximal, as in torch)."""
+    view = window_view(xp, x, geom, fill=-math.inf)
+    lead = (slice(None), slice(None))
+    best = xp.full(x.shape[:2] + geom.out, -math.inf, dtype=x.dtype)
+    taps = xp.broadcast_to(_first_real_tap(xp, geom), best.shape).astype(xp.int64)
+    for t, offset in enumerate(kernel_offsets(geom)):
+        v = view[lead + offset]
+        better = v > best
+        better |= v != v
+        xp.copyto(best, v, where=better)
+        xp.copyto(taps, t, where=better)
+    return taps
+
+
+def _take_fwd(xp, x, taps, geom):
+    view = window_view(xp, x, geom)
+    lead = (slice(None), slice(None))
+    out = xp.zeros(taps.shape, dtype=x.dtype)
+    for t, offset in enumerate(kernel_offsets(geom)):
+        xp.copyto(out, view[lead + offset], where=taps == t)
+    return out
+
+
+def _put_fwd(xp, g, taps, geom):
+    zero = xp.zeros((), dtype=g.dtype)
+    pieces = ((offset, xp.where(taps == t, g, zero)) for t, offset in enumerate(kernel_offsets(geom)))
+    return scatter_windows(xp, g.shape[:2], g.dtype, geom, pieces)
+
+
+_take = primitive(
+    "take_taps", _take_fwd,
+    lambda g, out, x, taps, geom: (put_taps(g, taps, geom), None),
+    formula="each window's value comes from one tap; the gradient goes back to that tap",
+)
+_put = primitive(
+    "put_taps", _put_fwd,
+    lambda g, out, v, taps, geom: (take_taps(g, taps, geom), None),
+    formula="adjoint of take_taps: it reads the gradient at the same taps",
+)
+
+
+def take_taps(x: Tensor, taps: Tensor, geom: Geometry) -> Tensor:
+    """The value at one chosen tap of every window: (N, C, *size) -> (N, C, *out)."""
+    return apply(_take, x, taps, geom=geom)
+
+
+def put_taps(v: Tensor, taps: Tensor, geom: Geometry) -> Tensor:
+    """Window values added back at their chosen taps: (N, C, *out) -> (N, C, *size)."""
+    return apply(_put, v, taps, geom=geom)
+
+
+def tap_indices(xp, taps, geom: Geometry):
+    """torch's ``return_indices``: each chosen tap as a flat index into the input's spatial dims."""
+    flat = 0
+    for dim, step in enumerate(_strides_of(geom.size)):
+        flat = flat + _positions(xp, geom, dim, taps) * step
+    return flat
+
+
+# ---------------------------------------------------------------------------- max / avg
+
+
+def max_pool(op: str, dims: int, input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+             ceil_mode: bool = False, return_indices: bool = False):
+    """N-d max pooling; with ``return_indices`` also the flat input index of each maximum."""
+    x, unbatched = batched(op, input, dims)
+    geom = pool_geometry(op, x, dims, kernel_size, stride, padding, dilation, ceil_mode)
+    xp = x.xp
+    taps = Tensor._make(first_max_taps(xp, x._data, geom))
+    out = take_taps(x, taps, geom)
+    if unbatched:
+        out = S.squeeze(out, 0)
+    if not return_indices:
+        return out
+    idx = Tensor._make(tap_indices(xp, taps._data, geom))
+    return out, S.squeeze(idx, 0) if unbatched else idx
+
+
+def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    """1-D max pooling over (N, C, L)."""
+    return max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode,
+                    return_indices)
+
+
+def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    """2-D max pooling over (N, C, H, W): a 2x2 pool halves (3, 28, 28) to (3, 14, 14)."""
+    return max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode,
+                    return_indices)
+
+
+def _window_counts(xp, geom: Geometry, lo_bound: tuple, hi_bound: tuple, dtype):
+    """How many taps of each window fall inside [lo_bound, hi_bound) per dim, multiplied over dims."""
+    count = 1
+    for dim in range(len(geom.out)):
+        start = xp.arange(geom.out[dim]) * geom.stride[dim] - geom.lo[dim]
+        first = xp.maximum(start, lo_bound[dim])
+        last = xp.minimum(start + geom.kernel[dim], hi_bound[dim])
+        shape = [1] * len(geom.out)
+        shape[dim] = geom.out[dim]
+        count = count * xp.maximum(last - first, 0).reshape(shape)
+    return xp.asarray(count, dtype=dtype)
+
+
+def avg_pool(op: str, dims: int, input: Tensor, kernel_size, stride=None, padding=0,
+             ceil_mode: bool = False, count_include_pad: bool = True,
+             divisor_override: int | None = None) -> Tensor:
+    """N-d average pooling: the windows' sums (im2col summed over the kernel) over a divisor."""
+    x, unbatched = batched(op, input, dims)
+    x = E.to_float(x)
+    geom = pool_geometry(op, x, dims, kernel_size, stride, padding, 1, ceil_mode, reach=False)
+    total = R.sum(im2col(x, geom), tuple(range(2, 2 + dims)))
+    if divisor_override is not None:
+        if divisor_override == 0:
+            raise RuntimeError(f"{op}: divisor must be not zero")
+        out = E.div(total, divisor_override)
+    else:
+        xp = x.xp
+        if count_include_pad:
+            lo = tuple(-p for p in geom.lo)
+            hi = tuple(s + p for s, p in zip(geom.size, geom.lo))
+        else:
+            lo = (0,) * dims
+            hi = geom.size
+        out = E.div(total, Tensor._make(_window_counts(xp, geom, lo, hi, x._data.dtype)))
+    return S.squeeze(out, 0) if unbatched else out
+
+
+def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
+    """1-D average pooling over (N, C, L)."""
+    return avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode,
+                    count_include_pad)
+
+
+def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """2-D average pooling over (N, C, H, W)."""
+    return avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode,
+                    count_include_pad, divisor_override)
+
+
+# ---------------------------------------------------------------------------- adaptive
+
+
+def adaptive_bounds(size: int, out: int) -> list[tuple[int, int]]:
+    """torch's adaptive windows: [floor(i*size/out), ceil((i+1)*size/out)) for each output i."""
+    return [((i * size) // out, -(-((i + 1) * size) // out)) for i in range(out)]
+
+
+def _adaptive_sizes(op: str, x: Tensor, dims: int, output_size) -> tuple:
+    sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * dims
+    if len(sizes) != dims:
+        raise ValueError(f"{op}: output_size must be an int or {dims} ints, got {output_size!r}")
+    out = tuple(s if s is not None else x._data.shape[2 + i] for i, s in enumerate(sizes))
+    check_positive(op, "output_size", out)
+    return tuple(int(o) for o in out)
+
+
+def apply_along(x: Tensor, axis: int, matrix) -> Tensor:
+    """Multiply the (out, in) ``matrix`` along ``axis`` of ``x`` (a separable linear map)."""
+    a = Tensor._make(x.xp.asarray(matrix, dtype=x._data.dtype))
+    last = x._data.ndim - 1
+    if axis == last:
+        return L.matmul(x, S.transpose(a, 0, 1))
+    moved = S.movedim(x, axis, -2)
+    return S.movedim(L.matmul(a, moved), -2, axis)
+
+
+def _average_matrix(np, size: int, out: int):
+    m = np.zeros((out, size))
+    for i, (a, b) in enumerate(adaptive_bounds(size, out)):
+        m[i, a:b] = 1.0 / (b - a)
+    return m
+
+
+def adaptive_avg_pool(op: str, dims: int, input: Tensor, output_size) -> Tensor:
+    """Average over torch's adaptive windows: one constant matrix per spatial dim."""
+    from ..backend import numpy as np
+
+    x, unbatched = batched(op, input, dims)
+    x = E.to_float(x)
+    out = _adaptive_sizes(op, x, dims, output_size)
+    for k, o in enumerate(out):
+        size = x._data.shape[2 + k]
+        if o != size:
+            x = apply_along(x, 2 + k, _average_matrix(np, size, o))
+    return S.squeeze(x, 0) if unbatched else x
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
+    """Average pooling of (N, C, L) to ``output_size`` positions."""
+    return adaptive_avg_pool("adaptive_avg_pool1d", 1, input, output_size)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
+    """Average pooling of (N, C, H, W) to an ``output_size`` grid (1 gives global pooling)."""
+    return adaptive_avg_pool("adaptive_avg_pool2d", 2, input, output_size)
+
+
+def adaptive_max_pool(op: str, dims: int, input: Tensor, output_size, return_indices: bool = False):
+    """Max over torch's adaptive windows; regular windows reuse ``max_pool``."""
+    from ..backend import numpy as np
+
+    x, unbatched = batched(op, input, dims)
+    out = _adaptive_sizes(op, x, dims, output_size)
+    size = tuple(x._data.shape[2:])
+    if all(s % o == 0 for s, o in zip(size, out)):
+        kernel = tuple(s // o for s, o in zip(size, out))
+        res = max_pool(op, dims, x, kernel, kernel, 0, 1, False, return_indices)
+    else:
+        res = _adaptive_max_general(np, x, size, out, return_indices)
+    if not unbatched:
+        return res
+    return tuple(S.squeeze(r, 0) for r in res) if return_indices else S.squeeze(res, 0)
+
+
+def _adaptive_max_general(np, x: Tensor, size: tuple, out: tuple, return_indices: bool):
+    """Windows of unequal sizes gathered by index (short windows repeat their last element)."""
+    dims = len(size)
+    tables = []
+    for s, o in zip(size, out):
+        bounds = adaptive_bounds(s, o)
+        width = max(b - a for a, b in bounds)
+        tables.append(np.array([[min(a + j, b - 1) for j in range(width)] for a, b in bounds]))
+    n, c = x._data.shape[:2]
+    idx = []
+    for k, table in enumerate(tables):
+        shape = [1] * (2 * dims)
+        shape[2 * k], shape[2 * k + 1] = table.shape
+        idx.append(Tensor._make(x.xp.asarray(table.reshape(shape))))
+    win = I.getitem(x, (slice(None), slice(None)) + tuple(idx))  # (N, C, o1, k1, o2, k2, ...)
+    order = (0, 1) + tuple(2 + 2 * k + 1 for k in range(dims)) + tuple(2 + 2 * k for k in range(dims))
+    win = S.reshape(S.permute(win, order), (n, c, -1) + out)
+    taps = _first_max_along(x.xp, win._data)
+    values = S.squeeze(I.gather(win, 2, Tensor._make(taps[:, :, None])), 2)
+    if not return_indices:
+        return values
+    widths = tuple(t.shape[1] for t in tables)
+    flat = 0
+    for k, (table, step) in enumerate(zip(tables, _strides_of(size))):
+        tap = (taps // _strides_of(widths)[k]) % widths[k]
+        shape = [1] * dims
+        shape[k] = out[k]
+        rows = x.xp.asarray(table)[x.xp.arange(out[k]).reshape(shape), tap]
+        flat = flat + rows * step
+    return values, Tensor._make(flat)
+
+
+def _first_max_along(xp, win):
+    """Along axis 2: index of the first maximum (NaN counts as maximal)."""
+    best = win[:, :, 0].copy()
+    taps = xp.zeros(best.shape, dtype=xp.int64)
+    for t in range(1, win.shape[2]):
+        v = win[:, :, t]
+        better = (v > best) | (v != v)
+        xp.copyto(best, v, where=better)
+        xp.copyto(taps, t, where=better)
+    return taps
+
+
+def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):
+    """Max pooling of (N, C, L) to ``output_size`` positions."""
+    return adaptive_max_pool("adaptive_max_pool1d", 1, input, output_size, return_indices)
+
+
+def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
+    """Max pooling of (N, C, H, W) to an ``output_size`` grid."""
+    return adaptive_max_pool("adaptive_max_pool2d", 2, input, output_size, return_indices)

@@ -1,0 +1,280 @@
+"""``ember.save`` / ``ember.load``: tensors and nested state dicts in the safetensors format.
+
+No pickle: the file is safetensors (tensor bytes plus a JSON header), so loading never runs
+code. Each tensor is stored under its dotted path in the saved structure (a model's state dict
+keeps its own keys, readable by any safetensors tool); the structure itself (dicts with any
+simple keys, lists, tuples, numbers, strings, None) is a JSON metadata entry, with a SHA-256
+digest of structure and bytes so a damaged or edited file is refused. Files are written
+atomically: a temporary file in the same directory, flushed and fsynced, then renamed over.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from typing import Any, BinaryIO
+
+from . import backend
+from .backend import device as _device
+from .tensor import Tensor
+
+STRUCTURE_KEY = "ember.structure"
+DIGEST_KEY = "ember.sha256"
+FORMAT_VERSION = "1"
+_SCALARS = (bool, int, float, str, type(None))
+
+
+def _rebuild_tensor(array, requires_grad: bool) -> Tensor:
+    """Inverse of ``Tensor.__reduce__`` (pickling and deepcopy): a tensor from a host array."""
+    t = Tensor._make(array)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+# ---------------------------------------------------------------------------- encoding
+
+
+class _Encoder:
+    """Walks an object, collecting tensors (named by their path) and a JSON description of the rest."""
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, Any] = {}
+
+    def _name(self, path: str) -> str:
+        name = path or "tensor"
+        n = 1
+        while name in self.arrays:
+            n += 1
+            name = f"{path or 'tensor'}#{n}"
+        return name
+
+    def encode(self, obj, path: str):
+        np = backend.numpy
+        if isinstance(obj, Tensor):
+            name = self._name(path)
+            self.arrays[name] = _contiguous(backend.transfer(obj._data, backend.CPU))
+            return {"tensor": name, "requires_grad": obj.requires_grad, "device": str(obj.device)}
+        if isinstance(obj, np.ndarray):
+            if obj.dtype.kind not in "biuf":
+                raise TypeError(f"ember.save: cannot store a NumPy array of dtype {obj.dtype} at '{path}'")
+            name = self._name(path)
+            self.arrays[name] = _contiguous(obj)
+            return {"ndarray": name}
+        if isinstance(obj, np.generic):
+            obj = obj.item()
+        if isinstance(obj, bool):
+            return {"bool": obj}
+        if isinstance(obj, int):
+            return {"int": obj}
+        if isinstance(obj, float):
+            return {"float": repr(obj)}
+        if isinstance(obj, str):
+            return {"str": obj}
+        if obj is None:
+            return {"none": None}
+        if isinstance(obj, _device):
+            return {"device": str(obj)}
+        if isinstance(obj, dict):
+            return {"dict": [[self._key(k, path), self.encode(v, _join(path, k))] for k, v in obj.items()]}
+        if isinstance(obj, (list, tuple)):
+            kind = "list" if isinstance(obj, list) else "tuple"
+            return {kind: [self.encode(v, _join(path, i)) for i, v in enumerate(obj)]}
+        raise TypeError(
+            f"ember.save: cannot store {type(obj).__module__}.{type(obj).__name__} at "
+            f"'{path or '<root>'}'. Saving stores tensors, NumPy arrays, numbers, strings, None and "
+            "dicts/lists/tuples of them (no pickle); save model.state_dict() rather than the model."
+        )
+
+    def _key(self, key, path: str):
+        if isinstance(key, (tuple,) + _SCALARS):
+            return self.encode(key, path)
+        raise TypeError(f"ember.save: dict keys must be strings, numbers, None or tuples; "
+                        f"got {type(key).__name__} under '{path or '<root>'}'")
+
+
+def _contiguous(array):
+    """A C-contiguous host array of the same shape (``ascontiguousarray`` would make 0-d 1-d)."""
+    return array if array.flags.c_contiguous else backend.numpy.array(array, order="C")
+
+
+def _join(path: str, key) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+class _Decoder:
+    """Rebuilds the saved object from the JSON description and the loaded arrays."""
+
+    def __init__(self, arrays: dict, where: str, map_location) -> None:
+        self.arrays = arrays
+        self.where = where
+        self.map_location = map_location
+
+    def decode(self, node):
+        if isinstance(node, dict) and "tensor" in node:
+            return self._tensor(node)
+        if not isinstance(node, dict) or len(node) != 1:
+            raise ValueError(f"ember.load: {self.where}: malformed structure entry {node!r:.80}")
+        (kind, value), = node.items()
+        if kind == "dict":
+            return {self._hashable(self.decode(k)): self.decode(v) for k, v in value}
+        if kind == "list":
+            return [self.decode(v) for v in value]
+        if kind == "tuple":
+            return tuple(self.decode(v) for v in value)
+        if kind == "ndarray":
+            return self._array(value)
+        if kind == "float":
+            return float(value)
+        if kind == "device":
+            return _device(value)
+        if kind in ("bool", "int", "str", "none") and isinstance(value, _KINDS[kind]):
+            return value
+        raise ValueError(f"ember.load: {self.where}: malformed structure entry {node!r:.80}")
+
+    def _hashable(self, key):
+        if isinstance(key, (tuple,) + _SCALARS):
+            return key
+        raise ValueError(f"ember.load: {self.where}: malformed dict key {key!r:.80}")
+
+    def _array(self, name):
+        if name not in self.arrays:
+            raise ValueError(f"ember.load: {self.where}: the structure names a tensor {name!r} "
+                             "that the file does not contain")
+        return self.arrays[name]
+
+    def _tensor(self, node) -> Tensor:
+        array = self._array(node["tensor"])
+        dev = self._target(node.get("device", "cpu"))
+        if dev.type != "cpu" and not backend.cuda_available():
+            raise RuntimeError(
+                f"ember.load: {self.where} holds tensors saved on {dev}, but CUDA is not available "
+                "here; pass map_location='cpu' to load them onto the CPU."
+            )
+        with backend.device_context(dev):
+            t = Tensor._make(backend.transfer(array, dev))
+        if node.get("requires_grad"):
+            t.requires_grad_(True)
+        return t
+
+    def _target(self, saved: str) -> _device:
+        loc = self.map_location
+        if loc is None:
+            return _device(saved)
+        if isinstance(loc, dict):
+            return _device(loc.get(saved, saved))
+        return backend.as_device(loc)
+
+
+_KINDS = {"bool": bool, "int": int, "str": str, "none": type(None)}
+
+
+def _digest(structure: str, arrays: dict) -> str:
+    h = hashlib.sha256(structure.encode())
+    for name in sorted(arrays):
+        a = arrays[name]
+        h.update(name.encode())
+        h.update(str(a.dtype).encode() + str(a.shape).encode())
+        h.update(a.reshape(-1).view(backend.numpy.uint8))
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------------------- save / load
+
+
+def save(obj, f: str | os.PathLike | BinaryIO) -> None:
+    """Write ``obj`` (a tensor, or dicts/lists/tuples of tensors, numbers and strings) to ``f``.
+
+    Args:
+        obj: what to save, e.g. ``model.state_dict()`` or ``{"model": ..., "optim": ...}``.
+        f: a path (written atomically: temp file, fsync, rename) or a writable binary file.
+    """
+    from safetensors.numpy import save as st_save
+
+    enc = _Encoder()
+    structure = json.dumps(enc.encode(obj, ""), separators=(",", ":"))
+    metadata = {"format": "ember", "ember.version": FORMAT_VERSION, STRUCTURE_KEY: structure,
+                DIGEST_KEY: _digest(structure, enc.arrays)}
+    data = st_save(enc.arrays, metadata=metadata)
+    if hasattr(f, "write"):
+        f.write(data)
+        return
+    _write_atomic(os.fspath(f), data)
+
+
+def _write_atomic(path: str, data: bytes) -> None:
+    """Replace ``path`` with ``data`` all at once: a crash leaves the old file or the new one."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_directory(directory)
+
+
+def _fsync_directory(directory: str) -> None:
+    """Make the rename itself durable (POSIX); a no-op where directories can't be opened."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def load(f: str | os.PathLike | BinaryIO, map_location=None, *, weights_only: bool = True,
+         mmap: bool | None = None):
+    """Read what ``save`` wrote (or any safetensors file: a dict of name -> tensor).
+
+    Args:
+        f: a path or a readable binary file.
+        map_location: where tensors go: a device (``'cpu'``, ``'cuda:0'``), or a dict mapping
+            saved device names to new ones; by default each tensor returns to its saved device.
+        weights_only: accepted for torch compatibility; loading never runs code anyway.
+    Raises:
+        ValueError: the file is not safetensors, is truncated, or was modified after saving.
+    """
+    if hasattr(f, "read"):
+        with tempfile.NamedTemporaryFile(suffix=".safetensors") as tmp:
+            tmp.write(f.read())
+            tmp.flush()
+            return _load_path(tmp.name, getattr(f, "name", "<file object>"), map_location)
+    path = os.fspath(f)
+    return _load_path(path, path, map_location)
+
+
+def _load_path(path: str, where: str, map_location):
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(path, framework="np") as st:
+            metadata = st.metadata() or {}
+            arrays = {name: st.get_tensor(name) for name in st.keys()}
+    except SafetensorError as exc:
+        raise ValueError(f"ember.load: {where} is not a valid safetensors file (truncated, damaged or "
+                         f"another format): {exc}") from None
+    structure = metadata.get(STRUCTURE_KEY)
+    decoder = _Decoder(arrays, where, map_location)
+    if structure is None:
+        return {name: decoder._tensor({"tensor": name}) for name in arrays}
+    if metadata.get(DIGEST_KEY) != _digest(structure, arrays):
+        raise ValueError(f"ember.load: {where} was modified or corrupted after it was saved "
+                         "(its SHA-256 digest does not match its contents)")
+    try:
+        return decoder.decode(json.loads(structure))
+    except (json.JSONDecodeError, TypeError, KeyError, AttributeError) as exc:
+        raise ValueError(f"ember.load: {where}: its structure entry is malformed ({exc})") from None

@@ -1,0 +1,110 @@
+"""Fuzz matrix products, selection (clamp/where/lerp/addcmul) and tensor creation against torch."""
+from __future__ import annotations
+
+import math
+
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+import ember
+from fuzzlib import (DTYPES, FLOATS, arrays, budget, check, reduction_atol, scalars, shape_pairs,
+                     shapes, tensor_arrays)
+
+MATMUL = ["matmul", "dot", "mm", "bmm", "mv", "outer", "inner"]
+
+
+@st.composite
+def matmul_operands(draw):
+    """Two operands of 0-4 dims whose inner sizes usually, but not always, agree."""
+    a_shape = draw(shapes(0, 4))
+    b_shape = list(draw(shapes(0, 4)))
+    if a_shape and len(b_shape) and draw(st.integers(0, 3)):
+        b_shape[-2 if len(b_shape) > 1 else 0] = a_shape[-1]
+    dtype = draw(st.sampled_from(DTYPES))
+    other = dtype if draw(st.integers(0, 5)) else draw(st.sampled_from(DTYPES))
+    return draw(arrays(dtype, a_shape, bounded=True)), draw(arrays(other, tuple(b_shape), bounded=True))
+
+
+@budget(250)
+@given(name=st.sampled_from(MATMUL), operands=matmul_operands())
+def test_matmul_family(name, operands):
+    a, b = operands
+    # A dot product sums k terms: allow the slack of a sum (torch's kernels use another order).
+    slack = reduction_atol(a) * max(1.0, reduction_atol(b)) if a.dtype.kind == "f" else 0.0
+    check(name, getattr(ember, name), getattr(torch, name), operands, atol=slack)
+
+
+@st.composite
+def selection_calls(draw):
+    name = draw(st.sampled_from(["clamp", "where", "lerp", "addcmul", "addcdiv", "masked_fill"]))
+    if name == "clamp":
+        x = draw(tensor_arrays(("float32", "float64", "int64")))
+        bound = st.one_of(st.none(), scalars("float64"), scalars("int64"),
+                          tensor_arrays(("float32", "float64", "int64"), max_dims=2))
+        return name, (x,), {"min": draw(bound), "max": draw(bound)}
+    if name == "where":
+        sa, sb = draw(shape_pairs(max_dims=3))
+        cond = draw(arrays("bool", sa))
+        x = draw(st.one_of(arrays(draw(st.sampled_from(DTYPES)), sb), scalars()))
+        y = draw(st.one_of(tensor_arrays(max_dims=3), scalars()))
+        return name, (cond, x, y), {}
+    if name == "masked_fill":
+        sa, sb = draw(shape_pairs(max_dims=3))
+        return name, (draw(arrays(draw(st.sampled_from(DTYPES)), sa)), draw(arrays("bool", sb)),
+                      draw(scalars())), {}
+    sa, sb = draw(shape_pairs(max_dims=3))
+    dtype = draw(st.sampled_from(FLOATS))
+    a, b = draw(arrays(dtype, sa)), draw(arrays(dtype, sb))
+    if name == "lerp":
+        w = draw(st.one_of(st.floats(-2, 2), arrays(dtype, draw(shapes(0, 2)))))
+        return name, (a, b, w), {}
+    c = draw(arrays(dtype, draw(shapes(0, 2))))
+    return name, (a, b, c), {"value": draw(st.sampled_from([1, 0.5, -2]))}
+
+
+@budget(250)
+@given(call=selection_calls())
+def test_selection(call):
+    name, args, kwargs = call
+    check(name, getattr(ember, name), getattr(torch, name), args, kwargs)
+
+
+_number = st.one_of(st.integers(-5, 8), st.floats(-5, 8), st.sampled_from([math.inf, math.nan]))
+
+
+@st.composite
+def creation_calls(draw):
+    name = draw(st.sampled_from(["zeros", "ones", "full", "arange", "linspace", "eye", "empty"]))
+    dtype = draw(st.sampled_from([None, "float32", "float64", "int64", "bool"]))
+    kwargs = {} if dtype is None else {"dtype": dtype}
+    if name in ("zeros", "ones", "empty"):
+        return name, (draw(st.lists(st.integers(-2, 3), max_size=3).map(tuple)),), kwargs
+    if name == "full":
+        return name, (draw(st.lists(st.integers(-2, 3), max_size=3)), draw(scalars())), kwargs
+    if name == "arange":
+        n = draw(st.integers(1, 3))
+        return name, tuple(draw(_number) for _ in range(n)), kwargs
+    if name == "linspace":
+        return name, (draw(_number), draw(_number), draw(st.integers(-2, 5))), kwargs
+    return name, (draw(st.integers(-2, 4)),) + ((draw(st.integers(-2, 4)),) if draw(st.booleans()) else ()), kwargs
+
+
+@budget(200)
+@given(call=creation_calls())
+def test_creation(call):
+    name, args, kwargs = call
+
+    def run(lib):
+        def fn(*a, **kw):
+            if "dtype" in kw:
+                kw = {**kw, "dtype": getattr(lib, kw["dtype"])}
+            return getattr(lib, name)(*a, **kw)
+
+        return fn
+
+    if name == "empty":  # values are unspecified: compare shape and dtype only
+        check(name, lambda *a, **k: ember.zeros_like(run(ember)(*a, **k)),
+              lambda *a, **k: torch.zeros_like(run(torch)(*a, **k)), args, kwargs)
+        return
+    check(name, run(ember), run(torch), args, kwargs)

@@ -1,0 +1,57 @@
+"""Fuzz reductions, scans and softmax against torch: edge values, empty and 0-d inputs, bad dims."""
+from __future__ import annotations
+
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+import ember
+from fuzzlib import budget, check, dims, reduction_atol, tensor_arrays
+
+# name -> how its dim argument may look: "any" (None/int/tuple), "int" or "int?" (int or None)
+DIM_KIND = {
+    "sum": "any", "mean": "any", "amax": "any", "amin": "any", "logsumexp": "any",
+    "var": "any", "std": "any", "norm": "any", "prod": "int?", "argmax": "int?",
+    "argmin": "int?", "max": "int?", "min": "int?", "cumsum": "int", "softmax": "int",
+    "log_softmax": "int",
+}
+KEEPDIM = {"sum", "mean", "amax", "amin", "logsumexp", "var", "std", "norm", "prod", "argmax",
+           "argmin", "max", "min"}
+
+
+@st.composite
+def reduction_calls(draw):
+    """An op, an input (bounded edge values, so sums cannot overflow by order) and its arguments."""
+    name = draw(st.sampled_from(sorted(DIM_KIND)))
+    x = draw(tensor_arrays(bounded=True))
+    kind = DIM_KIND[name]
+    kwargs = {}
+    dim = draw(dims(x.ndim, allow_none=kind != "int", allow_tuple=kind == "any"))
+    if dim is not None:
+        kwargs["dim"] = dim
+    if name in KEEPDIM and draw(st.booleans()):
+        kwargs["keepdim"] = True
+    if name in ("var", "std") and draw(st.booleans()):
+        kwargs["correction"] = draw(st.sampled_from([0, 1, 2]))
+    if name == "norm":
+        kwargs["p"] = draw(st.sampled_from([1, 2, 3, 0.5, float("inf"), float("-inf"), 0, "fro"]))
+    if name in ("sum", "prod", "cumsum") and draw(st.integers(0, 4)) == 0:
+        kwargs["dtype"] = draw(st.sampled_from(["float32", "float64", "int64"]))
+    return name, x, kwargs
+
+
+def _dtype(lib, kwargs: dict) -> dict:
+    if "dtype" not in kwargs:
+        return kwargs
+    return {**kwargs, "dtype": getattr(lib, kwargs["dtype"])}
+
+
+@budget(600)
+@given(call=reduction_calls())
+def test_reduction(call):
+    name, x, kwargs = call
+    if getattr(ember, name, None) is None:
+        return
+    check(name, lambda t, **kw: getattr(ember, name)(t, **_dtype(ember, kw)),
+          lambda t, **kw: getattr(torch, name)(t, **_dtype(torch, kw)),
+          (x,), kwargs, atol=reduction_atol(x))

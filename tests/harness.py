@@ -1,0 +1,270 @@
+"""One checker for every op in the catalog: Ember against torch, and against finite differences.
+
+``check_op(info, sample, dtype, device)`` runs the op's sample through Ember and torch and
+compares, in order: the forward values (dtype, shape, numbers); the first derivatives for a
+random cotangent (``autograd.grad``); the second derivatives (the gradient of
+<first gradients, random vector> with respect to the inputs, through ``create_graph=True``);
+and, in float64, the first derivatives against central finite differences.
+"""
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+# (rtol, atol) per dtype: the issue's rtol, with an atol for values that should be zero.
+TOLERANCE = {"float32": (1e-5, 1e-6), "float64": (1e-10, 1e-12)}
+FD_EPS = 1e-6
+FD_TOLERANCE = (1e-5, 1e-7)
+
+
+def sample_list(info, dtype: str) -> list:
+    """The op's samples for ``dtype``, the same on every run (seeded by op name and dtype)."""
+    rng = np.random.default_rng(zlib.crc32(f"{info.name}/{dtype}".encode()))
+    return list(info.samples(rng, dtype))
+
+
+def _is_float(arr) -> bool:
+    return isinstance(arr, np.ndarray) and arr.dtype.kind == "f"
+
+
+def map_arrays(obj, fn):
+    """``obj`` (args, kwargs, nested tuples/lists/dicts) with each NumPy array replaced by ``fn(arr)``."""
+    if isinstance(obj, np.ndarray):
+        return fn(obj)
+    if isinstance(obj, tuple):
+        return tuple(map_arrays(o, fn) for o in obj)
+    if isinstance(obj, list):
+        return [map_arrays(o, fn) for o in obj]
+    if isinstance(obj, dict):
+        return {k: map_arrays(v, fn) for k, v in obj.items()}
+    return obj
+
+
+def float_arrays(sample) -> list:
+    """The floating-point arrays of a sample, in argument order (the differentiable inputs)."""
+    found = []
+    map_arrays(sample, lambda a: found.append(a) if _is_float(a) else None)
+    return found
+
+
+def _tensors(lib: str, sample, device: str, leaves: list | None):
+    """The sample with arrays as Ember or torch tensors; float ones become leaves needing grad."""
+
+    def convert(arr):
+        grad = leaves is not None and _is_float(arr)
+        if lib == "torch":
+            t = torch.tensor(arr)
+            t.requires_grad_(grad)
+        else:
+            t = ember.tensor(arr, device=device, requires_grad=grad)
+        if grad:
+            leaves.append(t)
+        return t
+
+    return map_arrays(sample, convert)
+
+
+def flatten(out) -> list:
+    """Every tensor or value an op returned, in order (tuples such as (values, indices) opened)."""
+    if isinstance(out, (tuple, list)):
+        return [y for o in out for y in flatten(o)]
+    return [out]
+
+
+def _host(t) -> np.ndarray:
+    if isinstance(t, torch.Tensor):
+        if t._is_zerotensor():  # torch's symbolic zeros (e.g. abs's second derivative)
+            return np.zeros(tuple(t.shape), dtype=_dtype_name(t))
+        return t.detach().numpy()
+    return t.detach().cpu().numpy()
+
+
+def _dtype_name(t) -> str:
+    return str(t.dtype).split(".")[-1]
+
+
+def assert_close(got, want, dtype: str, what: str, tol: tuple | None = None) -> None:
+    """Ember value ``got`` equals torch value ``want``: kind, dtype, shape and numbers."""
+    if not isinstance(want, torch.Tensor):
+        assert not isinstance(got, ember.Tensor), f"{what}: Ember gave a tensor, torch {want!r}"
+        assert got == want, f"{what}: {got!r} != {want!r}"
+        return
+    assert isinstance(got, ember.Tensor), f"{what}: expected a tensor, got {type(got).__name__}"
+    assert _dtype_name(got) == _dtype_name(want), f"{what}: dtype {got.dtype} != {want.dtype}"
+    assert tuple(got.shape) == tuple(want.shape), f"{what}: shape {tuple(got.shape)} != {tuple(want.shape)}"
+    g, w = _host(got), _host(want)
+    if w.dtype.kind != "f":
+        np.testing.assert_array_equal(g, w, err_msg=what)
+        return
+    rtol, atol = tol if tol is not None else TOLERANCE.get(dtype, TOLERANCE["float32"])
+    np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, equal_nan=True, err_msg=what)
+
+
+# ---------------------------------------------------------------------------- derivatives
+
+
+def _grads(lib, outs: list, leaves: list, cots: list, create_graph: bool) -> list:
+    """d<outs, cots>/d(leaves) with ``lib``'s autograd; None where an input is not reached."""
+    pairs = [(o, c) for o, c in zip(outs, cots) if c is not None and o.requires_grad]
+    if not pairs or not leaves:
+        return [None] * len(leaves)
+    grad = torch.autograd.grad if lib == "torch" else ember.autograd.grad
+    return list(grad([o for o, _ in pairs], leaves, [c for _, c in pairs], allow_unused=True,
+                     create_graph=create_graph, retain_graph=True))
+
+
+def _inner(lib, grads: list, vecs: list):
+    """sum_i <grads_i, vecs_i> over the gradients still in the graph (None if there are none)."""
+    total = None
+    for g, v in zip(grads, vecs):
+        if g is None or not g.requires_grad:
+            continue
+        term = (g * v).sum()
+        total = term if total is None else total + term
+    return total
+
+
+def _zeros_for(grads: list, leaves: list) -> list:
+    return [np.zeros(tuple(leaf.shape)) if g is None else _host(g) for g, leaf in zip(grads, leaves)]
+
+
+def _random_like(rng, outs: list) -> list:
+    """One random cotangent array per floating-point output (None for the others)."""
+    cots = []
+    for o in outs:
+        floating = is_float_tensor(o)
+        cots.append(rng.standard_normal(tuple(o.shape)).astype(_dtype_name(o)) if floating else None)
+    return cots
+
+
+def is_float_tensor(value) -> bool:
+    """True for a floating-point tensor of either library."""
+    return isinstance(value, (torch.Tensor, ember.Tensor)) and value.is_floating_point()
+
+
+def _as(lib: str, arrays: list, device: str) -> list:
+    if lib == "torch":
+        return [None if a is None else torch.tensor(a) for a in arrays]
+    return [None if a is None else ember.tensor(a, device=device) for a in arrays]
+
+
+def _compare_list(got: list, want: list, dtype: str, what: str, tol) -> None:
+    for i, (g, w) in enumerate(zip(got, want)):
+        rtol, atol = tol if tol is not None else TOLERANCE[dtype]
+        np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, equal_nan=True,
+                                   err_msg=f"{what} of input {i}")
+
+
+# ---------------------------------------------------------------------------- the check
+
+
+def check_op(info, sample: tuple, dtype: str, device: str = "cpu") -> None:
+    """Forward, first and second derivatives against torch; float64 finite differences too."""
+    args, kwargs = sample
+    differentiable = info.grad and dtype in ("float32", "float64")
+    e_leaves: list | None = [] if differentiable else None
+    t_leaves: list | None = [] if differentiable else None
+    e_args, e_kwargs = _tensors("ember", (args, kwargs), device, e_leaves)
+    t_args, t_kwargs = _tensors("torch", (args, kwargs), device, t_leaves)
+    tol = info.tol.get(dtype)
+    try:
+        want = flatten(info.ref(torch, *t_args, **t_kwargs))
+    except Exception as exc:  # torch refuses the sample: Ember must refuse it the same way
+        with pytest.raises(type(exc)):
+            info.fn(*e_args, **e_kwargs)
+        return
+    got = flatten(info.fn(*e_args, **e_kwargs))
+    assert len(got) == len(want), f"{info.name}: {len(got)} outputs, torch gives {len(want)}"
+    for i, (g, w) in enumerate(zip(got, want)):
+        assert_close(g, w, dtype, f"{info.name} forward output {i}", tol)
+    if not differentiable or not e_leaves:
+        return
+    rng = np.random.default_rng(zlib.crc32(info.name.encode()))
+    cots = _random_like(rng, want)
+    e_first = _grads("ember", got, e_leaves, _as("ember", cots, device), info.gradgrad)
+    t_first = _grads("torch", want, t_leaves, _as("torch", cots, device), info.gradgrad)
+    _compare_list(_zeros_for(e_first, e_leaves), _zeros_for(t_first, t_leaves), dtype,
+                  f"{info.name} gradient", tol)
+    _check_batched(info, got, want, e_leaves, t_leaves, cots, rng, dtype, device, tol)
+    if info.gradgrad:
+        vecs = [rng.standard_normal(tuple(t.shape)).astype(dtype) for t in t_leaves]
+        e_second = _second("ember", e_first, e_leaves, _as("ember", vecs, device))
+        t_second = _second("torch", t_first, t_leaves, _as("torch", vecs, device))
+        _compare_list(_zeros_for(e_second, e_leaves), _zeros_for(t_second, t_leaves), dtype,
+                      f"{info.name} second derivative", tol)
+    if dtype == "float64" and all(_dtype_name(w) == "float64" for w in want if is_float_tensor(w)):
+        fd_check(info, sample, cots, _zeros_for(e_first, e_leaves), device)
+
+
+def _check_batched(info, got, want, e_leaves, t_leaves, cots, rng, dtype, device, tol) -> None:
+    """Two cotangents in one batched sweep (``is_grads_batched``) give both gradients."""
+    other = _random_like(rng, want)
+    pairs = [(o, np.stack([c, c2])) for o, c, c2 in zip(got, cots, other) if c is not None]
+    pairs = [(o, b) for o, b in pairs if o.requires_grad]
+    if not pairs:
+        return
+    batched = ember.autograd.grad([o for o, _ in pairs], e_leaves,
+                                  [ember.tensor(b, device=device) for _, b in pairs],
+                                  allow_unused=True, retain_graph=True, is_grads_batched=True)
+    rows = [np.zeros((2,) + tuple(leaf.shape)) if g is None else _host(g)
+            for g, leaf in zip(batched, e_leaves)]
+    for k, cot in enumerate((cots, other)):
+        want_k = _zeros_for(_grads("torch", want, t_leaves, _as("torch", cot, device), False), t_leaves)
+        _compare_list([r[k] for r in rows], want_k, dtype, f"{info.name} batched gradient row {k}", tol)
+
+
+def check_error(info, sample: tuple, device: str = "cpu") -> None:
+    """torch refuses the sample; Ember must raise the same exception class."""
+    args, kwargs = sample
+    t_args, t_kwargs = _tensors("torch", (args, kwargs), device, None)
+    with pytest.raises(Exception) as expected:
+        info.ref(torch, *t_args, **t_kwargs)
+    e_args, e_kwargs = _tensors("ember", (args, kwargs), device, None)
+    with pytest.raises(expected.type):
+        info.fn(*e_args, **e_kwargs)
+
+
+def _second(lib: str, first: list, leaves: list, vecs: list) -> list:
+    total = _inner(lib, first, vecs)
+    if total is None:
+        return [None] * len(leaves)
+    return _grads(lib, [total], leaves, [_ones(lib, total)], False)
+
+
+def _ones(lib: str, t):
+    return torch.ones_like(t) if lib == "torch" else ember.ones_like(t)
+
+
+# ---------------------------------------------------------------------------- finite differences
+
+
+def fd_check(info, sample: tuple, cots: list, analytic: list, device: str = "cpu") -> None:
+    """Central differences of <op(inputs), cotangents> against the analytic gradients (float64)."""
+    inputs = float_arrays(sample)
+
+    def objective(perturbed: list) -> float:
+        queue = iter(perturbed)
+        moved = map_arrays(sample, lambda a: next(queue) if _is_float(a) else a)
+        e_args, e_kwargs = _tensors("ember", moved, device, None)
+        with ember.no_grad():
+            outs = flatten(info.fn(*e_args, **e_kwargs))
+        return sum(float((_host(o).astype(np.float64) * c).sum())
+                   for o, c in zip(outs, cots) if c is not None)
+
+    for i, (arr, grad) in enumerate(zip(inputs, analytic)):
+        numeric = np.zeros(arr.shape)
+        for pos in np.ndindex(arr.shape):
+            points = []
+            for step in (FD_EPS, -FD_EPS):
+                moved = [a.copy() for a in inputs]
+                moved[i][pos] += step
+                points.append(objective(moved))
+            numeric[pos] = (points[0] - points[1]) / (2 * FD_EPS)
+        rtol, atol = FD_TOLERANCE
+        np.testing.assert_allclose(grad, numeric, rtol=rtol, atol=atol,
+                                   err_msg=f"{info.name}: gradient of input {i} vs finite differences")

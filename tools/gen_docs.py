@@ -55,6 +55,7 @@ def write_index(out: Path) -> Path:
              "`ember demo SECTION`.", ""]
     lines += [f"{i}. [{s.title}]({page_name(i, s.name)}) — `ember demo {s.name}`"
               for i, s in enumerate(SECTIONS, 1)]
+    lines += ["", "See also: [every op against PyTorch](../coverage.md)."]
     path = out / "README.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

@@ -27,16 +27,18 @@ from .ops.elementwise import _pow as pow
 from .ops.elementwise import addcdiv, addcmul, lerp
 from .ops.index import (gather, index_select, masked_fill, narrow, nonzero, scatter_add,
                         take_along_dim, tril, triu)
-from .ops.linalg import addmm, bmm, dot, ger, inner, matmul, mm, mv, outer
+from .ops.linalg import addmm, bmm, diag, diagonal, dot, ger, inner, matmul, mm, mv, outer, trace
 from .ops.methods import clone
 from .ops.special import erf, erfc, erfinv
-from .ops.reduce import (amax, amin, argmax, argmin, cumsum, logsumexp, max, mean, min, norm,
+from .ops.reduce import (all, amax, amin, any, argmax, argmin, cumsum, logsumexp, max, mean, min, norm,
                          prod, std, std_mean, sum, var, var_mean)
 from .ops.shape import (broadcast_tensors, broadcast_to, cat, chunk, concat, concatenate,
                         flatten, flip, hstack, movedim, permute, ravel, repeat, reshape, split,
                         squeeze, stack, t, transpose, unbind, unflatten, unsqueeze, vstack)
 from .tensor import Size, Tensor
-from . import func  # noqa: E402  (torch.func's transforms)
+from . import func  # noqa: F401  (ember.func: torch.func's transforms)
+from .derivative_check import check_derivative
+from .explain import explain
 from ._printing import set_printoptions
 from . import optim, utils
 from .serialization import load, save
@@ -50,6 +52,7 @@ short = int16
 clip = clamp
 moveaxis = movedim
 swapaxes = transpose
+swapdims = transpose
 multiply = mul
 divide = div
 subtract = sub

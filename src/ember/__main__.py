@@ -1,19 +1,35 @@
-"""``ember`` and ``python -m ember``: the command line, one argparse subcommand per feature."""
+"""The ``ember`` command: ``ember grad``, ``ember check``, and ``ember demo`` where installed.
+
+Each subcommand registers itself on the argparse subparsers and sets ``func`` (parsed args ->
+exit status). ``grad`` and ``check`` come from ``ember.cli``; ``demo`` from ``ember.demo``'s
+``add_parser`` when that package is present.
+"""
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 
+from . import cli
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse the command line, run the chosen subcommand's handler and return its exit status."""
-    parser = argparse.ArgumentParser(prog="ember", description="Ember's command line.")
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``ember`` argument parser with every available subcommand."""
+    parser = argparse.ArgumentParser(prog="ember", description="Ember from the command line.")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    from .demo import add_parser as add_demo
+    cli.add_parsers(subparsers)
+    if importlib.util.find_spec("ember.demo") is not None:
+        from .demo import add_parser
 
-    add_demo(subparsers)
+        add_parser(subparsers)
+    return parser
+
+
+def main(argv: list | None = None) -> int:
+    """Parse ``argv`` (default: the command line), run the subcommand, return its exit status."""
+    parser = build_parser()
     args = parser.parse_args(argv)
-    return args.handler(args)
+    return cli.run(args, parser)
 
 
 if __name__ == "__main__":

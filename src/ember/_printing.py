@@ -1,20 +1,29 @@
-"""Tensors printed as torch prints them: ``tensor([1., 2.], requires_grad=True)``."""
+"""Tensors printed as torch prints them: ``tensor([1., 2.], requires_grad=True)``.
+
+The layout follows torch's printing rules exactly (one width for every element, fixed,
+integer-looking or scientific notation chosen from the whole tensor, `` ...`` for summarised
+dimensions, torch's line breaking), so ``repr`` strings match torch's character for character.
+"""
 from __future__ import annotations
+
+import math
 
 from . import backend, dtypes
 
-_OPTIONS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
+_DEFAULTS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80}
+_PROFILES = {
+    "default": _DEFAULTS,
+    "short": {"precision": 2, "threshold": 1000, "edgeitems": 2, "linewidth": 80},
+    "full": {"precision": 4, "threshold": math.inf, "edgeitems": 3, "linewidth": 80},
+}
+_OPTIONS = dict(_DEFAULTS, sci_mode=None)
 
 
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,
                      profile=None, sci_mode=None) -> None:
     """Change how tensors print (torch.set_printoptions)."""
-    if profile == "default":
-        _OPTIONS.update(precision=4, threshold=1000, edgeitems=3, linewidth=80)
-    elif profile == "short":
-        _OPTIONS.update(precision=2, threshold=1000, edgeitems=2, linewidth=80)
-    elif profile == "full":
-        _OPTIONS.update(precision=4, threshold=float("inf"), edgeitems=3, linewidth=80)
+    if profile is not None:
+        _OPTIONS.update(_PROFILES[profile])
     for k, v in (("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems),
                  ("linewidth", linewidth)):
         if v is not None:
@@ -22,85 +31,139 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
     _OPTIONS["sci_mode"] = sci_mode
 
 
-def _float_formatter(values):
-    """Pick torch's format for a float array: integer-looking, fixed, or scientific."""
-    np = backend.numpy
-    finite = values[np.isfinite(values)]
-    prec = _OPTIONS["precision"]
-    if finite.size == 0:
-        return lambda v: _special(v) or f"{v:.{prec}f}"
-    absv = np.abs(finite).astype(np.float64)
-    nonzero = absv[absv != 0]
-    int_mode = bool(np.all(finite == np.ceil(finite)))
-    big, small = (float(nonzero.max()), float(nonzero.min())) if nonzero.size else (0.0, 0.0)
-    sci = _OPTIONS["sci_mode"]
-    if sci is None:
-        if int_mode:
-            sci = big > 1e8
+class _Formatter:
+    """One number format for a whole tensor, chosen as torch chooses it."""
+
+    def __init__(self, arr) -> None:
+        np = backend.numpy
+        self.floating = arr.dtype.kind == "f"
+        self.int_mode = True
+        self.sci_mode = False
+        self.width = 1
+        flat = arr.reshape(-1)
+        if not self.floating:
+            for v in flat.tolist():
+                self.width = max(self.width, len(str(v)))
+            return
+        vals = flat[np.isfinite(flat) & (flat != 0)].astype(np.float64)
+        if vals.size:
+            self._measure(vals)
+        if _OPTIONS["sci_mode"] is not None:
+            self.sci_mode = _OPTIONS["sci_mode"]
+
+    def _measure(self, vals) -> None:
+        np = backend.numpy
+        prec = _OPTIONS["precision"]
+        mags = np.abs(vals)
+        lo, hi = float(mags.min()), float(mags.max())
+        self.int_mode = bool(np.all(vals == np.ceil(vals)))
+        if self.int_mode:
+            self.sci_mode = hi / lo > 1000.0 or hi > 1.0e8
+            pattern, extra = ("{:.%de}" % prec, 0) if self.sci_mode else ("{:.0f}", 1)
         else:
-            sci = big / small > 1000.0 or big > 1e8 or small < 1e-4 if nonzero.size else False
-    if sci:
-        return lambda v: _special(v) or f"{v:.{prec}e}"
-    if int_mode:
-        return lambda v: _special(v) or f"{v:.0f}."
-    return lambda v: _special(v) or f"{v:.{prec}f}"
+            self.sci_mode = hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4
+            pattern, extra = ("{:.%de}" if self.sci_mode else "{:.%df}") % prec, 0
+        for v in vals.tolist():
+            self.width = max(self.width, len(pattern.format(v)) + extra)
+
+    def format(self, value) -> str:
+        prec = _OPTIONS["precision"]
+        if not self.floating:
+            text = str(value)
+        elif self.sci_mode:
+            text = f"{value:{self.width}.{prec}e}"
+        elif self.int_mode:
+            text = f"{value:.0f}"
+            if math.isfinite(value):
+                text += "."
+        else:
+            text = f"{value:.{prec}f}"
+        return " " * (self.width - len(text)) + text
 
 
-def _special(v) -> str:
-    if v != v:
-        return "nan"
-    if v == float("inf"):
-        return "inf"
-    if v == float("-inf"):
-        return "-inf"
-    return ""
+def _summarized(arr):
+    """The edge elements torch looks at to choose the format of a summarised tensor."""
+    np = backend.numpy
+    edge = _OPTIONS["edgeitems"]
+    if arr.ndim == 0:
+        return arr
+    if arr.ndim == 1:
+        return np.concatenate([arr[:edge], arr[-edge:]]) if arr.shape[0] > 2 * edge else arr
+    rows = list(range(arr.shape[0]))
+    if arr.shape[0] > 2 * edge:
+        rows = rows[:edge] + rows[-edge:]
+    return np.stack([_summarized(arr[i]) for i in rows])
 
 
-def _padded(fmt, sample):
-    """Right-align every element to the widest one in ``sample``, as torch lines up columns."""
-    width = max((len(fmt(v)) for v in sample.reshape(-1)), default=0)
-    return lambda v: fmt(v).rjust(width)
+def _vector(arr, indent: int, summarize: bool, fmt: _Formatter) -> str:
+    edge = _OPTIONS["edgeitems"]
+    per_line = max(1, int(math.floor((_OPTIONS["linewidth"] - indent) / (fmt.width + 2))))
+    if summarize and arr.shape[0] > 2 * edge:
+        items = [fmt.format(v) for v in arr[:edge].tolist()] + [" ..."]
+        items += [fmt.format(v) for v in arr[-edge:].tolist()]
+    else:
+        items = [fmt.format(v) for v in arr.tolist()]
+    lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+    return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+
+
+def _nested(arr, indent: int, summarize: bool, fmt: _Formatter) -> str:
+    if arr.ndim == 0:
+        return fmt.format(arr.item())
+    if arr.ndim == 1:
+        return _vector(arr, indent, summarize, fmt)
+    edge = _OPTIONS["edgeitems"]
+    n = arr.shape[0]
+    if summarize and n > 2 * edge:
+        parts = [_nested(arr[i], indent + 1, summarize, fmt) for i in range(edge)] + ["..."]
+        parts += [_nested(arr[i], indent + 1, summarize, fmt) for i in range(n - edge, n)]
+    else:
+        parts = [_nested(arr[i], indent + 1, summarize, fmt) for i in range(n)]
+    return "[" + ("," + "\n" * (arr.ndim - 1) + " " * (indent + 1)).join(parts) + "]"
 
 
 def format_array(arr, prefix: str) -> str:
-    """The bracketed body of a tensor's repr, aligned after ``prefix``."""
-    np = backend.numpy
+    """The bracketed body of a tensor's repr, laid out to follow ``prefix`` on its first line."""
+    if arr.dtype.kind == "f" and arr.dtype.itemsize < 4:
+        arr = arr.astype(backend.numpy.float32)
     summarize = arr.size > _OPTIONS["threshold"]
-    sample = arr if not summarize else np.concatenate(
-        [arr.reshape(-1)[: _OPTIONS["edgeitems"]], arr.reshape(-1)[-_OPTIONS["edgeitems"]:]])
-    if arr.dtype.kind == "f":
-        formatter = {"float_kind": _padded(_float_formatter(sample), sample)}
-    elif arr.dtype.kind == "b":
-        formatter = {"bool": _padded(lambda v: "True" if v else "False", sample)}
-    else:
-        formatter = {"int_kind": _padded(lambda v: f"{v}", sample)}
-    body = np.array2string(
-        arr, separator=", ", prefix=prefix, formatter=formatter,
-        threshold=_OPTIONS["threshold"] if summarize else arr.size + 1,
-        edgeitems=_OPTIONS["edgeitems"], max_line_width=_OPTIONS["linewidth"],
-    )
-    return body
+    fmt = _Formatter(_summarized(arr) if summarize else arr)
+    return _nested(arr, len(prefix), summarize, fmt)
+
+
+def _add_suffixes(text: str, suffixes: list, indent: int) -> str:
+    """Append ``, key=value`` parts, breaking the line where torch does."""
+    parts = [text]
+    last = len(text) - text.rfind("\n") + 1
+    width = _OPTIONS["linewidth"]
+    for s in suffixes:
+        if last + len(s) + 2 > width:
+            parts.append(",\n" + " " * indent + s)
+            last = indent + len(s)
+        else:
+            parts.append(", " + s)
+            last += len(s) + 2
+    return "".join(parts) + ")"
 
 
 def tensor_repr(t) -> str:
     """``repr`` of a tensor in torch's style, with dtype, device and grad suffixes as needed."""
     arr = backend.transfer(t._data, backend.CPU)
     prefix = "tensor("
-    suffix = []
+    suffixes = []
+    if t.device.type != "cpu":
+        suffixes.append(f"device='{t.device}'")
     if arr.size == 0:
         body = "[]"
         if arr.shape != (0,):
-            suffix.append(f"size={tuple(arr.shape)}")
+            suffixes.append(f"size={tuple(arr.shape)}")
     else:
         body = format_array(arr, prefix)
     d = t.dtype
     if d not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_):
-        suffix.append(f"dtype={d}")
-    if t.device.type != "cpu":
-        suffix.insert(0, f"device='{t.device}'")
+        suffixes.append(f"dtype={d}")
     if t.grad_fn is not None:
-        suffix.append(f"grad_fn=<{t.grad_fn.name()}>")
+        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t.requires_grad:
-        suffix.append("requires_grad=True")
-    tail = "".join(", " + s for s in suffix)
-    return f"{prefix}{body}{tail})"
+        suffixes.append("requires_grad=True")
+    return _add_suffixes(prefix + body, suffixes, len(prefix))

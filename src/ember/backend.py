@@ -176,6 +176,23 @@ _NULL_CONTEXT = _NullContext()
 numpy = np  # for code that needs host arrays explicitly (I/O, printing)
 
 
+def broadcast_view(array, shape: tuple):
+    """A read-only view of ``array`` broadcast to ``shape`` (a valid broadcast, already checked).
+
+    Same result as ``xp.broadcast_to``; for contiguous NumPy arrays the view is built directly
+    from strides, which skips broadcast_to's argument handling (it dominates for small tensors).
+    """
+    if type(array) is not np.ndarray or not array.flags.c_contiguous:
+        return xp_of(array).broadcast_to(array, shape)
+    lead = len(shape) - array.ndim
+    strides = [0] * lead
+    for size, target, stride in zip(array.shape, shape[lead:], array.strides):
+        strides.append(0 if size == 1 and target != 1 else stride)
+    view = np.ndarray(shape, array.dtype, array, 0, tuple(strides))
+    view.flags.writeable = False
+    return view
+
+
 def module_for(arrays, op: str):
     """The one array module shared by ``arrays``; a clear error when devices differ."""
     first = arrays[0]

@@ -104,6 +104,9 @@ def _matrix(headers: list, rows: list, markdown: bool) -> str:
 def run_grad(args) -> int:
     """``ember grad``: value and partial derivatives; optionally explain, Jacobian, Hessian."""
     expr = Expression(args.expression)
+    for flag in ("hessian", "explain"):
+        if getattr(args, flag) and expr.n_outputs != 1:
+            raise MathError(f"--{flag} needs a single expression, not a tuple")
     point = _point_for(expr, parse_point(args.at))
     names = list(point)
     outs = _output_names(expr)
@@ -123,14 +126,10 @@ def run_grad(args) -> int:
         print(f"\nJacobian at {where}")
         print(_matrix([""] + names, [[n] + [fmt(x) for x in r] for n, r in zip(outs, rows)], args.markdown))
     if args.hessian and names:
-        if expr.n_outputs != 1:
-            raise MathError("--hessian needs a single expression, not a tuple")
         h = hessian(f, v, vectorize=True).tolist()
         print(f"\nHessian at {where}")
         print(_matrix([""] + names, [[n] + [fmt(x) for x in r] for n, r in zip(names, h)], args.markdown))
     if args.explain:
-        if expr.n_outputs != 1:
-            raise MathError("--explain needs a single expression, not a tuple")
         e = explain(expr, **point)
         print()
         print(e.markdown() if args.markdown else e)

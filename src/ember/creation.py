@@ -183,11 +183,13 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: b
         raise RuntimeError("arange: step must be nonzero")
     if (end - start) * step < 0:
         raise RuntimeError(
-            f"arange: upper bound and larger bound inconsistent with step sign (start={start}, end={end}, step={step})"
+            "arange: upper bound and larger bound inconsistent with step sign "
+            f"(start={start}, end={end}, step={step})"
         )
     if dtype is None:
         vals = (start, end, step)
-        is_float = any(isinstance(v, float) or (isinstance(v, Tensor) and v.is_floating_point()) for v in vals)
+        is_float = any(isinstance(v, float) or (isinstance(v, Tensor) and v.is_floating_point())
+                       for v in vals)
         d = dtypes.get_default_dtype() if is_float else dtypes.int64
     else:
         d = dtypes.to_dtype(dtype)

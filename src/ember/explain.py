@@ -102,15 +102,15 @@ class Explanation:
         for name, g in self.gradient.items():
             row = [f"∂{self.output}/∂{name}", fmt(g)]
             if self.symbolic:
-                expr, at = self.symbolic[name]
-                row += [expr, fmt(at)]
+                row += [self.symbolic[name]["expression"], fmt(self.symbolic[name]["at_point"])]
             partials.append(row)
         sections.append((f"Partial derivatives at {point}", headers, partials))
         return sections
 
     def _title(self) -> str:
+        f = self.output
         point = ", ".join(f"{k}={fmt(v)}" for k, v in self.point.items())
-        return f"{self.output}({', '.join(self.point)}) = {self.function};  {self.output}({point}) = {fmt(self.value)}"
+        return f"{f}({', '.join(self.point)}) = {self.function};  {f}({point}) = {fmt(self.value)}"
 
     def __str__(self) -> str:
         parts = [self._title()]
@@ -315,16 +315,20 @@ def explain(f: Callable | str, **point) -> Explanation:
     sympy = _sympy()
     recorder = _Recorder(graph, _LocalFormulas(sympy, graph) if sympy else lambda node, position: None)
     symbolic = _symbolic(sympy, graph, out, names, point) if sympy else None
+    grads = (None,) * len(leaves)
     for node in graph.nodes:
         node.trace = recorder
-    grads = (None,) * len(leaves)
-    if out.requires_grad:
-        grads = _grad(out, tuple(leaves.values()), allow_unused=True)
+    try:
+        if out.requires_grad:
+            grads = _grad(out, tuple(leaves.values()), allow_unused=True)
+    finally:
+        for node in graph.nodes:
+            node.trace = None
     gradient = {n: 0.0 if g is None else g.item() for n, g in zip(names, grads)}
     if isinstance(f, Expression):
         text = f.source
     else:
-        text = _source_text(f, names) or (symbolic["function"][0] if symbolic else _describe(f))
+        text = _source_text(f, names) or (symbolic["function"]["expression"] if symbolic else _describe(f))
     return Explanation(text, {n: float(point[n]) for n in names}, out.item(), graph.steps(),
                        recorder.rows, gradient, symbolic)
 
@@ -364,8 +368,8 @@ def _describe(f: Callable) -> str:
 
 
 def _symbolic(sympy, graph: _Graph, out: Tensor, names: tuple, point: dict) -> dict | None:
-    """Each partial as a SymPy expression and its value at the point (None when the graph
-    uses an op SymPy is not told about, or non-scalar values)."""
+    """The function and each partial as SymPy text and value at the point: ``{name: {"expression",
+    "at_point"}}`` (None when the graph uses an op SymPy is not told about, or non-scalar values)."""
     symbols = {n: sympy.Symbol(n) for n in names}
     exprs = {}
     for node in graph.nodes:
@@ -377,10 +381,10 @@ def _symbolic(sympy, graph: _Graph, out: Tensor, names: tuple, point: dict) -> d
         exprs[id(node)] = build(sympy, *args)
     expr = exprs[id(out.grad_fn)] if out.grad_fn is not None else number_to_sympy(sympy, out.item())
     subs = {symbols[n]: number_to_sympy(sympy, point[n]) for n in names}
-    result = {"function": (str(expr), out.item())}
+    result = {"function": {"expression": str(expr), "at_point": out.item()}}
     for n in names:
         d = sympy.diff(expr, symbols[n])
-        result[n] = (str(d), float(d.subs(subs)))
+        result[n] = {"expression": str(d), "at_point": float(d.subs(subs))}
     return result
 
 

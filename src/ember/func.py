@@ -211,6 +211,7 @@ def vjp(func: Callable, *primals, has_aux: bool = False) -> tuple:
     api = "vjp(f, *primals)"
     was_enabled = is_grad_enabled()
     with enable_grad():
+        # Not ``_inputs``: vjp_fn differentiates with respect to these copies later.
         args, flat, spec = _wrap_args(primals, tuple(range(len(primals))), api)
         output, aux = _split_aux(func(*args), has_aux, api)
         outs, out_spec = _flatten(output, api)
@@ -239,6 +240,8 @@ def vjp(func: Callable, *primals, has_aux: bool = False) -> tuple:
 def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: bool = False) -> tuple:
     """``func(*primals)`` and ``J·tangents``, by the double-vjp construction (exact).
 
+    ``strict=True`` refuses an output that does not depend on the inputs (torch's error).
+
     Returns:
         ``(output, jvp_out)`` or ``(output, jvp_out, aux)``; ``jvp_out`` is shaped like the output.
     """
@@ -263,6 +266,9 @@ def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: boo
         dummies = tuple(zeros_like(o, requires_grad=True) for o in outs)
         back = differentiable_grad(tuple(outs), tuple(flat), dummies, create_graph=True)
         forward = differentiable_grad(back, dummies, tuple(tans), create_graph=keep)
+    if strict and any(f is None for f in forward):
+        raise RuntimeError(f"{api}: The output of f is independent of the inputs. This is not allowed "
+                           "with strict=True.")
     forward = [f if keep else f.detach() for f in _zeros_for_none(forward, outs)]
     result = (_detach_tree(output, keep), _unflatten(forward, out_spec))
     return result + (_detach_tree(aux, keep),) if has_aux else result

@@ -1,8 +1,8 @@
 """A small math language for derivations typed by people: ``3*x**5 + 2*u**2*k*x + l*x + l``.
 
-Parsed with Python's ``ast`` and checked against a whitelist (numbers, variables, ``+ - * /
-**`` (``^`` means ``**``), unary minus, calls of a few named functions, and at the top level a tuple of
-expressions); nothing is ever passed to ``eval`` or ``exec``. Limits on length, nesting,
+Parsed with Python's ``ast`` and checked against a whitelist (numbers, variables, ``+ - * / **``
+(``^`` means ``**``), unary minus, calls of a few named functions, and at the top level a tuple
+of expressions); nothing is ever passed to ``eval`` or ``exec``. Limits on length, nesting,
 numbers and constant exponents keep hostile input cheap to refuse. Expressions evaluate to
 Ember tensors, so autograd differentiates them; SymPy (optional) restates them symbolically.
 """
@@ -244,10 +244,12 @@ class _Checker(ast.NodeVisitor):
             raise MathSyntaxError(f"{_op_text(self.source, node)!r} looks like implicit multiplication; "
                                   f"write {func.value!r}*(...)")
         if not isinstance(func, ast.Name):
-            raise MathSyntaxError("only calls of named functions are allowed, e.g. sin(x)")
+            raise MathSyntaxError(_REFUSED.get(type(func), "only calls of named functions are allowed, "
+                                                           "e.g. sin(x)"))
         name = _function_name(func.id)
         if name is None:
-            raise UnknownNameError(f"unknown function {func.id!r} (allowed: {', '.join(allowed_functions())})")
+            allowed = ", ".join(allowed_functions())
+            raise UnknownNameError(f"unknown function {func.id!r} (allowed: {allowed})")
         if node.keywords:
             raise MathSyntaxError(f"keyword arguments are not allowed (in the call of {func.id})")
         if any(isinstance(a, ast.Starred) for a in node.args):
@@ -380,24 +382,32 @@ class _Evaluator:
             return result
         if not all(_finite(o) for o in operands):
             return result
-        raise DomainError(_domain_message(self.source, node, operands, domain))
+        raise DomainError(_domain_message(self.source, node, operands, result, domain))
 
 
 def _finite(t: Tensor) -> bool:
     return bool(t.xp.isfinite(t._data).all())
 
 
-def _domain_message(source: str, node: ast.AST, operands: tuple, domain: str) -> str:
+def _domain_message(source: str, node: ast.AST, operands: tuple, result: Tensor, domain: str) -> str:
+    """Why ``node`` has no finite value here: a NaN is undefined, an infinity overflowed."""
     text = _op_text(source, node)
-    values = ", ".join(_short(o) for o in operands)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+    undefined = bool(result.xp.isnan(result._data).any())
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and _has_zero(operands[1]):
         reason = "division by zero"
     elif isinstance(node, ast.BinOp):
         a, b = (f"({_short(o)})" if o.numel() == 1 and o.item() < 0 else _short(o) for o in operands)
-        reason = f"{a} {_BINARY[type(node.op)][2]} {b} is not a real number"
+        what = "is not a real number" if undefined else "is too large for float64"
+        reason = f"{a} {_BINARY[type(node.op)][2]} {b} {what}"
     else:
-        reason = f"{node.func.id}({values}) is undefined" + (f": {domain}" if domain else "")
-    return f"{text} is undefined at this point ({reason})"
+        call = f"{node.func.id}({', '.join(_short(o) for o in operands)})"
+        what = "is undefined" if undefined else ("is infinite" if domain else "is too large for float64")
+        reason = f"{call} {what}" + (f": {domain}" if domain else "")
+    return f"{text} has no value at this point ({reason})"
+
+
+def _has_zero(t: Tensor) -> bool:
+    return bool((t._data == 0).any())
 
 
 def _short(t: Tensor) -> str:

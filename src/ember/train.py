@@ -99,7 +99,8 @@ def evaluate(model, loader: Iterable, loss_fn, metrics: Sequence = ("accuracy",)
 
 
 def fit(model, train_loader: Iterable, loss_fn, optimizer, epochs: int, val_loader: Iterable | None = None,
-        metrics: Sequence = ("accuracy",), device=None, progress: bool = True) -> History:
+        metrics: Sequence = ("accuracy",), device=None, progress: bool = True,
+        scheduler=None) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_loader``.
 
     Args:
@@ -112,6 +113,8 @@ def fit(model, train_loader: Iterable, loss_fn, optimizer, epochs: int, val_load
         metrics: ``'accuracy'`` and/or functions ``(outputs, targets) -> float``.
         device: move the model and every batch here first.
         progress: show a tqdm bar with the running loss and metrics.
+        scheduler: an LR scheduler stepped after each epoch (ReduceLROnPlateau gets the
+            validation loss, or the training loss without a validation set).
     Returns:
         a ``History`` with one value per epoch for each of loss, metrics, val_loss, val_metrics.
     """
@@ -134,7 +137,18 @@ def fit(model, train_loader: Iterable, loss_fn, optimizer, epochs: int, val_load
                 bar.close()
         for k, v in results.items():
             history.setdefault(k, []).append(v)
+        if scheduler is not None:
+            _step_scheduler(scheduler, results)
     return history
+
+
+def _step_scheduler(scheduler, results: dict) -> None:
+    from .optim.lr_scheduler import ReduceLROnPlateau
+
+    if isinstance(scheduler, ReduceLROnPlateau):
+        scheduler.step(results.get("val_loss", results["loss"]))
+    else:
+        scheduler.step()
 
 
 def _progress_bar(loader, epoch: int, epochs: int):

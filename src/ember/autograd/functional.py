@@ -350,7 +350,8 @@ def jacobian(func: Callable, inputs, create_graph: bool = False, strict: bool = 
         A tensor, a tuple over outputs or inputs, or a tuple of tuples when both are tuples.
     """
     if strategy not in _STRATEGIES:
-        raise ValueError(f'Expected strategy to be either "forward-mode" or "reverse-mode", got {strategy!r}.')
+        raise ValueError('Expected strategy to be either "forward-mode" or "reverse-mode", '
+                         f'got {strategy!r}.')
     if strategy == "forward-mode" and create_graph:
         raise NotImplementedError('jacobian: `create_graph=True` and `strategy="forward-mode"` are not '
                                   'supported together (yet). Use `strategy="reverse-mode"`.')

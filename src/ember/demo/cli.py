@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 DEFAULT_OUT = Path("demo-out")
+EXTRAS = {"matplotlib", "PIL", "sklearn", "tqdm", "sympy"}  # what the sections import lazily
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -20,7 +21,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help=f"folder for the PNGs (default: {DEFAULT_OUT}/)")
     parser.add_argument("--list", action="store_true", help="list the sections and exit")
     parser.add_argument("--fast", action="store_true", help="short training runs (for tests)")
-    parser.set_defaults(handler=lambda args: _handle(parser, args))
+    parser.set_defaults(func=lambda args: _handle(parser, args))
     return parser
 
 
@@ -44,7 +45,13 @@ def _handle(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if unknown:
         parser.error(f"unknown section {', '.join(map(repr, unknown))}; the sections are:\n"
                      f"{section_list()}")
-    run(args.sections, args.out, args.fast)
+    try:
+        run(args.sections, args.out, args.fast)
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in EXTRAS:
+            raise
+        parser.exit(1, f"ember demo: the walkthrough needs {exc.name}, one of Ember's extras: "
+                       f"pip install \"ember[extras]\" (or pip install -e \".[extras]\" in a checkout)\n")
     return 0
 
 
@@ -68,7 +75,7 @@ def _summary(writer, ctx, seconds: float) -> None:
     """Say where the pictures are, so nobody has to look for them."""
     if ctx.files:
         names = ", ".join(f.name for f in ctx.files)
-        writer.say(f"Done in {seconds:.1f} s. The {len(ctx.files)} PNGs are in "
-                   f"{ctx.out.resolve()}/: {names}")
+        count = "1 PNG is" if len(ctx.files) == 1 else f"{len(ctx.files)} PNGs are"
+        writer.say(f"Done in {seconds:.1f} s. The {count} in {ctx.out.resolve()}/: {names}")
     else:
         writer.say(f"Done in {seconds:.1f} s. These sections wrote no PNGs.")

@@ -100,7 +100,8 @@ class TerminalWriter:
 
     def say(self, text: str) -> None:
         """A paragraph of explanation, wrapped."""
-        self._emit(textwrap.wrap(text, _WIDTH, initial_indent="  ", subsequent_indent="  "))
+        self._emit(textwrap.wrap(text, _WIDTH, initial_indent="  ", subsequent_indent="  ",
+                                 break_long_words=False, break_on_hyphens=False))
 
     def code(self, source: str) -> None:
         """The Ember code about to run, exactly as it is written."""
@@ -124,9 +125,9 @@ class TerminalWriter:
         rule = "  " + "  ".join("─" * w for w in widths)
         self._emit([self._paint(fmt(headers), "bold"), rule] + [fmt(row) for row in text])
 
-    def block(self, text: str) -> None:
-        """Text that is already laid out (a table Ember printed), kept as it is."""
-        self._emit(["  " + line for line in text.rstrip("\n").splitlines()])
+    def block(self, shown: object) -> None:
+        """Something that lays itself out (ember.explain's tables, a verdict), printed as it prints."""
+        self._emit(["  " + line for line in str(shown).rstrip("\n").splitlines()])
 
     def slip(self, text: str) -> None:
         """A step the lecture notes get wrong, pointed out rather than repeated."""
@@ -179,8 +180,12 @@ class MarkdownWriter:
         self.lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in text]
         self.lines.append("")
 
-    def block(self, text: str) -> None:
-        self._block("text", text)
+    def block(self, shown: object) -> None:
+        markdown = getattr(shown, "markdown", None)
+        if markdown is None:
+            self._block("text", str(shown))
+        else:
+            self.lines += [markdown().rstrip("\n"), ""]
 
     def slip(self, text: str) -> None:
         self.lines += [f"> ⚠ **Slip in the notes:** {text}", ""]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-_CHANNELS = (("red", "Reds"), ("green", "Greens"), ("blue", "Blues"))
+_CHANNELS = ("red", "green", "blue")
 
 
 def _figure(width: float, height: float):
@@ -31,37 +31,13 @@ def image_rows(path: Path, rows: Sequence[tuple[str, object]]) -> Path:
         h, w, _ = image.shape
         ax_row[0].imshow(image, interpolation="nearest")
         ax_row[0].set_title(f"{label}: {h}×{w}", fontsize=9)
-        for c, (name, cmap) in enumerate(_CHANNELS):
-            ax_row[c + 1].imshow(image[:, :, c], cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+        for c, name in enumerate(_CHANNELS):
+            alone = image * [1.0 if k == c else 0.0 for k in range(3)]   # the other channels at 0
+            ax_row[c + 1].imshow(alone, interpolation="nearest")
             ax_row[c + 1].set_title(f"{name} channel", fontsize=9)
         for ax in ax_row:
             ax.set_xticks([])
             ax.set_yticks([])
-    return _save(fig, path)
-
-
-def fitted_line(path: Path, x, y, w: float, b: float) -> Path:
-    """The data as dots and the fitted line ŷ = w·x + b through them."""
-    fig = _figure(5, 3.5)
-    ax = fig.subplots()
-    ax.scatter(x, y, s=8, alpha=0.6, label="data (xᵢ, yᵢ)")
-    lo, hi = float(min(x)), float(max(x))
-    ax.plot([lo, hi], [w * lo + b, w * hi + b], color="C3", label=f"ŷ = {w:.3f}·x + {b:.3f}")
-    ax.set_xlabel("x")
-    ax.set_ylabel("y")
-    ax.legend()
-    return _save(fig, path)
-
-
-def curve(path: Path, values: Sequence[float], xlabel: str, ylabel: str, log: bool = False) -> Path:
-    """One quantity per step (a loss curve)."""
-    fig = _figure(5, 3.5)
-    ax = fig.subplots()
-    ax.plot(range(len(values)), values, color="C0")
-    if log:
-        ax.set_yscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
     return _save(fig, path)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import os
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,11 +31,17 @@ class Context:
     fast: bool
     writer: Writer
     files: list[Path] = field(default_factory=list)
+    checks: list[tuple[bool, str]] = field(default_factory=list)
 
     def run(self, cell: Callable, *args, **kwargs):
         """Show ``cell``'s code (and the inputs it is given), then run it: what is printed is what runs."""
         self.writer.code(_given(cell, args, kwargs) + cell_source(cell))
         return cell(*args, **kwargs)
+
+    def check(self, ok: bool, claim: str) -> None:
+        """State a claim about the results, marked ✓ or ✗ by whether the numbers bear it out."""
+        self.checks.append((bool(ok), claim))
+        self.writer.check(bool(ok), claim)
 
     def png(self, name: str) -> Path:
         """The path for a PNG named ``name`` in the output folder (made if missing), recorded."""
@@ -67,12 +74,21 @@ def _given(cell: Callable, args: tuple, kwargs: dict) -> str:
 
 
 def _brief(value) -> str:
-    """A short description of an input: numbers as written, tensors by their shape."""
-    shape = getattr(value, "shape", None)
-    if shape is None:
+    """A short description of an input: numbers as written, functions by name, the rest by kind."""
+    if isinstance(value, (int, float, str)):
         return repr(value)
-    dims = "×".join(str(d) for d in shape) or "0-d"
-    return f"<{dims} {type(value).__name__}>"
+    if isinstance(value, os.PathLike):
+        return repr(os.fspath(value))
+    if isinstance(value, (dict, tuple, list)) and len(value) <= 4:
+        return repr(value)
+    if callable(value) and hasattr(value, "__name__"):
+        return value.__name__
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        return f"<{'×'.join(str(d) for d in shape) or '0-d'} {type(value).__name__}>"
+    if hasattr(value, "__len__") and not callable(value):
+        return f"<{type(value).__name__} of {len(value)}>"
+    return f"<{type(value).__name__}>"
 
 
 def run_sections(sections: Sequence[Section], numbers: dict[str, int], ctx: Context) -> dict:
@@ -80,8 +96,9 @@ def run_sections(sections: Sequence[Section], numbers: dict[str, int], ctx: Cont
     results = {}
     for section in sections:
         ctx.writer.section(numbers[section.name], section.title)
-        before = len(ctx.files)
+        files, checks = len(ctx.files), len(ctx.checks)
         result = section.function(ctx)
-        result["files"] = ctx.files[before:]
+        result["files"] = ctx.files[files:]
+        result["checks"] = ctx.checks[checks:]
         results[section.name] = result
     return results

@@ -37,6 +37,10 @@ _MPI_OPS = {ReduceOp.SUM: "SUM", ReduceOp.AVG: "SUM", ReduceOp.PRODUCT: "PROD",
             ReduceOp.BOR: "BOR", ReduceOp.BXOR: "BXOR"}
 
 
+_YIELDING_POLLS = 100  # a waiting rank first just yields its core, then sleeps between polls
+_POLL_SLEEP = 1e-4
+
+
 class Work:
     """A launched collective (``async_op=True``): ``wait()`` finishes it and writes the results."""
 
@@ -59,16 +63,16 @@ class Work:
             return True
         limit = self._group.timeout if timeout is None else to_seconds(timeout, "Work.wait")
         deadline = time.monotonic() + limit
-        pause = 0.0
+        polls = 0
         while not self._request.Test():
+            polls += 1
             if time.monotonic() > deadline:
                 raise RuntimeError(
                     f"ember.distributed: {self._what} on rank {self._group.rank} of "
                     f"{self._group.size} did not complete within {limit:g} s: another rank has "
                     "probably failed, exited, or not reached the matching collective"
                 )
-            time.sleep(pause)
-            pause = min(2 * pause + 1e-6, 1e-3)
+            time.sleep(0 if polls < _YIELDING_POLLS else _POLL_SLEEP)
         self._complete()
         return True
 

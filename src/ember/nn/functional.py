@@ -363,9 +363,10 @@ def _legacy_reduction(size_average: bool | None, reduce: bool | None) -> str:
     """torch's mapping of the deprecated ``size_average``/``reduce`` flags to a reduction."""
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
-    if size_average and reduce:
-        return "mean"
-    return "sum" if reduce else "none"
+    reduction = "mean" if size_average and reduce else "sum" if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{reduction}' "
+                  "instead.", stacklevel=3)
+    return reduction
 
 
 def _reduction(reduction: str, size_average=None, reduce=None) -> str:
@@ -554,7 +555,14 @@ def _nll(log_probs: Tensor, target: Tensor, weight: Tensor | None, ignore_index:
         return loss
     if reduction == "sum":
         return R.sum(loss)
-    return E.div(R.sum(loss), R.sum(w))
+    return _weighted_mean(R.sum(loss), R.sum(w))
+
+
+def _weighted_mean(total: Tensor, weight: Tensor) -> Tensor:
+    """``total / weight``; nan with a zero gradient when every target is ignored (as torch)."""
+    nothing = E.eq(weight, 0)
+    mean = E.div(total, E.where(nothing, E.ones_like_(weight), weight))
+    return E.where(nothing, E.add(E.zeros_like_(mean), math.nan), mean)
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
@@ -623,7 +631,8 @@ def _smoothing_term(log_probs: Tensor, target: Tensor, weight: Tensor | None, we
     if reduction == "sum":
         return R.sum(smooth)
     safe = E.where(ignored, E.zeros_like_(target), target)
-    return E.div(R.sum(smooth), R.sum(_target_weights(target, weight, ignored, safe, log_probs.dtype)))
+    weights = _target_weights(target, weight, ignored, safe, log_probs.dtype)
+    return _weighted_mean(R.sum(smooth), R.sum(weights))
 
 
 # ---- vision (ember.ops.conv / ember.ops.pool)

@@ -39,6 +39,7 @@ class RemovableHandle:
         self._hook_dicts = hook_dicts
 
     def remove(self) -> None:
+        """Unregister the hook (a second call does nothing)."""
         for hooks in self._hook_dicts:
             hooks.pop(self.id, None)
 
@@ -65,11 +66,12 @@ def _typename(value) -> str:
 
 
 def _forward_unimplemented(self, *input: Any) -> None:
-    raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
+    name = type(self).__name__
+    raise NotImplementedError(f'Module [{name}] is missing the required "forward" function')
 
 
 class Module:
-    """Base class for all neural-network modules; subclasses set layers in ``__init__`` and define ``forward``."""
+    """Base class of all layers and models: set sub-layers in ``__init__``, define ``forward``."""
 
     _version: int = 1
     forward: Callable[..., Any] = _forward_unimplemented
@@ -335,6 +337,7 @@ class Module:
             stack.extend(reversed(children))
 
     def modules(self) -> Iterator["Module"]:
+        """This module and every module below it, each once."""
         for _, module in self.named_modules():
             yield module
 
@@ -347,6 +350,7 @@ class Module:
                 yield name, module
 
     def children(self) -> Iterator["Module"]:
+        """The direct child modules, each once."""
         for _, module in self.named_children():
             yield module
 
@@ -378,6 +382,7 @@ class Module:
         return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """The buffers of this module (and, with ``recurse``, of all below it)."""
         for _, buf in self.named_buffers(recurse=recurse):
             yield buf
 

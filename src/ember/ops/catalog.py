@@ -236,7 +236,8 @@ def _setitem(m, x, idx, value):
 
 E = "elementwise"
 
-op("add", _function("add"), binary(), E, dtypes=WITH_INT_BOOL)
+op("add", _function("add"), binary(), E, dtypes=WITH_INT_BOOL,
+   errors=fixed(S(T(2, 3), T(4)), S(T(2, 3), "a")))
 op("add(alpha)", lambda m, x, y: m.add(x, y, alpha=2), binary(), E, dtypes=WITH_INT)
 op("sub", _function("sub"), binary(), E, dtypes=WITH_INT)
 op("mul", _function("mul"), binary(), E, dtypes=WITH_INT_BOOL)
@@ -256,8 +257,9 @@ op("pow", _function("pow"), fixed(
     S(T(2, 3, domain="positive"), -1.5),
     S(T(0, 3, domain="positive"), T(3)),
 ), E)
-op("pow(at zero)", _function("pow"), fixed(S(V([0.0, 0.0, 1.0, 2.0], None), V([2.0, 3.0, 0.0, 0.5], None))),
-   E, gradgrad=False, notes="first derivatives at x = 0 follow torch; torch's second is nan there")
+op("pow(at zero)", _function("pow"),
+   fixed(S(V([0.0, 0.0, 1.0, 2.0], None), V([2.0, 3.0, 0.0, 0.5], None))), E, gradgrad=False,
+   notes="first derivatives at x = 0 follow torch; torch's second is nan there")
 op("neg", _function("neg"), unary(), E, dtypes=WITH_INT)
 op("abs", _function("abs"), unary("nonzero"), E, dtypes=WITH_INT)
 op("exp", _function("exp"), unary(), E, dtypes=WITH_INT)
@@ -359,13 +361,17 @@ op("x @ y", lambda m, x, y: x @ y, fixed(S(T(2, 3), T(3, 4)), S(T(3), T(3))), O)
 # ---------------------------------------------------------------------------- reductions
 
 R = "reduce"
-op("sum", _function("sum"), reduction(), R, dtypes=WITH_INT_BOOL)
+op("sum", _function("sum"), reduction(), R, dtypes=WITH_INT_BOOL,
+   errors=fixed(S(T(2, 3), dim=2), S(T(2, 3), dim=(0, 0))))
+op("sum(dtype)", lambda m, x: m.sum(x, 0, dtype=m.float64), fixed(S(T(2, 3)), S(T(3))), R,
+   dtypes=WITH_INT_BOOL)
 op("mean", _function("mean"), chain(reduction(), fixed(S(T(2, 3), dim=()))), R, dtypes=WITH_INT,
    notes="zero-size reductions give nan, as torch; integer inputs are refused")
 op("prod", _function("prod"), reduction("nonzero", tuple_dims=False), R, dtypes=WITH_INT)
 op("prod(zeros)", lambda m, x, d: m.prod(x * (x > 0), d), fixed(
     S(T(3, 4), 1), S(T(2, 3), 0)), R, notes="inputs with zeros use the product of the others")
-op("amax", _function("amax"), reduction("distinct", empty=False), R, dtypes=WITH_INT)
+op("amax", _function("amax"), reduction("distinct", empty=False), R, dtypes=WITH_INT,
+   errors=fixed(S(T(0, 3), dim=0), S(T(0, 3))))
 op("amin", _function("amin"), reduction("distinct", empty=False), R, dtypes=WITH_INT)
 
 
@@ -405,8 +411,13 @@ _arg_samples = fixed(
     S(T(2, 3, domain="distinct"), keepdim=True),
     S(T(domain="distinct"), 0),
 )
-op("argmax", _function("argmax"), _arg_samples, R, grad=False, gradgrad=False, dtypes=WITH_INT)
+op("argmax", _function("argmax"), _arg_samples, R, grad=False, gradgrad=False, dtypes=WITH_INT,
+   errors=fixed(S(T(0, 3)), S(T(0, 3), 0)))
 op("argmin", _function("argmin"), _arg_samples, R, grad=False, gradgrad=False, dtypes=WITH_INT)
+for _name in ("all", "any"):
+    op(_name, _function(_name), fixed(S(T(2, 3)), S(T(2, 3), 1), S(T(2, 3), dim=-1, keepdim=True),
+                                      S(T()), S(T(0, 3), 0)), R, grad=False, gradgrad=False,
+       dtypes=WITH_INT_BOOL)
 op("var", _function("var"), fixed(
     S(T(2, 3, 4)),
     S(T(2, 3, 4), 1),
@@ -416,7 +427,8 @@ op("var", _function("var"), fixed(
     S(T(2, 3, 4), dim=1, correction=2),
     S(T(3, 4), dim=0, unbiased=True, keepdim=True),
     S(T(1, 3), 0),
-), R, notes="one element with correction 1 gives nan, as torch")
+), R, notes="one element with correction 1 gives nan, as torch",
+   errors=fixed(S(T(2, 3), 2), S(V([1, 2, 3]))))
 op("std", _function("std"), fixed(
     S(T(2, 3, 4)),
     S(T(2, 3, 4), -2),
@@ -432,10 +444,15 @@ op("norm", _function("norm"), fixed(
     S(T(2, 3, domain="distinct"), p=float("inf"), dim=0),
     S(T(2, 3, domain="nonzero"), p=3),
     S(T(2, 3, domain="nonzero"), p="fro"),
+    S(T(2, 3, domain="distinct"), p=float("-inf"), dim=1),
+    S(T(2, 3, domain="positive"), p=0.5),
+    S(T(2, 3, domain="nonzero"), p=0, dim=0),
     S(T(domain="nonzero")),
 ), R)
 op("norm(at zero)", _function("norm"), fixed(S(V([[0.0, 0.0], [1.0, 2.0]], None), dim=1)), R,
    gradgrad=False, notes="the gradient at 0 is 0, as torch; no second derivative exists there")
+op("logsumexp(int)", _function("logsumexp"), fixed(S(V([[1, 2], [3, 4]]), 1)), R, grad=False,
+   gradgrad=False, notes="integer inputs give the default float type")
 op("logsumexp", _function("logsumexp"), chain(
     reduction(full=False, empty=False),
     fixed(S(V([[float("-inf"), 0.0], [float("-inf"), float("-inf")]], None), 1)),
@@ -446,7 +463,8 @@ op("cumsum", _function("cumsum"), fixed(
     S(T(5), 0),
     S(T(), 0),
     S(T(0, 3), 1),
-), R, dtypes=WITH_INT_BOOL)
+), R, dtypes=WITH_INT_BOOL,
+   errors=fixed(S(T(2, 3), 2),))
 
 # ---------------------------------------------------------------------------- activations
 
@@ -459,8 +477,10 @@ _softmax_samples = fixed(
     S(T(), 0),
     S(T(0, 3), 1),
 )
-op("softmax", _function("softmax"), _softmax_samples, A)
-op("log_softmax", _function("log_softmax"), _softmax_samples, A)
+op("softmax", _function("softmax"), _softmax_samples, A,
+   errors=fixed(S(T(2, 3), 2),))
+op("log_softmax", _function("log_softmax"), _softmax_samples, A,
+   errors=fixed(S(T(2, 3), -3),))
 
 # ---------------------------------------------------------------------------- special functions
 
@@ -484,12 +504,21 @@ op("matmul", _function("matmul"), fixed(
     S(T(2, 3, 4), T(4)),
     S(T(0, 3), T(3, 2)),
     S(T(2, 0), T(0, 3)),
-), L)
-op("dot", _function("dot"), fixed(S(T(3), T(3)), S(T(0), T(0))), L, dtypes=WITH_INT)
+), L,
+   errors=fixed(S(T(2, 3), T(4, 5)), S(T(3), T(4)), S(T(), T(3)), S(T(2, 2, 3), T(3, 3, 2))))
+op("dot", _function("dot"), fixed(S(T(3), T(3)), S(T(0), T(0))), L, dtypes=WITH_INT,
+   errors=fixed(S(T(3), T(4)), S(T(2, 3), T(3))))
 op("outer", _function("outer"), fixed(S(T(3), T(4)), S(T(1), T(2))), L, dtypes=WITH_INT)
-op("mm", _function("mm"), fixed(S(T(2, 3), T(3, 4)), S(T(1, 1), T(1, 2))), L, dtypes=WITH_INT)
-op("bmm", _function("bmm"), fixed(S(T(2, 2, 3), T(2, 3, 4)), S(T(1, 3, 1), T(1, 1, 2))), L)
+op("mm", _function("mm"), fixed(S(T(2, 3), T(3, 4)), S(T(1, 1), T(1, 2))), L, dtypes=WITH_INT,
+   errors=fixed(S(T(3), T(3, 2)), S(T(2, 3), T(2, 3))))
+op("bmm", _function("bmm"), fixed(S(T(2, 2, 3), T(2, 3, 4)), S(T(1, 3, 1), T(1, 1, 2))), L,
+   errors=fixed(S(T(2, 3, 4), T(3, 4, 5)), S(T(2, 3), T(2, 3, 4))))
 op("mv", _function("mv"), fixed(S(T(2, 3), T(3))), L)
+op("diag", _function("diag"), fixed(S(T(3)), S(T(3), 1), S(T(2), -2), S(T(3, 4)), S(T(3, 4), 1),
+                                    S(T(4, 3), -2)), L, dtypes=WITH_INT,
+   errors=fixed(S(T(2, 2, 2)),))
+op("diagonal", _function("diagonal"), fixed(S(T(3, 4)), S(T(2, 3, 4), 1, 0, 2), S(T(3, 3), -1)), L)
+op("trace", _function("trace"), fixed(S(T(3, 4)), S(T(3, 3))), L, errors=fixed(S(T(3)),))
 
 # ---------------------------------------------------------------------------- shapes
 
@@ -498,43 +527,59 @@ op("t", _function("t"), fixed(S(T(2, 3)), S(T(3)), S(T())), M, dtypes=WITH_INT)
 op("T", lambda m, x: x.T, fixed(S(T(2, 3)), S(T(1, 4))), M)
 op("mT", lambda m, x: x.mT, fixed(S(T(2, 3)), S(T(2, 3, 4))), M)
 op("transpose", _function("transpose"), fixed(
-    S(T(2, 3, 4), 0, 2), S(T(2, 3), -1, 0), S(T(3), 0, -1)), M, dtypes=WITH_INT)
+    S(T(2, 3, 4), 0, 2), S(T(2, 3), -1, 0), S(T(3), 0, -1)), M, dtypes=WITH_INT,
+   errors=fixed(S(T(2, 3), 0, 2),))
 op("reshape", _function("reshape"), fixed(
     S(T(2, 3, 4), (4, 6)), S(T(2, 3, 4), (-1,)), S(T(2, 3, 4), (3, -1, 2)),
-    S(T(), (1, 1)), S(T(1, 1), ()), S(T(0, 3), (3, 0))), M, dtypes=WITH_INT)
+    S(T(), (1, 1)), S(T(1, 1), ()), S(T(0, 3), (3, 0))), M, dtypes=WITH_INT,
+   errors=fixed(S(T(2, 3), (4, 2)), S(T(2, 3), (-1, -1))))
 op("view", lambda m, x, *shape: x.view(*shape), fixed(
-    S(T(2, 3, 4), 4, 6), S(T(2, 3, 4), (-1,)), S(T(6), 3, -1)), M)
+    S(T(2, 3, 4), 4, 6), S(T(2, 3, 4), (-1,)), S(T(6), 3, -1)), M,
+   errors=fixed(S(T(2, 3), 4, 2)))
 op("flatten", _function("flatten"), fixed(
-    S(T(2, 3, 4)), S(T(2, 3, 4), 1), S(T(2, 3, 4), 0, 1), S(T(2, 3, 4), -2, -1), S(T())), M)
+    S(T(2, 3, 4)), S(T(2, 3, 4), 1), S(T(2, 3, 4), 0, 1), S(T(2, 3, 4), -2, -1), S(T())), M,
+   errors=fixed(S(T(2, 3, 4), 2, 1),))
 op("unflatten", _function("unflatten"), fixed(
-    S(T(2, 12), 1, (3, 4)), S(T(6), 0, (2, -1)), S(T(2, 6, 2), -2, (3, 2))), M)
+    S(T(2, 12), 1, (3, 4)), S(T(6), 0, (2, -1)), S(T(2, 6, 2), -2, (3, 2))), M,
+   errors=fixed(S(T(2, 12), 1, (5, 2)),))
 op("squeeze", _function("squeeze"), fixed(
     S(T(2, 1, 3, 1)), S(T(2, 1, 3, 1), 1), S(T(2, 1, 3, 1), -1), S(T(2, 1, 3, 1), (1, 3)),
-    S(T(2, 1, 3), 0), S(T()), S(T(1))), M)
+    S(T(2, 1, 3), 0), S(T()), S(T(1))), M,
+   errors=fixed(S(T(2, 1), 2),))
 op("unsqueeze", _function("unsqueeze"), fixed(
-    S(T(2, 3), 0), S(T(2, 3), -1), S(T(2, 3), 1), S(T(), 0)), M, dtypes=WITH_INT)
+    S(T(2, 3), 0), S(T(2, 3), -1), S(T(2, 3), 1), S(T(), 0)), M, dtypes=WITH_INT,
+   errors=fixed(S(T(2, 3), 3), S(T(2, 3), -4)))
 op("permute", _function("permute"), fixed(
-    S(T(2, 3, 4), (2, 0, 1)), S(T(2, 3, 4), (-1, 0, 1)), S(T(2, 3), (0, 1))), M)
+    S(T(2, 3, 4), (2, 0, 1)), S(T(2, 3, 4), (-1, 0, 1)), S(T(2, 3), (0, 1))), M,
+   errors=fixed(S(T(2, 3), (0,)), S(T(2, 3), (0, 0)), S(T(2, 3), (0, 2))))
 op("permute(method)", lambda m, x: x.permute(1, 0), fixed(S(T(2, 3))), M)
 op("expand", lambda m, x, *shape: x.expand(*shape), fixed(
-    S(T(3, 1), 3, 4), S(T(3, 1), (2, 3, -1)), S(T(), 2, 2), S(T(1), 0)), M)
+    S(T(3, 1), 3, 4), S(T(3, 1), (2, 3, -1)), S(T(), 2, 2), S(T(1), 0)), M,
+   errors=fixed(S(T(3, 2), 3, 3), S(T(3, 2), 2)))
 op("repeat", lambda m, x, *sizes: x.repeat(*sizes), fixed(
-    S(T(2, 3), 2, 1), S(T(2, 3), (1, 2, 2)), S(T(3), 2), S(T(), 2, 3)), M)
+    S(T(2, 3), 2, 1), S(T(2, 3), (1, 2, 2)), S(T(3), 2), S(T(), 2, 3)), M,
+   errors=fixed(S(T(2, 3), 2),))
 op("flip", _function("flip"), fixed(
-    S(T(2, 3, 4), (0,)), S(T(2, 3, 4), (-1, 0)), S(T(3), (0,)), S(T(2, 3), ())), M)
+    S(T(2, 3, 4), (0,)), S(T(2, 3, 4), (-1, 0)), S(T(3), (0,)), S(T(2, 3), ())), M,
+   errors=fixed(S(T(2, 3), (2,)), S(T(2, 3), (0, 0))))
 op("cat", _function("cat"), fixed(
     S([T(2, 3), T(1, 3)]),
     S([T(2, 3), T(2, 2), T(2, 1)], 1),
     S([T(2, 3), T(2, 3)], dim=-1),
     S([T(0, 3), T(2, 3)]),
     S([T(2, 3), T(0)]),
-), M, dtypes=WITH_INT)
+), M, dtypes=WITH_INT,
+   errors=fixed(S([T(2, 3), T(2, 4)]), S([T(), T()]), S([T(2, 3)], 2)))
 op("stack", _function("stack"), fixed(
-    S([T(2, 3), T(2, 3)]), S([T(2, 3), T(2, 3), T(2, 3)], -1), S([T(), T()]), S([T(0, 2)], 1)), M)
+    S([T(2, 3), T(2, 3)]), S([T(2, 3), T(2, 3), T(2, 3)], -1), S([T(), T()]), S([T(0, 2)], 1)), M,
+   errors=fixed(S([T(2, 3), T(3, 2)]), S([T(2, 3)], 3)))
 op("split", _function("split"), fixed(
-    S(T(5, 2), 2), S(T(5, 2), [1, 4]), S(T(2, 5), 2, 1), S(T(2, 5), 5, dim=-1)), M)
+    S(T(5, 2), 2), S(T(5, 2), [1, 4]), S(T(2, 5), 2, 1), S(T(2, 5), 5, dim=-1), S(T(0, 2), 2),
+    S(T(4, 2), [0, 4])), M,
+   errors=fixed(S(T(5, 2), [1, 2]),))
 op("chunk", _function("chunk"), fixed(
-    S(T(5, 2), 2), S(T(5, 2), 3, 0), S(T(2, 6), 4, -1)), M)
+    S(T(5, 2), 2), S(T(5, 2), 3, 0), S(T(2, 6), 4, -1), S(T(2, 3), 5), S(T(0, 3), 2)), M,
+   errors=fixed(S(T(5, 2), 0),))
 op("unbind", _function("unbind"), fixed(S(T(2, 3), 0), S(T(2, 3), 1)), M)
 op("movedim", _function("movedim"), fixed(
     S(T(2, 3, 4), 0, -1), S(T(2, 3, 4), (0, 1), (2, 0))), M)
@@ -549,12 +594,15 @@ op("gather", _function("gather"), fixed(
     S(T(3, 4), 1, Idx(4, 3, 2)),
     S(T(3, 4), 0, Idx(3, 2, 4)),
     S(T(3, 4), -1, Idx(4, 3, 5)),
-), X, dtypes=WITH_INT)
+), X, dtypes=WITH_INT,
+   errors=fixed(S(T(3, 4), 1, V([[5]])), S(T(3, 4), 1, V([[0.5]], None)), S(T(3, 4), 0, V([1])),
+                 S(T(3, 4), 1, V([[-1]]))))
 op("scatter_add", _function("scatter_add"), fixed(
     S(T(3, 4), 1, Idx(4, 3, 2), T(3, 2)),
     S(T(3, 4), 0, Idx(3, 2, 4), T(2, 4)),
     S(T(3, 4), -1, Idx(4, 3, 6), T(3, 6)),
-), X, dtypes=WITH_INT)
+), X, dtypes=WITH_INT,
+   errors=fixed(S(T(3, 4), 0, Idx(3, 2, 4), V([[1, 1, 1, 1], [2, 2, 2, 2]])),))
 op("scatter_add(larger src)", _function("scatter_add"), fixed(S(T(3, 4), 0, Idx(3, 2, 3), T(3, 4))),
    X, grad=False, gradgrad=False,
    notes="src larger than index: torch cannot differentiate it; Ember can (tested in test_autograd)")
@@ -562,16 +610,22 @@ op("index_select", _function("index_select"), fixed(
     S(T(3, 4), 0, V([2, 0, 2])),
     S(T(3, 4), -1, V([1])),
     S(T(3, 4), 1, V([], "int64")),
-), X, dtypes=WITH_INT)
-op("narrow", _function("narrow"), fixed(S(T(4, 3), 0, 1, 2), S(T(4, 3), -1, 0, 3)), X)
+), X, dtypes=WITH_INT,
+   errors=fixed(S(T(3, 4), 0, V([3])), S(T(3, 4), 0, V([[0]])), S(T(3, 4), 2, V([0]))))
+op("narrow", _function("narrow"), fixed(S(T(4, 3), 0, 1, 2), S(T(4, 3), -1, 0, 3)), X,
+   errors=fixed(S(T(4, 3), 0, 3, 2),))
 op("masked_fill", _function("masked_fill"), fixed(
     S(T(3, 4), Mask(3, 4), -1.5),
     S(T(3, 4), Mask(4), T()),
     S(T(3), Mask(3), 2),
-), X, dtypes=WITH_INT)
-op("tril", _function("tril"), fixed(S(T(3, 4)), S(T(4, 3), 1), S(T(2, 3, 3), diagonal=-1)), X,
-   dtypes=WITH_INT)
-op("triu", _function("triu"), fixed(S(T(3, 4)), S(T(4, 3), 1), S(T(2, 3, 3), diagonal=-1)), X,
+), X, dtypes=WITH_INT,
+   errors=fixed(S(T(3), V([1, 0, 1]), 0.0), S(T(3), Mask(3), T(1))))
+op("tril", _function("tril"), fixed(
+    S(T(3, 4)), S(T(4, 3), 1), S(T(2, 3, 3), diagonal=-1), S(T(0, 3)), S(T(2, 3), -5), S(T(2, 3), 7)), X,
+   dtypes=WITH_INT,
+   errors=fixed(S(T(3)),))
+op("triu", _function("triu"), fixed(
+    S(T(3, 4)), S(T(4, 3), 1), S(T(2, 3, 3), diagonal=-1), S(T(0, 3)), S(T(2, 3), -5), S(T(2, 3), 7)), X,
    dtypes=WITH_INT)
 _getitem = lambda m, x, idx: x[idx]
 op("getitem(basic)", _getitem, fixed(
@@ -583,7 +637,9 @@ op("getitem(basic)", _getitem, fixed(
     S(T(2, 3), (None, 1, None)),
     S(T(4), slice(5, 7)),
     S(T(), ()),
-), X, dtypes=WITH_INT)
+), X, dtypes=WITH_INT,
+   errors=fixed(S(T(3), 5), S(T(3), (0, 0)), S(T(2, 3), (slice(None), -4)),
+                 S(T(3), slice(None, None, -1))))
 op("getitem(advanced)", _getitem, fixed(
     S(T(4, 5), V([0, 2, 2])),
     S(T(4, 5), V([[0, -1], [3, 3]])),
@@ -594,7 +650,8 @@ op("getitem(advanced)", _getitem, fixed(
     S(T(4, 5, 2), (V([0, 2]), slice(None), V([1, 0]))),
     S(T(4, 5, 2), (V([0, 3]), V([1, 1]))),
     S(T(3, 2), (V([], "int64"),)),
-), X, dtypes=WITH_INT, notes="repeated indices accumulate their gradients")
+), X, dtypes=WITH_INT, notes="repeated indices accumulate their gradients",
+   errors=fixed(S(T(3), V([3])), S(T(3), V([0.5], None)), S(T(3, 2), Mask(2))))
 op("setitem", _setitem, fixed(
     S(T(4, 5), 1, T(5)),
     S(T(4, 5), (slice(1, 3), slice(None, None, 2)), T(1, 3)),
@@ -616,7 +673,8 @@ op("sub_", _inplace("sub_"), fixed(S(T(2, 3), T(2, 3)), S(T(2, 3), T()), S(T(4),
 op("mul_", _inplace("mul_"), fixed(S(T(2, 3), T(2, 3)), S(T(2, 3), T(2, 1)), S(T(4), 1.5)), P,
    dtypes=WITH_INT)
 op("div_", _inplace("div_"), fixed(
-    S(T(2, 3), T(2, 3, domain="nonzero")), S(T(2, 3), T(3, domain="nonzero")), S(T(4), 4.0)), P)
+    S(T(2, 3), T(2, 3, domain="nonzero")), S(T(2, 3), T(3, domain="nonzero")), S(T(4), 4.0)), P,
+   errors=fixed(S(V([1, 2]), 2.0),))
 op("zero_", _inplace("zero_"), unary(), P, dtypes=WITH_INT)
 op("fill_", _inplace("fill_"), fixed(S(T(2, 3), 1.5), S(T(2, 3), T()), S(T(0, 2), 3)), P,
    dtypes=WITH_INT)
@@ -630,3 +688,5 @@ op("float", lambda m, x: x.float(), unary(), "cast")
 op("double", lambda m, x: x.double(), unary(), "cast")
 
 CATALOG: dict[str, OpInfo] = OPS
+
+from . import catalog_vision  # noqa: E402,F401  (registers the vision ops)

@@ -96,6 +96,12 @@ def promote(op: str, x, y, floating: bool = False) -> tuple[Tensor, Tensor]:
 
     ``floating`` makes integer results the default float type (true division, pow of floats).
     """
+    if isinstance(x, Tensor) and isinstance(y, Tensor):
+        xd, yd = x._data, y._data
+        if xd.dtype == yd.dtype and (not floating or xd.dtype.kind == "f"):  # the common case
+            if xd.shape != yd.shape:
+                broadcast_shape(op, xd.shape, yd.shape)
+            return x, y
     _check_operand(op, x, 0)
     _check_operand(op, y, 1)
     if not isinstance(x, Tensor):
@@ -116,6 +122,11 @@ def promote(op: str, x, y, floating: bool = False) -> tuple[Tensor, Tensor]:
 
 
 def _pair_with_scalar(op: str, t: Tensor, s, floating: bool) -> tuple[Tensor, Tensor]:
+    kind = t._data.dtype.kind
+    if (kind == "f" and s.__class__ in (float, int)) or (kind in "iu" and s.__class__ is int
+                                                         and not floating):
+        # a Python number never widens a tensor of its kind or higher: keep the tensor's dtype
+        return t, Tensor._make(t.xp.asarray(s, dtype=t._data.dtype))
     d = dtypes.result_type(t, s)
     if floating and not d.is_floating_point:
         d = dtypes.get_default_dtype()
@@ -134,8 +145,8 @@ def to_float(x: Tensor) -> Tensor:
 def _unbroadcast(rule):
     """Wrap a binary rule so each gradient is summed back to its input's shape."""
 
-    def wrapped(g, out, *inputs):
-        grads = rule(g, out, *inputs)
+    def wrapped(g, out, *inputs, **kw):
+        grads = rule(g, out, *inputs, **kw)
         return tuple(
             R.sum_to(gi, t._data.shape) if gi is not None and gi._data.shape != t._data.shape else gi
             for gi, t in zip(grads, inputs)
@@ -267,8 +278,11 @@ def _pow_rule(g, out, x, y):
         # torch's convention: the derivative of x**0 is 0 everywhere, even at x = 0.
         gx = where(eq(y, 0), zeros_like_(gx), gx)
     if _needs(y):
-        safe = where(eq(x, 0), ones_like_(x), x)
-        gy = mul(g, where(logical_and(eq(x, 0), ge(y, 0)), zeros_like_(out), mul(out, log(safe))))
+        # 0 where x = 0 and y >= 0 (torch's convention); log(0) = -inf stays for y < 0. The
+        # masked log input is 1, so a second derivative sees no 0 * inf either.
+        zero_base = logical_and(eq(x, 0), ge(y, 0))
+        safe = where(zero_base, ones_like_(x), x)
+        gy = mul(g, where(zero_base, zeros_like_(out), mul(out, log(safe))))
     return gx, gy
 
 
@@ -303,8 +317,10 @@ def _pow(x, y) -> Tensor:
         return pow(x, y)
     if isinstance(y, Number) and x._data.dtype.kind in "iub" and isinstance(y, float):
         return pow(to_float(x), y)
-    if isinstance(y, (int, bool)) and x._data.dtype.kind in "iu" and y < 0:
+    if isinstance(y, (int, bool)) and x._data.dtype.kind in "iub" and y < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
+    if isinstance(y, bool) and x._data.dtype.kind == "b":
+        return bitwise_or(x, not y)  # torch special-cases these: x ** True is x, x ** False is True
     return pow(x, y)
 
 
@@ -315,7 +331,7 @@ def _floor_divide_fwd(xp, x, y):
 def _integer_division(op: str, x: Tensor, y: Tensor) -> None:
     """No bool kernels; an integer divisor of zero is torch's error, not NumPy's silent 0."""
     kernels_for("iuf")(op, x)
-    if y._data.dtype.kind in "iu" and bool((y._data == 0).any()):
+    if y._data.dtype.kind in "iu" and x._data.size and bool((y._data == 0).any()):
         raise RuntimeError(f"ZeroDivisionError: integer division by zero in {op}")
 
 
@@ -325,22 +341,23 @@ floor_divide = _binary("floor_divide", _floor_divide_fwd,
                        "floor(x/y) has zero derivative almost everywhere", check=_integer_division)
 remainder = _binary("remainder", lambda xp, x, y: xp.remainder(x, y),
                     lambda g, out, x, y: (g if _needs(x) else None,
-                                          neg(mul(g, floor(div(x, y)))) if _needs(y) else None),
+                                          neg(mul(g, floor_divide(x, y))) if _needs(y) else None),
                     "d(x mod y) = dx - floor(x/y) dy", check=_integer_division)
 maximum = _binary("maximum", lambda xp, x, y: xp.maximum(x, y),
-                  lambda g, out, x, y: _minmax_rule(g, x, y, gt),
+                  lambda g, out, x, y: _minmax_rule(g, x, y, lt),
                   "the gradient goes to the larger input (split evenly on ties)", tensors=2)
 minimum = _binary("minimum", lambda xp, x, y: xp.minimum(x, y),
-                  lambda g, out, x, y: _minmax_rule(g, x, y, lt),
+                  lambda g, out, x, y: _minmax_rule(g, x, y, gt),
                   "the gradient goes to the smaller input (split evenly on ties)", tensors=2)
 
 
-def _minmax_rule(g, x, y, better):
-    """Gradient of maximum/minimum: to the winner, half each on a tie (as torch)."""
-    tie = mul(eq(x, y), 0.5)
-    wx = add(better(x, y), tie)
-    wy = add(better(y, x), tie)
-    return (mul(g, wx) if _needs(x) else None, mul(g, wy) if _needs(y) else None)
+def _minmax_rule(g, x, y, worse):
+    """Gradient of maximum/minimum as torch: none to the loser, half each on a tie, and all to
+    both where a nan makes neither win."""
+    shared = where(eq(x, y), mul(g, 0.5), g)
+    zero = zeros_like_(shared)
+    return (where(worse(x, y), zero, shared) if _needs(x) else None,
+            where(worse(y, x), zero, shared) if _needs(y) else None)
 
 
 # ---------------------------------------------------------------------------- unary math
@@ -387,7 +404,7 @@ def _sigmoid_fwd(xp, x):
 sigmoid = _unary("sigmoid", _sigmoid_fwd, lambda g, out, x: (mul(g, mul(out, sub(1, out))),),
                  "d/dx sigmoid(x) = sigmoid(x)(1 - sigmoid(x))", saves_out=True)
 relu = _unary("relu", lambda xp, x: xp.maximum(x, 0).astype(x.dtype, copy=False),
-              lambda g, out, x: (mul(g, gt(out, 0)),), "d/dx relu(x) = [x > 0]",
+              lambda g, out, x: (where(le(out, 0), zeros_like_(g), g),), "d/dx relu(x) = [x > 0]",
               saves_out=True, floating=False, check=_no_bool("Boolean inputs not supported for relu"))
 abs = _unary("abs", lambda xp, x: xp.abs(x), lambda g, out, x: (mul(g, sign(x)),),
              "d/dx |x| = sign(x)", floating=False, check=_NUMBERS)
@@ -402,9 +419,7 @@ def _sign_fwd(xp, x):
     if x.dtype.kind == "b":
         return x.copy()
     out = xp.sign(x)
-    if x.dtype.kind == "f":
-        xp.nan_to_num(out, copy=False)
-    return out
+    return xp.nan_to_num(out) if x.dtype.kind == "f" else out
 
 
 sign = _unary("sign", _sign_fwd, _zero_rule, "d/dx sign(x) = 0", floating=False)
@@ -427,9 +442,22 @@ def square(x: Tensor) -> Tensor:
 
 # ---------------------------------------------------------------------------- selection
 
+def _where_fwd(xp, c, x, y):
+    """``xp.where``; for floats a branch-free select on the raw bits (exact for every value).
+
+    A data-dependent ``where`` mispredicts on random masks (ReLU's backward) and runs several
+    times slower than these few bitwise passes.
+    """
+    if x.dtype.kind != "f" or x.dtype != y.dtype:
+        return xp.where(c, x, y)
+    bits = xp.dtype(f"u{x.dtype.itemsize}")
+    mask = c.view(xp.uint8) * xp.asarray(xp.iinfo(bits).max, dtype=bits)
+    return ((x.view(bits) & mask) | (y.view(bits) & ~mask)).view(x.dtype)
+
+
 _where = primitive(
     "where",
-    lambda xp, c, x, y: xp.where(c, x, y),
+    _where_fwd,
     _unbroadcast(lambda g, out, c, x, y: (
         None,
         where(c, g, zeros_like_(g)) if _needs(x) else None,
@@ -448,7 +476,9 @@ def where(condition: Tensor, input=None, other=None) -> Tensor:
     if not isinstance(condition, Tensor):
         raise TypeError("where(): argument 'condition' must be Tensor")
     if condition._data.dtype.kind != "b":
-        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype}")
+        raise RuntimeError(
+            f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype}"
+        )
     like = input if isinstance(input, Tensor) else other
     if not isinstance(like, Tensor):
         like = condition
@@ -578,23 +608,93 @@ def ones_like_(t: Tensor) -> Tensor:
 # ---------------------------------------------------------------------------- fused-looking composites
 
 
+# These are primitives, as in torch, so that their gradients are torch's formulas: a composite
+# would reduce a broadcast gradient before multiplying (0 * nan) and square divisors itself.
+
+
+def _fused(name: str, tensors: tuple) -> tuple:
+    """The tensor arguments of a fused op promoted to one dtype, their shapes checked together."""
+    shape = ()
+    for t in tensors:
+        require_tensors(name, t)
+        shape = broadcast_shape(name, shape, t._data.shape)
+    d = dtypes.result_type(*tensors)
+    if d is dtypes.bool_:
+        raise NotImplementedError(f'"{name}" not implemented for \'Bool\'')
+    return tuple(cast(t, d) for t in tensors)
+
+
+_addcmul = primitive(
+    "addcmul", lambda xp, x, t1, t2, value: x + value * t1 * t2 if value != 1 else x + t1 * t2,
+    _unbroadcast(lambda g, out, x, t1, t2, value: (
+        g if _needs(x) else None,
+        mul(g, mul(t2, value)) if _needs(t1) else None,
+        mul(g, mul(t1, value)) if _needs(t2) else None,
+    )),
+    formula="d(x + v t1 t2) = dx + v t2 dt1 + v t1 dt2",
+)
+_addcdiv = primitive(
+    "addcdiv", lambda xp, x, t1, t2, value: x + value * t1 / t2 if value != 1 else x + t1 / t2,
+    _unbroadcast(lambda g, out, x, t1, t2, value: (
+        g if _needs(x) else None,
+        mul(g, div(value, t2)) if _needs(t1) else None,
+        neg(mul(g, div(mul(t1, value), mul(t2, t2)))) if _needs(t2) else None,
+    )),
+    formula="d(x + v t1/t2) = dx + v/t2 dt1 - v t1/t2^2 dt2",
+)
+
+
+def _scalar_of(value, like: Tensor):
+    """``value`` in ``like``'s dtype, as torch casts a Scalar argument (0.5 becomes 0 for int64)."""
+    return like._data.dtype.type(value)
+
+
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
     """``input + value * tensor1 * tensor2`` in torch's order of evaluation (optimiser updates)."""
-    return add(input, mul(mul(tensor1, value), tensor2) if value != 1 else mul(tensor1, tensor2))
+    x, t1, t2 = _fused("addcmul", (input, tensor1, tensor2))
+    return apply(_addcmul, x, t1, t2, value=_scalar_of(value, x))
 
 
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
     """``input + value * tensor1 / tensor2`` in torch's order of evaluation (optimiser updates)."""
-    return add(input, div(mul(tensor1, value), tensor2) if value != 1 else div(tensor1, tensor2))
+    for t in (tensor1, tensor2):
+        if isinstance(t, Tensor) and t._data.dtype.kind in "biu":
+            raise RuntimeError(
+                "Integer division with addcdiv is no longer supported (addcdiv got "
+                f"{t.dtype}); use addcdiv with floating-point tensors"
+            )
+    x, t1, t2 = _fused("addcdiv", (input, tensor1, tensor2))
+    return apply(_addcdiv, x, t1, t2, value=_scalar_of(value, x))
+
+
+def _lerp_fwd(xp, start, end, weight=None, scalar=None):
+    w = scalar if weight is None else weight
+    diff = end - start
+    return xp.where(xp.abs(w) < 0.5, start + w * diff, end - diff * (1 - w)).astype(start.dtype, copy=False)
+
+
+def _lerp_rule(g, out, start, end, weight=None, scalar=None):
+    w = scalar if weight is None else weight
+    keep = 1 - scalar if weight is None else sub(1, weight)
+    grads = (mul(g, keep) if _needs(start) else None, mul(g, w) if _needs(end) else None)
+    if weight is None:
+        return grads
+    return grads + (mul(g, sub(end, start)) if _needs(weight) else None,)
+
+
+_lerp = primitive("lerp", _lerp_fwd, _unbroadcast(_lerp_rule),
+                  formula="d lerp(s, e, w) = (1 - w) ds + w de + (e - s) dw")
 
 
 def lerp(input: Tensor, end: Tensor, weight) -> Tensor:
     """``input + weight * (end - input)``, with torch's mirrored formula for |weight| >= 0.5."""
-    diff = sub(end, input)
+    tensors = (input, end) + ((weight,) if isinstance(weight, Tensor) else ())
+    for name, t in zip(("end", "weight"), tensors[1:]):
+        if isinstance(t, Tensor) and isinstance(input, Tensor) and t._data.dtype != input._data.dtype:
+            raise RuntimeError(f"lerp: expected dtype {dtypes.scalar_name(input.dtype).lower()} for "
+                               f"`{name}` but got dtype {dtypes.scalar_name(t.dtype).lower()}")
+    tensors = _fused("lerp", tensors)
+    kernels_for("f")("lerp", tensors[0])
     if isinstance(weight, Tensor):
-        low = add(input, mul(weight, diff))
-        high = sub(end, mul(diff, sub(1, weight)))
-        return where(lt(abs(weight), 0.5), low, high)
-    if -0.5 < weight < 0.5:
-        return add(input, mul(diff, weight))
-    return sub(end, mul(diff, 1 - weight))
+        return apply(_lerp, *tensors)
+    return apply(_lerp, *tensors, scalar=_scalar_of(weight, tensors[0]))

@@ -175,14 +175,20 @@ def setitem(x: Tensor, idx, value) -> None:
 
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """The slice ``start:start+length`` along ``dim``."""
+    if input._data.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     axis = _wrap_dim(dim, input._data.ndim, "narrow")
     size = input._data.shape[axis]
+    if not -size <= start <= size:
+        raise IndexError(
+            f"start out of range (expected to be in range of [{-size}, {size}], but got {start})"
+        )
     if start < 0:
         start += size
-    if not 0 <= start <= size or length < 0 or start + length > size:
-        raise IndexError(
-            f"narrow(): start ({start}) + length ({length}) exceeds dimension size ({size})."
-        )
+    if length < 0:
+        raise RuntimeError(f"narrow(): length must be non-negative (got {length}).")
+    if start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     idx = (slice(None),) * axis + (slice(start, start + length),)
     return apply(_getitem, input, idx=idx)
 
@@ -223,7 +229,9 @@ def _check_gather(op: str, x: Tensor, axis: int, index: Tensor) -> None:
             )
     n = x._data.shape[axis] if x._data.ndim else 1
     if index._data.size and (int(index._data.max()) >= n or int(index._data.min()) < 0):
-        raise RuntimeError(f"{op}(): index {int(index._data.max())} is out of bounds for dimension {axis} with size {n}")
+        raise RuntimeError(
+            f"{op}(): index {int(index._data.max())} is out of bounds for dimension {axis} with size {n}"
+        )
 
 
 def _batched_index_tensor(g: Tensor, index: Tensor) -> Tensor:

@@ -1,6 +1,7 @@
 """Matrix products: matmul (1-D, 2-D and batched with broadcasting), dot, outer, mm, bmm."""
 from __future__ import annotations
 
+from .. import dtypes
 from ..tensor import Tensor
 from . import elementwise as E
 from . import reduce as R
@@ -36,6 +37,19 @@ def _check_same_dtype(op: str, x: Tensor, y: Tensor) -> None:
         )
 
 
+def _check_bool_kernel(x: Tensor, y: Tensor, out_shape: tuple, vectors: bool) -> None:
+    """torch has no bool matrix-product kernel: it refuses one that would compute anything."""
+    if x._data.dtype.kind != "b":
+        return
+    work = x._data.shape[-1]
+    for s in out_shape:
+        work *= s
+    if vectors or work:
+        raise NotImplementedError(
+            f"matmul: \"{'dot' if vectors else 'addmm'}\" not implemented for 'Bool'"
+        )
+
+
 def _dims(t: Tensor) -> str:
     return "x".join(str(s) for s in t._data.shape)
 
@@ -68,8 +82,10 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
         x = S.unsqueeze(x, 0)
     if squeeze_back:
         y = S.unsqueeze(y, -1)
+    batch = ()
     if x._data.ndim > 2 or y._data.ndim > 2:
-        E.broadcast_shape("matmul", x._data.shape[:-2], y._data.shape[:-2])
+        batch = E.broadcast_shape("matmul", x._data.shape[:-2], y._data.shape[:-2])
+    _check_bool_kernel(x, y, batch + (x._data.shape[-2], y._data.shape[-1]), squeeze_front and squeeze_back)
     out = apply(_matmul, x, y)
     if squeeze_back:
         out = S.squeeze(out, -1)
@@ -84,11 +100,28 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
         raise RuntimeError(
             f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors"
         )
-    _check_same_dtype("dot", input, other)
+    if input._data.dtype != other._data.dtype:
+        raise RuntimeError(
+            f"dot : expected both vectors to have same dtype, but found "
+            f"{dtypes.scalar_name(input.dtype)} and {dtypes.scalar_name(other.dtype)}"
+        )
     return matmul(input, other)
 
 
-inner = dot
+def inner(input: Tensor, other: Tensor) -> Tensor:
+    """Sum of products over the last dimension of both (a product when either is 0-d)."""
+    if input._data.ndim == 0 or other._data.ndim == 0:
+        return E.mul(input, other)
+    if input._data.shape[-1] != other._data.shape[-1]:
+        raise RuntimeError(
+            f"inner() the last dimension must match on both input tensors but got shapes "
+            f"{list(input._data.shape)} and {list(other._data.shape)}"
+        )
+    if input._data.ndim == 1 and other._data.ndim == 1:
+        return dot(input, other)
+    k = input._data.shape[-1]
+    flat = matmul(S.reshape(input, (-1, k)), _mT(S.reshape(other, (-1, k))))
+    return S.reshape(flat, input._data.shape[:-1] + other._data.shape[:-1])
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
@@ -128,6 +161,11 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:
     """Matrix-vector product."""
+    if input._data.ndim == 0 or vec._data.ndim == 0:
+        raise IndexError(
+            f"mv: Dimension specified as 0 but tensor has no dimensions (got {input._data.ndim}D and "
+            f"{vec._data.ndim}D)"
+        )
     if input._data.ndim != 2 or vec._data.ndim != 1:
         raise RuntimeError("vector + matrix @ vector expected, got "
                            f"{input._data.ndim}D and {vec._data.ndim}D")
@@ -140,3 +178,41 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tens
     if alpha != 1:
         prod = E.mul(prod, alpha)
     return E.add(input if beta == 1 else E.mul(input, beta), prod)
+
+
+def _diagonal_index(xp, rows: int, cols: int, offset: int) -> tuple:
+    """Row and column positions of the ``offset`` diagonal of a rows×cols matrix."""
+    n = max(0, min(rows + min(offset, 0), cols - max(offset, 0)))
+    k = xp.arange(n)
+    return k - min(offset, 0), k + max(offset, 0)
+
+
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The ``offset`` diagonal over ``dim1`` and ``dim2``, as the last dimension."""
+    from .index import getitem
+
+    if input._data.ndim < 2:
+        raise RuntimeError(f"diagonal: expected a tensor with at least 2 dimensions, got {input._data.ndim}D")
+    moved = S.movedim(input, (dim1, dim2), (-2, -1))
+    rows, cols = _diagonal_index(input.xp, *moved._data.shape[-2:], offset)
+    return getitem(moved, (Ellipsis, Tensor._make(rows), Tensor._make(cols)))
+
+
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:
+    """1-D input: the square matrix with it on the ``diagonal``; 2-D input: that diagonal."""
+    from .index import index_add_into
+
+    if input._data.ndim == 2:
+        return globals()["diagonal"](input, diagonal)
+    if input._data.ndim != 1:
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input._data.ndim}D")
+    n = input._data.shape[0] + abs(diagonal)
+    rows, cols = _diagonal_index(input.xp, n, n, diagonal)
+    return index_add_into(input, (n, n), (rows, cols))
+
+
+def trace(input: Tensor) -> Tensor:
+    """Sum of the main diagonal of a matrix."""
+    if input._data.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input._data.ndim}")
+    return R.sum(diagonal(input))

@@ -10,7 +10,7 @@ from . import elementwise as E
 from .registry import apply, primitive
 
 _LOG_FLOOR = -100.0  # torch's floor on log(x) and log(1 - x)
-_GRAD_EPS = 1e-12  # torch's floor on x(1 - x) in the gradient
+_GRAD_EPS = 9.999999960041972e-13  # torch's floor on x(1 - x) in the gradient: 1e-12 as a float32
 
 
 def _bce_fwd(xp, x, y):

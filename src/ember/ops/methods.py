@@ -25,6 +25,18 @@ def _reflect(fn):
     return r
 
 
+def _invert(self) -> Tensor:
+    """``~t``: bitwise not, refused for floating tensors with torch's TypeError."""
+    if self._data.dtype.kind == "f":
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+    return E.bitwise_not(self)
+
+
+def _rdiv(self, other) -> Tensor:
+    """``other / self`` as torch computes it: ``self.reciprocal() * other``."""
+    return E.mul(E.reciprocal(self), other)
+
+
 _BINARY_OPERATORS = (
     "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
     "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__", "__rpow__",
@@ -40,6 +52,8 @@ def _operator(method):
     """
 
     def op(self, other):
+        if isinstance(other, Tensor):
+            return method(self, other)
         if backend.is_array(other):
             from ..creation import as_tensor
 
@@ -256,7 +270,7 @@ def _install() -> None:
         "__add__": E.add, "__radd__": _reflect(E.add), "add": E.add,
         "__sub__": E.sub, "__rsub__": _reflect(E.sub), "sub": E.sub,
         "__mul__": E.mul, "__rmul__": _reflect(E.mul), "mul": E.mul, "multiply": E.mul,
-        "__truediv__": E.div, "__rtruediv__": _reflect(E.div), "div": E.div, "divide": E.div,
+        "__truediv__": E.div, "__rtruediv__": _rdiv, "div": E.div, "divide": E.div,
         "true_divide": E.div,
         "__floordiv__": E.floor_divide, "__rfloordiv__": _reflect(E.floor_divide),
         "floor_divide": E.floor_divide,
@@ -271,7 +285,7 @@ def _install() -> None:
         "__and__": E.bitwise_and, "__or__": E.bitwise_or, "__xor__": E.bitwise_xor,
         "__rand__": _reflect(E.bitwise_and), "__ror__": _reflect(E.bitwise_or),
         "__rxor__": _reflect(E.bitwise_xor),
-        "__invert__": E.bitwise_not, "logical_not": E.logical_not, "logical_and": E.logical_and,
+        "__invert__": _invert, "logical_not": E.logical_not, "logical_and": E.logical_and,
         "logical_or": E.logical_or, "logical_xor": E.logical_xor,
         "exp": E.exp, "log": E.log, "log2": E.log2, "log10": E.log10, "log1p": E.log1p,
         "expm1": E.expm1, "sqrt": E.sqrt, "rsqrt": E.rsqrt, "reciprocal": E.reciprocal,
@@ -285,13 +299,15 @@ def _install() -> None:
         "amax": R.amax, "amin": R.amin, "argmax": R.argmax, "argmin": R.argmin,
         "var": R.var, "std": R.std, "norm": R.norm, "logsumexp": R.logsumexp, "cumsum": R.cumsum,
         "softmax": _softmax_method("softmax"), "log_softmax": _softmax_method("log_softmax"),
-        "dot": L.dot, "outer": L.outer, "mm": L.mm, "bmm": L.bmm, "mv": L.mv,
+        "dot": L.dot, "diag": L.diag, "diagonal": L.diagonal, "trace": L.trace, "all": R.all, "any": R.any,
+        "outer": L.outer, "mm": L.mm, "bmm": L.bmm, "mv": L.mv,
         "t": S.t, "T": property(_T), "mT": property(_mT), "transpose": S.transpose,
         "reshape": S.reshape, "view": _size_method_view, "flatten": S.flatten,
         "unflatten": S.unflatten, "squeeze": S.squeeze, "unsqueeze": S.unsqueeze,
         "permute": S.permute, "expand": S.expand, "expand_as": S.expand_as,
         "broadcast_to": S.broadcast_to, "repeat": S.repeat, "flip": S.flip, "split": S.split,
         "chunk": S.chunk, "unbind": S.unbind, "movedim": S.movedim, "moveaxis": S.movedim,
+        "swapaxes": S.transpose, "swapdims": S.transpose,
         "contiguous": S.contiguous, "ravel": S.ravel,
         "view_as": lambda self, other: S.reshape(self, other._data.shape),
         "reshape_as": lambda self, other: S.reshape(self, other._data.shape),

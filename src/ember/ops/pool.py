@@ -71,13 +71,18 @@ def _strides_of(shape: tuple) -> tuple:
     return tuple(reversed(out))
 
 
+def _along(geom: Geometry, dim: int, values):
+    """A per-position vector along output ``dim``, shaped to broadcast over the output grid."""
+    shape = [1] * len(geom.out)
+    shape[dim] = geom.out[dim]
+    return values.reshape(shape)
+
+
 def _positions(xp, geom: Geometry, dim: int, taps):
     """Input coordinate along ``dim`` read by each window's tap (may be in the padding)."""
     tap = (taps // _strides_of(geom.kernel)[dim]) % geom.kernel[dim]
-    shape = [1] * len(geom.out)
-    shape[dim] = geom.out[dim]
-    start = (xp.arange(geom.out[dim]) * geom.stride[dim] - geom.lo[dim]).reshape(shape)
-    return start + tap * geom.dilation[dim]
+    start = xp.arange(geom.out[dim]) * geom.stride[dim] - geom.lo[dim]
+    return _along(geom, dim, start) + tap * geom.dilation[dim]
 
 
 def _first_real_tap(xp, geom: Geometry):
@@ -85,22 +90,24 @@ def _first_real_tap(xp, geom: Geometry):
     first = 0
     for dim, step in enumerate(_strides_of(geom.kernel)):
         start = xp.arange(geom.out[dim]) * geom.stride[dim] - geom.lo[dim]
-        skip = xp.maximum(-start, 0)
-        tap = -(-skip // geom.dilation[dim])
-        shape = [1] * len(geom.out)
-        shape[dim] = geom.out[dim]
-        first = first + (tap * step).reshape(shape)
+        tap = -(-xp.maximum(-start, 0) // geom.dilation[dim])
+        first = first + _along(geom, dim, tap * step)
     return first
 
 
-def first_max_taps(xp, x, geom: Geometry):
-    """Index of the first maximal tap of every window (NaN counts as maximal, as in torch)."""
-    view = window_view(xp, x, geom, fill=-math.inf)
-    lead = (slice(None), slice(None))
-    best = xp.full(x.shape[:2] + geom.out, -math.inf, dtype=x.dtype)
-    taps = xp.broadcast_to(_first_real_tap(xp, geom), best.shape).astype(xp.int64)
-    for t, offset in enumerate(kernel_offsets(geom)):
-        v = view[lead + offset]
+def _taps(xp, geom: Geometry):
+    """The kernel taps as (index, offset) pairs and the smallest integer type that counts them."""
+    dtype = xp.int8 if geom.kernel_numel < 128 else xp.int64
+    return enumerate(kernel_offsets(geom)), dtype
+
+
+def _taps_by_scan(xp, view, geom: Geometry, shape: tuple):
+    """torch's scan: start at the first real tap, move on a strictly larger value or a NaN."""
+    taps_iter, dtype = _taps(xp, geom)
+    best = xp.full(shape, -math.inf, dtype=view.dtype)
+    taps = xp.broadcast_to(_first_real_tap(xp, geom), shape).astype(dtype)
+    for t, offset in taps_iter:
+        v = view[(slice(None), slice(None)) + offset]
         better = v > best
         better |= v != v
         xp.copyto(best, v, where=better)
@@ -108,29 +115,78 @@ def first_max_taps(xp, x, geom: Geometry):
     return taps
 
 
+def first_max_taps(xp, x, geom: Geometry, out):
+    """Index of the first tap of each window holding its maximum ``out`` (as torch picks it).
+
+    Branch-free: scan the taps backwards keeping the last hit. Windows whose maximum is NaN
+    or -inf (where torch's choice depends on its scan) take the exact scan instead.
+    """
+    view = window_view(xp, x, geom, fill=-math.inf)
+    if bool(xp.any(out != out)) or bool(xp.any(out == -math.inf)):
+        return _taps_by_scan(xp, view, geom, out.shape)
+    taps_iter, dtype = _taps(xp, geom)
+    taps = xp.zeros(out.shape, dtype=dtype)
+    for t, offset in reversed(list(taps_iter)):
+        hit = (view[(slice(None), slice(None)) + offset] == out).view(xp.int8)
+        taps += hit * (dtype(t) - taps)
+    return taps
+
+
+def _bits(xp, dtype):
+    """The unsigned integer type as wide as ``dtype``."""
+    return xp.dtype(f"u{xp.dtype(dtype).itemsize}")
+
+
+def select(xp, mask, a):
+    """``a`` where ``mask`` else +0, without branches: a bitwise AND on the raw bits (exact for
+    every value, inf and NaN included; a data-dependent ``where`` mispredicts on random masks)."""
+    bits = _bits(xp, a.dtype)
+    ones = xp.asarray(xp.iinfo(bits).max, dtype=bits)
+    return (a.view(bits) & (mask.view(xp.uint8) * ones)).view(a.dtype)
+
+
+def _max_fwd(xp, x, geom):
+    view = window_view(xp, x, geom, fill=-math.inf)
+    best = None
+    for offset in kernel_offsets(geom):
+        v = view[(slice(None), slice(None)) + offset]
+        best = v.copy() if best is None else xp.maximum(best, v, out=best)
+    return best
+
+
 def _take_fwd(xp, x, taps, geom):
     view = window_view(xp, x, geom)
-    lead = (slice(None), slice(None))
-    out = xp.zeros(taps.shape, dtype=x.dtype)
-    for t, offset in enumerate(kernel_offsets(geom)):
-        xp.copyto(out, view[lead + offset], where=taps == t)
-    return out
+    bits = _bits(xp, x.dtype)
+    out = xp.zeros(taps.shape, dtype=bits)
+    taps_iter, _ = _taps(xp, geom)
+    for t, offset in taps_iter:
+        out |= select(xp, taps == t, view[(slice(None), slice(None)) + offset]).view(bits)
+    return out.view(x.dtype)
 
 
 def _put_fwd(xp, g, taps, geom):
-    zero = xp.zeros((), dtype=g.dtype)
-    pieces = ((offset, xp.where(taps == t, g, zero)) for t, offset in enumerate(kernel_offsets(geom)))
+    taps_iter, _ = _taps(xp, geom)
+    pieces = ((offset, select(xp, taps == t, g)) for t, offset in taps_iter)
     return scatter_windows(xp, g.shape[:2], g.dtype, geom, pieces)
 
 
+def _max_rule(g, out, x, geom):
+    taps = first_max_taps(x.xp, x._data, geom, out._data)
+    return (put_taps(g, Tensor._make(taps), geom),)
+
+
+_max = primitive(
+    "max_pool", _max_fwd, _max_rule, saves_out=True, batchable=False,
+    formula="the gradient of each window goes to the tap of its (first) maximum",
+)
 _take = primitive(
     "take_taps", _take_fwd,
-    lambda g, out, x, taps, geom: (put_taps(g, taps, geom), None),
+    lambda g, out, x, taps, geom: (put_taps(g, taps, geom), None), batchable=False,
     formula="each window's value comes from one tap; the gradient goes back to that tap",
 )
 _put = primitive(
     "put_taps", _put_fwd,
-    lambda g, out, v, taps, geom: (take_taps(g, taps, geom), None),
+    lambda g, out, v, taps, geom: (take_taps(g, taps, geom), None), batchable=False,
     formula="adjoint of take_taps: it reads the gradient at the same taps",
 )
 
@@ -149,7 +205,7 @@ def tap_indices(xp, taps, geom: Geometry):
     """torch's ``return_indices``: each chosen tap as a flat index into the input's spatial dims."""
     flat = 0
     for dim, step in enumerate(_strides_of(geom.size)):
-        flat = flat + _positions(xp, geom, dim, taps) * step
+        flat = flat + _positions(xp, geom, dim, taps.astype(xp.int64)) * step
     return flat
 
 
@@ -161,15 +217,14 @@ def max_pool(op: str, dims: int, input: Tensor, kernel_size, stride=None, paddin
     """N-d max pooling; with ``return_indices`` also the flat input index of each maximum."""
     x, unbatched = batched(op, input, dims)
     geom = pool_geometry(op, x, dims, kernel_size, stride, padding, dilation, ceil_mode)
-    xp = x.xp
-    taps = Tensor._make(first_max_taps(xp, x._data, geom))
-    out = take_taps(x, taps, geom)
-    if unbatched:
-        out = S.squeeze(out, 0)
-    if not return_indices:
+    out = apply(_max, x, geom=geom)
+    if return_indices:
+        xp = x.xp
+        idx = Tensor._make(tap_indices(xp, first_max_taps(xp, x._data, geom, out._data), geom))
+        out = (out, idx)
+    if not unbatched:
         return out
-    idx = Tensor._make(tap_indices(xp, taps._data, geom))
-    return out, S.squeeze(idx, 0) if unbatched else idx
+    return tuple(S.squeeze(o, 0) for o in out) if return_indices else S.squeeze(out, 0)
 
 
 def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,

@@ -40,7 +40,8 @@ def expand_back(g: Tensor, x_shape: tuple, axes: tuple, keepdim: bool) -> Tensor
     """
     reduced_rank = len(x_shape) if keepdim else len(x_shape) - len(axes)
     lead = g._data.shape[:g._data.ndim - reduced_rank]
-    if not keepdim and axes:
+    leading = not lead and axes == tuple(range(len(axes)))  # broadcasting restores these itself
+    if not keepdim and axes and not leading:
         g = S.reshape(g, lead + _keep_shape(x_shape, axes))
     return S.expand(g, lead + tuple(x_shape))
 
@@ -153,16 +154,20 @@ def _extreme_rule(g, out, x, axes, keepdim):
     return (E.div(E.mul(expand_back(g, x._data.shape, axes, keepdim), hit), count),)
 
 
-def _check_nonempty(x: Tensor, axes: tuple, op: str) -> None:
+def _check_nonempty(x: Tensor, dim, axes: tuple, op: str) -> None:
+    """torch's errors for max/min-like reductions of nothing (they have no identity)."""
+    if x._data.size and x._data.ndim:
+        return
+    if dim is None or dim == ():
+        if x._data.size == 0:
+            raise RuntimeError(
+                f"{op}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument."
+            )
+        return
     for a in axes:
         if x._data.shape[a] == 0:
-            raise IndexError(
-                f"{op}(): Expected reduction dim {a} to have non-zero size."
-            )
-    if not axes and x._data.size == 0:
-        raise RuntimeError(
-            f"{op}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument."
-        )
+            raise IndexError(f"{op}(): Expected reduction dim {a} to have non-zero size.")
 
 
 _amax = primitive("amax", lambda xp, x, axes, keepdim: xp.amax(x, axis=axes, keepdims=keepdim),
@@ -174,14 +179,14 @@ _amin = primitive("amin", lambda xp, x, axes, keepdim: xp.amin(x, axis=axes, kee
 def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """Largest value over ``dim`` (all dims when empty); ties share the gradient."""
     axes = normalize_dims(dim, input._data.ndim, "amax")
-    _check_nonempty(input, axes, "amax")
+    _check_nonempty(input, dim, axes, "amax")
     return apply(_amax, input, axes=axes, keepdim=keepdim)
 
 
 def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """Smallest value over ``dim`` (all dims when empty); ties share the gradient."""
     axes = normalize_dims(dim, input._data.ndim, "amin")
-    _check_nonempty(input, axes, "amin")
+    _check_nonempty(input, dim, axes, "amin")
     return apply(_amin, input, axes=axes, keepdim=keepdim)
 
 
@@ -190,14 +195,17 @@ def _arg(name: str, fn):
 
     def op(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
         if dim is None:
-            _check_nonempty(input, (), name)
+            if input._data.size == 0:
+                raise IndexError(
+                    f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
+                )
             flat = S.reshape(input, (-1,))
             out = apply(prim, flat, axis=0, keepdim=False)
             return S.reshape(out, (1,) * input._data.ndim) if keepdim else out
         axis = _wrap_dim(dim, input._data.ndim, name)
         if input._data.ndim == 0:
             return E.zeros_like_(E.cast(input, dtypes.int64))
-        _check_nonempty(input, (axis,), name)
+        _check_nonempty(input, dim, (axis,), name)
         return apply(prim, input, axis=axis, keepdim=keepdim)
 
     op.__name__ = name
@@ -357,3 +365,22 @@ def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     if input._data.ndim == 0:
         return apply(_cumsum, S.reshape(input, (1,)), axis=0).reshape(())
     return apply(_cumsum, input, axis=_wrap_dim(dim, input._data.ndim, "cumsum"))
+
+
+# ---------------------------------------------------------------------------- logical
+
+
+def _logical(name: str, fn):
+    prim = primitive(name, fn, None, formula="not differentiable (boolean result)")
+
+    def op(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+        axes = normalize_dims(dim, input._data.ndim, name)
+        return apply(prim, input, axes=axes, keepdim=keepdim)
+
+    op.__name__ = name
+    op.__doc__ = f"True where {'every' if name == 'all' else 'some'} element over ``dim`` is non-zero."
+    return op
+
+
+all = _logical("all", lambda xp, x, axes, keepdim: xp.all(x, axis=axes, keepdims=keepdim))
+any = _logical("any", lambda xp, x, axes, keepdim: xp.any(x, axis=axes, keepdims=keepdim))

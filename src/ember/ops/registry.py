@@ -72,6 +72,8 @@ class Primitive:
         out = Tensor._make(node.out_data, True, node) if self.saves_out else None
         kw = node.kwargs or {}
         dims = g._data.ndim - node.out_ndim
+        if not dims and not BATCH.dims:  # the common, unbatched case
+            return self.rule(g, out, *inputs, **kw)
         if dims and not self.batchable:
             return _loop_over_batch(self.rule, g, out, inputs, kw)
         prev = BATCH.dims

@@ -5,6 +5,7 @@ split, repeat and friends are written with them, so they need no derivative rule
 """
 from __future__ import annotations
 
+from .. import backend
 from ..tensor import Tensor, _wrap_dim
 from . import reduce as R
 from .registry import apply, batch_dims, batch_shape, primitive
@@ -67,7 +68,7 @@ def view(input: Tensor, *shape) -> Tensor:
 
 _expand = primitive(
     "expand",
-    lambda xp, x, shape: xp.broadcast_to(x, shape),
+    lambda xp, x, shape: backend.broadcast_view(x, shape),
     lambda g, out, x, shape: (R.sum_to(g, x._data.shape),),
     formula="broadcasting copies values, so the gradient is summed back",
 )
@@ -164,9 +165,9 @@ def permute(input: Tensor, *dims) -> Tensor:
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions."""
     n = input._data.ndim
+    a, b = _wrap_dim(dim0, n, "transpose"), _wrap_dim(dim1, n, "transpose")
     if n == 0:
         return input
-    a, b = _wrap_dim(dim0, n, "transpose"), _wrap_dim(dim1, n, "transpose")
     dims = list(range(n))
     dims[a], dims[b] = dims[b], dims[a]
     return permute(input, dims)
@@ -191,6 +192,8 @@ def movedim(input: Tensor, source, destination) -> Tensor:
         )
     src = [_wrap_dim(d, n, "movedim") for d in src]
     dst = [_wrap_dim(d, n, "movedim") for d in dst]
+    if n == 0:
+        return input
     order = [d for d in range(n) if d not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -221,10 +224,10 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions ``start_dim..end_dim`` into one."""
     shape = input._data.shape
-    if not shape:
-        return reshape(input, (1,))
     s = _wrap_dim(start_dim, len(shape), "flatten")
     e = _wrap_dim(end_dim, len(shape), "flatten")
+    if not shape:
+        return reshape(input, (1,))
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     n = 1
@@ -236,6 +239,8 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
     """Split dimension ``dim`` into ``sizes`` (one may be -1)."""
     shape = input._data.shape
+    if not shape:
+        raise RuntimeError("unflatten: Dimension specified as 0 but tensor has no dimensions")
     d = _wrap_dim(dim, len(shape), "unflatten")
     sizes = infer_shape(tuple(sizes), shape[d], "unflatten", shape)
     return reshape(input, shape[:d] + sizes + shape[d + 1:])
@@ -256,8 +261,11 @@ _flip = primitive(
 def flip(input: Tensor, dims) -> Tensor:
     """Reverse the order of elements along ``dims``."""
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    axes = tuple(sorted({_wrap_dim(d, input._data.ndim, "flip") for d in dims}))
-    return apply(_flip, input, dims=axes)
+    axes = tuple(sorted(_wrap_dim(d, input._data.ndim, "flip") for d in dims))
+    repeated = [a for a in axes if axes.count(a) > 1]
+    if repeated:
+        raise RuntimeError(f"flip: dim {repeated[0]} appears multiple times in the list of dims")
+    return apply(_flip, input, dims=axes if input._data.ndim else ())
 
 
 def _cat_rule(g, out, *inputs, axis):
@@ -288,16 +296,21 @@ def cat(tensors, dim: int = 0) -> Tensor:
 
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+        raise ValueError("cat(): expected a non-empty list of Tensors")
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(
                 f"cat(): argument 'tensors' must be tuple of Tensors, not {type(t).__name__} (item {i})"
             )
-    real = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or tensors[:1]
+        if t._data.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+    d = tensors[0].dtype
+    for t in tensors[1:]:
+        d = dtypes.promote(d, t.dtype)
+    real = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)]
+    if not real:  # torch checks nothing more when every input is an empty 1-D tensor
+        return apply(_cat, *[cast(t, d) for t in tensors], axis=0)
     ref = real[0]
-    if ref._data.ndim == 0:
-        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
     axis = _wrap_dim(dim, ref._data.ndim, "cat")
     for i, t in enumerate(real):
         if t._data.ndim != ref._data.ndim or any(
@@ -308,13 +321,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
                 f"{list(ref._data.shape)} (except dim {axis}) but got {list(t._data.shape)} for "
                 f"tensor number {i} in the list."
             )
-    d = real[0].dtype
-    for t in real[1:]:
-        d = dtypes.promote(d, t.dtype)
-    real = [cast(t, d) for t in real]
-    if len(real) == 1:
-        return real[0]
-    return apply(_cat, *real, axis=axis)
+    return apply(_cat, *[cast(t, d) for t in real], axis=axis)  # a new tensor even for one input
 
 
 concat = cat
@@ -327,35 +334,50 @@ def stack(tensors, dim: int = 0) -> Tensor:
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     shape = tensors[0]._data.shape
+    d = _wrap_dim(dim, len(shape) + 1, "stack")
     for i, t in enumerate(tensors):
         if t._data.shape != shape:
             raise RuntimeError(
                 f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 and "
                 f"{list(t._data.shape)} at entry {i}"
             )
-    d = _wrap_dim(dim, len(shape) + 1, "stack")
     return cat([unsqueeze(t, d) for t in tensors], d)
 
 
-def hstack(tensors) -> Tensor:
+def _at_least(tensors, ndim: int, op: str) -> list:
+    """The tensors with leading size-1 dimensions up to ``ndim`` (torch's atleast_1d/atleast_2d)."""
     tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError(f"{op} expects a non-empty TensorList")
+    return [reshape(t, (1,) * (ndim - t._data.ndim) + t._data.shape) if t._data.ndim < ndim else t
+            for t in tensors]
+
+
+def hstack(tensors) -> Tensor:
+    """Join along the columns: dim 0 for 1-D tensors, dim 1 otherwise (0-d become 1-D)."""
+    tensors = _at_least(tensors, 1, "hstack")
     return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
 
 
 def vstack(tensors) -> Tensor:
-    return cat([t if t._data.ndim >= 2 else reshape(t, (1, -1)) for t in tensors], 0)
+    """Join along the rows (dim 0), 0-d and 1-D tensors first becoming rows."""
+    return cat(_at_least(tensors, 2, "vstack"), 0)
 
 
 def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     """Pieces of ``tensor`` along ``dim``: equal ``int`` sizes (last may be smaller) or listed sizes."""
     from .index import narrow
 
+    if tensor._data.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     axis = _wrap_dim(dim, tensor._data.ndim, "split")
     n = tensor._data.shape[axis]
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
         if step <= 0 and n:
-            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
+            raise RuntimeError(
+                f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}"
+            )
         sizes = [min(step, n - i) for i in range(0, n, step)] if n else [0]
     else:
         sizes = [int(s) for s in split_size_or_sections]
@@ -373,16 +395,23 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     """Split into ``chunks`` nearly equal pieces (fewer if the dimension is small)."""
+    if input._data.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     n = input._data.shape[_wrap_dim(dim, input._data.ndim, "chunk")]
-    step = -(-n // chunks) if n else 1
-    return split(input, max(step, 1), dim)
+    if n == 0:
+        return split(input, [0] * chunks, dim)  # as torch: `chunks` empty pieces
+    return split(input, -(-n // chunks), dim)
 
 
 def unbind(input: Tensor, dim: int = 0) -> tuple:
     """The slices along ``dim`` with that dimension removed."""
+    if input._data.ndim == 0:
+        raise IndexError("unbind: Dimension specified as 0 but tensor has no dimensions")
     axis = _wrap_dim(dim, input._data.ndim, "unbind")
+    if input._data.shape[axis] == 0:
+        return ()
     return tuple(squeeze(p, axis) for p in split(input, 1, axis))
 
 
@@ -393,6 +422,10 @@ def repeat(input: Tensor, *sizes) -> Tensor:
     if len(sizes) < len(shape):
         raise RuntimeError(
             "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor"
+        )
+    if any(r < 0 for r in sizes):
+        raise RuntimeError(
+            f"repeat: Trying to create tensor with negative dimension {min(sizes)}: {list(sizes)}"
         )
     shape = (1,) * (len(sizes) - len(shape)) + shape
     x = reshape(input, shape)

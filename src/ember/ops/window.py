@@ -158,12 +158,12 @@ def _col2im_fwd(xp, cols, geom):
 
 _im2col = primitive(
     "im2col", _im2col_fwd,
-    lambda g, out, x, geom: (col2im(g, geom),),
+    lambda g, out, x, geom: (col2im(g, geom),), batchable=False,
     formula="linear; its adjoint is col2im (windows added back where they were read)",
 )
 _col2im = primitive(
     "col2im", _col2im_fwd,
-    lambda g, out, cols, geom: (im2col(g, geom),),
+    lambda g, out, cols, geom: (im2col(g, geom),), batchable=False,
     formula="linear; its adjoint is im2col (each window reads the gradient back)",
 )
 

@@ -10,7 +10,9 @@ NAMES = ("cat", "dog")
 
 
 def _data():
-    train, test = ember.datasets.digits(classes=(3, 8))  # scikit-learn's shipped 8×8 digits: 3s and 8s
+    from ember.datasets import digits
+
+    train, test = digits(classes=(3, 8))                 # scikit-learn's shipped 8×8 digits: 3s and 8s
     pixels, digit = train[0]                             # 64 pixels in [0, 1], and the digit it shows
     return train, test, pixels, digit
 
@@ -26,8 +28,8 @@ def _train(train, epochs):
                                          generator=ember.Generator().manual_seed(0))
     bar = tqdm(range(epochs), desc="training", unit="epoch")
     for epoch in bar:
-        for images, digits in loader:
-            labels = (digits == 8).float()               # y: 0 = cat (a 3), 1 = dog (an 8)
+        for images, digit_labels in loader:
+            labels = (digit_labels == 8).float()         # y: 0 = cat (a 3), 1 = dog (an 8)
             optimizer.zero_grad()
             loss = loss_fn(model(images).squeeze(1), labels)
             loss.backward()
@@ -37,8 +39,8 @@ def _train(train, epochs):
 
 
 def _evaluate(model, test):
-    images, digits = next(iter(ember.utils.data.DataLoader(test, batch_size=len(test))))
-    labels = (digits == 8).float()
+    images, digit_labels = next(iter(ember.utils.data.DataLoader(test, batch_size=len(test))))
+    labels = (digit_labels == 8).float()
     model.eval()
     with ember.no_grad():
         logits = model(images).squeeze(1)
@@ -61,9 +63,10 @@ def run(ctx: Context) -> dict:
     model = ctx.run(_train, train, epochs)
     wr.values([("model", model)])
     images, labels, predicted, accuracy = ctx.run(_evaluate, model, test)
+    wr.values([("labels[:8]", labels[:8]), ("predicted[:8]", predicted[:8])])
     wr.table(["test images", "correct", "accuracy"],
              [(len(test), int((predicted == labels).sum().item()), accuracy)])
-    wr.check(accuracy >= 0.95, f"test accuracy {accuracy:.1%} on {len(test)} images the model never saw.")
+    ctx.check(accuracy >= 0.95, f"test accuracy {accuracy:.1%} on {len(test)} images the model never saw.")
     titles = [f"{NAMES[int(p)]} {'✓' if p == t else '✗'}" for p, t in zip(predicted[:8].tolist(),
                                                                         labels[:8].tolist())]
     path = plots.labelled_images(ctx.png("classification"), images[:8].reshape(8, 8, 8).numpy(), titles)

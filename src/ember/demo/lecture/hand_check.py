@@ -23,9 +23,10 @@ def run(ctx: Context) -> dict:
            "∂/∂W (y − (Wx + b))² = 2(y − (Wx + b))·Wx. ember.check_derivative compares a claimed "
            "derivative with autograd at many random points and says whether it holds.")
     wrong = ctx.run(_check_notes)
-    wr.block(str(wrong))
-    wr.slip("the chain rule multiplies by the inner derivative ∂/∂W (y − (Wx + b)) = −x, not by Wx: "
-            "∂/∂W (y − (Wx + b))² = −2(y − (Wx + b))·x.")
+    wr.block(wrong)
+    wr.slip("they multiply by Wx, but the chain rule multiplies by the inner derivative "
+            "∂/∂W (y − (Wx + b)) = −x: ∂/∂W (y − (Wx + b))² = −2(y − (Wx + b))·x.")
     right = ctx.run(_check_fixed)
-    wr.block(str(right))
+    wr.block(right)
+    ctx.check(not wrong and bool(right), "the notes' derivative is caught; −2(y − (Wx + b))·x holds.")
     return {"notes_ok": bool(wrong), "fixed_ok": bool(right), "report": str(wrong)}

@@ -50,7 +50,7 @@ def run(ctx: Context) -> dict:
     gradient, hessian = ctx.run(_hessian)
     w.values([("gradient", gradient), ("H", hessian)])
     symmetric = (hessian - hessian.T).abs().sum().item() == 0
-    w.check(gradient.tolist() == [43.0, 20.0] and symmetric,
+    ctx.check(gradient.tolist() == [43.0, 20.0] and symmetric,
             "the gradient is the lecture's (43, 20); the Hessian is symmetric, as second "
             "derivatives of a smooth function are.")
     return {"jacobian": general.tolist(), "elementwise_jacobian": diagonal.tolist(),

@@ -43,10 +43,10 @@ def run(ctx: Context) -> dict:
         ("2×2 max pooling", "max_pool2d(batch, kernel_size=2)", str(tuple(pooled.shape))),
         ("one pooled image", "pooled[0]", str(tuple(out.shape))),
     ]
-    w.table(["step", "code", "shape"], steps)
+    w.table(["step", "made by", "shape"], steps)
     w.values([("out.shape", out.shape), ("out[:, 0, 0]", out[:, 0, 0]), ("corner", corner)])
     matches = out[:, 0, 0].tolist() == corner.tolist()
-    w.check(tuple(out.shape) == (3, 14, 14) and matches,
+    ctx.check(tuple(out.shape) == (3, 14, 14) and matches,
             "(3, 28, 28) → 2×2 pooling → (3, 14, 14), and each pooled pixel is the max of its window.")
     path = plots.image_rows(ctx.png("layouts"), [
         ("before pooling", img.numpy()),

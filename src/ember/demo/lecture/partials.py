@@ -33,7 +33,7 @@ LECTURE = (
 
 def _backward():
     x = ember.tensor(3.0, requires_grad=True)
-    y = y_of_x(x)
+    y = 3 * x**2 + 15
     y.backward()                      # dy/dx at x = 3 lands in x.grad
     return x.grad
 
@@ -47,7 +47,6 @@ def run(ctx: Context) -> dict:
     """The lecture's three worked examples: Ember's answers, how it gets them, and the notes' values."""
     wr = ctx.writer
     wr.say("The notes work out three derivatives by hand. The torch way to get one is backward():")
-    wr.code(inspect.getsource(y_of_x))
     grad = ctx.run(_backward)
     wr.values([("x.grad", grad)])
     wr.say("ember.explain shows how reverse mode gets there: each intermediate value vᵢ of the "
@@ -57,16 +56,16 @@ def run(ctx: Context) -> dict:
     for f, out, point, notes in LECTURE:
         wr.code(inspect.getsource(f))
         work = ctx.run(_explain, f, point)
-        wr.block(str(work))
+        wr.block(work)
         rows = []
         for name, formula, value in notes:
-            ember_value = work.grads[name]
+            ember_value = work.gradient[name]
             rows.append((f"∂{out}/∂{name.translate(_SUBSCRIPTS)}", formula, value, ember_value))
             found[(f.__name__, name)] = float(ember_value)
         wr.table(["derivative", "the notes", "notes' value", "Ember"], rows)
     exact = all(found[(f.__name__, name)] == value for f, _, _, notes in LECTURE for name, _, value in notes)
-    wr.check(exact, "43 and 20; 18; 337, 96, 64, 3 — the lecture's answers, exactly.")
-    wr.slip("the notes expand ∂z/∂u = 4ukx as 4 × 4 × 3 × x/2. At x = 2 it is 4 × 4 × 3 × 2 = 96: "
+    ctx.check(exact, "43 and 20; 18; 337, 96, 64, 3 — the lecture's answers, exactly.")
+    wr.slip("they expand ∂z/∂u = 4ukx as 4 × 4 × 3 × x/2. At x = 2 it is 4 × 4 × 3 × 2 = 96: "
             "the value 96 is right, the x/2 is not.")
     return {"backward": grad.item(), "y_of_x": found[("y_of_x", "x")],
             "y_of_x1_x2": [found[("y_of_x1_x2", n)] for n in ("x1", "x2")],

@@ -21,7 +21,7 @@ def run(ctx: Context) -> dict:
           "and a 3×3 matrix built from the same vector (the outer product).")
     inner, outer, as_matrices = ctx.run(_products)
     w.values([("inner", inner), ("outer", outer), ("as_matrices", as_matrices)])
-    w.check(inner.item() == 14, f"[1 2 3]·[1 2 3]ᵀ = {inner.item():g}, as in the lecture.")
+    ctx.check(inner.item() == 14, f"[1 2 3]·[1 2 3]ᵀ = {inner.item():g}, as in the lecture.")
     w.slip("they write the 3×3 matrix [[1 2 3], [2 4 6], [3 6 9]] as vᵀv. With v a column, "
            "vᵀv is 1×3 times 3×1: the inner product, 14. The matrix is the outer product v·vᵀ "
            "(3×1 times 1×3), as `as_matrices` shows; each row is v scaled by one entry of v, "

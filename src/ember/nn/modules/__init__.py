@@ -17,3 +17,18 @@ __all__ = [
     "CrossEntropyLoss", "HuberLoss", "L1Loss", "MSELoss", "NLLLoss", "SmoothL1Loss", "BatchNorm1d",
     "BatchNorm2d", "BatchNorm3d", "LayerNorm", "Embedding",
 ]
+
+# ---- vision layers
+from .conv import (Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, Fold,  # noqa: E402
+                   Unfold)
+from .dropout2d import Dropout1d, Dropout2d, Dropout3d  # noqa: E402
+from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d,  # noqa: E402
+                      AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d)
+from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d  # noqa: E402
+
+__all__ += [
+    "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "Fold", "Unfold",
+    "Dropout1d", "Dropout2d", "Dropout3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AvgPool1d", "AvgPool2d", "MaxPool1d", "MaxPool2d",
+    "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d",
+]

@@ -44,6 +44,7 @@ class DistributedDataParallel(Module):
             raise ValueError("DistributedDataParallel: only the default process group is supported")
         self.module = module
         self.broadcast_buffers = broadcast_buffers
+        self._sync_buffers = broadcast_buffers and any(True for _ in module.buffers())
         self.require_backward_grad_sync = True
         named = [(n, p) for n, p in module.named_parameters() if p.requires_grad]
         if not named:
@@ -58,7 +59,7 @@ class DistributedDataParallel(Module):
 
     def forward(self, *inputs, **kwargs):
         """Run the module; arm gradient averaging for the next backward unless in ``no_sync``."""
-        if self.broadcast_buffers:
+        if self._sync_buffers:
             _broadcast_from_rank0(self.module.buffers())
         if is_grad_enabled():
             self.reducer.prepare_for_backward(self.require_backward_grad_sync)

@@ -2,8 +2,8 @@
 
 Parameters are grouped, in reverse registration order (roughly the order backward produces their
 gradients), into buckets of about ``bucket_cap_mb`` of gradients each. A post-accumulate-grad hook
-on every parameter marks it ready; once all of a bucket's gradients are ready the bucket is
-flattened into one buffer and its non-blocking all-reduce starts, while backward goes on with
+on every parameter copies its gradient into its bucket's flat buffer; once all of a bucket's
+gradients are there, the bucket's non-blocking all-reduce starts, while backward goes on with
 the layers below. Buckets start strictly in index order, so every rank issues the same
 collectives in the same order. A callback queued on the autograd engine waits for all of them
 before ``backward()`` returns and writes the averaged gradients back into ``param.grad``.
@@ -13,47 +13,57 @@ from __future__ import annotations
 from ... import distributed as dist
 from ...autograd.engine import queue_callback
 from ...autograd.grad_mode import no_grad
-from ...creation import zeros_like
-from ...ops.shape import cat
+from ...creation import zeros
 from ...tensor import Tensor
 
 
 class Bucket:
-    """Some parameters whose gradients are reduced together by one collective."""
+    """Some parameters whose gradients are reduced together, by one collective on one flat buffer.
+
+    The buffer and a view of it shaped like each parameter are made once; each step a ready
+    gradient is copied into its view, and after the all-reduce the average is copied back.
+    """
 
     def __init__(self, named: list) -> None:
         self.names = [name for name, _ in named]
         self.params = [p for _, p in named]
+        first = self.params[0]
+        with no_grad():
+            self.flat = zeros(sum(p.numel() for p in self.params), dtype=first.dtype, device=first.device)
+            self.views = []
+            offset = 0
+            for p in self.params:
+                self.views.append(self.flat[offset:offset + p.numel()].view(p.shape))
+                offset += p.numel()
         self.ready = [False] * len(self.params)
         self.pending = len(self.params)
-        self.flat: Tensor | None = None
         self.work = None
 
     def reset(self) -> None:
         self.ready = [False] * len(self.params)
         self.pending = len(self.params)
-        self.flat = None
         self.work = None
 
-    def launch(self) -> None:
-        """Flatten the gradients (zeros where a parameter got none) and start their all-reduce."""
-        parts = []
+    def mark_ready(self, i: int) -> None:
+        """Copy parameter ``i``'s gradient into the buffer."""
         with no_grad():
-            for p, ready in zip(self.params, self.ready):
-                g = p.grad.detach() if ready else zeros_like(p)
-                parts.append(g.reshape(-1))
-            self.flat = cat(parts)
+            self.views[i].copy_(self.params[i].grad)
+        self.ready[i] = True
+        self.pending -= 1
+
+    def launch(self) -> None:
+        """Start the all-reduce (a parameter that got no gradient counts as zeros)."""
+        with no_grad():
+            for view, ready in zip(self.views, self.ready):
+                if not ready:
+                    view.zero_()
         self.work = dist.all_reduce(self.flat, op=dist.ReduceOp.AVG, async_op=True)
 
     def write_back(self) -> None:
         """Wait for the all-reduce and copy the averaged gradients into each ``param.grad``."""
         self.work.wait()
-        offset = 0
         with no_grad():
-            for p in self.params:
-                n = p.numel()
-                avg = self.flat[offset:offset + n].view(p.shape)
-                offset += n
+            for p, avg in zip(self.params, self.views):
                 if p.grad is None:
                     p.grad = avg.clone()
                 else:
@@ -115,8 +125,7 @@ class Reducer:
                 "one backward pass (backward run twice through the same forward?). Call forward "
                 "again, through the DDP module, before each backward."
             )
-        bucket.ready[i] = True
-        bucket.pending -= 1
+        bucket.mark_ready(i)
         self._launch_ready()
         self._drive_progress()
 
@@ -135,6 +144,7 @@ class Reducer:
         """End of backward: reduce what is left, wait for every bucket, write the averages back."""
         self.armed = False
         unready = [name for b in self.buckets for name, r in zip(b.names, b.ready) if not r]
+        unready.reverse()  # buckets hold the parameters last first; name them in model order
         if unready and not self.find_unused_parameters:
             raise RuntimeError(
                 "DistributedDataParallel: these parameters received no gradient in this backward "

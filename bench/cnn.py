@@ -1,0 +1,74 @@
+"""Benchmark: one SGD step of a small CNN on a batch of 64 1x28x28 images (float32).
+
+conv 1->16 3x3 pad 1, ReLU, maxpool 2, conv 16->32 3x3 pad 1, ReLU, maxpool 2,
+linear 32*7*7->10, cross-entropy, SGD. The model is written once as PyTorch code and run with
+``lib = torch`` and ``lib = ember`` in the same process, from the same initial weights
+(target ratio <= 1.5).
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import compare, quick, use_all_cores  # noqa: E402
+
+BATCH = 64
+STEPS = 10
+
+
+def build(lib):
+    """The CNN, written as torch code against ``lib``."""
+    nn = lib.nn
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(32 * 7 * 7, 10),
+    )
+
+
+def make_run(lib, weights: list[np.ndarray], x_np: np.ndarray, y_np: np.ndarray):
+    """One unit of work: STEPS SGD steps of the CNN (weights copied in once); returns the last loss."""
+    model = build(lib)
+    with lib.no_grad():
+        for p, w in zip(model.parameters(), weights):
+            p.copy_(lib.from_numpy(w.copy()))
+    opt = lib.optim.SGD(model.parameters(), lr=0.01)
+    x = lib.from_numpy(x_np)
+    y = lib.from_numpy(y_np)
+    loss_fn = lib.nn.functional.cross_entropy
+
+    def run() -> float:
+        for _ in range(STEPS):
+            opt.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            opt.step()
+        return loss.item()
+
+    return run
+
+
+def main() -> tuple[float, float]:
+    import torch
+
+    import ember
+
+    use_all_cores()
+    torch.manual_seed(0)
+    weights = [p.detach().numpy().copy() for p in build(torch).parameters()]
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((BATCH, 1, 28, 28)).astype(np.float32)
+    y = rng.integers(0, 10, BATCH)
+    e_run, t_run = make_run(ember, weights, x, y), make_run(torch, weights, x, y)
+    e_loss, t_loss = e_run(), t_run()
+    assert abs(e_loss - t_loss) < 1e-4 * max(1.0, abs(t_loss)), (e_loss, t_loss)
+    repeat, warmup = (1, 0) if quick() else (7, 1)
+    return compare(f"cnn batch {BATCH} 1x28x28, SGD step", e_run, t_run, repeat=repeat,
+                   warmup=warmup, target=1.5, per=STEPS)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""Benchmark: data-parallel throughput of the digits MLP, 2 MPI processes against 1.
+
+Weak scaling, as DistributedDataParallel is used: every process trains on its own batch of
+``B`` samples per step, so 2 processes handle 2B samples per step and pay one all-reduce of
+the 50 826 gradients (203 KB) per step. Small batches make each step short, so that is where
+communication matters. Scaling efficiency = (2-process samples/s) / (2 x 1-process samples/s).
+The 1-process run is plain training without DDP; each process gets one BLAS thread, so
+2 processes need 2 free cores.
+
+    python bench/ddp.py [--quick]          (launches mpiexec itself)
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BATCHES = (16, 64, 256)  # per process
+STEPS = 300
+REPEAT = 3  # timed loops per launch
+ROUNDS = 3  # launches of each configuration
+
+
+def worker(batch: int, steps: int) -> None:
+    """Run under mpiexec: time ``steps`` training steps; rank 0 prints samples/s as JSON."""
+    import ember
+    import ember.distributed as dist
+    from ember import datasets, nn, optim
+    from ember.nn.parallel import DistributedDataParallel as DDP
+
+    sys.path.insert(0, str(HERE.parent / "examples"))
+    from digits_mlp import make_model
+
+    dist.init_process_group("mpi")
+    rank, world = dist.get_rank(), dist.get_world_size()
+    ember.manual_seed(0)
+    model = make_model()
+    if world > 1:
+        model = DDP(model)
+    optimizer = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+    x_all, y_all = datasets.digits()[0].tensors
+    start = (rank * batch) % (len(y_all) - batch)
+    x, y = x_all[start:start + batch], y_all[start:start + batch]
+
+    def run(n: int) -> None:
+        for _ in range(n):
+            optimizer.zero_grad()
+            loss_fn(model(x), y).backward()
+            optimizer.step()
+
+    run(20)  # warm up
+    best = float("inf")
+    for _ in range(REPEAT):
+        dist.barrier()
+        t0 = time.perf_counter()
+        run(steps)
+        dist.barrier()
+        best = min(best, time.perf_counter() - t0)
+    if rank == 0:
+        print(json.dumps({"samples_per_s": world * batch * steps / best}))
+    dist.destroy_process_group()
+
+
+def measure(processes: int, batch: int, steps: int) -> float:
+    """Samples/s of ``processes`` ranks at per-process batch ``batch`` (best of REPEAT loops)."""
+    mpiexec = Path(sys.executable).with_name("mpiexec")
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    cmd = [str(mpiexec), "-n", str(processes), sys.executable, __file__, "--worker", str(batch), str(steps)]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])["samples_per_s"]
+
+
+def main() -> None:
+    steps = 30 if "--quick" in sys.argv else STEPS
+    print("# digits MLP 64-256-128-10, SGD, DDP over MPI (mpi4py + MPICH), one BLAS thread per process")
+    print(f"{'batch/process':>13} {'1 process':>14} {'2 processes':>14} {'speed-up':>9} {'efficiency':>11}")
+    rounds = 1 if "--quick" in sys.argv else ROUNDS
+    for batch in BATCHES:
+        one = two = 0.0
+        for _ in range(rounds):  # alternate the two, keep each one's best: noise only slows runs down
+            one = max(one, measure(1, batch, steps))
+            two = max(two, measure(2, batch, steps))
+        print(f"{batch:>13} {one:>10.0f} s/s {two:>10.0f} s/s {two / one:>8.2f}x {two / (2 * one):>10.0%}")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--worker"]:
+        worker(int(sys.argv[2]), int(sys.argv[3]))
+    else:
+        main()

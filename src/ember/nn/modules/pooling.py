@@ -1,0 +1,138 @@
+"""Pooling layers: MaxPool1d/2d, AvgPool1d/2d and the adaptive pools (torch's arguments and reprs)."""
+from __future__ import annotations
+
+from ...ops import conv as C
+from ...ops import pool as P
+from ...tensor import Tensor
+from ..module import Module
+
+
+class _Pool(Module):
+    """Shared input check of the pooling layers: (N, C, *spatial) or unbatched (C, *spatial)."""
+
+    dims = 2
+
+    def _check(self, input: Tensor) -> None:
+        C.check_layer_input(f"{type(self).__name__}({self.extra_repr()})", input, self.dims)
+
+
+class _MaxPool(_Pool):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices: bool = False,
+                 ceil_mode: bool = False) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+        self.dilation = dilation
+        self.return_indices = return_indices
+        self.ceil_mode = ceil_mode
+
+    def forward(self, input: Tensor):
+        self._check(input)
+        return P.max_pool(f"max_pool{self.dims}d", self.dims, input, self.kernel_size, self.stride,
+                          self.padding, self.dilation, self.ceil_mode, self.return_indices)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool1d(_MaxPool):
+    """Max over windows of (N, C, L)."""
+
+    dims = 1
+
+
+class MaxPool2d(_MaxPool):
+    """Max over windows of (N, C, H, W): ``MaxPool2d(2)`` halves each spatial side."""
+
+    dims = 2
+
+
+class _AvgPool(_Pool):
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                 count_include_pad: bool = True, divisor_override: int | None = None) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+        self.divisor_override = divisor_override
+
+    def forward(self, input: Tensor) -> Tensor:
+        self._check(input)
+        return P.avg_pool(f"avg_pool{self.dims}d", self.dims, input, self.kernel_size, self.stride,
+                          self.padding, self.ceil_mode, self.count_include_pad, self.divisor_override)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool1d(_AvgPool):
+    """Average over windows of (N, C, L)."""
+
+    dims = 1
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                 count_include_pad: bool = True) -> None:
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+
+
+class AvgPool2d(_AvgPool):
+    """Average over windows of (N, C, H, W)."""
+
+    dims = 2
+
+
+class _AdaptiveAvgPool(_Pool):
+    def __init__(self, output_size) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        self._check(input)
+        return P.adaptive_avg_pool(f"adaptive_avg_pool{self.dims}d", self.dims, input,
+                                   self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool1d(_AdaptiveAvgPool):
+    """Average (N, C, L) down to ``output_size`` positions."""
+
+    dims = 1
+
+
+class AdaptiveAvgPool2d(_AdaptiveAvgPool):
+    """Average (N, C, H, W) down to an ``output_size`` grid; ``AdaptiveAvgPool2d(1)`` is global pooling."""
+
+    dims = 2
+
+
+class _AdaptiveMaxPool(_Pool):
+    def __init__(self, output_size, return_indices: bool = False) -> None:
+        super().__init__()
+        self.output_size = output_size
+        self.return_indices = return_indices
+
+    def forward(self, input: Tensor):
+        self._check(input)
+        return P.adaptive_max_pool(f"adaptive_max_pool{self.dims}d", self.dims, input,
+                                   self.output_size, self.return_indices)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxPool):
+    """Max of (N, C, L) over ``output_size`` adaptive windows."""
+
+    dims = 1
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPool):
+    """Max of (N, C, H, W) over an ``output_size`` grid of adaptive windows."""
+
+    dims = 2

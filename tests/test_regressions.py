@@ -1,0 +1,278 @@
+"""One regression test per mismatch the fuzzer (tests/fuzz) found between Ember and torch.
+
+Each test runs the same code with ``lib`` = ember and ``lib`` = torch through ``same``: the
+results must agree (dtype, shape, values with nan where torch has nan), or both must raise the
+same exception class, Ember's message containing ``match``.
+"""
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+NAN = math.nan
+INF = math.inf
+
+
+def _run(fn, lib):
+    try:
+        return fn(lib), None
+    except Exception as exc:  # noqa: BLE001 - compared below
+        return None, exc
+
+
+def _as_numpy(x):
+    if isinstance(x, (torch.Tensor, ember.Tensor)):
+        return x.detach().numpy()
+    return x
+
+
+def _assert_equal(e, t) -> None:
+    if isinstance(t, (tuple, list)):
+        assert isinstance(e, (tuple, list)) and len(e) == len(t), (e, t)
+        for ei, ti in zip(e, t):
+            _assert_equal(ei, ti)
+        return
+    if isinstance(t, torch.Tensor):
+        assert isinstance(e, ember.Tensor), type(e)
+        assert str(e.dtype).split(".")[-1] == str(t.dtype).split(".")[-1], (e.dtype, t.dtype)
+        assert tuple(e.shape) == tuple(t.shape), (e.shape, t.shape)
+        a, b = _as_numpy(e), _as_numpy(t)
+        if a.dtype.kind == "f":
+            rtol = 1e-5 if a.dtype == np.float32 else 1e-10
+            np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-30, equal_nan=True)
+        else:
+            np.testing.assert_array_equal(a, b)
+        return
+    assert type(e) is type(t) and (e == t or (e != e and t != t)), (e, t)
+
+
+def same(fn, raises: type | None = None, match: str = "") -> None:
+    """``fn(ember)`` and ``fn(torch)`` agree; with ``raises`` both raise it (Ember matching ``match``)."""
+    t_out, t_exc = _run(fn, torch)
+    e_out, e_exc = _run(fn, ember)
+    if raises is not None:
+        assert isinstance(t_exc, raises), f"torch gave {t_exc!r} / {t_out!r}"
+        assert isinstance(e_exc, raises), f"ember gave {e_exc!r} / {e_out!r}"
+        assert re.search(match, str(e_exc)), f"{match!r} not in {str(e_exc)!r}"
+        return
+    assert t_exc is None, f"torch raised {t_exc!r}"
+    assert e_exc is None, f"ember raised {e_exc!r}"
+    _assert_equal(e_out, t_out)
+
+
+def grad_of(fn, *values, dtype="float64"):
+    """A function of ``lib`` giving the gradients of ``fn(lib, *leaves).sum()`` for these values."""
+
+    def run(lib):
+        leaves = [lib.tensor(v, dtype=getattr(lib, dtype), requires_grad=True) for v in values]
+        out = fn(lib, *leaves)
+        return lib.autograd.grad(out.sum(), leaves, allow_unused=True)
+
+    return run
+
+
+# ---------------------------------------------------------------------------- elementwise: dtypes
+
+
+@pytest.mark.parametrize("name", ["abs", "floor", "ceil", "round", "trunc"])
+def test_no_bool_kernel(name):
+    same(lambda L: getattr(L, name)(L.tensor([True, False])), NotImplementedError,
+         f'"{name}" not implemented for \'Bool\'')
+
+
+def test_neg_of_bool():
+    same(lambda L: -L.tensor([True]), RuntimeError, "Negation, the `-` operator, on a bool tensor")
+
+
+def test_relu_of_bool():
+    same(lambda L: L.relu(L.tensor([True])), RuntimeError, "Boolean inputs not supported for relu")
+
+
+@pytest.mark.parametrize("fn", [
+    lambda L: L.tensor([True]) - L.tensor([False]),
+    lambda L: L.tensor([1.5]) - True,
+    lambda L: 2 - L.tensor([True]),
+    lambda L: L.sub(L.tensor([3]), L.tensor([True])),
+], ids=["bool-bool", "float-pybool", "int-bool", "long-bool"])
+def test_sub_with_bool(fn):
+    same(fn, RuntimeError, "Subtraction, the `-` operator, with")
+
+
+@pytest.mark.parametrize("name", ["bitwise_and", "bitwise_or", "bitwise_xor"])
+def test_bitwise_on_floats(name):
+    same(lambda L: getattr(L, name)(L.tensor([1.0]), L.tensor([2.0])), NotImplementedError,
+         f'"{name}" not implemented for \'Float\'')
+    same(lambda L: getattr(L, name)(L.tensor([1, 2]), 1.5), NotImplementedError, "'Float'")
+
+
+def test_bitwise_not_on_floats():
+    same(lambda L: L.bitwise_not(L.tensor([1.0], dtype=L.float64)), NotImplementedError, "'Double'")
+    same(lambda L: ~L.tensor([1.0]), TypeError, r"~ \(operator.invert\) is only implemented on integer")
+
+
+@pytest.mark.parametrize("name", ["pow", "floor_divide", "remainder"])
+def test_bool_arithmetic_without_kernel(name):
+    same(lambda L: getattr(L, name)(L.tensor([True]), L.tensor([True])), NotImplementedError, "'Bool'")
+
+
+@pytest.mark.parametrize("name", ["floor_divide", "remainder"])
+def test_integer_division_by_zero(name):
+    same(lambda L: getattr(L, name)(L.tensor([3, 4]), L.tensor([1, 0])), RuntimeError, "ZeroDivisionError")
+    same(lambda L: getattr(L, name)(L.tensor([3, 4]), 0), RuntimeError, "ZeroDivisionError")
+    same(lambda L: getattr(L, name)(L.tensor([], dtype=L.int64), L.tensor([0])))  # nothing divided
+
+
+def test_bool_pow_special_cases():
+    same(lambda L: L.tensor([True, False]) ** True)
+    same(lambda L: L.tensor([True, False]) ** False)
+    same(lambda L: L.tensor([True, False]) ** -7, RuntimeError, "negative integer powers")
+
+
+def test_square_of_bool_is_long():
+    same(lambda L: L.square(L.tensor([True, False])))
+
+
+def test_sign_of_nan_bool_and_0d():
+    same(lambda L: L.sign(L.tensor([NAN, -2.0, 0.0, INF])))
+    same(lambda L: L.sign(L.tensor([True, False])))
+    same(lambda L: L.sign(L.tensor(NAN)))
+
+
+# ---------------------------------------------------------------------------- elementwise: arguments
+
+
+@pytest.mark.parametrize("name", ["eq", "ne", "lt", "le", "gt", "ge"])
+def test_comparison_needs_tensor_first(name):
+    same(lambda L: getattr(L, name)(2, L.tensor([1, 2])), TypeError, "argument 'input'")
+    same(lambda L: getattr(L, name)(L.tensor([1, 2]), 2))
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum", "logical_and", "logical_or", "logical_xor"])
+def test_two_tensors_required(name):
+    same(lambda L: getattr(L, name)(L.tensor([1.0]), 2.0), TypeError, "argument 'other'")
+    same(lambda L: getattr(L, name)(True, L.tensor([1.0])), TypeError, "argument 'input'")
+
+
+def test_reflected_bitwise_operators():
+    same(lambda L: True & L.tensor([True, False]))
+    same(lambda L: 6 | L.tensor([1, 2]))
+    same(lambda L: 3 ^ L.tensor([1, 2]))
+    same(lambda L: 1.5 & L.tensor([1]), NotImplementedError, "'Float'")
+
+
+def test_operators_with_other_types():
+    same(lambda L: L.tensor([1.0]) == None)  # noqa: E711 - the point of the test
+    same(lambda L: L.tensor([1.0]) != "a")
+    same(lambda L: L.tensor([1.0]) + "a", TypeError, r"unsupported operand type\(s\) for \+")
+    same(lambda L: L.tensor([1.0]) * {}, TypeError, "unsupported operand")
+    same(lambda L: L.tensor([1.0]) * [1.0], TypeError, "index")  # Python tries list repetition
+    same(lambda L: L.tensor([1.0, 2.0]) + np.ones(2))
+
+
+def test_scalar_divided_by_tensor_uses_reciprocal():
+    # torch computes ``s / t`` as ``t.reciprocal() * s``: 0 / subnormal is nan, not -0.
+    same(lambda L: False / L.tensor(-2.225073858507203e-309, dtype=L.float64))
+    same(grad_of(lambda L, y: 0 / y, [-2.8550651860483425e-178]))
+
+
+# ---------------------------------------------------------------------------- elementwise: gradients
+
+
+def test_div_grad_of_divisor_does_not_square():
+    # torch: -g * ((x / y) / y); squaring y underflows to 0 and gave nan.
+    same(grad_of(lambda L, x, y: x / y, [0.0], [-2.2250738585072014e-308]))
+
+
+def test_remainder_grad_with_infinite_dividend():
+    same(grad_of(lambda L, x, y: L.remainder(x, y), [-INF, 6.8], [-3.0, -10.0], dtype="float32"))
+
+
+def test_relu_grad_at_nan():
+    same(grad_of(lambda L, x: L.relu(x), [NAN, 5.0, -8.0, 0.0]))
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_minimum_grad_with_nan_and_ties(name):
+    same(grad_of(lambda L, x, y: getattr(L, name)(x, y), [NAN, 1.0, 2.0, 3.0], [1.0, NAN, 2.0, 0.0]))
+
+
+def test_pow_grad_of_exponent_at_zero_base():
+    same(grad_of(lambda L, x, y: L.pow(x, y), [0.0, 0.0, 0.0], [0.0, 3.0, -5.3], dtype="float32"))
+
+
+# ---------------------------------------------------------------------------- shape ops
+
+
+def test_swapaxes_swapdims_methods():
+    same(lambda L: L.zeros(2, 3).swapaxes(0, 1))
+    same(lambda L: L.zeros(2, 3).swapdims(1, 0))
+    same(lambda L: L.swapdims(L.zeros(2, 3), 0, 1))
+
+
+@pytest.mark.parametrize("fn, match", [
+    (lambda L: L.chunk(L.tensor(1.0), 2), "chunk expects at least a 1-dimensional tensor"),
+    (lambda L: L.split(L.tensor(1.0), 1), "split expects at least a 1-dimensional tensor"),
+    (lambda L: L.narrow(L.tensor(1.0), 0, 0, 1), r"narrow\(\) cannot be applied to a 0-dim tensor"),
+    (lambda L: L.unflatten(L.tensor(1.0), 0, (1,)), "Dimension specified as 0 but tensor has no dimensions"),
+], ids=["chunk", "split", "narrow", "unflatten"])
+def test_zero_dim_refused(fn, match):
+    same(fn, RuntimeError, match)
+
+
+def test_unbind_zero_dim():
+    same(lambda L: L.unbind(L.tensor(1.0)), IndexError, "Dimension specified as 0")
+
+
+def test_unbind_and_chunk_of_empty_dim():
+    same(lambda L: L.unbind(L.zeros(0)))
+    same(lambda L: L.chunk(L.zeros(0), 5))
+    same(lambda L: L.chunk(L.zeros(3, 0), 2, 1))
+
+
+def test_zero_dim_dims_are_checked():
+    same(lambda L: L.flatten(L.tensor(1.0), -2, 0), IndexError, "Dimension out of range")
+    same(lambda L: L.transpose(L.tensor(1.0), 1, 0), IndexError, "Dimension out of range")
+    same(lambda L: L.transpose(L.tensor(1.0), 0, -1))
+    same(lambda L: L.movedim(L.tensor(1.0), 0, 0))
+    same(lambda L: L.flip(L.tensor(1.0), (0,)))
+
+
+def test_cat_edge_cases():
+    same(lambda L: L.cat([]), ValueError, "expected a non-empty list of Tensors")
+    same(lambda L: L.cat([L.zeros(0), L.tensor(1.0)]), RuntimeError, r"zero-dimensional tensor \(at position 1\)")
+    same(lambda L: L.cat([L.zeros(1), L.zeros(0, dtype=L.float64)]))  # promotes with the skipped one
+    same(lambda L: L.cat([L.zeros(0)], dim=2))  # only empty 1-D inputs: torch checks no dim
+
+
+def test_cat_of_one_tensor_is_a_copy():
+    def write_through(lib):
+        x = lib.zeros(3)
+        lib.cat([x])[0] = 5.0
+        return x
+
+    same(write_through)
+
+
+def test_hstack_vstack():
+    same(lambda L: L.hstack([L.tensor(1.0), L.tensor(2.0)]))
+    same(lambda L: L.vstack([L.tensor(1.0), L.tensor(2.0)]))
+    same(lambda L: L.hstack([]), RuntimeError, "hstack expects a non-empty TensorList")
+    same(lambda L: L.vstack([]), RuntimeError, "vstack expects a non-empty TensorList")
+
+
+def test_stack_checks_dim_before_shapes():
+    same(lambda L: L.stack([L.tensor(1), L.zeros(3, 1)], dim=-3), IndexError, "Dimension out of range")
+
+
+def test_repeat_negative():
+    same(lambda L: L.tensor(2).repeat(-1, 2), RuntimeError, "negative dimension -1")
+
+
+def test_narrow_negative_length():
+    same(lambda L: L.zeros(4).narrow(0, 1, -1), RuntimeError, "length must be non-negative")

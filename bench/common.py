@@ -4,7 +4,7 @@ Every benchmark calls ``compare(name, ember_fn, torch_fn)``: each function runs 
 unit of work (e.g. N training steps); after ``warmup`` untimed calls of each, the two are timed
 alternately ``repeat`` times so that machine noise hits both alike, and the medians are
 compared. torch gets as many threads as the machine has cores (``use_all_cores``), which is
-what NumPy's BLAS uses too, so neither side is handicapped.
+what NumPy's BLAS uses too, so neither side is handicapped (``--threads N`` sets both to N).
 """
 from __future__ import annotations
 
@@ -14,17 +14,29 @@ import sys
 import time
 from typing import Callable
 
-ROW = "{name:<34} ember {ember:>10.3f} ms   torch {torch:>10.3f} ms   ratio {ratio:>5.2f}{verdict}"
+ROW = ("{name:<34} ember {ember:>10.3f} ms   torch {torch:>10.3f} ms   ratio {ratio:>5.2f}"
+       "   (of minima {min_ratio:.2f}){verdict}")
+
+
+_LIMITS = []  # keeps threadpoolctl's limit alive for the whole run
 
 
 def use_all_cores() -> int:
-    """Give torch one thread per core (as NumPy's BLAS has) and say so; returns the count."""
+    """Give torch and NumPy's BLAS one thread per core (or ``--threads N``) and say so."""
     import torch
 
     cores = os.cpu_count() or 1
-    torch.set_num_threads(cores)
-    print(f"# torch.set_num_threads({cores}) (all cores of this machine); NumPy uses its BLAS defaults")
-    return cores
+    threads = int(sys.argv[sys.argv.index("--threads") + 1]) if "--threads" in sys.argv else cores
+    torch.set_num_threads(threads)
+    blas = "NumPy's BLAS at its default (one thread per core)"
+    if threads != cores:
+        from threadpoolctl import threadpool_limits
+
+        _LIMITS.append(threadpool_limits(threads, user_api="blas"))
+        blas = f"NumPy's BLAS limited to {threads} (threadpoolctl)"
+    print(f"# {cores} cores: torch.set_num_threads({threads}); {blas}; load average "
+          f"{os.getloadavg()[0]:.1f}")
+    return threads
 
 
 def _time(fn: Callable[[], object]) -> float:
@@ -36,6 +48,8 @@ def _time(fn: Callable[[], object]) -> float:
 def compare(name: str, ember_fn: Callable[[], object], torch_fn: Callable[[], object], repeat: int = 7,
             warmup: int = 2, target: float | None = None, per: int = 1) -> tuple[float, float]:
     """Time both functions alternately; print one row; return (ember, torch) median seconds per unit.
+
+    The row also gives the ratio of the fastest runs, which shifts less when the machine is busy.
 
     Args:
         name: the row's label.
@@ -56,7 +70,8 @@ def compare(name: str, ember_fn: Callable[[], object], torch_fn: Callable[[], ob
     t = statistics.median(torch_times) / per
     ratio = e / t
     verdict = "" if target is None else ("   ok" if ratio <= target else f"   MISSES target {target}")
-    print(ROW.format(name=name, ember=e * 1e3, torch=t * 1e3, ratio=ratio, verdict=verdict))
+    print(ROW.format(name=name, ember=e * 1e3, torch=t * 1e3, ratio=ratio,
+                     min_ratio=min(ember_times) / min(torch_times), verdict=verdict))
     sys.stdout.flush()
     return e, t
 

@@ -49,8 +49,9 @@ def main(epochs: int, out: str | None) -> float:
             total += ember.tensor([loss.item(), 1.0], dtype=ember.float64)
         scheduler.step()
         dist.all_reduce(total)
+        mean_loss = total[0].item() / total[1].item()
         if rank == 0 and (epoch % 5 == 4 or epoch == epochs - 1):
-            print(f"epoch {epoch + 1:3d}  mean loss over {world} ranks {total[0].item() / total[1].item():.4f}")
+            print(f"epoch {epoch + 1:3d}  mean loss over {world} ranks {mean_loss:.4f}")
     x_test, y_test = test_set.tensors
     with ember.no_grad():
         test_accuracy = accuracy(model(x_test), y_test)

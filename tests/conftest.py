@@ -1,9 +1,32 @@
 """Fixtures and options shared by the whole test suite."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from ember import backend
+
+
+def pytest_configure(config) -> None:
+    """One BLAS thread and one torch thread per pytest-xdist worker.
+
+    ``make test`` runs ``-n 2`` on two cores: with every worker also starting a thread per core,
+    OpenBLAS's spinning threads fight over the cores and small matrix products run ~10x slower.
+    """
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    _THREAD_LIMITS.append(threadpool_limits(1))
+    import torch
+
+    torch.set_num_threads(1)
+
+
+_THREAD_LIMITS: list = []  # keeps the limit in force for the whole session
 
 
 def pytest_addoption(parser) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -23,6 +24,7 @@ import ember.distributed as dist
 from ember.utils.data import DistributedSampler
 
 WORKER = Path(__file__).with_name("_dist_worker.py")
+EXAMPLE = Path(__file__).parents[1] / "examples" / "ddp_digits.py"
 LAUNCH_TIMEOUT = 120  # seconds for a whole mpiexec job; far above what any of them needs
 
 
@@ -39,9 +41,14 @@ needs_mpi = pytest.mark.skipif(
 
 
 def run_ranks(mode: str, out_dir: Path, n: int = 2) -> subprocess.CompletedProcess:
-    """Run the worker's ``mode`` on ``n`` ranks; fail the test (not hang) if it outlives the timeout."""
+    """Run the worker's ``mode`` on ``n`` ranks."""
+    return launch([str(WORKER), mode, str(out_dir)], n)
+
+
+def launch(script_and_args: list, n: int = 2) -> subprocess.CompletedProcess:
+    """``mpiexec -n n python ...``; the test fails (rather than hangs) if it outlives the timeout."""
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
-    cmd = [_mpiexec(), "-n", str(n), sys.executable, str(WORKER), mode, str(out_dir)]
+    cmd = [_mpiexec(), "-n", str(n), sys.executable, *script_and_args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=LAUNCH_TIMEOUT, env=env)
 
 
@@ -81,6 +88,15 @@ def test_ddp_ranks_bit_identical_and_equal_to_single_process(tmp_path):
     for name, expected in reference.items():
         assert ranks[0][name].tobytes() == ranks[1][name].tobytes(), name
         np.testing.assert_allclose(ranks[0][name], expected, rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+@needs_mpi
+def test_ddp_digits_example_trains_on_two_ranks():
+    result = launch([str(EXAMPLE), "--epochs", "3"])
+    assert result.returncode == 0, result.stderr
+    found = re.search(r"2 ranks: test accuracy ([\d.]+)%; replicas bit-identical: True", result.stdout)
+    assert found, result.stdout
+    assert float(found.group(1)) > 90
 
 
 @needs_mpi
@@ -233,3 +249,38 @@ def test_distributed_sampler_epochs_partition_and_reshuffle():
 def test_distributed_sampler_rejects_bad_rank():
     with pytest.raises(ValueError, match=r"Invalid rank 2, rank should be in the interval \[0, 1\]"):
         DistributedSampler(range(4), num_replicas=2, rank=2)
+
+
+# ----------------------------------------------------------------- engine support DDP builds on
+def _hook_log(lib, queue_callback) -> list:
+    """Post-accumulate hooks and end-of-backward callbacks, in the order they run."""
+    x = lib.ones(3, requires_grad=True)
+    seen = []
+    x.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.tolist()))
+    x.register_hook(lambda g: queue_callback(lambda: seen.append("end")))
+    (x * x + x).sum().backward()  # x used twice: one accumulation, one hook call
+    (2 * x).sum().backward()  # the hook sees the accumulated .grad
+    lib.autograd.grad((3 * x).sum(), x)  # no accumulation, so no post-accumulate hook
+    return seen
+
+
+def test_post_accumulate_grad_hook_and_queue_callback_match_torch():
+    from ember.autograd.engine import queue_callback
+
+    torch_queue = torch.autograd.Variable._execution_engine.queue_callback
+    assert _hook_log(ember, queue_callback) == _hook_log(torch, torch_queue)
+    with pytest.raises(RuntimeError, match="Final callbacks can only be installed during backward pass."):
+        queue_callback(lambda: None)
+    with pytest.raises(RuntimeError, match="cannot be registered on non-leaf tensors"):
+        (ember.ones(2, requires_grad=True) * 2).register_post_accumulate_grad_hook(lambda t: None)
+
+
+def test_backward_delivers_each_leaf_gradient_as_soon_as_it_is_final():
+    w1 = ember.ones(4, 4, requires_grad=True)
+    w2 = ember.ones(4, 4, requires_grad=True)
+    order = []
+    w2.register_post_accumulate_grad_hook(lambda t: order.append("w2"))
+    hidden = ember.tanh(ember.ones(2, 4) @ w1)
+    hidden.register_hook(lambda g: order.append("hidden"))
+    (hidden @ w2.t()).sum().backward()
+    assert order == ["w2", "hidden"]  # w2's gradient did not wait for the rest of the sweep

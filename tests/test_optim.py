@@ -102,8 +102,7 @@ def test_state_dict_round_trip_continues_the_same_trajectory(name, kwargs):
     fresh_params = [ember.tensor(p.detach().numpy().copy(), requires_grad=True) for p in params]
     resumed = getattr(optim, name)(fresh_params, lr=123.0)
     resumed.load_state_dict(saved)
-    assert resumed.param_groups[0]["lr"] == kwargs.get("lr", resumed.defaults["lr"]) or \
-        resumed.param_groups[0]["lr"] == saved["param_groups"][0]["lr"]
+    assert resumed.param_groups[0]["lr"] == saved["param_groups"][0]["lr"] != 123.0
     assert resumed.param_groups[0]["params"][0] is fresh_params[0]
     consts = [ember.tensor(np.linspace(0.5, 1.5, n).reshape(s)) for n, s in ((12, (3, 4)), (4, (4,)))]
     for _ in range(2):
@@ -124,7 +123,7 @@ def test_loaded_state_is_a_copy_cast_to_the_parameter():
     other = optim.Adam([q])
     other.load_state_dict(sd)
     assert other.state[q]["exp_avg"].dtype == ember.float32
-    assert other.state[q]["step"].dtype == ember.float32 or other.state[q]["step"].item() == 1.0
+    assert other.state[q]["step"].item() == 1.0
     other.state[q]["exp_avg"].zero_()
     assert sd["state"][0]["exp_avg"].sum().item() != 0
 

@@ -110,7 +110,8 @@ def test_pool_layers_match_functional_and_repr() -> None:
     pairs = [
         (enn.MaxPool2d(2), torch.nn.MaxPool2d(2)),
         (enn.MaxPool2d(3, 2, 1, ceil_mode=True), torch.nn.MaxPool2d(3, 2, 1, ceil_mode=True)),
-        (enn.AvgPool2d(3, 2, 1, count_include_pad=False), torch.nn.AvgPool2d(3, 2, 1, count_include_pad=False)),
+        (enn.AvgPool2d(3, 2, 1, count_include_pad=False),
+         torch.nn.AvgPool2d(3, 2, 1, count_include_pad=False)),
         (enn.AdaptiveAvgPool2d((2, 3)), torch.nn.AdaptiveAvgPool2d((2, 3))),
         (enn.AdaptiveMaxPool2d(3), torch.nn.AdaptiveMaxPool2d(3)),
         (enn.MaxPool1d(2), torch.nn.MaxPool1d(2)),

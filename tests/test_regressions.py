@@ -276,3 +276,137 @@ def test_repeat_negative():
 
 def test_narrow_negative_length():
     same(lambda L: L.zeros(4).narrow(0, 1, -1), RuntimeError, "length must be non-negative")
+
+
+# ---------------------------------------------------------------------------- matrix products
+
+
+@pytest.mark.parametrize("fn", [
+    lambda L: L.mm(L.ones(2, 3, dtype=L.bool), L.ones(3, 2, dtype=L.bool)),
+    lambda L: L.dot(L.ones(3, dtype=L.bool), L.ones(3, dtype=L.bool)),
+    lambda L: L.matmul(L.ones(2, 3, dtype=L.bool), L.ones(3, dtype=L.bool)),
+], ids=["mm", "dot", "mv"])
+def test_bool_matrix_products(fn):
+    same(fn, NotImplementedError, "not implemented for 'Bool'")
+
+
+def test_bool_matrix_product_of_nothing():
+    same(lambda L: L.mm(L.ones(2, 0, dtype=L.bool), L.ones(0, 2, dtype=L.bool)))
+
+
+def test_inner_is_not_dot():
+    same(lambda L: L.inner(L.arange(6.0).reshape(2, 3), L.arange(12.0).reshape(4, 3)))
+    same(lambda L: L.inner(L.tensor(2.0), L.ones(2, 3)))
+    same(lambda L: L.inner(L.zeros(2, 3, 1, 0), L.zeros(2, 3, 0, 0)))
+    same(lambda L: L.inner(L.ones(2, 3), L.ones(4)), RuntimeError, "last dimension must match")
+
+
+def test_dot_dtype_message():
+    same(lambda L: L.dot(L.ones(3), L.ones(3, dtype=L.float64)), RuntimeError, "found Float and Double")
+
+
+def test_mv_zero_dim_matrix():
+    same(lambda L: L.mv(L.tensor(1.0), L.ones(3)), IndexError, "no dimensions")
+    same(lambda L: L.mv(L.ones(2, 3), L.tensor(1.0)), RuntimeError, "vector")
+
+
+# ---------------------------------------------------------------------------- fused ops, clamp
+
+
+def test_addcmul_grad_reduces_after_multiplying():
+    # the broadcast gradient of tensor2 is sum(g * tensor1): with an empty output it is 0, not nan
+    def run(lib):
+        x = lib.zeros(2, 0, 1, requires_grad=True)
+        t1 = lib.tensor([NAN, 0.5, -10.0], requires_grad=True)
+        t2 = lib.tensor(-2.0, requires_grad=True)
+        return lib.autograd.grad(lib.addcmul(x, t1, t2, value=0.5).sum(), [x, t1, t2])
+
+    same(run)
+
+
+def test_addcdiv_grad_squares_divisor_as_torch():
+    same(grad_of(lambda L, x, a, b: L.addcdiv(x, a, b, value=-2), [-6.9, 5.6], [-1.4e-45, 1.0],
+                 [1.1754943508222875e-38, 1.0], dtype="float32"))
+
+
+def test_addcmul_addcdiv_dtypes():
+    same(lambda L: L.addcmul(L.zeros(2), L.ones(2, dtype=L.float64), L.ones(2)))
+    same(lambda L: L.addcmul(L.tensor([1, 2]), L.tensor([1, 2]), L.tensor([3, 4]), value=0.5))
+    same(lambda L: L.addcdiv(L.zeros(2), L.tensor([1, 2]), L.tensor([3, 4])), RuntimeError,
+         "Integer division with addcdiv")
+    same(lambda L: L.addcmul(*[L.ones(2, dtype=L.bool)] * 3), NotImplementedError, "'Bool'")
+
+
+def test_lerp_grads_are_torch_formulas():
+    # a composite where() sends 0 * inf = nan into the unused branch; torch's rule does not
+    same(grad_of(lambda L, s, e, w: L.lerp(s, e, w), [-1.4e-45, INF, 8.9], [0.55, 0.55, 0.55],
+                 [5.9, 5.9, 0.2], dtype="float32"))
+    same(grad_of(lambda L, s, e: L.lerp(s, e, 0.75), [1.0, -INF], [2.0, 3.0]))
+
+
+def test_lerp_dtypes():
+    same(lambda L: L.lerp(L.zeros(2), L.zeros(2, dtype=L.float64), 0.5), RuntimeError,
+         "expected dtype float for `end` but got dtype double")
+    same(lambda L: L.lerp(L.zeros(2, dtype=L.int64), L.zeros(2, dtype=L.int64), 0.5),
+         NotImplementedError, "'Long'")
+
+
+def test_clamp_number_and_tensor_bounds():
+    x = [[1.0, -4.0, 2.0]]
+    same(lambda L: L.clamp(L.tensor(x), min=L.tensor([[4.0, -9.0, 1.0]], requires_grad=True), max=1),
+         TypeError, "both be tensors or both be numbers")
+    same(lambda L: L.clamp(L.tensor(x), min=L.tensor(0.0), max=2))  # a 0-d tensor counts as a number
+
+
+def test_clamp_tensor_bounds_grads():
+    same(grad_of(lambda L, x, lo, hi: L.clamp(x, lo, hi), [NAN, -7.0, 0.5, 3.0], [0.0, 0.0, 0.0, 1.0],
+                 [0.0, 1.0, 1.0, -1.0]))
+    same(grad_of(lambda L, x, lo: L.clamp(x, min=lo), [NAN, -7.0, 0.5], [0.0, 0.0, 1.0]))
+
+
+def test_clamp_promotes_bool_and_int():
+    same(lambda L: L.clamp(L.tensor([True, False]), 0, 1))
+    same(lambda L: L.clamp(L.tensor([3, 0]), 0.5))
+
+
+@pytest.mark.parametrize("fn, ctype", [
+    (lambda L: L.full((2,), 1e308), "float"),
+    (lambda L: L.full((2,), NAN, dtype=L.int64), "int64_t"),
+    (lambda L: L.zeros(2).fill_(1e300), "float"),
+    (lambda L: L.where(L.tensor([True, False]), 1e300, 0.0), "float"),
+    (lambda L: L.clamp(L.zeros(2), 1e300), "float"),
+    (lambda L: L.zeros(2).masked_fill(L.tensor([True, False]), 1e300), "float"),
+    (lambda L: L.tensor([1, 2]).masked_fill(L.tensor([True, False]), NAN), "int64_t"),
+    (lambda L: L.linspace(INF, NAN, 1, dtype=L.int64), "int64_t"),
+], ids=["full", "full-int", "fill_", "where", "clamp", "masked_fill", "masked_fill-int", "linspace"])
+def test_scalar_that_does_not_fit(fn, ctype):
+    same(fn, RuntimeError, f"cannot be converted to type {ctype} without overflow")
+
+
+def test_setitem_scalar_that_does_not_fit():
+    def run(lib):
+        x = lib.zeros(2)
+        x[0] = 1e300
+
+    same(run, RuntimeError, "cannot be converted to type float without overflow")
+
+
+# ---------------------------------------------------------------------------- creation
+
+
+def test_arange_edge_cases():
+    same(lambda L: L.arange(0.0, 1.814, dtype=L.int64))  # int64 truncates the bounds first
+    same(lambda L: L.arange(-6.1e-156, dtype=L.int64), RuntimeError, "inconsistent with step sign")
+    same(lambda L: L.arange(2.2e-313, 0.0, 2.2e-313, dtype=L.int64), RuntimeError, "inconsistent")
+    same(lambda L: L.arange(NAN), RuntimeError, "unsupported range")
+    same(lambda L: L.arange(0.87, 3.7, NAN), RuntimeError, "step must be nonzero")
+    same(lambda L: L.arange(0, 5, dtype=L.bool), NotImplementedError, "'Bool'")
+    same(lambda L: L.arange(-3.45, 6, 2.1e-74), RuntimeError, "invalid size, possible overflow")
+
+
+def test_linspace_is_torch_kernel():
+    same(lambda L: L.linspace(-3, INF, 4))  # torch's two halves: [nan, inf, nan, nan]
+    same(lambda L: L.linspace(0, 10, 4, dtype=L.int64))
+    same(lambda L: L.linspace(2.94, NAN, 1, dtype=L.int64))  # one step writes only the start
+    same(lambda L: L.linspace(NAN, NAN, 0, dtype=L.int64))
+    same(lambda L: L.linspace(7, NAN, 5, dtype=L.bool), NotImplementedError, "'Bool'")

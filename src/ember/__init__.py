@@ -23,12 +23,14 @@ from .ops.elementwise import (abs, add, bitwise_and, bitwise_not, bitwise_or, bi
                               logical_not, logical_or, logical_xor, lt, maximum, minimum, mul, ne,
                               neg, reciprocal, relu, remainder, round, rsqrt, sigmoid, sign, sin,
                               sqrt, square, sub, tan, tanh, trunc, where)
+from .ops.conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d
 from .ops.elementwise import _pow as pow
 from .ops.elementwise import addcdiv, addcmul, lerp
 from .ops.index import (gather, index_select, masked_fill, narrow, nonzero, scatter_add,
                         take_along_dim, tril, triu)
 from .ops.linalg import addmm, bmm, diag, diagonal, dot, ger, inner, matmul, mm, mv, outer, trace
 from .ops.methods import clone
+from .ops.pool import avg_pool1d, max_pool1d, max_pool2d
 from .ops.special import erf, erfc, erfinv
 from .ops.reduce import (all, amax, amin, any, argmax, argmin, cumsum, logsumexp, max, mean, min, norm,
                          prod, std, std_mean, sum, var, var_mean)
@@ -40,7 +42,7 @@ from . import func  # noqa: F401  (ember.func: torch.func's transforms)
 from .derivative_check import check_derivative
 from .explain import explain
 from ._printing import set_printoptions
-from . import optim, utils
+from . import distributed, optim, utils
 from .serialization import load, save
 
 float = float32

@@ -135,6 +135,7 @@ def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor filled with ``fill_value`` (its dtype inferred from the value, as torch)."""
     d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.scalar_dtype(fill_value)
+    dtypes.checked_scalar("full", fill_value, d)
     t = zeros(*_size((size,) if isinstance(size, int) else tuple(size)), dtype=d, device=device)
     t._data.fill(fill_value)
     if requires_grad:
@@ -177,15 +178,10 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad:
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Values from ``start`` up to (not including) ``end`` by ``step``."""
+    import math
+
     if end is None:
         start, end = 0, start
-    if step == 0:
-        raise RuntimeError("arange: step must be nonzero")
-    if (end - start) * step < 0:
-        raise RuntimeError(
-            "arange: upper bound and larger bound inconsistent with step sign "
-            f"(start={start}, end={end}, step={step})"
-        )
     if dtype is None:
         vals = (start, end, step)
         is_float = any(isinstance(v, float) or (isinstance(v, Tensor) and v.is_floating_point())
@@ -193,11 +189,27 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: b
         d = dtypes.get_default_dtype() if is_float else dtypes.int64
     else:
         d = dtypes.to_dtype(dtype)
+    if d is dtypes.bool_:
+        raise NotImplementedError("arange: \"arange_cpu\" not implemented for 'Bool'")
+    if not float(step) > 0 and not float(step) < 0:
+        raise RuntimeError(f"arange: step must be nonzero (got {step})")
+    if not (math.isfinite(float(start)) and math.isfinite(float(end))):
+        raise RuntimeError(f"arange: unsupported range: {start} -> {end}")
+    if float(step) > 0 and float(end) < float(start) or float(step) < 0 and float(end) > float(start):
+        raise RuntimeError(
+            "arange: upper bound and lower bound inconsistent with step sign "
+            f"(start={start}, end={end}, step={step})"
+        )
+    if d is dtypes.int64:  # as torch: an int64 range truncates its bounds before counting
+        start, end, step = int(start), int(end), int(step)
+        if step == 0:
+            raise ValueError("arange: step must be nonzero (it truncates to 0 for int64)")
     dev = backend.as_device(device)
     xp = backend.xp_for(dev)
-    import math
-
     n = max(0, math.ceil((float(end) - float(start)) / float(step)))
+    if n > dtypes.int64.bounds()[1]:
+        raise RuntimeError(f"arange: invalid size, possible overflow? ({n} elements from {start} to "
+                           f"{end} by {step})")
     with backend.device_context(dev):
         data = (start + step * xp.arange(n, dtype=backend.numpy.float64)).astype(d.np) \
             if d.is_floating_point else xp.arange(start, end, step, dtype=d.np)[:n]
@@ -209,9 +221,25 @@ def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: 
     if steps < 0:
         raise RuntimeError("linspace: number of steps must be non-negative")
     d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    if steps == 0:
+        return zeros(0, dtype=d, device=device, requires_grad=requires_grad)
+    if steps == 1:
+        return full((1,), start, dtype=d, device=device, requires_grad=requires_grad)
+    if d is dtypes.bool_:
+        raise NotImplementedError("linspace: \"linspace_cpu\" not implemented for 'Bool'")
+    for value in (start, end):
+        dtypes.checked_scalar("linspace", float(value), d)
     dev = backend.as_device(device)
+    xp = backend.xp_for(dev)
+    # torch's kernel: bounds in the result dtype, the step in it too (double for integers), the
+    # first half counted up from start and the second half down from end (so end is exact).
+    work = d.np if d.is_floating_point else backend.numpy.float64
+    lo = xp.asarray(float(start), dtype=d.np).astype(work)
+    hi = xp.asarray(float(end), dtype=d.np).astype(work)
     with backend.device_context(dev):
-        data = backend.xp_for(dev).linspace(float(start), float(end), steps).astype(d.np)
+        idx = xp.arange(steps, dtype=work)
+        step = (hi - lo) / (steps - 1)
+        data = xp.where(idx < steps // 2, lo + step * idx, hi - step * (steps - 1 - idx)).astype(d.np)
     return _finish(data, requires_grad)
 
 

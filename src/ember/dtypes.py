@@ -5,6 +5,9 @@ Python floats become float32 and ints int64 (torch's defaults); a Python scalar 
 """
 from __future__ import annotations
 
+import math
+from numbers import Real
+
 import numpy as np
 
 
@@ -30,6 +33,16 @@ class dtype:
     @property
     def is_complex(self) -> bool:
         return False
+
+    def bounds(self) -> tuple:
+        """The smallest and largest finite values of this type (False and True for bool)."""
+        if self._kind == 0:
+            return (False, True)
+        if self._kind == 2:
+            info = np.finfo(self.np)
+            return (float(info.min), float(info.max))
+        info = np.iinfo(self.np)
+        return (int(info.min), int(info.max))
 
 
 bool_ = dtype("bool", np.bool_, 0)
@@ -105,6 +118,26 @@ _TORCH_SCALAR_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16":
 def scalar_name(d: dtype) -> str:
     """torch's C++ name of a dtype as its error messages print it ('Long', 'Float', 'Bool')."""
     return _TORCH_SCALAR_NAMES[d.name]
+
+
+_C_TYPES = {"float16": "c10::Half", "float32": "float", "float64": "double", "int64": "int64_t",
+            "int32": "int", "int16": "short", "int8": "signed char", "uint8": "unsigned char"}
+
+
+def checked_scalar(op: str, value, d: dtype):
+    """A Python number about to be written into a tensor of ``d``: torch's RuntimeError when it
+    does not fit (1e300 into float32, nan into int64), instead of a silent inf or garbage."""
+    if not isinstance(value, Real) or d is bool_ or isinstance(value, (bool, np.bool_)):
+        return value
+    low, high = d.bounds()
+    if d.is_floating_point:
+        fits = not math.isfinite(value) or low <= value <= high
+    else:
+        fits = (isinstance(value, int) or math.isfinite(value)) and low <= value <= high
+    if not fits:
+        raise RuntimeError(f"{op}: value {value!r} cannot be converted to type {_C_TYPES[d.name]} "
+                           "without overflow")
+    return value
 
 
 def scalar_dtype(value) -> dtype:

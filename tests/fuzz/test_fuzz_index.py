@@ -13,37 +13,94 @@ from fuzzlib import arrays, budget, check, shapes, tensor_arrays
 _FLOAT_OR_INT = ("float32", "float64", "int64")
 
 
+FAULTS = (None, None, None, "range", "mask", "step", "count", "float")
+
+
 @st.composite
-def index_items(draw, x_shape: tuple):
-    """One index entry: int (maybe out of range), slice, None, Ellipsis, list, int or bool array."""
-    side = x_shape[0] if x_shape else 1
-    kind = draw(st.sampled_from(["int", "int", "slice", "slice", "none", "ellipsis", "list",
-                                 "long", "mask", "bool"]))
-    if kind == "int":
-        return draw(st.integers(-side - 2, side + 1))
-    if kind == "slice":
-        bound = st.one_of(st.none(), st.integers(-side - 2, side + 2))
-        return slice(draw(bound), draw(bound), draw(st.one_of(st.none(), st.integers(-1, 3))))
-    if kind == "none":
-        return None
-    if kind == "ellipsis":
-        return Ellipsis
-    if kind == "list":
-        return draw(st.lists(st.integers(-side - 1, side), min_size=0, max_size=3))
-    if kind == "long":
-        return draw(hnp.arrays(np.int64, draw(shapes(0, 2)), elements=st.integers(-side - 1, side)))
-    if kind == "mask":
-        shape = x_shape[:draw(st.integers(0, len(x_shape)))] if draw(st.booleans()) else draw(shapes(0, 2))
-        return draw(hnp.arrays(np.bool_, shape))
-    return draw(st.booleans())
+def _in_range(draw, size: int):
+    """An int index valid for a dimension of ``size`` (negative ones included)."""
+    return draw(st.integers(-size, size - 1))
 
 
 @st.composite
 def getitem_calls(draw):
+    """A tensor and an index for it, with at most one fault (so only one error can apply).
+
+    Items walk the dimensions: ints, slices, None, one Ellipsis, lists, long tensors, masks and
+    Python bools. The fault, if any: an out-of-range int, a mask of the wrong shape, a slice
+    step <= 0, one index too many, or a float index tensor.
+    """
     x = draw(tensor_arrays(min_dims=0, max_dims=3))
-    n = draw(st.integers(1, 3))
-    idx = tuple(draw(index_items(x.shape[i:] if i < x.ndim else ())) for i in range(n))
-    return x, idx[0] if len(idx) == 1 and draw(st.booleans()) else idx
+    fault = draw(st.sampled_from(FAULTS))
+    idx, dim = [], 0
+    for _ in range(draw(st.integers(1, 3))):
+        rest = x.ndim - dim
+        kinds = ["none", "bool", "slice"] + (["ellipsis"] if Ellipsis not in idx else [])
+        if rest and x.shape[dim]:
+            kinds += ["int", "int", "list", "long"]
+        if rest:
+            kinds += ["mask", "slice"]
+        kind = draw(st.sampled_from(kinds))
+        size = x.shape[dim] if rest else 0
+        if kind == "int":
+            idx.append(draw(_in_range(size)))
+        elif kind == "slice":
+            bound = st.one_of(st.none(), st.integers(-size - 2, size + 2))
+            idx.append(slice(draw(bound), draw(bound), draw(st.sampled_from([None, 1, 2, 3]))))
+        elif kind == "none":
+            idx.append(None)
+            continue
+        elif kind == "ellipsis":
+            idx.append(Ellipsis)
+            dim = x.ndim  # what follows an ellipsis indexes the last dimensions: keep it simple
+            continue
+        elif kind == "bool":
+            idx.append(draw(st.booleans()))
+            continue
+        elif kind == "list":
+            idx.append(draw(st.lists(_in_range(size), max_size=3)))
+        elif kind == "long":
+            shape = draw(shapes(0, 2))
+            idx.append(draw(hnp.arrays(np.int64, shape, elements=_in_range(size))))
+        else:
+            n = draw(st.integers(1, rest))
+            idx.append(draw(hnp.arrays(np.bool_, x.shape[dim:dim + n])))
+            dim += n
+            continue
+        if kind != "slice" or rest:
+            dim += 1
+    return x, _inject(draw, x, idx, fault)
+
+
+def _consumed(i) -> int:
+    """How many dimensions of the indexed tensor an index item uses up."""
+    if i is None or isinstance(i, bool):
+        return 0
+    if isinstance(i, np.ndarray) and i.dtype == np.bool_:
+        return i.ndim
+    return 1
+
+
+def _inject(draw, x, idx: list, fault):
+    """Apply ``fault`` to a valid index (or leave it as it is when it has nothing to break)."""
+    ints = [k for k, i in enumerate(idx) if isinstance(i, int) and not isinstance(i, bool)]
+    masks = [k for k, i in enumerate(idx) if isinstance(i, np.ndarray) and i.dtype == np.bool_ and i.ndim]
+    slices = [k for k, i in enumerate(idx) if isinstance(i, slice)]
+    if fault == "range" and ints and Ellipsis not in idx:
+        k = draw(st.sampled_from(ints))
+        size = x.shape[sum(_consumed(i) for i in idx[:k])]
+        idx[k] = draw(st.sampled_from([size, size + 2, -size - 1]))
+    elif fault == "mask" and masks:
+        k = draw(st.sampled_from(masks))
+        idx[k] = np.zeros(tuple(s + 1 for s in idx[k].shape), dtype=bool)
+    elif fault == "step" and slices:
+        k = draw(st.sampled_from(slices))
+        idx[k] = slice(idx[k].start, idx[k].stop, draw(st.sampled_from([0, -1])))
+    elif fault == "count" and Ellipsis not in idx:
+        idx += [0] * (x.ndim + 1 - sum(_consumed(i) for i in idx))
+    elif fault == "float":
+        idx[0] = np.array([0.0])
+    return tuple(idx) if len(idx) > 1 or draw(st.booleans()) else idx[0]
 
 
 @budget(400)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
@@ -25,7 +26,9 @@ def matmul_operands(draw):
     # Mixed dtypes only among numbers: torch checks bool and dtype mismatch in an order that
     # depends on the path (2-D, batched, empty), not worth matching.
     numbers = ("float32", "float64", "int64")
-    other = dtype if draw(st.integers(0, 5)) or dtype == "bool" else draw(st.sampled_from(numbers))
+    batched = len(a_shape) > 2 or len(b_shape) > 2  # torch skips the dtype check of empty batches
+    mixed = not (draw(st.integers(0, 5)) or dtype == "bool" or batched)
+    other = draw(st.sampled_from(numbers)) if mixed else dtype
     return draw(arrays(dtype, a_shape, bounded=True)), draw(arrays(other, tuple(b_shape), bounded=True))
 
 
@@ -58,11 +61,14 @@ def selection_calls(draw):
                       draw(scalars())), {}
     sa, sb = draw(shape_pairs(max_dims=3))
     dtype = draw(st.sampled_from(FLOATS))
-    a, b = draw(arrays(dtype, sa)), draw(arrays(dtype, sb))
+    # torch's lerp/addcmul/addcdiv kernels use fused multiply-adds (NumPy has none): near the
+    # float maximum the unfused formula overflows where torch's does not, so draw bounded values.
+    bounded = True
+    a, b = draw(arrays(dtype, sa, bounded)), draw(arrays(dtype, sb, bounded))
     if name == "lerp":
-        w = draw(st.one_of(st.floats(-2, 2), arrays(dtype, draw(shapes(0, 2)))))
+        w = draw(st.one_of(st.floats(-2, 2), arrays(dtype, draw(shapes(0, 2)), bounded)))
         return name, (a, b, w), {}
-    c = draw(arrays(dtype, draw(shapes(0, 2))))
+    c = draw(arrays(dtype, draw(shapes(0, 2)), bounded))
     return name, (a, b, c), {"value": draw(st.sampled_from([1, 0.5, -2]))}
 
 
@@ -110,4 +116,8 @@ def test_creation(call):
         check(name, lambda *a, **k: ember.zeros_like(run(ember)(*a, **k)),
               lambda *a, **k: torch.zeros_like(run(torch)(*a, **k)), args, kwargs)
         return
-    check(name, run(ember), run(torch), args, kwargs)
+    # A range's values near zero come from cancellation (7 - 6.99999...), and torch computes them
+    # in chunks (start + step * chunk) + step * j: allow an error of eps times the bounds.
+    bounds = [abs(float(a)) for a in args[:2] if math.isfinite(float(a))] if name in ("arange", "linspace") else []
+    atol = 4 * float(np.finfo(np.float64).eps) * max(bounds, default=0.0)
+    check(name, run(ember), run(torch), args, kwargs, atol=atol)

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from ..tensor import Tensor
 from . import elementwise as E
-from . import index as I
 from . import linalg as L
 from . import shape as S
 from . import window
-from .window import Geometry, col2im, im2col, make_geometry
+from .window import col2im, im2col, make_geometry
 
 SPATIAL_NAMES = {1: "L", 2: "H, W", 3: "D, H, W"}
 
@@ -151,14 +150,6 @@ def _add_bias(y: Tensor, bias: Tensor | None, dims: int) -> Tensor:
     return E.add(y, S.reshape(bias, (1, -1) + (1,) * dims))
 
 
-def _crop(y: Tensor, geom: Geometry) -> Tensor:
-    """Drop the extra columns an extended grid computed."""
-    for k, (g, o) in enumerate(zip(geom.grid, geom.out)):
-        if g != o:
-            y = I.narrow(y, 2 + k, 0, o)
-    return y
-
-
 def _grouped_matmul(w: Tensor, cols: Tensor, groups: int) -> Tensor:
     """``w @ cols`` per group: w (G, M, K) or (M, K), cols (N, G*K, P) -> (N, G*M, P).
 
@@ -202,11 +193,11 @@ def conv(op: str, dims: int, input: Tensor, weight: Tensor, bias: Tensor | None 
     size = tuple(x._data.shape[2:])
     _check_fits(op, size, lo, hi, kernel, dilation)
     out = tuple(window.output_size(*a) for a in zip(size, kernel, dilation, stride, lo, hi))
-    geom = make_geometry(size, kernel, dilation, stride, lo, out, extend=True)
+    geom = make_geometry(size, kernel, dilation, stride, lo, out)
     cols = S.reshape(im2col(x, geom), (n, c * geom.kernel_numel, geom.windows))
     w = S.reshape(weight, (o, -1) if groups == 1 else (groups, o // groups, -1))
-    y = S.reshape(_grouped_matmul(w, cols, groups), (n, o) + geom.grid)
-    y = _add_bias(_crop(y, geom), bias, dims)
+    y = S.reshape(_grouped_matmul(w, cols, groups), (n, o) + out)
+    y = _add_bias(y, bias, dims)
     return S.squeeze(y, 0) if unbatched else y
 
 
@@ -242,20 +233,17 @@ def conv_transpose(op: str, dims: int, input: Tensor, weight: Tensor, bias: Tens
         raise RuntimeError(f"{op}: output padding must be smaller than either stride or dilation, "
                            f"got output_padding={list(extra)}, stride={list(stride)}, "
                            f"dilation={list(dilation)}")
-    grid = tuple(x._data.shape[2:])
+    grid = tuple(x._data.shape[2:])  # the input is the grid of windows a conv would produce
     size = tuple((g - 1) * s - 2 * p + d * (k - 1) + e + 1
                  for g, s, p, d, k, e in zip(grid, stride, pad, dilation, kernel, extra))
     if any(s <= 0 for s in size):
         raise RuntimeError(f"{op}: the output size {list(size)} is too small (input of size "
                            f"{list(input.shape)}, padding {list(pad)})")
-    geom = make_geometry(size, kernel, dilation, stride, pad, grid, extend=True)
-    if geom.extended:
-        idx = (slice(None), slice(None)) + tuple(slice(0, g) for g in grid)
-        x = I.index_add_into(x, (n, c) + geom.grid, idx)
+    geom = make_geometry(size, kernel, dilation, stride, pad, grid)
     xs = S.reshape(x, (n, c, geom.windows))
     w = S.reshape(weight, (c, -1) if groups == 1 else (groups, c // groups, -1))
     cols = _grouped_matmul(S.transpose(w, -1, -2), xs, groups)
-    y = col2im(S.reshape(cols, (n, o) + kernel + geom.grid), geom)
+    y = col2im(S.reshape(cols, (n, o) + kernel + grid), geom)
     y = _add_bias(y, bias, dims)
     return S.squeeze(y, 0) if unbatched else y
 

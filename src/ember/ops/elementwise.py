@@ -16,11 +16,16 @@ from .registry import apply, primitive
 # ---------------------------------------------------------------------------- operands
 
 
-def as_tensor_like(value, like: Tensor, dtype: dtypes.dtype | None = None) -> Tensor:
-    """A Python number (or array-like) as a constant tensor on ``like``'s device."""
+def as_tensor_like(value, like: Tensor, dtype: dtypes.dtype | None = None, op: str = "tensor") -> Tensor:
+    """A Python number (or array-like) as a constant tensor on ``like``'s device.
+
+    A number written into an explicit ``dtype`` must fit it (see ``checked_scalar``).
+    """
     if isinstance(value, Tensor):
         return value
     xp = like.xp
+    if dtype is not None and isinstance(value, Number):
+        dtypes.checked_scalar(op, value, dtype)
     d = dtype if dtype is not None else dtypes.result_type(value)
     return Tensor._make(xp.asarray(value, dtype=d.np))
 
@@ -404,7 +409,8 @@ def _sigmoid_fwd(xp, x):
 sigmoid = _unary("sigmoid", _sigmoid_fwd, lambda g, out, x: (mul(g, mul(out, sub(1, out))),),
                  "d/dx sigmoid(x) = sigmoid(x)(1 - sigmoid(x))", saves_out=True)
 relu = _unary("relu", lambda xp, x: xp.maximum(x, 0).astype(x.dtype, copy=False),
-              lambda g, out, x: (where(le(out, 0), zeros_like_(g), g),), "d/dx relu(x) = [x > 0]",
+              # le, not gt: at a nan input the gradient passes, as torch's threshold_backward
+              lambda g, out, x: (where(le(out, 0), 0.0, g),), "d/dx relu(x) = [x > 0]",
               saves_out=True, floating=False, check=_no_bool("Boolean inputs not supported for relu"))
 abs = _unary("abs", lambda xp, x: xp.abs(x), lambda g, out, x: (mul(g, sign(x)),),
              "d/dx |x| = sign(x)", floating=False, check=_NUMBERS)
@@ -442,16 +448,26 @@ def square(x: Tensor) -> Tensor:
 
 # ---------------------------------------------------------------------------- selection
 
+def _is_plus_zero(a, bits) -> bool:
+    return a.ndim == 0 and int(a.view(bits)) == 0
+
+
 def _where_fwd(xp, c, x, y):
     """``xp.where``; for floats a branch-free select on the raw bits (exact for every value).
 
     A data-dependent ``where`` mispredicts on random masks (ReLU's backward) and runs several
-    times slower than these few bitwise passes.
+    times slower than these few bitwise passes; a 0-d +0 operand (``where(c, g, 0.0)``) skips
+    its half.
     """
     if x.dtype.kind != "f" or x.dtype != y.dtype:
         return xp.where(c, x, y)
     bits = xp.dtype(f"u{x.dtype.itemsize}")
-    mask = c.view(xp.uint8) * xp.asarray(xp.iinfo(bits).max, dtype=bits)
+    flag = c.view(xp.uint8)
+    if _is_plus_zero(y, bits):
+        return (x.view(bits) & xp.negative(flag, dtype=bits)).view(x.dtype)
+    if _is_plus_zero(x, bits):
+        return (y.view(bits) & xp.subtract(flag, 1, dtype=bits)).view(x.dtype)
+    mask = xp.negative(flag, dtype=bits)
     return ((x.view(bits) & mask) | (y.view(bits) & ~mask)).view(x.dtype)
 
 
@@ -479,6 +495,11 @@ def where(condition: Tensor, input=None, other=None) -> Tensor:
         raise RuntimeError(
             f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype}"
         )
+    _check_operand("where", input, 0)
+    _check_operand("where", other, 1)
+    d = dtypes.result_type(input, other)
+    for value in (input, other):
+        dtypes.checked_scalar("where", value, d)
     like = input if isinstance(input, Tensor) else other
     if not isinstance(like, Tensor):
         like = condition
@@ -508,21 +529,65 @@ def _in_range(x, lo, hi):
     return mask
 
 
+def _clamp_tensors_fwd(xp, x, *bounds, sides):
+    out = x
+    for b, side in zip(bounds, sides):
+        out = xp.maximum(out, b) if side == "min" else xp.minimum(out, b)
+    return out
+
+
+def _clamp_tensors_rule(g, out, x, *bounds, sides):
+    """torch's clamp gradients: x gets g inside [min, max], a bound where x is beyond it; when
+    min > max the result is max, so max gets all of it."""
+    zero = zeros_like_(g)
+    lo = bounds[sides.index("min")] if "min" in sides else None
+    hi = bounds[sides.index("max")] if "max" in sides else None
+    if lo is not None and hi is not None:
+        inside = logical_and(ge(x, lo), le(x, hi))
+        return (where(inside, g, zero) if _needs(x) else None,
+                where(logical_and(lt(x, lo), lt(lo, hi)), g, zero) if _needs(lo) else None,
+                where(logical_or(gt(x, hi), lt(hi, lo)), g, zero) if _needs(hi) else None)
+    if lo is not None:
+        return (where(ge(x, lo), g, zero) if _needs(x) else None,
+                where(lt(x, lo), g, zero) if _needs(lo) else None)
+    return (where(le(x, hi), g, zero) if _needs(x) else None,
+            where(gt(x, hi), g, zero) if _needs(hi) else None)
+
+
+_clamp_tensors = primitive("clamp_tensors", _clamp_tensors_fwd, _unbroadcast(_clamp_tensors_rule),
+                           formula="d/dx clamp(x, lo, hi) = [lo <= x <= hi]; lo and hi get the rest")
+
+
+def _as_number(bound):
+    """A 0-d tensor that needs no grad passes for a number, as in torch's signatures."""
+    if isinstance(bound, Tensor) and bound._data.ndim == 0 and not bound.requires_grad:
+        return bound.item()
+    return bound
+
+
 def clamp(input: Tensor, min=None, max=None) -> Tensor:
-    """Limit values to [min, max]; bounds are numbers or tensors (broadcast)."""
+    """Limit values to [min, max]; bounds are both numbers or both tensors (broadcast)."""
+    require_tensors("clamp", input)
     if min is None and max is None:
         raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) != isinstance(max, Tensor) and min is not None and max is not None:
+        min, max = _as_number(min), _as_number(max)
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            raise TypeError(
+                "clamp(): min and max must both be tensors or both be numbers, got "
+                f"min={type(min).__name__} and max={type(max).__name__}"
+            )
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = input
-        if min is not None:
-            out = where(lt(out, min), *promote("clamp", min, out))
-        if max is not None:
-            out = where(gt(out, max), *promote("clamp", max, out))
-        return out
+        sides = tuple(side for side, b in (("min", min), ("max", max)) if b is not None)
+        tensors = _fused("clamp", (input,) + tuple(b for b in (min, max) if b is not None))
+        return apply(_clamp_tensors, *tensors, sides=sides)
     x = input
-    bounds = [b for b in (min, max) if b is not None]
-    if any(isinstance(b, float) for b in bounds) and x._data.dtype.kind != "f":
-        x = to_float(x)
+    d = dtypes.result_type(x, *[b for b in (min, max) if b is not None])
+    for bound in (min, max):
+        if bound is not None:
+            dtypes.checked_scalar("clamp", bound, d)
+    if d is not x.dtype:
+        x = cast(x, d)
     return apply(_clamp, x, min=min, max=max)
 
 
@@ -646,7 +711,7 @@ _addcdiv = primitive(
 
 def _scalar_of(value, like: Tensor):
     """``value`` in ``like``'s dtype, as torch casts a Scalar argument (0.5 becomes 0 for int64)."""
-    return like._data.dtype.type(value)
+    return like._data.dtype.type(value).item()
 
 
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:

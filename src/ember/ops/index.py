@@ -5,7 +5,7 @@ differentiated to any order.
 """
 from __future__ import annotations
 
-from .. import backend
+from .. import backend, dtypes
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
@@ -25,15 +25,20 @@ def _index_arrays(idx, x: Tensor):
             out.append(it._data)
         elif isinstance(it, list) or backend.is_array(it):
             arr = x.xp.asarray(it)
+            if isinstance(it, list) and not arr.size:
+                arr = arr.astype("int64")  # [] selects nothing (NumPy would make it float)
             if arr.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(arr)
         elif isinstance(it, slice):
-            if it.step is not None and int(it.step) <= 0:
-                raise ValueError("step must be greater than zero")
             out.append(it)
-        elif it is None or it is Ellipsis or isinstance(it, (int, bool)) or hasattr(it, "__index__"):
-            out.append(it if it is None or it is Ellipsis else int(it))
+        elif it is Ellipsis:
+            if not any(o is Ellipsis for o in out):  # as torch: a later ellipsis expands to nothing
+                out.append(it)
+        elif isinstance(it, (bool, x.xp.bool_)):
+            out.append(x.xp.asarray(it))  # a Python bool is a 0-d mask, not the integer 0 or 1
+        elif it is None or hasattr(it, "__index__"):
+            out.append(it if it is None else int(it))
         else:
             raise IndexError(
                 "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
@@ -46,30 +51,66 @@ def _is_advanced(idx: tuple) -> bool:
     return any(hasattr(i, "dtype") for i in idx)
 
 
+def _is_mask(i) -> bool:
+    return hasattr(i, "dtype") and i.dtype.kind == "b"
+
+
 def _check_bounds(idx: tuple, shape: tuple) -> None:
-    """torch's IndexError for an integer index out of range, naming the dimension."""
+    """torch's errors for an index that does not fit ``shape``, naming the dimension: too many
+    indices, an integer (or integer tensor) out of range, a mask of the wrong shape, a bad step."""
+    n = len(shape)
+    consumed = sum(i.ndim if _is_mask(i) else 1 for i in idx if i is not None and i is not Ellipsis)
+    if consumed > n:
+        raise IndexError(f"too many indices for tensor of dimension {n}")
     dim = 0
-    ell = sum(1 for i in idx if i is Ellipsis)
-    consumed = sum(1 for i in idx if i is not None and i is not Ellipsis and not
-                   (hasattr(i, "dtype") and i.dtype.kind == "b"))
     for i in idx:
         if i is Ellipsis:
-            dim += len(shape) - consumed if ell else 0
-            continue
-        if i is None:
-            continue
-        if isinstance(i, int):
-            if dim >= len(shape):
-                raise IndexError(
-                    f"too many indices for tensor of dimension {len(shape)}"
-                )
-            if not -shape[dim] <= i < shape[dim]:
-                raise IndexError(
-                    f"index {i} is out of bounds for dimension {dim} with size {shape[dim]}"
-                )
-        dim += i.ndim if hasattr(i, "dtype") and i.dtype.kind == "b" else 1
-    if dim > len(shape):
-        raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
+            dim += n - consumed
+        elif _is_mask(i):
+            _check_mask(i, shape, dim)
+            dim += i.ndim
+        elif i is not None:
+            _check_position(i, shape[dim], dim)
+            dim += 1
+    _check_broadcast(idx)
+
+
+def _check_broadcast(idx: tuple) -> None:
+    """The index tensors (a mask counts as the 1-D list of its true positions) must broadcast."""
+    shapes = [(int(i.sum()),) if _is_mask(i) else i.shape for i in idx if hasattr(i, "dtype")]
+    try:
+        common = ()
+        for shape in shapes:
+            common = E.broadcast_shape("index", common, shape)
+    except RuntimeError:
+        listed = ", ".join(str(list(s)) for s in shapes)
+        raise IndexError(
+            f"shape mismatch: indexing tensors could not be broadcast together with shapes {listed}"
+        ) from None
+
+
+def _check_mask(mask, shape: tuple, dim: int) -> None:
+    for j, (m, s) in enumerate(zip(mask.shape, shape[dim:])):
+        if m != s:
+            raise IndexError(
+                f"The shape of the mask {list(mask.shape)} at index {j} does not match the shape of "
+                f"the indexed tensor {list(shape)} at index {dim + j}"
+            )
+
+
+def _check_position(i, size: int, dim: int) -> None:
+    """An int, an integer array or a slice used on a dimension of length ``size``."""
+    if isinstance(i, slice):
+        if i.step is not None and int(i.step) <= 0:
+            raise ValueError(f"step must be greater than zero (got a slice with step {i.step})")
+        return
+    if hasattr(i, "dtype"):  # an integer array: check its extremes
+        if not i.size:
+            return
+        high = int(i.max())
+        i = high if high >= size else int(i.min())
+    if not -size <= i < size:
+        raise IndexError(f"index {i} is out of bounds for dimension {dim} with size {size}")
 
 
 def _getitem_fwd(xp, x, idx):
@@ -154,23 +195,36 @@ def setitem(x: Tensor, idx, value) -> None:
     arr_idx = _index_arrays(idx, x)
     _check_bounds(arr_idx, x._data.shape)
     if not isinstance(value, Tensor):
-        value = E.as_tensor_like(value, x, x.dtype)
+        value = E.as_tensor_like(value, x, x.dtype, "index_put_")
     else:
         backend.module_for([x._data, value._data], "index_put_")
+        if _is_advanced(arr_idx) and value._data.dtype != x._data.dtype:
+            raise RuntimeError(
+                "Index put requires the source and destination dtypes match, got "
+                f"{dtypes.scalar_name(x.dtype)} for the destination and "
+                f"{dtypes.scalar_name(value.dtype)} for the source."
+            )
+    if value._data.ndim:
+        _check_value_shape(value._data.shape, x._data[arr_idx].shape)
     if value._data.dtype != x._data.dtype:
         value = E.cast(value, x.dtype)
     if STATE.enabled and (x.requires_grad or value.requires_grad):
         x._check_inplace("index_put_")
         x._set_result(apply(_index_put, x._snapshot(), value, idx=arr_idx))
         return
-    try:
-        x._data[arr_idx] = value._data
-    except ValueError as exc:
-        raise RuntimeError(
-            f"index_put_: shape mismatch: value tensor of shape {list(value.shape)} cannot be "
-            f"broadcast to indexing result ({exc})"
-        ) from None
+    x._data[arr_idx] = value._data
     x._version += 1
+
+
+def _check_value_shape(value: tuple, target: tuple) -> None:
+    """The value of ``x[idx] = value`` must broadcast to the shape ``x[idx]`` has."""
+    fits = len(value) <= len(target) or all(s == 1 for s in value[:len(value) - len(target)])
+    fits = fits and all(v in (1, t) for v, t in zip(reversed(value), reversed(target)))
+    if not fits:
+        raise RuntimeError(
+            f"index_put_: shape mismatch: value tensor of shape {list(value)} cannot be broadcast "
+            f"to indexing result of shape {list(target)}"
+        )
 
 
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
@@ -200,10 +254,24 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     if index._data.dtype.kind not in "iu":
         raise RuntimeError(f"index_select(): Expected dtype int32/int64 for index but got: {index.dtype}")
     axis = _wrap_dim(dim, input._data.ndim, "index_select")
-    n = input._data.shape[axis] if input._data.ndim else 1
-    if index._data.size and (int(index._data.max()) >= n or int(index._data.min()) < -n):
-        raise IndexError(f"index_select(): index out of range in self (size {n} along dim {axis})")
+    if input._data.ndim == 0:
+        if index._data.size != 1:
+            raise RuntimeError("index_select(): Index to scalar can have only 1 value, got "
+                               f"{index._data.size} value(s)")
+        _check_index_range("index_select", index, 0, 1)
+        return S.reshape(getitem(S.reshape(input, (1,)), S.reshape(index, (-1,))), ())
+    _check_index_range("index_select", index, axis, input._data.shape[axis])
     return getitem(input, (slice(None),) * axis + (S.reshape(index, (-1,)),))
+
+
+def _check_index_range(op: str, index: Tensor, axis: int, size: int) -> None:
+    """torch's RuntimeError for an index tensor with a value outside [0, size) (no negatives)."""
+    if not index._data.size:
+        return
+    high = int(index._data.max())
+    bad = high if high >= size else int(index._data.min())
+    if not 0 <= bad < size:
+        raise RuntimeError(f"{op}(): index {bad} is out of bounds for dimension {axis} with size {size}")
 
 
 def _along(xp, index, axis: int):
@@ -214,24 +282,28 @@ def _along(xp, index, axis: int):
 
 
 def _check_gather(op: str, x: Tensor, axis: int, index: Tensor) -> None:
+    """torch's checks for gather/scatter: 0-d tensors count as 1-D, an empty index is not checked."""
     if index._data.dtype.kind not in "iu":
         raise RuntimeError(f"{op}(): Expected dtype int64 for index")
-    if index._data.ndim != x._data.ndim:
+    if max(index._data.ndim, 1) != max(x._data.ndim, 1):
         raise RuntimeError(
             f"{op}(): Index tensor must have the same number of dimensions as input tensor "
             f"(got index of shape {list(index.shape)} and input of shape {list(x.shape)})"
         )
+    if not index._data.size:
+        return
     for d, (a, b) in enumerate(zip(index._data.shape, x._data.shape)):
         if d != axis and a > b:
             raise RuntimeError(
                 f"{op}(): Size does not match at dimension {d} expected index {list(index.shape)} "
                 f"to be smaller than self {list(x.shape)} apart from dimension {axis}"
             )
-    n = x._data.shape[axis] if x._data.ndim else 1
-    if index._data.size and (int(index._data.max()) >= n or int(index._data.min()) < 0):
-        raise RuntimeError(
-            f"{op}(): index {int(index._data.max())} is out of bounds for dimension {axis} with size {n}"
-        )
+    _check_index_range(op, index, axis, x._data.shape[axis] if x._data.ndim else 1)
+
+
+def _as_1d(t: Tensor) -> Tensor:
+    """A 0-d tensor as a one-element 1-D tensor (how gather/scatter treat scalars)."""
+    return S.reshape(t, (1,)) if t._data.ndim == 0 else t
 
 
 def _batched_index_tensor(g: Tensor, index: Tensor) -> Tensor:
@@ -260,9 +332,10 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """``out[i][j] = input[index[i][j]][j]`` for dim 0 (and likewise for other dims)."""
     axis = _wrap_dim(dim, input._data.ndim, "gather")
     _check_gather("gather", input, axis, index)
-    if input._data.ndim == 0:
-        return input
-    return apply(_gather, input, index, axis=axis)
+    if not index._data.size:
+        return E.zeros_like_(Tensor._make(input._data.reshape(-1)[:0].reshape(index._data.shape)))
+    out = apply(_gather, _as_1d(input), _as_1d(index), axis=axis)
+    return S.reshape(out, index._data.shape)
 
 
 def _scatter_add_fwd(xp, x, index, src, axis):
@@ -298,7 +371,11 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
         raise RuntimeError(
             f"scatter_add(): Expected self.dtype to be equal to src.dtype (got {input.dtype} and {src.dtype})"
         )
-    return apply(_scatter_add, input, index, src, axis=axis)
+    if not index._data.size:
+        return apply(_scatter_add, input, S.reshape(index, (0,) * input._data.ndim),
+                     S.reshape(src, (0,) * input._data.ndim), axis=axis) if input._data.ndim else input
+    out = apply(_scatter_add, _as_1d(input), _as_1d(index), _as_1d(src), axis=axis)
+    return S.reshape(out, input._data.shape)
 
 
 def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
@@ -310,7 +387,7 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
             "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
             f"{value._data.ndim} dimension(s)."
         )
-    v = value if isinstance(value, Tensor) else E.as_tensor_like(value, input, input.dtype)
+    v = value if isinstance(value, Tensor) else E.as_tensor_like(value, input, input.dtype, "masked_fill")
     return E.where(mask, E.cast(v, input.dtype), input)
 
 
@@ -342,9 +419,27 @@ def nonzero(input: Tensor, *, as_tuple: bool = False):
                         input.xp.zeros((0, 0), dtype="int64"))
 
 
-def take_along_dim(input: Tensor, indices: Tensor, dim: int) -> Tensor:
-    """``gather`` with the index broadcast against the input first."""
+def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
+    """``gather`` after broadcasting input and indices against each other (except along ``dim``).
+
+    Without ``dim`` both are flattened first.
+    """
+    if dim is None:
+        return gather(S.reshape(input, (-1,)), 0, S.reshape(indices, (-1,)))
+    if input._data.ndim == 0:
+        raise IndexError("take_along_dim: Dimension specified as 0 but tensor has no dimensions")
+    if input._data.ndim != indices._data.ndim:
+        raise RuntimeError(
+            "torch.take_along_dim(): input and indices should have the same number of dimensions, "
+            f"but got {input._data.ndim} dimensions for input, and {indices._data.ndim} dimensions "
+            "for indices"
+        )
     axis = _wrap_dim(dim, input._data.ndim, "take_along_dim")
-    shape = list(input._data.shape)
-    shape[axis] = indices._data.shape[axis]
-    return gather(input, axis, S.expand(indices, tuple(shape)))
+    lead = E.broadcast_shape("take_along_dim", _with_size(input._data.shape, axis, 1),
+                             _with_size(indices._data.shape, axis, 1))
+    x = S.expand(input, _with_size(lead, axis, input._data.shape[axis]))
+    return gather(x, axis, S.expand(indices, _with_size(lead, axis, indices._data.shape[axis])))
+
+
+def _with_size(shape: tuple, axis: int, size: int) -> tuple:
+    return shape[:axis] + (size,) + shape[axis + 1:]

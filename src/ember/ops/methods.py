@@ -66,6 +66,46 @@ def _operator(method):
     return op
 
 
+def _arith_inplace(fn, name: str, ufunc: str):
+    """``add_``/``sub_``/``mul_``/``div_``: when nothing is recorded (an optimiser's update under
+    ``no_grad``) and the operand already has ``self``'s dtype, the array module's ufunc writes
+    straight into ``self``'s memory: one pass, no temporary, the same values as the general path."""
+    slow = _inplace(fn, name)
+
+    def method(self, other, **kwargs):
+        operand = _direct_operand(self, other, kwargs)
+        if operand is None:
+            return slow(self, other, **kwargs)
+        getattr(self.xp, ufunc)(self._data, operand, out=self._data)
+        return self._set_result(Tensor._make(self._data))
+
+    method.__name__ = name
+    method.__doc__ = slow.__doc__
+    return method
+
+
+def _direct_operand(self, other, kwargs: dict):
+    """``other`` (times ``alpha``) as an array or scalar of ``self``'s dtype, or None when the
+    general path is needed (recording, promotion, broadcasting, other devices, other options)."""
+    data = self._data
+    if data.dtype.kind != "f" or (kwargs and set(kwargs) != {"alpha"}):
+        return None
+    alpha = kwargs.get("alpha", 1)
+    if isinstance(other, Tensor):
+        if STATE.enabled and (self.requires_grad or other.requires_grad):
+            return None
+        arr = other._data
+        if arr.dtype != data.dtype or type(arr) is not type(data) or arr.shape != data.shape \
+                or backend.device_of(arr) != backend.device_of(data):
+            return None
+        return arr if alpha == 1 else arr * data.dtype.type(alpha)
+    if isinstance(other, (int, float)) and not isinstance(other, bool) and isinstance(alpha, (int, float)):
+        if STATE.enabled and self.requires_grad:
+            return None
+        return data.dtype.type(other * alpha if alpha != 1 else other)
+    return None
+
+
 def _inplace(fn, name: str):
     """An in-place method: compute out of place, then write into ``self`` (same memory)."""
 
@@ -167,6 +207,7 @@ def _fill_(self, value) -> Tensor:
             "dimensions."
         )
     value_grad = isinstance(value, Tensor) and value.requires_grad
+    dtypes.checked_scalar("fill_", value, self.dtype)
     if STATE.enabled and (self.requires_grad or value_grad):
         return _overwrite(self, E.as_tensor_like(value, self, self.dtype))
     self._data.fill(value.item() if isinstance(value, Tensor) else value)
@@ -325,8 +366,9 @@ def _install() -> None:
         "fill_": _fill_, "zero_": _zero_, "copy_": _copy_,
         "new_zeros": _new(C.zeros), "new_ones": _new(C.ones), "new_empty": _new(C.empty),
         "new_tensor": _new_tensor, "new_full": _new_full,
-        "add_": _inplace(E.add, "add_"), "sub_": _inplace(E.sub, "sub_"),
-        "mul_": _inplace(E.mul, "mul_"), "div_": _inplace(E.div, "div_"),
+        "add_": _arith_inplace(E.add, "add_", "add"), "sub_": _arith_inplace(E.sub, "sub_", "subtract"),
+        "mul_": _arith_inplace(E.mul, "mul_", "multiply"),
+        "div_": _arith_inplace(E.div, "div_", "true_divide"),
         "pow_": _inplace(E._pow, "pow_"), "clamp_": _inplace(E.clamp, "clamp_"),
         "clip_": _inplace(E.clamp, "clip_"), "neg_": _inplace(E.neg, "neg_"),
         "exp_": _inplace(E.exp, "exp_"), "sqrt_": _inplace(E.sqrt, "sqrt_"),
@@ -339,8 +381,10 @@ def _install() -> None:
         "addcmul": E.addcmul, "addcdiv": E.addcdiv, "lerp": E.lerp,
         "addcmul_": _inplace(E.addcmul, "addcmul_"), "addcdiv_": _inplace(E.addcdiv, "addcdiv_"),
         "lerp_": _inplace(E.lerp, "lerp_"),
-        "__iadd__": _inplace(E.add, "add_"), "__isub__": _inplace(E.sub, "sub_"),
-        "__imul__": _inplace(E.mul, "mul_"), "__itruediv__": _inplace(E.div, "div_"),
+        "__iadd__": _arith_inplace(E.add, "add_", "add"),
+        "__isub__": _arith_inplace(E.sub, "sub_", "subtract"),
+        "__imul__": _arith_inplace(E.mul, "mul_", "multiply"),
+        "__itruediv__": _arith_inplace(E.div, "div_", "true_divide"),
         "scatter_add_": _inplace(I.scatter_add, "scatter_add_"),
     }
     for name in _BINARY_OPERATORS:

@@ -1,15 +1,11 @@
 """Sliding windows: their geometry and the im2col / col2im primitives.
 
 ``im2col`` copies every window of a (zero-)padded input into one array (a single strided
-copy, no Python loop over pixels); ``col2im`` adds windows back into an image. They are
-each other's derivative (one is the adjoint of the other), so everything built from them
-(convolutions, transposed convolutions, unfold/fold, average pooling) is differentiable
-to any order without rules of its own.
-
-The fast path: with stride 1 in every dimension the inner output dimensions may be
-*extended* to the padded width. Then each window row of a flattened input is one
-contiguous run, the copy and the scatter run over long rows, and the extra columns (which
-read the next row's values) are cropped away by the caller.
+copy through ``as_strided``, no Python loop over pixels); ``col2im`` adds windows back into
+an image with one vectorised add per kernel tap. They are each other's derivative (one is
+the adjoint of the other), so everything built from them (convolutions, transposed
+convolutions, unfold/fold, average pooling) is differentiable to any order without rules
+of its own.
 """
 from __future__ import annotations
 
@@ -24,9 +20,9 @@ from .registry import apply, primitive
 class Geometry:
     """Where a window op reads: spatial sizes, kernel, dilation, stride, padding, output grid.
 
-    ``size`` is the unpadded input's spatial shape, ``lo`` the padding before it, ``out``
-    the number of windows per dimension and ``grid`` the number computed (``out``, or wider
-    when extended). ``buffer`` is the padded array the windows are cut from.
+    ``size`` is the unpadded input's spatial shape, ``lo`` the padding before it and ``out``
+    the number of windows per dimension. ``buffer`` is the padded array the windows are cut
+    from: the padded input, or larger when the last windows reach past it (ceil_mode).
     """
 
     size: tuple
@@ -35,19 +31,14 @@ class Geometry:
     stride: tuple
     lo: tuple
     out: tuple
-    grid: tuple
     buffer: tuple
 
     @property
-    def extended(self) -> bool:
-        return self.grid != self.out
-
-    @property
     def windows(self) -> int:
-        """Number of grid positions (columns of the unfolded matrix)."""
+        """Number of windows (columns of the unfolded matrix)."""
         n = 1
-        for g in self.grid:
-            n *= g
+        for o in self.out:
+            n *= o
         return n
 
     @property
@@ -58,34 +49,12 @@ class Geometry:
         return n
 
 
-def make_geometry(size, kernel, dilation, stride, lo, out, extend: bool = False) -> Geometry:
-    """The geometry of ``out`` windows over an input of ``size`` padded by ``lo`` in front.
-
-    The buffer is as large as the padded input or the windows' reach, whichever is larger.
-    ``extend`` asks for the stride-1 fast path (ignored when it does not apply).
-    """
+def make_geometry(size, kernel, dilation, stride, lo, out) -> Geometry:
+    """The geometry of ``out`` windows over an input of ``size`` padded by ``lo`` in front."""
     buffer = tuple(max(lo_k + s, (o - 1) * st + (k - 1) * d + 1)
                    for s, k, d, st, lo_k, o in zip(size, kernel, dilation, stride, lo, out))
-    grid = tuple(out)
-    if extend and len(size) > 1 and all(st == 1 for st in stride):
-        grid = (out[0],) + buffer[1:]
-        row = 1
-        for b in buffer[1:]:
-            row *= b
-        reach = _reach(grid, stride, kernel, dilation, buffer)
-        buffer = (max(buffer[0], reach // row + 1),) + buffer[1:]
     return Geometry(tuple(size), tuple(kernel), tuple(dilation), tuple(stride), tuple(lo),
-                    tuple(out), grid, buffer)
-
-
-def _reach(grid, stride, kernel, dilation, buffer) -> int:
-    """The largest flat index (in a C-ordered ``buffer``) any window element reads."""
-    reach = 0
-    step = 1
-    for g, st, k, d, b in reversed(list(zip(grid, stride, kernel, dilation, buffer))):
-        reach += ((g - 1) * st + (k - 1) * d) * step
-        step *= b
-    return reach
+                    tuple(out), buffer)
 
 
 def output_size(size: int, kernel: int, dilation: int, stride: int, lo: int, hi: int,
@@ -104,13 +73,13 @@ def output_size(size: int, kernel: int, dilation: int, stride: int, lo: int, hi:
 
 
 def _strided_view(xp, buf, geom: Geometry, nlead: int = 2):
-    """A (N, C, *kernel, *grid) view of ``buf`` (no copy): element [.., k, p] = window p, offset k."""
+    """A (N, C, *kernel, *out) view of ``buf`` (no copy): element [.., k, p] = window p, offset k."""
     lead = buf.strides[:nlead]
     spatial = buf.strides[nlead:]
     kernel_strides = tuple(d * s for d, s in zip(geom.dilation, spatial))
-    grid_strides = tuple(st * s for st, s in zip(geom.stride, spatial))
-    shape = buf.shape[:nlead] + geom.kernel + geom.grid
-    return xp.lib.stride_tricks.as_strided(buf, shape, lead + kernel_strides + grid_strides)
+    out_strides = tuple(st * s for st, s in zip(geom.stride, spatial))
+    shape = buf.shape[:nlead] + geom.kernel + geom.out
+    return xp.lib.stride_tricks.as_strided(buf, shape, lead + kernel_strides + out_strides)
 
 
 def _inner(geom: Geometry) -> tuple:
@@ -120,7 +89,7 @@ def _inner(geom: Geometry) -> tuple:
 
 def padded_buffer(xp, x, geom: Geometry, fill: float):
     """``x`` inside a buffer filled with ``fill`` (``x`` itself when no padding is needed)."""
-    if x.shape[2:] == geom.buffer and (not geom.extended or x.flags.c_contiguous):
+    if x.shape[2:] == geom.buffer:
         return x
     buf = xp.full(x.shape[:2] + geom.buffer, fill, dtype=x.dtype)
     buf[_inner(geom)] = x
@@ -128,7 +97,7 @@ def padded_buffer(xp, x, geom: Geometry, fill: float):
 
 
 def window_view(xp, x, geom: Geometry, fill: float = 0.0):
-    """All windows of ``x`` padded with ``fill``, as a strided (N, C, *kernel, *grid) view."""
+    """All windows of ``x`` padded with ``fill``, as a strided (N, C, *kernel, *out) view."""
     return _strided_view(xp, padded_buffer(xp, x, geom, fill), geom)
 
 
@@ -137,13 +106,26 @@ def kernel_offsets(geom: Geometry):
     return itertools.product(*(range(k) for k in geom.kernel))
 
 
+def disjoint(geom: Geometry) -> bool:
+    """True when no two windows share an input element (stride at least the dilated kernel)."""
+    return all(st >= (k - 1) * d + 1 for st, k, d in zip(geom.stride, geom.kernel, geom.dilation))
+
+
 def scatter_windows(xp, lead: tuple, dtype, geom: Geometry, pieces):
-    """Add ``pieces`` (pairs of kernel offset and a grid-shaped array) into an image; crop."""
+    """Add ``pieces`` (pairs of kernel offset and an out-shaped array) into an image; crop.
+
+    One vectorised add per tap (a tap never overlaps itself, so the in-place add is exact);
+    when windows are disjoint no element is written twice, and a plain assignment does.
+    """
     buf = xp.zeros(lead + geom.buffer, dtype=dtype)
     view = _strided_view(xp, buf, geom)
+    assign = disjoint(geom)
     for offset, piece in pieces:
         tap = view[(slice(None), slice(None)) + offset]
-        tap += piece  # one tap never overlaps itself, so this in-place add is exact
+        if assign:
+            tap[...] = piece
+        else:
+            tap += piece
     return xp.ascontiguousarray(buf[_inner(geom)])
 
 
@@ -152,8 +134,37 @@ def _im2col_fwd(xp, x, geom):
 
 
 def _col2im_fwd(xp, cols, geom):
-    pieces = ((k, cols[(slice(None), slice(None)) + k]) for k in kernel_offsets(geom))
-    return scatter_windows(xp, cols.shape[:2], cols.dtype, geom, pieces)
+    lead = (slice(None), slice(None))
+    if len(geom.kernel) == 1 or disjoint(geom):
+        pieces = ((k, cols[lead + k]) for k in kernel_offsets(geom))
+        return scatter_windows(xp, cols.shape[:2], cols.dtype, geom, pieces)
+    return _col2im_by_columns(xp, cols, geom)
+
+
+def _col2im_by_columns(xp, cols, geom: Geometry):
+    """col2im for overlapping windows in 2+ dims, in two stages that keep memory runs long.
+
+    For each tap offset ``j`` along the last dim, the taps sharing it are first summed into
+    rows that are not padded along that dim (so each add runs over whole contiguous rows,
+    not window-width pieces); then those rows are added into the image at offset ``j``.
+    """
+    n, c = cols.shape[:2]
+    inner = geom.buffer[:-1] + geom.out[-1:]
+    rows = xp.empty((n, c) + inner, dtype=cols.dtype)
+    spatial = rows.strides[2:-1]
+    shape = (n, c) + geom.kernel[:-1] + geom.out
+    strides = (rows.strides[:2] + tuple(d * s for d, s in zip(geom.dilation, spatial))
+               + tuple(st * s for st, s in zip(geom.stride, spatial)) + rows.strides[-1:])
+    taps = xp.lib.stride_tricks.as_strided(rows, shape, strides)
+    buf = xp.zeros((n, c) + geom.buffer, dtype=cols.dtype)
+    lead = (slice(None), slice(None))
+    step, dil, width = geom.stride[-1], geom.dilation[-1], geom.out[-1]
+    for j in range(geom.kernel[-1]):
+        rows.fill(0)
+        for k in itertools.product(*(range(size) for size in geom.kernel[:-1])):
+            taps[lead + k] += cols[lead + k + (j,)]
+        buf[..., j * dil: j * dil + step * (width - 1) + 1: step] += rows
+    return xp.ascontiguousarray(buf[_inner(geom)])
 
 
 _im2col = primitive(
@@ -169,10 +180,10 @@ _col2im = primitive(
 
 
 def im2col(x: Tensor, geom: Geometry) -> Tensor:
-    """(N, C, *size) -> (N, C, *kernel, *grid): every window of the zero-padded input."""
+    """(N, C, *size) -> (N, C, *kernel, *out): every window of the zero-padded input."""
     return apply(_im2col, x, geom=geom)
 
 
 def col2im(cols: Tensor, geom: Geometry) -> Tensor:
-    """(N, C, *kernel, *grid) -> (N, C, *size): windows summed back into the image."""
+    """(N, C, *kernel, *out) -> (N, C, *size): windows summed back into the image."""
     return apply(_col2im, cols, geom=geom)

@@ -172,12 +172,6 @@ class Optimizer:
         lines.append(")")
         return "\n".join(lines)
 
-    def __getstate__(self) -> dict:
-        return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-
 
 def _state_value(name: str, value, param: Tensor):
     """A loaded state entry placed like torch: on the parameter's device (and dtype if floating)."""

@@ -40,6 +40,7 @@ class Bucket:
         self.work = None
 
     def reset(self) -> None:
+        """Forget the last backward pass: no gradient ready, no collective in flight."""
         self.ready = [False] * len(self.params)
         self.pending = len(self.params)
         self.work = None

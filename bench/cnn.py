@@ -29,15 +29,16 @@ def build(lib):
     )
 
 
-def make_run(lib, weights: list[np.ndarray], x_np: np.ndarray, y_np: np.ndarray):
+def make_run(lib, weights: list[np.ndarray], x_np: np.ndarray, y_np: np.ndarray, device: str = "cpu"):
     """One unit of work: STEPS SGD steps of the CNN (weights copied in once); returns the last loss."""
     model = build(lib)
     with lib.no_grad():
         for p, w in zip(model.parameters(), weights):
             p.copy_(lib.from_numpy(w.copy()))
+    model.to(device)
     opt = lib.optim.SGD(model.parameters(), lr=0.01)
-    x = lib.from_numpy(x_np)
-    y = lib.from_numpy(y_np)
+    x = lib.from_numpy(x_np).to(device)
+    y = lib.from_numpy(y_np).to(device)
     loss_fn = lib.nn.functional.cross_entropy
 
     def run() -> float:

@@ -59,21 +59,27 @@ def compare(name: str, ember_fn: Callable[[], object], torch_fn: Callable[[], ob
         target: the ratio to meet; the row says whether it does.
         per: divide the times by this (e.g. steps per call, to report time per step).
     """
-    for _ in range(warmup):
-        ember_fn()
-        torch_fn()
-    ember_times, torch_times = [], []
-    for _ in range(repeat):
-        ember_times.append(_time(ember_fn))
-        torch_times.append(_time(torch_fn))
-    e = statistics.median(ember_times) / per
-    t = statistics.median(torch_times) / per
+    medians = measure({"ember": ember_fn, "torch": torch_fn}, repeat, warmup)
+    e = medians["ember"] / per
+    t = medians["torch"] / per
     ratio = e / t
     verdict = "" if target is None else ("   ok" if ratio <= target else f"   MISSES target {target}")
     print(ROW.format(name=name, ember=e * 1e3, torch=t * 1e3, ratio=ratio,
                      min_ratio=min(ember_times) / min(torch_times), verdict=verdict))
     sys.stdout.flush()
     return e, t
+
+
+def measure(fns: dict[str, Callable[[], object]], repeat: int = 7, warmup: int = 2) -> dict[str, float]:
+    """Median seconds per call of each function, timed round-robin after ``warmup`` untimed calls."""
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            times[name].append(_time(fn))
+    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 def quick() -> bool:

@@ -17,9 +17,9 @@ from common import compare, quick, use_all_cores  # noqa: E402
 N = 300
 
 
-def make_f(lib, a_np: np.ndarray):
+def make_f(lib, a_np: np.ndarray, device: str = "cpu"):
     """f(x) = sum(tanh(A @ x)²), written once for both libraries."""
-    a = lib.from_numpy(a_np)
+    a = lib.from_numpy(a_np).to(device)
 
     def f(x):
         return (lib.tanh(a @ x) ** 2).sum()

@@ -18,14 +18,14 @@ STEPS = 100
 LR = 0.5
 
 
-def make_run(lib, x_np: np.ndarray, y_np: np.ndarray):
+def make_run(lib, x_np: np.ndarray, y_np: np.ndarray, device: str = "cpu"):
     """One unit of work: fresh parameters, then STEPS full-batch GD steps; returns the final loss."""
-    x = lib.from_numpy(x_np)
-    y = lib.from_numpy(y_np)
+    x = lib.from_numpy(x_np).to(device)
+    y = lib.from_numpy(y_np).to(device)
 
     def run() -> float:
-        w = lib.zeros(1, requires_grad=True)
-        b = lib.zeros(1, requires_grad=True)
+        w = lib.zeros(1, requires_grad=True, device=device)
+        b = lib.zeros(1, requires_grad=True, device=device)
         for _ in range(STEPS):
             loss = ((w * x + b - y) ** 2).mean()
             loss.backward()

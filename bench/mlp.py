@@ -18,7 +18,7 @@ SIZES = (784, 256, 128, 10)
 STEPS = 20
 
 
-def make_run(lib, weights: list[np.ndarray], x_np: np.ndarray, y_np: np.ndarray):
+def make_run(lib, weights: list[np.ndarray], x_np: np.ndarray, y_np: np.ndarray, device: str = "cpu"):
     """One unit of work: STEPS SGD steps on the same batch; returns the last loss."""
     nn = lib.nn
     model = nn.Sequential(nn.Linear(SIZES[0], SIZES[1]), nn.ReLU(), nn.Linear(SIZES[1], SIZES[2]),
@@ -26,10 +26,11 @@ def make_run(lib, weights: list[np.ndarray], x_np: np.ndarray, y_np: np.ndarray)
     with lib.no_grad():
         for p, w in zip(model.parameters(), weights):
             p.copy_(lib.from_numpy(w))
+    model.to(device)
     opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
-    x = lib.from_numpy(x_np)
-    y = lib.from_numpy(y_np)
+    x = lib.from_numpy(x_np).to(device)
+    y = lib.from_numpy(y_np).to(device)
 
     def run() -> float:
         for _ in range(STEPS):

@@ -16,11 +16,11 @@ ITERATIONS = 2000
 TARGET = 2.0
 
 
-def _loop(lib):
+def make_loop(lib, device: str = "cpu"):
     """One timed unit: ITERATIONS forward+backward passes of the tiny graph in ``lib``."""
-    a = lib.randn(10, requires_grad=True)
-    b = lib.randn(10, requires_grad=True)
-    c = lib.randn(10, requires_grad=True)
+    a = lib.randn(10, requires_grad=True, device=device)
+    b = lib.randn(10, requires_grad=True, device=device)
+    c = lib.randn(10, requires_grad=True, device=device)
 
     def run() -> None:
         for _ in range(ITERATIONS):
@@ -36,7 +36,7 @@ def main() -> float:
 
     torch.set_num_threads(1)  # tiny tensors: threads only add overhead
     repeat = 3 if quick() else 7
-    e, t = compare("(a*b+c).sum().backward() x2000", _loop(ember), _loop(torch), repeat=repeat,
+    e, t = compare("(a*b+c).sum().backward() x2000", make_loop(ember), make_loop(torch), repeat=repeat,
                    target=TARGET, per=ITERATIONS)
     ratio = e / t
     print(f"ember {e * 1e6:.1f} us/iter   torch {t * 1e6:.1f} us/iter   ratio ember/torch {ratio:.2f}")

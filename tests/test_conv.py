@@ -189,3 +189,14 @@ def test_errors_are_the_same_class_as_torch() -> None:
         torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w))
     with pytest.raises(RuntimeError):
         F.conv2d(ember.tensor(x), ember.tensor(w))
+
+
+def test_unfold_fold_layers() -> None:
+    x = np.random.default_rng(6).standard_normal((2, 3, 5, 6))
+    e_cols = enn.Unfold((2, 3), padding=1)(ember.tensor(x))
+    t_cols = torch.nn.Unfold((2, 3), padding=1)(torch.tensor(x))
+    np.testing.assert_allclose(e_cols.numpy(), t_cols.numpy(), rtol=1e-12)
+    e_img = enn.Fold((5, 6), (2, 3), padding=1)(e_cols)
+    t_img = torch.nn.Fold((5, 6), (2, 3), padding=1)(t_cols)
+    np.testing.assert_allclose(e_img.numpy(), t_img.numpy(), rtol=1e-12)
+    assert repr(enn.Fold((5, 6), (2, 3))) == repr(torch.nn.Fold((5, 6), (2, 3)))

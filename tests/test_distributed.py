@@ -5,6 +5,7 @@ its own results) and are skipped, saying why, when the ``distributed`` extra is 
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import re
@@ -67,14 +68,7 @@ def _single_process_reference() -> dict:
     finally:
         sys.path.pop(0)
     model = worker.make_model(seed=0)  # rank 0's initialisation, which DDP broadcasts
-    world = 2
-
-    def accumulate():  # the reference's stand-in for no_sync: plain local accumulation
-        import contextlib
-
-        return contextlib.nullcontext()
-
-    worker.train(model, accumulate, world, rank=None)
+    worker.train(model, contextlib.nullcontext, world=2, rank=None)  # no_sync's stand-in: plain accumulation
     return {n: p.detach().numpy() for n, p in model.named_parameters()}
 
 

@@ -36,12 +36,20 @@ def _infer_dtype(arr, data) -> dtypes.dtype:
     raise TypeError(f"Could not infer dtype of {type(data).__name__}")
 
 
+_SCALAR_KINDS = {float: dtypes.get_default_dtype, int: lambda: dtypes.int64,
+                 bool: lambda: dtypes.bool_}
+
+
 def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A new tensor copying ``data`` (a number, nested lists, an array or a tensor).
 
     Python floats become float32 and ints int64 unless ``dtype`` says otherwise.
     """
     np = backend.numpy
+    kind = _SCALAR_KINDS.get(data.__class__)
+    if kind is not None and device is None:  # a Python number on the CPU: the common fast path
+        d = dtypes.to_dtype(dtype) if dtype is not None else kind()
+        return _finish(np.array(data, dtype=d.np), requires_grad)
     dev = backend.as_device(device) if device is not None else (
         data.device if isinstance(data, Tensor) else backend.device_of(data) if backend.is_array(data)
         else backend.CPU)

@@ -216,11 +216,16 @@ def _describe(args, kwargs) -> str:
 
 
 def check(op: str, ember_fn, torch_fn, args: tuple = (), kwargs: dict | None = None,
-          rtol: float | None = None, atol: float = 0.0, grads: bool = True) -> None:
-    """Run both libraries on the same inputs and require the same outcome (see module doc)."""
+          rtol: float | None = None, atol: float = 0.0, grads: bool = True,
+          interchangeable: tuple = ()) -> None:
+    """Run both libraries on the same inputs and require the same outcome (see module doc).
+
+    ``interchangeable`` lists exception classes accepted for one another (where torch's own
+    class depends on its internal kernel choice).
+    """
     kwargs = kwargs or {}
     try:
-        _check(op, ember_fn, torch_fn, args, kwargs, rtol, atol, grads)
+        _check(op, ember_fn, torch_fn, args, kwargs, rtol, atol, grads, interchangeable)
     except Mismatch as m:
         path = os.environ.get("FUZZ_COLLECT")
         if not path:
@@ -230,13 +235,13 @@ def check(op: str, ember_fn, torch_fn, args: tuple = (), kwargs: dict | None = N
                                 "inputs": _describe(args, kwargs)}) + "\n")
 
 
-def _check(op, ember_fn, torch_fn, args, kwargs, rtol, atol, grads) -> None:
+def _check(op, ember_fn, torch_fn, args, kwargs, rtol, atol, grads, interchangeable) -> None:
     t_args, t_kw = _convert(args, "torch"), _convert(kwargs, "torch")
     e_args, e_kw = _convert(args, "ember"), _convert(kwargs, "ember")
     t_out, t_exc = _run(torch_fn, t_args, t_kw)
     e_out, e_exc = _run(ember_fn, e_args, e_kw)
     if t_exc is not None or e_exc is not None:
-        _compare_errors(op, t_exc, e_exc)
+        _compare_errors(op, t_exc, e_exc, interchangeable)
         return
     _compare(op, "forward", e_out, t_out, rtol, atol)
     if grads:
@@ -245,7 +250,7 @@ def _check(op, ember_fn, torch_fn, args, kwargs, rtol, atol, grads) -> None:
         _compare_grads(op, e_out, t_out, _leaves((e_args, e_kw)), _leaves((t_args, t_kw)), rtol, slack)
 
 
-def _compare_errors(op: str, t_exc, e_exc) -> None:
+def _compare_errors(op: str, t_exc, e_exc, interchangeable: tuple = ()) -> None:
     if e_exc is None:
         raise Mismatch(op, "torch raises, ember does not",
                        f"torch: {type(t_exc).__name__}: {str(t_exc)[:300]}")
@@ -255,6 +260,9 @@ def _compare_errors(op: str, t_exc, e_exc) -> None:
     want = _builtin_class(t_exc)
     if isinstance(e_exc, MemoryError) and "allocate" in str(t_exc):
         return  # out of memory: Python's MemoryError where torch raises RuntimeError
+    if isinstance(e_exc, interchangeable) and issubclass(want, interchangeable):
+        assert_clear_message(op, e_exc)
+        return
     if not isinstance(e_exc, want):
         raise Mismatch(op, f"exception class {type(e_exc).__name__} != {want.__name__}",
                        f"ember: {str(e_exc)[:300]} | torch: {str(t_exc)[:300]}")

@@ -32,10 +32,10 @@ def getitem_calls(draw):
     """
     x = draw(tensor_arrays(min_dims=0, max_dims=3))
     fault = draw(st.sampled_from(FAULTS))
-    idx, dim = [], 0
+    idx, dim, real_slices = [], 0, []
     for _ in range(draw(st.integers(1, 3))):
         rest = x.ndim - dim
-        kinds = ["none", "bool", "slice"] + (["ellipsis"] if Ellipsis not in idx else [])
+        kinds = ["none", "bool", "slice"] + ([] if _has_ellipsis(idx) else ["ellipsis"])
         if rest and x.shape[dim]:
             kinds += ["int", "int", "list", "long"]
         if rest:
@@ -47,6 +47,8 @@ def getitem_calls(draw):
         elif kind == "slice":
             bound = st.one_of(st.none(), st.integers(-size - 2, size + 2))
             idx.append(slice(draw(bound), draw(bound), draw(st.sampled_from([None, 1, 2, 3]))))
+            if rest:
+                real_slices.append(len(idx) - 1)
         elif kind == "none":
             idx.append(None)
             continue
@@ -69,7 +71,11 @@ def getitem_calls(draw):
             continue
         if kind != "slice" or rest:
             dim += 1
-    return x, _inject(draw, x, idx, fault)
+    return x, _inject(draw, x, idx, fault, real_slices)
+
+
+def _has_ellipsis(idx: list) -> bool:
+    return any(i is Ellipsis for i in idx)
 
 
 def _consumed(i) -> int:
@@ -81,12 +87,11 @@ def _consumed(i) -> int:
     return 1
 
 
-def _inject(draw, x, idx: list, fault):
+def _inject(draw, x, idx: list, fault, slices: list):
     """Apply ``fault`` to a valid index (or leave it as it is when it has nothing to break)."""
     ints = [k for k, i in enumerate(idx) if isinstance(i, int) and not isinstance(i, bool)]
     masks = [k for k, i in enumerate(idx) if isinstance(i, np.ndarray) and i.dtype == np.bool_ and i.ndim]
-    slices = [k for k, i in enumerate(idx) if isinstance(i, slice)]
-    if fault == "range" and ints and Ellipsis not in idx:
+    if fault == "range" and ints and not _has_ellipsis(idx):
         k = draw(st.sampled_from(ints))
         size = x.shape[sum(_consumed(i) for i in idx[:k])]
         idx[k] = draw(st.sampled_from([size, size + 2, -size - 1]))
@@ -96,7 +101,7 @@ def _inject(draw, x, idx: list, fault):
     elif fault == "step" and slices:
         k = draw(st.sampled_from(slices))
         idx[k] = slice(idx[k].start, idx[k].stop, draw(st.sampled_from([0, -1])))
-    elif fault == "count" and Ellipsis not in idx:
+    elif fault == "count" and not _has_ellipsis(idx):
         idx += [0] * (x.ndim + 1 - sum(_consumed(i) for i in idx))
     elif fault == "float":
         idx[0] = np.array([0.0])
@@ -114,6 +119,11 @@ def test_getitem(call):
 @given(call=getitem_calls(), value=st.one_of(st.floats(-3, 3), st.integers(-3, 3), tensor_arrays(max_dims=2)))
 def test_setitem(call, value):
     x, idx = call
+    items = idx if isinstance(idx, tuple) else (idx,)
+    if isinstance(value, np.ndarray) and any(isinstance(i, (bool, np.ndarray)) for i in items):
+        # torch's dtype check on index_put depends on its dispatch path (masked_fill for some
+        # masks, index_put for others); compare same-dtype values there.
+        value = value.astype(x.dtype)
 
     def run(t, i, v):
         t = t.detach().clone()
@@ -135,6 +145,10 @@ def gather_calls(draw):
     ints = st.integers(-2, side + 1)
     same_rank = draw(st.booleans())
     index_shape = tuple(draw(st.integers(0, s + 1)) for s in x.shape) if same_rank else draw(shapes(0, 3))
+    if name == "take_along_dim" and -n <= dim < n and x.shape[dim]:
+        # torch 2.13 does not bound-check take_along_dim (index 4 of a size-2 dim reads row 0);
+        # Ember raises there, so only valid (possibly negative) positions are compared.
+        ints = st.integers(-x.shape[dim], x.shape[dim] - 1)
     index = draw(hnp.arrays(np.int64, index_shape, elements=ints))
     if name in ("gather", "take_along_dim"):
         return name, (x, dim, index) if name == "gather" else (x, index, dim)
@@ -151,4 +165,7 @@ def gather_calls(draw):
 @given(call=gather_calls())
 def test_gather_family(call):
     name, args = call
-    check(name, getattr(ember, name), getattr(torch, name), args)
+    # torch's index_select raises RuntimeError from its float kernel and IndexError from its
+    # generic one for the same out-of-range index; Ember always raises IndexError.
+    check(name, getattr(ember, name), getattr(torch, name), args,
+          interchangeable=(IndexError, RuntimeError) if name == "index_select" else ())

@@ -1,6 +1,7 @@
 """Fuzz reductions, scans and softmax against torch: edge values, empty and 0-d inputs, bad dims."""
 from __future__ import annotations
 
+import numpy as np
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
@@ -57,4 +58,24 @@ def test_reduction(call):
         return
     check(name, lambda t, **kw: getattr(ember, name)(t, **_dtype(ember, kw)),
           lambda t, **kw: getattr(torch, name)(t, **_dtype(torch, kw)),
-          (x,), kwargs, atol=reduction_atol(x))
+          (x,), kwargs, atol=reduction_atol(x),
+          grads=not (_std_is_noise(name, x, kwargs) or _torch_var_bug(name, kwargs)))
+
+
+def _torch_var_bug(name: str, kwargs: dict) -> bool:
+    """torch 2.13's var/std backward with dim=() divides by n = 1 (its forward reduces all)."""
+    return name in ("var", "std") and kwargs.get("dim") == ()
+
+
+def _std_is_noise(name: str, x, kwargs: dict) -> bool:
+    """A std below eps * max|x| is rounding noise (torch's Welford and Ember's two passes give
+    different noise), and its gradient (x - mean) / std is then noise / noise."""
+    if name != "std" or x.dtype.kind != "f" or not x.size:
+        return False
+    try:
+        s = torch.std(torch.from_numpy(x).double(), **{k: v for k, v in kwargs.items() if k != "dtype"})
+    except (RuntimeError, IndexError, TypeError):
+        return False
+    finite = np.abs(x[np.isfinite(x)])
+    scale = float(finite.max()) if finite.size else 0.0
+    return bool(((s.abs() <= scale * 1e-6) & (s != 0)).any())

@@ -1,7 +1,7 @@
 """Anomaly detection: find the op whose backward produced nan, and where the user created it.
 
 With anomaly mode on, every recorded node keeps the user-code stack of its creation
-(``node.trace``), and every gradient a backward rule returns is checked for nan. The first
+(``node.forward_stack``; ``node.trace`` belongs to ``ember.explain``), and every gradient a backward rule returns is checked for nan. The first
 nan raises a RuntimeError naming the backward function (``MulBackward0``) and showing the
 forward line that created it, as ``torch.autograd.detect_anomaly`` does.
 """
@@ -24,7 +24,7 @@ def _user_frames() -> list:
 
 
 def _record(node) -> None:
-    node.trace = _user_frames()
+    node.forward_stack = _user_frames()
 
 
 def _has_nan(g) -> bool:
@@ -48,10 +48,11 @@ def _check(node, grads) -> None:
 
 def forward_trace(node) -> str:
     """The traceback of the forward call that created ``node`` (recorded in anomaly mode)."""
-    if not node.trace:
+    stack = getattr(node, "forward_stack", None)  # unset: made while anomaly mode was off
+    if not stack:
         return (f"No forward traceback for {node.name()}: it was created while anomaly mode "
                 "was off.")
-    lines = "".join(traceback.format_list(node.trace))
+    lines = "".join(traceback.format_list(stack))
     return f"Traceback of forward call that caused the error:\n{lines}"
 
 

@@ -23,24 +23,15 @@ class Node:
     """One recorded op: derivative rule, saved inputs/output, edges to its inputs' producers."""
 
     __slots__ = ("fn", "inputs", "edges", "versions", "kwargs", "out_data", "out_ndim", "out_dirty",
-                 "hooks", "retained", "freed", "trace", "ctx", "__weakref__")
+                 "hooks", "retained", "freed", "trace", "ctx", "forward_stack", "__weakref__")
 
     def __init__(self, fn, inputs: tuple, kwargs: dict | None, out_data=None, out_ndim: int = 0) -> None:
         self.fn = fn
         self.out_ndim = out_ndim
         self.inputs = inputs
-        edges = []
-        versions = []
-        for t in inputs:
-            if t is None:
-                edges.append(None)
-                versions.append(0)
-                continue
-            node = t.grad_fn
-            edges.append(node if node is not None else (t if t.requires_grad else None))
-            versions.append(t._version)
-        self.edges = tuple(edges)
-        self.versions = tuple(versions)
+        # Each input's producer: its node, itself if it is a leaf that needs grad, else None.
+        self.edges = tuple([t.grad_fn or (t if t.requires_grad else None) for t in inputs])
+        self.versions = tuple([t._version for t in inputs])
         self.kwargs = kwargs
         self.out_data = out_data
         self.out_dirty = False
@@ -126,29 +117,31 @@ def _key(t):
 
 
 def toposort(starts: list) -> list:
-    """Nodes and leaves reachable from ``starts``, every producer before its consumers.
+    """Nodes and leaves reachable from ``starts`` in sweep order: every consumer before its producers.
 
-    Built backwards (Kahn's algorithm): an object is placed once all its consumers are, and a
-    leaf at that very moment, so the backward sweep (this order reversed) delivers each leaf's
-    gradient (its hooks, ``.grad``) as soon as it is final rather than at the end; that is what
-    lets DistributedDataParallel all-reduce while backward goes on. Iterative, any depth.
+    Kahn's algorithm from the outputs back: an object is placed once all its consumers are, and a
+    leaf at that very moment, so the backward sweep delivers each leaf's gradient (its hooks,
+    ``.grad``) as soon as it is final rather than at the end; that is what lets
+    DistributedDataParallel all-reduce while backward goes on. Iterative, any depth.
     """
+    start_ids = {id(s) for s in starts}
     consumers: dict[int, int] = {}
-    seen = set()
     stack = list(starts)
-    while stack:
+    while stack:  # count each object's consumers; an object is expanded once, when first met
         obj = stack.pop()
-        key = id(obj)
-        if key in seen:
+        if obj.__class__ is not Node:
             continue
-        seen.add(key)
-        if obj.__class__ is Node:
-            for e in obj.edges:
-                if e is not None:
-                    k = id(e)
-                    consumers[k] = consumers.get(k, 0) + 1
-                    if k not in seen:
-                        stack.append(e)
+        for e in obj.edges:
+            if e is None:
+                continue
+            k = id(e)
+            n = consumers.get(k)
+            if n is None:
+                consumers[k] = 1
+                if k not in start_ids:
+                    stack.append(e)
+            else:
+                consumers[k] = n + 1
     ready = list({id(s): s for s in starts if id(s) not in consumers}.values())
     sweep = []
     while ready:
@@ -164,7 +157,6 @@ def toposort(starts: list) -> list:
             consumers[k] = left
             if not left:
                 (ready if e.__class__ is Node else sweep).append(e)
-    sweep.reverse()
     return sweep
 
 
@@ -209,7 +201,7 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool,
     STATE.enabled = create_graph
     _FINAL_CALLBACKS.append([])
     try:
-        for obj in reversed(order):
+        for obj in order:
             g = grads.pop(id(obj), None)
             if obj.__class__ is not Node:
                 _reach_leaf(obj, g, create_graph, want, captured)

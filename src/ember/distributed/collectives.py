@@ -9,6 +9,7 @@ PyPI is not CUDA-aware.
 from __future__ import annotations
 
 import enum
+import os
 import pickle
 import time
 from typing import Callable
@@ -37,7 +38,10 @@ _MPI_OPS = {ReduceOp.SUM: "SUM", ReduceOp.AVG: "SUM", ReduceOp.PRODUCT: "PROD",
             ReduceOp.BOR: "BOR", ReduceOp.BXOR: "BXOR"}
 
 
-_YIELDING_POLLS = 100  # a waiting rank first just yields its core, then sleeps between polls
+# A waiting rank polls MPI (which progresses only inside MPI calls) while yielding its core to
+# any other runnable process, then, after _SPIN_SECONDS, sleeps between polls to free the core.
+# (time.sleep(0) would not do: it sleeps the kernel's timer slack, ~50 us, per poll.)
+_SPIN_SECONDS = 0.01
 _POLL_SLEEP = 1e-4
 
 
@@ -62,17 +66,20 @@ class Work:
         if self._done:
             return True
         limit = self._group.timeout if timeout is None else to_seconds(timeout, "Work.wait")
-        deadline = time.monotonic() + limit
-        polls = 0
+        start = time.monotonic()
+        deadline = start + limit
         while not self._request.Test():
-            polls += 1
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now > deadline:
                 raise RuntimeError(
                     f"ember.distributed: {self._what} on rank {self._group.rank} of "
                     f"{self._group.size} did not complete within {limit:g} s: another rank has "
                     "probably failed, exited, or not reached the matching collective"
                 )
-            time.sleep(0 if polls < _YIELDING_POLLS else _POLL_SLEEP)
+            if now - start < _SPIN_SECONDS:
+                os.sched_yield()
+            else:
+                time.sleep(_POLL_SLEEP)
         self._complete()
         return True
 

@@ -8,11 +8,13 @@ leaving the other ranks waiting forever in their next collective.
 from __future__ import annotations
 
 import sys
+import time
 from datetime import timedelta
 
 from ._mpi import mpi
 
 DEFAULT_TIMEOUT = timedelta(minutes=30)  # torch's default for the CPU backends
+ABORT_GRACE_SECONDS = 0.5
 
 
 class ProcessGroup:
@@ -27,7 +29,9 @@ class ProcessGroup:
     def abort(self, message: str) -> None:
         """Print ``message`` and end every rank of the job (MPI_Abort on the world)."""
         sys.stderr.write(f"ember.distributed: rank {self.rank} of {self.size}: {message}\n")
+        sys.stdout.flush()
         sys.stderr.flush()
+        time.sleep(ABORT_GRACE_SECONDS)  # the launcher stops forwarding output once it sees the abort
         mpi().COMM_WORLD.Abort(1)
 
 

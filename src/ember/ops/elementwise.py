@@ -152,6 +152,9 @@ def _unbroadcast(rule):
 
     def wrapped(g, out, *inputs, **kw):
         grads = rule(g, out, *inputs, **kw)
+        shape = g._data.shape
+        if all(t._data.shape == shape for t in inputs):
+            return grads  # nothing was broadcast (and no batch axes): the common case
         return tuple(
             R.sum_to(gi, t._data.shape) if gi is not None and gi._data.shape != t._data.shape else gi
             for gi, t in zip(grads, inputs)
@@ -193,7 +196,8 @@ def _binary(name: str, forward, rule, formula: str, floating: bool = False, save
                      saves_out=saves_out, formula=formula)
 
     def op(x, y) -> Tensor:
-        require_tensors(name, *(x, y)[:tensors])
+        if tensors:
+            require_tensors(name, *(x, y)[:tensors])
         x, y = promote(name, x, y, floating)
         if check is not None:
             check(name, x, y)
@@ -596,18 +600,7 @@ def clamp(input: Tensor, min=None, max=None) -> Tensor:
 
 def _compare(name: str, fn, tensors: int = 1, check=None):
     """A non-differentiable binary op; the first ``tensors`` arguments must be Tensors (as torch)."""
-    prim = primitive(name, fn, None, formula="not differentiable (boolean result)")
-
-    def op(x, y) -> Tensor:
-        require_tensors(name, *(x, y)[:tensors])
-        x, y = promote(name, x, y)
-        if check is not None:
-            check(name, x, y)
-        return apply(prim, x, y)
-
-    op.__name__ = name
-    op.__doc__ = f"Elementwise {name}, a boolean tensor."
-    return op
+    return _binary(name, fn, None, "not differentiable (boolean result)", check=check, tensors=tensors)
 
 
 eq = _compare("eq", lambda xp, x, y: x == y)

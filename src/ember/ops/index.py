@@ -22,7 +22,8 @@ def _index_arrays(idx, x: Tensor):
         if isinstance(it, Tensor):
             if it._data.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-            out.append(it._data)
+            # a 0-d integer tensor selects like an int, as in torch (NumPy would broadcast it)
+            out.append(int(it._data) if it._data.ndim == 0 and it._data.dtype.kind in "iu" else it._data)
         elif isinstance(it, list) or backend.is_array(it):
             arr = x.xp.asarray(it)
             if isinstance(it, list) and not arr.size:
@@ -47,7 +48,7 @@ def _index_arrays(idx, x: Tensor):
     return tuple(out)
 
 
-def _is_advanced(idx: tuple) -> bool:
+def _is_advanced(idx) -> bool:
     return any(hasattr(i, "dtype") for i in idx)
 
 
@@ -113,16 +114,56 @@ def _check_position(i, size: int, dim: int) -> None:
         raise IndexError(f"index {i} is out of bounds for dimension {dim} with size {size}")
 
 
+class Staged(tuple):
+    """An index NumPy must apply in two steps to give torch's result: ``(pre, post)``.
+
+    torch selects with integers before it applies index tensors; NumPy counts an integer next
+    to an index array as advanced too, which moves the result's dimensions (``x[0, :, [1, 2]]``
+    is (3, 2) in torch, (2, 3) in NumPy). ``pre`` holds the integers (a basic index, so a
+    view), ``post`` the rest.
+    """
+
+
+def torch_order(idx: tuple):
+    """``idx`` as NumPy must apply it to get torch's result (a ``Staged`` pair when needed)."""
+    if not (_is_advanced(idx) and any(type(i) is int for i in idx)):
+        return idx
+    pre, post = [], []
+    for i in idx:
+        if type(i) is int:
+            pre.append(i)
+        elif i is None:
+            post.append(None)
+        elif i is Ellipsis:
+            pre.append(Ellipsis)
+            post.append(Ellipsis)
+        else:
+            pre.extend([slice(None)] * (i.ndim if _is_mask(i) else 1))
+            post.append(i)
+    if Ellipsis not in pre:
+        pre.append(Ellipsis)  # so that pre gives a view even when it selects a single element
+    return Staged((tuple(pre), tuple(post)))
+
+
+def _target(arr, idx):
+    """``(array, index)`` such that ``array[index]`` is ``arr[idx]`` and writes reach ``arr``."""
+    if type(idx) is Staged:
+        return arr[idx[0]], idx[1]
+    return arr, idx
+
+
 def _getitem_fwd(xp, x, idx):
-    return x[idx]
+    base, inner = _target(x, idx)
+    return base[inner]
 
 
 def _add_into_fwd(xp, g, shape, idx):
     out = xp.zeros(shape, dtype=g.dtype)
-    if _is_advanced(idx):
-        xp.add.at(out, idx, g)
+    base, inner = _target(out, idx)
+    if _is_advanced(inner):
+        xp.add.at(base, inner, g)
     else:
-        out[idx] = g
+        base[inner] = g
     return out
 
 
@@ -131,10 +172,14 @@ def _batched_index(idx: tuple):
     k = batch_dims()
     if not k:
         return idx
+    lead = (slice(None),) * k
+    if type(idx) is Staged:
+        post = _batched_index(idx[1])
+        return None if post is None else Staged((lead + idx[0], post))
     arrays = [i for i, it in enumerate(idx) if hasattr(it, "dtype")]
     if arrays and arrays[-1] - arrays[0] + 1 != len(arrays):
         return None  # split advanced indices move to the front: no leading-axis equivalent
-    return (slice(None),) * k + idx
+    return lead + idx
 
 
 def _indexed_rule(body):
@@ -171,19 +216,21 @@ def getitem(x: Tensor, idx) -> Tensor:
     """``x[idx]`` with torch's basic and advanced indexing, differentiable."""
     arr_idx = _index_arrays(idx, x)
     _check_bounds(arr_idx, x._data.shape)
-    return apply(_getitem, x, idx=arr_idx)
+    return apply(_getitem, x, idx=torch_order(arr_idx))
 
 
 def _put_fwd(xp, x, v, idx):
     out = x.copy()
-    out[idx] = v
+    base, inner = _target(out, idx)
+    base[inner] = v
     return out
 
 
 _index_put = primitive(
     "index_put", _put_fwd,
     _indexed_rule(lambda g, out, x, v, idx: (
-        apply(_index_put, g, E.zeros_like_(Tensor._make(g._data[idx])), idx=idx) if x.requires_grad else None,
+        apply(_index_put, g, E.zeros_like_(Tensor._make(_getitem_fwd(g.xp, g._data, idx))), idx=idx)
+        if x.requires_grad else None,
         R.sum_to(apply(_getitem, g, idx=idx), v._data.shape) if v.requires_grad else None,
     )),
     formula="overwritten positions pass their gradient to the value, the rest to the input",
@@ -192,27 +239,35 @@ _index_put = primitive(
 
 def setitem(x: Tensor, idx, value) -> None:
     """``x[idx] = value`` in place; differentiable with respect to both."""
+    if idx is False:
+        return  # torch special-cases a bare False: it selects nothing and checks nothing
     arr_idx = _index_arrays(idx, x)
     _check_bounds(arr_idx, x._data.shape)
+    positions = any(hasattr(i, "dtype") and not _is_mask(i) for i in arr_idx)
+    arr_idx = torch_order(arr_idx)
     if not isinstance(value, Tensor):
         value = E.as_tensor_like(value, x, x.dtype, "index_put_")
     else:
         backend.module_for([x._data, value._data], "index_put_")
-        if _is_advanced(arr_idx) and value._data.dtype != x._data.dtype:
+        if positions and value._data.dtype != x._data.dtype:
             raise RuntimeError(
                 "Index put requires the source and destination dtypes match, got "
                 f"{dtypes.scalar_name(x.dtype)} for the destination and "
                 f"{dtypes.scalar_name(value.dtype)} for the source."
             )
     if value._data.ndim:
-        _check_value_shape(value._data.shape, x._data[arr_idx].shape)
+        target = _getitem_fwd(x.xp, x._data, arr_idx).shape
+        _check_value_shape(value._data.shape, target)
+        if value._data.ndim > len(target):  # leading size-1 dimensions of the value go
+            value = S.reshape(value, value._data.shape[value._data.ndim - len(target):])
     if value._data.dtype != x._data.dtype:
         value = E.cast(value, x.dtype)
     if STATE.enabled and (x.requires_grad or value.requires_grad):
         x._check_inplace("index_put_")
         x._set_result(apply(_index_put, x._snapshot(), value, idx=arr_idx))
         return
-    x._data[arr_idx] = value._data
+    base, inner = _target(x._data, arr_idx)
+    base[inner] = value._data
     x._version += 1
 
 
@@ -258,20 +313,22 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
         if index._data.size != 1:
             raise RuntimeError("index_select(): Index to scalar can have only 1 value, got "
                                f"{index._data.size} value(s)")
-        _check_index_range("index_select", index, 0, 1)
+        if int(index._data.reshape(())) != 0:
+            raise IndexError(f"index_select(): index {int(index._data.reshape(()))} out of range in "
+                             "self (a 0-d tensor has only index 0)")
         return S.reshape(getitem(S.reshape(input, (1,)), S.reshape(index, (-1,))), ())
-    _check_index_range("index_select", index, axis, input._data.shape[axis])
+    _check_index_range("index_select", index, axis, input._data.shape[axis], IndexError)
     return getitem(input, (slice(None),) * axis + (S.reshape(index, (-1,)),))
 
 
-def _check_index_range(op: str, index: Tensor, axis: int, size: int) -> None:
-    """torch's RuntimeError for an index tensor with a value outside [0, size) (no negatives)."""
+def _check_index_range(op: str, index: Tensor, axis: int, size: int, error: type = RuntimeError) -> None:
+    """An index tensor's values must lie in [0, size): no negatives, as torch's gather/scatter."""
     if not index._data.size:
         return
     high = int(index._data.max())
     bad = high if high >= size else int(index._data.min())
     if not 0 <= bad < size:
-        raise RuntimeError(f"{op}(): index {bad} is out of bounds for dimension {axis} with size {size}")
+        raise error(f"{op}(): index {bad} is out of bounds for dimension {axis} with size {size}")
 
 
 def _along(xp, index, axis: int):
@@ -285,13 +342,13 @@ def _check_gather(op: str, x: Tensor, axis: int, index: Tensor) -> None:
     """torch's checks for gather/scatter: 0-d tensors count as 1-D, an empty index is not checked."""
     if index._data.dtype.kind not in "iu":
         raise RuntimeError(f"{op}(): Expected dtype int64 for index")
+    if not index._data.size:
+        return
     if max(index._data.ndim, 1) != max(x._data.ndim, 1):
         raise RuntimeError(
             f"{op}(): Index tensor must have the same number of dimensions as input tensor "
             f"(got index of shape {list(index.shape)} and input of shape {list(x.shape)})"
         )
-    if not index._data.size:
-        return
     for d, (a, b) in enumerate(zip(index._data.shape, x._data.shape)):
         if d != axis and a > b:
             raise RuntimeError(
@@ -331,9 +388,10 @@ _gather = primitive(
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """``out[i][j] = input[index[i][j]][j]`` for dim 0 (and likewise for other dims)."""
     axis = _wrap_dim(dim, input._data.ndim, "gather")
+    if not index._data.size:  # as torch: nothing to gather, nothing checked but the dtype
+        _check_gather("gather", input, axis, index)
+        return S.reshape(narrow(S.reshape(input, (-1,)), 0, 0, 0), index._data.shape)
     _check_gather("gather", input, axis, index)
-    if not index._data.size:
-        return E.zeros_like_(Tensor._make(input._data.reshape(-1)[:0].reshape(index._data.shape)))
     out = apply(_gather, _as_1d(input), _as_1d(index), axis=axis)
     return S.reshape(out, index._data.shape)
 
@@ -371,9 +429,8 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
         raise RuntimeError(
             f"scatter_add(): Expected self.dtype to be equal to src.dtype (got {input.dtype} and {src.dtype})"
         )
-    if not index._data.size:
-        return apply(_scatter_add, input, S.reshape(index, (0,) * input._data.ndim),
-                     S.reshape(src, (0,) * input._data.ndim), axis=axis) if input._data.ndim else input
+    if not index._data.size:  # nothing is added: a copy of input, as torch
+        return S.flip(input, ())
     out = apply(_scatter_add, _as_1d(input), _as_1d(index), _as_1d(src), axis=axis)
     return S.reshape(out, input._data.shape)
 
@@ -425,20 +482,29 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     Without ``dim`` both are flattened first.
     """
     if dim is None:
-        return gather(S.reshape(input, (-1,)), 0, S.reshape(indices, (-1,)))
-    if input._data.ndim == 0:
-        raise IndexError("take_along_dim: Dimension specified as 0 but tensor has no dimensions")
+        flat = S.reshape(input, (-1,))
+        return gather(flat, 0, _wrap_negative(S.reshape(indices, (-1,)), flat._data.shape[0]))
     if input._data.ndim != indices._data.ndim:
         raise RuntimeError(
             "torch.take_along_dim(): input and indices should have the same number of dimensions, "
             f"but got {input._data.ndim} dimensions for input, and {indices._data.ndim} dimensions "
             "for indices"
         )
+    if input._data.ndim == 0:
+        raise IndexError("take_along_dim: Dimension specified as 0 but tensor has no dimensions")
     axis = _wrap_dim(dim, input._data.ndim, "take_along_dim")
     lead = E.broadcast_shape("take_along_dim", _with_size(input._data.shape, axis, 1),
                              _with_size(indices._data.shape, axis, 1))
     x = S.expand(input, _with_size(lead, axis, input._data.shape[axis]))
-    return gather(x, axis, S.expand(indices, _with_size(lead, axis, indices._data.shape[axis])))
+    index = _wrap_negative(indices, input._data.shape[axis])
+    return gather(x, axis, S.expand(index, _with_size(lead, axis, indices._data.shape[axis])))
+
+
+def _wrap_negative(index: Tensor, size: int) -> Tensor:
+    """Negative positions counted from the end (take_along_dim accepts them; gather does not)."""
+    if index._data.dtype.kind != "i" or not index._data.size or int(index._data.min()) >= 0:
+        return index
+    return E.where(E.lt(index, 0), E.add(index, size), index)
 
 
 def _with_size(shape: tuple, axis: int, size: int) -> tuple:

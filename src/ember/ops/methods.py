@@ -25,6 +25,13 @@ def _reflect(fn):
     return r
 
 
+def _pos(self) -> Tensor:
+    """``+t``: the tensor itself; refused for bool, as torch."""
+    if self._data.dtype.kind == "b":
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return self
+
+
 def _invert(self) -> Tensor:
     """``~t``: bitwise not, refused for floating tensors with torch's TypeError."""
     if self._data.dtype.kind == "f":
@@ -318,7 +325,7 @@ def _install() -> None:
         "__mod__": E.remainder, "__rmod__": _reflect(E.remainder), "remainder": E.remainder,
         "__pow__": E._pow, "__rpow__": _reflect(E.pow), "pow": E._pow,
         "__matmul__": L.matmul, "__rmatmul__": _reflect(L.matmul), "matmul": L.matmul,
-        "__neg__": E.neg, "neg": E.neg, "negative": E.neg, "__pos__": lambda self: self,
+        "__neg__": E.neg, "neg": E.neg, "negative": E.neg, "__pos__": _pos,
         "__abs__": E.abs, "abs": E.abs,
         "__eq__": E.eq, "__ne__": E.ne, "__lt__": E.lt, "__le__": E.le, "__gt__": E.gt, "__ge__": E.ge,
         "eq": E.eq, "ne": E.ne, "lt": E.lt, "le": E.le, "gt": E.gt, "ge": E.ge,

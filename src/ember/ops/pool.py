@@ -118,11 +118,11 @@ def _taps_by_scan(xp, view, geom: Geometry, shape: tuple):
 def first_max_taps(xp, x, geom: Geometry, out):
     """Index of the first tap of each window holding its maximum ``out`` (as torch picks it).
 
-    Branch-free: scan the taps backwards keeping the last hit. Windows whose maximum is NaN
-    or -inf (where torch's choice depends on its scan) take the exact scan instead.
+    Branch-free: scan the taps backwards keeping the last hit. When a maximum is not finite
+    (NaN or -inf, where torch's choice depends on its scan) the exact scan runs instead.
     """
     view = window_view(xp, x, geom, fill=-math.inf)
-    if bool(xp.any(out != out)) or bool(xp.any(out == -math.inf)):
+    if not bool(xp.isfinite(out).all()):
         return _taps_by_scan(xp, view, geom, out.shape)
     taps_iter, dtype = _taps(xp, geom)
     taps = xp.zeros(out.shape, dtype=dtype)
@@ -248,9 +248,7 @@ def _window_counts(xp, geom: Geometry, lo_bound: tuple, hi_bound: tuple, dtype):
         start = xp.arange(geom.out[dim]) * geom.stride[dim] - geom.lo[dim]
         first = xp.maximum(start, lo_bound[dim])
         last = xp.minimum(start + geom.kernel[dim], hi_bound[dim])
-        shape = [1] * len(geom.out)
-        shape[dim] = geom.out[dim]
-        count = count * xp.maximum(last - first, 0).reshape(shape)
+        count = count * _along(geom, dim, xp.maximum(last - first, 0))
     return xp.asarray(count, dtype=dtype)
 
 

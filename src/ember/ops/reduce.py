@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from .. import dtypes
+from ..autograd.grad_mode import STATE
 from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
 from . import shape as S
@@ -57,11 +58,21 @@ _sum = primitive(
 )
 
 
+def cast_for(op: str, input: Tensor, dtype) -> Tensor:
+    """``input`` in the ``dtype=`` of a reduction; torch refuses an integer one for a tensor that
+    needs grad (the result could not carry it)."""
+    d = dtypes.to_dtype(dtype)
+    if not d.is_floating_point and input.requires_grad and STATE.enabled:
+        raise RuntimeError(f"{op}: Autograd not support dtype: {dtypes.scalar_name(d)} (the input "
+                           "requires grad)")
+    return E.cast(input, d)
+
+
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Sum over ``dim`` (all dims by default)."""
-    if dtype is not None:
-        input = E.cast(input, dtype)
     axes = normalize_dims(dim, input._data.ndim, "sum")
+    if dtype is not None:
+        input = cast_for("sum", input, dtype)
     return apply(_sum, input, axes=axes, keepdim=keepdim)
 
 
@@ -99,12 +110,27 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
 # ---------------------------------------------------------------------------- prod
 
 
-def _prod_rule(g, out, x, axes, keepdim):
+def _prod_rule(g, out, x, axes, keepdim, whole=False):
+    if x._data.ndim == 0:
+        return (g,)
     gx = expand_back(g, x._data.shape, axes, keepdim)
+    if whole:
+        return (_whole_prod_grad(gx, out, x),)
     if not bool(x.xp.any(x._data == 0)):
         return (E.div(E.mul(gx, expand_back(out, x._data.shape, axes, keepdim)), x),)
     # With zeros, use the product of the other elements, taken over the reduced axes only.
     return (E.mul(gx, _prod_of_others(x, axes)),)
+
+
+def _whole_prod_grad(gx: Tensor, out: Tensor, x: Tensor) -> Tensor:
+    """torch's gradient of prod(x) over everything: out / x without zeros, else the product of
+    the others (nan anywhere a nan is among them); with two or more zeros simply 0."""
+    zeros = int((x._data == 0).sum())
+    if zeros == 0:
+        return E.mul(gx, E.div(out, x))
+    if zeros > 1 and not STATE.enabled:  # unless the backward itself is recorded (create_graph)
+        return E.zeros_like_(gx)
+    return E.mul(gx, _prod_of_others(x, tuple(range(x._data.ndim))))
 
 
 def _prod_of_others(x: Tensor, axes: tuple) -> Tensor:
@@ -129,8 +155,8 @@ def _prod_of_others(x: Tensor, axes: tuple) -> Tensor:
 
 _prod = primitive(
     "prod",
-    lambda xp, x, axes, keepdim: xp.prod(x, axis=axes, keepdims=keepdim,
-                                         dtype=None if x.dtype.kind == "f" else xp.int64),
+    lambda xp, x, axes, keepdim, whole=False: xp.prod(x, axis=axes, keepdims=keepdim,
+                                                      dtype=None if x.dtype.kind == "f" else xp.int64),
     _prod_rule, saves_out=True,
     formula="d/dx_i prod(x) = prod of the other elements",
 )
@@ -138,18 +164,25 @@ _prod = primitive(
 
 def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Product over one ``dim`` (or all elements)."""
-    if dtype is not None:
-        input = E.cast(input, dtype)
     axes = normalize_dims(dim, input._data.ndim, "prod")
-    return apply(_prod, input, axes=axes, keepdim=keepdim)
+    if dtype is not None:
+        input = cast_for("prod", input, dtype)
+    return apply(_prod, input, axes=axes, keepdim=keepdim, whole=dim is None)
 
 
 # ---------------------------------------------------------------------------- max / min
 
 
-def _extreme_rule(g, out, x, axes, keepdim):
-    """Gradient of amax/amin: shared evenly among the elements that attain the extreme."""
-    hit = E.eq(x, expand_back(out, x._data.shape, axes, keepdim))
+def _extreme_rule(g, out, x, axes, keepdim, nan_hits=False):
+    """Gradient of amax/amin: shared evenly among the elements that attain the extreme.
+
+    ``nan_hits``: a nan result is attained by the nan inputs (torch's max()/min() of everything;
+    its amax/amin give nan gradients there instead).
+    """
+    full = expand_back(out, x._data.shape, axes, keepdim)
+    hit = E.eq(x, full)
+    if nan_hits:
+        hit = E.logical_or(hit, E.logical_and(E.isnan(x), E.isnan(full)))
     count = expand_back(apply(_sum, hit, axes=axes, keepdim=keepdim), x._data.shape, axes, keepdim)
     return (E.div(E.mul(expand_back(g, x._data.shape, axes, keepdim), hit), count),)
 
@@ -170,14 +203,21 @@ def _check_nonempty(x: Tensor, dim, axes: tuple, op: str) -> None:
             raise IndexError(f"{op}(): Expected reduction dim {a} to have non-zero size.")
 
 
-_amax = primitive("amax", lambda xp, x, axes, keepdim: xp.amax(x, axis=axes, keepdims=keepdim),
+_amax = primitive("amax", lambda xp, x, axes, keepdim, nan_hits=False: xp.amax(x, axis=axes, keepdims=keepdim),
                   _extreme_rule, saves_out=True, formula="d/dx_i max(x) = [x_i is the max] / #max")
-_amin = primitive("amin", lambda xp, x, axes, keepdim: xp.amin(x, axis=axes, keepdims=keepdim),
+_amin = primitive("amin", lambda xp, x, axes, keepdim, nan_hits=False: xp.amin(x, axis=axes, keepdims=keepdim),
                   _extreme_rule, saves_out=True, formula="d/dx_i min(x) = [x_i is the min] / #min")
+
+
+def _nonempty_first(input: Tensor, dim, op: str) -> None:
+    """torch checks max/min reduction dims for zero size before it looks for repeated dims."""
+    if isinstance(dim, (list, tuple)) and len(dim) > 1 and input._data.size == 0:
+        _check_nonempty(input, dim, tuple(_wrap_dim(int(d), input._data.ndim, op) for d in dim), op)
 
 
 def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """Largest value over ``dim`` (all dims when empty); ties share the gradient."""
+    _nonempty_first(input, dim, "amax")
     axes = normalize_dims(dim, input._data.ndim, "amax")
     _check_nonempty(input, dim, axes, "amax")
     return apply(_amax, input, axes=axes, keepdim=keepdim)
@@ -185,6 +225,7 @@ def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
 
 def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """Smallest value over ``dim`` (all dims when empty); ties share the gradient."""
+    _nonempty_first(input, dim, "amin")
     axes = normalize_dims(dim, input._data.ndim, "amin")
     _check_nonempty(input, dim, axes, "amin")
     return apply(_amin, input, axes=axes, keepdim=keepdim)
@@ -194,6 +235,8 @@ def _arg(name: str, fn):
     prim = primitive(name, fn, None, formula="not differentiable (indices)")
 
     def op(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        if input._data.dtype.kind == "b":
+            raise RuntimeError(f"{name}(): does not support bool input")
         if dim is None:
             if input._data.size == 0:
                 raise IndexError(
@@ -240,8 +283,11 @@ def _max_min(input: Tensor, dim, keepdim, other, which: str):
     if other is not None:
         return (E.maximum if which == "max" else E.minimum)(input, other)
     if dim is None:
-        return (amax if which == "max" else amin)(input)
-    idx = (argmax if which == "max" else argmin)(input, dim, keepdim=True)
+        _check_nonempty(input, None, (), which)
+        axes = tuple(range(input._data.ndim))
+        return apply(_amax if which == "max" else _amin, input, axes=axes, keepdim=False, nan_hits=True)
+    ranked = E.cast(input, dtypes.uint8) if input._data.dtype.kind == "b" else input  # max(bool) is fine
+    idx = (argmax if which == "max" else argmin)(ranked, dim, keepdim=True)
     if input._data.ndim == 0:
         return ValuesIndices((input, S.reshape(idx, ())))
     axis = _wrap_dim(dim, input._data.ndim, which)
@@ -272,20 +318,52 @@ def var(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = F
         dim, unbiased = unbiased, None
     if correction is None:
         correction = 0 if unbiased is False else 1
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"std and var only support floating point and complex dtypes (got {input.dtype})")
     axes = normalize_dims(dim, input._data.ndim, "var")
+    return apply(_var, input, axes=axes, keepdim=keepdim, correction=correction, whole=dim is None)
+
+
+def _count(shape: tuple, axes: tuple) -> int:
     n = 1
     for a in axes:
-        n *= input._data.shape[a]
-    centred = E.sub(input, mean(input, axes, keepdim=True))
-    total = sum(E.mul(centred, centred), axes, keepdim=keepdim)
-    denom = n - correction
-    return E.div(total, denom if denom > 0 else 0)
+        n *= shape[a]
+    return n
+
+
+def _var_fwd(xp, x, axes, keepdim, correction, whole=False):
+    # in double precision, as torch's CPU kernel (float32 squares of tiny values underflow)
+    wide = x.astype(xp.float64, copy=False)
+    centred = wide - wide.mean(axis=axes, keepdims=True)
+    total = (centred * centred).sum(axis=axes, keepdims=keepdim)
+    dof = _count(x.shape, axes) - correction
+    return (total / (dof if dof > 0 else 0)).astype(x.dtype, copy=False)  # dof <= 0: inf or nan
+
+
+def _var_rule(g, out, x, axes, keepdim, correction, whole=False):
+    """torch's var_backward: 2 (x - mean) / (n - correction); over everything (or a 0-d x) with
+    no degrees of freedom, nan where x is the mean and inf elsewhere."""
+    dof = _count(x._data.shape, axes) - correction
+    g = expand_back(g, x._data.shape, axes, keepdim)
+    m = mean(x, axes, keepdim=True)
+    if (whole or x._data.ndim == 0) and dof <= 0:
+        return (E.mul(g, E.where(E.eq(x, m), float("nan"), float("inf"))),)
+    return (E.mul(g, E.mul(E.sub(x, m), 2.0 / dof if dof else float("inf"))),)
+
+
+_var = primitive("var", _var_fwd, _var_rule,
+                 formula="d/dx_i var(x) = 2 (x_i - mean(x)) / (n - correction)")
+_std_sqrt = primitive(
+    "std", lambda xp, v: xp.sqrt(v),
+    lambda g, out, v: (E.where(E.eq(out, 0), E.zeros_like_(g), E.div(g, E.mul(out, 2))),),
+    saves_out=True, formula="d std = d var / (2 std), 0 where std = 0 (as torch)",
+)
 
 
 def std(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction=None) -> Tensor:
-    """Standard deviation: the square root of ``var``."""
-    return E.sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+    """Standard deviation: the square root of ``var`` (a zero std gets a zero gradient, as torch)."""
+    return apply(_std_sqrt, var(input, dim, unbiased, keepdim, correction=correction))
 
 
 def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
@@ -297,51 +375,101 @@ def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, c
 
 
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
-    """Vector p-norm over ``dim`` (2-norm / Frobenius by default; inf, -inf, 0 and any p)."""
+    """Vector p-norm over ``dim`` (2-norm / Frobenius by default; inf, -inf, 0 and any p).
+
+    One primitive whose gradient is torch's ``norm_backward``: 0 where the norm is 0, the
+    signs for p = 1, the max positions (nan ones included) for p = inf.
+    """
     x = input if dtype is None else E.cast(input, dtype)
-    if p in ("fro", None):
-        p = 2
-    if p == float("inf"):
-        return amax(E.abs(x), () if dim is None else dim, keepdim)
-    if p == float("-inf"):
-        return amin(E.abs(x), () if dim is None else dim, keepdim)
+    if isinstance(p, str):
+        if p != "fro":
+            raise RuntimeError(f"norm: order {p!r} is not supported (Ember has vector norms and 'fro')")
+        if isinstance(dim, (tuple, list)) and len(dim) > 2:
+            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dim))}")
+    if x._data.dtype.kind != "f":
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. "
+                           f"Got {dtypes.scalar_name(x.dtype)}")
+    p = 2.0 if p in ("fro", None) else float(p)
+    axes = normalize_dims(dim, x._data.ndim, "norm")
+    if abs(p) == float("inf") and _count(x._data.shape, axes) == 0:
+        raise RuntimeError("linalg.vector_norm cannot compute the inf norm on an empty tensor because "
+                           "the operation does not have an identity")
+    return apply(_norm, x, p=p, axes=axes, keepdim=keepdim)
+
+
+def _norm_fwd(xp, x, p, axes, keepdim):
+    a = xp.abs(x)
     if p == 0:
-        return sum(E.cast(E.ne(x, 0), x.dtype), dim, keepdim)
+        return (a != 0).sum(axis=axes, keepdims=keepdim).astype(x.dtype)
+    if p == float("inf"):
+        return a.max(axis=axes, keepdims=keepdim)
+    if p == float("-inf"):
+        return a.min(axis=axes, keepdims=keepdim)
     if p == 1:
-        return sum(E.abs(x), dim, keepdim)
+        return a.sum(axis=axes, keepdims=keepdim)
     if p == 2:
-        return _norm2(x, normalize_dims(dim, x._data.ndim, "norm"), keepdim)
+        return _norm2_fwd(xp, x, a, axes, keepdim)
+    return ((a ** p).sum(axis=axes, keepdims=keepdim) ** (1.0 / p)).astype(x.dtype, copy=False)
+
+
+def _norm2_fwd(xp, x, a, axes, keepdim):
+    """sqrt(sum(x^2)); over a single element |x| itself, as torch (so 1e-300 does not underflow)."""
+    if _count(x.shape, axes) == 1:
+        return a.sum(axis=axes, keepdims=keepdim)
+    return xp.sqrt((x * x).sum(axis=axes, keepdims=keepdim))
+
+
+def _norm_rule(g, out, x, p, axes, keepdim):
+    shape = x._data.shape
+    g = expand_back(g, shape, axes, keepdim)
+    n = expand_back(out, shape, axes, keepdim)
+    zero = E.zeros_like_(g)
+    if p == 0:
+        return (zero,)
+    if p == 1:
+        return (E.mul(E.sign(x), g),)
+    if p == 2:
+        return (E.mul(g, E.where(E.eq(n, 0), zero, E.div(x, n))),)
     a = E.abs(x)
-    return E.pow(sum(E.pow(a, p), dim, keepdim), 1.0 / p)
+    if abs(p) == float("inf"):
+        hit = E.cast(E.logical_or(E.eq(a, n), E.isnan(a)), x.dtype)
+        count = expand_back(sum(hit, axes, keepdim=keepdim), shape, axes, keepdim)
+        return (E.mul(E.sign(x), E.mul(E.div(g, count), hit)),)
+    if p < 1:
+        scaled = E.mul(E.sign(x), E.where(E.eq(x, 0), zero, E.pow(a, p - 1)))
+        return (E.mul(E.mul(scaled, g), E.pow(n, 1 - p)),)
+    scaled = E.mul(E.sign(x), E.pow(a, p - 1)) if p < 2 else E.mul(x, E.pow(a, p - 2))
+    return (E.mul(scaled, E.where(E.eq(n, 0), zero, E.div(g, E.pow(n, p - 1)))),)
 
 
-_norm2_p = primitive(
-    "norm2",
-    lambda xp, x, axes, keepdim: xp.sqrt(xp.sum(x * x, axis=axes, keepdims=keepdim)),
-    lambda g, out, x, axes, keepdim: (
-        E.mul(expand_back(E.div(g, E.where(E.eq(out, 0), E.ones_like_(out), out)),
-                          x._data.shape, axes, keepdim), x),
-    ),
-    saves_out=True,
-    formula="d/dx ||x|| = x / ||x|| (0 at x = 0, as torch)",
-)
-
-
-def _norm2(x: Tensor, axes: tuple, keepdim: bool) -> Tensor:
-    return apply(_norm2_p, x, axes=axes, keepdim=keepdim)
+_norm = primitive("norm", _norm_fwd, _norm_rule, saves_out=True,
+                  formula="d/dx ||x||_p = sign(x) |x|^(p-1) / ||x||^(p-1) (0 where the norm is 0)")
 
 
 def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     """``log(sum(exp(x)))`` over ``dim``, computed without overflow."""
     x = E.to_float(input)
     axes = normalize_dims(dim, x._data.ndim, "logsumexp")
-    if x._data.size == 0:
-        return E.log(sum(E.exp(x), axes, keepdim))
-    m = amax(x, axes, keepdim=True).detach()
-    m = E.where(E.isfinite(m), m, E.zeros_like_(m))
-    out = E.add(E.log(sum(E.exp(E.sub(x, m)), axes, keepdim=True)), m)
-    return S.reshape(out, tuple(s for i, s in enumerate(out._data.shape) if i not in axes)) \
-        if not keepdim else out
+    return apply(_logsumexp, x, axes=axes, keepdim=keepdim)
+
+
+def _logsumexp_fwd(xp, x, axes, keepdim):
+    """torch's kernel: shift by the max (an infinite max shifts by 0), sum the exps, log."""
+    if not x.size:
+        return xp.log(xp.exp(x).sum(axis=axes, keepdims=keepdim))
+    m = x.max(axis=axes, keepdims=True)
+    m = xp.where(xp.isinf(m), 0, m).astype(x.dtype, copy=False)
+    out = xp.log(xp.exp(x - m).sum(axis=axes, keepdims=True)) + m
+    return out if keepdim else out.reshape(tuple(s for i, s in enumerate(out.shape) if i not in axes))
+
+
+_logsumexp = primitive(
+    "logsumexp", _logsumexp_fwd,
+    lambda g, out, x, axes, keepdim: (
+        E.mul(expand_back(g, x._data.shape, axes, keepdim),
+              E.exp(E.sub(x, expand_back(out, x._data.shape, axes, keepdim)))),),
+    saves_out=True, formula="d/dx_i logsumexp(x) = exp(x_i - logsumexp(x))",
+)
 
 
 # ---------------------------------------------------------------------------- scans
@@ -360,8 +488,9 @@ def _reverse_cumsum(g: Tensor, axis: int) -> tuple:
 
 def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Running sum along ``dim``."""
+    _wrap_dim(dim, input._data.ndim, "cumsum")
     if dtype is not None:
-        input = E.cast(input, dtype)
+        input = cast_for("cumsum", input, dtype)
     if input._data.ndim == 0:
         return apply(_cumsum, S.reshape(input, (1,)), axis=0).reshape(())
     return apply(_cumsum, input, axis=_wrap_dim(dim, input._data.ndim, "cumsum"))

@@ -116,10 +116,19 @@ def primitive(name: str, forward: Callable, rule: Callable | None = None, *,
     return p
 
 
+_NUMPY = backend.numpy
+_NDARRAY = backend.numpy.ndarray
+
+
 def apply(prim: Primitive, *inputs: Tensor, **kw) -> Tensor:
     """Run a primitive forward and, when grad mode is on and an input needs it, record a node."""
     arrays = [t._data for t in inputs]
-    xp = backend.module_for(arrays, prim.name)
+    for a in arrays:
+        if a.__class__ is not _NDARRAY:  # not all plain NumPy: check devices, find the module
+            xp = backend.module_for(arrays, prim.name)
+            break
+    else:
+        xp = _NUMPY
     try:
         data = prim.forward(xp, *arrays, **kw) if kw else prim.forward(xp, *arrays)
     except (ValueError, IndexError, TypeError) as exc:

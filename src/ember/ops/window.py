@@ -72,14 +72,21 @@ def output_size(size: int, kernel: int, dilation: int, stride: int, lo: int, hi:
 # ---------------------------------------------------------------------------- array code
 
 
-def _strided_view(xp, buf, geom: Geometry, nlead: int = 2):
-    """A (N, C, *kernel, *out) view of ``buf`` (no copy): element [.., k, p] = window p, offset k."""
-    lead = buf.strides[:nlead]
-    spatial = buf.strides[nlead:]
-    kernel_strides = tuple(d * s for d, s in zip(geom.dilation, spatial))
-    out_strides = tuple(st * s for st, s in zip(geom.stride, spatial))
-    shape = buf.shape[:nlead] + geom.kernel + geom.out
-    return xp.lib.stride_tricks.as_strided(buf, shape, lead + kernel_strides + out_strides)
+def _as_windows(xp, buf, kernel: tuple, dilation: tuple, stride: tuple, out: tuple):
+    """A view (no copy) of ``buf`` (N, C, *spatial, *rest) as (N, C, *kernel, *out, *rest):
+    element [n, c, k, p] is tap ``k`` of window ``p``. Trailing dims beyond the spatial ones
+    are kept as they are."""
+    d = len(kernel)
+    spatial = buf.strides[2:2 + d]
+    strides = (buf.strides[:2] + tuple(k * s for k, s in zip(dilation, spatial))
+               + tuple(st * s for st, s in zip(stride, spatial)) + buf.strides[2 + d:])
+    shape = buf.shape[:2] + tuple(kernel) + tuple(out) + buf.shape[2 + d:]
+    return xp.lib.stride_tricks.as_strided(buf, shape, strides)
+
+
+def _strided_view(xp, buf, geom: Geometry):
+    """The (N, C, *kernel, *out) windows of a padded buffer, as a view."""
+    return _as_windows(xp, buf, geom.kernel, geom.dilation, geom.stride, geom.out)
 
 
 def _inner(geom: Geometry) -> tuple:
@@ -115,11 +122,14 @@ def scatter_windows(xp, lead: tuple, dtype, geom: Geometry, pieces):
     """Add ``pieces`` (pairs of kernel offset and an out-shaped array) into an image; crop.
 
     One vectorised add per tap (a tap never overlaps itself, so the in-place add is exact);
-    when windows are disjoint no element is written twice, and a plain assignment does.
+    when windows are disjoint no element is written twice, and a plain assignment does (into
+    uninitialised memory when the windows tile the whole buffer).
     """
-    buf = xp.zeros(lead + geom.buffer, dtype=dtype)
-    view = _strided_view(xp, buf, geom)
     assign = disjoint(geom)
+    tiles = all(d == 1 and st == k and o * st == b for d, st, k, o, b in
+                zip(geom.dilation, geom.stride, geom.kernel, geom.out, geom.buffer))
+    buf = (xp.empty if tiles else xp.zeros)(lead + geom.buffer, dtype=dtype)
+    view = _strided_view(xp, buf, geom)
     for offset, piece in pieces:
         tap = view[(slice(None), slice(None)) + offset]
         if assign:
@@ -149,13 +159,9 @@ def _col2im_by_columns(xp, cols, geom: Geometry):
     not window-width pieces); then those rows are added into the image at offset ``j``.
     """
     n, c = cols.shape[:2]
-    inner = geom.buffer[:-1] + geom.out[-1:]
-    rows = xp.empty((n, c) + inner, dtype=cols.dtype)
-    spatial = rows.strides[2:-1]
-    shape = (n, c) + geom.kernel[:-1] + geom.out
-    strides = (rows.strides[:2] + tuple(d * s for d, s in zip(geom.dilation, spatial))
-               + tuple(st * s for st, s in zip(geom.stride, spatial)) + rows.strides[-1:])
-    taps = xp.lib.stride_tricks.as_strided(rows, shape, strides)
+    rows = xp.empty((n, c) + geom.buffer[:-1] + geom.out[-1:], dtype=cols.dtype)
+    taps = _as_windows(xp, rows, geom.kernel[:-1], geom.dilation[:-1], geom.stride[:-1],
+                       geom.out[:-1])
     buf = xp.zeros((n, c) + geom.buffer, dtype=cols.dtype)
     lead = (slice(None), slice(None))
     step, dil, width = geom.stride[-1], geom.dilation[-1], geom.out[-1]

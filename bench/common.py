@@ -59,19 +59,20 @@ def compare(name: str, ember_fn: Callable[[], object], torch_fn: Callable[[], ob
         target: the ratio to meet; the row says whether it does.
         per: divide the times by this (e.g. steps per call, to report time per step).
     """
-    medians = measure({"ember": ember_fn, "torch": torch_fn}, repeat, warmup)
-    e = medians["ember"] / per
-    t = medians["torch"] / per
+    times = measure({"ember": ember_fn, "torch": torch_fn}, repeat, warmup)
+    e = statistics.median(times["ember"]) / per
+    t = statistics.median(times["torch"]) / per
     ratio = e / t
     verdict = "" if target is None else ("   ok" if ratio <= target else f"   MISSES target {target}")
     print(ROW.format(name=name, ember=e * 1e3, torch=t * 1e3, ratio=ratio,
-                     min_ratio=min(ember_times) / min(torch_times), verdict=verdict))
+                     min_ratio=min(times["ember"]) / min(times["torch"]), verdict=verdict))
     sys.stdout.flush()
     return e, t
 
 
-def measure(fns: dict[str, Callable[[], object]], repeat: int = 7, warmup: int = 2) -> dict[str, float]:
-    """Median seconds per call of each function, timed round-robin after ``warmup`` untimed calls."""
+def measure(fns: dict[str, Callable[[], object]], repeat: int = 7,
+            warmup: int = 2) -> dict[str, list[float]]:
+    """Seconds of each timed call of each function, run round-robin after ``warmup`` untimed calls."""
     for _ in range(warmup):
         for fn in fns.values():
             fn()
@@ -79,7 +80,7 @@ def measure(fns: dict[str, Callable[[], object]], repeat: int = 7, warmup: int =
     for _ in range(repeat):
         for name, fn in fns.items():
             times[name].append(_time(fn))
-    return {name: statistics.median(ts) for name, ts in times.items()}
+    return times
 
 
 def quick() -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import statistics
 import sys
 import time
 from dataclasses import dataclass, field
@@ -285,7 +286,7 @@ def run(keys: list[str], device: str, repeat: int, warmup: int) -> list[tuple]:
     rows = []
     for key in keys:
         wl = WORKLOADS[key](device)
-        medians = measure(wl.fns, repeat, warmup)
+        medians = {lib: statistics.median(ts) for lib, ts in measure(wl.fns, repeat, warmup).items()}
         rows.append((wl, medians))
         print(_row(wl, medians), flush=True)
     return rows

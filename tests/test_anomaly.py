@@ -34,7 +34,8 @@ def test_nan_in_backward_names_op(lib):
     with pytest.warns(UserWarning) if lib is torch else _nothing():
         with lib.autograd.detect_anomaly():
             _, loss = _sqrt_at_zero(lib)
-            with pytest.raises(RuntimeError, match="Function 'SqrtBackward0' returned nan values in its 0th output"):
+            with pytest.raises(RuntimeError,
+                               match="Function 'SqrtBackward0' returned nan values in its 0th output"):
                 loss.backward()
 
 
@@ -61,7 +62,8 @@ def test_trace_points_at_user_line():
 def test_log_of_zero_times_zero():
     with ember.autograd.detect_anomaly():
         _, loss = _log_of_zero(ember)
-        with pytest.raises(RuntimeError, match="'LogBackward0' returned nan values in its 0th output") as info:
+        with pytest.raises(RuntimeError,
+                           match="'LogBackward0' returned nan values in its 0th output") as info:
             loss.backward()
     assert f"line {_line_of('FORWARD-LOG')}" in str(info.value)
 

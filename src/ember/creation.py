@@ -4,6 +4,7 @@ from __future__ import annotations
 from numbers import Number
 
 from . import backend, dtypes
+from .arguments import int_arg, ints_arg
 from .tensor import Tensor
 
 
@@ -106,17 +107,19 @@ def _tensor_from_args(args: tuple, dtype, device) -> Tensor:
     return empty(*args, dtype=d, device=device)
 
 
-def _size(size) -> tuple:
+def _size(size, op: str = "tensor") -> tuple:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
-    shape = tuple(int(s) for s in size)
+    shape = ints_arg(size, op, "size")
     if any(s < 0 for s in shape):
-        raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: {list(shape)}")
+        raise RuntimeError(
+            f"{op}: Trying to create tensor with negative dimension {min(shape)}: {list(shape)}"
+        )
     return shape
 
 
 def _filled(fill: str, size, dtype, device, requires_grad: bool) -> Tensor:
-    shape = _size(size)
+    shape = _size(size, fill)
     d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     dev = backend.as_device(device)
     xp = backend.xp_for(dev)
@@ -209,7 +212,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: b
             f"(start={start}, end={end}, step={step})"
         )
     if d is dtypes.int64:  # as torch: an int64 range truncates its bounds before counting
-        start, end, step = int(start), int(end), int(step)
+        start, end, step = (int(dtypes.checked_scalar("arange", float(v), d)) for v in (start, end, step))
         if step == 0:
             raise ValueError("arange: step must be nonzero (it truncates to 0 for int64)")
     dev = backend.as_device(device)
@@ -337,7 +340,7 @@ def set_rng_state(state: Tensor) -> None:
 
 
 def _random(kind: str, size, generator, dtype, device, requires_grad, **kw) -> Tensor:
-    shape = _size(size)
+    shape = _size(size, kind)
     dev = backend.as_device(device)
     gen = generator if generator is not None else default_generator
     rng = gen.rng(dev)
@@ -383,10 +386,13 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
 
 def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A random permutation of 0..n-1."""
+    n = int_arg(n, "randperm", "n")
+    if n < 0:
+        raise RuntimeError(f"randperm: n must be non-negative, got {n}")
     gen = generator if generator is not None else default_generator
     d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.int64
     dev = backend.as_device(device)
-    data = gen.rng(backend.CPU).permutation(int(n)).astype(d.np)
+    data = gen.rng(backend.CPU).permutation(n).astype(d.np)
     return _finish(backend.transfer(data, dev), requires_grad)
 
 

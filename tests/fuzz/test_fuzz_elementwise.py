@@ -94,21 +94,25 @@ def _grads_comparable(name, operands) -> bool:
 
 
 def _scalar_exponent_flushes(name, operands) -> bool:
-    """torch keeps a Python float exponent in double precision; Ember casts it to the tensor's
-    dtype, as every other op does. They differ only for exponents that flush to 0 (5e-324)."""
+    """torch keeps a Python float base or exponent of pow in double precision; Ember casts it to
+    the tensor's dtype, as every other op does. They differ only for numbers that flush to 0
+    there (5e-324 in float32)."""
     if name not in ("pow", "**"):
         return False
-    x, y = operands
-    if not (isinstance(x, np.ndarray) and isinstance(y, float) and x.dtype.kind == "f"):
-        return False
-    return y != 0 and x.dtype.type(y) == 0
+    for tensor, number in (operands, operands[::-1]):
+        if isinstance(tensor, np.ndarray) and isinstance(number, float):
+            target = tensor.dtype.type if tensor.dtype.kind == "f" else np.float32  # the result dtype
+            return number != 0 and target(number) == 0
+    return False
 
 
 def _quotient_overflows(name, operands) -> bool:
     """torch's float remainder/floor_divide give nan when x / y overflows (NumPy the true value)."""
     if name not in ("remainder", "floor_divide", "%", "//"):
         return False
-    x, y = (np.asarray(v, dtype=np.float64) for v in operands)
+    x, y = operands  # NumPy divides in the op's dtype (a Python number adapts, as in torch)
+    if isinstance(x, np.ndarray) and x.dtype.kind != "f" or isinstance(y, np.ndarray) and y.dtype.kind != "f":
+        x, y = np.asarray(x, dtype=np.float32), np.asarray(y, dtype=np.float32)
     with np.errstate(all="ignore"):
         try:
             q = np.abs(x) / np.abs(y)

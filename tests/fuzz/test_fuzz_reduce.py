@@ -54,12 +54,21 @@ def _dtype(lib, kwargs: dict) -> dict:
 @given(call=reduction_calls())
 def test_reduction(call):
     name, x, kwargs = call
-    if getattr(ember, name, None) is None:
+    if getattr(ember, name, None) is None or (name == "prod" and _prod_order_matters(x)):
         return
     check(name, lambda t, **kw: getattr(ember, name)(t, **_dtype(ember, kw)),
           lambda t, **kw: getattr(torch, name)(t, **_dtype(torch, kw)),
           (x,), kwargs, atol=reduction_atol(x),
           grads=not (_std_is_noise(name, x, kwargs) or _torch_var_bug(name, kwargs)))
+
+
+def _prod_order_matters(x) -> bool:
+    """With an inf and numbers whose product underflows, a product is inf or nan (0 * inf) by the
+    order of its factors, and torch multiplies in vector-width chunks."""
+    if x.dtype.kind != "f":
+        return False
+    small = (np.abs(x) < np.sqrt(np.finfo(x.dtype).tiny)) & (x != 0)
+    return bool(np.isinf(x).any() and small.any())
 
 
 def _torch_var_bug(name: str, kwargs: dict) -> bool:

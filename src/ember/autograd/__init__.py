@@ -37,8 +37,8 @@ def _root_grads(outputs: tuple, grad_outputs: tuple, op: str, batched: bool = Fa
             g = Tensor._make(out.xp.ones_like(out._data))
         elif tuple(g.shape[1:] if batched else g.shape) != tuple(out.shape):
             raise RuntimeError(
-                f"{op}: Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} and "
-                f"output[{i}] has a shape of {tuple(out.shape)}."
+                f"{op}: Mismatch in shape: grad_output[{i}] has a shape of {list(g.shape)} and "
+                f"output[{i}] has a shape of {list(out.shape)}."
             )
         grads.append(g)
     return grads

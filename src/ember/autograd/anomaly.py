@@ -1,7 +1,8 @@
 """Anomaly detection: find the op whose backward produced nan, and where the user created it.
 
 With anomaly mode on, every recorded node keeps the user-code stack of its creation
-(``node.forward_stack``; ``node.trace`` belongs to ``ember.explain``), and every gradient a backward rule returns is checked for nan. The first
+(``node.forward_stack``; ``node.trace`` belongs to ``ember.explain``), and every gradient a
+backward rule returns is checked for nan. The first
 nan raises a RuntimeError naming the backward function (``MulBackward0``) and showing the
 forward line that created it, as ``torch.autograd.detect_anomaly`` does.
 """

@@ -11,7 +11,7 @@ from numbers import Number
 from .. import dtypes
 from ..tensor import Tensor
 from . import reduce as R
-from .registry import apply, primitive
+from .registry import PRIMITIVES, apply, primitive
 
 # ---------------------------------------------------------------------------- operands
 
@@ -278,9 +278,9 @@ div = _binary("div", lambda xp, x, y: x / y,
               "d(x/y) = dx/y - x dy/y^2", floating=True)
 
 
-def _pow_rule(g, out, x, y):
+def _pow_rule(g, out, x, y, scalar=False):
     gx = gy = None
-    if _needs(x) and not _needs(y) and y._data.ndim == 0:
+    if _needs(x) and scalar:  # a Python number exponent (torch's pow.Tensor_Scalar backward)
         gx = _constant_pow_grad(g, x, y._data.item())
     elif _needs(x):
         gx = mul(g, mul(y, pow(x, sub(y, 1))))
@@ -304,10 +304,21 @@ def _constant_pow_grad(g, x, e):
     return mul(g, mul(pow(x, e - 1), e))
 
 
-def _pow_fwd(xp, x, y):
-    # x ** 2 as x * x for a scalar exponent, as torch does (one multiply, not a general pow).
-    if y.ndim == 0 and x.dtype.kind == "f" and y == 2:
-        return x * x
+_SCALAR_POWERS = {  # torch's kernels for these scalar exponents (signed zeros differ from pow)
+    2.0: lambda xp, x: x * x,
+    3.0: lambda xp, x: x * x * x,
+    0.5: lambda xp, x: xp.sqrt(x),
+    -0.5: lambda xp, x: 1 / xp.sqrt(x),
+    -1.0: lambda xp, x: 1 / x,
+    -2.0: lambda xp, x: 1 / (x * x),
+}
+
+
+def _pow_fwd(xp, x, y, scalar=False):
+    if scalar and x.dtype.kind == "f":
+        special = _SCALAR_POWERS.get(float(y))
+        if special is not None:
+            return special(xp, x)
     if y.dtype.kind in "iu" and bool((y < 0).any()):
         # torch's integer powers: 1 ** -n = 1, (-1) ** -n = +-1, any other base gives 0.
         odd = (y % 2) == 1
@@ -316,8 +327,18 @@ def _pow_fwd(xp, x, y):
     return xp.power(x, y)
 
 
-pow = _binary("pow", _pow_fwd, _pow_rule,
-              "d(x^y) = y x^(y-1) dx + x^y log(x) dy", saves_out=True, check=kernels_for("iuf"))
+_pow_tensors = _binary("pow", _pow_fwd, _pow_rule,
+                       "d(x^y) = y x^(y-1) dx + x^y log(x) dy", saves_out=True, check=kernels_for("iuf"))
+
+
+def pow(x, y) -> Tensor:
+    """``x ** y`` with broadcasting; a Python number exponent takes torch's pow.Tensor_Scalar
+    kernels (sqrt for 0.5, reciprocal for -1...: their signed zeros differ from a general pow)."""
+    if isinstance(y, Tensor) or not isinstance(x, Tensor):
+        return _pow_tensors(x, y)
+    x, y = promote("pow", x, y, False)
+    kernels_for("iuf")("pow", x, y)
+    return apply(PRIMITIVES["pow"], x, y, scalar=True)
 
 
 def _pow(x, y) -> Tensor:
@@ -497,7 +518,8 @@ def where(condition: Tensor, input=None, other=None) -> Tensor:
         raise TypeError("where(): argument 'condition' must be Tensor")
     if condition._data.dtype.kind != "b":
         raise RuntimeError(
-            f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype}"
+            "where expected condition to be a boolean tensor, but got a tensor with dtype "
+            f"{dtypes.scalar_name(condition.dtype)}"
         )
     _check_operand("where", input, 0)
     _check_operand("where", other, 1)

@@ -286,6 +286,8 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """The slice ``start:start+length`` along ``dim``."""
     if input._data.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    if length < 0:
+        raise RuntimeError(f"narrow(): length must be non-negative (got {length}).")
     axis = _wrap_dim(dim, input._data.ndim, "narrow")
     size = input._data.shape[axis]
     if not -size <= start <= size:
@@ -294,10 +296,10 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
         )
     if start < 0:
         start += size
-    if length < 0:
-        raise RuntimeError(f"narrow(): length must be non-negative (got {length}).")
     if start + length > size:
-        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+        raise RuntimeError(
+            f"narrow(): start ({start}) + length ({length}) exceeds dimension size ({size})."
+        )
     idx = (slice(None),) * axis + (slice(start, start + length),)
     return apply(_getitem, input, idx=idx)
 

@@ -1,8 +1,8 @@
-"""Resizing images and signals: nearest (by index) and (bi/tri)linear (by constant matrices).
+"""Resizing images and signals: nearest (by index) and (bi/tri)linear (two taps per dim).
 
 Both are separable: each spatial dim is resized on its own. Nearest gathers an index array
-along the dim; linear modes multiply by an (out, in) interpolation matrix. The index and
-weight formulas follow torch's kernels, including its float32 scale for nearest.
+along the dim; linear modes gather the two neighbours and weight them. The index and weight
+formulas follow torch's kernels, including its float32 scale for nearest.
 """
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import math
 
 from ..tensor import Tensor
 from . import index as I
-from .pool import adaptive_avg_pool, apply_along
+from . import elementwise as E
+from .pool import adaptive_avg_pool
 
 LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
 MODES = ("nearest", "nearest-exact", "area") + tuple(LINEAR_MODES)
@@ -46,8 +47,8 @@ def _nearest_index(np, size: int, out: int, scale, exact: bool):
     return np.minimum(src, size - 1)
 
 
-def _linear_matrix(np, size: int, out: int, scale, align_corners: bool):
-    """The (out, size) matrix of linear interpolation weights along one dim."""
+def _linear_taps(np, size: int, out: int, scale, align_corners: bool) -> tuple:
+    """torch's two neighbours and weights per output position along one dim: (i0, i1, w0, w1)."""
     j = np.arange(out, dtype=np.float64)
     if align_corners:
         src = j * ((size - 1) / (out - 1) if out > 1 else 0.0)
@@ -57,11 +58,20 @@ def _linear_matrix(np, size: int, out: int, scale, align_corners: bool):
     i0 = np.minimum(np.floor(src).astype(np.int64), size - 1)
     i1 = np.minimum(i0 + 1, size - 1)
     w1 = src - i0
-    m = np.zeros((out, size))
-    rows = np.arange(out)
-    np.add.at(m, (rows, i0), 1.0 - w1)
-    np.add.at(m, (rows, i1), w1)
-    return m
+    return i0, i1, 1.0 - w1, w1
+
+
+def _interpolate_along(x: Tensor, axis: int, taps: tuple) -> Tensor:
+    """``w0 * x[i0] + w1 * x[i1]`` along ``axis``: both neighbours always, as torch's kernel (a
+    nan neighbour with weight 0 still gives nan)."""
+    i0, i1, w0, w1 = taps
+    xp = x.xp
+    lead = (slice(None),) * axis
+    trail = (1,) * (x._data.ndim - axis - 1)
+    weight = lambda w: Tensor._make(xp.asarray(w, dtype=x._data.dtype).reshape(w.shape + trail))
+    near = I.getitem(x, lead + (Tensor._make(xp.asarray(i0)),))
+    far = I.getitem(x, lead + (Tensor._make(xp.asarray(i1)),))
+    return E.add(E.mul(near, weight(w0)), E.mul(far, weight(w1)))
 
 
 def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
@@ -97,7 +107,7 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         axis = 2 + k
         n = x._data.shape[axis]
         if mode in LINEAR_MODES:
-            x = apply_along(x, axis, _linear_matrix(np, n, o, s, bool(align_corners)))
+            x = _interpolate_along(x, axis, _linear_taps(np, n, o, s, bool(align_corners)))
             continue
         src = _nearest_index(np, n, o, s, exact=mode == "nearest-exact")
         x = I.getitem(x, (slice(None),) * axis + (Tensor._make(x.xp.asarray(src)),))

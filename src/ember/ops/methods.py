@@ -120,10 +120,10 @@ def _inplace(fn, name: str):
         self._check_inplace(name)
         result = fn(self._snapshot(), *args, **kwargs)
         if result._data.dtype != self._data.dtype:
-            if self._data.dtype.kind in "iub" and result._data.dtype.kind == "f":
+            if result.dtype._kind > self.dtype._kind:  # float into int, int into bool
                 raise RuntimeError(
-                    f"result type {str(result.dtype).split('.')[-1].capitalize()} can't be cast to "
-                    f"the desired output type {str(self.dtype).split('.')[-1].capitalize()}"
+                    f"{name}: result type {dtypes.scalar_name(result.dtype)} can't be cast to the "
+                    f"desired output type {dtypes.scalar_name(self.dtype)}"
                 )
             result = E.cast(result, self.dtype)
         return self._set_result(result)

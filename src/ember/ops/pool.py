@@ -13,7 +13,6 @@ import math
 from ..tensor import Tensor
 from . import elementwise as E
 from . import index as I
-from . import linalg as L
 from . import reduce as R
 from . import shape as S
 from .conv import batched, check_non_negative, check_positive, ntuple
@@ -308,13 +307,26 @@ def _adaptive_sizes(op: str, x: Tensor, dims: int, output_size) -> tuple:
 
 
 def apply_along(x: Tensor, axis: int, matrix) -> Tensor:
-    """Multiply the (out, in) ``matrix`` along ``axis`` of ``x`` (a separable linear map)."""
-    a = Tensor._make(x.xp.asarray(matrix, dtype=x._data.dtype))
-    last = x._data.ndim - 1
-    if axis == last:
-        return L.matmul(x, S.transpose(a, 0, 1))
-    moved = S.movedim(x, axis, -2)
-    return S.movedim(L.matmul(a, moved), -2, axis)
+    """Multiply the (out, in) host ``matrix`` along ``axis`` of ``x`` (a separable linear map).
+
+    Only each row's nonzero entries are touched, as torch's window and interpolation kernels
+    do: a dense product would turn an inf or nan anywhere along the axis into nan in every
+    output (0 * inf), where torch keeps it inside the windows that hold it.
+    """
+    nonzero = matrix != 0
+    width = max(int(nonzero.sum(axis=1).max()), 1)
+    rows = matrix.shape[0]
+    index = [[0] * width for _ in range(rows)]
+    weight = [[0.0] * width for _ in range(rows)]
+    used = [[False] * width for _ in range(rows)]
+    for r in range(rows):
+        for k, c in enumerate(nonzero[r].nonzero()[0]):
+            index[r][k], weight[r][k], used[r][k] = int(c), float(matrix[r, c]), True
+    xp = x.xp
+    picked = I.getitem(S.movedim(x, axis, -1), (Ellipsis, Tensor._make(xp.asarray(index))))
+    terms = E.mul(picked, Tensor._make(xp.asarray(weight, dtype=x._data.dtype)))
+    terms = E.where(Tensor._make(xp.asarray(used)), terms, 0.0)
+    return S.movedim(R.sum(terms, -1), -1, axis)
 
 
 def _average_matrix(np, size: int, out: int):

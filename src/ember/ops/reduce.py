@@ -4,7 +4,10 @@
 """
 from __future__ import annotations
 
+import functools
+
 from .. import dtypes
+from ..arguments import int_arg, ints_arg
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
@@ -20,10 +23,12 @@ def normalize_dims(dim, ndim: int, op: str) -> tuple:
     """
     if dim is None or (isinstance(dim, (list, tuple)) and not dim):
         return tuple(range(ndim))
+    dim = ints_arg(dim, op, "dim") if isinstance(dim, (list, tuple)) else int_arg(dim, op, "dim")
     if isinstance(dim, (list, tuple)):
         dims = tuple(_wrap_dim(int(d), ndim, op) for d in dim)
-        if len(set(dims)) != len(dims):
-            raise RuntimeError(f"{op}: dim {dims[0]} appears multiple times in the list of dims")
+        repeated = [d for d in dims if dims.count(d) > 1]
+        if repeated:
+            raise RuntimeError(f"{op}: dim {repeated[0]} appears multiple times in the list of dims")
     else:
         dims = (_wrap_dim(int(dim), ndim, op),)
     return tuple(sorted(dims)) if ndim else ()
@@ -97,7 +102,7 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
     if input._data.dtype.kind != "f":
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be either a floating point or "
-            f"complex dtype. Got: {str(input.dtype).split('.')[-1].capitalize()}"
+            f"complex dtype. Got: {dtypes.scalar_name(input.dtype)}"
         )
     axes = normalize_dims(dim, input._data.ndim, "mean")
     n = 1
@@ -134,7 +139,12 @@ def _whole_prod_grad(gx: Tensor, out: Tensor, x: Tensor) -> Tensor:
 
 
 def _prod_of_others(x: Tensor, axes: tuple) -> Tensor:
-    """For each element, the product of the others in its reduction group (zeros allowed)."""
+    """For each element, the product of the others in its reduction group (zeros allowed).
+
+    As torch's ``prod_safe_zeros_backward``: the product of the elements before it (from the
+    front) times the product of those after it (from the back), so overflow happens where
+    torch's does.
+    """
     keep = [i for i in range(x._data.ndim) if i not in axes]
     moved = S.permute(x, keep + list(axes))
     lead = tuple(x._data.shape[i] for i in keep)
@@ -142,10 +152,14 @@ def _prod_of_others(x: Tensor, axes: tuple) -> Tensor:
     for a in axes:
         n *= x._data.shape[a]
     flat = S.reshape(moved, lead + (n,))
-    eye = Tensor._make(x.xp.eye(n, dtype=bool))
-    rows = E.where(eye, E.ones_like_(S.expand(S.unsqueeze(flat, -2), lead + (n, n))),
-                   S.expand(S.unsqueeze(flat, -2), lead + (n, n)))
-    others = prod(rows, -1)
+    grid = S.expand(S.unsqueeze(flat, -2), lead + (n, n))  # [..., i, j] = x_j
+    position = x.xp.arange(n)
+    before = Tensor._make(position[None, :] < position[:, None])  # [i, j]: j < i
+    after = Tensor._make(position[None, :] > position[:, None])
+    ones = E.ones_like_(grid)
+    left = prod(E.where(before, grid, ones), -1)
+    right = prod(S.flip(E.where(after, grid, ones), -1), -1)
+    others = E.mul(left, right)
     back = S.reshape(others, tuple(x._data.shape[i] for i in keep + list(axes)))
     inv = [0] * x._data.ndim
     for pos, ax in enumerate(keep + list(axes)):
@@ -203,9 +217,9 @@ def _check_nonempty(x: Tensor, dim, axes: tuple, op: str) -> None:
             raise IndexError(f"{op}(): Expected reduction dim {a} to have non-zero size.")
 
 
-_amax = primitive("amax", lambda xp, x, axes, keepdim, nan_hits=False: xp.amax(x, axis=axes, keepdims=keepdim),
+_amax = primitive("amax", lambda xp, x, axes, keepdim, nan_hits=False: x.max(axis=axes, keepdims=keepdim),
                   _extreme_rule, saves_out=True, formula="d/dx_i max(x) = [x_i is the max] / #max")
-_amin = primitive("amin", lambda xp, x, axes, keepdim, nan_hits=False: xp.amin(x, axis=axes, keepdims=keepdim),
+_amin = primitive("amin", lambda xp, x, axes, keepdim, nan_hits=False: x.min(axis=axes, keepdims=keepdim),
                   _extreme_rule, saves_out=True, formula="d/dx_i min(x) = [x_i is the min] / #min")
 
 
@@ -314,14 +328,20 @@ def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
 def var(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction=None) -> Tensor:
     """Variance over ``dim`` with Bessel's ``correction`` (1 by default, as torch)."""
+    dim, correction = _var_args(input, dim, unbiased, correction)
+    axes = normalize_dims(dim, input._data.ndim, "var")
+    return apply(_var, input, axes=axes, keepdim=keepdim, correction=correction, whole=dim is None)
+
+
+def _var_args(input: Tensor, dim, unbiased, correction) -> tuple:
+    """``(dim, correction)`` from torch's overloads: ``var(x, dim)`` may pass dim as ``unbiased``."""
     if isinstance(unbiased, (tuple, list)) or (isinstance(unbiased, int) and not isinstance(unbiased, bool)):
-        dim, unbiased = unbiased, None
+        dim, unbiased = unbiased, None  # var(x, 1) means dim 1
     if correction is None:
         correction = 0 if unbiased is False else 1
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"std and var only support floating point and complex dtypes (got {input.dtype})")
-    axes = normalize_dims(dim, input._data.ndim, "var")
-    return apply(_var, input, axes=axes, keepdim=keepdim, correction=correction, whole=dim is None)
+    return dim, correction
 
 
 def _count(shape: tuple, axes: tuple) -> int:
@@ -331,18 +351,23 @@ def _count(shape: tuple, axes: tuple) -> int:
     return n
 
 
-def _var_fwd(xp, x, axes, keepdim, correction, whole=False):
-    # in double precision, as torch's CPU kernel (float32 squares of tiny values underflow)
+def _var_fwd(xp, x, axes, keepdim, correction, whole=False, root=False):
+    # in double precision, as torch's CPU kernel (float32 squares of tiny values underflow);
+    # ``root`` takes std's square root before the result goes back to the input's dtype
     wide = x.astype(xp.float64, copy=False)
     centred = wide - wide.mean(axis=axes, keepdims=True)
     total = (centred * centred).sum(axis=axes, keepdims=keepdim)
     dof = _count(x.shape, axes) - correction
-    return (total / (dof if dof > 0 else 0)).astype(x.dtype, copy=False)  # dof <= 0: inf or nan
+    out = total / (dof if dof > 0 else 0)  # no degrees of freedom: inf or nan, as torch
+    return (xp.sqrt(out) if root else out).astype(x.dtype, copy=False)
 
 
-def _var_rule(g, out, x, axes, keepdim, correction, whole=False):
+def _var_rule(g, out, x, axes, keepdim, correction, whole=False, root=False):
     """torch's var_backward: 2 (x - mean) / (n - correction); over everything (or a 0-d x) with
-    no degrees of freedom, nan where x is the mean and inf elsewhere."""
+    no degrees of freedom, nan where x is the mean and inf elsewhere. For std, first
+    d std = d var / (2 std), with 0 where std is 0."""
+    if root:
+        g = E.where(E.eq(out, 0), E.zeros_like_(g), E.div(g, E.mul(out, 2)))
     dof = _count(x._data.shape, axes) - correction
     g = expand_back(g, x._data.shape, axes, keepdim)
     m = mean(x, axes, keepdim=True)
@@ -351,19 +376,18 @@ def _var_rule(g, out, x, axes, keepdim, correction, whole=False):
     return (E.mul(g, E.mul(E.sub(x, m), 2.0 / dof if dof else float("inf"))),)
 
 
-_var = primitive("var", _var_fwd, _var_rule,
+_var = primitive("var", _var_fwd, _var_rule, saves_out=True,
                  formula="d/dx_i var(x) = 2 (x_i - mean(x)) / (n - correction)")
-_std_sqrt = primitive(
-    "std", lambda xp, v: xp.sqrt(v),
-    lambda g, out, v: (E.where(E.eq(out, 0), E.zeros_like_(g), E.div(g, E.mul(out, 2))),),
-    saves_out=True, formula="d std = d var / (2 std), 0 where std = 0 (as torch)",
-)
+_std = primitive("std", functools.partial(_var_fwd, root=True), functools.partial(_var_rule, root=True),
+                 saves_out=True, formula="d std = d var / (2 std), 0 where std = 0")
 
 
 def std(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction=None) -> Tensor:
     """Standard deviation: the square root of ``var`` (a zero std gets a zero gradient, as torch)."""
-    return apply(_std_sqrt, var(input, dim, unbiased, keepdim, correction=correction))
+    dim, correction = _var_args(input, dim, unbiased, correction)
+    axes = normalize_dims(dim, input._data.ndim, "std")
+    return apply(_std, input, axes=axes, keepdim=keepdim, correction=correction, whole=dim is None)
 
 
 def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):

@@ -6,16 +6,17 @@ split, repeat and friends are written with them, so they need no derivative rule
 from __future__ import annotations
 
 from .. import backend
+from ..arguments import ints_arg
 from ..tensor import Tensor, _wrap_dim
 from . import reduce as R
 from .registry import apply, batch_dims, batch_shape, primitive
 
 
-def _shape_arg(shape) -> tuple:
-    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` forms of a shape."""
+def _shape_arg(shape, op: str = "reshape") -> tuple:
+    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` forms of a shape (ints only)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
-    return tuple(int(s) for s in shape)
+    return ints_arg(shape, op, "shape")
 
 
 def infer_shape(shape: tuple, numel: int, op: str, src: tuple) -> tuple:
@@ -239,9 +240,9 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
     """Split dimension ``dim`` into ``sizes`` (one may be -1)."""
     shape = input._data.shape
+    d = _wrap_dim(dim, len(shape), "unflatten")
     if not shape:
         raise RuntimeError("unflatten: Dimension specified as 0 but tensor has no dimensions")
-    d = _wrap_dim(dim, len(shape), "unflatten")
     sizes = infer_shape(tuple(sizes), shape[d], "unflatten", shape)
     return reshape(input, shape[:d] + sizes + shape[d + 1:])
 
@@ -294,6 +295,8 @@ def cat(tensors, dim: int = 0) -> Tensor:
     from .elementwise import cast
     from .. import dtypes
 
+    if isinstance(tensors, Tensor):
+        raise TypeError("cat(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat(): expected a non-empty list of Tensors")
@@ -307,7 +310,8 @@ def cat(tensors, dim: int = 0) -> Tensor:
     d = tensors[0].dtype
     for t in tensors[1:]:
         d = dtypes.promote(d, t.dtype)
-    real = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)]
+    legacy = [t._data.ndim == 1 and t._data.shape[0] == 0 for t in tensors]
+    real = [t for t, skip in zip(tensors, legacy) if not skip]
     if not real:  # torch checks nothing more when every input is an empty 1-D tensor
         return apply(_cat, *[cast(t, d) for t in tensors], axis=0)
     ref = real[0]
@@ -321,7 +325,11 @@ def cat(tensors, dim: int = 0) -> Tensor:
                 f"{list(ref._data.shape)} (except dim {axis}) but got {list(t._data.shape)} for "
                 f"tensor number {i} in the list."
             )
-    return apply(_cat, *[cast(t, d) for t in real], axis=axis)  # a new tensor even for one input
+    # Empty 1-D inputs join as empty slices of the right shape: they add nothing but stay in the
+    # graph (a float one that needs grad makes the result need grad, as in torch).
+    nothing = ref._data.shape[:axis] + (0,) + ref._data.shape[axis + 1:]
+    parts = [reshape(t, nothing) if skip else t for t, skip in zip(tensors, legacy)]
+    return apply(_cat, *[cast(t, d) for t in parts], axis=axis)  # a new tensor even for one input
 
 
 concat = cat
@@ -370,6 +378,10 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
 
     if tensor._data.ndim == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
+    if isinstance(split_size_or_sections, int) and split_size_or_sections < 0:
+        raise RuntimeError(
+            f"split expects split_size be non-negative, but got split_size={split_size_or_sections}"
+        )
     axis = _wrap_dim(dim, tensor._data.ndim, "split")
     n = tensor._data.shape[axis]
     if isinstance(split_size_or_sections, int):
@@ -423,11 +435,11 @@ def repeat(input: Tensor, *sizes) -> Tensor:
         raise RuntimeError(
             "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor"
         )
-    if any(r < 0 for r in sizes):
-        raise RuntimeError(
-            f"repeat: Trying to create tensor with negative dimension {min(sizes)}: {list(sizes)}"
-        )
     shape = (1,) * (len(sizes) - len(shape)) + shape
+    result = [r * s for r, s in zip(sizes, shape)]
+    if any(n < 0 for n in result):  # as torch: checked on the result (0 * -1 is fine)
+        raise RuntimeError(f"repeat: Trying to create tensor with negative dimension {min(result)}: "
+                           f"{result} (repeats {list(sizes)})")
     x = reshape(input, shape)
     inter = []
     for r, s in zip(sizes, shape):

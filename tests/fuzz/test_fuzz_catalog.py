@@ -1,0 +1,106 @@
+"""Fuzz every op of the catalog (ember.ops.catalog) with edge values against torch.
+
+Hypothesis picks an op, a dtype it supports and one of its sample inputs, then overwrites a
+few elements of the sample's floating arrays with edge values (signed zeros, ±inf, nan, huge,
+tiny, subnormal). Integer arrays are left alone: they are often indices. The catalog's own
+bad inputs (``errors``) must raise in both libraries, with the same class.
+"""
+from __future__ import annotations
+
+import zlib
+from functools import partial
+
+import numpy as np
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ember.ops.catalog import CATALOG
+from fuzzlib import budget, check, reduction_atol, special_floats
+
+NAMES = sorted(CATALOG)
+WITH_ERRORS = sorted(name for name, info in CATALOG.items() if info.errors is not None)
+
+
+def _samples(info, dtype: str, which: str = "samples") -> list:
+    rng = np.random.default_rng(zlib.crc32(f"{info.name}/{dtype}".encode()))
+    return list(getattr(info, which)(rng, dtype))
+
+
+def _float_arrays(obj) -> list:
+    if isinstance(obj, np.ndarray):
+        return [obj] if obj.dtype.kind == "f" and obj.size else []
+    if isinstance(obj, (list, tuple)):
+        return [a for o in obj for a in _float_arrays(o)]
+    if isinstance(obj, dict):
+        return [a for o in obj.values() for a in _float_arrays(o)]
+    return []
+
+
+@st.composite
+def poisoned_samples(draw):
+    """``(info, dtype, args, kwargs)``: a catalog sample with a few edge values written in."""
+    name = draw(st.sampled_from(NAMES))
+    info = CATALOG[name]
+    dtype = draw(st.sampled_from(info.dtypes))
+    samples = _samples(info, dtype)
+    if not samples:
+        return info, dtype, (), {}
+    args, kwargs = draw(st.sampled_from(samples))
+    args, kwargs = _copy(args), _copy(kwargs)
+    for arr in _float_arrays((args, kwargs)):
+        edges = st.sampled_from(_edges(name, arr.dtype.name))
+        for _ in range(draw(st.integers(0, 3))):
+            arr.flat[draw(st.integers(0, arr.size - 1))] = draw(edges)
+    return info, dtype, args, kwargs
+
+
+def _edges(name: str, dtype: str) -> list:
+    """Edge values for op ``name``: "huge" stays small enough that sums and products of a few
+    cannot overflow (where they overflow, the order of accumulation decides between inf and a
+    finite number, and BLAS and torch's kernels use different orders).
+
+    Ember's convolutions are im2col + GEMM (and col2im): a non-finite value meets the padding
+    zeros or the cropped positions there as 0 * inf = nan, where torch's direct kernels skip
+    those products. That is a known difference (see fuzzlib), so convolutions get finite values.
+    """
+    values = special_floats(dtype, bounded=True)
+    if name.startswith("conv") or name in ("fold", "unfold"):
+        values = [v for v in values if np.isfinite(v)]
+    return values
+
+
+def _copy(obj):
+    if isinstance(obj, np.ndarray):
+        return obj.copy()
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_copy(o) for o in obj)
+    if isinstance(obj, dict):
+        return {k: _copy(v) for k, v in obj.items()}
+    return obj
+
+
+def _tolerance(info, dtype: str) -> tuple:
+    rtol, atol = info.tol.get(dtype, (None, 0.0))
+    return rtol, atol
+
+
+@budget(500)
+@given(sample=poisoned_samples())
+def test_catalog_op_with_edge_values(sample):
+    info, dtype, args, kwargs = sample
+    rtol, atol = _tolerance(info, dtype)
+    arrays = _float_arrays((args, kwargs))
+    check(info.name, info.fn, partial(info.ref, torch), args, kwargs, rtol=rtol,
+          atol=max(atol, reduction_atol(*arrays)), grads=info.grad and dtype in ("float32", "float64"))
+
+
+@budget(100)
+@given(name=st.sampled_from(WITH_ERRORS or ["-"]), data=st.data())
+def test_catalog_bad_inputs(name, data):
+    if name not in CATALOG:
+        return
+    info = CATALOG[name]
+    dtype = data.draw(st.sampled_from(info.dtypes))
+    for args, kwargs in _samples(info, dtype, "errors"):
+        check(info.name, info.fn, partial(info.ref, torch), args, kwargs, grads=False)

@@ -23,20 +23,24 @@ _LIMITS = []  # keeps threadpoolctl's limit alive for the whole run
 
 def use_all_cores() -> int:
     """Give torch and NumPy's BLAS one thread per core (or ``--threads N``) and say so."""
-    import torch
-
     cores = os.cpu_count() or 1
     threads = int(sys.argv[sys.argv.index("--threads") + 1]) if "--threads" in sys.argv else cores
+    print(f"# {cores} cores: {limit_threads(threads)}; load average {os.getloadavg()[0]:.1f}")
+    return threads
+
+
+def limit_threads(threads: int) -> str:
+    """Give torch and NumPy's BLAS ``threads`` threads each; returns a line saying so."""
+    import torch
+
     torch.set_num_threads(threads)
     blas = "NumPy's BLAS at its default (one thread per core)"
-    if threads != cores:
+    if threads != (os.cpu_count() or 1):
         from threadpoolctl import threadpool_limits
 
         _LIMITS.append(threadpool_limits(threads, user_api="blas"))
         blas = f"NumPy's BLAS limited to {threads} (threadpoolctl)"
-    print(f"# {cores} cores: torch.set_num_threads({threads}); {blas}; load average "
-          f"{os.getloadavg()[0]:.1f}")
-    return threads
+    return f"torch.set_num_threads({threads}); {blas}"
 
 
 def _time(fn: Callable[[], object]) -> float:

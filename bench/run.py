@@ -31,7 +31,7 @@ import hessian  # noqa: E402
 import linreg  # noqa: E402
 import mlp  # noqa: E402
 import overhead  # noqa: E402
-from common import measure  # noqa: E402
+from common import limit_threads, measure  # noqa: E402
 
 LIBS = ("ember", "torch", "autograd", "micrograd")
 
@@ -111,7 +111,8 @@ def w2(device: str) -> Workload:
     x = rng.uniform(-1, 1, linreg.N).astype(np.float32)
     y = (3 * x + 2 + 0.1 * rng.standard_normal(linreg.N)).astype(np.float32)
     wl = Workload("W2", f"linear regression N=1e6, {linreg.STEPS} GD steps", "ms", 1.2, 1,
-                  {"ember": linreg.make_run(ember, x, y, device), "torch": linreg.make_run(torch, x, y, device)})
+                  {"ember": linreg.make_run(ember, x, y, device),
+                   "torch": linreg.make_run(torch, x, y, device)})
     ag = _optional("autograd")
     if ag is not None:
         loss_grad = ag.grad(lambda p: np.mean((p[0] * x + p[1] - y) ** 2))
@@ -270,7 +271,7 @@ def machine() -> str:
     except Exception:
         blas_name = "unknown"
     return (f"{cpu}; {os.cpu_count()} cores; NumPy {np.__version__} with {blas_name}; "
-            f"torch {torch.__version__} ({torch.get_num_threads()} threads); "
+            f"torch {torch.__version__}; "
             f"Python {platform.python_version()}")
 
 
@@ -326,27 +327,26 @@ def main(argv: list[str] | None = None) -> list[tuple]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="few repeats: prove it runs (CI)")
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
-    parser.add_argument("--threads", type=int, default=None,
-                        help="threads for torch (default: all cores, as NumPy's BLAS uses)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads for torch and for NumPy's BLAS alike (default 1: two thread "
+                             "pools in one process on few cores spin against each other)")
     parser.add_argument("--only", default=",".join(WORKLOADS), help="comma-separated workloads")
     parser.add_argument("--out", type=Path, default=HERE / "results.md")
     args = parser.parse_args(argv)
-    import torch
-
     import ember
 
     if args.device == "cuda" and not ember.cuda.is_available():
         parser.exit(2, "bench/run.py: --device cuda needs CuPy and a GPU (pip install 'ember[gpu]')\n")
-    torch.set_num_threads(args.threads or os.cpu_count() or 1)
+    threads = limit_threads(args.threads)
     repeat, warmup = (1, 1) if args.quick else (7, 2)
     keys = [k.strip().upper() for k in args.only.split(",") if k.strip()]
     unknown = [k for k in keys if k not in WORKLOADS]
     if unknown:
         parser.exit(2, f"bench/run.py: unknown workload(s) {unknown}; choose from {list(WORKLOADS)}\n")
-    print(f"# {machine()}; device {args.device}\n{HEADER}", flush=True)
+    print(f"# {machine()}; {threads}; device {args.device}\n{HEADER}", flush=True)
     rows = run(keys, args.device, repeat, warmup)
     if not args.quick:
-        write_results(rows, args.device, repeat, args.out)
+        write_results(rows, f"{args.device}; {threads}", repeat, args.out)
         print(f"# wrote {args.out}")
     return rows
 

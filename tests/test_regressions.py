@@ -1,6 +1,6 @@
 """One regression test per mismatch the fuzzer (tests/fuzz) found between Ember and torch.
 
-The fuzzer found 85 distinct mismatches (counted by cause: a wrong value or gradient, a wrong
+The fuzzer found 87 distinct mismatches (counted by cause: a wrong value or gradient, a wrong
 exception class, an error where torch computes or the reverse, NumPy's words in a message);
 all are fixed and each has a test below (related causes share one test function).
 
@@ -687,3 +687,13 @@ def test_tensor_exponent_uses_general_pow():
     # torch's special kernels (sqrt for 0.5) are for a Python number exponent only
     same(grad_of(lambda L, x: x ** L.tensor(0.5, dtype=L.float64), [-0.0, 4.0]))
     same(lambda L: L.tensor([-0.0], dtype=L.float64) ** L.tensor(-0.5, dtype=L.float64))
+
+
+def test_arange_with_infinitely_many_steps():
+    same(lambda L: L.arange(1, 7, 5e-324, dtype=L.float32), RuntimeError, "invalid size, possible overflow")
+
+
+@pytest.mark.parametrize("p", [1, 2, 3, 0.5, INF])
+def test_norm_of_one_element_is_its_absolute_value(p):
+    same(grad_of(lambda L, x: L.norm(x, p=p, dim=-1, keepdim=True), [[-1.4e-45], [1.0], [INF]],
+                 dtype="float32"))

@@ -217,7 +217,8 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: b
             raise ValueError("arange: step must be nonzero (it truncates to 0 for int64)")
     dev = backend.as_device(device)
     xp = backend.xp_for(dev)
-    n = max(0, math.ceil((float(end) - float(start)) / float(step)))
+    count = (float(end) - float(start)) / float(step)
+    n = max(0, math.ceil(count)) if math.isfinite(count) else math.inf
     if n > dtypes.int64.bounds()[1]:
         raise RuntimeError(f"arange: invalid size, possible overflow? ({n} elements from {start} to "
                            f"{end} by {step})")

@@ -110,12 +110,13 @@ def _quotient_overflows(name, operands) -> bool:
     """torch's float remainder/floor_divide give nan when x / y overflows (NumPy the true value)."""
     if name not in ("remainder", "floor_divide", "%", "//"):
         return False
-    x, y = operands  # NumPy divides in the op's dtype (a Python number adapts, as in torch)
-    if isinstance(x, np.ndarray) and x.dtype.kind != "f" or isinstance(y, np.ndarray) and y.dtype.kind != "f":
-        x, y = np.asarray(x, dtype=np.float32), np.asarray(y, dtype=np.float32)
+    # divide in the op's dtype: the float array's (float32 for integers); a Python number adapts
+    floats = [v.dtype for v in operands if isinstance(v, np.ndarray) and v.dtype.kind == "f"]
+    dtype = max(floats, key=lambda d: d.itemsize) if floats else np.dtype(np.float32)
+    x, y = (v.astype(dtype) if isinstance(v, np.ndarray) else v for v in operands)
     with np.errstate(all="ignore"):
         try:
-            q = np.abs(x) / np.abs(y)
+            q = abs(x) / abs(y)  # builtin abs keeps a Python number "weak" for NumPy
         except ValueError:  # shapes that do not broadcast: both libraries raise
             return False
-    return bool((np.isfinite(x) & np.isfinite(y) & (y != 0) & np.isinf(q)).any())
+    return bool((np.isfinite(x) & np.isfinite(y) & (np.asarray(y) != 0) & np.isinf(q)).any())

@@ -425,6 +425,8 @@ def _norm_fwd(xp, x, p, axes, keepdim):
     a = xp.abs(x)
     if p == 0:
         return (a != 0).sum(axis=axes, keepdims=keepdim).astype(x.dtype)
+    if _count(x.shape, axes) == 1:  # torch: the norm of one element is |x| (no pow to underflow)
+        return a.sum(axis=axes, keepdims=keepdim)
     if p == float("inf"):
         return a.max(axis=axes, keepdims=keepdim)
     if p == float("-inf"):
@@ -432,15 +434,8 @@ def _norm_fwd(xp, x, p, axes, keepdim):
     if p == 1:
         return a.sum(axis=axes, keepdims=keepdim)
     if p == 2:
-        return _norm2_fwd(xp, x, a, axes, keepdim)
+        return xp.sqrt((x * x).sum(axis=axes, keepdims=keepdim))
     return ((a ** p).sum(axis=axes, keepdims=keepdim) ** (1.0 / p)).astype(x.dtype, copy=False)
-
-
-def _norm2_fwd(xp, x, a, axes, keepdim):
-    """sqrt(sum(x^2)); over a single element |x| itself, as torch (so 1e-300 does not underflow)."""
-    if _count(x.shape, axes) == 1:
-        return a.sum(axis=axes, keepdims=keepdim)
-    return xp.sqrt((x * x).sum(axis=axes, keepdims=keepdim))
 
 
 def _norm_rule(g, out, x, p, axes, keepdim):

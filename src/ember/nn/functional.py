@@ -15,6 +15,7 @@ from ..creation import arange, rand, zeros
 from ..ops import elementwise as E
 from ..ops import index as I
 from ..ops import linalg as L
+from ..ops import loss as LOSS
 from ..ops import reduce as R
 from ..ops import shape as S
 from ..ops.activation import log_softmax as _log_softmax
@@ -583,6 +584,11 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     reduction = _reduction(reduction, size_average, reduce)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    if (weight is None and reduction == "mean" and label_smoothing == 0.0 and input.ndim == 2
+            and input.is_floating_point() and target.dtype == dtypes.int64 and target.ndim == 1):
+        fused = LOSS.cross_entropy_mean(input, target, ignore_index)
+        if fused is not None:
+            return fused
     class_dim = _class_dim(input)
     classes = input.shape[class_dim]
     _check_class_weight(weight, classes)

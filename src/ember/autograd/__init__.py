@@ -34,7 +34,7 @@ def _root_grads(outputs: tuple, grad_outputs: tuple, op: str, batched: bool = Fa
         if g is None:
             if out._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = Tensor._make(out.xp.ones_like(out._data))
+            g = Tensor._make(out.xp.ones(out._data.shape, dtype=out._data.dtype))
         elif tuple(g.shape[1:] if batched else g.shape) != tuple(out.shape):
             raise RuntimeError(
                 f"{op}: Mismatch in shape: grad_output[{i}] has a shape of {list(g.shape)} and "

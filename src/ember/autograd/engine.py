@@ -124,8 +124,8 @@ def toposort(starts: list) -> list:
     ``.grad``) as soon as it is final rather than at the end; that is what lets
     DistributedDataParallel all-reduce while backward goes on. Iterative, any depth.
     """
-    start_ids = {id(s) for s in starts}
-    consumers: dict[int, int] = {}
+    consumers: dict = {}  # keyed by the objects: nodes and tensors hash by identity
+    start_set = set(starts)
     stack = list(starts)
     while stack:  # count each object's consumers; an object is expanded once, when first met
         obj = stack.pop()
@@ -134,15 +134,14 @@ def toposort(starts: list) -> list:
         for e in obj.edges:
             if e is None:
                 continue
-            k = id(e)
-            n = consumers.get(k)
+            n = consumers.get(e)
             if n is None:
-                consumers[k] = 1
-                if k not in start_ids:
+                consumers[e] = 1
+                if e not in start_set:
                     stack.append(e)
             else:
-                consumers[k] = n + 1
-    ready = list({id(s): s for s in starts if id(s) not in consumers}.values())
+                consumers[e] = n + 1
+    ready = [s for s in dict.fromkeys(starts) if s not in consumers]
     sweep = []
     while ready:
         obj = ready.pop()
@@ -152,9 +151,8 @@ def toposort(starts: list) -> list:
         for e in obj.edges:
             if e is None:
                 continue
-            k = id(e)
-            left = consumers[k] - 1
-            consumers[k] = left
+            left = consumers[e] - 1
+            consumers[e] = left
             if not left:
                 (ready if e.__class__ is Node else sweep).append(e)
     return sweep
@@ -177,32 +175,32 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool,
     With ``capture`` (a list of tensors) return their gradients instead of accumulating into
     leaves' ``.grad`` (this is ``autograd.grad``); otherwise accumulate and return None.
     """
-    grads: dict[int, object] = {}
+    grads: dict = {}  # node or leaf -> its gradient so far
     starts = []
     for t, g in zip(roots, grad_roots):
         k = _key(t)
         if k is None:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-        if id(k) in grads:
-            grads[id(k)] = grads[id(k)] + g
+        if k in grads:
+            grads[k] = grads[k] + g
         else:
-            grads[id(k)] = g
+            grads[k] = g
             starts.append(k)
-    captured: dict[int, object] = {}
+    captured: dict = {}
     want = None
     if capture is not None:
         want = {}
         for t in capture:
             k = _key(t)
             if k is not None:
-                want[id(k)] = k
+                want[k] = k
     order = toposort(starts)
     prev = STATE.enabled
     STATE.enabled = create_graph
     _FINAL_CALLBACKS.append([])
     try:
         for obj in order:
-            g = grads.pop(id(obj), None)
+            g = grads.pop(obj, None)
             if obj.__class__ is not Node:
                 _reach_leaf(obj, g, create_graph, want, captured)
                 continue
@@ -219,8 +217,8 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool,
                 t = obj.retained()
                 if t is not None:
                     t.grad = g if create_graph else g.detach()
-            if want is not None and id(obj) in want:
-                captured[id(obj)] = g
+            if want is not None and obj in want:
+                captured[obj] = g
             in_grads = obj.fn.backward(obj, g)
             if ANOMALY.enabled:
                 ANOMALY.check(obj, in_grads)
@@ -231,9 +229,8 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool,
             for edge, gi in zip(obj.edges, in_grads):
                 if edge is None or gi is None:
                     continue
-                k = id(edge)
-                prev_g = grads.get(k)
-                grads[k] = gi if prev_g is None else prev_g + gi
+                prev_g = grads.get(edge)
+                grads[edge] = gi if prev_g is None else prev_g + gi
         callbacks = _FINAL_CALLBACKS[-1]
         for callback in callbacks:  # a callback may queue more; the loop sees them too
             callback()
@@ -242,7 +239,7 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool,
         STATE.enabled = prev
     if want is None:
         return None
-    return [captured.get(id(_key(t))) if _key(t) is not None else None for t in capture]
+    return [captured.get(_key(t)) if _key(t) is not None else None for t in capture]
 
 
 def _reach_leaf(leaf, g, create_graph: bool, want, captured) -> None:
@@ -256,8 +253,8 @@ def _reach_leaf(leaf, g, create_graph: bool, want, captured) -> None:
             if r is not None:
                 g = r
     if want is not None:
-        if id(leaf) in want:
-            captured[id(leaf)] = g
+        if leaf in want:
+            captured[leaf] = g
         return
     accumulate_grad(leaf, g, create_graph)
 

@@ -11,7 +11,7 @@ from numbers import Number
 from .. import dtypes
 from ..tensor import Tensor
 from . import reduce as R
-from .registry import PRIMITIVES, apply, primitive
+from .registry import _NDARRAY, PRIMITIVES, apply, primitive
 
 # ---------------------------------------------------------------------------- operands
 
@@ -131,13 +131,35 @@ def _pair_with_scalar(op: str, t: Tensor, s, floating: bool) -> tuple[Tensor, Te
     if (kind == "f" and s.__class__ in (float, int)) or (kind in "iu" and s.__class__ is int
                                                          and not floating):
         # a Python number never widens a tensor of its kind or higher: keep the tensor's dtype
-        return t, Tensor._make(t.xp.asarray(s, dtype=t._data.dtype))
+        return t, constant(t, s, t._data.dtype)
     d = dtypes.result_type(t, s)
     if floating and not d.is_floating_point:
         d = dtypes.get_default_dtype()
     if t._data.dtype != d.np:
         t = cast(t, d)
-    return t, Tensor._make(t.xp.asarray(s, dtype=d.np))
+    return t, constant(t, s, d.np)
+
+
+_CONSTANTS: dict = {}
+
+
+def constant(like: Tensor, value, np_dtype) -> Tensor:
+    """A Python number as a 0-d constant tensor on ``like``'s device.
+
+    Small whole numbers on the CPU (x**2, 3*x, the exponents in pow's rule) are cached
+    read-only: a bounded set, as values that change every step (learning rates, Adam's bias
+    corrections) are not kept. 0 is not cached (it would lose the sign of -0.0).
+    """
+    if (like._data.__class__ is not _NDARRAY or not value or not -1024 <= value <= 1024
+            or value != int(value)):
+        return Tensor._make(like.xp.asarray(value, dtype=np_dtype))
+    key = (value.__class__, value, np_dtype)
+    hit = _CONSTANTS.get(key)
+    if hit is None:
+        array = like.xp.asarray(value, dtype=np_dtype)
+        array.flags.writeable = False
+        hit = _CONSTANTS[key] = Tensor._make(array)
+    return hit
 
 
 def to_float(x: Tensor) -> Tensor:

@@ -48,16 +48,16 @@ def expand_back(g: Tensor, x_shape: tuple, axes: tuple, keepdim: bool) -> Tensor
     lead = g._data.shape[:g._data.ndim - reduced_rank]
     leading = not lead and axes == tuple(range(len(axes)))  # broadcasting restores these itself
     if not keepdim and axes and not leading:
-        g = S.reshape(g, lead + _keep_shape(x_shape, axes))
-    return S.expand(g, lead + tuple(x_shape))
+        g = S.reshape_to(g, lead + _keep_shape(x_shape, axes))
+    return S.expand_to(g, lead + tuple(x_shape))
 
 
 # ---------------------------------------------------------------------------- sum / mean
 
 _sum = primitive(
     "sum",
-    lambda xp, x, axes, keepdim: xp.sum(x, axis=axes, keepdims=keepdim,
-                                        dtype=None if x.dtype.kind == "f" else xp.int64),
+    lambda xp, x, axes, keepdim: x.sum(axis=axes, keepdims=keepdim,
+                                       dtype=None if x.dtype.kind == "f" else xp.int64),
     lambda g, out, x, axes, keepdim: (expand_back(g, x._data.shape, axes, keepdim),),
     formula="d/dx_i sum(x) = 1",
 )
@@ -92,7 +92,7 @@ def sum_to(g: Tensor, shape: tuple) -> Tensor:
         lead + i for i, s in enumerate(shape) if i >= k and s == 1 and g._data.shape[lead + i] != 1
     )
     out = apply(_sum, g, axes=axes, keepdim=True) if axes else g
-    return S.reshape(out, shape)
+    return S.reshape_to(out, shape)
 
 
 def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:

@@ -44,7 +44,7 @@ def infer_shape(shape: tuple, numel: int, op: str, src: tuple) -> tuple:
 _reshape = primitive(
     "reshape",
     lambda xp, x, shape: x.reshape(shape),
-    lambda g, out, x, shape: (reshape(g, batch_shape(g) + x._data.shape),),
+    lambda g, out, x, shape: (reshape_to(g, batch_shape(g) + x._data.shape),),
     formula="reshaping moves values, so the gradient is reshaped back",
 )
 
@@ -55,6 +55,20 @@ def reshape(input: Tensor, *shape) -> Tensor:
     if shape == input._data.shape:
         return input
     return apply(_reshape, input, shape=shape)
+
+
+def reshape_to(t: Tensor, shape: tuple) -> Tensor:
+    """``reshape`` to a shape already known to fit (no -1, no checks): for derivative rules."""
+    if shape == t._data.shape:
+        return t
+    return apply(_reshape, t, shape=shape)
+
+
+def expand_to(t: Tensor, shape: tuple) -> Tensor:
+    """``expand`` to a shape already known to be a broadcast of ``t``'s: for derivative rules."""
+    if shape == t._data.shape:
+        return t
+    return apply(_expand, t, shape=shape)
 
 
 def view(input: Tensor, *shape) -> Tensor:

@@ -29,6 +29,7 @@ sys.path.insert(0, str(HERE))
 import cnn  # noqa: E402
 import hessian  # noqa: E402
 import linreg  # noqa: E402
+import memory  # noqa: E402
 import mlp  # noqa: E402
 import overhead  # noqa: E402
 from common import limit_threads, measure  # noqa: E402
@@ -305,8 +306,8 @@ HEADER = ("| workload | ember | torch | HIPS autograd | micrograd | ember/torch 
           "|---|---|---|---|---|---|---|")
 
 
-def write_results(rows: list[tuple], device: str, repeat: int, path: Path) -> None:
-    """bench/results.md: the table, the machine, and how it was measured (atomically)."""
+def write_results(rows: list[tuple], device: str, repeat: int, memory_report: str, path: Path) -> None:
+    """bench/results.md: the table, memory, the machine, and how it was measured (atomically)."""
     lines = [
         "# Ember benchmark results",
         "",
@@ -316,6 +317,8 @@ def write_results(rows: list[tuple], device: str, repeat: int, path: Path) -> No
         "",
         HEADER,
         *(_row(wl, medians) for wl, medians in rows),
+        "",
+        memory_report,
         "",
     ]
     tmp = path.with_suffix(".md.tmp")
@@ -345,8 +348,11 @@ def main(argv: list[str] | None = None) -> list[tuple]:
         parser.exit(2, f"bench/run.py: unknown workload(s) {unknown}; choose from {list(WORKLOADS)}\n")
     print(f"# {machine()}; {threads}; device {args.device}\n{HEADER}", flush=True)
     rows = run(keys, args.device, repeat, warmup)
+    steps = 100 if args.quick else 1000
+    memory_report = memory.report(memory.measure(steps), steps)
+    print(memory_report)
     if not args.quick:
-        write_results(rows, f"{args.device}; {threads}", repeat, args.out)
+        write_results(rows, f"{args.device}; {threads}", repeat, memory_report, args.out)
         print(f"# wrote {args.out}")
     return rows
 

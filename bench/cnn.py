@@ -13,7 +13,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import compare, quick, use_all_cores  # noqa: E402
+from common import check_and_compare, configure_threads  # noqa: E402
 
 BATCH = 64
 STEPS = 10
@@ -57,18 +57,14 @@ def main() -> tuple[float, float]:
 
     import ember
 
-    use_all_cores()
+    configure_threads()
     torch.manual_seed(0)
     weights = [p.detach().numpy().copy() for p in build(torch).parameters()]
     rng = np.random.default_rng(0)
     x = rng.standard_normal((BATCH, 1, 28, 28)).astype(np.float32)
     y = rng.integers(0, 10, BATCH)
-    e_run, t_run = make_run(ember, weights, x, y), make_run(torch, weights, x, y)
-    e_loss, t_loss = e_run(), t_run()
-    assert abs(e_loss - t_loss) < 1e-4 * max(1.0, abs(t_loss)), (e_loss, t_loss)
-    repeat, warmup = (1, 0) if quick() else (7, 1)
-    return compare(f"cnn batch {BATCH} 1x28x28, SGD step", e_run, t_run, repeat=repeat,
-                   warmup=warmup, target=1.5, per=STEPS)
+    return check_and_compare(f"cnn batch {BATCH} 1x28x28, SGD step", make_run(ember, weights, x, y),
+                             make_run(torch, weights, x, y), target=1.5, per=STEPS, tol=1e-4, warmup=1)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,8 @@
 Every benchmark calls ``compare(name, ember_fn, torch_fn)``: each function runs one measured
 unit of work (e.g. N training steps); after ``warmup`` untimed calls of each, the two are timed
 alternately ``repeat`` times so that machine noise hits both alike, and the medians are
-compared. torch gets as many threads as the machine has cores (``use_all_cores``), which is
-what NumPy's BLAS uses too, so neither side is handicapped (``--threads N`` sets both to N).
+compared. torch and NumPy's BLAS get one thread each (``configure_threads``; ``--threads N``
+sets both to N), so neither side is handicapped.
 """
 from __future__ import annotations
 
@@ -21,10 +21,14 @@ ROW = ("{name:<34} ember {ember:>10.3f} ms   torch {torch:>10.3f} ms   ratio {ra
 _LIMITS = []  # keeps threadpoolctl's limit alive for the whole run
 
 
-def use_all_cores() -> int:
-    """Give torch and NumPy's BLAS one thread per core (or ``--threads N``) and say so."""
+def configure_threads() -> int:
+    """Give torch and NumPy's BLAS one thread each (or ``--threads N``) and say so.
+
+    One thread is the default because two thread pools in one process on a 2-core machine spin
+    against each other and make both libraries' timings meaningless (see README, Performance).
+    """
     cores = os.cpu_count() or 1
-    threads = int(sys.argv[sys.argv.index("--threads") + 1]) if "--threads" in sys.argv else cores
+    threads = int(sys.argv[sys.argv.index("--threads") + 1]) if "--threads" in sys.argv else 1
     print(f"# {cores} cores: {limit_threads(threads)}; load average {os.getloadavg()[0]:.1f}")
     return threads
 
@@ -72,6 +76,15 @@ def compare(name: str, ember_fn: Callable[[], object], torch_fn: Callable[[], ob
                      min_ratio=min(times["ember"]) / min(times["torch"]), verdict=verdict))
     sys.stdout.flush()
     return e, t
+
+
+def check_and_compare(name: str, ember_fn: Callable[[], float], torch_fn: Callable[[], float],
+                      target: float, per: int, tol: float, warmup: int = 2) -> tuple[float, float]:
+    """Check both runs reach the same loss (relative ``tol``), then ``compare`` them."""
+    e_loss, t_loss = ember_fn(), torch_fn()
+    assert abs(e_loss - t_loss) < tol * max(1.0, abs(t_loss)), (e_loss, t_loss)
+    repeat, warmup = (1, 0) if quick() else (7, warmup)
+    return compare(name, ember_fn, torch_fn, repeat=repeat, warmup=warmup, target=target, per=per)
 
 
 def measure(fns: dict[str, Callable[[], object]], repeat: int = 7,

@@ -12,7 +12,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import compare, quick, use_all_cores  # noqa: E402
+from common import compare, quick, configure_threads  # noqa: E402
 
 N = 300
 
@@ -32,7 +32,7 @@ def main() -> tuple[float, float]:
 
     import ember
 
-    use_all_cores()
+    configure_threads()
     rng = np.random.default_rng(0)
     a = rng.standard_normal((N, N)) / np.sqrt(N)
     x = rng.standard_normal(N)

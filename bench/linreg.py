@@ -11,7 +11,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import compare, quick, use_all_cores  # noqa: E402
+from common import compare, quick, configure_threads  # noqa: E402
 
 N = 1_000_000
 STEPS = 100
@@ -44,7 +44,7 @@ def main() -> tuple[float, float]:
 
     import ember
 
-    use_all_cores()
+    configure_threads()
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, N).astype(np.float32)
     y = (3 * x + 2 + 0.1 * rng.standard_normal(N)).astype(np.float32)

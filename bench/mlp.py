@@ -11,7 +11,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import compare, quick, use_all_cores  # noqa: E402
+from common import check_and_compare, configure_threads  # noqa: E402
 
 BATCH = 128
 SIZES = (784, 256, 128, 10)
@@ -58,17 +58,14 @@ def main() -> tuple[float, float]:
 
     import ember
 
-    use_all_cores()
+    configure_threads()
     rng = np.random.default_rng(0)
     weights = initial_weights(rng)
     x = rng.standard_normal((BATCH, SIZES[0])).astype(np.float32)
     y = rng.integers(0, SIZES[-1], BATCH).astype(np.int64)
-    e_run, t_run = make_run(ember, weights, x, y), make_run(torch, weights, x, y)
-    e_loss, t_loss = e_run(), t_run()
-    assert abs(e_loss - t_loss) < 1e-3 * max(1.0, abs(t_loss)), (e_loss, t_loss)
-    repeat, warmup = (1, 0) if quick() else (7, 2)
-    return compare(f"mlp 784-256-128-10 b{BATCH} SGD (per step)", e_run, t_run, repeat=repeat,
-                   warmup=warmup, target=1.2, per=STEPS)
+    return check_and_compare(f"mlp 784-256-128-10 b{BATCH} SGD (per step)",
+                             make_run(ember, weights, x, y), make_run(torch, weights, x, y),
+                             target=1.2, per=STEPS, tol=1e-3)
 
 
 if __name__ == "__main__":

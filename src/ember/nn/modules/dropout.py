@@ -6,8 +6,8 @@ from .. import functional as F
 from ..module import Module
 
 
-class Dropout(Module):
-    """Zero each element with probability ``p`` in training and scale the rest by ``1/(1-p)``."""
+class _DropoutNd(Module):
+    """What every dropout layer holds: the probability ``p`` (checked) and ``inplace``."""
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
@@ -16,8 +16,12 @@ class Dropout(Module):
         self.p = p
         self.inplace = inplace
 
-    def forward(self, input: Tensor) -> Tensor:
-        return F.dropout(input, self.p, self.training, self.inplace)
-
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout(_DropoutNd):
+    """Zero each element with probability ``p`` in training and scale the rest by ``1/(1-p)``."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout(input, self.p, self.training, self.inplace)

@@ -32,7 +32,7 @@ from .ops.linalg import addmm, bmm, diag, diagonal, dot, ger, inner, matmul, mm,
 from .ops.methods import clone
 from .ops.pool import avg_pool1d, max_pool1d, max_pool2d
 from .ops.special import erf, erfc, erfinv
-from .ops.reduce import (all, amax, amin, any, argmax, argmin, cumsum, logsumexp, max, mean, min, norm,
+from .ops.reduce import (all, amax, amin, any, equal, argmax, argmin, cumsum, logsumexp, max, mean, min, norm,
                          prod, std, std_mean, sum, var, var_mean)
 from .ops.shape import (broadcast_tensors, broadcast_to, cat, chunk, concat, concatenate,
                         flatten, flip, hstack, movedim, permute, ravel, repeat, reshape, split,

@@ -532,3 +532,10 @@ def _logical(name: str, fn):
 
 all = _logical("all", lambda xp, x, axes, keepdim: xp.all(x, axis=axes, keepdims=keepdim))
 any = _logical("any", lambda xp, x, axes, keepdim: xp.any(x, axis=axes, keepdims=keepdim))
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """True when both tensors have the same shape and the same values (torch.equal)."""
+    if input._data.shape != other._data.shape:
+        return False
+    return bool(all(E.eq(input, other)))

@@ -13,7 +13,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import check_and_compare, configure_threads  # noqa: E402
+from common import check_and_compare, configure_threads, training_run  # noqa: E402
 
 BATCH = 64
 STEPS = 10
@@ -40,16 +40,7 @@ def make_run(lib, weights: list[np.ndarray], x_np: np.ndarray, y_np: np.ndarray,
     x = lib.from_numpy(x_np).to(device)
     y = lib.from_numpy(y_np).to(device)
     loss_fn = lib.nn.functional.cross_entropy
-
-    def run() -> float:
-        for _ in range(STEPS):
-            opt.zero_grad()
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            opt.step()
-        return loss.item()
-
-    return run
+    return training_run(model, opt, loss_fn, x, y, STEPS)
 
 
 def main() -> tuple[float, float]:

@@ -78,6 +78,20 @@ def compare(name: str, ember_fn: Callable[[], object], torch_fn: Callable[[], ob
     return e, t
 
 
+def training_run(model, optimizer, loss_fn, x, y, steps: int) -> Callable[[], float]:
+    """One unit of work: ``steps`` optimiser steps on the same batch; returns the last loss."""
+
+    def run() -> float:
+        for _ in range(steps):
+            optimizer.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            optimizer.step()
+        return loss.item()
+
+    return run
+
+
 def check_and_compare(name: str, ember_fn: Callable[[], float], torch_fn: Callable[[], float],
                       target: float, per: int, tol: float, warmup: int = 2) -> tuple[float, float]:
     """Check both runs reach the same loss (relative ``tol``), then ``compare`` them."""

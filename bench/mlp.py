@@ -11,7 +11,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import check_and_compare, configure_threads  # noqa: E402
+from common import check_and_compare, configure_threads, training_run  # noqa: E402
 
 BATCH = 128
 SIZES = (784, 256, 128, 10)
@@ -31,16 +31,7 @@ def make_run(lib, weights: list[np.ndarray], x_np: np.ndarray, y_np: np.ndarray,
     loss_fn = nn.CrossEntropyLoss()
     x = lib.from_numpy(x_np).to(device)
     y = lib.from_numpy(y_np).to(device)
-
-    def run() -> float:
-        for _ in range(STEPS):
-            opt.zero_grad()
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            opt.step()
-        return loss.item()
-
-    return run
+    return training_run(model, opt, loss_fn, x, y, STEPS)
 
 
 def initial_weights(rng) -> list[np.ndarray]:

@@ -389,3 +389,23 @@ def test_func_jvp_strict():
         ef.jvp(lambda t: ember.ones(2, dtype=ember.float64), (x,), (x,), strict=True)
     out, tangent = ef.jvp(lambda t: ember.ones(2, dtype=ember.float64), (x,), (x,))
     assert tangent.tolist() == [0.0, 0.0]
+
+
+def test_hvp_and_vhp_strict_and_create_graph_like_torch():
+    x = np.array([0.3, -0.7])
+    v = np.array([1.0, 2.0])
+    for fn in ("hvp", "vhp"):
+        with pytest.raises(RuntimeError):
+            getattr(torch.autograd.functional, fn)(lambda t: t.sum(), torch.from_numpy(x),
+                                                   torch.from_numpy(v), strict=True)
+        with pytest.raises(RuntimeError):
+            getattr(EF, fn)(lambda t: t.sum(), ember.from_numpy(x), ember.from_numpy(v), strict=True)
+        with pytest.raises(RuntimeError, match=fn):
+            getattr(EF, fn)(lambda t: t * 2, ember.from_numpy(x), ember.from_numpy(v))
+        xe = ember.from_numpy(x).requires_grad_()
+        xt = torch.from_numpy(x).requires_grad_()
+        out_e, res_e = getattr(EF, fn)(lambda t: (t ** 3).sum(), xe, ember.from_numpy(v), create_graph=True)
+        out_t, res_t = getattr(torch.autograd.functional, fn)(lambda t: (t ** 3).sum(), xt,
+                                                              torch.from_numpy(v), create_graph=True)
+        assert res_e.requires_grad and out_e.requires_grad
+        assert_same((out_e, res_e), (out_t, res_t))

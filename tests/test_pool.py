@@ -150,3 +150,16 @@ def test_pool_errors() -> None:
         enn.MaxPool2d(2)(ember.randn(28, 28))
     with pytest.raises(RuntimeError, match="padding size should be less"):
         F.pad(ember.randn(1, 1, 3, 3), (3, 3), mode="reflect")
+
+
+def test_adaptive_1d_pools_match_torch_with_repr_and_indices() -> None:
+    x = np.random.default_rng(14).standard_normal((2, 3, 9))
+    for e_layer, t_layer in [(enn.AdaptiveAvgPool1d(4), torch.nn.AdaptiveAvgPool1d(4)),
+                             (enn.AdaptiveMaxPool1d(4), torch.nn.AdaptiveMaxPool1d(4))]:
+        np.testing.assert_allclose(e_layer(ember.tensor(x)).numpy(), t_layer(torch.tensor(x)).numpy(),
+                                   rtol=1e-12)
+        assert repr(e_layer) == repr(t_layer)
+    e_out, e_idx = enn.AdaptiveMaxPool1d(4, return_indices=True)(ember.tensor(x))
+    t_out, t_idx = torch.nn.AdaptiveMaxPool1d(4, return_indices=True)(torch.tensor(x))
+    np.testing.assert_allclose(e_out.numpy(), t_out.numpy(), rtol=1e-12)
+    np.testing.assert_array_equal(e_idx.numpy(), t_idx.numpy())

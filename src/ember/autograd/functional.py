@@ -424,23 +424,35 @@ def _scalar_output(func: Callable, inputs: tuple, strict: bool, fn_name: str) ->
     return outputs
 
 
+def _scalar_start(func: Callable, inputs, v, create_graph: bool, strict: bool, fn_name: str) -> tuple:
+    """Shared start of vhp/hvp (call under enable_grad): inputs, v, scalar output and its gradient."""
+    is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", fn_name)
+    inputs = _fresh_inputs(inputs, create_graph, need_graph=True)
+    v = _prepare_v(v, inputs, is_inputs_tuple, create_graph, fn_name,
+                   "the input to the user-provided function is")
+    outputs = _scalar_output(func, inputs, strict, fn_name)
+    jac = differentiable_grad(outputs, inputs, create_graph=True)
+    _check_grads_exist(jac, strict, "jacobian")
+    return is_inputs_tuple, inputs, v, outputs, jac
+
+
+def _second_order_result(outputs: tuple, grads_of: tuple, wrt: tuple, v: tuple, inputs: tuple,
+                         is_inputs_tuple: bool, create_graph: bool, strict: bool) -> tuple:
+    """Shared end of vhp/hvp: the vjp of ``grads_of`` w.r.t. ``wrt`` with ``v``, packed with the output."""
+    with set_grad_enabled(create_graph or is_grad_enabled()):
+        grads = differentiable_grad(grads_of, wrt, v, create_graph=create_graph)
+        result = _fill_in_zeros(grads, inputs, strict, create_graph, "hessian")
+    return (_finish(outputs, create_graph)[0], _unpack(_finish(result, create_graph), is_inputs_tuple))
+
+
 def vhp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool = False) -> tuple:
     """``vᵀ H`` of a scalar ``func`` at ``inputs``, with ``func(inputs)``: two backward sweeps.
 
     Args and returns as ``vjp``, with ``v`` shaped like the inputs.
     """
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vhp")
-        inputs = _fresh_inputs(inputs, create_graph, need_graph=True)
-        v = _prepare_v(v, inputs, is_inputs_tuple, create_graph, "vhp",
-                       "the input to the user-provided function is")
-        outputs = _scalar_output(func, inputs, strict, "vhp")
-        jac = differentiable_grad(outputs, inputs, create_graph=True)
-        _check_grads_exist(jac, strict, "jacobian")
-    with set_grad_enabled(create_graph or is_grad_enabled()):
-        grads = differentiable_grad(jac, inputs, v, create_graph=create_graph)
-        result = _fill_in_zeros(grads, inputs, strict, create_graph, "hessian")
-    return (_finish(outputs, create_graph)[0], _unpack(_finish(result, create_graph), is_inputs_tuple))
+        is_inputs_tuple, inputs, v, outputs, jac = _scalar_start(func, inputs, v, create_graph, strict, "vhp")
+    return _second_order_result(outputs, jac, inputs, v, inputs, is_inputs_tuple, create_graph, strict)
 
 
 def hvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool = False) -> tuple:
@@ -449,17 +461,9 @@ def hvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
     Args and returns as ``vhp`` (equal to it for twice continuously differentiable ``func``).
     """
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hvp")
-        inputs = _fresh_inputs(inputs, create_graph, need_graph=True)
-        v = _prepare_v(v, inputs, is_inputs_tuple, create_graph, "hvp",
-                       "the input to the user-provided function is")
-        outputs = _scalar_output(func, inputs, strict, "hvp")
-        jac = differentiable_grad(outputs, inputs, create_graph=True)
-        _check_grads_exist(jac, strict, "jacobian")
+        is_inputs_tuple, inputs, v, outputs, jac = _scalar_start(func, inputs, v, create_graph, strict, "hvp")
         dummies = tuple(zeros_like(t, requires_grad=True) for t in inputs)
         double_back = differentiable_grad(jac, inputs, dummies, create_graph=True)
         _check_grads_exist(double_back, strict, "hessian")
-    with set_grad_enabled(create_graph or is_grad_enabled()):
-        grads = differentiable_grad(double_back, dummies, v, create_graph=create_graph)
-        result = _fill_in_zeros(grads, inputs, strict, create_graph, "hessian")
-    return (_finish(outputs, create_graph)[0], _unpack(_finish(result, create_graph), is_inputs_tuple))
+    return _second_order_result(outputs, double_back, dummies, v, inputs, is_inputs_tuple, create_graph,
+                                strict)

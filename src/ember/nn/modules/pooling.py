@@ -85,18 +85,22 @@ class AvgPool2d(_AvgPool):
     dims = 2
 
 
-class _AdaptiveAvgPool(_Pool):
+class _AdaptivePool(_Pool):
+    """Shared ``output_size`` attribute and repr of the adaptive pooling layers."""
+
     def __init__(self, output_size) -> None:
         super().__init__()
         self.output_size = output_size
 
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class _AdaptiveAvgPool(_AdaptivePool):
     def forward(self, input: Tensor) -> Tensor:
         self._check(input)
         return P.adaptive_avg_pool(f"adaptive_avg_pool{self.dims}d", self.dims, input,
                                    self.output_size)
-
-    def extra_repr(self) -> str:
-        return f"output_size={self.output_size}"
 
 
 class AdaptiveAvgPool1d(_AdaptiveAvgPool):
@@ -111,19 +115,15 @@ class AdaptiveAvgPool2d(_AdaptiveAvgPool):
     dims = 2
 
 
-class _AdaptiveMaxPool(_Pool):
+class _AdaptiveMaxPool(_AdaptivePool):
     def __init__(self, output_size, return_indices: bool = False) -> None:
-        super().__init__()
-        self.output_size = output_size
+        super().__init__(output_size)
         self.return_indices = return_indices
 
     def forward(self, input: Tensor):
         self._check(input)
         return P.adaptive_max_pool(f"adaptive_max_pool{self.dims}d", self.dims, input,
                                    self.output_size, self.return_indices)
-
-    def extra_repr(self) -> str:
-        return f"output_size={self.output_size}"
 
 
 class AdaptiveMaxPool1d(_AdaptiveMaxPool):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Callable, Iterator
 
 from . import backend, dtypes
+from .autograd import backward as _autograd_backward
 from .autograd.grad_mode import STATE
 
 
@@ -241,9 +242,7 @@ class Tensor:
             create_graph: record the backward pass too, for higher derivatives.
             inputs: accumulate only into these tensors.
         """
-        from .autograd import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _autograd_backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after backward."""

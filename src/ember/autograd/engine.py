@@ -64,8 +64,9 @@ class Node:
         """The saved inputs, checked against in-place changes since they were saved."""
         if self.freed:
             raise RuntimeError(FREED_MESSAGE)
-        for i, (t, v) in enumerate(zip(self.inputs, self.versions)):
+        for t, v in zip(self.inputs, self.versions):
             if t is not None and t._version != v:
+                i = next(j for j, u in enumerate(self.inputs) if u is t)
                 raise RuntimeError(_modified_message(t, self, i, v))
         if self.out_dirty:
             raise RuntimeError(

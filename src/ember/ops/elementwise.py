@@ -230,10 +230,6 @@ def _binary(name: str, forward, rule, formula: str, floating: bool = False, save
     return op
 
 
-def _needs(t: Tensor) -> bool:
-    return t.requires_grad
-
-
 # ---------------------------------------------------------------------------- casting
 
 _cast = primitive(
@@ -254,10 +250,10 @@ def cast(x: Tensor, dtype: dtypes.dtype) -> Tensor:
 # ---------------------------------------------------------------------------- arithmetic
 
 _add = _binary("add", lambda xp, x, y: x + y,
-               lambda g, out, x, y: (g if _needs(x) else None, g if _needs(y) else None),
+               lambda g, out, x, y: (g if x.requires_grad else None, g if y.requires_grad else None),
                "d(x+y) = dx + dy")
 _sub = _binary("sub", lambda xp, x, y: x - y,
-               lambda g, out, x, y: (g if _needs(x) else None, neg(g) if _needs(y) else None),
+               lambda g, out, x, y: (g if x.requires_grad else None, neg(g) if y.requires_grad else None),
                "d(x-y) = dx - dy")
 
 
@@ -291,24 +287,24 @@ def _refuse_bool_sub(x, y) -> None:
 
 
 mul = _binary("mul", lambda xp, x, y: x * y,
-              lambda g, out, x, y: (mul(g, y) if _needs(x) else None,
-                                    mul(g, x) if _needs(y) else None),
+              lambda g, out, x, y: (mul(g, y) if x.requires_grad else None,
+                                    mul(g, x) if y.requires_grad else None),
               "d(x*y) = y dx + x dy")
 div = _binary("div", lambda xp, x, y: x / y,
-              lambda g, out, x, y: (div(g, y) if _needs(x) else None,
-                                    neg(mul(g, div(div(x, y), y))) if _needs(y) else None),
+              lambda g, out, x, y: (div(g, y) if x.requires_grad else None,
+                                    neg(mul(g, div(div(x, y), y))) if y.requires_grad else None),
               "d(x/y) = dx/y - x dy/y^2", floating=True)
 
 
 def _pow_rule(g, out, x, y, scalar=False):
     gx = gy = None
-    if _needs(x) and scalar:  # a Python number exponent (torch's pow.Tensor_Scalar backward)
+    if x.requires_grad and scalar:  # a Python number exponent (torch's pow.Tensor_Scalar backward)
         gx = _constant_pow_grad(g, x, y._data.item())
-    elif _needs(x):
+    elif x.requires_grad:
         gx = mul(g, mul(y, pow(x, sub(y, 1))))
         # torch's convention: the derivative of x**0 is 0 everywhere, even at x = 0.
         gx = where(eq(y, 0), zeros_like_(gx), gx)
-    if _needs(y):
+    if y.requires_grad:
         # 0 where x = 0 and y >= 0 (torch's convention); log(0) = -inf stays for y < 0. The
         # masked log input is 1, so a second derivative sees no 0 * inf either.
         zero_base = logical_and(eq(x, 0), ge(y, 0))
@@ -388,12 +384,12 @@ def _integer_division(op: str, x: Tensor, y: Tensor) -> None:
 
 
 floor_divide = _binary("floor_divide", _floor_divide_fwd,
-                       lambda g, out, x, y: (zeros_like_(g) if _needs(x) else None,
-                                             zeros_like_(g) if _needs(y) else None),
+                       lambda g, out, x, y: (zeros_like_(g) if x.requires_grad else None,
+                                             zeros_like_(g) if y.requires_grad else None),
                        "floor(x/y) has zero derivative almost everywhere", check=_integer_division)
 remainder = _binary("remainder", lambda xp, x, y: xp.remainder(x, y),
-                    lambda g, out, x, y: (g if _needs(x) else None,
-                                          neg(mul(g, floor_divide(x, y))) if _needs(y) else None),
+                    lambda g, out, x, y: (g if x.requires_grad else None,
+                                          neg(mul(g, floor_divide(x, y))) if y.requires_grad else None),
                     "d(x mod y) = dx - floor(x/y) dy", check=_integer_division)
 maximum = _binary("maximum", lambda xp, x, y: xp.maximum(x, y),
                   lambda g, out, x, y: _minmax_rule(g, x, y, lt),
@@ -408,8 +404,8 @@ def _minmax_rule(g, x, y, worse):
     both where a nan makes neither win."""
     shared = where(eq(x, y), mul(g, 0.5), g)
     zero = zeros_like_(shared)
-    return (where(worse(x, y), zero, shared) if _needs(x) else None,
-            where(worse(y, x), zero, shared) if _needs(y) else None)
+    return (where(worse(x, y), zero, shared) if x.requires_grad else None,
+            where(worse(y, x), zero, shared) if y.requires_grad else None)
 
 
 # ---------------------------------------------------------------------------- unary math
@@ -523,8 +519,8 @@ _where = primitive(
     _where_fwd,
     _unbroadcast(lambda g, out, c, x, y: (
         None,
-        where(c, g, zeros_like_(g)) if _needs(x) else None,
-        where(c, zeros_like_(g), g) if _needs(y) else None,
+        where(c, g, zeros_like_(g)) if x.requires_grad else None,
+        where(c, zeros_like_(g), g) if y.requires_grad else None,
     )),
     formula="the gradient flows to x where cond holds, else to y",
 )
@@ -592,14 +588,14 @@ def _clamp_tensors_rule(g, out, x, *bounds, sides):
     hi = bounds[sides.index("max")] if "max" in sides else None
     if lo is not None and hi is not None:
         inside = logical_and(ge(x, lo), le(x, hi))
-        return (where(inside, g, zero) if _needs(x) else None,
-                where(logical_and(lt(x, lo), lt(lo, hi)), g, zero) if _needs(lo) else None,
-                where(logical_or(gt(x, hi), lt(hi, lo)), g, zero) if _needs(hi) else None)
+        return (where(inside, g, zero) if x.requires_grad else None,
+                where(logical_and(lt(x, lo), lt(lo, hi)), g, zero) if lo.requires_grad else None,
+                where(logical_or(gt(x, hi), lt(hi, lo)), g, zero) if hi.requires_grad else None)
     if lo is not None:
-        return (where(ge(x, lo), g, zero) if _needs(x) else None,
-                where(lt(x, lo), g, zero) if _needs(lo) else None)
-    return (where(le(x, hi), g, zero) if _needs(x) else None,
-            where(gt(x, hi), g, zero) if _needs(hi) else None)
+        return (where(ge(x, lo), g, zero) if x.requires_grad else None,
+                where(lt(x, lo), g, zero) if lo.requires_grad else None)
+    return (where(le(x, hi), g, zero) if x.requires_grad else None,
+            where(gt(x, hi), g, zero) if hi.requires_grad else None)
 
 
 _clamp_tensors = primitive("clamp_tensors", _clamp_tensors_fwd, _unbroadcast(_clamp_tensors_rule),
@@ -729,18 +725,18 @@ def _fused(name: str, tensors: tuple) -> tuple:
 _addcmul = primitive(
     "addcmul", lambda xp, x, t1, t2, value: x + value * t1 * t2 if value != 1 else x + t1 * t2,
     _unbroadcast(lambda g, out, x, t1, t2, value: (
-        g if _needs(x) else None,
-        mul(g, mul(t2, value)) if _needs(t1) else None,
-        mul(g, mul(t1, value)) if _needs(t2) else None,
+        g if x.requires_grad else None,
+        mul(g, mul(t2, value)) if t1.requires_grad else None,
+        mul(g, mul(t1, value)) if t2.requires_grad else None,
     )),
     formula="d(x + v t1 t2) = dx + v t2 dt1 + v t1 dt2",
 )
 _addcdiv = primitive(
     "addcdiv", lambda xp, x, t1, t2, value: x + value * t1 / t2 if value != 1 else x + t1 / t2,
     _unbroadcast(lambda g, out, x, t1, t2, value: (
-        g if _needs(x) else None,
-        mul(g, div(value, t2)) if _needs(t1) else None,
-        neg(mul(g, div(mul(t1, value), mul(t2, t2)))) if _needs(t2) else None,
+        g if x.requires_grad else None,
+        mul(g, div(value, t2)) if t1.requires_grad else None,
+        neg(mul(g, div(mul(t1, value), mul(t2, t2)))) if t2.requires_grad else None,
     )),
     formula="d(x + v t1/t2) = dx + v/t2 dt1 - v t1/t2^2 dt2",
 )
@@ -778,10 +774,10 @@ def _lerp_fwd(xp, start, end, weight=None, scalar=None):
 def _lerp_rule(g, out, start, end, weight=None, scalar=None):
     w = scalar if weight is None else weight
     keep = 1 - scalar if weight is None else sub(1, weight)
-    grads = (mul(g, keep) if _needs(start) else None, mul(g, w) if _needs(end) else None)
+    grads = (mul(g, keep) if start.requires_grad else None, mul(g, w) if end.requires_grad else None)
     if weight is None:
         return grads
-    return grads + (mul(g, sub(end, start)) if _needs(weight) else None,)
+    return grads + (mul(g, sub(end, start)) if weight.requires_grad else None,)
 
 
 _lerp = primitive("lerp", _lerp_fwd, _unbroadcast(_lerp_rule),

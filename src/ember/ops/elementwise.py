@@ -175,7 +175,10 @@ def _unbroadcast(rule):
     def wrapped(g, out, *inputs, **kw):
         grads = rule(g, out, *inputs, **kw)
         shape = g._data.shape
-        if all(t._data.shape == shape for t in inputs):
+        for t in inputs:
+            if t._data.shape != shape:
+                break
+        else:
             return grads  # nothing was broadcast (and no batch axes): the common case
         return tuple(
             R.sum_to(gi, t._data.shape) if gi is not None and gi._data.shape != t._data.shape else gi

@@ -73,7 +73,7 @@ class Primitive:
         kw = node.kwargs or {}
         dims = g._data.ndim - node.out_ndim
         if not dims and not BATCH.dims:  # the common, unbatched case
-            return self.rule(g, out, *inputs, **kw)
+            return self.rule(g, out, *inputs, **kw) if kw else self.rule(g, out, *inputs)
         if dims and not self.batchable:
             return _loop_over_batch(self.rule, g, out, inputs, kw)
         prev = BATCH.dims

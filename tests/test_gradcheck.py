@@ -42,32 +42,25 @@ def test_agrees_with_torch_gradcheck_on_same_function():
     assert gradcheck(lambda t: ember.tanh(t) * t, (ember.from_numpy(x.copy()).requires_grad_(),))
 
 
-class WrongSin(ember.autograd.Function):
-    """sin with a deliberately wrong backward: twice the true derivative."""
+def _sin_function(factor: float) -> type:
+    """sin as a custom Function whose backward is ``factor`` times the true derivative."""
 
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x.sin()
+    class Sin(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x.sin()
 
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * x.cos() * 2
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * x.cos() * factor
+
+    return Sin
 
 
-class RightSin(ember.autograd.Function):
-    """The same op with the correct backward (written in Ember ops, so differentiable again)."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x.sin()
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * x.cos()
+WrongSin = _sin_function(2)  # a deliberately wrong backward: twice the true derivative
+RightSin = _sin_function(1)  # correct, written in Ember ops, so differentiable again
 
 
 def test_wrong_custom_function_fails_with_a_useful_message():

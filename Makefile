@@ -20,8 +20,10 @@ $(VENV)/.dev: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.demo
 	$(BIN)/ember demo --out demo-out
 
+# The suite, then its CUDA cases again on CuPy's stand-in (tests/cupy_double.py): no GPU needed.
 test: $(VENV)/.dev
 	$(BIN)/python -m pytest -n 2 tests
+	EMBER_CUDA_DOUBLE=1 $(BIN)/python -m pytest -n 2 -m cuda tests
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/run.py

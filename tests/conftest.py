@@ -5,7 +5,12 @@ import os
 
 import pytest
 
-from ember import backend
+if os.environ.get("EMBER_CUDA_DOUBLE") == "1":  # CuPy's stand-in, before Ember imports CuPy
+    import cupy_double
+
+    cupy_double.install()
+
+from ember import backend  # noqa: E402
 
 
 def pytest_configure(config) -> None:

@@ -48,10 +48,16 @@ def rows() -> list[str]:
             f"`{name}`", info.family, YES, YES if info.grad else NO,
             YES if info.grad and info.gradgrad else NO, dtypes,
             str(_count(info.samples, info.dtypes[0])), str(refuses) if refuses else NO,
-            info.notes.replace("|", "\\|"),
+            _notes(info).replace("|", "\\|"),
         ]
         out.append("| " + " | ".join(cells) + " |")
     return out
+
+
+def _notes(info) -> str:
+    """The catalog's notes, and why the op reads values back from a GPU where it must."""
+    reads = f"reads back from a GPU: {info.host_reads}" if info.host_reads else ""
+    return "; ".join(n for n in (info.notes, reads) if n)
 
 
 def table() -> str:
@@ -59,8 +65,10 @@ def table() -> str:
     n = len(CATALOG)
     grads = sum(1 for info in CATALOG.values() if info.grad)
     seconds = sum(1 for info in CATALOG.values() if info.grad and info.gradgrad)
+    reads = sum(1 for info in CATALOG.values() if info.host_reads)
     summary = (f"**{n} ops** in the catalog: **{grads}** differentiable (first derivatives checked), "
-               f"**{seconds}** checked to second order.")
+               f"**{seconds}** checked to second order; **{n - reads}** never make the host wait "
+               "for a GPU (checked on CuPy's stand-in).")
     return "\n".join(["## Op coverage", "", summary, "", INTRO, "", *rows()])
 
 

@@ -50,8 +50,8 @@ except Exception:  # pragma: no cover - depends on the machine
     _cupy = None
 
 CUDA_INSTALL_HINT = (
-    "CUDA support needs CuPy and an NVIDIA GPU: pip install 'ember[gpu]' "
-    "(installs cupy-cuda12x)"
+    "CUDA support needs CuPy and an NVIDIA GPU: pip install 'ember[gpu]' (cupy-cuda12x, for "
+    "CUDA 12 drivers) or 'ember[gpu-cuda13]' (cupy-cuda13x, for CUDA 13 drivers)"
 )
 
 
@@ -178,10 +178,86 @@ def transfer(array, d: device):
     if src == d:
         return array
     if d.type == "cpu":
+        raise_failed_checks()
         return array.get()
     cp = cuda_module()
     with cp.cuda.Device(d.index):
         return cp.asarray(array)
+
+
+def read_scalar(array):
+    """The one value of a size-1 array as a Python number: a read the host waits for on a GPU."""
+    if type(array) is not np.ndarray:
+        raise_failed_checks()
+    return array.reshape(()).item()
+
+
+# ---------------------------------------------------------------------------- constant tables
+
+_TABLES: dict = {}  # (build, args, device) -> arrays, oldest first
+_TABLES_LIMIT = 256
+
+
+def table(build, *args, device: device):
+    """The constant array(s) ``build(*args)`` makes on the host from sizes alone (gather
+    indices, window weights), made once per device and kept, as a GPU would otherwise be sent
+    them on every call. Callers must not write into them."""
+    key = (build, args, device)
+    hit = _TABLES.get(key)
+    if hit is None:
+        if len(_TABLES) >= _TABLES_LIMIT:
+            del _TABLES[next(iter(_TABLES))]
+        made = build(*args)
+        hit = tuple(map(_constant_on(device), made)) if isinstance(made, tuple) else \
+            _constant_on(device)(made)
+        _TABLES[key] = hit
+    return hit
+
+
+def _constant_on(d: device):
+    def place(host: np.ndarray):
+        host.flags.writeable = False
+        return transfer(host, d)
+
+    return place
+
+
+# ---------------------------------------------------------------------------- deferred checks
+
+_PENDING: list = []  # (0-d bool device array, error factory) not yet read by the host
+_PENDING_LIMIT = 32  # read them at least this often, so their inputs are not held for long
+
+
+def require(ok, error) -> None:
+    """Raise ``error()`` unless ``ok``, a 0-d boolean array, holds.
+
+    On the CPU the check runs at once. On a GPU reading ``ok`` would make the host wait for the
+    device, so, like CUDA's device-side asserts, the flag is kept and read with the next value
+    the host reads (``item``, ``.cpu()``, printing, ``ember.cuda.synchronize``); a training step
+    never waits. ``error`` builds the exception only on failure, so its message may read values.
+    """
+    if type(ok) is not np.ndarray and not isinstance(ok, (bool, np.bool_)):
+        _PENDING.append((ok, error))
+        if len(_PENDING) >= _PENDING_LIMIT:
+            raise_failed_checks()
+        return
+    if not ok:
+        raise error()
+
+
+def raise_failed_checks() -> None:
+    """Read every pending device-side check (one read per device) and raise the first failure."""
+    if not _PENDING:
+        return
+    pending = _PENDING[:]
+    _PENDING.clear()
+    passed = {}
+    for d in {device_of(ok) for ok, _ in pending}:
+        flags = [ok for ok, _ in pending if device_of(ok) == d]
+        passed[d] = iter(xp_of(flags[0]).stack(flags).get().tolist())
+    for ok, error in pending:
+        if not next(passed[device_of(ok)]):
+            raise error()
 
 
 def device_context(d: device):
@@ -242,7 +318,7 @@ def _mismatch(arrays, op: str):
         if d not in names:
             names.append(d)
     cuda = [n for n in names if n != "cpu"]
-    pair = ", ".join((cuda + ["cpu"])[:2]) if "cpu" in names else ", ".join(names[:2])
+    pair = " and ".join((cuda + ["cpu"])[:2] if "cpu" in names else names[:2])
     raise RuntimeError(
         "Expected all tensors to be on the same device, but found at least two devices, "
         f"{pair}! (in {op})"

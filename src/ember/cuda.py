@@ -32,14 +32,16 @@ def set_device(device) -> None:
 
 
 def synchronize(device=None) -> None:
-    """Wait for all queued GPU work to finish (a no-op without a GPU)."""
+    """Wait for all queued GPU work to finish (a no-op without a GPU), then raise any failed
+    device-side check (an index out of range, say) that the work queued."""
     if not is_available():
         return
     cp = backend.cuda_module()
     if device is None:
         cp.cuda.Device().synchronize()
-        return
-    cp.cuda.Device(backend.as_device(device).index).synchronize()
+    else:
+        cp.cuda.Device(backend.as_device(device).index).synchronize()
+    backend.raise_failed_checks()
 
 
 def manual_seed(seed: int) -> None:

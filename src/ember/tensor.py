@@ -131,7 +131,7 @@ class Tensor:
             raise RuntimeError(
                 f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
             )
-        return self._data.reshape(()).item()
+        return backend.read_scalar(self._data)
 
     def tolist(self):
         """Nested Python lists (a number for a 0-d tensor)."""
@@ -182,7 +182,7 @@ class Tensor:
                 "Boolean value of Tensor with more than one value is ambiguous"
                 if self._data.size else "Boolean value of Tensor with no values is ambiguous"
             )
-        return bool(self._data.reshape(()).item())
+        return bool(backend.read_scalar(self._data))
 
     def __float__(self) -> float:
         return float(self.item())

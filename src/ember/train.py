@@ -9,6 +9,7 @@ from typing import Callable, Iterable, Sequence
 
 from .autograd.grad_mode import no_grad
 from .ops.elementwise import eq, gt
+from .creation import zeros
 from .ops.reduce import argmax
 from .tensor import Tensor
 
@@ -31,15 +32,17 @@ class History(dict):
 
 def accuracy(output: Tensor, target: Tensor, threshold: float = 0.5) -> float:
     """Fraction of correct predictions: argmax for (N, C) scores, ``output > threshold`` otherwise."""
+    return _correct_fraction(output, target, threshold).item()
+
+
+def _correct_fraction(output: Tensor, target: Tensor, threshold: float) -> Tensor:
+    """``accuracy`` as a 0-d tensor on the outputs' device (read only when it is shown)."""
     if output.ndim >= 2 and output.shape[-1] > 1:
         predicted = argmax(output, -1)
-        return _mean_true(eq(predicted, target.reshape(predicted.shape)))
-    predicted = gt(output.reshape(-1), threshold)
-    return _mean_true(eq(predicted, gt(target.reshape(-1), 0.5)))
-
-
-def _mean_true(mask: Tensor) -> float:
-    return float(mask.float().mean().item()) if mask.numel() else 0.0
+        correct = eq(predicted, target.reshape(predicted.shape))
+    else:
+        correct = eq(gt(output.reshape(-1), threshold), gt(target.reshape(-1), 0.5))
+    return correct.float().mean() if correct.numel() else zeros((), device=output.device)
 
 
 def _resolve_metrics(metrics: Sequence, loss_fn) -> dict[str, Metric]:
@@ -49,7 +52,7 @@ def _resolve_metrics(metrics: Sequence, loss_fn) -> dict[str, Metric]:
     resolved = {}
     for m in metrics:
         if m == "accuracy":
-            resolved["accuracy"] = lambda out, y: accuracy(out, y, threshold)
+            resolved["accuracy"] = lambda out, y: _correct_fraction(out, y, threshold)
         elif callable(m):
             resolved[getattr(m, "__name__", "metric")] = m
         else:
@@ -64,10 +67,15 @@ def _to(batch, device):
 
 
 def _run_epoch(model, loader, loss_fn, metrics, optimizer, device, bar) -> dict[str, float]:
-    """One pass over ``loader``; trains when ``optimizer`` is given. Returns sample-weighted means."""
+    """One pass over ``loader``; trains when ``optimizer`` is given. Returns sample-weighted means.
+
+    Running sums stay tensors on the model's device, so a GPU step never waits for the host;
+    they are read about ten times an epoch for the progress bar, and once at its end.
+    """
     totals = dict.fromkeys(["loss", *metrics], 0.0)
     seen = 0
-    for batch in loader:
+    show_every = max(1, len(loader) // 10) if bar is not None and hasattr(loader, "__len__") else 1
+    for step, batch in enumerate(loader, 1):
         x, y = _to(batch, device)
         out = model(x)
         loss = loss_fn(out, y)
@@ -77,14 +85,20 @@ def _run_epoch(model, loader, loss_fn, metrics, optimizer, device, bar) -> dict[
             optimizer.step()
         n = len(y)
         seen += n
-        totals["loss"] += loss.item() * n
         with no_grad():
+            totals["loss"] = totals["loss"] + loss.detach() * n
             for name, fn in metrics.items():
-                totals[name] += fn(out.detach(), y) * n
+                totals[name] = totals[name] + fn(out.detach(), y) * n
         if bar is not None:
             bar.update(1)
-            bar.set_postfix({k: f"{v / seen:.4f}" for k, v in totals.items()}, refresh=False)
-    return {k: v / max(seen, 1) for k, v in totals.items()}
+            if step % show_every == 0:
+                bar.set_postfix({k: f"{_value(v) / seen:.4f}" for k, v in totals.items()},
+                                refresh=False)
+    return {k: _value(v) / max(seen, 1) for k, v in totals.items()}
+
+
+def _value(total) -> float:
+    return total.item() if isinstance(total, Tensor) else float(total)
 
 
 def evaluate(model, loader: Iterable, loss_fn, metrics: Sequence = ("accuracy",), device=None) -> dict:

@@ -367,9 +367,12 @@ op("sum(dtype)", lambda m, x: m.sum(x, 0, dtype=m.float64), fixed(S(T(2, 3)), S(
    dtypes=WITH_INT_BOOL)
 op("mean", _function("mean"), chain(reduction(), fixed(S(T(2, 3), dim=()))), R, dtypes=WITH_INT,
    notes="zero-size reductions give nan, as torch; integer inputs are refused")
-op("prod", _function("prod"), reduction("nonzero", tuple_dims=False), R, dtypes=WITH_INT)
+_PROD_READS = "its derivative first looks for zeros in the input (as torch's does)"
+op("prod", _function("prod"), reduction("nonzero", tuple_dims=False), R, dtypes=WITH_INT,
+   host_reads=_PROD_READS)
 op("prod(zeros)", lambda m, x, d: m.prod(x * (x > 0), d), fixed(
-    S(T(3, 4), 1), S(T(2, 3), 0)), R, notes="inputs with zeros use the product of the others")
+    S(T(3, 4), 1), S(T(2, 3), 0)), R, notes="inputs with zeros use the product of the others",
+   host_reads=_PROD_READS)
 op("amax", _function("amax"), reduction("distinct", empty=False), R, dtypes=WITH_INT,
    errors=fixed(S(T(0, 3), dim=0), S(T(0, 3))))
 op("amin", _function("amin"), reduction("distinct", empty=False), R, dtypes=WITH_INT)
@@ -643,24 +646,25 @@ op("getitem(basic)", _getitem, fixed(
 op("getitem(advanced)", _getitem, fixed(
     S(T(4, 5), V([0, 2, 2])),
     S(T(4, 5), V([[0, -1], [3, 3]])),
-    S(T(4, 5), Mask(4, 5)),
-    S(T(4, 5), (Mask(4),)),
     S(T(4, 5), [1, 3, 1]),
     S(T(4, 5), (slice(1, None), V([4, 0]))),
     S(T(4, 5, 2), (V([0, 2]), slice(None), V([1, 0]))),
     S(T(4, 5, 2), (V([0, 3]), V([1, 1]))),
     S(T(3, 2), (V([], "int64"),)),
 ), X, dtypes=WITH_INT, notes="repeated indices accumulate their gradients",
-   errors=fixed(S(T(3), V([3])), S(T(3), V([0.5], None)), S(T(3, 2), Mask(2))))
+   errors=fixed(S(T(3), V([3])), S(T(3), V([0.5], None))))
+_MASK_READS = "a boolean mask's count of true values sets the shape (torch reads it too)"
+op("getitem(mask)", _getitem, fixed(S(T(4, 5), Mask(4, 5)), S(T(4, 5), (Mask(4),))), X,
+   dtypes=WITH_INT, errors=fixed(S(T(3, 2), Mask(2))), host_reads=_MASK_READS)
 op("setitem", _setitem, fixed(
     S(T(4, 5), 1, T(5)),
     S(T(4, 5), (slice(1, 3), slice(None, None, 2)), T(1, 3)),
     S(T(4, 5), (Ellipsis, 0), 2.5),
     S(T(4, 5), V([0, 2]), T(5)),
-    S(T(4, 5), Mask(4, 5), 0.0),
     S(T(4, 5), (V([0, 3]), V([1, 4])), T(2)),
-    S(T(4, 5), (Mask(4),), T()),
 ), X, dtypes=WITH_INT, notes="x[idx] = v; the assigned positions' gradient goes to v")
+op("setitem(mask)", _setitem, fixed(S(T(4, 5), Mask(4, 5), 0.0), S(T(4, 5), (Mask(4),), T())), X,
+   dtypes=WITH_INT, notes="x[mask] = v", host_reads=_MASK_READS)
 
 # ---------------------------------------------------------------------------- in-place and casts
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from numbers import Number
 
-from .. import dtypes
+from .. import backend, dtypes
 from ..tensor import Tensor
 from . import reduce as R
 from .registry import _NDARRAY, PRIMITIVES, apply, primitive
@@ -150,8 +150,9 @@ def constant(like: Tensor, value, np_dtype) -> Tensor:
     read-only: a bounded set, as values that change every step (learning rates, Adam's bias
     corrections) are not kept. 0 is not cached (it would lose the sign of -0.0).
     """
-    if (like._data.__class__ is not _NDARRAY or not value or not -1024 <= value <= 1024
-            or value != int(value)):
+    if like._data.__class__ is not _NDARRAY:  # a GPU: filled on the device, no copy from the host
+        return Tensor._make(like.xp.full((), value, dtype=np_dtype))
+    if not value or not -1024 <= value <= 1024 or value != int(value):
         return Tensor._make(like.xp.asarray(value, dtype=np_dtype))
     key = (value.__class__, value, np_dtype)
     hit = _CONSTANTS.get(key)
@@ -299,10 +300,10 @@ div = _binary("div", lambda xp, x, y: x / y,
               "d(x/y) = dx/y - x dy/y^2", floating=True)
 
 
-def _pow_rule(g, out, x, y, scalar=False):
+def _pow_rule(g, out, x, y, scalar=None):
     gx = gy = None
-    if x.requires_grad and scalar:  # a Python number exponent (torch's pow.Tensor_Scalar backward)
-        gx = _constant_pow_grad(g, x, y._data.item())
+    if x.requires_grad and scalar is not None:  # a Python number (torch's pow.Tensor_Scalar)
+        gx = _constant_pow_grad(g, x, scalar)
     elif x.requires_grad:
         gx = mul(g, mul(y, pow(x, sub(y, 1))))
         # torch's convention: the derivative of x**0 is 0 everywhere, even at x = 0.
@@ -335,12 +336,14 @@ _SCALAR_POWERS = {  # torch's kernels for these scalar exponents (signed zeros d
 }
 
 
-def _pow_fwd(xp, x, y, scalar=False):
-    if scalar and x.dtype.kind == "f":
-        special = _SCALAR_POWERS.get(float(y))
+def _pow_fwd(xp, x, y, scalar=None):
+    """``scalar`` is the exponent as the Python number it was, when it was one (``y`` holds it
+    as an array): kernels are chosen by its value without reading the device."""
+    if scalar is not None and x.dtype.kind == "f":
+        special = _SCALAR_POWERS.get(float(scalar))
         if special is not None:
             return special(xp, x)
-    if y.dtype.kind in "iu" and bool((y < 0).any()):
+    if y.dtype.kind == "i":
         # torch's integer powers: 1 ** -n = 1, (-1) ** -n = +-1, any other base gives 0.
         odd = (y % 2) == 1
         small = xp.where(x == 1, 1, xp.where(x == -1, xp.where(odd, -1, 1), 0))
@@ -357,9 +360,10 @@ def pow(x, y) -> Tensor:
     kernels (sqrt for 0.5, reciprocal for -1...: their signed zeros differ from a general pow)."""
     if isinstance(y, Tensor) or not isinstance(x, Tensor):
         return _pow_tensors(x, y)
+    scalar = y
     x, y = promote("pow", x, y, False)
     kernels_for("iuf")("pow", x, y)
-    return apply(PRIMITIVES["pow"], x, y, scalar=True)
+    return apply(PRIMITIVES["pow"], x, y, scalar=scalar)
 
 
 def _pow(x, y) -> Tensor:
@@ -382,8 +386,9 @@ def _floor_divide_fwd(xp, x, y):
 def _integer_division(op: str, x: Tensor, y: Tensor) -> None:
     """No bool kernels; an integer divisor of zero is torch's error, not NumPy's silent 0."""
     kernels_for("iuf")(op, x)
-    if y._data.dtype.kind in "iu" and x._data.size and bool((y._data == 0).any()):
-        raise RuntimeError(f"ZeroDivisionError: integer division by zero in {op}")
+    if y._data.dtype.kind in "iu" and x._data.size:
+        backend.require(~(y._data == 0).any(), lambda: RuntimeError(
+            f"ZeroDivisionError: integer division by zero in {op}"))
 
 
 floor_divide = _binary("floor_divide", _floor_divide_fwd,
@@ -503,9 +508,9 @@ def _where_fwd(xp, c, x, y):
 
     A data-dependent ``where`` mispredicts on random masks (ReLU's backward) and runs several
     times slower than these few bitwise passes; a 0-d +0 operand (``where(c, g, 0.0)``) skips
-    its half.
+    its half. A GPU has no branches to mispredict: there ``xp.where`` is one kernel.
     """
-    if x.dtype.kind != "f" or x.dtype != y.dtype:
+    if xp is not backend.numpy or x.dtype.kind != "f" or x.dtype != y.dtype:
         return xp.where(c, x, y)
     bits = xp.dtype(f"u{x.dtype.itemsize}")
     flag = c.view(xp.uint8)
@@ -606,8 +611,10 @@ _clamp_tensors = primitive("clamp_tensors", _clamp_tensors_fwd, _unbroadcast(_cl
 
 
 def _as_number(bound):
-    """A 0-d tensor that needs no grad passes for a number, as in torch's signatures."""
-    if isinstance(bound, Tensor) and bound._data.ndim == 0 and not bound.requires_grad:
+    """A 0-d CPU tensor that needs no grad passes for a number, as in torch's signatures (on a
+    GPU it stays a tensor: reading it would make the host wait)."""
+    if (isinstance(bound, Tensor) and bound._data.ndim == 0 and not bound.requires_grad
+            and bound._data.__class__ is _NDARRAY):
         return bound.item()
     return bound
 

@@ -105,13 +105,24 @@ def _check_position(i, size: int, dim: int) -> None:
         if i.step is not None and int(i.step) <= 0:
             raise ValueError(f"step must be greater than zero (got a slice with step {i.step})")
         return
-    if hasattr(i, "dtype"):  # an integer array: check its extremes
-        if not i.size:
-            return
-        high = int(i.max())
-        i = high if high >= size else int(i.min())
+    if hasattr(i, "dtype"):  # an integer array: its extremes, checked on its device
+        if i.size:
+            _require_in_range(i, -size, size, lambda bad: IndexError(
+                f"index {bad} is out of bounds for dimension {dim} with size {size}"))
+        return
     if not -size <= i < size:
         raise IndexError(f"index {i} is out of bounds for dimension {dim} with size {size}")
+
+
+def _require_in_range(index, low: int, high: int, error) -> None:
+    """Every value of the integer array ``index`` lies in [low, high); else ``error(value)``
+    with the value torch names (the largest if it is too large, else the smallest)."""
+
+    def failure():
+        top = backend.read_scalar(index.max())
+        return error(top if top >= high else backend.read_scalar(index.min()))
+
+    backend.require((index.min() >= low) & (index.max() < high), failure)
 
 
 class Staged(tuple):
@@ -219,6 +230,13 @@ def getitem(x: Tensor, idx) -> Tensor:
     return apply(_getitem, x, idx=torch_order(arr_idx))
 
 
+def take(x: Tensor, idx: tuple) -> Tensor:
+    """``x[idx]`` for an index Ember built itself (slices, Ellipsis and arrays on ``x``'s device,
+    known to be in range): getitem without the checks of a user's index, which on a GPU would
+    cost kernels on every call."""
+    return apply(_getitem, x, idx=torch_order(idx))
+
+
 def _put_fwd(xp, x, v, idx):
     out = x.copy()
     base, inner = _target(out, idx)
@@ -315,9 +333,8 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
         if index._data.size != 1:
             raise RuntimeError("index_select(): Index to scalar can have only 1 value, got "
                                f"{index._data.size} value(s)")
-        if int(index._data.reshape(())) != 0:
-            raise IndexError(f"index_select(): index {int(index._data.reshape(()))} out of range in "
-                             "self (a 0-d tensor has only index 0)")
+        _require_in_range(index._data, 0, 1, lambda bad: IndexError(
+            f"index_select(): index {bad} out of range in self (a 0-d tensor has only index 0)"))
         return S.reshape(getitem(S.reshape(input, (1,)), S.reshape(index, (-1,))), ())
     _check_index_range("index_select", index, axis, input._data.shape[axis], IndexError)
     return getitem(input, (slice(None),) * axis + (S.reshape(index, (-1,)),))
@@ -325,12 +342,9 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
 
 def _check_index_range(op: str, index: Tensor, axis: int, size: int, error: type = RuntimeError) -> None:
     """An index tensor's values must lie in [0, size): no negatives, as torch's gather/scatter."""
-    if not index._data.size:
-        return
-    high = int(index._data.max())
-    bad = high if high >= size else int(index._data.min())
-    if not 0 <= bad < size:
-        raise error(f"{op}(): index {bad} is out of bounds for dimension {axis} with size {size}")
+    if index._data.size:
+        _require_in_range(index._data, 0, size, lambda bad: error(
+            f"{op}(): index {bad} is out of bounds for dimension {axis} with size {size}"))
 
 
 def _along(xp, index, axis: int):
@@ -504,7 +518,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
 
 def _wrap_negative(index: Tensor, size: int) -> Tensor:
     """Negative positions counted from the end (take_along_dim accepts them; gather does not)."""
-    if index._data.dtype.kind != "i" or not index._data.size or int(index._data.min()) >= 0:
+    if index._data.dtype.kind != "i" or not index._data.size:
         return index
     return E.where(E.lt(index, 0), E.add(index, size), index)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from .. import backend
 from ..tensor import Tensor
 from . import index as I
 from . import elementwise as E
@@ -37,8 +38,9 @@ def _sizes(x: Tensor, dims: int, size, scale_factor) -> tuple[tuple, tuple]:
     return out, tuple(float(f) for f in scales)
 
 
-def _nearest_index(np, size: int, out: int, scale, exact: bool):
+def _nearest_index(size: int, out: int, scale, exact: bool):
     """torch's nearest source index (its scale is computed in float32)."""
+    np = backend.numpy
     ratio = np.float32(1.0 / scale) if scale is not None else np.float32(size) / np.float32(out)
     j = np.arange(out, dtype=np.float32)
     if exact:
@@ -47,8 +49,10 @@ def _nearest_index(np, size: int, out: int, scale, exact: bool):
     return np.minimum(src, size - 1)
 
 
-def _linear_taps(np, size: int, out: int, scale, align_corners: bool) -> tuple:
-    """torch's two neighbours and weights per output position along one dim: (i0, i1, w0, w1)."""
+def _linear_taps(size: int, out: int, scale, align_corners: bool, dtype: str, trail: int) -> tuple:
+    """torch's two neighbours and weights per output position along one dim: (i0, i1, w0, w1),
+    the weights as ``dtype`` with ``trail`` size-1 dims to broadcast over the dims after it."""
+    np = backend.numpy
     j = np.arange(out, dtype=np.float64)
     if align_corners:
         src = j * ((size - 1) / (out - 1) if out > 1 else 0.0)
@@ -58,28 +62,24 @@ def _linear_taps(np, size: int, out: int, scale, align_corners: bool) -> tuple:
     i0 = np.minimum(np.floor(src).astype(np.int64), size - 1)
     i1 = np.minimum(i0 + 1, size - 1)
     w1 = src - i0
-    return i0, i1, 1.0 - w1, w1
+    weight = lambda w: w.astype(dtype).reshape(w.shape + (1,) * trail)
+    return i0, i1, weight(1.0 - w1), weight(w1)
 
 
 def _interpolate_along(x: Tensor, axis: int, taps: tuple) -> Tensor:
     """``w0 * x[i0] + w1 * x[i1]`` along ``axis``: both neighbours always, as torch's kernel (a
     nan neighbour with weight 0 still gives nan)."""
     i0, i1, w0, w1 = taps
-    xp = x.xp
     lead = (slice(None),) * axis
-    trail = (1,) * (x._data.ndim - axis - 1)
-    weight = lambda w: Tensor._make(xp.asarray(w, dtype=x._data.dtype).reshape(w.shape + trail))
-    near = I.getitem(x, lead + (Tensor._make(xp.asarray(i0)),))
-    far = I.getitem(x, lead + (Tensor._make(xp.asarray(i1)),))
-    return E.add(E.mul(near, weight(w0)), E.mul(far, weight(w1)))
+    near = I.take(x, lead + (i0,))
+    far = I.take(x, lead + (i1,))
+    return E.add(E.mul(near, Tensor._make(w0)), E.mul(far, Tensor._make(w1)))
 
 
 def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
                 antialias: bool = False) -> Tensor:
     """Resize (N, C, *spatial) to ``size`` or by ``scale_factor`` (torch's F.interpolate)."""
-    from ..backend import numpy as np
-
     if mode not in MODES:
         raise NotImplementedError(f"interpolate: mode {mode!r} is not supported; use one of {MODES}")
     if antialias:
@@ -107,8 +107,10 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         axis = 2 + k
         n = x._data.shape[axis]
         if mode in LINEAR_MODES:
-            x = _interpolate_along(x, axis, _linear_taps(np, n, o, s, bool(align_corners)))
+            taps = backend.table(_linear_taps, n, o, s, bool(align_corners), x._data.dtype.name,
+                                 x._data.ndim - axis - 1, device=x.device)
+            x = _interpolate_along(x, axis, taps)
             continue
-        src = _nearest_index(np, n, o, s, exact=mode == "nearest-exact")
-        x = I.getitem(x, (slice(None),) * axis + (Tensor._make(x.xp.asarray(src)),))
+        src = backend.table(_nearest_index, n, o, s, mode == "nearest-exact", device=x.device)
+        x = I.take(x, (slice(None),) * axis + (src,))
     return x

@@ -10,6 +10,7 @@ fused log-softmax + NLL primitive instead of about twenty ops forward and backwa
 """
 from __future__ import annotations
 
+from .. import backend
 from ..tensor import Tensor
 from . import activation as A
 from . import elementwise as E
@@ -21,10 +22,9 @@ _GRAD_EPS = 9.999999960041972e-13  # torch's floor on x(1 - x) in the gradient: 
 
 
 def _bce_fwd(xp, x, y):
-    if not bool(xp.all((x >= 0) & (x <= 1))):
-        raise ValueError("all elements of input should be between 0 and 1")
-    if not bool(xp.all((y >= 0) & (y <= 1))):
-        raise ValueError("all elements of target should be between 0 and 1")
+    for name, v in (("input", x), ("target", y)):
+        backend.require(xp.all((v >= 0) & (v <= 1)), lambda name=name: RuntimeError(
+            f"binary_cross_entropy: all elements of {name} should be between 0 and 1"))
     log_x = xp.maximum(xp.log(x), _LOG_FLOOR)
     log_not_x = xp.maximum(xp.log1p(-x), _LOG_FLOOR)
     return (y - 1) * log_not_x - y * log_x
@@ -52,38 +52,60 @@ def binary_cross_entropy(input, target):
     return apply(_bce, x, y)
 
 
-def _ce_fwd(xp, x, t):
+def _kept_targets(xp, t, ignore_index: int):
+    """Which rows count (target not ``ignore_index``) and the targets with ignored ones at 0."""
+    keep = t != ignore_index
+    return keep, xp.where(keep, t, 0)
+
+
+def _ce_fwd(xp, x, t, ignore_index):
+    keep, safe = _kept_targets(xp, t, ignore_index)
     shifted = x - xp.max(x, axis=1, keepdims=True)
     log_total = xp.log(xp.sum(xp.exp(shifted), axis=1))
-    return xp.mean(log_total - shifted[xp.arange(x.shape[0]), t])
+    losses = xp.where(keep, log_total - shifted[xp.arange(x.shape[0]), safe], 0)
+    return xp.sum(losses) / xp.sum(keep, dtype=x.dtype)
 
 
-def _ce_rule(g, out, x, t):
-    onehot = x.xp.zeros(x._data.shape, dtype=x._data.dtype)
-    onehot[x.xp.arange(x._data.shape[0]), t._data] = 1
+def _ce_rule(g, out, x, t, ignore_index):
+    xp, data = x.xp, x._data
+    keep, safe = _kept_targets(xp, t._data, ignore_index)
+    onehot = xp.zeros(data.shape, dtype=data.dtype)
+    onehot[xp.arange(data.shape[0]), safe] = 1
+    # Each kept row weighs 1/(rows kept); ignored rows 0 (all of them when every row is ignored).
+    weight = xp.where(keep, 1 / xp.sum(keep, dtype=data.dtype), 0).astype(data.dtype)
     diff = E.sub(A.softmax(x, 1), Tensor._make(onehot))
-    scale = S.reshape(E.div(g, x._data.shape[0]), batch_shape(g) + (1, 1))
+    scale = E.mul(S.reshape(g, batch_shape(g) + (1, 1)), Tensor._make(weight[:, None]))
     return (E.mul(diff, scale), None)
 
 
 _ce = primitive(
     "cross_entropy", _ce_fwd, _ce_rule,
-    formula="d/dx mean_i(logsumexp(x_i) - x_i[t_i]) = (softmax(x) - onehot(t)) / N",
+    formula="d/dx mean_i(logsumexp(x_i) - x_i[t_i]) = (softmax(x) - onehot(t)) / N over kept rows",
 )
 
 
 def cross_entropy_mean(logits: Tensor, target: Tensor, ignore_index: int) -> Tensor | None:
     """Mean cross-entropy of (N, C) logits and (N,) int64 class indices, as one primitive.
 
-    None when the general path is needed: an empty batch, or a target equal to ``ignore_index``.
+    Rows whose target is ``ignore_index`` are left out of the mean (nan when all are). None when
+    the general path is needed: an empty batch.
     """
     t = target._data
     if t.shape != logits._data.shape[:1] or not t.size:
         return None
-    low, high = int(t.min()), int(t.max())
-    if low <= ignore_index <= high and bool((t == ignore_index).any()):
-        return None
-    for extreme in (low, high):
-        if not 0 <= extreme < logits._data.shape[1]:
-            raise IndexError(f"Target {extreme} is out of bounds.")
-    return apply(_ce, logits, target)
+    check_targets(target, ignore_index, logits._data.shape[1])
+    return apply(_ce, logits, target, ignore_index=ignore_index)
+
+
+def check_targets(target: Tensor, ignore_index: int, classes: int) -> None:
+    """Class indices other than ``ignore_index`` lie in [0, classes) (checked on the device)."""
+    t = target._data
+    bad = (t != ignore_index) & ((t < 0) | (t >= classes))
+    backend.require(~bad.any(), lambda: IndexError(f"Target {_first_bad(t, bad)} is out of bounds."))
+
+
+def _first_bad(t, bad) -> int:
+    """The out-of-range target torch names: the smallest if it is negative, else the largest."""
+    values = backend.transfer(t[bad], backend.CPU)
+    low = int(values.min())
+    return low if low < 0 else int(values.max())

@@ -217,7 +217,10 @@ def _fill_(self, value) -> Tensor:
     dtypes.checked_scalar("fill_", value, self.dtype)
     if STATE.enabled and (self.requires_grad or value_grad):
         return _overwrite(self, E.as_tensor_like(value, self, self.dtype))
-    self._data.fill(value.item() if isinstance(value, Tensor) else value)
+    if isinstance(value, Tensor):  # copied on the device: no read of the value by the host
+        self._data[...] = backend.transfer(value._data, self.device)
+    else:
+        self._data.fill(value)
     self._version += 1
     return self
 

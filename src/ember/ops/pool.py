@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from .. import backend
 from ..tensor import Tensor
 from . import elementwise as E
 from . import index as I
@@ -118,10 +119,11 @@ def first_max_taps(xp, x, geom: Geometry, out):
     """Index of the first tap of each window holding its maximum ``out`` (as torch picks it).
 
     Branch-free: scan the taps backwards keeping the last hit. When a maximum is not finite
-    (NaN or -inf, where torch's choice depends on its scan) the exact scan runs instead.
+    (NaN or -inf, where torch's choice depends on its scan) the exact scan runs instead; on a
+    GPU it always does, as looking first would make the host wait for the device.
     """
     view = window_view(xp, x, geom, fill=-math.inf)
-    if not bool(xp.isfinite(out).all()):
+    if xp is not backend.numpy or not bool(xp.isfinite(out).all()):
         return _taps_by_scan(xp, view, geom, out.shape)
     taps_iter, dtype = _taps(xp, geom)
     taps = xp.zeros(out.shape, dtype=dtype)
@@ -306,47 +308,52 @@ def _adaptive_sizes(op: str, x: Tensor, dims: int, output_size) -> tuple:
     return tuple(int(o) for o in out)
 
 
-def apply_along(x: Tensor, axis: int, matrix) -> Tensor:
-    """Multiply the (out, in) host ``matrix`` along ``axis`` of ``x`` (a separable linear map).
+def apply_along(x: Tensor, axis: int, taps: tuple) -> Tensor:
+    """Apply an (out, in) matrix along ``axis`` of ``x`` (a separable linear map), given as its
+    ``sparse_rows`` on ``x``'s device.
 
     Only each row's nonzero entries are touched, as torch's window and interpolation kernels
     do: a dense product would turn an inf or nan anywhere along the axis into nan in every
     output (0 * inf), where torch keeps it inside the windows that hold it.
     """
-    nonzero = matrix != 0
-    width = max(int(nonzero.sum(axis=1).max()), 1)
-    rows = matrix.shape[0]
-    index = [[0] * width for _ in range(rows)]
-    weight = [[0.0] * width for _ in range(rows)]
-    used = [[False] * width for _ in range(rows)]
-    for r in range(rows):
-        for k, c in enumerate(nonzero[r].nonzero()[0]):
-            index[r][k], weight[r][k], used[r][k] = int(c), float(matrix[r, c]), True
-    xp = x.xp
-    picked = I.getitem(S.movedim(x, axis, -1), (Ellipsis, Tensor._make(xp.asarray(index))))
-    terms = E.mul(picked, Tensor._make(xp.asarray(weight, dtype=x._data.dtype)))
-    terms = E.where(Tensor._make(xp.asarray(used)), terms, 0.0)
+    index, weight, used = taps
+    picked = I.take(S.movedim(x, axis, -1), (Ellipsis, index))
+    terms = E.where(Tensor._make(used), E.mul(picked, Tensor._make(weight)), 0.0)
     return S.movedim(R.sum(terms, -1), -1, axis)
 
 
-def _average_matrix(np, size: int, out: int):
-    m = np.zeros((out, size))
+def sparse_rows(matrix, dtype: str) -> tuple:
+    """Each row's nonzero columns, their weights (as ``dtype``) and which slots are used, padded
+    to the longest row: the host tables ``apply_along`` takes."""
+    np = backend.numpy
+    nonzero = matrix != 0
+    width = max(int(nonzero.sum(axis=1).max()), 1)
+    index = np.zeros((matrix.shape[0], width), dtype=np.int64)
+    weight = np.zeros((matrix.shape[0], width), dtype=dtype)
+    used = np.zeros((matrix.shape[0], width), dtype=bool)
+    for r in range(matrix.shape[0]):
+        cols = nonzero[r].nonzero()[0]
+        index[r, :len(cols)], weight[r, :len(cols)], used[r, :len(cols)] = cols, matrix[r, cols], True
+    return index, weight, used
+
+
+def _average_taps(size: int, out: int, dtype: str) -> tuple:
+    m = backend.numpy.zeros((out, size))
     for i, (a, b) in enumerate(adaptive_bounds(size, out)):
         m[i, a:b] = 1.0 / (b - a)
-    return m
+    return sparse_rows(m, dtype)
 
 
 def adaptive_avg_pool(op: str, dims: int, input: Tensor, output_size) -> Tensor:
     """Average over torch's adaptive windows: one constant matrix per spatial dim."""
-    from ..backend import numpy as np
-
     x, unbatched = batched(op, input, dims)
     x = E.to_float(x)
     out = _adaptive_sizes(op, x, dims, output_size)
     for k, o in enumerate(out):
         size = x._data.shape[2 + k]
         if o != size:
-            x = apply_along(x, 2 + k, _average_matrix(np, size, o))
+            taps = backend.table(_average_taps, size, o, x._data.dtype.name, device=x.device)
+            x = apply_along(x, 2 + k, taps)
     return S.squeeze(x, 0) if unbatched else x
 
 
@@ -362,8 +369,6 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
 
 def adaptive_max_pool(op: str, dims: int, input: Tensor, output_size, return_indices: bool = False):
     """Max over torch's adaptive windows; regular windows reuse ``max_pool``."""
-    from ..backend import numpy as np
-
     x, unbatched = batched(op, input, dims)
     out = _adaptive_sizes(op, x, dims, output_size)
     size = tuple(x._data.shape[2:])
@@ -371,40 +376,43 @@ def adaptive_max_pool(op: str, dims: int, input: Tensor, output_size, return_ind
         kernel = tuple(s // o for s, o in zip(size, out))
         res = max_pool(op, dims, x, kernel, kernel, 0, 1, False, return_indices)
     else:
-        res = _adaptive_max_general(np, x, size, out, return_indices)
+        res = _adaptive_max_general(x, size, out, return_indices)
     if not unbatched:
         return res
     return tuple(S.squeeze(r, 0) for r in res) if return_indices else S.squeeze(res, 0)
 
 
-def _adaptive_max_general(np, x: Tensor, size: tuple, out: tuple, return_indices: bool):
+def _window_table(size: int, out: int, k: int, dims: int):
+    """The input positions of each adaptive window along spatial dim ``k`` of ``dims`` (short
+    windows repeat their last position), shaped to broadcast against the other dims' tables."""
+    bounds = adaptive_bounds(size, out)
+    width = max(b - a for a, b in bounds)
+    table = backend.numpy.array([[min(a + j, b - 1) for j in range(width)] for a, b in bounds])
+    shape = [1] * (2 * dims)
+    shape[2 * k], shape[2 * k + 1] = table.shape
+    return table.reshape(shape)
+
+
+def _adaptive_max_general(x: Tensor, size: tuple, out: tuple, return_indices: bool):
     """Windows of unequal sizes gathered by index (short windows repeat their last element)."""
     dims = len(size)
-    tables = []
-    for s, o in zip(size, out):
-        bounds = adaptive_bounds(s, o)
-        width = max(b - a for a, b in bounds)
-        tables.append(np.array([[min(a + j, b - 1) for j in range(width)] for a, b in bounds]))
     n, c = x._data.shape[:2]
-    idx = []
-    for k, table in enumerate(tables):
-        shape = [1] * (2 * dims)
-        shape[2 * k], shape[2 * k + 1] = table.shape
-        idx.append(Tensor._make(x.xp.asarray(table.reshape(shape))))
-    win = I.getitem(x, (slice(None), slice(None)) + tuple(idx))  # (N, C, o1, k1, o2, k2, ...)
+    tables = [backend.table(_window_table, s, o, k, dims, device=x.device)
+              for k, (s, o) in enumerate(zip(size, out))]
+    win = I.take(x, (slice(None), slice(None)) + tuple(tables))  # (N, C, o1, k1, o2, k2, ...)
     order = (0, 1) + tuple(2 + 2 * k + 1 for k in range(dims)) + tuple(2 + 2 * k for k in range(dims))
     win = S.reshape(S.permute(win, order), (n, c, -1) + out)
     taps = _first_max_along(x.xp, win._data)
     values = S.squeeze(I.gather(win, 2, Tensor._make(taps[:, :, None])), 2)
     if not return_indices:
         return values
-    widths = tuple(t.shape[1] for t in tables)
+    widths = tuple(t.shape[2 * k + 1] for k, t in enumerate(tables))
     flat = 0
     for k, (table, step) in enumerate(zip(tables, _strides_of(size))):
         tap = (taps // _strides_of(widths)[k]) % widths[k]
         shape = [1] * dims
         shape[k] = out[k]
-        rows = x.xp.asarray(table)[x.xp.arange(out[k]).reshape(shape), tap]
+        rows = table.reshape(out[k], widths[k])[x.xp.arange(out[k]).reshape(shape), tap]
         flat = flat + rows * step
     return values, Tensor._make(flat)
 

@@ -135,7 +135,7 @@ def apply(prim: Primitive, *inputs: Tensor, **kw) -> Tensor:
         shapes = ", ".join(f"{list(t.shape)} {t.dtype}" for t in inputs)
         kind = RuntimeError if isinstance(exc, ValueError) else type(exc)
         raise kind(f"{prim.name}: {exc} (inputs: {shapes})") from None
-    if type(data) is not xp.ndarray:
+    if type(data) is not _NDARRAY and not backend.is_array(data):  # a NumPy scalar
         data = xp.asarray(data)
     if STATE.enabled and prim.rule is not None:
         for t in inputs:
@@ -162,6 +162,8 @@ class OpInfo:
         tol: per-dtype ``(rtol, atol)`` overrides of the harness's tolerances (say why in notes).
         errors: like ``samples``, but inputs torch refuses; Ember must raise the same class.
         notes: anything a reader of the coverage table should know.
+        host_reads: why the op must read values back from a GPU (an output shape that depends
+            on them, say); empty for every op that never makes the host wait for the device.
     """
 
     name: str
@@ -175,6 +177,7 @@ class OpInfo:
     tol: dict = field(default_factory=dict)
     errors: Callable | None = None
     notes: str = ""
+    host_reads: str = ""
 
 
 OPS: dict[str, OpInfo] = {}

@@ -47,9 +47,19 @@ def limit_threads(threads: int) -> str:
     return f"torch.set_num_threads({threads}); {blas}"
 
 
+_SYNCS: list[Callable[[], None]] = []  # waits for queued GPU work, when timing on a GPU
+
+
+def wait_for_devices(*syncs: Callable[[], None]) -> None:
+    """Make every timed call end only when its GPU work has (``ember.cuda.synchronize``...)."""
+    _SYNCS[:] = syncs
+
+
 def _time(fn: Callable[[], object]) -> float:
     start = time.perf_counter()
     fn()
+    for sync in _SYNCS:
+        sync()
     return time.perf_counter() - start
 
 

@@ -32,7 +32,7 @@ import linreg  # noqa: E402
 import memory  # noqa: E402
 import mlp  # noqa: E402
 import overhead  # noqa: E402
-from common import limit_threads, measure  # noqa: E402
+from common import limit_threads, measure, wait_for_devices  # noqa: E402
 
 LIBS = ("ember", "torch", "autograd", "micrograd")
 
@@ -338,8 +338,15 @@ def main(argv: list[str] | None = None) -> list[tuple]:
     args = parser.parse_args(argv)
     import ember
 
-    if args.device == "cuda" and not ember.cuda.is_available():
-        parser.exit(2, "bench/run.py: --device cuda needs CuPy and a GPU (pip install 'ember[gpu]')\n")
+    if args.device == "cuda":
+        import torch
+
+        if not ember.cuda.is_available():
+            parser.exit(2, "bench/run.py: --device cuda needs CuPy and a GPU (pip install 'ember[gpu]')\n")
+        if not torch.cuda.is_available():
+            parser.exit(2, "bench/run.py: --device cuda needs a CUDA build of torch 2.13.0 (the "
+                           "test dependency is the CPU wheel; see pytorch.org/get-started)\n")
+        wait_for_devices(ember.cuda.synchronize, torch.cuda.synchronize)
     threads = limit_threads(args.threads)
     repeat, warmup = (1, 1) if args.quick else (7, 2)
     keys = [k.strip().upper() for k in args.only.split(",") if k.strip()]

@@ -197,6 +197,18 @@ class ndarray:  # noqa: N801 - CuPy's name
     def device(self) -> Device:
         return Device(0)
 
+    @property
+    def flags(self) -> types.SimpleNamespace:
+        """CuPy's read-only flags: no ``writeable`` to set or read."""
+        f = self._a.flags
+        return types.SimpleNamespace(c_contiguous=f.c_contiguous, f_contiguous=f.f_contiguous,
+                                     owndata=f.owndata)
+
+    @property
+    def data(self) -> types.SimpleNamespace:
+        """A device pointer (``.ptr``), as CuPy's MemoryPointer, not a buffer to read."""
+        return types.SimpleNamespace(ptr=self._a.__array_interface__["data"][0])
+
     def __len__(self) -> int:
         return len(self._a)
 

@@ -99,6 +99,44 @@ def test_training_step_never_waits_for_the_device(model, shape, classes, optimiz
                 assert value.device.type == "cuda"
 
 
+class _Tagger(nn.Module):
+    """Embeddings, layer norm, a binary loss with logits: the other common training path."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(10, 8)
+        self.norm = nn.LayerNorm(8)
+        self.head = nn.Linear(8, 1)
+
+    def forward(self, tokens):
+        return self.head(F.silu(self.norm(self.embed(tokens))).mean(1)).squeeze(-1)
+
+
+def test_embedding_model_with_clipping_and_schedule_stays_on_the_device():
+    ember.manual_seed(0)
+    model = _Tagger().cuda()
+    opt = ember.optim.Adagrad(model.parameters(), lr=0.1)
+    schedule = ember.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    rng = np.random.default_rng(0)
+    tokens = ember.tensor(rng.integers(0, 10, (6, 4)), device="cuda")
+    labels = ember.tensor(rng.integers(0, 2, 6).astype("float32"), device="cuda")
+
+    def step():
+        opt.zero_grad()
+        loss = F.binary_cross_entropy_with_logits(model(tokens), labels)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        schedule.step()
+
+    step()
+    backend.raise_failed_checks()
+    with no_host_traffic():
+        for _ in range(3):
+            step()
+    assert model.embed.weight.grad.device.type == "cuda"
+
+
 def test_regression_with_l2_loss_stays_on_the_device():
     ember.manual_seed(0)
     model = nn.Linear(3, 1).cuda()
@@ -182,3 +220,24 @@ def test_tensor_exponents_and_bounds_stay_on_the_device():
     want = 3 * v ** 2 + np.where(v >= 0.2, 0.5 / np.sqrt(np.maximum(v, 0.2)), 0.0)
     np.testing.assert_allclose(g.cpu().numpy(), want, rtol=1e-5)
     assert filled.tolist() == [pytest.approx(0.2)] * 3
+
+
+def test_layout_queries_on_cuda():
+    x = ember.ones(2, 3, device="cuda")
+    assert x.is_contiguous() and not x.t().is_contiguous()
+    assert x.data_ptr() != 0 and x[1].data_ptr() == x.data_ptr() + 3 * 4
+    assert ember.cuda.memory_allocated() >= 2 * 3 * 4
+
+
+def test_weights_saved_from_cuda_load_where_asked(tmp_path):
+    model = _mlp().cuda()
+    path = tmp_path / "mlp.safetensors"
+    ember.save(model.state_dict(), path)
+    back = ember.load(path)
+    on_cpu = ember.load(path, map_location="cpu")
+    for name, value in model.state_dict().items():
+        assert back[name].device.type == "cuda" and on_cpu[name].device.type == "cpu"
+        np.testing.assert_array_equal(on_cpu[name].numpy(), value.cpu().numpy())
+    fresh = _mlp()
+    fresh.load_state_dict(back)
+    assert fresh[0].weight.device.type == "cpu"  # copied into the CPU parameters, as torch

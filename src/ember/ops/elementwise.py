@@ -141,6 +141,8 @@ def _pair_with_scalar(op: str, t: Tensor, s, floating: bool) -> tuple[Tensor, Te
 
 
 _CONSTANTS: dict = {}
+_DEVICE_CONSTANTS: dict = {}  # (type, value, dtype, device) -> tensor, oldest first
+_DEVICE_CONSTANTS_LIMIT = 256
 
 
 def constant(like: Tensor, value, np_dtype) -> Tensor:
@@ -148,10 +150,11 @@ def constant(like: Tensor, value, np_dtype) -> Tensor:
 
     Small whole numbers on the CPU (x**2, 3*x, the exponents in pow's rule) are cached
     read-only: a bounded set, as values that change every step (learning rates, Adam's bias
-    corrections) are not kept. 0 is not cached (it would lose the sign of -0.0).
+    corrections) are not kept; 0 is not (it would lose the sign of -0.0). On a GPU, where
+    making one costs a kernel, the last 256 values used are kept, signed zeros apart.
     """
-    if like._data.__class__ is not _NDARRAY:  # a GPU: filled on the device, no copy from the host
-        return Tensor._make(like.xp.full((), value, dtype=np_dtype))
+    if like._data.__class__ is not _NDARRAY:
+        return _device_constant(like, value, np_dtype)
     if not value or not -1024 <= value <= 1024 or value != int(value):
         return Tensor._make(like.xp.asarray(value, dtype=np_dtype))
     key = (value.__class__, value, np_dtype)
@@ -160,6 +163,18 @@ def constant(like: Tensor, value, np_dtype) -> Tensor:
         array = like.xp.asarray(value, dtype=np_dtype)
         array.flags.writeable = False
         hit = _CONSTANTS[key] = Tensor._make(array)
+    return hit
+
+
+def _device_constant(like: Tensor, value, np_dtype) -> Tensor:
+    """A 0-d constant filled on ``like``'s GPU (no copy from the host), cached by value."""
+    sign = math.copysign(1.0, value) if value.__class__ is float else 1.0  # 0.0 == -0.0
+    key = (value.__class__, value, sign, np_dtype, like.device)
+    hit = _DEVICE_CONSTANTS.get(key)
+    if hit is None:
+        if len(_DEVICE_CONSTANTS) >= _DEVICE_CONSTANTS_LIMIT:
+            del _DEVICE_CONSTANTS[next(iter(_DEVICE_CONSTANTS))]
+        hit = _DEVICE_CONSTANTS[key] = Tensor._make(like.xp.full((), value, dtype=np_dtype))
     return hit
 
 

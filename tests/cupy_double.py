@@ -358,8 +358,7 @@ def _from_host(fn):
     def make(obj, *args, **kwargs):
         if type(obj) is ndarray:
             return _wrap(fn(obj._a, *args, **kwargs))
-        if isinstance(obj, (np.ndarray, list, tuple)):
-            _upload(fn.__name__)
+        _upload(fn.__name__)  # host data, a Python number too, is copied to the device
         return _wrap(fn(_device_data(obj, fn.__name__, host_ok=True), *args, **kwargs))
 
     return make

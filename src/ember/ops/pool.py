@@ -85,12 +85,14 @@ def _positions(xp, geom: Geometry, dim: int, taps):
     return _along(geom, dim, start) + tap * geom.dilation[dim]
 
 
-def _first_real_tap(xp, geom: Geometry):
-    """Per window, the first tap inside the input (torch starts its search there)."""
-    first = 0
+def _first_real_tap(geom: Geometry):
+    """Per window, the first tap inside the input (torch starts its search there): a host
+    table of the geometry alone, for ``backend.table``."""
+    np = backend.numpy
+    first = np.zeros((1,) * len(geom.out), dtype=np.int64)
     for dim, step in enumerate(_strides_of(geom.kernel)):
-        start = xp.arange(geom.out[dim]) * geom.stride[dim] - geom.lo[dim]
-        tap = -(-xp.maximum(-start, 0) // geom.dilation[dim])
+        start = np.arange(geom.out[dim]) * geom.stride[dim] - geom.lo[dim]
+        tap = -(-np.maximum(-start, 0) // geom.dilation[dim])
         first = first + _along(geom, dim, tap * step)
     return first
 
@@ -105,7 +107,8 @@ def _taps_by_scan(xp, view, geom: Geometry, shape: tuple):
     """torch's scan: start at the first real tap, move on a strictly larger value or a NaN."""
     taps_iter, dtype = _taps(xp, geom)
     best = xp.full(shape, -math.inf, dtype=view.dtype)
-    taps = xp.broadcast_to(_first_real_tap(xp, geom), shape).astype(dtype)
+    first = backend.table(_first_real_tap, geom, device=backend.device_of(view))
+    taps = xp.broadcast_to(first, shape).astype(dtype)
     for t, offset in taps_iter:
         v = view[(slice(None), slice(None)) + offset]
         better = v > best
@@ -140,7 +143,10 @@ def _bits(xp, dtype):
 
 def select(xp, mask, a):
     """``a`` where ``mask`` else +0, without branches: a bitwise AND on the raw bits (exact for
-    every value, inf and NaN included; a data-dependent ``where`` mispredicts on random masks)."""
+    every value, inf and NaN included; a data-dependent ``where`` mispredicts on random masks).
+    A GPU has no branches to mispredict: there it is one ``where``."""
+    if xp is not backend.numpy:
+        return xp.where(mask, a, a.dtype.type(0))
     bits = _bits(xp, a.dtype)
     ones = xp.asarray(xp.iinfo(bits).max, dtype=bits)
     return (a.view(bits) & (mask.view(xp.uint8) * ones)).view(a.dtype)

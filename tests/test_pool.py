@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import pytest
 import torch
 
@@ -163,3 +165,31 @@ def test_adaptive_1d_pools_match_torch_with_repr_and_indices() -> None:
     t_out, t_idx = torch.nn.AdaptiveMaxPool1d(4, return_indices=True)(torch.tensor(x))
     np.testing.assert_allclose(e_out.numpy(), t_out.numpy(), rtol=1e-12)
     np.testing.assert_array_equal(e_idx.numpy(), t_idx.numpy())
+
+
+@given(st.data())
+@settings(max_examples=150, deadline=None)
+def test_gpu_stacked_tap_search_picks_the_scans_taps(data):
+    """The GPU form of max-pool's tap search (whole arrays, no branch on the values) agrees
+    with torch's scan everywhere: ties, NaNs, -inf, padding, dilation, ceil mode."""
+    import math
+
+    from ember.ops import pool, window
+
+    kernel = data.draw(st.tuples(st.integers(1, 3), st.integers(1, 3)))
+    dilation = data.draw(st.tuples(st.integers(1, 2), st.integers(1, 2)))
+    stride = data.draw(st.tuples(st.integers(1, 3), st.integers(1, 3)))
+    pad = tuple(data.draw(st.integers(0, ((k - 1) * d + 1) // 2)) for k, d in zip(kernel, dilation))
+    size = tuple(data.draw(st.integers((k - 1) * d + 1, 6)) for k, d in zip(kernel, dilation))
+    ceil = data.draw(st.booleans())
+    out = tuple(window.output_size(s, k, d, t, p, p, ceil)
+                for s, k, d, t, p in zip(size, kernel, dilation, stride, pad))
+    geom = window.make_geometry(size, kernel, dilation, stride, pad, out)
+    values = st.sampled_from([0.0, 1.0, 1.0, -1.0, 2.0, math.inf, -math.inf, math.nan])
+    x = np.array(data.draw(st.lists(values, min_size=2 * math.prod(size),
+                                    max_size=2 * math.prod(size))), dtype=np.float64)
+    x = x.reshape((1, 2) + size)
+    view = window.window_view(np, x, geom, fill=-math.inf)
+    best = pool._max_fwd(np, x, geom)
+    want = pool._taps_by_scan(np, view, geom, best.shape)
+    np.testing.assert_array_equal(pool._taps_by_stack(np, view, geom, best), want)

@@ -118,15 +118,30 @@ def _taps_by_scan(xp, view, geom: Geometry, shape: tuple):
     return taps
 
 
+def _taps_by_stack(xp, view, geom: Geometry, out):
+    """The scan's answer in a few whole-array kernels, for a GPU: the last NaN tap where a
+    window holds a NaN, else the first tap holding the maximum ``out``, and the first real tap
+    where that maximum is -inf (the scan never moves off it)."""
+    taps_iter, dtype = _taps(xp, geom)
+    stacked = xp.stack([view[(slice(None), slice(None)) + offset] for _, offset in taps_iter])
+    nan = stacked != stacked
+    last_nan = (stacked.shape[0] - 1) - xp.argmax(nan[::-1], axis=0)
+    first = backend.table(_first_real_tap, geom, device=backend.device_of(view))
+    taps = xp.where(out == -math.inf, first, xp.argmax(stacked, axis=0))
+    return xp.where(nan.any(axis=0), last_nan, taps).astype(dtype)
+
+
 def first_max_taps(xp, x, geom: Geometry, out):
     """Index of the first tap of each window holding its maximum ``out`` (as torch picks it).
 
     Branch-free: scan the taps backwards keeping the last hit. When a maximum is not finite
-    (NaN or -inf, where torch's choice depends on its scan) the exact scan runs instead; on a
-    GPU it always does, as looking first would make the host wait for the device.
+    (NaN or -inf, where torch's choice depends on its scan) the exact scan runs instead. A GPU
+    takes the stacked form of the scan, as looking first would make the host wait.
     """
     view = window_view(xp, x, geom, fill=-math.inf)
-    if xp is not backend.numpy or not bool(xp.isfinite(out).all()):
+    if xp is not backend.numpy:
+        return _taps_by_stack(xp, view, geom, out)
+    if not bool(xp.isfinite(out).all()):
         return _taps_by_scan(xp, view, geom, out.shape)
     taps_iter, dtype = _taps(xp, geom)
     taps = xp.zeros(out.shape, dtype=dtype)

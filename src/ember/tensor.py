@@ -15,7 +15,9 @@ from .autograd.grad_mode import STATE
 class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation."""
 
-    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_version", "_hooks",
+    # _vc: the version counter ([n], shared with views and detached copies; None until needed)
+    # _view: (base, view ops, base version when this view's history was read) for a view
+    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_vc", "_view", "_hooks",
                  "_post_accumulate_hooks", "_retains_grad", "__weakref__")
     __array_priority__ = 1000  # make ndarray + Tensor defer to Tensor.__radd__
 
@@ -27,7 +29,8 @@ class Tensor:
         self.requires_grad = False
         self.grad = None
         self.grad_fn = None
-        self._version = 0
+        self._vc = None
+        self._view = None
         self._hooks = None
         self._post_accumulate_hooks = None
         self._retains_grad = False
@@ -42,7 +45,8 @@ class Tensor:
         t.requires_grad = requires_grad
         t.grad = None
         t.grad_fn = grad_fn
-        t._version = 0
+        t._vc = None
+        t._view = None
         t._hooks = None
         t._post_accumulate_hooks = None
         t._retains_grad = False
@@ -157,8 +161,11 @@ class Tensor:
         return arr if dtype is None else arr.astype(dtype)
 
     def detach(self) -> "Tensor":
-        """The same data (shared) cut off from the graph."""
-        return Tensor._make(self._data)
+        """The same data (shared) cut off from the graph; in-place changes to either count as
+        changes to both (one version counter), as in torch."""
+        t = Tensor._make(self._data)
+        t._vc = self._shared_version()
+        return t
 
     def detach_(self) -> "Tensor":
         self.grad_fn = None
@@ -283,16 +290,50 @@ class Tensor:
         return RemovableHandle(self._post_accumulate_hooks, hook)
 
     # ----------------------------------------------------------------- in place
+    @property
+    def _version(self) -> int:
+        """How many times this tensor's memory was changed in place (torch's ``_version``)."""
+        vc = self._vc
+        return 0 if vc is None else vc[0]
+
+    @_version.setter
+    def _version(self, value: int) -> None:
+        self._shared_version()[0] = value
+
+    def _shared_version(self) -> list:
+        """The version counter, made on first use, to share with a view or a detached copy."""
+        if self._vc is None:
+            self._vc = [0]
+        return self._vc
+
     def _check_inplace(self, op: str) -> None:
-        """Refuse in-place changes that would corrupt autograd (a leaf that needs grad)."""
-        if STATE.enabled and self.requires_grad and self.grad_fn is None:
+        """Refuse in-place changes that would corrupt autograd (a leaf that needs grad, or a
+        view of one)."""
+        if not STATE.enabled:
+            return
+        if self.requires_grad and self.grad_fn is None:
             raise RuntimeError(
                 f"a leaf Variable that requires grad is being used in an in-place operation. "
                 f"({op})"
             )
+        if self._view is not None and self._view[0].requires_grad and self._view[0].grad_fn is None:
+            raise RuntimeError(
+                f"a view of a leaf Variable that requires grad is being used in an in-place "
+                f"operation. ({op})"
+            )
 
     def _set_result(self, result: "Tensor") -> "Tensor":
-        """Make ``self`` hold ``result`` in place: same array memory, new history, new version."""
+        """Make ``self`` hold ``result`` in place: same array memory, new history, new version.
+
+        Through a view whose base is in a graph, the base's history is rewritten instead (its
+        old value with the view's region replaced) and the view read anew from it, as torch's
+        CopySlices does.
+        """
+        view = self._view
+        if view is not None and STATE.enabled and (result.requires_grad or view[0].requires_grad):
+            from .ops.views import write_through
+
+            return write_through(self, result)
         if result._data is not self._data:
             if result._data.shape != self._data.shape:
                 raise RuntimeError(
@@ -301,12 +342,10 @@ class Tensor:
                 )
             xp = backend.xp_of(self._data)
             xp.copyto(self._data, result._data, casting="unsafe")
-        if self.grad_fn is not None and getattr(self.grad_fn.fn, "saves_out", False):
-            self.grad_fn.out_dirty = True
         if result.grad_fn is not None:
             self.grad_fn = result.grad_fn
             self.requires_grad = True
-        self._version += 1
+        self._bump_version()
         return self
 
     def _snapshot(self) -> "Tensor":
@@ -323,7 +362,19 @@ class Tensor:
     def _accumulate(self, g: "Tensor") -> None:
         """``self += g`` on the raw arrays (gradient accumulation outside any graph)."""
         self._data += g._data
-        self._version += 1
+        vc = self._vc
+        if vc is None:
+            self._vc = [1]
+        else:
+            vc[0] += 1
+
+    def _bump_version(self) -> None:
+        """Count one more in-place change of this tensor's memory."""
+        vc = self._vc
+        if vc is None:
+            self._vc = [1]
+        else:
+            vc[0] += 1
 
 
 class Size(tuple):

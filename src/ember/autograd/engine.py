@@ -22,7 +22,7 @@ FREED_MESSAGE = (
 class Node:
     """One recorded op: derivative rule, saved inputs/output, edges to its inputs' producers."""
 
-    __slots__ = ("fn", "inputs", "edges", "versions", "kwargs", "out_data", "out_ndim", "out_dirty",
+    __slots__ = ("fn", "inputs", "edges", "versions", "kwargs", "out_data", "out_ndim", "out_version",
                  "hooks", "retained", "freed", "trace", "ctx", "forward_stack", "__weakref__")
 
     def __init__(self, fn, inputs: tuple, kwargs: dict | None, out_data=None, out_ndim: int = 0) -> None:
@@ -31,10 +31,12 @@ class Node:
         self.inputs = inputs
         # Each input's producer: its node, itself if it is a leaf that needs grad, else None.
         self.edges = tuple([t.grad_fn or (t if t.requires_grad else None) for t in inputs])
-        self.versions = tuple([t._version for t in inputs])
+        # Versions of the inputs the rule reads, to refuse them if changed in place before backward.
+        self.versions = tuple([0 if t._vc is None else t._vc[0] for t in inputs]) \
+            if fn.reads_inputs else None
         self.kwargs = kwargs
         self.out_data = out_data
-        self.out_dirty = False
+        self.out_version = None  # (the output's version counter, its version when saved)
         self.hooks = None
         self.retained = None
         self.freed = False
@@ -64,11 +66,12 @@ class Node:
         """The saved inputs, checked against in-place changes since they were saved."""
         if self.freed:
             raise RuntimeError(FREED_MESSAGE)
-        for t, v in zip(self.inputs, self.versions):
-            if t is not None and t._version != v:
+        for t, v in zip(self.inputs, self.versions or ()):
+            vc = None if t is None else t._vc  # None: never changed in place (version 0)
+            if vc is not None and vc[0] != v:
                 i = next(j for j, u in enumerate(self.inputs) if u is t)
                 raise RuntimeError(_modified_message(t, self, i, v))
-        if self.out_dirty:
+        if self.out_version is not None and self.out_version[0][0] != self.out_version[1]:
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an "
                 f"inplace operation: the output 0 of {self.name()} was changed in place after "

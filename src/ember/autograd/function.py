@@ -45,6 +45,7 @@ class _FunctionBackward:
     """The engine's view of one output of a custom Function."""
 
     saves_out = False
+    reads_inputs = False  # ctx.saved_tensors checks what backward reads
 
     def __init__(self, cls, index: int, n_outputs: int, arg_positions: tuple) -> None:
         self.cls = cls

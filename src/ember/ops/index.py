@@ -209,7 +209,7 @@ def _indexed_rule(body):
 _getitem = primitive(
     "getitem", _getitem_fwd,
     _indexed_rule(lambda g, out, x, idx: (index_add_into(g, batch_shape(g) + x._data.shape, idx),)),
-    formula="the gradient is scattered back to the indexed positions",
+    reads_inputs=False, formula="the gradient is scattered back to the indexed positions",
 )
 _add_into = primitive(
     "index_add_into", _add_into_fwd,
@@ -251,6 +251,7 @@ _index_put = primitive(
         if x.requires_grad else None,
         R.sum_to(apply(_getitem, g, idx=idx), v._data.shape) if v.requires_grad else None,
     )),
+    reads_inputs=False,
     formula="overwritten positions pass their gradient to the value, the rest to the input",
 )
 

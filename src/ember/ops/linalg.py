@@ -8,7 +8,7 @@ from ..tensor import Tensor
 from . import elementwise as E
 from . import reduce as R
 from . import shape as S
-from .registry import apply, primitive
+from .registry import apply, batch_shape, primitive
 
 
 def _mT(x: Tensor) -> Tensor:
@@ -238,30 +238,54 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tens
     return E.add(input if beta == 1 else E.mul(input, beta), prod)
 
 
+def _diagonal_length(rows: int, cols: int, offset: int) -> int:
+    """How many entries the ``offset`` diagonal of a rows×cols matrix has."""
+    return max(0, min(rows + min(offset, 0), cols - max(offset, 0)))
+
+
 def _diagonal_index(xp, rows: int, cols: int, offset: int) -> tuple:
     """Row and column positions of the ``offset`` diagonal of a rows×cols matrix."""
-    n = max(0, min(rows + min(offset, 0), cols - max(offset, 0)))
-    k = xp.arange(n)
+    k = xp.arange(_diagonal_length(rows, cols, offset))
     return k - min(offset, 0), k + max(offset, 0)
 
 
-def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
-    """The ``offset`` diagonal over ``dim1`` and ``dim2``, as the last dimension."""
-    from .index import getitem
+def _diagonal_fwd(xp, x, offset: int):
+    """The ``offset`` diagonal of the last two dims: a view with the two strides summed."""
+    n = _diagonal_length(*x.shape[-2:], offset)
+    start = x[..., max(-offset, 0):, max(offset, 0):]
+    return xp.lib.stride_tricks.as_strided(start, x.shape[:-2] + (n,),
+                                           x.strides[:-2] + (x.strides[-2] + x.strides[-1],))
 
+
+def _diagonal_rule(g, out, x, offset):
+    from .index import index_add_into
+
+    rows, cols = _diagonal_index(x.xp, *x._data.shape[-2:], offset)
+    return (index_add_into(g, batch_shape(g) + x._data.shape, (Ellipsis, rows, cols)),)
+
+
+_diagonal = primitive(
+    "diagonal", _diagonal_fwd, _diagonal_rule, reads_inputs=False,
+    formula="the gradient goes back onto the diagonal, zeros elsewhere",
+)
+
+
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The ``offset`` diagonal over ``dim1`` and ``dim2``, as the last dimension: a view, as
+    in torch (``x.diagonal().fill_(0)`` changes ``x``)."""
     if input._data.ndim < 2:
         raise RuntimeError(f"diagonal: expected a tensor with at least 2 dimensions, got {input._data.ndim}D")
-    moved = S.movedim(input, (dim1, dim2), (-2, -1))
-    rows, cols = _diagonal_index(input.xp, *moved._data.shape[-2:], offset)
-    return getitem(moved, (Ellipsis, Tensor._make(rows), Tensor._make(cols)))
+    return apply(_diagonal, S.movedim(input, (dim1, dim2), (-2, -1)), offset=offset)
 
 
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:
-    """1-D input: the square matrix with it on the ``diagonal``; 2-D input: that diagonal."""
+    """1-D input: the square matrix with it on the ``diagonal``; 2-D input: a copy of that
+    diagonal."""
     from .index import index_add_into
+    from .methods import clone
 
     if input._data.ndim == 2:
-        return globals()["diagonal"](input, diagonal)
+        return clone(globals()["diagonal"](input, diagonal))
     if input._data.ndim != 1:
         raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input._data.ndim}D")
     n = input._data.shape[0] + abs(diagonal)

@@ -172,11 +172,11 @@ def _move(x: Tensor, device) -> Tensor:
 _MOVE = primitive(
     "to_device",
     lambda xp, x, device: backend.transfer(x, device),
-    lambda g, out, x, device: (to_device(g, x.device),),
+    lambda g, out, x, device: (to_device(g, x.device),), reads_inputs=False,
     formula="moving values keeps gradients",
 )
 
-_clone = primitive("clone", lambda xp, x: x.copy(), lambda g, out, x: (g,),
+_clone = primitive("clone", lambda xp, x: x.copy(), lambda g, out, x: (g,), reads_inputs=False,
                    formula="a copy: the gradient passes through")
 
 

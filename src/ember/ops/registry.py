@@ -47,15 +47,20 @@ class Primitive:
     """An op with a forward on arrays and a reverse-mode rule written in Ember ops.
 
     ``forward(xp, *arrays, **kw) -> array``; ``rule(g, out, *inputs, **kw) -> grads``, one
-    per input (None where an input gets no gradient). ``saves_out`` says the rule uses ``out``.
+    per input (None where an input gets no gradient). ``saves_out`` says the rule uses ``out``;
+    ``reads_inputs=False`` that it uses only its inputs' shapes and types (a view, a copy), so
+    changing them in place later does not spoil the gradient.
     """
 
-    __slots__ = ("name", "forward", "rule", "saves_out", "formula", "backward_name", "batchable")
+    __slots__ = ("name", "forward", "rule", "saves_out", "reads_inputs", "formula",
+                 "backward_name", "batchable")
 
     def __init__(self, name: str, forward: Callable, rule: Callable | None = None, *,
-                 saves_out: bool = False, formula: str = "", batchable: bool = True) -> None:
+                 saves_out: bool = False, reads_inputs: bool = True, formula: str = "",
+                 batchable: bool = True) -> None:
         self.name = name
         self.batchable = batchable
+        self.reads_inputs = reads_inputs
         self.forward = forward
         self.rule = rule
         self.saves_out = saves_out
@@ -103,7 +108,8 @@ PRIMITIVES: dict[str, Primitive] = {}
 
 
 def primitive(name: str, forward: Callable, rule: Callable | None = None, *,
-              saves_out: bool = False, formula: str = "", batchable: bool = True) -> Primitive:
+              saves_out: bool = False, reads_inputs: bool = True, formula: str = "",
+              batchable: bool = True) -> Primitive:
     """Declare a primitive (once; its name is unique).
 
     ``batchable=False`` says the rule cannot take cotangents with extra leading batch
@@ -111,7 +117,8 @@ def primitive(name: str, forward: Callable, rule: Callable | None = None, *,
     """
     if name in PRIMITIVES:
         raise ValueError(f"primitive {name!r} is declared twice")
-    p = Primitive(name, forward, rule, saves_out=saves_out, formula=formula, batchable=batchable)
+    p = Primitive(name, forward, rule, saves_out=saves_out, reads_inputs=reads_inputs,
+                  formula=formula, batchable=batchable)
     PRIMITIVES[name] = p
     return p
 
@@ -140,9 +147,23 @@ def apply(prim: Primitive, *inputs: Tensor, **kw) -> Tensor:
     if STATE.enabled and prim.rule is not None:
         for t in inputs:
             if t.requires_grad:
+                for u in inputs:
+                    if u._view is not None:
+                        views.refresh(u)
                 node = Node(prim, inputs, kw, data if prim.saves_out else None, data.ndim)
-                return Tensor._make(data, True, node)
-    return Tensor._make(data)
+                out = Tensor._make(data, True, node)
+                if data.base is not None or data is arrays[0]:
+                    views.track(out, prim, inputs, kw)
+                if prim.saves_out:
+                    version = out._vc
+                    if version is None:
+                        version = out._vc = [0]
+                    node.out_version = (version, version[0])
+                return out
+    out = Tensor._make(data)
+    if arrays and (data.base is not None or data is arrays[0]):
+        views.track(out, prim, inputs, kw)
+    return out
 
 
 @dataclass
@@ -189,3 +210,6 @@ def register(info: OpInfo) -> OpInfo:
         raise ValueError(f"op {info.name!r} registered twice")
     OPS[info.name] = info
     return info
+
+
+from . import views  # noqa: E402 - views replay ops through ``apply``, defined above

@@ -45,7 +45,7 @@ _reshape = primitive(
     "reshape",
     lambda xp, x, shape: x.reshape(shape),
     lambda g, out, x, shape: (reshape_to(g, batch_shape(g) + x._data.shape),),
-    formula="reshaping moves values, so the gradient is reshaped back",
+    reads_inputs=False, formula="reshaping moves values, so the gradient is reshaped back",
 )
 
 
@@ -85,7 +85,7 @@ _expand = primitive(
     "expand",
     lambda xp, x, shape: backend.broadcast_view(x, shape),
     lambda g, out, x, shape: (R.sum_to(g, x._data.shape),),
-    formula="broadcasting copies values, so the gradient is summed back",
+    reads_inputs=False, formula="broadcasting copies values, so the gradient is summed back",
 )
 
 
@@ -140,7 +140,7 @@ _permute = primitive(
     "permute",
     lambda xp, x, dims: xp.transpose(x, dims),
     lambda g, out, x, dims: (permute(g, _shift(_inverse(dims))),),
-    formula="the gradient is permuted back",
+    reads_inputs=False, formula="the gradient is permuted back",
 )
 
 
@@ -267,9 +267,9 @@ def ravel(input: Tensor) -> Tensor:
 
 _flip = primitive(
     "flip",
-    lambda xp, x, dims: xp.flip(x, dims) if dims else x.copy(),
+    lambda xp, x, dims: xp.flip(x, dims).copy(),  # a copy, as torch's (NumPy's flip is a view)
     lambda g, out, x, dims: (flip(g, tuple(d + batch_dims() for d in dims)),),
-    formula="flipping is its own inverse",
+    reads_inputs=False, formula="flipping is its own inverse",
 )
 
 
@@ -300,7 +300,7 @@ _cat = primitive(
     "cat",
     lambda xp, *xs, axis: xp.concatenate(xs, axis=axis),
     _cat_rule,
-    formula="each input gets its slice of the gradient",
+    reads_inputs=False, formula="each input gets its slice of the gradient",
 )
 
 
@@ -477,5 +477,5 @@ _contiguous = primitive(
     "contiguous",
     lambda xp, x: xp.ascontiguousarray(x),
     lambda g, out, x: (g,),
-    formula="a copy: the gradient passes through",
+    reads_inputs=False, formula="a copy: the gradient passes through",
 )

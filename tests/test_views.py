@@ -174,3 +174,99 @@ def test_a_view_and_its_base_count_versions_together():
     assert x[0]._version == x._version == 0
     x[0].add_(1)
     assert x._version == x[1]._version == 1  # one counter for the memory
+
+
+def _view_steps(draw, shape: tuple) -> list:
+    """A random chain of view ops valid for ``shape``: (name, args) pairs."""
+    from hypothesis import strategies as st
+
+    steps = []
+    for _ in range(draw(st.integers(1, 3))):
+        options = ["unsqueeze"]
+        if len(shape) >= 1 and shape[0] > 1:
+            options += ["slice", "narrow"]
+        if len(shape) >= 2:
+            options += ["transpose", "diagonal", "select"]
+        name = draw(st.sampled_from(options))
+        if name == "slice":
+            start = draw(st.integers(0, shape[0] - 1))
+            args = (start, draw(st.integers(1, 2)))
+            shape = (len(range(start, shape[0], args[1])),) + shape[1:]
+        elif name == "narrow":
+            start = draw(st.integers(0, shape[0] - 1))
+            args = (start, draw(st.integers(1, shape[0] - start)))
+            shape = (args[1],) + shape[1:]
+        elif name == "transpose":
+            args = ()
+            shape = (shape[1], shape[0]) + shape[2:]
+        elif name == "diagonal":
+            args = ()
+            shape = shape[2:] + (min(shape[:2]),)
+        elif name == "select":
+            args = (draw(st.integers(0, shape[1] - 1)),)
+            shape = (shape[0],) + shape[2:]
+        else:
+            args = ()
+            shape = (1,) + shape
+        steps.append((name, args))
+        if 0 in shape:
+            break
+    return steps, shape
+
+
+def _apply_steps(x, steps):
+    for name, args in steps:
+        if name == "slice":
+            x = x[args[0]::args[1]]
+        elif name == "narrow":
+            x = x.narrow(0, *args)
+        elif name == "transpose":
+            x = x.transpose(0, 1)
+        elif name == "diagonal":
+            x = x.diagonal()
+        elif name == "select":
+            x = x[:, args[0]]
+        else:
+            x = x.unsqueeze(0)
+    return x
+
+
+@pytest.mark.slow
+def test_random_view_chains_changed_in_place_match_torch():
+    """Hypothesis: a chain of views of a tensor in a graph, changed in place by an op that
+    needs grad, gives torch's gradients for the leaf and the op's operand."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @given(st.data())
+    @settings(max_examples=120, deadline=None)
+    def check(data):
+        shape = tuple(data.draw(st.lists(st.integers(1, 4), min_size=2, max_size=3)))
+        steps, view_shape = _view_steps(data.draw, shape)
+        op = data.draw(st.sampled_from(["mul_", "add_", "copy_", "zero_", "exp_"]))
+        rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
+        a0, w0 = rng.standard_normal(shape), rng.standard_normal(view_shape)
+        weights = rng.standard_normal(shape)
+
+        def run(L):
+            a = L.tensor(a0, requires_grad=True)
+            w = L.tensor(w0, requires_grad=True)
+            x = a * 1
+            v = _apply_steps(x, steps)
+            if op == "zero_":
+                v.zero_()
+            elif op == "exp_":
+                v.exp_()
+            else:
+                getattr(v, op)(w)
+            loss = (x * L.tensor(weights)).sum() + (v * v).sum()
+            loss.backward()
+            return a.grad.numpy(), (None if w.grad is None else w.grad.numpy())
+
+        (ga, gw), (ta, tw) = run(ember), run(torch)
+        np.testing.assert_allclose(ga, ta, rtol=1e-10, atol=1e-12)
+        assert (gw is None) == (tw is None)
+        if tw is not None:
+            np.testing.assert_allclose(gw, tw, rtol=1e-10, atol=1e-12)
+
+    check()

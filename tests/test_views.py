@@ -270,3 +270,12 @@ def test_random_view_chains_changed_in_place_match_torch():
             np.testing.assert_allclose(gw, tw, rtol=1e-10, atol=1e-12)
 
     check()
+
+
+@pytest.mark.parametrize("change", [lambda x: x.add_(1), lambda x: x.mul_(2.0),
+                                    lambda x: x.exp_(), lambda x: x.copy_(x.clone())])
+def test_writing_an_expanded_tensor_raises_torchs_error(change):
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError, match="more than one element of the written-to tensor "
+                                               "refers to a single memory location"):
+            change(lib.zeros(1, 2).expand(3, 2))

@@ -308,7 +308,14 @@ class Tensor:
 
     def _check_inplace(self, op: str) -> None:
         """Refuse in-place changes that would corrupt autograd (a leaf that needs grad, or a
-        view of one)."""
+        view of one) or write one memory location twice (an expanded tensor)."""
+        data = self._data
+        if data.size > 1 and any(s == 0 and n > 1 for s, n in zip(data.strides, data.shape)):
+            raise RuntimeError(
+                f"unsupported operation: more than one element of the written-to tensor refers to "
+                f"a single memory location. Please clone() the tensor before performing the "
+                f"operation. ({op})"
+            )
         if not STATE.enabled:
             return
         if self.requires_grad and self.grad_fn is None:

@@ -83,6 +83,7 @@ def _arith_inplace(fn, name: str, ufunc: str):
         operand = _direct_operand(self, other, kwargs)
         if operand is None:
             return slow(self, other, **kwargs)
+        self._check_inplace(name)
         getattr(self.xp, ufunc)(self._data, operand, out=self._data)
         return self._set_result(Tensor._make(self._data))
 

@@ -168,26 +168,6 @@ class ndarray:  # noqa: N801 - CuPy's name
         _read("tobytes")
         return self._a.tobytes(order)
 
-    def __float__(self) -> float:
-        _read("float")
-        return float(self._a)
-
-    def __int__(self) -> int:
-        _read("int")
-        return int(self._a)
-
-    def __bool__(self) -> bool:
-        _read("bool")
-        return bool(self._a)
-
-    def __complex__(self) -> complex:
-        _read("complex")
-        return complex(self._a)
-
-    def __repr__(self) -> str:
-        _read("repr")
-        return repr(self._a)
-
     def __format__(self, spec: str) -> str:
         _read("format")
         return format(self._a, spec)
@@ -293,6 +273,18 @@ def _inplace(ufunc):
     return apply
 
 
+def _reading(convert):
+    """A conversion to a host value (``float(x)``, ``repr(x)``...): a counted device read."""
+
+    def read(self):
+        _read(convert.__name__)
+        return convert(self._a)
+
+    return read
+
+
+for _convert in (float, int, bool, complex, repr):
+    setattr(ndarray, f"__{_convert.__name__}__", _reading(_convert))
 for _name, _ufunc in [("add", np.add), ("sub", np.subtract), ("mul", np.multiply),
                       ("truediv", np.true_divide), ("floordiv", np.floor_divide),
                       ("mod", np.remainder), ("pow", np.power), ("matmul", np.matmul),

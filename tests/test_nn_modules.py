@@ -697,3 +697,45 @@ def test_training_step_matches_torch():
                     p -= 0.1 * p.grad
     for (name, a), (_, b) in zip(e.state_dict().items(), t.state_dict().items()):
         assert_close(a, b, what=name)
+
+
+def _parameter_containers(L):
+    m = L.nn.Module()
+    m.ps = L.nn.ParameterList([L.nn.Parameter(L.ones(3, 4)), L.zeros(5)])
+    m.ps.append(L.ones(2))
+    m.ps += [L.ones(1)]
+    m.pd = L.nn.ParameterDict({"a": L.nn.Parameter(L.ones(2)), "b": L.zeros(3)})
+    m.pd["c"] = L.ones(1)
+    return m
+
+
+def test_parameter_list_and_dict_as_torch():
+    e, t = _parameter_containers(ember), _parameter_containers(torch)
+    assert repr(e).replace("ember.", "torch.") == repr(t)
+    assert [n for n, _ in e.named_parameters()] == [n for n, _ in t.named_parameters()]
+    assert list(e.state_dict()) == list(t.state_dict())
+    assert all(type(p) is ember.nn.Parameter and p.requires_grad for p in e.parameters())
+    assert e.ps[-1].shape == (1,) and len(e.ps) == 4 and list(e.pd) == ["a", "b", "c"]
+    assert repr(ember.nn.ParameterList()) == "ParameterList()"
+    assert e.pd.pop("c").shape == (1,) and "c" not in e.pd and len(e.pd) == 2
+    with pytest.raises(TypeError, match="ParameterList.extend should be called with an iterable"):
+        e.ps.extend(ember.ones(2))
+
+
+def test_parameters_in_a_list_train():
+    class Scaled(ember.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scales = ember.nn.ParameterList([ember.ones(1) for _ in range(3)])
+
+        def forward(self, x):
+            for s in self.scales:
+                x = x * s
+            return x
+
+    model = Scaled()
+    opt = ember.optim.SGD(model.parameters(), lr=0.1)
+    loss = (model(ember.tensor([2.0])) - 8.0).pow(2).sum()
+    loss.backward()
+    opt.step()
+    assert all(s.item() > 1.0 for s in model.scales)

@@ -347,3 +347,18 @@ def test_tensors_on_each_device(device: str) -> None:
     assert x.device.type == device
     (x * x).sum().backward()
     assert x.grad.device.type == device and x.grad.tolist() == [2.0, 4.0]
+
+
+def test_legacy_type_names_and_casts_as_torch():
+    for name, dtype in [("FloatTensor", "float32"), ("DoubleTensor", "float64"),
+                        ("LongTensor", "int64"), ("BoolTensor", "bool"), ("ByteTensor", "uint8")]:
+        e = ember.zeros(2, dtype=getattr(ember, dtype) if dtype != "bool" else ember.bool)
+        t = torch.zeros(2, dtype=getattr(torch, dtype))
+        assert e.type() == f"ember.{name}" and t.type() == f"torch.{name}"
+        assert ember.typename(e) == e.type()
+    x = ember.ones(2)
+    assert x.type(ember.float64).dtype == ember.float64 and x.type(ember.float32) is x
+    assert x.type("torch.IntTensor").dtype == ember.int32  # torch's strings, as written for torch
+    with pytest.raises(RuntimeError, match="invalid type: 'torch.NopeTensor'"):
+        x.type("torch.NopeTensor")
+    assert ember.typename(ember.nn.Linear) == "ember.nn.modules.linear.Linear"

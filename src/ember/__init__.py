@@ -13,7 +13,7 @@ from .creation import (Generator, arange, as_tensor, bernoulli, empty, empty_lik
                        from_numpy, full, full_like, get_rng_state, initial_seed, is_tensor,
                        linspace, logspace, manual_seed, normal, numel, ones, ones_like, rand,
                        rand_like, randint, randint_like, randn, randn_like, randperm, scalar_tensor,
-                       seed, set_rng_state, tensor, zeros, zeros_like)
+                       seed, set_rng_state, tensor, typename, zeros, zeros_like)
 from .dtypes import (bool_ as bool, dtype, float16, float32, float64, get_default_dtype, int8,
                      int16, int32, int64, promote as promote_types, set_default_dtype, uint8)
 from .ops.activation import log_softmax, softmax

@@ -435,6 +435,15 @@ def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 
 
+def typename(obj) -> str:
+    """torch.typename: a tensor's legacy type name ('ember.FloatTensor'), else the class's path."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    cls = obj if isinstance(obj, type) else type(obj)
+    module = cls.__module__
+    return cls.__qualname__ if module in (None, "builtins") else f"{module}.{cls.__qualname__}"
+
+
 def numel(input: Tensor) -> int:
     return input.numel()
 

@@ -120,6 +120,20 @@ def scalar_name(d: dtype) -> str:
     return _TORCH_SCALAR_NAMES[d.name]
 
 
+def tensor_type_name(d: dtype, cuda: bool = False) -> str:
+    """torch's legacy tensor type name: 'ember.FloatTensor', 'ember.cuda.LongTensor'."""
+    return f"ember.{'cuda.' if cuda else ''}{scalar_name(d)}Tensor"
+
+
+def from_tensor_type_name(name: str) -> dtype:
+    """The dtype of a legacy type name ('torch.DoubleTensor', 'ember.cuda.IntTensor')."""
+    scalar = name.rsplit(".", 1)[-1].removesuffix("Tensor")
+    for key, value in _TORCH_SCALAR_NAMES.items():
+        if value == scalar:
+            return to_dtype(key)
+    raise RuntimeError(f"invalid type: '{name}'")
+
+
 _C_TYPES = {"float16": "c10::Half", "float32": "float", "float64": "double", "int64": "int64_t",
             "int32": "int", "int16": "short", "int8": "signed char", "uint8": "unsigned char"}
 

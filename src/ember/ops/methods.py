@@ -134,6 +134,18 @@ def _inplace(fn, name: str):
     return method
 
 
+def _type(self, dtype=None, non_blocking: bool = False, **kwargs):
+    """No argument: the legacy type name ('ember.FloatTensor'); a dtype or such a name: a cast."""
+    if dtype is None:
+        return dtypes.tensor_type_name(self.dtype, self.device.type == "cuda")
+    if isinstance(dtype, str):
+        target = dtypes.from_tensor_type_name(dtype)
+        out = E.cast(self, target) if target != self.dtype else self
+        return _to(out, "cuda") if ".cuda." in dtype else out
+    target = dtypes.to_dtype(dtype)
+    return E.cast(self, target) if target != self.dtype else self
+
+
 def _to(self, *args, **kwargs) -> Tensor:
     """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other)``: a converted tensor."""
     dtype = kwargs.pop("dtype", None)
@@ -370,7 +382,7 @@ def _install() -> None:
         "nonzero": I.nonzero, "take_along_dim": I.take_along_dim,
         "to": _to, "cpu": lambda self: to_device(self, _cpu()),
         "cuda": lambda self, device=None, non_blocking=False: _to(self, _cuda(device)),
-        "clone": clone, "type_as": _type_as,
+        "clone": clone, "type_as": _type_as, "type": _type,
         "float": _cast_method(dtypes.float32), "double": _cast_method(dtypes.float64),
         "half": _cast_method(dtypes.float16), "long": _cast_method(dtypes.int64),
         "int": _cast_method(dtypes.int32), "bool": _cast_method(dtypes.bool_),

@@ -1,4 +1,5 @@
-"""Containers: Sequential (a pipeline), ModuleList and ModuleDict (registered collections)."""
+"""Containers: Sequential (a pipeline), ModuleList and ModuleDict (registered collections of
+modules), ParameterList and ParameterDict (of parameters)."""
 from __future__ import annotations
 
 import operator
@@ -157,7 +158,53 @@ class ModuleList(_Indexed):
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
-class ModuleDict(Module):
+class _Keyed(Module):
+    """What ModuleDict and ParameterDict share: members by name, in insertion order."""
+
+    _store = "_modules"  # the Module dict that holds the members
+
+    def _members(self) -> dict:
+        return self.__dict__[self._store]
+
+    def __getitem__(self, key: str):
+        return self._members()[key]
+
+    def __delitem__(self, key: str) -> None:
+        del self._members()[key]
+
+    def __len__(self) -> int:
+        return len(self._members())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._members())
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._members()
+
+    def clear(self) -> None:
+        """Remove every member."""
+        self._members().clear()
+
+    def pop(self, key: str):
+        """Remove and return the member named ``key``."""
+        value = self[key]
+        del self[key]
+        return value
+
+    def keys(self):
+        """The names, in insertion order."""
+        return self._members().keys()
+
+    def items(self):
+        """``(name, member)`` pairs, in insertion order."""
+        return self._members().items()
+
+    def values(self):
+        """The members, in insertion order."""
+        return self._members().values()
+
+
+class ModuleDict(_Keyed):
     """A dict of modules whose parameters the parent module sees, in insertion order."""
 
     def __init__(self, modules: Mapping[str, Module] | None = None) -> None:
@@ -165,45 +212,8 @@ class ModuleDict(Module):
         if modules is not None:
             self.update(modules)
 
-    def __getitem__(self, key: str) -> Module:
-        return self._modules[key]
-
     def __setitem__(self, key: str, module: Module) -> None:
         self.add_module(key, module)
-
-    def __delitem__(self, key: str) -> None:
-        del self._modules[key]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._modules)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._modules
-
-    def clear(self) -> None:
-        """Remove every module."""
-        self._modules.clear()
-
-    def pop(self, key: str) -> Module:
-        """Remove and return the module at ``key``."""
-        value = self[key]
-        del self[key]
-        return value
-
-    def keys(self):
-        """The names, in insertion order."""
-        return self._modules.keys()
-
-    def items(self):
-        """``(name, module)`` pairs, in insertion order."""
-        return self._modules.items()
-
-    def values(self):
-        """The modules, in insertion order."""
-        return self._modules.values()
 
     def update(self, modules) -> None:
         """Add modules from a mapping or from an iterable of (key, module) pairs."""
@@ -224,3 +234,99 @@ class ModuleDict(Module):
             )
         for key, module in pairs:
             self[key] = module
+
+
+def _parameter(value):
+    """``value`` as a Parameter: tensors are wrapped (sharing memory), as torch's containers do."""
+    from ...tensor import Tensor
+    from ..parameter import Parameter
+
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
+        return Parameter(value)
+    return value
+
+
+def _parameter_line(key, p, type_name) -> str:
+    """One line of a parameter container's repr, as torch prints it."""
+    from ..parameter import Parameter
+
+    size = "x".join(str(s) for s in p.shape)
+    kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
+    device = f" ({p.device})" if p.device.type == "cuda" else ""
+    return f"  ({key}): {kind} containing: [{type_name(p)} of size {size}{device}]"
+
+
+class ParameterList(Module):
+    """A list of parameters the parent module sees; tensors appended become Parameters."""
+
+    def __init__(self, values: Iterable | None = None) -> None:
+        super().__init__()
+        if values is not None:
+            self.extend(values)
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters.values())
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return type(self)(list(self._parameters.values())[idx])
+        return self._parameters[str(_position(idx, len(self)))]
+
+    def __setitem__(self, idx: int, value) -> None:
+        setattr(self, str(_position(idx, len(self))), _parameter(value))
+
+    def __dir__(self) -> list:
+        return [k for k in super().__dir__() if not k.isdigit()]
+
+    def append(self, value) -> "ParameterList":
+        """Add ``value`` (a Tensor becomes a Parameter) at the end."""
+        setattr(self, str(len(self)), _parameter(value))
+        return self
+
+    def extend(self, values: Iterable) -> "ParameterList":
+        """Append each of ``values``."""
+        from ...tensor import Tensor
+
+        if not isinstance(values, Iterable) or isinstance(values, Tensor):
+            raise TypeError(f"ParameterList.extend should be called with an iterable, but got "
+                            f"{type(values).__name__}")
+        for value in values:
+            self.append(value)
+        return self
+
+    def __iadd__(self, values: Iterable) -> "ParameterList":
+        return self.extend(values)
+
+    def extra_repr(self) -> str:
+        return "\n".join(_parameter_line(k, p, lambda t: t.dtype)
+                         for k, p in self._parameters.items())
+
+
+class ParameterDict(_Keyed):
+    """A dict of parameters the parent module sees, in insertion order; tensors become Parameters."""
+
+    _store = "_parameters"
+
+    def __init__(self, parameters=None) -> None:
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __setitem__(self, key: str, value) -> None:
+        setattr(self, key, _parameter(value))
+
+    def get(self, key: str, default=None):
+        """The parameter named ``key``, or ``default``."""
+        return self._parameters.get(key, default)
+
+    def update(self, parameters) -> None:
+        """Add parameters from a mapping or an iterable of (key, value) pairs."""
+        pairs = parameters.items() if isinstance(parameters, (Mapping, ParameterDict)) else parameters
+        for key, value in pairs:
+            self[key] = value
+
+    def extra_repr(self) -> str:
+        return "\n".join(_parameter_line(k, p, lambda t: t.type()) for k, p in self._parameters.items())

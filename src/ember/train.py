@@ -74,7 +74,8 @@ def _run_epoch(model, loader, loss_fn, metrics, optimizer, device, bar) -> dict[
     """
     totals = dict.fromkeys(["loss", *metrics], 0.0)
     seen = 0
-    show_every = max(1, len(loader) // 10) if bar is not None and hasattr(loader, "__len__") else 1
+    steps = len(loader) if hasattr(loader, "__len__") else None
+    show_every = max(1, steps // 10) if steps else 1
     for step, batch in enumerate(loader, 1):
         x, y = _to(batch, device)
         out = model(x)
@@ -91,7 +92,7 @@ def _run_epoch(model, loader, loss_fn, metrics, optimizer, device, bar) -> dict[
                 totals[name] = totals[name] + fn(out.detach(), y) * n
         if bar is not None:
             bar.update(1)
-            if step % show_every == 0:
+            if step % show_every == 0 or step == steps:
                 bar.set_postfix({k: f"{_value(v) / seen:.4f}" for k, v in totals.items()},
                                 refresh=False)
     return {k: _value(v) / max(seen, 1) for k, v in totals.items()}

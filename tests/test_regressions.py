@@ -697,3 +697,12 @@ def test_arange_with_infinitely_many_steps():
 def test_norm_of_one_element_is_its_absolute_value(p):
     same(grad_of(lambda L, x: L.norm(x, p=p, dim=-1, keepdim=True), [[-1.4e-45], [1.0], [INF]],
                  dtype="float32"))
+
+
+@pytest.mark.parametrize("dim, p, message", [
+    ((0, -2), INF, "on the dimension 0because"),  # an empty dim refused before a bad one
+    (0, -1.0, "cannot compute the -1 norm"),  # negative orders have no identity either
+    (None, INF, "on an empty tensor"),
+])
+def test_norms_without_identity_of_empty_tensors(dim, p, message):
+    same(lambda L: L.norm(L.zeros(0), dim=dim, p=p), RuntimeError, message)

@@ -414,11 +414,23 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. "
                            f"Got {dtypes.scalar_name(x.dtype)}")
     p = 2.0 if p in ("fro", None) else float(p)
+    if x._data.size == 0 and (p < 0 or p == float("inf")):
+        _refuse_empty_norm(x._data.shape, dim, p)
     axes = normalize_dims(dim, x._data.ndim, "norm")
-    if abs(p) == float("inf") and _count(x._data.shape, axes) == 0:
-        raise RuntimeError("linalg.vector_norm cannot compute the inf norm on an empty tensor because "
-                           "the operation does not have an identity")
     return apply(_norm, x, p=p, axes=axes, keepdim=keepdim)
+
+
+def _refuse_empty_norm(shape: tuple, dim, p: float) -> None:
+    """torch's checks, in its order, for a norm with no identity (max or a negative order) of an
+    empty tensor: over everything, or over an empty dimension (dims looked at in turn)."""
+    start = f"linalg.vector_norm cannot compute the {p:g} norm on"
+    dims = () if dim is None else tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
+    if not dims:
+        raise RuntimeError(f"{start} an empty tensor because the operation does not have an identity")
+    for d in dims:
+        if shape[_wrap_dim(d, len(shape), "norm")] == 0:
+            raise RuntimeError(f"{start} the dimension {d}because this dimension is empty and the "
+                               "operation does not have an identity")
 
 
 def _norm_fwd(xp, x, p, axes, keepdim):

@@ -706,3 +706,9 @@ def test_norm_of_one_element_is_its_absolute_value(p):
 ])
 def test_norms_without_identity_of_empty_tensors(dim, p, message):
     same(lambda L: L.norm(L.zeros(0), dim=dim, p=p), RuntimeError, message)
+
+
+def test_norm_of_a_0d_tensor_given_a_dim_squares_first():
+    # torch: |x| for one element, except a 0-d tensor with a dim (x * x underflows to 0 here)
+    for dim in (0, None):
+        same(grad_of(lambda L, x: L.norm(x, p=2, dim=dim), 1.1754944e-38, dtype="float32"))

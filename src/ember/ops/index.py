@@ -281,8 +281,8 @@ def setitem(x: Tensor, idx, value) -> None:
             value = S.reshape(value, value._data.shape[value._data.ndim - len(target):])
     if value._data.dtype != x._data.dtype:
         value = E.cast(value, x.dtype)
+    x._check_inplace("index_put_")  # stricter than torch on an expanded tensor: no partial writes
     if STATE.enabled and (x.requires_grad or value.requires_grad):
-        x._check_inplace("index_put_")
         x._set_result(apply(_index_put, x._snapshot(), value, idx=arr_idx))
         return
     base, inner = _target(x._data, arr_idx)

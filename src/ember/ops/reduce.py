@@ -417,7 +417,9 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
     if x._data.size == 0 and (p < 0 or p == float("inf")):
         _refuse_empty_norm(x._data.shape, dim, p)
     axes = normalize_dims(dim, x._data.ndim, "norm")
-    return apply(_norm, x, p=p, axes=axes, keepdim=keepdim)
+    # torch takes |x| for a single element, but a 0-d tensor given a dim the general way
+    single = _count(x._data.shape, axes) == 1 and not (x._data.ndim == 0 and dim is not None)
+    return apply(_norm, x, p=p, axes=axes, keepdim=keepdim, single=single)
 
 
 def _refuse_empty_norm(shape: tuple, dim, p: float) -> None:
@@ -433,11 +435,11 @@ def _refuse_empty_norm(shape: tuple, dim, p: float) -> None:
                                "operation does not have an identity")
 
 
-def _norm_fwd(xp, x, p, axes, keepdim):
+def _norm_fwd(xp, x, p, axes, keepdim, single):
     a = xp.abs(x)
     if p == 0:
         return (a != 0).sum(axis=axes, keepdims=keepdim).astype(x.dtype)
-    if _count(x.shape, axes) == 1:  # torch: the norm of one element is |x| (no pow to underflow)
+    if single:  # torch: the norm of one element is |x| (no pow to underflow)
         return a.sum(axis=axes, keepdims=keepdim)
     if p == float("inf"):
         return a.max(axis=axes, keepdims=keepdim)
@@ -450,7 +452,7 @@ def _norm_fwd(xp, x, p, axes, keepdim):
     return ((a ** p).sum(axis=axes, keepdims=keepdim) ** (1.0 / p)).astype(x.dtype, copy=False)
 
 
-def _norm_rule(g, out, x, p, axes, keepdim):
+def _norm_rule(g, out, x, p, axes, keepdim, single):
     shape = x._data.shape
     g = expand_back(g, shape, axes, keepdim)
     n = expand_back(out, shape, axes, keepdim)

@@ -712,3 +712,9 @@ def test_norm_of_a_0d_tensor_given_a_dim_squares_first():
     # torch: |x| for one element, except a 0-d tensor with a dim (x * x underflows to 0 here)
     for dim in (0, None):
         same(grad_of(lambda L, x: L.norm(x, p=2, dim=dim), 1.1754944e-38, dtype="float32"))
+
+
+def test_number_base_power_takes_the_log_of_the_number():
+    # torch's pow(Scalar, Tensor) derivative uses log(base) in double: finite for 1.8e308
+    same(grad_of(lambda L, y: 1.7976931348623157e308 ** y, [0.0], dtype="float32"))
+    same(grad_of(lambda L, y: 2.0 ** y, [0.5, -1.0, 3.0]))

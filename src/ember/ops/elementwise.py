@@ -315,7 +315,7 @@ div = _binary("div", lambda xp, x, y: x / y,
               "d(x/y) = dx/y - x dy/y^2", floating=True)
 
 
-def _pow_rule(g, out, x, y, scalar=None):
+def _pow_rule(g, out, x, y, scalar=None, base=None):
     gx = gy = None
     if x.requires_grad and scalar is not None:  # a Python number (torch's pow.Tensor_Scalar)
         gx = _constant_pow_grad(g, x, scalar)
@@ -323,7 +323,10 @@ def _pow_rule(g, out, x, y, scalar=None):
         gx = mul(g, mul(y, pow(x, sub(y, 1))))
         # torch's convention: the derivative of x**0 is 0 everywhere, even at x = 0.
         gx = where(eq(y, 0), zeros_like_(gx), gx)
-    if y.requires_grad:
+    if y.requires_grad and base is not None and base > 0:
+        # a Python number base (torch's pow.Scalar): its log is taken in double precision
+        gy = mul(g, mul(out, math.log(base)))
+    elif y.requires_grad:
         # 0 where x = 0 and y >= 0 (torch's convention); log(0) = -inf stays for y < 0. The
         # masked log input is 1, so a second derivative sees no 0 * inf either.
         zero_base = logical_and(eq(x, 0), ge(y, 0))
@@ -351,9 +354,10 @@ _SCALAR_POWERS = {  # torch's kernels for these scalar exponents (signed zeros d
 }
 
 
-def _pow_fwd(xp, x, y, scalar=None):
+def _pow_fwd(xp, x, y, scalar=None, base=None):
     """``scalar`` is the exponent as the Python number it was, when it was one (``y`` holds it
-    as an array): kernels are chosen by its value without reading the device."""
+    as an array): kernels are chosen by its value without reading the device. ``base`` is the
+    same for a Python number base (only the derivative uses it)."""
     if scalar is not None and x.dtype.kind == "f":
         special = _SCALAR_POWERS.get(float(scalar))
         if special is not None:
@@ -373,12 +377,12 @@ _pow_tensors = _binary("pow", _pow_fwd, _pow_rule,
 def pow(x, y) -> Tensor:
     """``x ** y`` with broadcasting; a Python number exponent takes torch's pow.Tensor_Scalar
     kernels (sqrt for 0.5, reciprocal for -1...: their signed zeros differ from a general pow)."""
-    if isinstance(y, Tensor) or not isinstance(x, Tensor):
+    if isinstance(x, Tensor) and isinstance(y, Tensor):
         return _pow_tensors(x, y)
-    scalar = y
+    number = {"scalar": y} if isinstance(x, Tensor) else {"base": x}
     x, y = promote("pow", x, y, False)
     kernels_for("iuf")("pow", x, y)
-    return apply(PRIMITIVES["pow"], x, y, scalar=scalar)
+    return apply(PRIMITIVES["pow"], x, y, **number)
 
 
 def _pow(x, y) -> Tensor:

@@ -361,6 +361,13 @@ def _get_array_module(*arrays):
 
 
 class _MemoryPool:
+    def total_bytes(self) -> int:
+        """Host memory stands in for the pool: what is held is what is used."""
+        return self.used_bytes()
+
+    def free_all_blocks(self) -> None:
+        """Nothing cached to give back."""
+
     def used_bytes(self) -> int:
         """Bytes of every distinct buffer held by a live device array."""
         buffers = {}
@@ -401,7 +408,10 @@ def install() -> None:
     import scipy.special
 
     runtime = _module("cupy.cuda.runtime", getDeviceCount=lambda: 1, getDevice=lambda: 0,
-                      setDevice=lambda index: Device(index) and None)
+                      setDevice=lambda index: Device(index) and None,
+                      getDeviceProperties=lambda index: Device(index) and {
+                          "name": b"CuPy stand-in on NumPy", "totalGlobalMem": 2**30,
+                          "major": 9, "minor": 0, "multiProcessorCount": 1})
     cuda = _module("cupy.cuda", Device=Device, runtime=runtime)
     stride_tricks = _module(
         "cupy.lib.stride_tricks",

@@ -241,3 +241,13 @@ def test_weights_saved_from_cuda_load_where_asked(tmp_path):
     fresh = _mlp()
     fresh.load_state_dict(back)
     assert fresh[0].weight.device.type == "cpu"  # copied into the CPU parameters, as torch
+
+
+def test_device_queries_and_memory_as_torch_cuda():
+    props = ember.cuda.get_device_properties(0)
+    assert ember.cuda.get_device_name(0) == props.name and props.total_memory > 0
+    x = ember.ones(1000, device="cuda")
+    assert ember.cuda.memory_reserved() >= ember.cuda.memory_allocated() >= x.nbytes
+    ember.cuda.empty_cache()
+    with ember.cuda.device(0):
+        assert ember.zeros(1, device="cuda").device == ember.device("cuda:0")

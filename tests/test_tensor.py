@@ -362,3 +362,26 @@ def test_legacy_type_names_and_casts_as_torch():
     with pytest.raises(RuntimeError, match="invalid type: 'torch.NopeTensor'"):
         x.type("torch.NopeTensor")
     assert ember.typename(ember.nn.Linear) == "ember.nn.modules.linear.Linear"
+
+
+def test_strides_offsets_and_sizes_as_torch():
+    def layout(L):
+        x = L.zeros(4, 3, 2)
+        v = x.permute(2, 0, 1)[1:, ::2]
+        e = L.ones(3, 1).expand(3, 4)
+        return (x.stride(), v.stride(), v.stride(-1), v.storage_offset(), e.stride(),
+                x[1:, 1].storage_offset(), x.nbytes, x.itemsize, x.is_contiguous(), v.is_contiguous())
+
+    assert layout(ember) == layout(torch)
+
+
+def test_backends_switches_scripts_set():
+    import ember.backends.cudnn as cudnn
+
+    cudnn.benchmark = True  # accepted; Ember does not call cuDNN
+    assert ember.backends.cudnn.benchmark and not ember.backends.cudnn.is_available()
+    assert not ember.backends.mps.is_available()
+    assert ember.backends.cuda.is_built() == (ember.backend.cuda_module_importable())
+    device = "cuda" if ember.cuda.is_available() else "mps" if ember.backends.mps.is_available() \
+        else "cpu"
+    assert ember.zeros(1, device=device).device.type == device

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from . import ops as _ops  # noqa: F401  (installs the Tensor methods)
-from . import autograd, cuda
+from . import autograd, backends, cuda
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .backend import device

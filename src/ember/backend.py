@@ -118,6 +118,11 @@ def as_device(d: "str | device | int | None") -> device:
     return device(d)
 
 
+def cuda_module_importable() -> bool:
+    """True when CuPy imports (whether or not a GPU is present)."""
+    return _cupy is not None
+
+
 def cuda_available() -> bool:
     """True when CuPy imports and sees at least one GPU."""
     if _cupy is None:
@@ -170,6 +175,13 @@ def device_of(array) -> device:
 def is_array(obj) -> bool:
     """True for NumPy or CuPy arrays."""
     return isinstance(obj, np.ndarray) or (_cupy is not None and isinstance(obj, _cupy.ndarray))
+
+
+def address_of(array) -> int:
+    """The memory address of an array's first element (host or device)."""
+    if isinstance(array, np.ndarray) or _cupy is None or not isinstance(array, _cupy.ndarray):
+        return int(array.__array_interface__["data"][0])
+    return int(array.data.ptr)
 
 
 def transfer(array, d: device):

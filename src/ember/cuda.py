@@ -61,3 +61,56 @@ def memory_allocated(device=None) -> int:
     if not is_available():
         return 0
     return int(backend.cuda_module().get_default_memory_pool().used_bytes())
+
+
+def memory_reserved(device=None) -> int:
+    """Bytes CuPy's memory pool holds from the GPU, in use or cached (0 without a GPU)."""
+    if not is_available():
+        return 0
+    return int(backend.cuda_module().get_default_memory_pool().total_bytes())
+
+
+def empty_cache() -> None:
+    """Give the GPU memory CuPy's pool caches but no tensor uses back to the driver."""
+    if is_available():
+        backend.cuda_module().get_default_memory_pool().free_all_blocks()
+
+
+class _DeviceProperties:
+    """What ``get_device_properties`` reports: name, memory, compute capability, SM count."""
+
+    def __init__(self, props: dict) -> None:
+        name = props["name"]
+        self.name = name.decode() if isinstance(name, bytes) else str(name)
+        self.total_memory = int(props["totalGlobalMem"])
+        self.major, self.minor = int(props["major"]), int(props["minor"])
+        self.multi_processor_count = int(props["multiProcessorCount"])
+
+    def __repr__(self) -> str:
+        return (f"_CudaDeviceProperties(name='{self.name}', major={self.major}, minor={self.minor}, "
+                f"total_memory={self.total_memory // 2**20}MB, "
+                f"multi_processor_count={self.multi_processor_count})")
+
+
+def get_device_properties(device=None) -> _DeviceProperties:
+    """The GPU's name, memory, compute capability and multiprocessor count."""
+    index = current_device() if device is None else backend.as_device(device).index
+    return _DeviceProperties(backend.cuda_module().cuda.runtime.getDeviceProperties(index))
+
+
+def get_device_name(device=None) -> str:
+    """The GPU's name, e.g. 'NVIDIA H100 80GB HBM3'."""
+    return get_device_properties(device).name
+
+
+class device:
+    """``with ember.cuda.device(1):`` makes GPU 1 current for the block."""
+
+    def __init__(self, device) -> None:
+        self._context = backend.device_context(backend.as_device(device))
+
+    def __enter__(self):
+        return self._context.__enter__()
+
+    def __exit__(self, *exc) -> bool:
+        return bool(self._context.__exit__(*exc))

@@ -107,6 +107,28 @@ class Tensor:
         return self._data.itemsize
 
     @property
+    def itemsize(self) -> int:
+        """Bytes per element."""
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the elements take (``numel() * itemsize``)."""
+        return self._data.nbytes
+
+    def stride(self, dim: int | None = None):
+        """Elements to step in memory for one step along each dim (0 along an expanded dim)."""
+        steps = tuple(s // self._data.itemsize for s in self._data.strides)
+        return steps if dim is None else steps[_wrap_dim(dim, self._data.ndim, "stride")]
+
+    def storage_offset(self) -> int:
+        """Elements from the start of the memory this tensor shares to its first element."""
+        from .ops.views import _root
+
+        return (backend.address_of(self._data) - backend.address_of(_root(self._data))) \
+            // self._data.itemsize
+
+    @property
     def is_leaf(self) -> bool:
         return self.grad_fn is None
 
@@ -125,8 +147,7 @@ class Tensor:
         return bool(self._data.flags.c_contiguous)
 
     def data_ptr(self) -> int:
-        return int(self._data.__array_interface__["data"][0]) if self.device.type == "cpu" \
-            else int(self._data.data.ptr)
+        return backend.address_of(self._data)
 
     # ----------------------------------------------------------------- conversion
     def item(self):

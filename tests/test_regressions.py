@@ -718,3 +718,8 @@ def test_number_base_power_takes_the_log_of_the_number():
     # torch's pow(Scalar, Tensor) derivative uses log(base) in double: finite for 1.8e308
     same(grad_of(lambda L, y: 1.7976931348623157e308 ** y, [0.0], dtype="float32"))
     same(grad_of(lambda L, y: 2.0 ** y, [0.5, -1.0, 3.0]))
+
+
+def test_bool_inner_with_one_output_is_refused_as_dot():
+    same(lambda L: L.inner(L.ones(0, dtype=L.bool), L.ones(1, 1, 0, dtype=L.bool)),
+         NotImplementedError, "not implemented for 'Bool'")

@@ -279,3 +279,11 @@ def test_writing_an_expanded_tensor_raises_torchs_error(change):
         with pytest.raises(RuntimeError, match="more than one element of the written-to tensor "
                                                "refers to a single memory location"):
             change(lib.zeros(1, 2).expand(3, 2))
+
+
+def test_base_changed_through_a_view_is_named_as_torch():
+    for lib in (ember, torch):
+        x = lib.ones(3, requires_grad=True) * 1
+        x[1:].mul_(2)
+        assert x.grad_fn.name().endswith("CopySlices"), lib.__name__  # torch::autograd::...
+        assert repr(x.grad_fn).startswith("<CopySlices object")

@@ -180,6 +180,8 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
     k = input._data.shape[-1]
     rows = (math.prod(input._data.shape[:-1]), k)
     cols = (math.prod(other._data.shape[:-1]), k)
+    if input._data.dtype.kind == "b" and rows[0] * cols[0] == 1:  # torch takes dot for 1x1
+        raise NotImplementedError("inner: \"dot\" not implemented for 'Bool'")
     flat = matmul(S.reshape(input, rows), _mT(S.reshape(other, cols)))
     return S.reshape(flat, input._data.shape[:-1] + other._data.shape[:-1])
 

@@ -739,3 +739,43 @@ def test_parameters_in_a_list_train():
     loss.backward()
     opt.step()
     assert all(s.item() > 1.0 for s in model.scales)
+
+
+def _hooked_linear_run(L):
+    lin = L.nn.Linear(3, 2)
+    with L.no_grad():
+        lin.weight.copy_(L.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]))
+        lin.bias.copy_(L.tensor([0.5, -0.5]))
+    seen = []
+
+    def full(module, grad_input, grad_output):
+        seen.append(("full", [None if g is None else g.tolist() for g in grad_input],
+                     [g.tolist() for g in grad_output]))
+        return (grad_input[0] * 2,) if grad_input[0] is not None else None
+
+    def pre(module, grad_output):
+        seen.append(("pre", [g.tolist() for g in grad_output]))
+        return (grad_output[0] * 3,)
+
+    lin.register_full_backward_hook(full)
+    removed = lin.register_full_backward_pre_hook(lambda m, g: seen.append("removed"))
+    lin.register_full_backward_pre_hook(pre)
+    removed.remove()
+    x = L.tensor([[1.0, -1.0, 2.0]], requires_grad=True)
+    (lin(x) ** 2).sum().backward()
+    with pytest.warns(UserWarning, match="no inputs require gradients"):
+        lin(L.tensor([[1.0, 0.0, 0.0]])).sum().backward()
+    return seen, x.grad.tolist(), lin.weight.grad.tolist()
+
+
+def test_full_backward_hooks_see_and_replace_gradients_as_torch():
+    assert _hooked_linear_run(ember) == _hooked_linear_run(torch)
+
+
+def test_backward_hooks_refuse_two_inputs_that_need_grad():
+    bilinear = ember.nn.Bilinear(2, 2, 1)
+    bilinear.register_full_backward_hook(lambda m, gi, go: None)
+    a, b = ember.ones(1, 2, requires_grad=True), ember.ones(1, 2, requires_grad=True)
+    with pytest.raises(NotImplementedError, match="at most one tensor that requires grad"):
+        bilinear(a, b)
+    bilinear(a, ember.ones(1, 2)).sum().backward()  # one is fine

@@ -11,8 +11,9 @@ from collections import OrderedDict, namedtuple
 from typing import Any, Callable, Iterator, Mapping
 
 from .. import dtypes
-from ..autograd.grad_mode import no_grad
+from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..tensor import Tensor
+from . import backward_hooks
 from .parameter import Parameter
 
 
@@ -70,6 +71,14 @@ def _forward_unimplemented(self, *input: Any) -> None:
     raise NotImplementedError(f'Module [{name}] is missing the required "forward" function')
 
 
+def _add_hook(hooks: OrderedDict, hook: Callable, prepend: bool) -> RemovableHandle:
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
 class Module:
     """Base class of all layers and models: set sub-layers in ``__init__``, define ``forward``."""
 
@@ -91,14 +100,21 @@ class Module:
         init(self, "_forward_pre_hooks_with_kwargs", {})
         init(self, "_forward_hooks", OrderedDict())
         init(self, "_forward_hooks_with_kwargs", {})
+        init(self, "_backward_hooks", OrderedDict())
+        init(self, "_backward_pre_hooks", OrderedDict())
 
     # ----------------------------------------------------------------- calling
     def __call__(self, *args, **kwargs):
         if self._forward_pre_hooks:
             args, kwargs = self._run_pre_hooks(args, kwargs)
+        call = None
+        if (self._backward_hooks or self._backward_pre_hooks) and is_grad_enabled():
+            call, args = backward_hooks.wrap_inputs(self, args)
         result = self.forward(*args, **kwargs)
         if self._forward_hooks:
             result = self._run_forward_hooks(args, kwargs, result)
+        if call is not None:
+            result = backward_hooks.wrap_outputs(call, result)
         return result
 
     def _run_pre_hooks(self, args: tuple, kwargs: dict) -> tuple:
@@ -157,6 +173,17 @@ class Module:
         if prepend:
             self._forward_hooks.move_to_end(handle.id, last=False)
         return handle
+
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """Run ``hook(module, grad_input, grad_output)`` when the gradient of the module's input
+        is computed; a returned tuple replaces ``grad_input``."""
+        return _add_hook(self._backward_hooks, hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook: Callable,
+                                        prepend: bool = False) -> RemovableHandle:
+        """Run ``hook(module, grad_output)`` when the gradient of the module's output arrives,
+        before the module's own backward; a returned tuple replaces ``grad_output``."""
+        return _add_hook(self._backward_pre_hooks, hook, prepend)
 
     # ----------------------------------------------------------------- registration
     def _check_member_name(self, kind: str, name, own: dict) -> None:

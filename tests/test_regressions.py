@@ -723,3 +723,15 @@ def test_number_base_power_takes_the_log_of_the_number():
 def test_bool_inner_with_one_output_is_refused_as_dot():
     same(lambda L: L.inner(L.ones(0, dtype=L.bool), L.ones(1, 1, 0, dtype=L.bool)),
          NotImplementedError, "not implemented for 'Bool'")
+
+
+def test_nan_to_num_puts_the_dtypes_extremes_for_infinities():
+    for dtype in ("float32", "float64"):
+        same(lambda L: L.nan_to_num(L.tensor([NAN, INF, -INF, 1.5], dtype=getattr(L, dtype))))
+
+
+def test_allclose_answers_a_python_bool_as_torch():
+    for L in (ember, torch):
+        x = L.tensor([1.0, NAN])
+        assert L.allclose(x, x) is False and L.allclose(x, x, equal_nan=True) is True
+        assert L.allclose(x[:1], x[:1] + 1e-9) is True

@@ -14,8 +14,9 @@ from .creation import (Generator, arange, as_tensor, bernoulli, empty, empty_lik
                        linspace, logspace, manual_seed, normal, numel, ones, ones_like, rand,
                        rand_like, randint, randint_like, randn, randn_like, randperm, scalar_tensor,
                        seed, set_rng_state, tensor, typename, zeros, zeros_like)
-from .dtypes import (bool_ as bool, dtype, float16, float32, float64, get_default_dtype, int8,
-                     int16, int32, int64, promote as promote_types, set_default_dtype, uint8)
+from .dtypes import (bool_ as bool, dtype, finfo, float16, float32, float64, get_default_dtype,
+                     iinfo, int8, int16, int32, int64, promote as promote_types, set_default_dtype,
+                     uint8)
 from .ops.activation import log_softmax, softmax
 from .ops.elementwise import (abs, add, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, ceil,
                               clamp, cos, div, eq, exp, expm1, floor, floor_divide, ge, gt,
@@ -25,18 +26,22 @@ from .ops.elementwise import (abs, add, bitwise_and, bitwise_not, bitwise_or, bi
                               sqrt, square, sub, tan, tanh, trunc, where)
 from .ops.conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d
 from .ops.elementwise import _pow as pow
-from .ops.elementwise import addcdiv, addcmul, lerp
-from .ops.index import (gather, index_select, masked_fill, narrow, nonzero, scatter_add,
-                        take_along_dim, tril, triu)
+from .ops.elementwise import (addcdiv, addcmul, allclose, clamp_max, clamp_min, isclose, lerp,
+                              nan_to_num)
+from .ops.trig import acos, acosh, asin, asinh, atan, atan2, atanh, cosh, exp2, logaddexp, sinh
+from .ops.sort import argsort, msort, sort, topk
+from .ops.index import (gather, index_select, masked_fill, masked_select, narrow, nonzero,
+                        scatter_add, take_along_dim, tril, triu)
 from .ops.linalg import addmm, bmm, diag, diagonal, dot, ger, inner, matmul, mm, mv, outer, trace
 from .ops.methods import clone
 from .ops.pool import avg_pool1d, max_pool1d, max_pool2d
 from .ops.special import erf, erfc, erfinv
-from .ops.reduce import (all, amax, amin, any, equal, argmax, argmin, cumsum, logsumexp, max, mean, min, norm,
-                         prod, std, std_mean, sum, var, var_mean)
+from .ops.reduce import (all, amax, amin, any, equal, argmax, argmin, count_nonzero, cumsum,
+                         logsumexp, max, mean, min, norm, prod, std, std_mean, sum, var, var_mean)
 from .ops.shape import (broadcast_tensors, broadcast_to, cat, chunk, concat, concatenate,
-                        flatten, flip, hstack, movedim, permute, ravel, repeat, reshape, split,
-                        squeeze, stack, t, transpose, unbind, unflatten, unsqueeze, vstack)
+                        flatten, flip, hstack, meshgrid, movedim, permute, ravel, repeat, reshape,
+                        roll, split, squeeze, stack, t, tile, transpose, unbind, unflatten,
+                        unsqueeze, vstack)
 from .tensor import Size, Tensor
 from . import func  # noqa: F401  (ember.func: torch.func's transforms)
 from .derivative_check import check_derivative
@@ -53,6 +58,9 @@ int = int32
 short = int16
 clip = clamp
 moveaxis = movedim
+arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
+sgn = sign
 swapaxes = transpose
 swapdims = transpose
 multiply = mul

@@ -198,3 +198,40 @@ def result_type(*operands) -> dtype:
         elif d._kind > out._kind:
             out = d if rank < 2 else (_default_float if d._kind == 2 else int64)
     return out
+
+
+class finfo:
+    """Machine limits of a floating dtype, as ``torch.finfo`` (the default dtype if none)."""
+
+    def __init__(self, type=None) -> None:
+        d = get_default_dtype() if type is None else to_dtype(type)
+        if not d.is_floating_point:
+            raise TypeError(f"torch.finfo() requires a floating point input type. Use torch.iinfo "
+                            f"to handle '{d}'")
+        info = np.finfo(d.np)
+        self.bits, self.dtype = int(info.bits), d.name
+        self.eps, self.max, self.min = float(info.eps), float(info.max), float(info.min)
+        self.tiny = self.smallest_normal = float(info.smallest_normal)
+        self.resolution = float(info.resolution)
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.tiny:g}, tiny={self.tiny:g}, "
+                f"dtype={self.dtype})")
+
+
+class iinfo:
+    """Limits of an integer (or bool) dtype, as ``torch.iinfo``."""
+
+    def __init__(self, type) -> None:
+        d = to_dtype(type)
+        if d.is_floating_point:
+            raise TypeError(f"torch.iinfo() requires an integer input type. Use torch.finfo to "
+                            f"handle '{d}'")
+        info = np.iinfo(d.np) if d.np is not np.bool_ else None
+        self.bits = 8 if info is None else int(info.bits)
+        self.min, self.max = (0, 1) if info is None else (int(info.min), int(info.max))
+        self.dtype = d.name
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"

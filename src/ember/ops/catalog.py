@@ -23,6 +23,7 @@ from .registry import OPS, OpInfo, register
 FLOATS = ("float32", "float64")
 WITH_INT = FLOATS + ("int64",)
 WITH_INT_BOOL = WITH_INT + ("bool",)
+INF, NAN = float("inf"), float("nan")
 
 # ---------------------------------------------------------------------------- sample values
 
@@ -63,6 +64,7 @@ _FLOATS = {
     "positive": lambda rng, n: rng.uniform(0.5, 2.0, n),
     "nonzero": lambda rng, n: _signs(rng, n) * rng.uniform(0.3, 2.0, n),
     "unit": lambda rng, n: rng.uniform(-0.9, 0.9, n),
+    "above1": lambda rng, n: rng.uniform(1.2, 3.0, n),
     "distinct": _distinct,
     "frac": _frac,
 }
@@ -71,6 +73,7 @@ _INTS = {
     "positive": lambda rng, n: rng.integers(1, 6, n),
     "nonzero": lambda rng, n: _signs(rng, n) * rng.integers(1, 6, n),
     "unit": lambda rng, n: rng.integers(-1, 2, n),
+    "above1": lambda rng, n: rng.integers(2, 6, n),
     "distinct": lambda rng, n: rng.permutation(n) - n // 2,
     "frac": lambda rng, n: rng.integers(-3, 4, n),
 }
@@ -276,6 +279,29 @@ op("sin", _function("sin"), unary(), E, dtypes=WITH_INT)
 op("cos", _function("cos"), unary(), E)
 op("tan", _function("tan"), unary("unit"), E)
 op("tanh", _function("tanh"), unary(), E)
+op("sinh", _function("sinh"), unary(), E)
+op("cosh", _function("cosh"), unary(), E)
+op("asin", _function("asin"), unary("unit"), E, dtypes=WITH_INT)
+op("acos", _function("acos"), unary("unit"), E)
+op("atan", _function("atan"), unary(), E)
+op("asinh", _function("asinh"), unary(), E)
+op("acosh", _function("acosh"), unary("above1"), E)
+op("atanh", _function("atanh"), unary("unit"), E)
+op("exp2", _function("exp2"), unary(), E, dtypes=WITH_INT)
+op("atan2", _function("atan2"), binary(dy="nonzero", scalar=None), E)
+op("logaddexp", _function("logaddexp"), chain(binary(scalar=None), fixed(
+    S(V([INF, -INF, INF, 1.0], None), V([INF, -INF, 1.0, -INF], None)))), E,
+   notes="equal infinities give that infinity")
+op("clamp_min", _function("clamp_min"), fixed(S(T(2, 3), -0.2), S(T(2, 3), T(3))), E)
+op("clamp_max", _function("clamp_max"), fixed(S(T(2, 3), 0.3), S(T(4), T(4))), E)
+op("nan_to_num", _function("nan_to_num"), fixed(
+    S(V([NAN, 1.5], None)), S(T(2, 3)), S(V([NAN, INF, -INF, 1.5], None), 1.0, 2.0, -2.0),
+    S(T(3, dtype="int64"))), E, notes="the gradient passes where the input is finite")
+op("isclose", _function("isclose"), fixed(
+    S(T(2, 3), T(2, 3)), S(V([1.0, NAN, INF], "float64"), V([1.0 + 1e-9, NAN, INF], "float64")),
+    S(V([1.0, NAN], "float64"), V([1.0, NAN], "float64"), equal_nan=True),
+    S(T(2, 3), T(3), rtol=0.5)), E,
+   grad=False, gradgrad=False, dtypes=WITH_INT)
 op("sigmoid", _function("sigmoid"), chain(unary(), fixed(S(V([-100.0, 0.0, 100.0], None)))), E,
    dtypes=WITH_INT)
 op("relu", _function("relu"), unary("nonzero"), E, dtypes=WITH_INT)
@@ -417,6 +443,22 @@ _arg_samples = fixed(
 op("argmax", _function("argmax"), _arg_samples, R, grad=False, gradgrad=False, dtypes=WITH_INT,
    errors=fixed(S(T(0, 3)), S(T(0, 3), 0)))
 op("argmin", _function("argmin"), _arg_samples, R, grad=False, gradgrad=False, dtypes=WITH_INT)
+op("count_nonzero", _function("count_nonzero"), fixed(
+    S(T(2, 3, domain="unit")), S(T(2, 3, domain="unit"), 1), S(T(0, 3)), S(T(2, 3), (0, 1))), R,
+   grad=False, gradgrad=False, dtypes=WITH_INT_BOOL)
+_SORTS = "sort"
+op("sort", _function("sort"), fixed(
+    S(T(2, 5, domain="distinct")), S(T(4, 3, domain="distinct"), 0),
+    S(T(6, domain="distinct"), descending=True), S(T()), S(T(0, 3)),
+    S(V([2.0, NAN, -1.0], "float64")), S(V([2.0, NAN, -1.0], "float64"), descending=True)), _SORTS,
+   dtypes=WITH_INT, notes="NaN sorts as the largest; ties keep their order")
+op("argsort", _function("argsort"), fixed(
+    S(T(2, 5, domain="distinct")), S(T(4, 3, domain="distinct"), 0, True)), _SORTS,
+   grad=False, gradgrad=False, dtypes=WITH_INT)
+op("topk", _function("topk"), fixed(
+    S(T(2, 5, domain="distinct"), 2), S(T(4, 3, domain="distinct"), 2, 0, False),
+    S(T(5, domain="distinct"), 0), S(T(), 1)), _SORTS, dtypes=WITH_INT,
+   errors=fixed(S(T(3), 4), S(T(), 2)))
 for _name in ("all", "any"):
     op(_name, _function(_name), fixed(S(T(2, 3)), S(T(2, 3), 1), S(T(2, 3), dim=-1, keepdim=True),
                                       S(T()), S(T(0, 3), 0)), R, grad=False, gradgrad=False,
@@ -562,6 +604,12 @@ op("expand", lambda m, x, *shape: x.expand(*shape), fixed(
 op("repeat", lambda m, x, *sizes: x.repeat(*sizes), fixed(
     S(T(2, 3), 2, 1), S(T(2, 3), (1, 2, 2)), S(T(3), 2), S(T(), 2, 3)), M,
    errors=fixed(S(T(2, 3), 2),))
+op("roll", _function("roll"), fixed(
+    S(T(2, 3), 1, 1), S(T(2, 3), (1, -1), (0, 1)), S(T(5), 7), S(T(2, 3), -2), S(T(0, 2), 1, 0)),
+   M, dtypes=WITH_INT)
+op("tile", _function("tile"), fixed(S(T(2, 3), (2, 1)), S(T(3), (2, 2)), S(T(), (3,))), M)
+op("meshgrid", _function("meshgrid"), fixed(
+    S(T(3), T(2)), S(T(3), T(2), indexing="xy"), S(T(2), T(3), T(4), indexing="xy"), S(T())), M)
 op("flip", _function("flip"), fixed(
     S(T(2, 3, 4), (0,)), S(T(2, 3, 4), (-1, 0)), S(T(3), (0,)), S(T(2, 3), ())), M,
    errors=fixed(S(T(2, 3), (2,)), S(T(2, 3), (0, 0))))
@@ -656,6 +704,9 @@ op("getitem(advanced)", _getitem, fixed(
 _MASK_READS = "a boolean mask's count of true values sets the shape (torch reads it too)"
 op("getitem(mask)", _getitem, fixed(S(T(4, 5), Mask(4, 5)), S(T(4, 5), (Mask(4),))), X,
    dtypes=WITH_INT, errors=fixed(S(T(3, 2), Mask(2))), host_reads=_MASK_READS)
+op("masked_select", _function("masked_select"), fixed(
+    S(T(2, 3), Mask(2, 3)), S(T(2, 3), Mask(3)), S(T(3), Mask(2, 3))), X, dtypes=WITH_INT,
+   host_reads=_MASK_READS)
 op("setitem", _setitem, fixed(
     S(T(4, 5), 1, T(5)),
     S(T(4, 5), (slice(1, 3), slice(None, None, 2)), T(1, 3)),

@@ -825,3 +825,47 @@ def lerp(input: Tensor, end: Tensor, weight) -> Tensor:
     if isinstance(weight, Tensor):
         return apply(_lerp, *tensors)
     return apply(_lerp, *tensors, scalar=_scalar_of(weight, tensors[0]))
+
+
+def clamp_min(input: Tensor, min) -> Tensor:
+    """``clamp(input, min=min)``."""
+    return clamp(input, min=min)
+
+
+def clamp_max(input: Tensor, max) -> Tensor:
+    """``clamp(input, max=max)``."""
+    return clamp(input, max=max)
+
+
+def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:
+    """``|input - other| <= atol + rtol * |other|`` elementwise (equal infinities are close)."""
+    require_tensors("isclose", input, other)
+    if input._data.dtype != other._data.dtype:
+        raise RuntimeError(f"{input.dtype} did not match {other.dtype}")
+    if input._data.dtype.kind == "b":
+        return eq(input, other)
+    x, y = (to_float(t) for t in (input, other))
+    close = logical_or(eq(x, y), le(abs(sub(x, y)), add(mul(abs(y), rtol), atol)))
+    if equal_nan:
+        close = logical_or(close, logical_and(isnan(x), isnan(y)))
+    return close
+
+
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    """True when every pair of elements ``isclose``."""
+    return bool(R.all(isclose(input, other, rtol, atol, equal_nan)))
+
+
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None) -> Tensor:
+    """NaN, +inf and -inf replaced (by 0 and the dtype's largest and smallest finite values)."""
+    if input._data.dtype.kind != "f":  # nothing to replace: a copy
+        return Tensor._make(input._data.copy())
+    info = input.xp.finfo(input._data.dtype)
+    high = float(info.max) if posinf is None else posinf
+    low = float(info.min) if neginf is None else neginf
+    out = where(isnan(input), nan, input)
+    out = where(logical_and(isinf(input), gt(input, 0)), high, out)
+    return where(logical_and(isinf(input), lt(input, 0)), low, out)

@@ -526,3 +526,12 @@ def _wrap_negative(index: Tensor, size: int) -> Tensor:
 
 def _with_size(shape: tuple, axis: int, size: int) -> tuple:
     return shape[:axis] + (size,) + shape[axis + 1:]
+
+
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+    """The entries of ``input`` where ``mask`` (broadcast together) holds, as a 1-D tensor."""
+    if mask._data.dtype.kind != "b":
+        raise RuntimeError(f"masked_select: expected BoolTensor for mask, got "
+                           f"{dtypes.scalar_name(mask.dtype)}")
+    shape = E.broadcast_shape("masked_select", input._data.shape, mask._data.shape)
+    return getitem(S.expand(input, *shape), S.expand(mask, *shape))

@@ -329,6 +329,8 @@ def _new_full(self, size, fill_value, dtype=None, device=None, requires_grad=Fal
 def _install() -> None:
     from .. import creation as C
     from . import activation as A
+    from . import sort as SO
+    from . import trig as TR
 
     table = {
         "__add__": E.add, "__radd__": _reflect(E.add), "add": E.add,
@@ -354,6 +356,15 @@ def _install() -> None:
         "exp": E.exp, "log": E.log, "log2": E.log2, "log10": E.log10, "log1p": E.log1p,
         "expm1": E.expm1, "sqrt": E.sqrt, "rsqrt": E.rsqrt, "reciprocal": E.reciprocal,
         "sin": E.sin, "cos": E.cos, "tan": E.tan, "tanh": E.tanh, "sigmoid": E.sigmoid,
+        "sinh": TR.sinh, "cosh": TR.cosh, "asin": TR.asin, "acos": TR.acos, "atan": TR.atan,
+        "asinh": TR.asinh, "acosh": TR.acosh, "atanh": TR.atanh, "arcsin": TR.asin,
+        "arccos": TR.acos, "arctan": TR.atan, "arcsinh": TR.asinh, "arccosh": TR.acosh,
+        "arctanh": TR.atanh, "exp2": TR.exp2, "atan2": TR.atan2, "arctan2": TR.atan2,
+        "logaddexp": TR.logaddexp, "sgn": E.sign, "clamp_min": E.clamp_min,
+        "clamp_max": E.clamp_max, "isclose": E.isclose, "allclose": E.allclose,
+        "nan_to_num": E.nan_to_num, "argsort": SO.argsort, "sort": SO.sort, "msort": SO.msort,
+        "topk": SO.topk, "roll": S.roll, "tile": S.tile, "masked_select": I.masked_select,
+        "count_nonzero": R.count_nonzero,
         "relu": E.relu, "sign": E.sign, "floor": E.floor, "ceil": E.ceil, "round": E.round,
         "trunc": E.trunc, "square": E.square, "clamp": E.clamp, "clip": E.clamp,
         "maximum": E.maximum, "minimum": E.minimum, "isnan": E.isnan, "isinf": E.isinf,

@@ -553,3 +553,8 @@ def equal(input: Tensor, other: Tensor) -> bool:
     if input._data.shape != other._data.shape:
         return False
     return bool(all(E.eq(input, other)))
+
+
+def count_nonzero(input: Tensor, dim=None) -> Tensor:
+    """How many entries are not zero, over ``dim`` (all of them by default)."""
+    return sum(E.cast(E.ne(input, 0), dtypes.int64), dim)

@@ -479,3 +479,56 @@ _contiguous = primitive(
     lambda g, out, x: (g,),
     reads_inputs=False, formula="a copy: the gradient passes through",
 )
+
+
+def roll(input: Tensor, shifts, dims=None) -> Tensor:
+    """Entries shifted along ``dims`` by ``shifts``, wrapping around (over the flattened tensor
+    when no dims are given)."""
+    from .index import narrow
+
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    if dims is None:
+        if len(shifts) != 1:
+            raise RuntimeError(f"roll: shifts and dimensions must align. shifts: {len(shifts)}, "
+                               "dims:0")
+        return reshape(roll(flatten(input), shifts, 0), input._data.shape)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"roll: shifts and dimensions must align. shifts: {len(shifts)}, "
+                           f"dims:{len(dims)}")
+    out = input
+    for shift, dim in zip(shifts, dims):
+        axis = _wrap_dim(dim, input._data.ndim, "roll")
+        n = out._data.shape[axis]
+        s = shift % n if n else 0
+        if s:
+            out = cat([narrow(out, axis, n - s, s), narrow(out, axis, 0, n - s)], axis)
+    return out
+
+
+def tile(input: Tensor, dims) -> Tensor:
+    """``input`` repeated ``dims`` times along each dimension (ones prepended as needed)."""
+    dims = tuple(dims)
+    if len(dims) < input._data.ndim:
+        dims = (1,) * (input._data.ndim - len(dims)) + dims
+    return repeat(input, *dims)
+
+
+def meshgrid(*tensors, indexing: str = "ij") -> tuple:
+    """Coordinate grids from 1-D tensors: ``ij`` (matrix) or ``xy`` (Cartesian) indexing."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but "
+                           f"received: {indexing}")
+    for t in tensors:
+        if t._data.ndim > 1:
+            raise RuntimeError("torch.meshgrid: Expected 0D or 1D tensor in the tensor list but "
+                               f"got: {t}")
+    vectors = [reshape(t, (-1,)) for t in tensors]
+    shape = tuple(v._data.shape[0] for v in vectors)
+    grids = [expand(reshape(v, tuple(-1 if i == k else 1 for i in range(len(shape)))), *shape)
+             for k, v in enumerate(vectors)]
+    if indexing == "xy" and len(grids) >= 2:  # Cartesian: the first two dimensions swapped
+        grids = [transpose(g, 0, 1) for g in grids]
+    return tuple(grids)

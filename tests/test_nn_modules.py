@@ -446,7 +446,11 @@ ACTIVATIONS = [
     (nn.LogSoftmax(dim=0), tnn.LogSoftmax(dim=0)), (nn.Softplus(), tnn.Softplus()),
     (nn.Softplus(beta=2.0, threshold=3.0), tnn.Softplus(beta=2.0, threshold=3.0)),
     (nn.Hardtanh(-0.5, 0.7), tnn.Hardtanh(-0.5, 0.7)), (nn.ReLU6(), tnn.ReLU6()),
-    (nn.LogSigmoid(), tnn.LogSigmoid()),
+    (nn.LogSigmoid(), tnn.LogSigmoid()), (nn.SELU(), tnn.SELU()), (nn.CELU(0.7), tnn.CELU(0.7)),
+    (nn.Softsign(), tnn.Softsign()), (nn.Softmin(dim=1), tnn.Softmin(dim=1)),
+    (nn.Hardswish(), tnn.Hardswish()), (nn.Hardshrink(0.4), tnn.Hardshrink(0.4)),
+    (nn.Softshrink(0.4), tnn.Softshrink(0.4)), (nn.Tanhshrink(), tnn.Tanhshrink()),
+    (nn.Threshold(0.1, 20.0), tnn.Threshold(0.1, 20.0)), (nn.GLU(1), tnn.GLU(1)),
 ]
 # Values across both signs, large |x| (overflow paths) and exact kinks and thresholds.
 ACT_INPUT = np.concatenate([RNG.standard_normal(14) * 3,
@@ -463,6 +467,8 @@ def test_activation_modules_second_order(e, t):
 @pytest.mark.parametrize("name, args", [
     ("leaky_relu", (0.2,)), ("elu", (1.0,)), ("hardtanh", (-1.0, 1.0)), ("relu6", ()),
     ("softplus", (1.0, 20.0)), ("logsigmoid", ()), ("gelu", ()), ("relu", ()), ("silu", ()),
+    ("hardswish", ()), ("hardshrink", (1.0,)), ("softshrink", (1.0,)),
+    ("threshold", (1.0, 5.0)), ("selu", ()), ("celu", (1.0,)),
 ])
 def test_kinks_and_thresholds_match_torch(name, args):
     """Exactly at the kink or threshold the one-sided derivative torch picks is Ember's too.
@@ -470,13 +476,45 @@ def test_kinks_and_thresholds_match_torch(name, args):
     Second derivatives only for the smooth ones: at elu's kink and softplus's threshold torch's
     double-backward formula uses the other side than its first derivative (a measure-zero set).
     """
-    x = np.array([-1.0, 0.0, 1.0, 6.0, 20.0, -20.0, 3.0])
-    order = 1 if name in ("elu", "softplus") else 2
+    x = np.array([-1.0, 0.0, 1.0, 6.0, 20.0, -20.0, 3.0, -3.0])
+    order = 1 if name in ("elu", "softplus", "selu", "celu") else 2
     check_fn(lambda v: getattr(F, name)(v, *args), lambda v: getattr(TF, name)(v, *args), [x], order=order)
 
 
+def test_mish_and_hardsigmoid_as_torch():
+    # torch has no second derivative of hardsigmoid, and its mish's is nan at x = 750 (exp
+    # overflows in its softplus backward) where the true value, Ember's, is 0: first order there
+    for e, t in [(nn.Mish(), tnn.Mish()), (nn.Hardsigmoid(), tnn.Hardsigmoid())]:
+        check_fn(e, t, [ACT_INPUT], order=1)
+        check_fn(e, t, [ACT_INPUT.astype("float32")], "float32", order=1)
+    check_fn(nn.Mish(), tnn.Mish(), [np.clip(ACT_INPUT, -30, 30)])
+    x = np.array([-3.0, -1.0, 0.0, 3.0, 2.9, -3.1])
+    check_fn(F.hardsigmoid, TF.hardsigmoid, [x], order=1)
+
+
+def test_prelu_learns_a_slope_per_channel_as_torch():
+    for channels in (1, 3):
+        e, t = nn.PReLU(channels).double(), tnn.PReLU(channels).double()
+        assert repr(e) == repr(t)
+        check_module(e, t, [randn(2, 3, 4) * 2])
+    check_module(nn.PReLU().double(), tnn.PReLU().double(), [randn(5) * 2])
+    with pytest.raises(RuntimeError, match="Mismatch of parameter numbers and input channel size"):
+        nn.PReLU(3)(ember.ones(2, 4))
+
+
+def test_more_activation_reprs_as_torch():
+    pairs = [(nn.SELU(True), tnn.SELU(True)), (nn.CELU(0.5, True), tnn.CELU(0.5, True)),
+             (nn.Hardshrink(0.3), tnn.Hardshrink(0.3)), (nn.GLU(), tnn.GLU()),
+             (nn.Threshold(0.1, 2.0, True), tnn.Threshold(0.1, 2.0, True)),
+             (nn.Softmin(0), tnn.Softmin(0)), (nn.Mish(), tnn.Mish())]
+    for e, t in pairs:
+        assert repr(e) == repr(t)
+    with pytest.raises(RuntimeError, match="Halving dimension must be even, but dimension 1 is size 3"):
+        F.glu(ember.ones(2, 3), 1)
+
+
 def test_inplace_activations():
-    for name in ("relu", "leaky_relu", "elu", "silu", "hardtanh"):
+    for name in ("relu", "leaky_relu", "elu", "silu", "hardtanh", "selu", "mish", "hardswish"):
         x = ember.tensor(ACT_INPUT)
         out = getattr(F, name)(x, inplace=True)
         want = getattr(TF, name)(torch.tensor(ACT_INPUT))

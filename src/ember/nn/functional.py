@@ -12,6 +12,7 @@ import warnings
 from .. import backend, dtypes
 from ..autograd.grad_mode import no_grad
 from ..creation import arange, rand, zeros
+from ..ops import activation as _activation
 from ..ops import elementwise as E
 from ..ops import index as I
 from ..ops import linalg as L
@@ -130,6 +131,113 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     z = E.mul(x, beta)
     soft = E.div(E.log1p(E.exp(E.clamp(z, max=threshold))), beta)
     return E.where(E.gt(z, threshold), x, soft)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _selu(x: Tensor) -> Tensor:
+    return E.mul(_elu(x, _SELU_ALPHA), _SELU_SCALE)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``scale * elu(x, alpha)`` with the self-normalising constants."""
+    return _maybe_inplace(_selu, "selu_", E.to_float(input), inplace)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``x`` for ``x > 0``, else ``alpha * (exp(x / alpha) - 1)``."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError")
+    return _maybe_inplace(_activation.celu, "celu_", E.to_float(input), inplace, alpha)
+
+
+def softsign(input: Tensor) -> Tensor:
+    """``x / (1 + |x|)``."""
+    x = E.to_float(input)
+    return E.div(x, E.add(E.abs(x), 1))
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """``softmax(-x)`` along ``dim``."""
+    if dim is None:
+        _warn_implicit_dim("softmin", _stacklevel)
+        dim = 0 if input.ndim in (0, 1, 3) else 1
+    return _softmax(E.neg(input), dim, dtype)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * tanh(softplus(x))``."""
+    return _maybe_inplace(_activation.mish, "mish_", E.to_float(input), inplace)
+
+
+def _hardswish(x: Tensor) -> Tensor:
+    # the sloped part strictly inside (-3, 3): torch's derivative is flat at the ends themselves
+    inside = E.logical_and(E.gt(x, -3), E.lt(x, 3))
+    return E.where(inside, E.div(E.mul(x, E.add(x, 3)), 6), E.where(E.ge(x, 3), x, 0.0))
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * relu6(x + 3) / 6``."""
+    return _maybe_inplace(_hardswish, "hardswish_", E.to_float(input), inplace)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """``relu6(x + 3) / 6``."""
+    return _maybe_inplace(_activation.hardsigmoid, "hardsigmoid_", E.to_float(input), inplace)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``x`` where ``|x| > lambd``, else 0."""
+    return E.where(E.gt(E.abs(input), lambd), input, 0.0)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0."""
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    shrunk = E.where(E.gt(input, lambd), E.sub(input, lambd), E.add(input, lambd))
+    return E.where(E.gt(E.abs(input), lambd), shrunk, 0.0)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """``x - tanh(x)``."""
+    return E.sub(input, E.tanh(input))
+
+
+def _threshold(x: Tensor, threshold: float, value: float) -> Tensor:
+    return E.where(E.gt(x, threshold), x, value)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """``x`` where ``x > threshold``, else ``value``."""
+    return _maybe_inplace(_threshold, "threshold_", input, inplace, threshold, value)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """``a * sigmoid(b)`` for the two halves ``a``, ``b`` of ``input`` along ``dim``."""
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    size = input.shape[dim]
+    if size % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension "
+                           f"{dim % input.ndim} is size {size}")
+    a, b = S.chunk(input, 2, dim)
+    return E.mul(a, E.sigmoid(b))
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """``x`` for ``x > 0``, else ``weight * x``, one weight per channel (dim 1) or one for all."""
+    if weight.numel() != 1:
+        if input.ndim == 0 or input.shape[1 if input.ndim > 1 else 0] != weight.numel():
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
+                               f"parameter numbers = {weight.numel()} and channel size = "
+                               f"{input.shape[1] if input.ndim > 1 else 1}.")
+        if input.ndim > 1:
+            weight = S.reshape(weight, (-1,) + (1,) * (input.ndim - 2))
+    # the slope picked first, then one product: an infinite weight never meets a positive x
+    return E.mul(input, E.where(E.gt(input, 0), 1.0, weight))
 
 
 def _warn_implicit_dim(name: str, stacklevel: int) -> None:

@@ -527,6 +527,27 @@ op("softmax", _function("softmax"), _softmax_samples, A,
 op("log_softmax", _function("log_softmax"), _softmax_samples, A,
    errors=fixed(S(T(2, 3), -3),))
 
+
+def _nnf(name: str) -> Callable:
+    """``call`` for ``module.nn.functional.name(*args, **kwargs)``."""
+    return lambda m, *args, **kw: getattr(m.nn.functional, name)(*args, **kw)
+
+
+_KINKED = chain(unary("nonzero"), fixed(S(V([-4.0, -2.5, -0.5, 0.0, 0.5, 2.5, 4.0], None))))
+for _name in ("selu", "celu", "softsign", "mish", "hardswish", "tanhshrink"):
+    op(_name, _nnf(_name), unary(), A)
+op("hardsigmoid", _nnf("hardsigmoid"), _KINKED, A, gradgrad=False,
+   notes="torch has no second derivative")
+op("hardshrink", _nnf("hardshrink"), chain(unary("nonzero"), fixed(S(T(2, 3), 0.3))), A)
+op("softshrink", _nnf("softshrink"), chain(unary("nonzero"), fixed(S(T(2, 3), 0.3))), A)
+op("threshold", _nnf("threshold"), fixed(S(T(2, 3, domain="nonzero"), 0.1, 20.0)), A)
+op("softmin", _nnf("softmin"), _softmax_samples, A)
+op("glu", _nnf("glu"), fixed(S(T(2, 4)), S(T(4, 3), 0), S(T(2, 2, 6), -1)), A,
+   errors=fixed(S(T(2, 3)),))
+op("prelu", _nnf("prelu"), fixed(
+    S(T(2, 3, 4, domain="nonzero"), T(3)), S(T(2, 3, domain="nonzero"), T(1)),
+    S(T(5, domain="nonzero"), T(1))), A)
+
 # ---------------------------------------------------------------------------- special functions
 
 SP = "special"

@@ -1,6 +1,8 @@
 """The layers, containers and losses of ``ember.nn``."""
-from .activation import (ELU, GELU, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, ReLU, ReLU6, SiLU,
-                         Sigmoid, Softmax, Softplus, Tanh)
+from .activation import (CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish,
+                         Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6,
+                         SiLU, Sigmoid, Softmax, Softmin, Softplus, Softshrink, Softsign, Tanh,
+                         Tanhshrink, Threshold)
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .dropout import Dropout
 from .flatten import Flatten, Unflatten
@@ -12,7 +14,9 @@ from .sparse import Embedding
 
 __all__ = [
     "ELU", "GELU", "Hardtanh", "LeakyReLU", "LogSigmoid", "LogSoftmax", "ReLU", "ReLU6", "SiLU",
-    "Sigmoid", "Softmax", "Softplus", "Tanh", "ModuleDict", "ModuleList", "ParameterDict",
+    "Sigmoid", "Softmax", "Softplus", "Tanh", "CELU", "GLU", "SELU", "Hardshrink", "Hardsigmoid",
+    "Hardswish", "Mish", "PReLU", "Softmin", "Softshrink", "Softsign", "Tanhshrink", "Threshold",
+    "ModuleDict", "ModuleList", "ParameterDict",
     "ParameterList", "Sequential", "Dropout",
     "Flatten", "Unflatten", "Bilinear", "Identity", "Linear", "BCELoss", "BCEWithLogitsLoss",
     "CrossEntropyLoss", "HuberLoss", "L1Loss", "MSELoss", "NLLLoss", "SmoothL1Loss", "BatchNorm1d",

@@ -212,19 +212,11 @@ class Hardsigmoid(_Inplace):
         return F.hardsigmoid(input, self.inplace)
 
 
-class CELU(Module):
-    """``x`` for ``x > 0``, else ``alpha * (exp(x / alpha) - 1)``."""
-
-    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
-        super().__init__()
-        self.alpha = alpha
-        self.inplace = inplace
+class CELU(ELU):
+    """``x`` for ``x > 0``, else ``alpha * (exp(x / alpha) - 1)`` (ELU's settings and print)."""
 
     def forward(self, input: Tensor) -> Tensor:
         return F.celu(input, self.alpha, self.inplace)
-
-    def extra_repr(self) -> str:
-        return f"alpha={self.alpha}{_inplace_suffix(self.inplace)}"
 
 
 class Softsign(Module):

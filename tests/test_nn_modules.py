@@ -817,3 +817,36 @@ def test_backward_hooks_refuse_two_inputs_that_need_grad():
     with pytest.raises(NotImplementedError, match="at most one tensor that requires grad"):
         bilinear(a, b)
     bilinear(a, ember.ones(1, 2)).sum().backward()  # one is fine
+
+
+@pytest.mark.parametrize("make", [
+    lambda n: n.GroupNorm(2, 4), lambda n: n.GroupNorm(4, 4, affine=False),
+    lambda n: n.GroupNorm(1, 4, eps=1e-3, bias=False), lambda n: n.RMSNorm(5),
+    lambda n: n.RMSNorm((4, 5), eps=1e-6), lambda n: n.RMSNorm(5, elementwise_affine=False),
+])
+def test_group_and_rms_norm_as_torch(make):
+    e, t = make(nn).double(), make(tnn).double()
+    assert repr(e) == repr(t)
+    with torch.no_grad():
+        for p in t.parameters():
+            p.uniform_(0.5, 1.5)
+    check_module(e, t, [randn(3, 4, 5) * 2 + 1])
+
+
+def test_group_norm_refuses_indivisible_channels():
+    with pytest.raises(RuntimeError, match="divisible by num_groups"):
+        F.group_norm(ember.ones(2, 3, 4), 2)
+
+
+@pytest.mark.parametrize("name, args, shape", [
+    ("ZeroPad2d", (1,), (2, 3, 4, 5)), ("ZeroPad1d", ((1, 2),), (2, 3, 4)),
+    ("ConstantPad2d", (1, 3.5), (2, 3, 4, 5)), ("ConstantPad1d", ((0, 2), -1.0), (3, 4)),
+    ("ReflectionPad2d", ((1, 0, 2, 1),), (2, 3, 4, 5)), ("ReflectionPad1d", (2,), (2, 3, 4)),
+    ("ReplicationPad2d", (1,), (2, 3, 4, 5)), ("ReplicationPad1d", ((2, 1),), (2, 3, 4)),
+    ("CircularPad2d", (1,), (2, 3, 4, 5)), ("PixelShuffle", (2,), (2, 8, 3, 4)),
+    ("PixelUnshuffle", (2,), (2, 3, 4, 6)), ("PixelShuffle", (3,), (9, 2, 2)),
+])
+def test_padding_and_pixel_shuffle_layers_as_torch(name, args, shape):
+    e, t = getattr(nn, name)(*args), getattr(tnn, name)(*args)
+    assert repr(e) == repr(t)
+    check_module(e, t, [randn(*shape)])

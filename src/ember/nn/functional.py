@@ -320,6 +320,65 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     return _affine(E.mul(centred, E.rsqrt(E.add(var, eps))), weight, bias, shape)
 
 
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise each sample's channels in ``num_groups`` groups, then scale and shift per channel."""
+    if input.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.ndim}")
+    n, c = input.shape[0], input.shape[1]
+    if c % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, "
+                           f"but got input of shape {list(input.shape)} and num_groups={num_groups}")
+    grouped = S.reshape(input, (n, num_groups, -1))
+    _, centred, var = _moments(grouped, (2,))
+    normed = S.reshape(E.mul(centred, E.rsqrt(E.add(var, eps))), tuple(input.shape))
+    return _affine(normed, weight, bias, (c,) + (1,) * (input.ndim - 2))
+
+
+def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    """``x / sqrt(mean(x^2) + eps)`` over the trailing ``normalized_shape`` dims, times ``weight``
+    (``eps`` defaults to the dtype's machine epsilon, as torch)."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if input.ndim < len(shape) or tuple(input.shape[input.ndim - len(shape):]) != shape:
+        raise RuntimeError(
+            f"Given normalized_shape={list(shape)}, expected input with shape "
+            f"[*, {', '.join(str(s) for s in shape)}], but got input of size{list(input.shape)}")
+    x = E.to_float(input)
+    if eps is None:
+        eps = float(x.xp.finfo(x._data.dtype).eps)
+    axes = tuple(range(x.ndim - len(shape), x.ndim))
+    normed = E.mul(x, E.rsqrt(E.add(R.mean(E.mul(x, x), axes, keepdim=True), eps)))
+    return _affine(normed, weight, None, shape)
+
+
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
+    """(*, C r², H, W) -> (*, C, H r, W r): each r×r block of output pixels from r² channels."""
+    r = upscale_factor
+    *lead, c, h, w = input.shape
+    if c % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible "
+                           f"by the square of upscale_factor, but input.size(-3)={c} is not "
+                           f"divisible by {r * r}")
+    x = S.reshape(input, (-1, c // (r * r), r, r, h, w))
+    x = S.permute(x, (0, 1, 4, 2, 5, 3))
+    return S.reshape(x, tuple(lead) + (c // (r * r), h * r, w * r))
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
+    """(*, C, H r, W r) -> (*, C r², H, W): the inverse of ``pixel_shuffle``."""
+    r = downscale_factor
+    *lead, c, h, w = input.shape
+    if h % r or w % r:
+        raise RuntimeError(f"pixel_unshuffle expects height to be divisible by downscale_factor, "
+                           f"but input.size(-2)={h} is not divisible by {r}" if h % r else
+                           f"pixel_unshuffle expects width to be divisible by downscale_factor, "
+                           f"but input.size(-1)={w} is not divisible by {r}")
+    x = S.reshape(input, (-1, c, h // r, r, w // r, r))
+    x = S.permute(x, (0, 1, 3, 5, 2, 4))
+    return S.reshape(x, tuple(lead) + (c * r * r, h // r, w // r))
+
+
 def _moments(x: Tensor, axes: tuple) -> tuple:
     """``(mean, x - mean, biased variance)`` over ``axes``, kept broadcastable against ``x``."""
     mean = R.mean(x, axes, keepdim=True)

@@ -272,3 +272,40 @@ def test_classification_errors_match_torch(call, error, message):
         call(TF, torch)
     with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
         call(F, ember)
+
+
+_RNG2 = np.random.default_rng(7)
+_A, _B, _C = (_RNG2.standard_normal((4, 5)) for _ in range(3))
+_SIGNS = np.sign(_RNG2.standard_normal((4, 5)))
+_PAIR_SIGNS = np.array([1.0, -1.0, 1.0, -1.0])
+_PROBS = np.abs(_B) / np.abs(_B).sum(1, keepdims=True)
+_COUNTS = np.round(np.abs(_B) * 3)
+
+# (name, module arguments, inputs with gradients, targets held constant, order): each checked
+# against torch's own module to second order (the first for losses with kinks, where torch's
+# second derivative takes a side). Targets get no gradient: torch refuses some, and where it
+# allows them its full Poisson term has nan at targets of 0 and 1.
+MORE_LOSSES = [
+    ("KLDivLoss", {"reduction": "batchmean"}, [_A], [_PROBS], 2),
+    ("KLDivLoss", {"reduction": "sum", "log_target": True}, [_A, _B], [], 2),
+    ("MarginRankingLoss", {"margin": 0.3}, [_A[:, 0], _B[:, 0]], [_PAIR_SIGNS], 1),
+    ("HingeEmbeddingLoss", {"margin": 0.5}, [_A], [_SIGNS], 1),
+    ("SoftMarginLoss", {}, [_A], [_SIGNS], 2),
+    ("CosineEmbeddingLoss", {"margin": 0.1}, [_A, _B], [_PAIR_SIGNS], 1),
+    ("TripletMarginLoss", {"swap": True}, [_A, _B, _C], [], 1),
+    ("PoissonNLLLoss", {"full": True}, [_A], [_COUNTS], 2),
+    ("PoissonNLLLoss", {"log_input": False}, [np.abs(_A) + 0.1], [_COUNTS], 2),
+    ("GaussianNLLLoss", {"full": True}, [_A, _B, np.abs(_C) + 0.1], [], 2),
+    ("MultiLabelSoftMarginLoss", {}, [_A], [(_B > 0).astype(float)], 2),
+    ("CosineSimilarity", {"dim": 1}, [_A, _B], [], 2),
+    ("PairwiseDistance", {"p": 3.0}, [_A, _B], [], 2),
+]
+
+
+@pytest.mark.parametrize("name, kwargs, arrays, targets, order", MORE_LOSSES,
+                         ids=[f"{m[0]}{i}" for i, m in enumerate(MORE_LOSSES)])
+def test_more_losses_and_distances_as_torch(name, kwargs, arrays, targets, order):
+    e, t = getattr(ember.nn, name)(**kwargs), getattr(torch.nn, name)(**kwargs)
+    assert repr(e) == repr(t)
+    check_fn(lambda *xs: e(*xs, *(ember.tensor(c) for c in targets)),
+             lambda *xs: t(*xs, *(torch.tensor(c) for c in targets)), arrays, order=order)

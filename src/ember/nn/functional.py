@@ -552,6 +552,134 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     return loss
 
 
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """``<x1, x2> / (max(|x1|, eps) max(|x2|, eps))`` along ``dim`` (broadcast together)."""
+    def unit(x):
+        return E.div(x, E.clamp(R.norm(x, 2, dim, keepdim=True), min=eps))
+
+    return R.sum(E.mul(unit(x1), unit(x2)), dim)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """``|| x1 - x2 + eps ||_p`` over the last dimension."""
+    return R.norm(E.add(E.sub(x1, x2), eps), p, -1, keepdim=keepdim)
+
+
+def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    """``target * (log target - input)`` with ``input`` as log-probabilities (``0 log 0 = 0``);
+    ``batchmean`` divides the sum by the batch size, the true KL divergence per sample."""
+    reduction = _reduction(reduction, size_average, reduce) if reduction != "batchmean" else reduction
+    if log_target:
+        pointwise = E.mul(E.exp(target), E.sub(target, input))
+    else:
+        log_t = E.log(E.where(E.gt(target, 0), target, 1.0))
+        pointwise = E.where(E.gt(target, 0), E.mul(target, E.sub(log_t, input)),
+                            E.mul(E.neg(target), input))
+    if reduction == "batchmean":
+        return E.div(R.sum(pointwise), input.shape[0]) if input.ndim else R.sum(pointwise)
+    return _reduce(pointwise, reduction)
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
+                        size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """``max(0, -y (x1 - x2) + margin)``: x1 should rank above x2 where y = 1, below where -1."""
+    reduction = _reduction(reduction, size_average, reduce)
+    gap = E.add(E.neg(E.mul(target, E.sub(input1, input2))), margin)
+    return _reduce(E.clamp(gap, min=0), reduction)
+
+
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average=None,
+                         reduce=None, reduction: str = "mean") -> Tensor:
+    """``x`` where y = 1 and ``max(0, margin - x)`` where y = -1."""
+    reduction = _reduction(reduction, size_average, reduce)
+    below = E.where(E.ne(target, 1), E.clamp(E.sub(margin, input), min=0), 0.0)
+    return _reduce(E.add(below, E.where(E.ne(target, -1), input, 0.0)), reduction)
+
+
+def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+                     reduction: str = "mean") -> Tensor:
+    """``log(1 + exp(-y x))``, a smooth two-class hinge."""
+    reduction = _reduction(reduction, size_average, reduce)
+    return _reduce(E.log1p(E.exp(E.neg(E.mul(target, input)))), reduction)
+
+
+_COSINE_EMBEDDING_EPS = 1e-12
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
+                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """``1 - cos(x1, x2)`` where y = 1 and ``max(0, cos(x1, x2) - margin)`` where y = -1."""
+    reduction = _reduction(reduction, size_average, reduce)
+    dim = input1.ndim - 1
+    dot = R.sum(E.mul(input1, input2), dim)
+    square = [E.add(R.sum(E.mul(x, x), dim), _COSINE_EMBEDDING_EPS) for x in (input1, input2)]
+    cos = E.div(dot, E.sqrt(E.mul(*square)))
+    positive = E.where(E.eq(target, 1), E.sub(1, cos), 0.0)
+    negative = E.where(E.eq(target, -1), E.clamp(E.sub(cos, margin), min=0), 0.0)
+    return _reduce(E.add(positive, negative), reduction)
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0,
+                        p: float = 2, eps: float = 1e-6, swap: bool = False, size_average=None,
+                        reduce=None, reduction: str = "mean") -> Tensor:
+    """``max(0, margin + d(a, p) - d(a, n))`` (with ``swap``, d(a, n) is the nearer of d(a, n)
+    and d(p, n))."""
+    reduction = _reduction(reduction, size_average, reduce)
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = E.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduce(E.clamp(E.add(E.sub(d_pos, d_neg), margin), min=0), reduction)
+
+
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
+                     size_average=None, eps: float = 1e-8, reduce=None,
+                     reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of Poisson counts ``target`` with rate ``exp(input)`` (or
+    ``input``); ``full`` adds Stirling's approximation of ``log(target!)``."""
+    reduction = _reduction(reduction, size_average, reduce)
+    if log_input:
+        loss = E.sub(E.exp(input), E.mul(target, input))
+    else:
+        loss = E.sub(input, E.mul(target, E.log(E.add(input, eps))))
+    if full:
+        safe = E.where(E.gt(target, 1), target, 1.0)
+        stirling = E.add(E.sub(E.mul(safe, E.log(safe)), safe),
+                         E.mul(E.log(E.mul(safe, 2 * math.pi)), 0.5))
+        loss = E.add(loss, E.where(E.gt(target, 1), stirling, 0.0))
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, eps: float = 1e-6,
+                      reduction: str = "mean") -> Tensor:
+    """``0.5 (log var + (input - target)^2 / var)``, ``var`` floored at ``eps`` (the floor passes
+    the gradient through unchanged, as torch's in-place clamp under no_grad)."""
+    if not isinstance(var, Tensor):
+        var = E.as_tensor_like(var, input, input.dtype)
+    if var.ndim and var.shape != input.shape and var.shape[-1] != 1 and var.ndim == input.ndim:
+        raise ValueError("var is of incorrect size")
+    if var.ndim == input.ndim - 1:
+        var = S.unsqueeze(var, -1)
+    floored = E.add(var, (E.clamp(var.detach(), min=eps) - var.detach()))
+    loss = E.mul(E.add(E.log(floored), E.div(E.square(E.sub(input, target)), floored)), 0.5)
+    if full:
+        loss = E.add(loss, 0.5 * math.log(2 * math.pi))
+    return _reduce(loss, reduction)
+
+
+def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """Per-class binary cross-entropy with logits, averaged over the classes of each sample."""
+    reduction = _reduction(reduction, size_average, reduce)
+    loss = E.neg(E.add(E.mul(target, logsigmoid(input)),
+                       E.mul(E.sub(1, target), logsigmoid(E.neg(input)))))
+    if weight is not None:
+        loss = E.mul(loss, weight)
+    return _reduce(R.mean(loss, input.ndim - 1), reduction)
+
+
 def _warn_size(input: Tensor, target: Tensor) -> None:
     if target.shape != input.shape:
         warnings.warn(

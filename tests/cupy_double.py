@@ -420,9 +420,14 @@ def install() -> None:
             np.lib.stride_tricks.sliding_window_view, "sliding_window_view", (x,) + a, k),
     )
     lib = _module("cupy.lib", stride_tricks=stride_tricks)
+    linalg = _module("cupy.linalg", LinAlgError=np.linalg.LinAlgError, **{
+        n: (lambda fn: lambda *a, **k: _call(fn, fn.__name__, a, k))(getattr(np.linalg, n))
+        for n in NAMES["cupy.linalg"] if not n.startswith("_") and callable(getattr(np.linalg, n, None))
+        and n != "LinAlgError"})
     random = _module("cupy.random", default_rng=_Generator, Generator=_Generator)
     cupy = _module(
         "cupy", __version__=f"{NAMES['version']}+double", ndarray=ndarray, cuda=cuda, lib=lib,
+        linalg=linalg,
         random=random, ogrid=_OGrid(), get_array_module=_get_array_module,
         get_default_memory_pool=lambda: _POOL, array=_from_host(np.array),
         asarray=_from_host(np.asarray), asanyarray=_from_host(np.asarray),
@@ -437,6 +442,7 @@ def install() -> None:
     cupyx = _module("cupyx", scipy=cupyx_scipy)
     sys.modules.update({
         "cupy": cupy, "cupy.cuda": cuda, "cupy.cuda.runtime": runtime, "cupy.lib": lib,
+        "cupy.linalg": linalg,
         "cupy.lib.stride_tricks": stride_tricks, "cupy.random": random, "cupyx": cupyx,
         "cupyx.scipy": cupyx_scipy, "cupyx.scipy.special": special,
     })

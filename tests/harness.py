@@ -242,7 +242,9 @@ def check_error(info, sample: tuple, device: str = "cpu") -> None:
     with pytest.raises(Exception) as expected:
         info.ref(torch, *t_args, **t_kwargs)
     e_args, e_kwargs = _tensors("ember", (args, kwargs), device, None)
-    with pytest.raises(expected.type):
+    # torch's own classes (its LinAlgError) count as the builtin they derive from
+    builtin = next(c for c in expected.type.__mro__ if c.__module__ == "builtins")
+    with pytest.raises(builtin):
         info.fn(*e_args, **e_kwargs)
 
 

@@ -29,6 +29,7 @@ def main() -> None:
         "cupy.ndarray": public(cupy.ndarray),
         "cupy.ufunc": public(cupy.add),
         "cupy.lib.stride_tricks": public(cupy.lib.stride_tricks),
+        "cupy.linalg": public(cupy.linalg),
         "cupy.random": public(cupy.random),
         "cupy.random.Generator": public(cupy.random.Generator),
         "cupyx.scipy.special": public(cupyx.scipy.special),

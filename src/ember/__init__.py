@@ -47,7 +47,7 @@ from . import func  # noqa: F401  (ember.func: torch.func's transforms)
 from .derivative_check import check_derivative
 from .explain import explain
 from ._printing import set_printoptions
-from . import distributed, optim, utils
+from . import distributed, linalg, optim, utils
 from .serialization import load, save
 
 float = float32

@@ -584,6 +584,14 @@ op("diag", _function("diag"), fixed(S(T(3)), S(T(3), 1), S(T(2), -2), S(T(3, 4))
                                     S(T(4, 3), -2)), L, dtypes=WITH_INT,
    errors=fixed(S(T(2, 2, 2)),))
 op("diagonal", _function("diagonal"), fixed(S(T(3, 4)), S(T(2, 3, 4), 1, 0, 2), S(T(3, 3), -1)), L)
+_M3 = [[2.0, 0.5, -0.3], [0.1, 1.5, 0.4], [-0.2, 0.3, 1.8]]
+_M3B = [_M3, [[1.2, -0.4, 0.0], [0.3, 2.2, -0.5], [0.6, 0.1, 1.4]]]
+op("linalg.inv", lambda m, a: m.linalg.inv(a), fixed(S(V(_M3, None)), S(V(_M3B, None))), L,
+   errors=fixed(S(T(2, 3)), S(V([[1.0, 2.0], [2.0, 4.0]], None))))
+op("linalg.det", lambda m, a: m.linalg.det(a), fixed(S(V(_M3, None)), S(V(_M3B, None))), L)
+op("linalg.solve", lambda m, a, b: m.linalg.solve(a, b), fixed(
+    S(V(_M3, None), T(3, 2)), S(V(_M3B, None), T(2, 3, 4)), S(V(_M3, None), T(3)),
+    S(V(_M3B, None), T(2, 3))), L)
 op("trace", _function("trace"), fixed(S(T(3, 4)), S(T(3, 3))), L, errors=fixed(S(T(3)),))
 
 # ---------------------------------------------------------------------------- shapes

@@ -300,3 +300,85 @@ def trace(input: Tensor) -> Tensor:
     if input._data.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input._data.ndim}")
     return R.sum(diagonal(input))
+
+
+# ---------------------------------------------------------------------------- inverse, determinant, solve
+
+
+class LinAlgError(RuntimeError):
+    """A matrix op's input was singular (torch.linalg.LinAlgError)."""
+
+
+def _mT(x: Tensor) -> Tensor:
+    return S.transpose(x, -1, -2)
+
+
+def _square(op: str, a: Tensor) -> None:
+    if a._data.ndim < 2 or a._data.shape[-1] != a._data.shape[-2]:
+        raise RuntimeError(f"linalg.{op}: A must be batches of square matrices, but they are "
+                           f"{' by '.join(map(str, a._data.shape[-2:]))} matrices")
+    if a._data.dtype.kind != "f":
+        raise RuntimeError(f"linalg.{op}: Expected a floating point or complex tensor as input. "
+                           f"Got {dtypes.scalar_name(a.dtype)}")
+
+
+def _singular(op: str, xp, run):
+    try:
+        return run()
+    except xp.linalg.LinAlgError:
+        raise LinAlgError(f"linalg.{op}: The solver failed because the input matrix is singular."
+                          ) from None
+
+
+_inv = primitive(
+    "inv", lambda xp, a: _singular("inv", xp, lambda: xp.linalg.inv(a)),
+    lambda g, out, a: (E.neg(matmul(matmul(_mT(out), g), _mT(out))),),
+    saves_out=True, formula="d inv(A) = -inv(A) dA inv(A)",
+)
+
+
+def inv(A: Tensor) -> Tensor:
+    """The inverse of each square matrix in ``A``."""
+    _square("inv", A)
+    return apply(_inv, A)
+
+
+def _det_rule(g, out, a):
+    scale = E.mul(S.unsqueeze(S.unsqueeze(g, -1), -1), S.unsqueeze(S.unsqueeze(out, -1), -1))
+    return (E.mul(scale, _mT(inv(a))),)
+
+
+_det = primitive("det", lambda xp, a: xp.linalg.det(a), _det_rule, saves_out=True,
+                 formula="d det(A) = det(A) inv(A)^T (invertible A)")
+
+
+def det(A: Tensor) -> Tensor:
+    """The determinant of each square matrix in ``A``."""
+    _square("det", A)
+    return apply(_det, A)
+
+
+def _solve_rule(g, out, a, b):
+    """Batch dimensions broadcast in the forward are summed back for each input."""
+    gb = solve(_mT(a), g)
+    return (R.sum_to(E.neg(matmul(gb, _mT(out))), a._data.shape) if a.requires_grad else None,
+            R.sum_to(gb, b._data.shape) if b.requires_grad else None)
+
+
+_solve = primitive(
+    "solve", lambda xp, a, b: _singular("solve", xp, lambda: xp.linalg.solve(a, b)), _solve_rule,
+    saves_out=True, batchable=False,
+    formula="X = A^-1 B: dB = A^-T G, dA = -dB X^T",
+)
+
+
+def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
+    """``X`` with ``A X = B`` (``B`` a matrix, or a vector per matrix of ``A``)."""
+    _square("solve", A)
+    if not left:
+        return _mT(solve(_mT(A), _mT(B)))
+    vector = B._data.ndim == 1 or (B._data.ndim == A._data.ndim - 1
+                                   and B._data.shape == A._data.shape[:-1])
+    if vector:
+        return S.squeeze(solve(A, S.unsqueeze(B, -1)), -1)
+    return apply(_solve, A, B)

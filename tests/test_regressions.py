@@ -735,3 +735,7 @@ def test_allclose_answers_a_python_bool_as_torch():
         x = L.tensor([1.0, NAN])
         assert L.allclose(x, x) is False and L.allclose(x, x, equal_nan=True) is True
         assert L.allclose(x[:1], x[:1] + 1e-9) is True
+
+
+def test_atan2_has_no_gradient_at_the_origin():
+    same(grad_of(lambda L, y, x: L.atan2(y, x), [0.0, 1.0], [0.0, -2.0]))

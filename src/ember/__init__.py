@@ -30,6 +30,7 @@ from .ops.elementwise import (addcdiv, addcmul, allclose, clamp_max, clamp_min, 
                               nan_to_num)
 from .ops.trig import acos, acosh, asin, asinh, atan, atan2, atanh, cosh, exp2, logaddexp, sinh
 from .ops.sort import argsort, msort, sort, topk
+from .ops.einsum import einsum, tensordot
 from .ops.index import (gather, index_select, masked_fill, masked_select, narrow, nonzero,
                         scatter_add, take_along_dim, tril, triu)
 from .ops.linalg import addmm, bmm, diag, diagonal, dot, ger, inner, matmul, mm, mv, outer, trace

@@ -1,6 +1,6 @@
 """Ember's ops, one module per family; importing this package installs the Tensor methods."""
-from . import (activation, elementwise, index, linalg, reduce, shape, sort, special,  # noqa: F401
-               trig)
+from . import (activation, einsum, elementwise, index, linalg, reduce, shape, sort,  # noqa: F401
+               special, trig)
 from .methods import _install
 
 _install()

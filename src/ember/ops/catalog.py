@@ -584,6 +584,15 @@ op("diag", _function("diag"), fixed(S(T(3)), S(T(3), 1), S(T(2), -2), S(T(3, 4))
                                     S(T(4, 3), -2)), L, dtypes=WITH_INT,
    errors=fixed(S(T(2, 2, 2)),))
 op("diagonal", _function("diagonal"), fixed(S(T(3, 4)), S(T(2, 3, 4), 1, 0, 2), S(T(3, 3), -1)), L)
+op("einsum", _function("einsum"), fixed(
+    S("bij,bjk->bik", T(2, 3, 4), T(2, 4, 5)), S("...ij,...jk", T(2, 3, 4), T(4, 5)),
+    S("bij->j", T(2, 3, 4)), S("i,i->", T(3), T(3)), S("i,j->ij", T(3), T(2)), S("ji", T(3, 3)),
+    S("bij,bkj->bik", T(2, 3, 4), T(1, 5, 4)), S("ii->i", T(3, 3)), S("ii", T(3, 3)),
+    S("iij,j->i", T(2, 2, 3), T(3))), L,
+   errors=fixed(S("ij,jk->ik", T(2, 3)), S("ijk", T(2, 3))))
+op("tensordot", _function("tensordot"), fixed(
+    S(T(3, 4, 5), T(4, 5, 2)), S(T(3, 4, 5), T(5, 2), 1), S(T(3, 4), T(4, 3), ([1], [0])),
+    S(T(2, 3), T(3, 2), 0)), L)
 _M3 = [[2.0, 0.5, -0.3], [0.1, 1.5, 0.4], [-0.2, 0.3, 1.8]]
 _M3B = [_M3, [[1.2, -0.4, 0.0], [0.3, 2.2, -0.5], [0.6, 0.1, 1.4]]]
 op("linalg.inv", lambda m, a: m.linalg.inv(a), fixed(S(V(_M3, None)), S(V(_M3B, None))), L,

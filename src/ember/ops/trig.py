@@ -40,7 +40,9 @@ exp2 = _unary("exp2", lambda xp, x: xp.exp2(x),
 
 
 def _atan2_rule(g, out, y, x):
-    scale = E.div(g, E.add(E.mul(x, x), E.mul(y, y)))
+    # torch's convention: no gradient at the origin, where the angle is undefined
+    radius = E.add(E.mul(x, x), E.mul(y, y))
+    scale = E.where(E.eq(radius, 0), 0.0, E.div(g, E.where(E.eq(radius, 0), 1.0, radius)))
     return (E.mul(scale, x) if y.requires_grad else None,
             E.neg(E.mul(scale, y)) if x.requires_grad else None)
 

@@ -40,9 +40,9 @@ from .ops.special import erf, erfc, erfinv
 from .ops.reduce import (all, amax, amin, any, equal, argmax, argmin, count_nonzero, cumsum,
                          logsumexp, max, mean, min, norm, prod, std, std_mean, sum, var, var_mean)
 from .ops.shape import (broadcast_tensors, broadcast_to, cat, chunk, concat, concatenate,
-                        flatten, flip, hstack, meshgrid, movedim, permute, ravel, repeat, reshape,
-                        roll, split, squeeze, stack, t, tile, transpose, unbind, unflatten,
-                        unsqueeze, vstack)
+                        cross, diff, flatten, flip, hstack, kron, meshgrid, movedim, permute, ravel,
+                        repeat, reshape, roll, split, squeeze, stack, t, tile, transpose, unbind,
+                        unflatten, unsqueeze, vstack)
 from .tensor import Size, Tensor
 from . import func  # noqa: F401  (ember.func: torch.func's transforms)
 from .derivative_check import check_derivative

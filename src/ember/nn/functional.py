@@ -190,15 +190,15 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x`` where ``|x| > lambd``, else 0."""
-    return E.where(E.gt(E.abs(input), lambd), input, 0.0)
+    return E.where(E.le(E.abs(input), lambd), 0.0, input)  # NaN passes through, as torch
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0."""
     if lambd < 0:
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
-    shrunk = E.where(E.gt(input, lambd), E.sub(input, lambd), E.add(input, lambd))
-    return E.where(E.gt(E.abs(input), lambd), shrunk, 0.0)
+    shrunk = E.where(E.lt(input, -lambd), E.add(input, lambd), E.sub(input, lambd))
+    return E.where(E.le(E.abs(input), lambd), 0.0, shrunk)  # NaN passes through, as torch
 
 
 def tanhshrink(input: Tensor) -> Tensor:

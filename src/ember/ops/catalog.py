@@ -646,6 +646,14 @@ op("roll", _function("roll"), fixed(
     S(T(2, 3), 1, 1), S(T(2, 3), (1, -1), (0, 1)), S(T(5), 7), S(T(2, 3), -2), S(T(0, 2), 1, 0)),
    M, dtypes=WITH_INT)
 op("tile", _function("tile"), fixed(S(T(2, 3), (2, 1)), S(T(3), (2, 2)), S(T(), (3,))), M)
+op("diff", _function("diff"), fixed(
+    S(T(5)), S(T(3, 4), 2, 1), S(T(3, 4), 1, 0, T(1, 4), T(2, 4)), S(T(2, 3), 4), S(T(2, 1))), M,
+   dtypes=WITH_INT, errors=fixed(S(T()),))
+op("kron", _function("kron"), fixed(S(T(2, 3), T(3, 2)), S(T(2), T(3)), S(T(2, 2), T(3)),
+                                    S(T(2, 1, 2), T(2, 3))), M, dtypes=WITH_INT)
+op("cross", _function("cross"), fixed(
+    S(T(3), T(3)), S(T(4, 3), T(4, 3), 1), S(T(3, 2), T(3, 2)), S(T(2, 3), T(1, 3), -1)), M,
+   dtypes=WITH_INT, errors=fixed(S(T(2, 4), T(2, 4), 1), S(T(2, 3), T(3), -1)))
 op("meshgrid", _function("meshgrid"), fixed(
     S(T(3), T(2)), S(T(3), T(2), indexing="xy"), S(T(2), T(3), T(4), indexing="xy"), S(T())), M)
 op("flip", _function("flip"), fixed(

@@ -364,6 +364,7 @@ def _install() -> None:
         "clamp_max": E.clamp_max, "isclose": E.isclose, "allclose": E.allclose,
         "nan_to_num": E.nan_to_num, "argsort": SO.argsort, "sort": SO.sort, "msort": SO.msort,
         "topk": SO.topk, "roll": S.roll, "tile": S.tile, "masked_select": I.masked_select,
+        "diff": S.diff, "kron": S.kron, "cross": S.cross,
         "count_nonzero": R.count_nonzero,
         "relu": E.relu, "sign": E.sign, "floor": E.floor, "ceil": E.ceil, "round": E.round,
         "trunc": E.trunc, "square": E.square, "clamp": E.clamp, "clip": E.clamp,

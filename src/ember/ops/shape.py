@@ -532,3 +532,59 @@ def meshgrid(*tensors, indexing: str = "ij") -> tuple:
     if indexing == "xy" and len(grids) >= 2:  # Cartesian: the first two dimensions swapped
         grids = [transpose(g, 0, 1) for g in grids]
     return tuple(grids)
+
+
+def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
+    """Differences of neighbours along ``dim`` (``n`` times), after ``prepend``/``append``."""
+    from .elementwise import sub
+    from .index import narrow
+
+    if input._data.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    axis = _wrap_dim(dim, input._data.ndim, "diff")
+    x = cat([t for t in (prepend, input, append) if t is not None], axis)
+    for _ in range(n):
+        size = x._data.shape[axis]
+        if size <= 1:
+            return narrow(x, axis, 0, 0)
+        x = sub(narrow(x, axis, 1, size - 1), narrow(x, axis, 0, size - 1))
+    return x
+
+
+def kron(input: Tensor, other: Tensor) -> Tensor:
+    """The Kronecker product: each entry of ``input`` times the whole of ``other``, tiled."""
+    from .elementwise import mul
+
+    ndim = max(input._data.ndim, other._data.ndim)
+    a = reshape(input, (1,) * (ndim - input._data.ndim) + input._data.shape)
+    b = reshape(other, (1,) * (ndim - other._data.ndim) + other._data.shape)
+    interleaved_a = reshape(a, tuple(s for n in a._data.shape for s in (n, 1)))
+    interleaved_b = reshape(b, tuple(s for n in b._data.shape for s in (1, n)))
+    return reshape(mul(interleaved_a, interleaved_b),
+                   tuple(m * n for m, n in zip(a._data.shape, b._data.shape)))
+
+
+def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
+    """The cross product of 3-vectors along ``dim`` (by default the first dim of size 3)."""
+    from .elementwise import broadcast_shape, mul, sub
+    from .index import getitem
+
+    def select(t, axis, j):
+        return getitem(t, (slice(None),) * axis + (j,))
+
+    if input._data.ndim != other._data.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    shape = broadcast_shape("cross", input._data.shape, other._data.shape)
+    if dim is None:
+        dim = next((k for k, n in enumerate(shape) if n == 3), None)
+        if dim is None:
+            raise RuntimeError("no dimension of size 3 in input")
+    axis = _wrap_dim(dim, len(shape), "cross")
+    if shape[axis] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+                           f"{input._data.shape[axis] if input._data.ndim > axis else 1} and "
+                           f"{other._data.shape[axis] if other._data.ndim > axis else 1}")
+    a, b = expand(input, *shape), expand(other, *shape)
+    parts = [sub(mul(select(a, axis, j), select(b, axis, k)), mul(select(a, axis, k), select(b, axis, j)))
+             for j, k in ((1, 2), (2, 0), (0, 1))]
+    return stack(parts, axis)

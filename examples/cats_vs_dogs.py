@@ -15,6 +15,7 @@ import tempfile
 import time
 
 import ember
+from ember.train import evaluate as _evaluate
 from ember import nn, optim
 from ember.utils.data import DataLoader, random_split
 from ember.vision import datasets, transforms as T
@@ -56,14 +57,7 @@ def make_model(classes: int, size: int) -> nn.Module:
 
 def evaluate(model: nn.Module, loader: DataLoader) -> float:
     """Accuracy over a loader, in evaluation mode and without a graph."""
-    model.eval()
-    correct = total = 0
-    with ember.no_grad():
-        for x, y in loader:
-            correct += int((model(x).argmax(1) == y).sum().item())
-            total += len(y)
-    model.train()
-    return correct / max(total, 1)
+    return _evaluate(model, loader, nn.functional.cross_entropy)["accuracy"]
 
 
 def main(data: str | None = None, epochs: int = 8, size: int = 32, seed: int = 0) -> float:

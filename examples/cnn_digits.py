@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 
 import ember
+from ember.train import evaluate as _evaluate
 from ember import datasets, nn, optim
 from ember.utils.data import DataLoader
 
@@ -30,14 +31,7 @@ def make_model() -> nn.Module:
 
 def accuracy(model: nn.Module, loader: DataLoader) -> float:
     """Fraction of correctly classified samples (evaluation mode, no graph)."""
-    model.eval()
-    correct = total = 0
-    with ember.no_grad():
-        for x, y in loader:
-            correct += int((model(x).argmax(1) == y).sum().item())
-            total += len(y)
-    model.train()
-    return correct / total
+    return _evaluate(model, loader, nn.functional.cross_entropy)["accuracy"]
 
 
 def main(epochs: int = 10, verbose: bool = True) -> float:

@@ -39,6 +39,21 @@ def pytest_addoption(parser) -> None:
                      help="run the fuzzer (tests/fuzz) with the 'deep' hypothesis profile")
 
 
+@pytest.fixture
+def without_sympy(monkeypatch):
+    """Make ``import sympy`` fail, as on a machine without it."""
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_sympy(name, *args, **kwargs):
+        if name == "sympy" or name.startswith("sympy."):
+            raise ImportError("no sympy here")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_sympy)
+
+
 @pytest.fixture(params=["cpu", pytest.param("cuda", marks=pytest.mark.cuda)])
 def device(request) -> str:
     """Each device a test runs on: the CPU always, CUDA when CuPy sees a GPU (skipped otherwise)."""

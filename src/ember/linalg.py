@@ -26,6 +26,7 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *,
     norm of the matrices over ``dim``."""
     from .ops import elementwise as E
     from .ops import reduce as R
+    from .ops import shape as S
 
     if ord == "fro":
         return _norm(A, "fro", tuple(dim), keepdim, dtype)
@@ -35,7 +36,7 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *,
         sums = R.sum(E.abs(A), summed_over, keepdim=True)
         pick = R.amax if ord in (1, _INF) else R.amin
         out = pick(sums, (rows, cols), keepdim=True)
-        return out if keepdim else R.sum(out, (rows, cols))
+        return out if keepdim else S.squeeze(out, (rows, cols))
     raise NotImplementedError(f"linalg.matrix_norm: ord={ord!r} needs a singular value "
                               "decomposition, which Ember does not have")
 

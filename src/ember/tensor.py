@@ -390,7 +390,7 @@ class Tensor:
     def _accumulate(self, g: "Tensor") -> None:
         """``self += g`` on the raw arrays (gradient accumulation outside any graph)."""
         self._data += g._data
-        vc = self._vc
+        vc = self._vc  # _bump_version, inlined: this runs for every leaf of every backward
         if vc is None:
             self._vc = [1]
         else:

@@ -130,14 +130,17 @@ def _check_grads_exist(grads: tuple, strict: bool, what: str) -> None:
             )
 
 
-def _fill_in_zeros(grads: tuple, refs: tuple, strict: bool, create_graph: bool, stage: str) -> tuple:
-    """Zeros where the function does not depend on an input; in strict mode, torch's errors."""
+def _fill_in_zeros(grads: tuple, refs: tuple, strict: bool, create_graph: bool, stage: str,
+                   subject: str | None = None) -> tuple:
+    """Zeros where the function does not depend on an input; in strict mode, torch's errors
+    (naming ``subject``, by default the ``stage`` of the function, as independent)."""
+    subject = subject or f"The {stage} of the user-provided function"
     filled = []
     for i, (g, ref) in enumerate(zip(grads, refs)):
         if g is None:
             if strict:
-                raise RuntimeError(f"The {stage} of the user-provided function is independent of "
-                                   f"input {i}. This is not allowed in strict mode.")
+                raise RuntimeError(f"{subject} is independent of input {i}. This is not allowed "
+                                   f"in strict mode.")
             g = zeros_like(ref)
         elif strict and create_graph and not g.requires_grad:
             raise RuntimeError(f"The {stage} of the user-provided function is independent of input "
@@ -260,16 +263,9 @@ def _looped_jacobian(outputs: tuple, inputs: tuple, create_graph: bool, strict: 
         flat = reshape(out, (-1,))
         for k in range(out.numel()):
             vj = differentiable_grad((flat[k],), inputs, retain_graph=True, create_graph=create_graph)
-            for j, (g, inp) in enumerate(zip(vj, inputs)):
-                if g is None:
-                    if strict:
-                        raise RuntimeError(f"Output {i} of the user-provided function is independent "
-                                           f"of input {j}. This is not allowed in strict mode.")
-                    g = zeros_like(inp)
-                elif strict and create_graph and not g.requires_grad:
-                    raise RuntimeError("The jacobian of the user-provided function is independent of "
-                                       f"input {j}. This is not allowed in strict mode when "
-                                       "create_graph=True.")
+            vj = _fill_in_zeros(vj, inputs, strict, create_graph, "jacobian",
+                                f"Output {i} of the user-provided function")
+            for j, g in enumerate(vj):
                 rows[j].append(reshape(g, (1, -1)))
         jac.append([_stack_rows(r, out, inp) for r, inp in zip(rows, inputs)])
     return jac

@@ -13,7 +13,7 @@ from . import reduce as R
 from . import shape as S
 from .registry import apply, primitive
 
-_FREE = [c for c in string.ascii_letters]
+_FREE = list(string.ascii_letters)
 
 
 def _explicit(equation: str, operands: tuple) -> str:

@@ -35,8 +35,8 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
     """``(values, indices)`` of ``input`` sorted along ``dim``."""
     if input._data.ndim == 0:
-        return ValuesIndices((gather(input.reshape(1), 0, argsort(input).reshape(1)).reshape(()),
-                              argsort(input)))
+        index = argsort(input)
+        return ValuesIndices((gather(input.reshape(1), 0, index.reshape(1)).reshape(()), index))
     indices = argsort(input, dim, descending)
     return ValuesIndices((gather(input, _wrap_dim(dim, input._data.ndim, "sort"), indices), indices))
 

@@ -18,23 +18,13 @@ from .dtypes import (bool_ as bool, dtype, finfo, float16, float32, float64, get
                      iinfo, int8, int16, int32, int64, promote as promote_types, set_default_dtype,
                      uint8)
 from .ops.activation import log_softmax, softmax
-from .ops.elementwise import (abs, add, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, ceil,
-                              clamp, cos, div, eq, exp, expm1, floor, floor_divide, ge, gt,
-                              isfinite, isinf, isnan, le, log, log1p, log2, log10, logical_and,
-                              logical_not, logical_or, logical_xor, lt, maximum, minimum, mul, ne,
-                              neg, reciprocal, relu, remainder, round, rsqrt, sigmoid, sign, sin,
-                              sqrt, square, sub, tan, tanh, trunc, where)
 from .ops.conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d
-from .ops.elementwise import _pow as pow
-from .ops.elementwise import (addcdiv, addcmul, allclose, clamp_max, clamp_min, isclose, lerp,
-                              nan_to_num)
 from .ops.trig import acos, acosh, asin, asinh, atan, atan2, atanh, cosh, exp2, logaddexp, sinh
 from .ops.sort import argsort, msort, sort, topk
 from .ops.einsum import einsum, tensordot
 from .ops.index import (gather, index_select, masked_fill, masked_select, narrow, nonzero,
                         scatter_add, take_along_dim, tril, triu)
 from .ops.linalg import addmm, bmm, diag, diagonal, dot, ger, inner, matmul, mm, mv, outer, trace
-from .ops.methods import clone
 from .ops.pool import avg_pool1d, max_pool1d, max_pool2d
 from .ops.special import erf, erfc, erfinv
 from .ops.reduce import (all, amax, amin, any, equal, argmax, argmin, count_nonzero, cumsum,
@@ -51,26 +41,21 @@ from ._printing import set_printoptions
 from . import distributed, linalg, optim, utils
 from .serialization import load, save
 
+from .ops.registry import namespace as _namespace
+
+globals().update(_namespace("ember"))  # every op declared for the ember namespace, aliases too
+
 float = float32
 double = float64
 half = float16
 long = int64
 int = int32
 short = int16
-clip = clamp
 moveaxis = movedim
 arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
-sgn = sign
 swapaxes = transpose
 swapdims = transpose
-multiply = mul
-divide = div
-subtract = sub
-negative = neg
-true_divide = div
-greater = gt
-less = lt
 
 __version__ = "0.1.0"
 

@@ -17,6 +17,7 @@ from typing import Callable
 from . import dtypes
 from .creation import tensor
 from .ops import elementwise as E
+from .ops.registry import OPS, PRIMITIVES
 from .tensor import Tensor
 
 MAX_LENGTH = 1000
@@ -61,28 +62,9 @@ class Function:
     domain: str = ""
 
 
-def _sigmoid_sympy(sp, a):
-    return 1 / (1 + sp.exp(-a))
-
-
 FUNCTIONS: dict[str, Function] = {
-    "exp": Function(E.exp, lambda sp, a: sp.exp(a)),
-    "log": Function(E.log, lambda sp, a: sp.log(a), "log needs a positive argument"),
-    "log2": Function(E.log2, lambda sp, a: sp.log(a, 2), "log2 needs a positive argument"),
-    "log10": Function(E.log10, lambda sp, a: sp.log(a, 10), "log10 needs a positive argument"),
-    "log1p": Function(E.log1p, lambda sp, a: sp.log(1 + a), "log1p needs an argument above -1"),
-    "expm1": Function(E.expm1, lambda sp, a: sp.exp(a) - 1),
-    "sqrt": Function(E.sqrt, lambda sp, a: sp.sqrt(a), "sqrt needs a non-negative argument"),
-    "sin": Function(E.sin, lambda sp, a: sp.sin(a)),
-    "cos": Function(E.cos, lambda sp, a: sp.cos(a)),
-    "tan": Function(E.tan, lambda sp, a: sp.tan(a)),
-    "tanh": Function(E.tanh, lambda sp, a: sp.tanh(a)),
-    "sigmoid": Function(E.sigmoid, _sigmoid_sympy),
-    "relu": Function(E.relu, lambda sp, a: sp.Max(0, a)),
-    "abs": Function(E.abs, lambda sp, a: sp.Abs(a)),
-    "reciprocal": Function(E.reciprocal, lambda sp, a: 1 / a, "reciprocal of zero"),
-    "rsqrt": Function(E.rsqrt, lambda sp, a: 1 / sp.sqrt(a), "rsqrt needs a positive argument"),
-}
+    op.name: Function(op.fn, op.sympy, op.domain) for op in OPS.values() if op.math
+}  # the ops declared with ``math=True``
 ALIASES = {"ln": "log"}
 
 # Binary operators: (Ember op, SymPy form, symbol shown in messages).
@@ -94,18 +76,8 @@ _BINARY = {
     ast.Pow: (E.pow, lambda a, b: a ** b, "**"),
 }
 
-# The same vocabulary by primitive name, for turning a recorded graph into SymPy (explain).
-SYMPY_PRIMITIVES: dict[str, Callable] = {
-    "add": lambda sp, a, b: a + b,
-    "sub": lambda sp, a, b: a - b,
-    "mul": lambda sp, a, b: a * b,
-    "div": lambda sp, a, b: a / b,
-    "pow": lambda sp, a, b: a ** b,
-    "neg": lambda sp, a: -a,
-    "to_dtype": lambda sp, a: a,
-    "clone": lambda sp, a: a,
-    **{name: fn.sympy for name, fn in FUNCTIONS.items()},
-}
+# The symbolic forms by primitive name, for turning a recorded graph into SymPy (explain).
+SYMPY_PRIMITIVES: dict[str, Callable] = {p.name: p.sympy for p in PRIMITIVES.values() if p.sympy}
 
 _REFUSED = {
     ast.Attribute: "attribute access (a.b) is not allowed",

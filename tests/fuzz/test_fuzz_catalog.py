@@ -1,4 +1,4 @@
-"""Fuzz every op of the catalog (ember.ops.catalog) with edge values against torch.
+"""Fuzz every op of the catalog (tests/opinfo) with edge values against torch.
 
 Hypothesis picks an op, a dtype it supports and one of its sample inputs, then overwrites a
 few elements of the sample's floating arrays with edge values (signed zeros, ±inf, nan, huge,
@@ -15,11 +15,11 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ember.ops.catalog import CATALOG
+from opinfo import SAMPLES
 from fuzzlib import budget, check, reduction_atol, special_floats
 
-NAMES = sorted(CATALOG)
-WITH_ERRORS = sorted(name for name, info in CATALOG.items() if info.errors is not None)
+NAMES = sorted(SAMPLES)
+WITH_ERRORS = sorted(name for name, info in SAMPLES.items() if info.errors is not None)
 
 
 def _samples(info, dtype: str, which: str = "samples") -> list:
@@ -41,7 +41,7 @@ def _float_arrays(obj) -> list:
 def poisoned_samples(draw):
     """``(info, dtype, args, kwargs)``: a catalog sample with a few edge values written in."""
     name = draw(st.sampled_from(NAMES))
-    info = CATALOG[name]
+    info = SAMPLES[name]
     dtype = draw(st.sampled_from(info.dtypes))
     samples = _samples(info, dtype)
     if not samples:
@@ -103,9 +103,9 @@ def test_catalog_op_with_edge_values(sample):
 @budget(100)
 @given(name=st.sampled_from(WITH_ERRORS or ["-"]), data=st.data())
 def test_catalog_bad_inputs(name, data):
-    if name not in CATALOG:
+    if name not in SAMPLES:
         return
-    info = CATALOG[name]
+    info = SAMPLES[name]
     dtype = data.draw(st.sampled_from(info.dtypes))
     for args, kwargs in _samples(info, dtype, "errors"):
         check(info.name, info.fn, partial(info.ref, torch), args, kwargs, grads=False)

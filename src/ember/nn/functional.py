@@ -274,7 +274,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     if not training or p == 0.0 or input.numel() == 0:
         return input
     if p == 1.0:
-        scale = E.zeros_like_(input)
+        scale = E.const_zeros(input)
     else:
         u = rand(tuple(input.shape), dtype=dtypes.float64, device=input.device)
         scale = E.div(E.cast(E.lt(u, 1.0 - p), input.dtype), 1.0 - p)
@@ -501,7 +501,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     rows = I.index_select(weight, 0, flat)
     if scale_grad_by_freq:
         counts = I.scatter_add(zeros(num, dtype=dtypes.int64, device=weight.device), 0, flat,
-                               E.ones_like_(flat))
+                               E.const_ones(flat))
         scale = E.reciprocal(E.cast(I.index_select(counts, 0, flat), weight.dtype))
         fixed = rows.detach()
         rows = E.add(fixed, E.mul(E.sub(rows, fixed), S.unsqueeze(scale, 1)))
@@ -517,7 +517,7 @@ def _embedding_renorm_(weight: Tensor, flat: Tensor, max_norm: float, norm_type:
         rows = I.index_select(weight, 0, flat)
         norms = R.norm(rows, norm_type, 1, keepdim=True)
         scale = E.where(E.gt(norms, max_norm), E.div(max_norm, E.add(norms, 1e-7)),
-                        E.ones_like_(norms))
+                        E.const_ones(norms))
         weight[flat] = E.mul(rows, scale)
 
 
@@ -839,7 +839,7 @@ def _nll(log_probs: Tensor, target: Tensor, weight: Tensor | None, ignore_index:
     _check_class_weight(weight, classes)
     LOSS.check_targets(target, ignore_index, classes)
     ignored = E.eq(target, ignore_index)
-    safe = E.where(ignored, E.zeros_like_(target), target)
+    safe = E.where(ignored, E.const_zeros(target), target)
     picked = S.squeeze(I.gather(log_probs, class_dim, S.unsqueeze(safe, class_dim)), class_dim)
     if (weight is None and reduction == "mean" and safe.numel() and target.device.type == "cpu"
             and not bool(ignored.any())):
@@ -859,8 +859,8 @@ def _nll(log_probs: Tensor, target: Tensor, weight: Tensor | None, ignore_index:
 def _weighted_mean(total: Tensor, weight: Tensor) -> Tensor:
     """``total / weight``; nan with a zero gradient when every target is ignored (as torch)."""
     nothing = E.eq(weight, 0)
-    mean = E.div(total, E.where(nothing, E.ones_like_(weight), weight))
-    return E.where(nothing, E.add(E.zeros_like_(mean), math.nan), mean)
+    mean = E.div(total, E.where(nothing, E.const_ones(weight), weight))
+    return E.where(nothing, E.add(E.const_zeros(mean), math.nan), mean)
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
@@ -928,12 +928,12 @@ def _smoothing_term(log_probs: Tensor, target: Tensor, weight: Tensor | None, we
     weighted = log_probs if weight is None else E.mul(log_probs, S.reshape(weight, weight_shape))
     ignored = E.eq(target, ignore_index)
     smooth = E.neg(R.sum(weighted, class_dim))
-    smooth = E.where(ignored, E.zeros_like_(smooth), smooth)
+    smooth = E.where(ignored, E.const_zeros(smooth), smooth)
     if reduction == "none":
         return smooth
     if reduction == "sum":
         return R.sum(smooth)
-    safe = E.where(ignored, E.zeros_like_(target), target)
+    safe = E.where(ignored, E.const_zeros(target), target)
     weights = _target_weights(target, weight, ignored, safe, log_probs.dtype)
     return _weighted_mean(R.sum(smooth), R.sum(weights))
 

@@ -247,7 +247,7 @@ def _put_fwd(xp, x, v, idx):
 _index_put = primitive(
     "index_put", _put_fwd,
     _indexed_rule(lambda g, out, x, v, idx: (
-        apply(_index_put, g, E.zeros_like_(Tensor._make(_getitem_fwd(g.xp, g._data, idx))), idx=idx)
+        apply(_index_put, g, E.const_zeros(Tensor._make(_getitem_fwd(g.xp, g._data, idx))), idx=idx)
         if x.requires_grad else None,
         R.sum_to(apply(_getitem, g, idx=idx), v._data.shape) if v.requires_grad else None,
     )),
@@ -473,7 +473,7 @@ def _triangle(name: str, upper: bool):
         xp = input.xp
         keep = xp.tri(rows, cols, diagonal - 1 if upper else diagonal, dtype=bool)
         mask = Tensor._make(~keep if upper else keep)
-        return E.where(mask, input, E.zeros_like_(Tensor._make(input._data[..., :1, :1])))
+        return E.where(mask, input, E.const_zeros(Tensor._make(input._data[..., :1, :1])))
 
     op.__name__ = name
     op.__doc__ = f"The {'upper' if upper else 'lower'} triangle (from ``diagonal``), zeros elsewhere."

@@ -15,7 +15,7 @@ from . import linalg as L
 from . import reduce as R
 from . import shape as S
 from . import special as SP
-from .registry import apply, primitive
+from .registry import OPS, apply, declare, primitive
 
 
 def _reflect(fn):
@@ -189,13 +189,11 @@ _MOVE = primitive(
     formula="moving values keeps gradients",
 )
 
-_clone = primitive("clone", lambda xp, x: x.copy(), lambda g, out, x: (g,), reads_inputs=False,
-                   formula="a copy: the gradient passes through")
-
-
+@declare(forward=lambda xp, x: x.copy(), rule=lambda g, out, x: (g,), reads_inputs=False,
+         formula="a copy: the gradient passes through", method=True, sympy=lambda sp, a: a)
 def clone(x: Tensor, *, memory_format=None) -> Tensor:
     """A copy with its own memory that stays in the graph."""
-    return apply(_clone, x)
+    return apply(clone.primitive, x)
 
 
 def _type_as(self, other: Tensor) -> Tensor:
@@ -328,49 +326,32 @@ def _new_full(self, size, fill_value, dtype=None, device=None, requires_grad=Fal
 
 def _install() -> None:
     from .. import creation as C
-    from . import activation as A
     from . import sort as SO
     from . import trig as TR
 
     table = {
-        "__add__": E.add, "__radd__": _reflect(E.add), "add": E.add,
-        "__sub__": E.sub, "__rsub__": _reflect(E.sub), "sub": E.sub,
-        "__mul__": E.mul, "__rmul__": _reflect(E.mul), "mul": E.mul, "multiply": E.mul,
-        "__truediv__": E.div, "__rtruediv__": _rdiv, "div": E.div, "divide": E.div,
-        "true_divide": E.div,
+        "__add__": E.add, "__radd__": _reflect(E.add),
+        "__sub__": E.sub, "__rsub__": _reflect(E.sub),
+        "__mul__": E.mul, "__rmul__": _reflect(E.mul),
+        "__truediv__": E.div, "__rtruediv__": _rdiv,
         "__floordiv__": E.floor_divide, "__rfloordiv__": _reflect(E.floor_divide),
-        "floor_divide": E.floor_divide,
-        "__mod__": E.remainder, "__rmod__": _reflect(E.remainder), "remainder": E.remainder,
-        "__pow__": E._pow, "__rpow__": _reflect(E.pow), "pow": E._pow,
+        "__mod__": E.remainder, "__rmod__": _reflect(E.remainder),
+        "__pow__": E._pow, "__rpow__": _reflect(E.pow),
         "__matmul__": L.matmul, "__rmatmul__": _reflect(L.matmul), "matmul": L.matmul,
-        "__neg__": E.neg, "neg": E.neg, "negative": E.neg, "__pos__": _pos,
-        "__abs__": E.abs, "abs": E.abs,
+        "__neg__": E.neg, "__pos__": _pos, "__abs__": E.abs,
         "__eq__": E.eq, "__ne__": E.ne, "__lt__": E.lt, "__le__": E.le, "__gt__": E.gt, "__ge__": E.ge,
-        "eq": E.eq, "ne": E.ne, "lt": E.lt, "le": E.le, "gt": E.gt, "ge": E.ge,
-        "greater": E.gt, "less": E.lt, "greater_equal": E.ge, "less_equal": E.le, "not_equal": E.ne,
         "__and__": E.bitwise_and, "__or__": E.bitwise_or, "__xor__": E.bitwise_xor,
         "__rand__": _reflect(E.bitwise_and), "__ror__": _reflect(E.bitwise_or),
-        "__rxor__": _reflect(E.bitwise_xor),
-        "__invert__": _invert, "logical_not": E.logical_not, "logical_and": E.logical_and,
-        "logical_or": E.logical_or, "logical_xor": E.logical_xor,
-        "exp": E.exp, "log": E.log, "log2": E.log2, "log10": E.log10, "log1p": E.log1p,
-        "expm1": E.expm1, "sqrt": E.sqrt, "rsqrt": E.rsqrt, "reciprocal": E.reciprocal,
-        "sin": E.sin, "cos": E.cos, "tan": E.tan, "tanh": E.tanh, "sigmoid": E.sigmoid,
+        "__rxor__": _reflect(E.bitwise_xor), "__invert__": _invert,
         "sinh": TR.sinh, "cosh": TR.cosh, "asin": TR.asin, "acos": TR.acos, "atan": TR.atan,
         "asinh": TR.asinh, "acosh": TR.acosh, "atanh": TR.atanh, "arcsin": TR.asin,
         "arccos": TR.acos, "arctan": TR.atan, "arcsinh": TR.asinh, "arccosh": TR.acosh,
         "arctanh": TR.atanh, "exp2": TR.exp2, "atan2": TR.atan2, "arctan2": TR.atan2,
-        "logaddexp": TR.logaddexp, "sgn": E.sign, "clamp_min": E.clamp_min,
-        "clamp_max": E.clamp_max, "isclose": E.isclose, "allclose": E.allclose,
-        "nan_to_num": E.nan_to_num, "argsort": SO.argsort, "sort": SO.sort, "msort": SO.msort,
+        "logaddexp": TR.logaddexp,
+        "argsort": SO.argsort, "sort": SO.sort, "msort": SO.msort,
         "topk": SO.topk, "roll": S.roll, "tile": S.tile, "masked_select": I.masked_select,
         "diff": S.diff, "kron": S.kron, "cross": S.cross,
         "count_nonzero": R.count_nonzero,
-        "relu": E.relu, "sign": E.sign, "floor": E.floor, "ceil": E.ceil, "round": E.round,
-        "trunc": E.trunc, "square": E.square, "clamp": E.clamp, "clip": E.clamp,
-        "maximum": E.maximum, "minimum": E.minimum, "isnan": E.isnan, "isinf": E.isinf,
-        "isfinite": E.isfinite,
-        "where": lambda self, condition, other: E.where(condition, self, other),
         "sum": R.sum, "mean": R.mean, "prod": R.prod, "max": R.max, "min": R.min,
         "amax": R.amax, "amin": R.amin, "argmax": R.argmax, "argmin": R.argmin,
         "var": R.var, "std": R.std, "norm": R.norm, "logsumexp": R.logsumexp, "cumsum": R.cumsum,
@@ -394,7 +375,7 @@ def _install() -> None:
         "nonzero": I.nonzero, "take_along_dim": I.take_along_dim,
         "to": _to, "cpu": lambda self: to_device(self, _cpu()),
         "cuda": lambda self, device=None, non_blocking=False: _to(self, _cuda(device)),
-        "clone": clone, "type_as": _type_as, "type": _type,
+        "type_as": _type_as, "type": _type,
         "float": _cast_method(dtypes.float32), "double": _cast_method(dtypes.float64),
         "half": _cast_method(dtypes.float16), "long": _cast_method(dtypes.int64),
         "int": _cast_method(dtypes.int32), "bool": _cast_method(dtypes.bool_),
@@ -405,18 +386,10 @@ def _install() -> None:
         "add_": _arith_inplace(E.add, "add_", "add"), "sub_": _arith_inplace(E.sub, "sub_", "subtract"),
         "mul_": _arith_inplace(E.mul, "mul_", "multiply"),
         "div_": _arith_inplace(E.div, "div_", "true_divide"),
-        "pow_": _inplace(E._pow, "pow_"), "clamp_": _inplace(E.clamp, "clamp_"),
-        "clip_": _inplace(E.clamp, "clip_"), "neg_": _inplace(E.neg, "neg_"),
-        "exp_": _inplace(E.exp, "exp_"), "sqrt_": _inplace(E.sqrt, "sqrt_"),
-        "relu_": _inplace(E.relu, "relu_"), "sigmoid_": _inplace(E.sigmoid, "sigmoid_"),
-        "tanh_": _inplace(E.tanh, "tanh_"), "abs_": _inplace(E.abs, "abs_"),
         "masked_fill_": _inplace(I.masked_fill, "masked_fill_"),
         "erf": SP.erf, "erfc": SP.erfc, "erfinv": SP.erfinv,
         "erf_": _inplace(SP.erf, "erf_"), "erfinv_": _inplace(SP.erfinv, "erfinv_"),
         "uniform_": _uniform_, "normal_": _normal_,
-        "addcmul": E.addcmul, "addcdiv": E.addcdiv, "lerp": E.lerp,
-        "addcmul_": _inplace(E.addcmul, "addcmul_"), "addcdiv_": _inplace(E.addcdiv, "addcdiv_"),
-        "lerp_": _inplace(E.lerp, "lerp_"),
         "__iadd__": _arith_inplace(E.add, "add_", "add"),
         "__isub__": _arith_inplace(E.sub, "sub_", "subtract"),
         "__imul__": _arith_inplace(E.mul, "mul_", "multiply"),
@@ -425,9 +398,22 @@ def _install() -> None:
     }
     for name in _BINARY_OPERATORS:
         table[name] = _operator(table[name])
-    for name, fn in table.items():
+    for name, fn in {**declared_methods(), **table}.items():
         setattr(Tensor, name, fn)
-    del A
+
+
+def declared_methods() -> dict:
+    """The Tensor methods the op declarations ask for: ``x.exp()``, ``x.clip_(0, 1)``, ..."""
+    table = {}
+    for op in OPS.values():
+        if not op.method:
+            continue
+        method = op.fn if op.method is True else op.method
+        for name in op.names:
+            table[name] = method
+            if op.inplace:
+                table[f"{name}_"] = _inplace(op.fn, f"{name}_")
+    return table
 
 
 def _cpu():

@@ -134,7 +134,7 @@ def _whole_prod_grad(gx: Tensor, out: Tensor, x: Tensor) -> Tensor:
     if zeros == 0:
         return E.mul(gx, E.div(out, x))
     if zeros > 1 and not STATE.enabled:  # unless the backward itself is recorded (create_graph)
-        return E.zeros_like_(gx)
+        return E.const_zeros(gx)
     return E.mul(gx, _prod_of_others(x, tuple(range(x._data.ndim))))
 
 
@@ -156,7 +156,7 @@ def _prod_of_others(x: Tensor, axes: tuple) -> Tensor:
     position = x.xp.arange(n)
     before = Tensor._make(position[None, :] < position[:, None])  # [i, j]: j < i
     after = Tensor._make(position[None, :] > position[:, None])
-    ones = E.ones_like_(grid)
+    ones = E.const_ones(grid)
     left = prod(E.where(before, grid, ones), -1)
     right = prod(S.flip(E.where(after, grid, ones), -1), -1)
     others = E.mul(left, right)
@@ -261,7 +261,7 @@ def _arg(name: str, fn):
             return S.reshape(out, (1,) * input._data.ndim) if keepdim else out
         axis = _wrap_dim(dim, input._data.ndim, name)
         if input._data.ndim == 0:
-            return E.zeros_like_(E.cast(input, dtypes.int64))
+            return E.const_zeros(E.cast(input, dtypes.int64))
         _check_nonempty(input, dim, (axis,), name)
         return apply(prim, input, axis=axis, keepdim=keepdim)
 
@@ -367,7 +367,7 @@ def _var_rule(g, out, x, axes, keepdim, correction, whole=False, root=False):
     no degrees of freedom, nan where x is the mean and inf elsewhere. For std, first
     d std = d var / (2 std), with 0 where std is 0."""
     if root:
-        g = E.where(E.eq(out, 0), E.zeros_like_(g), E.div(g, E.mul(out, 2)))
+        g = E.where(E.eq(out, 0), E.const_zeros(g), E.div(g, E.mul(out, 2)))
     dof = _count(x._data.shape, axes) - correction
     g = expand_back(g, x._data.shape, axes, keepdim)
     m = mean(x, axes, keepdim=True)
@@ -456,7 +456,7 @@ def _norm_rule(g, out, x, p, axes, keepdim, single):
     shape = x._data.shape
     g = expand_back(g, shape, axes, keepdim)
     n = expand_back(out, shape, axes, keepdim)
-    zero = E.zeros_like_(g)
+    zero = E.const_zeros(g)
     if p == 0:
         return (zero,)
     if p == 1:

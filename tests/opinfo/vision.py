@@ -1,12 +1,11 @@
-"""Catalog entries of the vision ops: convolutions, pooling, padding, resizing, unfold/fold.
+"""Samples of the vision ops: convolutions, pooling, padding, resizing, unfold/fold.
 
-Imported at the end of ``catalog`` so the harness, the fuzzer and the coverage table see them.
 Each call is ``nn.functional.<op>`` of the module passed in (ember or torch). Max pooling is
 sampled without ties (at a tie the gradient has a jump, which finite differences cannot check).
 """
 from __future__ import annotations
 
-from .catalog import S, T, fixed, op
+from .specs import S, T, fixed, op
 
 V = "vision"
 

@@ -17,22 +17,6 @@ from .creation import (Generator, arange, as_tensor, bernoulli, empty, empty_lik
 from .dtypes import (bool_ as bool, dtype, finfo, float16, float32, float64, get_default_dtype,
                      iinfo, int8, int16, int32, int64, promote as promote_types, set_default_dtype,
                      uint8)
-from .ops.activation import log_softmax, softmax
-from .ops.conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d
-from .ops.trig import acos, acosh, asin, asinh, atan, atan2, atanh, cosh, exp2, logaddexp, sinh
-from .ops.sort import argsort, msort, sort, topk
-from .ops.einsum import einsum, tensordot
-from .ops.index import (gather, index_select, masked_fill, masked_select, narrow, nonzero,
-                        scatter_add, take_along_dim, tril, triu)
-from .ops.linalg import addmm, bmm, diag, diagonal, dot, ger, inner, matmul, mm, mv, outer, trace
-from .ops.pool import avg_pool1d, max_pool1d, max_pool2d
-from .ops.special import erf, erfc, erfinv
-from .ops.reduce import (all, amax, amin, any, equal, argmax, argmin, count_nonzero, cumsum,
-                         logsumexp, max, mean, min, norm, prod, std, std_mean, sum, var, var_mean)
-from .ops.shape import (broadcast_tensors, broadcast_to, cat, chunk, concat, concatenate,
-                        cross, diff, flatten, flip, hstack, kron, meshgrid, movedim, permute, ravel,
-                        repeat, reshape, roll, split, squeeze, stack, t, tile, transpose, unbind,
-                        unflatten, unsqueeze, vstack)
 from .tensor import Size, Tensor
 from . import func  # noqa: F401  (ember.func: torch.func's transforms)
 from .derivative_check import check_derivative
@@ -51,11 +35,6 @@ half = float16
 long = int64
 int = int32
 short = int16
-moveaxis = movedim
-arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
-arcsinh, arccosh, arctanh = asinh, acosh, atanh
-swapaxes = transpose
-swapdims = transpose
 
 __version__ = "0.1.0"
 

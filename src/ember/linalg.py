@@ -5,21 +5,22 @@ either.
 """
 from __future__ import annotations
 
-from .ops.linalg import LinAlgError, det, inv, solve
+from .ops.linalg import LinAlgError
 from .ops.reduce import norm as _norm
+from .ops.registry import declare, namespace
 from .tensor import Tensor
-
-__all__ = ["LinAlgError", "det", "inv", "matrix_norm", "norm", "solve", "vector_norm"]
 
 _INF = float("inf")
 
 
+@declare(namespaces=("ember.linalg",))
 def vector_norm(x: Tensor, ord: float = 2, dim=None, keepdim: bool = False, *,
                 dtype=None) -> Tensor:
     """The ``ord``-norm of ``x`` as a vector, over ``dim`` (all of it by default)."""
     return _norm(x, ord, dim, keepdim, dtype)
 
 
+@declare(namespaces=("ember.linalg",))
 def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *,
                 dtype=None) -> Tensor:
     """Frobenius (``'fro'``), max column sum (1, -1 the min) or max row sum (inf, -inf the min)
@@ -41,6 +42,7 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *,
                               "decomposition, which Ember does not have")
 
 
+@declare(name="linalg.norm", namespaces=("ember.linalg",))
 def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """``vector_norm`` for a vector (or a 1-int ``dim``), ``matrix_norm`` for a matrix (or a
     2-int ``dim``); with ``ord`` None, the 2-norm of everything."""
@@ -55,3 +57,8 @@ def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None) ->
     if len(dims) == 1:
         return vector_norm(A, ord, dims, keepdim, dtype=dtype)
     return matrix_norm(A, ord, dims, keepdim, dtype=dtype)
+
+
+_OPS = namespace("ember.linalg")  # det, inv, solve (declared in ops/linalg.py) and the norms above
+globals().update(_OPS)
+__all__ = ["LinAlgError", *sorted(_OPS)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .specs import (FLOATS, INF, NAN, WITH_INT, WITH_INT_BOOL, Idx, Mask, S, T, V, chain, fixed,
+from .specs import (INF, NAN, WITH_INT, WITH_INT_BOOL, Idx, Mask, S, T, V, chain, fixed,
                     function as _function, inplace as _inplace, op, reduction, reflected,
                     setitem as _setitem, unary, binary, values)
 

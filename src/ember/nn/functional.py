@@ -23,6 +23,7 @@ from ..ops.activation import log_softmax as _log_softmax
 from ..ops.activation import softmax as _softmax
 from ..ops.loss import binary_cross_entropy as _bce_elementwise
 from ..ops.methods import _inplace
+from ..ops.registry import declare, namespace
 from ..ops.special import erf
 from ..tensor import Tensor
 
@@ -36,6 +37,7 @@ def _maybe_inplace(fn, name: str, input: Tensor, inplace: bool, *args) -> Tensor
     return fn(input, *args)
 
 
+@declare(name="nn.functional.relu", namespaces=("ember.nn.functional",))
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """``max(x, 0)``."""
     return _maybe_inplace(E.relu, "relu_", input, inplace)
@@ -48,6 +50,7 @@ def _hardtanh(x: Tensor, min_val: float, max_val: float) -> Tensor:
     return E.where(E.le(x, min_val), low, E.where(E.ge(x, max_val), high, x))
 
 
+@declare(namespaces=("ember.nn.functional",))
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` clipped to ``[min_val, max_val]``, with zero gradient outside and at the bounds."""
     if min_val > max_val:
@@ -55,6 +58,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     return _maybe_inplace(_hardtanh, "hardtanh_", input, inplace, min_val, max_val)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """``min(max(x, 0), 6)``."""
     return hardtanh(input, 0.0, 6.0, inplace)
@@ -64,6 +68,7 @@ def _leaky_relu(x: Tensor, negative_slope: float) -> Tensor:
     return E.where(E.gt(x, 0), x, E.mul(x, negative_slope))
 
 
+@declare(namespaces=("ember.nn.functional",))
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``x`` for ``x > 0``, else ``negative_slope * x``."""
     return _maybe_inplace(_leaky_relu, "leaky_relu_", input, inplace, negative_slope)
@@ -75,6 +80,7 @@ def _elu(x: Tensor, alpha: float) -> Tensor:
     return E.where(E.gt(x, 0), x, negative)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)``."""
     return _maybe_inplace(_elu, "elu_", E.to_float(input), inplace, alpha)
@@ -84,6 +90,7 @@ _GELU_TANH_SCALE = math.sqrt(2.0 / math.pi)
 _GELU_TANH_CUBIC = 0.044715
 
 
+@declare(namespaces=("ember.nn.functional",))
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """``x * Phi(x)`` (the normal CDF), exactly with erf or by torch's tanh approximation."""
     x = E.to_float(input)
@@ -100,21 +107,25 @@ def _silu(x: Tensor) -> Tensor:
     return E.mul(x, E.sigmoid(x))
 
 
+@declare(namespaces=("ember.nn.functional",))
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * sigmoid(x)`` (swish)."""
     return _maybe_inplace(_silu, "silu_", E.to_float(input), inplace)
 
 
+@declare(name="nn.functional.sigmoid", namespaces=("ember.nn.functional",))
 def sigmoid(input: Tensor) -> Tensor:
     """``1 / (1 + exp(-x))``."""
     return E.sigmoid(input)
 
 
+@declare(name="nn.functional.tanh", namespaces=("ember.nn.functional",))
 def tanh(input: Tensor) -> Tensor:
     """Hyperbolic tangent."""
     return E.tanh(input)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def logsigmoid(input: Tensor) -> Tensor:
     """``log(sigmoid(x))`` without overflow: ``x - log1p(exp(x))`` below 0, ``-log1p(exp(-x))`` above."""
     x = E.to_float(input)
@@ -125,6 +136,7 @@ def logsigmoid(input: Tensor) -> Tensor:
     return E.where(E.lt(x, 0), negative, positive)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta x)) / beta``, and ``x`` itself where ``beta x > threshold`` (as torch)."""
     x = E.to_float(input)
@@ -141,11 +153,13 @@ def _selu(x: Tensor) -> Tensor:
     return E.mul(_elu(x, _SELU_ALPHA), _SELU_SCALE)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """``scale * elu(x, alpha)`` with the self-normalising constants."""
     return _maybe_inplace(_selu, "selu_", E.to_float(input), inplace)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` for ``x > 0``, else ``alpha * (exp(x / alpha) - 1)``."""
     if alpha == 0:
@@ -153,12 +167,14 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     return _maybe_inplace(_activation.celu, "celu_", E.to_float(input), inplace, alpha)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def softsign(input: Tensor) -> Tensor:
     """``x / (1 + |x|)``."""
     x = E.to_float(input)
     return E.div(x, E.add(E.abs(x), 1))
 
 
+@declare(namespaces=("ember.nn.functional",))
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """``softmax(-x)`` along ``dim``."""
     if dim is None:
@@ -167,6 +183,7 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
     return _softmax(E.neg(input), dim, dtype)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * tanh(softplus(x))``."""
     return _maybe_inplace(_activation.mish, "mish_", E.to_float(input), inplace)
@@ -178,21 +195,25 @@ def _hardswish(x: Tensor) -> Tensor:
     return E.where(inside, E.div(E.mul(x, E.add(x, 3)), 6), E.where(E.ge(x, 3), x, 0.0))
 
 
+@declare(namespaces=("ember.nn.functional",))
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * relu6(x + 3) / 6``."""
     return _maybe_inplace(_hardswish, "hardswish_", E.to_float(input), inplace)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """``relu6(x + 3) / 6``."""
     return _maybe_inplace(_activation.hardsigmoid, "hardsigmoid_", E.to_float(input), inplace)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x`` where ``|x| > lambd``, else 0."""
     return E.where(E.le(E.abs(input), lambd), 0.0, input)  # NaN passes through, as torch
 
 
+@declare(namespaces=("ember.nn.functional",))
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0."""
     if lambd < 0:
@@ -201,6 +222,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     return E.where(E.le(E.abs(input), lambd), 0.0, shrunk)  # NaN passes through, as torch
 
 
+@declare(namespaces=("ember.nn.functional",))
 def tanhshrink(input: Tensor) -> Tensor:
     """``x - tanh(x)``."""
     return E.sub(input, E.tanh(input))
@@ -210,11 +232,13 @@ def _threshold(x: Tensor, threshold: float, value: float) -> Tensor:
     return E.where(E.gt(x, threshold), x, value)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """``x`` where ``x > threshold``, else ``value``."""
     return _maybe_inplace(_threshold, "threshold_", input, inplace, threshold, value)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     """``a * sigmoid(b)`` for the two halves ``a``, ``b`` of ``input`` along ``dim``."""
     if input.ndim == 0:
@@ -227,6 +251,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     return E.mul(a, E.sigmoid(b))
 
 
+@declare(namespaces=("ember.nn.functional",))
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """``x`` for ``x > 0``, else ``weight * x``, one weight per channel (dim 1) or one for all."""
     if weight.numel() != 1:
@@ -247,6 +272,7 @@ def _warn_implicit_dim(name: str, stacklevel: int) -> None:
     )
 
 
+@declare(name="nn.functional.softmax", namespaces=("ember.nn.functional",))
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim``."""
     if dim is None:
@@ -254,6 +280,7 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
     return _softmax(input, dim, dtype)
 
 
+@declare(name="nn.functional.log_softmax", namespaces=("ember.nn.functional",))
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """``x - logsumexp(x)`` along ``dim``."""
     if dim is None:
@@ -264,6 +291,7 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
 # ---------------------------------------------------------------------------- dropout and linear maps
 
 
+@declare(namespaces=("ember.nn.functional",))
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1/(1-p)`` (training only).
 
@@ -283,11 +311,13 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     return E.mul(input, scale)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ W^T + b``."""
     return L.linear(input, weight, bias)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``y_k = x1^T W_k x2 + b_k`` for a weight of shape (out, in1, in2)."""
     out_features, in1, in2 = weight.shape
@@ -305,6 +335,7 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 # ---------------------------------------------------------------------------- normalisation
 
 
+@declare(namespaces=("ember.nn.functional",))
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise over the trailing ``normalized_shape`` dims (biased variance), then scale and shift."""
@@ -320,6 +351,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     return _affine(E.mul(centred, E.rsqrt(E.add(var, eps))), weight, bias, shape)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise each sample's channels in ``num_groups`` groups, then scale and shift per channel."""
@@ -335,6 +367,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     return _affine(normed, weight, bias, (c,) + (1,) * (input.ndim - 2))
 
 
+@declare(namespaces=("ember.nn.functional",))
 def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
              eps: float | None = None) -> Tensor:
     """``x / sqrt(mean(x^2) + eps)`` over the trailing ``normalized_shape`` dims, times ``weight``
@@ -352,6 +385,7 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     return _affine(normed, weight, None, shape)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """(*, C r², H, W) -> (*, C, H r, W r): each r×r block of output pixels from r² channels."""
     r = upscale_factor
@@ -365,6 +399,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     return S.reshape(x, tuple(lead) + (c // (r * r), h * r, w * r))
 
 
+@declare(namespaces=("ember.nn.functional",))
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """(*, C, H r, W r) -> (*, C r², H, W): the inverse of ``pixel_shuffle``."""
     r = downscale_factor
@@ -405,6 +440,7 @@ def _verify_batch_size(shape: tuple) -> None:
         )
 
 
+@declare(namespaces=("ember.nn.functional",))
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -444,6 +480,7 @@ def _update_running(running: Tensor, batch: Tensor, momentum: float) -> None:
         running.copy_(E.add(E.mul(batch.detach(), momentum), E.mul(running, 1.0 - momentum)))
 
 
+@declare(namespaces=("ember.nn.functional",))
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None) -> Tensor:
     """``x / max(||x||_p, eps)`` along ``dim``."""
     if out is not None:
@@ -455,6 +492,7 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, o
 # ---------------------------------------------------------------------------- lookups
 
 
+@declare(namespaces=("ember.nn.functional",))
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """Long tensor with a trailing dimension of size ``num_classes``: 1 at each index, else 0."""
     if tensor.dtype != dtypes.int64:
@@ -480,6 +518,7 @@ def _check_index_dtype(indices: Tensor, op: str) -> None:
         )
 
 
+@declare(namespaces=("ember.nn.functional",))
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
               max_norm: float | None = None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
@@ -552,6 +591,7 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     return loss
 
 
+@declare(namespaces=("ember.nn.functional",))
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """``<x1, x2> / (max(|x1|, eps) max(|x2|, eps))`` along ``dim`` (broadcast together)."""
     def unit(x):
@@ -560,12 +600,14 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     return R.sum(E.mul(unit(x1), unit(x2)), dim)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
                       keepdim: bool = False) -> Tensor:
     """``|| x1 - x2 + eps ||_p`` over the last dimension."""
     return R.norm(E.add(E.sub(x1, x2), eps), p, -1, keepdim=keepdim)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
            log_target: bool = False) -> Tensor:
     """``target * (log target - input)`` with ``input`` as log-probabilities (``0 log 0 = 0``);
@@ -582,6 +624,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
     return _reduce(pointwise, reduction)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
                         size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """``max(0, -y (x1 - x2) + margin)``: x1 should rank above x2 where y = 1, below where -1."""
@@ -590,6 +633,7 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
     return _reduce(E.clamp(gap, min=0), reduction)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average=None,
                          reduce=None, reduction: str = "mean") -> Tensor:
     """``x`` where y = 1 and ``max(0, margin - x)`` where y = -1."""
@@ -598,6 +642,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
     return _reduce(E.add(below, E.where(E.ne(target, -1), input, 0.0)), reduction)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                      reduction: str = "mean") -> Tensor:
     """``log(1 + exp(-y x))``, a smooth two-class hinge."""
@@ -608,6 +653,7 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
 _COSINE_EMBEDDING_EPS = 1e-12
 
 
+@declare(namespaces=("ember.nn.functional",))
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
                           size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """``1 - cos(x1, x2)`` where y = 1 and ``max(0, cos(x1, x2) - margin)`` where y = -1."""
@@ -621,6 +667,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     return _reduce(E.add(positive, negative), reduction)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0,
                         p: float = 2, eps: float = 1e-6, swap: bool = False, size_average=None,
                         reduce=None, reduction: str = "mean") -> Tensor:
@@ -634,6 +681,7 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     return _reduce(E.clamp(E.add(E.sub(d_pos, d_neg), margin), min=0), reduction)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
                      size_average=None, eps: float = 1e-8, reduce=None,
                      reduction: str = "mean") -> Tensor:
@@ -652,6 +700,7 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     return _reduce(loss, reduction)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, eps: float = 1e-6,
                       reduction: str = "mean") -> Tensor:
     """``0.5 (log var + (input - target)^2 / var)``, ``var`` floored at ``eps`` (the floor passes
@@ -669,6 +718,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, ep
     return _reduce(loss, reduction)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
                                 size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """Per-class binary cross-entropy with logits, averaged over the classes of each sample."""
@@ -701,6 +751,7 @@ def _pointwise_loss(loss: Tensor, input: Tensor, reduction: str, weight: Tensor 
     return _reduce(weighted, reduction)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
              weight: Tensor | None = None) -> Tensor:
     """Mean squared error ``(x - y)^2``."""
@@ -710,6 +761,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
     return _pointwise_loss(E.mul(diff, diff), input, reduction, weight)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
             weight: Tensor | None = None) -> Tensor:
     """Mean absolute error ``|x - y|``."""
@@ -726,6 +778,7 @@ def _huber(diff: Tensor, delta: float, quadratic_scale: float, linear_scale: flo
     return E.where(E.lt(size, delta), quadratic, linear)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """Quadratic ``d^2 / (2 beta)`` for ``|d| < beta``, else ``|d| - beta/2`` (L1 when beta = 0)."""
@@ -739,6 +792,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     return _reduce(_huber(diff, beta, 1.0 / beta, 1.0), reduction)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """Quadratic ``d^2 / 2`` for ``|d| < delta``, else ``delta (|d| - delta/2)``."""
@@ -759,6 +813,7 @@ def _check_same_size(input: Tensor, target: Tensor, message: str) -> None:
         raise ValueError(message.format(target=target.shape, input=input.shape))
 
 
+@declare(namespaces=("ember.nn.functional",))
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """``-(y log x + (1-y) log(1-x))`` on probabilities, with torch's floor of -100 on the logs."""
@@ -771,6 +826,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     return _reduce(loss, reduction)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
                                      size_average=None, reduce=None, reduction: str = "mean",
                                      pos_weight: Tensor | None = None) -> Tensor:
@@ -863,6 +919,7 @@ def _weighted_mean(total: Tensor, weight: Tensor) -> Tensor:
     return E.where(nothing, E.add(E.const_zeros(mean), math.nan), mean)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
              ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of class indices given log-probabilities (class dim 1, or 0 for 1-D)."""
@@ -870,6 +927,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     return _nll(input, target, weight, ignore_index, reduction)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
                   ignore_index: int = -100, reduce=None, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
@@ -938,11 +996,6 @@ def _smoothing_term(log_probs: Tensor, target: Tensor, weight: Tensor | None, we
     return _weighted_mean(R.sum(smooth), R.sum(weights))
 
 
-# ---- vision (ember.ops.conv / ember.ops.pool)
-from ..ops.conv import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,  # noqa: E402,F401
-                        fold, unfold)
-from ..ops.feature_dropout import dropout1d, dropout2d, dropout3d  # noqa: E402,F401
-from ..ops.interpolate import interpolate  # noqa: E402,F401
-from ..ops.pad import pad  # noqa: E402,F401
-from ..ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,  # noqa: E402,F401
-                        adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d)
+from . import feature_dropout  # noqa: E402,F401  (declares dropout1d/2d/3d)
+
+globals().update(namespace("ember.nn.functional"))  # every op declared for nn.functional

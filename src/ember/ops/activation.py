@@ -10,7 +10,7 @@ from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
 from . import reduce as R
 from . import shape as S
-from .registry import apply, batch_dims, primitive
+from .registry import apply, batch_dims, declare, primitive
 
 
 def _softmax_dim(x: Tensor, dim, op: str) -> int:
@@ -36,6 +36,12 @@ _log_softmax = primitive(
 )
 
 
+def _log_softmax_method(self: Tensor, dim: int, dtype=None) -> Tensor:
+    """``x.log_softmax(dim)``: the method needs ``dim``, as torch's."""
+    return log_softmax(self, dim, dtype=dtype)
+
+
+@declare(method=_log_softmax_method)
 def log_softmax(input: Tensor, dim=None, dtype=None) -> Tensor:
     """``x - logsumexp(x)`` along ``dim``: log-probabilities, stable for large inputs.
 
@@ -54,6 +60,12 @@ def log_softmax(input: Tensor, dim=None, dtype=None) -> Tensor:
 _FLOATING = E.kernels_for("f")
 
 
+def _softmax_method(self: Tensor, dim: int, dtype=None) -> Tensor:
+    """``x.softmax(dim)``: the method needs ``dim``, as torch's."""
+    return softmax(self, dim, dtype=dtype)
+
+
+@declare(method=_softmax_method)
 def softmax(input: Tensor, dim=None, dtype=None) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim``: probabilities that sum to one."""
     x = input if dtype is None else E.cast(input, dtype)

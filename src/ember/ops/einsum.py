@@ -11,7 +11,7 @@ import string
 from ..tensor import Tensor
 from . import reduce as R
 from . import shape as S
-from .registry import apply, primitive
+from .registry import apply, declare, primitive
 
 _FREE = list(string.ascii_letters)
 
@@ -104,6 +104,7 @@ _einsum = primitive("einsum", lambda xp, *arrays, equation: xp.einsum(equation, 
                             "with the other operands")
 
 
+@declare()
 def einsum(equation: str, *operands) -> Tensor:
     """``einsum("ij,jk->ik", a, b)``: products summed over the letters the output lacks."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
@@ -111,6 +112,7 @@ def einsum(equation: str, *operands) -> Tensor:
     return apply(_einsum, *operands, equation=_explicit(equation, operands))
 
 
+@declare()
 def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     """Contract the last ``dims`` dims of ``a`` with the first of ``b`` (or the listed pairs)."""
     if isinstance(dims, int):

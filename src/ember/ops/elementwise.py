@@ -386,8 +386,9 @@ _pow_tensors = _binary("pow", _pow_fwd, _pow_rule,
 
 
 def pow(x, y) -> Tensor:
-    """``x ** y`` with broadcasting (what rules call); a Python number exponent takes torch's pow.Tensor_Scalar
-    kernels (sqrt for 0.5, reciprocal for -1...: their signed zeros differ from a general pow)."""
+    """``x ** y`` with broadcasting (what rules call); a Python number exponent takes torch's
+    pow.Tensor_Scalar kernels (sqrt for 0.5, reciprocal for -1...: their signed zeros differ
+    from a general pow)."""
     if isinstance(x, Tensor) and isinstance(y, Tensor):
         return _pow_tensors(x, y)
     number = {"scalar": y} if isinstance(x, Tensor) else {"base": x}

@@ -11,7 +11,7 @@ from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
 from . import reduce as R
 from . import shape as S
-from .registry import _loop_over_batch, apply, batch_dims, batch_shape, primitive
+from .registry import _loop_over_batch, apply, batch_dims, batch_shape, declare, primitive
 
 
 def _index_arrays(idx, x: Tensor):
@@ -301,6 +301,7 @@ def _check_value_shape(value: tuple, target: tuple) -> None:
         )
 
 
+@declare(method=True)
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """The slice ``start:start+length`` along ``dim``."""
     if input._data.ndim == 0:
@@ -323,6 +324,7 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     return apply(_getitem, input, idx=idx)
 
 
+@declare(method=True)
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """Entries along ``dim`` at the positions in the 1-D ``index``."""
     if index._data.ndim > 1:
@@ -402,6 +404,7 @@ _gather = primitive(
 )
 
 
+@declare(method=True)
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """``out[i][j] = input[index[i][j]][j]`` for dim 0 (and likewise for other dims)."""
     axis = _wrap_dim(dim, input._data.ndim, "gather")
@@ -438,6 +441,7 @@ _scatter_add = primitive(
 )
 
 
+@declare(method=True, inplace=True)
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """``input`` with ``src`` added at the positions ``index`` names along ``dim``."""
     axis = _wrap_dim(dim, input._data.ndim, "scatter_add")
@@ -452,6 +456,7 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     return S.reshape(out, input._data.shape)
 
 
+@declare(method=True, inplace=True)
 def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     """``value`` where ``mask`` is True, else ``input``."""
     if mask._data.dtype.kind != "b":
@@ -480,10 +485,11 @@ def _triangle(name: str, upper: bool):
     return op
 
 
-tril = _triangle("tril", upper=False)
-triu = _triangle("triu", upper=True)
+tril = declare(_triangle("tril", upper=False), method=True)
+triu = declare(_triangle("triu", upper=True), method=True)
 
 
+@declare(method=True)
 def nonzero(input: Tensor, *, as_tuple: bool = False):
     """Indices of the non-zero entries (an (n, ndim) long tensor, or one per dim)."""
     idx = input.xp.nonzero(input._data)
@@ -493,6 +499,7 @@ def nonzero(input: Tensor, *, as_tuple: bool = False):
                         input.xp.zeros((0, 0), dtype="int64"))
 
 
+@declare(method=True)
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
     """``gather`` after broadcasting input and indices against each other (except along ``dim``).
 
@@ -528,6 +535,7 @@ def _with_size(shape: tuple, axis: int, size: int) -> tuple:
     return shape[:axis] + (size,) + shape[axis + 1:]
 
 
+@declare(method=True)
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     """The entries of ``input`` where ``mask`` (broadcast together) holds, as a 1-D tensor."""
     if mask._data.dtype.kind != "b":

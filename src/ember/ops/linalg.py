@@ -8,7 +8,7 @@ from ..tensor import Tensor
 from . import elementwise as E
 from . import reduce as R
 from . import shape as S
-from .registry import apply, batch_shape, primitive
+from .registry import apply, batch_shape, declare, primitive
 
 
 def _mT(x: Tensor) -> Tensor:
@@ -112,6 +112,7 @@ def _dims(t: Tensor) -> str:
     return "x".join(str(s) for s in t._data.shape)
 
 
+@declare(method=True)
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with torch's rules for 1-D operands and broadcast batch dimensions."""
     for name, t in (("input", input), ("other", other)):
@@ -152,6 +153,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     return out
 
 
+@declare(method=True)
 def dot(input: Tensor, other: Tensor) -> Tensor:
     """Inner product of two 1-D tensors: ``dot([1,2,3], [1,2,3]) == 14``."""
     if input._data.ndim != 1 or other._data.ndim != 1:
@@ -166,6 +168,7 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
     return matmul(input, other)
 
 
+@declare()
 def inner(input: Tensor, other: Tensor) -> Tensor:
     """Sum of products over the last dimension of both (a product when either is 0-d)."""
     if input._data.ndim == 0 or other._data.ndim == 0:
@@ -186,6 +189,7 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
     return S.reshape(flat, input._data.shape[:-1] + other._data.shape[:-1])
 
 
+@declare(aliases=("ger",), method=True)
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
     """Outer product v wᵀ of two 1-D tensors (an n×m matrix)."""
     if input._data.ndim != 1 or vec2._data.ndim != 1:
@@ -198,6 +202,7 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
 ger = outer
 
 
+@declare(method=True)
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """Product of two matrices (2-D only)."""
     if input._data.ndim != 2:
@@ -207,6 +212,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     return matmul(input, mat2)
 
 
+@declare(method=True)
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     """Batched product of two 3-D tensors with the same batch size."""
     if input._data.ndim != 3 or mat2._data.ndim != 3:
@@ -221,6 +227,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     return matmul(input, mat2)
 
 
+@declare(method=True)
 def mv(input: Tensor, vec: Tensor) -> Tensor:
     """Matrix-vector product."""
     if input._data.ndim == 0:
@@ -232,6 +239,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
     return matmul(input, vec)
 
 
+@declare()
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)``."""
     prod = mm(mat1, mat2)
@@ -272,6 +280,7 @@ _diagonal = primitive(
 )
 
 
+@declare(method=True)
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The ``offset`` diagonal over ``dim1`` and ``dim2``, as the last dimension: a view, as
     in torch (``x.diagonal().fill_(0)`` changes ``x``)."""
@@ -280,6 +289,7 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     return apply(_diagonal, S.movedim(input, (dim1, dim2), (-2, -1)), offset=offset)
 
 
+@declare(method=True)
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     """1-D input: the square matrix with it on the ``diagonal``; 2-D input: a copy of that
     diagonal."""
@@ -295,6 +305,7 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     return index_add_into(input, (n, n), (rows, cols))
 
 
+@declare(method=True)
 def trace(input: Tensor) -> Tensor:
     """Sum of the main diagonal of a matrix."""
     if input._data.ndim != 2:
@@ -337,6 +348,7 @@ _inv = primitive(
 )
 
 
+@declare(namespaces=("ember.linalg",))
 def inv(A: Tensor) -> Tensor:
     """The inverse of each square matrix in ``A``."""
     _square("inv", A)
@@ -352,6 +364,7 @@ _det = primitive("det", lambda xp, a: xp.linalg.det(a), _det_rule, saves_out=Tru
                  formula="d det(A) = det(A) inv(A)^T (invertible A)")
 
 
+@declare(namespaces=("ember.linalg",))
 def det(A: Tensor) -> Tensor:
     """The determinant of each square matrix in ``A``."""
     _square("det", A)
@@ -372,6 +385,7 @@ _solve = primitive(
 )
 
 
+@declare(namespaces=("ember.linalg",))
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     """``X`` with ``A X = B`` (``B`` a matrix, or a vector per matrix of ``A``)."""
     _square("solve", A)

@@ -12,9 +12,7 @@ from ..tensor import Tensor
 from . import elementwise as E
 from . import index as I
 from . import linalg as L
-from . import reduce as R
 from . import shape as S
-from . import special as SP
 from .registry import OPS, apply, declare, primitive
 
 
@@ -293,15 +291,6 @@ def _mT(self) -> Tensor:
     return S.transpose(self, -2, -1)
 
 
-def _softmax_method(name):
-    def m(self, dim, dtype=None):
-        from . import activation as A
-
-        return getattr(A, name)(self, dim, dtype=dtype)
-
-    return m
-
-
 def _new(fn):
     def m(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         return fn(*size, dtype=dtype if dtype is not None else self.dtype,
@@ -326,8 +315,6 @@ def _new_full(self, size, fill_value, dtype=None, device=None, requires_grad=Fal
 
 def _install() -> None:
     from .. import creation as C
-    from . import sort as SO
-    from . import trig as TR
 
     table = {
         "__add__": E.add, "__radd__": _reflect(E.add),
@@ -337,42 +324,23 @@ def _install() -> None:
         "__floordiv__": E.floor_divide, "__rfloordiv__": _reflect(E.floor_divide),
         "__mod__": E.remainder, "__rmod__": _reflect(E.remainder),
         "__pow__": E._pow, "__rpow__": _reflect(E.pow),
-        "__matmul__": L.matmul, "__rmatmul__": _reflect(L.matmul), "matmul": L.matmul,
+        "__matmul__": L.matmul, "__rmatmul__": _reflect(L.matmul),
         "__neg__": E.neg, "__pos__": _pos, "__abs__": E.abs,
         "__eq__": E.eq, "__ne__": E.ne, "__lt__": E.lt, "__le__": E.le, "__gt__": E.gt, "__ge__": E.ge,
         "__and__": E.bitwise_and, "__or__": E.bitwise_or, "__xor__": E.bitwise_xor,
         "__rand__": _reflect(E.bitwise_and), "__ror__": _reflect(E.bitwise_or),
         "__rxor__": _reflect(E.bitwise_xor), "__invert__": _invert,
-        "sinh": TR.sinh, "cosh": TR.cosh, "asin": TR.asin, "acos": TR.acos, "atan": TR.atan,
-        "asinh": TR.asinh, "acosh": TR.acosh, "atanh": TR.atanh, "arcsin": TR.asin,
-        "arccos": TR.acos, "arctan": TR.atan, "arcsinh": TR.asinh, "arccosh": TR.acosh,
-        "arctanh": TR.atanh, "exp2": TR.exp2, "atan2": TR.atan2, "arctan2": TR.atan2,
-        "logaddexp": TR.logaddexp,
-        "argsort": SO.argsort, "sort": SO.sort, "msort": SO.msort,
-        "topk": SO.topk, "roll": S.roll, "tile": S.tile, "masked_select": I.masked_select,
-        "diff": S.diff, "kron": S.kron, "cross": S.cross,
-        "count_nonzero": R.count_nonzero,
-        "sum": R.sum, "mean": R.mean, "prod": R.prod, "max": R.max, "min": R.min,
-        "amax": R.amax, "amin": R.amin, "argmax": R.argmax, "argmin": R.argmin,
-        "var": R.var, "std": R.std, "norm": R.norm, "logsumexp": R.logsumexp, "cumsum": R.cumsum,
-        "softmax": _softmax_method("softmax"), "log_softmax": _softmax_method("log_softmax"),
-        "dot": L.dot, "diag": L.diag, "diagonal": L.diagonal, "trace": L.trace,
-        "all": R.all, "any": R.any, "equal": R.equal,
-        "outer": L.outer, "mm": L.mm, "bmm": L.bmm, "mv": L.mv,
-        "t": S.t, "T": property(_T), "mT": property(_mT), "transpose": S.transpose,
-        "reshape": S.reshape, "view": _size_method_view, "flatten": S.flatten,
-        "unflatten": S.unflatten, "squeeze": S.squeeze, "unsqueeze": S.unsqueeze,
-        "permute": S.permute, "expand": S.expand, "expand_as": S.expand_as,
-        "broadcast_to": S.broadcast_to, "repeat": S.repeat, "flip": S.flip, "split": S.split,
-        "chunk": S.chunk, "unbind": S.unbind, "movedim": S.movedim, "moveaxis": S.movedim,
-        "swapaxes": S.transpose, "swapdims": S.transpose,
-        "contiguous": S.contiguous, "ravel": S.ravel,
+        "__getitem__": _getitem, "__setitem__": _setitem,
+        "__iadd__": _arith_inplace(E.add, "add_", "add"),
+        "__isub__": _arith_inplace(E.sub, "sub_", "subtract"),
+        "__imul__": _arith_inplace(E.mul, "mul_", "multiply"),
+        "__itruediv__": _arith_inplace(E.div, "div_", "true_divide"),
+        "add_": _arith_inplace(E.add, "add_", "add"), "sub_": _arith_inplace(E.sub, "sub_", "subtract"),
+        "mul_": _arith_inplace(E.mul, "mul_", "multiply"),
+        "div_": _arith_inplace(E.div, "div_", "true_divide"),
+        "T": property(_T), "mT": property(_mT), "view": _size_method_view,
         "view_as": lambda self, other: S.reshape(self, other._data.shape),
         "reshape_as": lambda self, other: S.reshape(self, other._data.shape),
-        "__getitem__": _getitem, "__setitem__": _setitem, "gather": I.gather,
-        "scatter_add": I.scatter_add, "index_select": I.index_select,
-        "masked_fill": I.masked_fill, "tril": I.tril, "triu": I.triu, "narrow": I.narrow,
-        "nonzero": I.nonzero, "take_along_dim": I.take_along_dim,
         "to": _to, "cpu": lambda self: to_device(self, _cpu()),
         "cuda": lambda self, device=None, non_blocking=False: _to(self, _cuda(device)),
         "type_as": _type_as, "type": _type,
@@ -383,18 +351,7 @@ def _install() -> None:
         "fill_": _fill_, "zero_": _zero_, "copy_": _copy_,
         "new_zeros": _new(C.zeros), "new_ones": _new(C.ones), "new_empty": _new(C.empty),
         "new_tensor": _new_tensor, "new_full": _new_full,
-        "add_": _arith_inplace(E.add, "add_", "add"), "sub_": _arith_inplace(E.sub, "sub_", "subtract"),
-        "mul_": _arith_inplace(E.mul, "mul_", "multiply"),
-        "div_": _arith_inplace(E.div, "div_", "true_divide"),
-        "masked_fill_": _inplace(I.masked_fill, "masked_fill_"),
-        "erf": SP.erf, "erfc": SP.erfc, "erfinv": SP.erfinv,
-        "erf_": _inplace(SP.erf, "erf_"), "erfinv_": _inplace(SP.erfinv, "erfinv_"),
         "uniform_": _uniform_, "normal_": _normal_,
-        "__iadd__": _arith_inplace(E.add, "add_", "add"),
-        "__isub__": _arith_inplace(E.sub, "sub_", "subtract"),
-        "__imul__": _arith_inplace(E.mul, "mul_", "multiply"),
-        "__itruediv__": _arith_inplace(E.div, "div_", "true_divide"),
-        "scatter_add_": _inplace(I.scatter_add, "scatter_add_"),
     }
     for name in _BINARY_OPERATORS:
         table[name] = _operator(table[name])

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..tensor import Tensor
 from . import elementwise as E
 from . import index as I
+from .registry import declare
 
 MODES = ("constant", "reflect", "replicate", "circular")
 
@@ -74,6 +75,7 @@ def _constant(x: Tensor, pairs, value) -> Tensor:
     return out
 
 
+@declare(namespaces=("ember.nn.functional",))
 def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
     """Pad trailing dims: ``pad=(left, right, top, bottom, ...)`` starts at the last dim.
 

@@ -17,7 +17,7 @@ from . import index as I
 from . import reduce as R
 from . import shape as S
 from .conv import batched, check_non_negative, check_positive, ntuple
-from .registry import apply, primitive
+from .registry import apply, declare, primitive
 from .window import (Geometry, im2col, kernel_offsets, make_geometry, output_size,
                      scatter_windows, window_view)
 
@@ -249,6 +249,7 @@ def max_pool(op: str, dims: int, input: Tensor, kernel_size, stride=None, paddin
     return tuple(S.squeeze(o, 0) for o in out) if return_indices else S.squeeze(out, 0)
 
 
+@declare(namespaces=("ember", "ember.nn.functional"))
 def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                ceil_mode: bool = False, return_indices: bool = False):
     """1-D max pooling over (N, C, L)."""
@@ -256,6 +257,7 @@ def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                     return_indices)
 
 
+@declare(namespaces=("ember", "ember.nn.functional"))
 def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                ceil_mode: bool = False, return_indices: bool = False):
     """2-D max pooling over (N, C, H, W): a 2x2 pool halves (3, 28, 28) to (3, 14, 14)."""
@@ -298,6 +300,7 @@ def avg_pool(op: str, dims: int, input: Tensor, kernel_size, stride=None, paddin
     return S.squeeze(out, 0) if unbatched else out
 
 
+@declare(namespaces=("ember", "ember.nn.functional"))
 def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True) -> Tensor:
     """1-D average pooling over (N, C, L)."""
@@ -305,6 +308,7 @@ def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
                     count_include_pad)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """2-D average pooling over (N, C, H, W)."""
@@ -378,11 +382,13 @@ def adaptive_avg_pool(op: str, dims: int, input: Tensor, output_size) -> Tensor:
     return S.squeeze(x, 0) if unbatched else x
 
 
+@declare(namespaces=("ember.nn.functional",))
 def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
     """Average pooling of (N, C, L) to ``output_size`` positions."""
     return adaptive_avg_pool("adaptive_avg_pool1d", 1, input, output_size)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     """Average pooling of (N, C, H, W) to an ``output_size`` grid (1 gives global pooling)."""
     return adaptive_avg_pool("adaptive_avg_pool2d", 2, input, output_size)
@@ -450,11 +456,13 @@ def _first_max_along(xp, win):
     return taps
 
 
+@declare(namespaces=("ember.nn.functional",))
 def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):
     """Max pooling of (N, C, L) to ``output_size`` positions."""
     return adaptive_max_pool("adaptive_max_pool1d", 1, input, output_size, return_indices)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
     """Max pooling of (N, C, H, W) to an ``output_size`` grid."""
     return adaptive_max_pool("adaptive_max_pool2d", 2, input, output_size, return_indices)

@@ -12,7 +12,7 @@ from ..autograd.grad_mode import STATE
 from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
 from . import shape as S
-from .registry import apply, batch_dims, primitive
+from .registry import apply, batch_dims, declare, primitive
 
 
 def normalize_dims(dim, ndim: int, op: str) -> tuple:
@@ -73,6 +73,7 @@ def cast_for(op: str, input: Tensor, dtype) -> Tensor:
     return E.cast(input, d)
 
 
+@declare(method=True)
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Sum over ``dim`` (all dims by default)."""
     axes = normalize_dims(dim, input._data.ndim, "sum")
@@ -95,6 +96,7 @@ def sum_to(g: Tensor, shape: tuple) -> Tensor:
     return S.reshape_to(out, shape)
 
 
+@declare(method=True)
 def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Arithmetic mean over ``dim``."""
     if dtype is not None:
@@ -176,6 +178,7 @@ _prod = primitive(
 )
 
 
+@declare(method=True)
 def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Product over one ``dim`` (or all elements)."""
     axes = normalize_dims(dim, input._data.ndim, "prod")
@@ -229,6 +232,7 @@ def _nonempty_first(input: Tensor, dim, op: str) -> None:
         _check_nonempty(input, dim, tuple(_wrap_dim(int(d), input._data.ndim, op) for d in dim), op)
 
 
+@declare(method=True)
 def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """Largest value over ``dim`` (all dims when empty); ties share the gradient."""
     _nonempty_first(input, dim, "amax")
@@ -237,6 +241,7 @@ def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     return apply(_amax, input, axes=axes, keepdim=keepdim)
 
 
+@declare(method=True)
 def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """Smallest value over ``dim`` (all dims when empty); ties share the gradient."""
     _nonempty_first(input, dim, "amin")
@@ -270,8 +275,10 @@ def _arg(name: str, fn):
     return op
 
 
-argmax = _arg("argmax", lambda xp, x, axis, keepdim: xp.argmax(x, axis=axis, keepdims=keepdim))
-argmin = _arg("argmin", lambda xp, x, axis, keepdim: xp.argmin(x, axis=axis, keepdims=keepdim))
+argmax = declare(_arg("argmax", lambda xp, x, axis, keepdim: xp.argmax(x, axis=axis, keepdims=keepdim)),
+                 method=True)
+argmin = declare(_arg("argmin", lambda xp, x, axis, keepdim: xp.argmin(x, axis=axis, keepdims=keepdim)),
+                 method=True)
 
 
 class ValuesIndices(tuple):
@@ -312,11 +319,13 @@ def _max_min(input: Tensor, dim, keepdim, other, which: str):
     return ValuesIndices((values, idx))
 
 
+@declare(method=True)
 def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
     """``max(x)``: the largest value; ``max(x, dim)``: (values, indices); ``max(x, y)``: maximum."""
     return _max_min(input, dim, keepdim, other, "max")
 
 
+@declare(method=True)
 def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
     """``min(x)``: the smallest value; ``min(x, dim)``: (values, indices); ``min(x, y)``: minimum."""
     return _max_min(input, dim, keepdim, other, "min")
@@ -325,6 +334,7 @@ def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
 # ---------------------------------------------------------------------------- statistics
 
 
+@declare(method=True)
 def var(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction=None) -> Tensor:
     """Variance over ``dim`` with Bessel's ``correction`` (1 by default, as torch)."""
@@ -382,6 +392,7 @@ _std = primitive("std", functools.partial(_var_fwd, root=True), functools.partia
                  saves_out=True, formula="d std = d var / (2 std), 0 where std = 0")
 
 
+@declare(method=True)
 def std(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction=None) -> Tensor:
     """Standard deviation: the square root of ``var`` (a zero std gets a zero gradient, as torch)."""
@@ -390,14 +401,17 @@ def std(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = F
     return apply(_std, input, axes=axes, keepdim=keepdim, correction=correction, whole=dim is None)
 
 
+@declare()
 def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
+@declare()
 def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
+@declare(method=True)
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """Vector p-norm over ``dim`` (2-norm / Frobenius by default; inf, -inf, 0 and any p).
 
@@ -479,6 +493,7 @@ _norm = primitive("norm", _norm_fwd, _norm_rule, saves_out=True,
                   formula="d/dx ||x||_p = sign(x) |x|^(p-1) / ||x||^(p-1) (0 where the norm is 0)")
 
 
+@declare(method=True)
 def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     """``log(sum(exp(x)))`` over ``dim``, computed without overflow."""
     x = E.to_float(input)
@@ -519,6 +534,7 @@ def _reverse_cumsum(g: Tensor, axis: int) -> tuple:
     return (S.flip(cumsum(S.flip(g, (axis,)), axis), (axis,)),)
 
 
+@declare(method=True)
 def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Running sum along ``dim``."""
     _wrap_dim(dim, input._data.ndim, "cumsum")
@@ -544,10 +560,13 @@ def _logical(name: str, fn):
     return op
 
 
-all = _logical("all", lambda xp, x, axes, keepdim: xp.all(x, axis=axes, keepdims=keepdim))
-any = _logical("any", lambda xp, x, axes, keepdim: xp.any(x, axis=axes, keepdims=keepdim))
+all = declare(_logical("all", lambda xp, x, axes, keepdim: xp.all(x, axis=axes, keepdims=keepdim)),
+              method=True)
+any = declare(_logical("any", lambda xp, x, axes, keepdim: xp.any(x, axis=axes, keepdims=keepdim)),
+              method=True)
 
 
+@declare(method=True)
 def equal(input: Tensor, other: Tensor) -> bool:
     """True when both tensors have the same shape and the same values (torch.equal)."""
     if input._data.shape != other._data.shape:
@@ -555,6 +574,7 @@ def equal(input: Tensor, other: Tensor) -> bool:
     return bool(all(E.eq(input, other)))
 
 
+@declare(method=True)
 def count_nonzero(input: Tensor, dim=None) -> Tensor:
     """How many entries are not zero, over ``dim`` (all of them by default)."""
     return sum(E.cast(E.ne(input, 0), dtypes.int64), dim)

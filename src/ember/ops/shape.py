@@ -9,7 +9,7 @@ from .. import backend
 from ..arguments import ints_arg
 from ..tensor import Tensor, _wrap_dim
 from . import reduce as R
-from .registry import apply, batch_dims, batch_shape, primitive
+from .registry import apply, batch_dims, batch_shape, declare, primitive
 
 
 def _shape_arg(shape, op: str = "reshape") -> tuple:
@@ -49,6 +49,7 @@ _reshape = primitive(
 )
 
 
+@declare(method=True)
 def reshape(input: Tensor, *shape) -> Tensor:
     """The same values in a new shape (one dimension may be -1)."""
     shape = infer_shape(_shape_arg(shape), input._data.size, "reshape", input._data.shape)
@@ -89,6 +90,7 @@ _expand = primitive(
 )
 
 
+@declare(method=True, namespaces=())
 def expand(input: Tensor, *shape) -> Tensor:
     """Broadcast to a larger shape without copying (-1 keeps a dimension)."""
     shape = _shape_arg(shape)
@@ -118,14 +120,17 @@ def expand(input: Tensor, *shape) -> Tensor:
     return apply(_expand, input, shape=full)
 
 
+@declare(method=True)
 def broadcast_to(input: Tensor, shape) -> Tensor:
     return expand(input, tuple(shape))
 
 
+@declare(method=True, namespaces=())
 def expand_as(input: Tensor, other: Tensor) -> Tensor:
     return expand(input, other._data.shape)
 
 
+@declare()
 def broadcast_tensors(*tensors: Tensor) -> tuple:
     """All tensors expanded to their common broadcast shape."""
     from .elementwise import broadcast_shape
@@ -159,6 +164,7 @@ def _inverse(dims: tuple) -> tuple:
     return tuple(inv)
 
 
+@declare(method=True)
 def permute(input: Tensor, *dims) -> Tensor:
     """Reorder dimensions: ``permute(2, 0, 1)`` turns (H, W, C) into (C, H, W)."""
     dims = _shape_arg(dims)
@@ -177,6 +183,7 @@ def permute(input: Tensor, *dims) -> Tensor:
     return apply(_permute, input, dims=dims)
 
 
+@declare(aliases=("swapaxes", "swapdims"), method=True)
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions."""
     n = input._data.ndim
@@ -188,6 +195,7 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     return permute(input, dims)
 
 
+@declare(method=True)
 def t(input: Tensor) -> Tensor:
     """Transpose of a tensor of at most 2 dimensions."""
     if input._data.ndim > 2:
@@ -195,6 +203,7 @@ def t(input: Tensor) -> Tensor:
     return transpose(input, 0, 1) if input._data.ndim == 2 else input
 
 
+@declare(aliases=("moveaxis",), method=True)
 def movedim(input: Tensor, source, destination) -> Tensor:
     """Move dimension(s) ``source`` to position(s) ``destination``."""
     n = input._data.ndim
@@ -215,6 +224,7 @@ def movedim(input: Tensor, source, destination) -> Tensor:
     return permute(input, order)
 
 
+@declare(method=True)
 def squeeze(input: Tensor, dim=None) -> Tensor:
     """Drop size-1 dimensions (all, or those in ``dim``)."""
     shape = input._data.shape
@@ -227,6 +237,7 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
     return reshape(input, new)
 
 
+@declare(method=True)
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
     """Insert a size-1 dimension at ``dim``: (3, 28, 28) -> (1, 3, 28, 28)."""
     n = input._data.ndim + 1
@@ -236,6 +247,7 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
     return reshape(input, tuple(shape))
 
 
+@declare(method=True)
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions ``start_dim..end_dim`` into one."""
     shape = input._data.shape
@@ -251,6 +263,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return reshape(input, shape[:s] + (n,) + shape[e + 1:])
 
 
+@declare(method=True)
 def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
     """Split dimension ``dim`` into ``sizes`` (one may be -1)."""
     shape = input._data.shape
@@ -261,6 +274,7 @@ def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
     return reshape(input, shape[:d] + sizes + shape[d + 1:])
 
 
+@declare(method=True)
 def ravel(input: Tensor) -> Tensor:
     return reshape(input, (-1,))
 
@@ -273,6 +287,7 @@ _flip = primitive(
 )
 
 
+@declare(method=True)
 def flip(input: Tensor, dims) -> Tensor:
     """Reverse the order of elements along ``dims``."""
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
@@ -304,6 +319,7 @@ _cat = primitive(
 )
 
 
+@declare(aliases=("concat", "concatenate"))
 def cat(tensors, dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension (empty 1-D tensors are skipped, as torch)."""
     from .elementwise import cast
@@ -350,6 +366,7 @@ concat = cat
 concatenate = cat
 
 
+@declare()
 def stack(tensors, dim: int = 0) -> Tensor:
     """Join same-shaped tensors along a new dimension."""
     tensors = list(tensors)
@@ -375,17 +392,20 @@ def _at_least(tensors, ndim: int, op: str) -> list:
             for t in tensors]
 
 
+@declare()
 def hstack(tensors) -> Tensor:
     """Join along the columns: dim 0 for 1-D tensors, dim 1 otherwise (0-d become 1-D)."""
     tensors = _at_least(tensors, 1, "hstack")
     return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
 
 
+@declare()
 def vstack(tensors) -> Tensor:
     """Join along the rows (dim 0), 0-d and 1-D tensors first becoming rows."""
     return cat(_at_least(tensors, 2, "vstack"), 0)
 
 
+@declare(method=True)
 def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     """Pieces of ``tensor`` along ``dim``: equal ``int`` sizes (last may be smaller) or listed sizes."""
     from .index import narrow
@@ -419,6 +439,7 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     return tuple(out)
 
 
+@declare(method=True)
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     """Split into ``chunks`` nearly equal pieces (fewer if the dimension is small)."""
     if input._data.ndim == 0:
@@ -431,6 +452,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     return split(input, -(-n // chunks), dim)
 
 
+@declare(method=True)
 def unbind(input: Tensor, dim: int = 0) -> tuple:
     """The slices along ``dim`` with that dimension removed."""
     if input._data.ndim == 0:
@@ -441,6 +463,7 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
     return tuple(squeeze(p, axis) for p in split(input, 1, axis))
 
 
+@declare(method=True)
 def repeat(input: Tensor, *sizes) -> Tensor:
     """Tile the tensor ``sizes`` times along each dimension (torch's ``repeat``)."""
     sizes = _shape_arg(sizes)
@@ -466,6 +489,7 @@ def repeat(input: Tensor, *sizes) -> Tensor:
     return reshape(x, tuple(r * s for r, s in zip(sizes, shape)))
 
 
+@declare(method=True, namespaces=())
 def contiguous(input: Tensor) -> Tensor:
     """A tensor whose memory is in C order (the same tensor when it already is)."""
     if input._data.flags.c_contiguous:
@@ -481,6 +505,7 @@ _contiguous = primitive(
 )
 
 
+@declare(method=True)
 def roll(input: Tensor, shifts, dims=None) -> Tensor:
     """Entries shifted along ``dims`` by ``shifts``, wrapping around (over the flattened tensor
     when no dims are given)."""
@@ -506,6 +531,7 @@ def roll(input: Tensor, shifts, dims=None) -> Tensor:
     return out
 
 
+@declare(method=True)
 def tile(input: Tensor, dims) -> Tensor:
     """``input`` repeated ``dims`` times along each dimension (ones prepended as needed)."""
     dims = tuple(dims)
@@ -514,6 +540,7 @@ def tile(input: Tensor, dims) -> Tensor:
     return repeat(input, *dims)
 
 
+@declare()
 def meshgrid(*tensors, indexing: str = "ij") -> tuple:
     """Coordinate grids from 1-D tensors: ``ij`` (matrix) or ``xy`` (Cartesian) indexing."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
@@ -534,6 +561,7 @@ def meshgrid(*tensors, indexing: str = "ij") -> tuple:
     return tuple(grids)
 
 
+@declare(method=True)
 def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
     """Differences of neighbours along ``dim`` (``n`` times), after ``prepend``/``append``."""
     from .elementwise import sub
@@ -551,6 +579,7 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) ->
     return x
 
 
+@declare(method=True)
 def kron(input: Tensor, other: Tensor) -> Tensor:
     """The Kronecker product: each entry of ``input`` times the whole of ``other``, tiled."""
     from .elementwise import mul
@@ -564,6 +593,7 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
                    tuple(m * n for m, n in zip(a._data.shape, b._data.shape)))
 
 
+@declare(method=True)
 def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     """The cross product of 3-vectors along ``dim`` (by default the first dim of size 3)."""
     from .elementwise import broadcast_shape, mul, sub

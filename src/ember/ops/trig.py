@@ -18,22 +18,22 @@ cosh = _unary("cosh", lambda xp, x: xp.cosh(x), lambda g, out, x: (E.mul(g, sinh
               "d/dx cosh(x) = sinh(x)")
 asin = _unary("asin", lambda xp, x: xp.arcsin(x),
               lambda g, out, x: (E.mul(g, E.rsqrt(E.sub(1, E.mul(x, x)))),),
-              "d/dx asin(x) = 1 / sqrt(1 - x^2)")
+              "d/dx asin(x) = 1 / sqrt(1 - x^2)", aliases=("arcsin",))
 acos = _unary("acos", lambda xp, x: xp.arccos(x),
               lambda g, out, x: (E.neg(E.mul(g, E.rsqrt(E.sub(1, E.mul(x, x))))),),
-              "d/dx acos(x) = -1 / sqrt(1 - x^2)")
+              "d/dx acos(x) = -1 / sqrt(1 - x^2)", aliases=("arccos",))
 atan = _unary("atan", lambda xp, x: xp.arctan(x),
               lambda g, out, x: (E.div(g, E.add(E.mul(x, x), 1)),),
-              "d/dx atan(x) = 1 / (1 + x^2)")
+              "d/dx atan(x) = 1 / (1 + x^2)", aliases=("arctan",))
 asinh = _unary("asinh", lambda xp, x: xp.arcsinh(x),
                lambda g, out, x: (E.mul(g, E.rsqrt(E.add(E.mul(x, x), 1))),),
-               "d/dx asinh(x) = 1 / sqrt(x^2 + 1)")
+               "d/dx asinh(x) = 1 / sqrt(x^2 + 1)", aliases=("arcsinh",))
 acosh = _unary("acosh", lambda xp, x: xp.arccosh(x),
                lambda g, out, x: (E.mul(g, E.rsqrt(E.sub(E.mul(x, x), 1))),),
-               "d/dx acosh(x) = 1 / sqrt(x^2 - 1)")
+               "d/dx acosh(x) = 1 / sqrt(x^2 - 1)", aliases=("arccosh",))
 atanh = _unary("atanh", lambda xp, x: xp.arctanh(x),
                lambda g, out, x: (E.div(g, E.sub(1, E.mul(x, x))),),
-               "d/dx atanh(x) = 1 / (1 - x^2)")
+               "d/dx atanh(x) = 1 / (1 - x^2)", aliases=("arctanh",))
 exp2 = _unary("exp2", lambda xp, x: xp.exp2(x),
               lambda g, out, x: (E.mul(g, E.mul(out, math.log(2.0))),),
               "d/dx 2^x = 2^x ln 2", saves_out=True)
@@ -49,7 +49,7 @@ def _atan2_rule(g, out, y, x):
 
 atan2 = _binary("atan2", lambda xp, y, x: xp.arctan2(y, x), _atan2_rule,
                 "d atan2(y, x) = (x dy - y dx) / (x^2 + y^2)", floating=True, check=_FLOATS,
-                tensors=2)
+                tensors=2, aliases=("arctan2",))
 
 
 def _logaddexp_fwd(xp, x, y):

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 import ember
-from ember.demo import run
-from ember.demo.lecture import SECTIONS
-from ember.demo.output import TerminalWriter, wants_colour
-from ember.demo.runner import cell_source
+from ember.lab.demo import run
+from ember.lab.demo.lecture import SECTIONS
+from ember.lab.demo.output import TerminalWriter, wants_colour
+from ember.lab.demo.runner import cell_source
 
 NAMES = [s.name for s in SECTIONS]
 

@@ -67,10 +67,21 @@ def table() -> str:
     grads = sum(1 for info in SAMPLES.values() if info.grad)
     seconds = sum(1 for info in SAMPLES.values() if info.grad and info.gradgrad)
     reads = sum(1 for info in SAMPLES.values() if info.host_reads)
-    summary = (f"**{n} ops** in the catalog: **{grads}** differentiable (first derivatives checked), "
+    summary = (f"**{n} sample entries**: **{grads}** differentiable (first derivatives checked), "
                f"**{seconds}** checked to second order; **{n - reads}** never make the host wait "
                "for a GPU (checked on CuPy's stand-in).")
-    return "\n".join(["## Op coverage", "", summary, "", INTRO, "", *rows()])
+    return "\n".join(["## Op coverage", "", declared(), summary, "", INTRO, "", *rows()])
+
+
+def declared() -> str:
+    """How many public ops are declared, how many are primitives and how many composites."""
+    import ember  # noqa: F401  (loads every declaration)
+    from ember.ops.registry import OPS, PRIMITIVES
+
+    prims = sum(1 for op in OPS.values() if op.primitive is not None)
+    return (f"**{len(OPS)} public ops** declared (`ember.ops.registry.OPS`): **{prims}** primitives "
+            f"(a forward and a derivative rule), **{len(OPS) - prims}** composites of other ops; "
+            f"**{len(PRIMITIVES)}** primitives in all, internal ones included.")
 
 
 def readme_text(current: str) -> str:

@@ -19,15 +19,15 @@ from .dtypes import (bool_ as bool, dtype, finfo, float16, float32, float64, get
                      uint8)
 from .tensor import Size, Tensor
 from . import func  # noqa: F401  (ember.func: torch.func's transforms)
-from .derivative_check import check_derivative
-from .explain import explain
+from .lab.derivative_check import check_derivative
+from .lab.explain import explain
 from ._printing import set_printoptions
 from . import distributed, linalg, optim, utils
 from .serialization import load, save
 
-from .ops.registry import namespace as _namespace
+from .ops.registry import derive as _derive, exporter as _exporter
 
-globals().update(_namespace("ember"))  # every op declared for the ember namespace, aliases too
+_derive(_exporter("ember", globals()))  # every op declared for the ember namespace, aliases too
 
 float = float32
 double = float64

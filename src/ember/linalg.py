@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .ops.linalg import LinAlgError
 from .ops.reduce import norm as _norm
-from .ops.registry import declare, namespace
+from .ops.registry import declare, derive, exporter, namespace
 from .tensor import Tensor
 
 _INF = float("inf")
@@ -59,6 +59,6 @@ def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None) ->
     return matrix_norm(A, ord, dims, keepdim, dtype=dtype)
 
 
-_OPS = namespace("ember.linalg")  # det, inv, solve (declared in ops/linalg.py) and the norms above
-globals().update(_OPS)
-__all__ = ["LinAlgError", *sorted(_OPS)]
+derive(exporter("ember.linalg", globals()))  # det, inv, solve (in ops/linalg.py) and the norms
+__all__ = ["LinAlgError", *sorted(namespace("ember.linalg"))]
+del declare, derive, exporter, namespace  # the declaration API is not part of torch.linalg

@@ -137,27 +137,27 @@ op("isnan", _function("isnan"), fixed(S(V([1.0, float("nan"), float("inf")], "fl
 # ---------------------------------------------------------------------------- operators
 
 O = "operator"
-op("x + y", lambda m, x, y: x + y, binary(), O, dtypes=WITH_INT_BOOL)
-op("s + x", lambda m, s, x: s + x, reflected(), O, dtypes=WITH_INT)
-op("x - y", lambda m, x, y: x - y, binary(), O, dtypes=WITH_INT)
-op("s - x", lambda m, s, x: s - x, reflected(), O, dtypes=WITH_INT)
-op("x * y", lambda m, x, y: x * y, binary(), O, dtypes=WITH_INT_BOOL)
-op("s * x", lambda m, s, x: s * x, reflected(), O, dtypes=WITH_INT)
-op("x / y", lambda m, x, y: x / y, binary(dy="nonzero"), O, dtypes=WITH_INT)
-op("s / x", lambda m, s, x: s / x, reflected("nonzero"), O, dtypes=WITH_INT)
+op("x + y", lambda m, x, y: x + y, binary(), O, dtypes=WITH_INT_BOOL, op="__add__")
+op("s + x", lambda m, s, x: s + x, reflected(), O, dtypes=WITH_INT, op="__radd__")
+op("x - y", lambda m, x, y: x - y, binary(), O, dtypes=WITH_INT, op="__sub__")
+op("s - x", lambda m, s, x: s - x, reflected(), O, dtypes=WITH_INT, op="__rsub__")
+op("x * y", lambda m, x, y: x * y, binary(), O, dtypes=WITH_INT_BOOL, op="__mul__")
+op("s * x", lambda m, s, x: s * x, reflected(), O, dtypes=WITH_INT, op="__rmul__")
+op("x / y", lambda m, x, y: x / y, binary(dy="nonzero"), O, dtypes=WITH_INT, op="__truediv__")
+op("s / x", lambda m, s, x: s / x, reflected("nonzero"), O, dtypes=WITH_INT, op="__rtruediv__")
 op("x // y", lambda m, x, y: x // y, binary(dy="nonzero"), O, dtypes=WITH_INT, grad=False,
-   gradgrad=False, notes="torch has no derivative")
-op("x % y", lambda m, x, y: x % y, binary(dy="nonzero"), O, dtypes=WITH_INT)
+   gradgrad=False, notes="torch has no derivative", op="__floordiv__")
+op("x % y", lambda m, x, y: x % y, binary(dy="nonzero"), O, dtypes=WITH_INT, op="__mod__")
 op("x ** y", lambda m, x, y: x ** y, fixed(
     S(T(2, 3, domain="positive"), T(3, domain="positive")),
     S(T(2, 3), 2),
     S(T(2, 3, domain="positive"), 1.5),
     S(V([2, 3, -1, 1, -1]), V([-1, 2, -3, -2, 0])),
 ), O, dtypes=WITH_INT, errors=fixed(S(V([2, 3]), -1)),
-   notes="integer tensors to negative integer tensor powers follow torch (2 ** -1 == 0)")
-op("s ** x", lambda m, s, x: s ** x, reflected(), O)
-op("-x", lambda m, x: -x, unary(), O, dtypes=WITH_INT)
-op("x @ y", lambda m, x, y: x @ y, fixed(S(T(2, 3), T(3, 4)), S(T(3), T(3))), O)
+   notes="integer tensors to negative integer tensor powers follow torch (2 ** -1 == 0)", op="__pow__")
+op("s ** x", lambda m, s, x: s ** x, reflected(), O, op="__rpow__")
+op("-x", lambda m, x: -x, unary(), O, dtypes=WITH_INT, op="__neg__")
+op("x @ y", lambda m, x, y: x @ y, fixed(S(T(2, 3), T(3, 4)), S(T(3), T(3))), O, op="__matmul__")
 
 # ---------------------------------------------------------------------------- reductions
 
@@ -511,7 +511,7 @@ op("getitem(basic)", _getitem, fixed(
     S(T(), ()),
 ), X, dtypes=WITH_INT,
    errors=fixed(S(T(3), 5), S(T(3), (0, 0)), S(T(2, 3), (slice(None), -4)),
-                 S(T(3), slice(None, None, -1))))
+                 S(T(3), slice(None, None, -1))), op="__getitem__")
 op("getitem(advanced)", _getitem, fixed(
     S(T(4, 5), V([0, 2, 2])),
     S(T(4, 5), V([[0, -1], [3, 3]])),
@@ -521,10 +521,10 @@ op("getitem(advanced)", _getitem, fixed(
     S(T(4, 5, 2), (V([0, 3]), V([1, 1]))),
     S(T(3, 2), (V([], "int64"),)),
 ), X, dtypes=WITH_INT, notes="repeated indices accumulate their gradients",
-   errors=fixed(S(T(3), V([3])), S(T(3), V([0.5], None))))
+   errors=fixed(S(T(3), V([3])), S(T(3), V([0.5], None))), op="__getitem__")
 _MASK_READS = "a boolean mask's count of true values sets the shape (torch reads it too)"
 op("getitem(mask)", _getitem, fixed(S(T(4, 5), Mask(4, 5)), S(T(4, 5), (Mask(4),))), X,
-   dtypes=WITH_INT, errors=fixed(S(T(3, 2), Mask(2))), host_reads=_MASK_READS)
+   dtypes=WITH_INT, errors=fixed(S(T(3, 2), Mask(2))), host_reads=_MASK_READS, op="__getitem__")
 op("masked_select", _function("masked_select"), fixed(
     S(T(2, 3), Mask(2, 3)), S(T(2, 3), Mask(3)), S(T(3), Mask(2, 3))), X, dtypes=WITH_INT,
    host_reads=_MASK_READS)
@@ -534,9 +534,9 @@ op("setitem", _setitem, fixed(
     S(T(4, 5), (Ellipsis, 0), 2.5),
     S(T(4, 5), V([0, 2]), T(5)),
     S(T(4, 5), (V([0, 3]), V([1, 4])), T(2)),
-), X, dtypes=WITH_INT, notes="x[idx] = v; the assigned positions' gradient goes to v")
+), X, dtypes=WITH_INT, notes="x[idx] = v; the assigned positions' gradient goes to v", op="__setitem__")
 op("setitem(mask)", _setitem, fixed(S(T(4, 5), Mask(4, 5), 0.0), S(T(4, 5), (Mask(4),), T())), X,
-   dtypes=WITH_INT, notes="x[mask] = v", host_reads=_MASK_READS)
+   dtypes=WITH_INT, notes="x[mask] = v", host_reads=_MASK_READS, op="__setitem__")
 
 # ---------------------------------------------------------------------------- in-place and casts
 

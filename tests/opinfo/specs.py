@@ -28,7 +28,8 @@ def values(rng, shape: tuple, dtype: str, domain="real"):
     """A NumPy array of ``shape`` and ``dtype`` with values drawn from ``domain``.
 
     Domains: ``real`` (normal), ``positive`` (0.5..2), ``nonzero`` (0.3..2 in size, either sign),
-    ``unit`` (-0.9..0.9), ``distinct`` (no two values within 0.2: no ties for max/sort),
+    ``unit`` (-0.9..0.9), ``prob`` (0.05..0.95), ``distinct`` (no two values within 0.2: no ties
+    for max/sort),
     ``frac`` (fractional parts away from 0 and 0.5: floor/round have no jump nearby),
     ``("index", n)`` (integers in [0, n)).
     """
@@ -61,6 +62,7 @@ _FLOATS = {
     "nonzero": lambda rng, n: _signs(rng, n) * rng.uniform(0.3, 2.0, n),
     "unit": lambda rng, n: rng.uniform(-0.9, 0.9, n),
     "above1": lambda rng, n: rng.uniform(1.2, 3.0, n),
+    "prob": lambda rng, n: rng.uniform(0.05, 0.95, n),
     "distinct": _distinct,
     "frac": _frac,
 }
@@ -70,6 +72,7 @@ _INTS = {
     "nonzero": lambda rng, n: _signs(rng, n) * rng.integers(1, 6, n),
     "unit": lambda rng, n: rng.integers(-1, 2, n),
     "above1": lambda rng, n: rng.integers(2, 6, n),
+    "prob": lambda rng, n: rng.integers(0, 2, n),
     "distinct": lambda rng, n: rng.permutation(n) - n // 2,
     "frac": lambda rng, n: rng.integers(-3, 4, n),
 }

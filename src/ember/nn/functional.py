@@ -23,7 +23,7 @@ from ..ops.activation import log_softmax as _log_softmax
 from ..ops.activation import softmax as _softmax
 from ..ops.loss import binary_cross_entropy as _bce_elementwise
 from ..ops.methods import _inplace
-from ..ops.registry import declare, namespace
+from ..ops.registry import declare, derive, exporter
 from ..ops.special import erf
 from ..tensor import Tensor
 
@@ -998,4 +998,5 @@ def _smoothing_term(log_probs: Tensor, target: Tensor, weight: Tensor | None, we
 
 from . import feature_dropout  # noqa: E402,F401  (declares dropout1d/2d/3d)
 
-globals().update(namespace("ember.nn.functional"))  # every op declared for nn.functional
+derive(exporter("ember.nn.functional", globals()))  # every op declared for nn.functional
+del declare, derive, exporter  # the declaration API is not part of torch.nn.functional

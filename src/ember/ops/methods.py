@@ -13,7 +13,7 @@ from . import elementwise as E
 from . import index as I
 from . import linalg as L
 from . import shape as S
-from .registry import OPS, apply, declare, primitive
+from .registry import apply, declare, derive, primitive
 
 
 def _reflect(fn):
@@ -355,22 +355,27 @@ def _install() -> None:
     }
     for name in _BINARY_OPERATORS:
         table[name] = _operator(table[name])
-    for name, fn in {**declared_methods(), **table}.items():
+    derive(_install_methods)
+    for name, fn in table.items():
         setattr(Tensor, name, fn)
 
 
-def declared_methods() -> dict:
-    """The Tensor methods the op declarations ask for: ``x.exp()``, ``x.clip_(0, 1)``, ..."""
+def op_methods(op) -> dict:
+    """The Tensor methods an op's declaration asks for: ``x.exp()``, ``x.clip_(0, 1)``, ..."""
+    if not op.method:
+        return {}
+    method = op.fn if op.method is True else op.method
     table = {}
-    for op in OPS.values():
-        if not op.method:
-            continue
-        method = op.fn if op.method is True else op.method
-        for name in op.names:
-            table[name] = method
-            if op.inplace:
-                table[f"{name}_"] = _inplace(op.fn, f"{name}_")
+    for name in op.names:
+        table[name] = method
+        if op.inplace:
+            table[f"{name}_"] = _inplace(op.fn, f"{name}_")
     return table
+
+
+def _install_methods(op) -> None:
+    for name, fn in op_methods(op).items():
+        setattr(Tensor, name, fn)
 
 
 def _cpu():

@@ -267,9 +267,11 @@ def declare(fn: Callable | None = None, /, *, name: str | None = None,
             f.primitive = p
         elif p is not None and sympy is not None and p.sympy is None:
             p.sympy = sympy
-        OPS[op_name] = Op(op_name, f, p, tuple(aliases), method, inplace, tuple(namespaces),
-                          formula or (p.formula if p is not None else ""), sympy, math, domain,
-                          fused)
+        op = Op(op_name, f, p, tuple(aliases), method, inplace, tuple(namespaces),
+                formula or (p.formula if p is not None else ""), sympy, math, domain, fused)
+        OPS[op_name] = op
+        for reader in _READERS:
+            reader(op)
         return f
 
     return register if fn is None else register(fn)
@@ -278,6 +280,30 @@ def declare(fn: Callable | None = None, /, *, name: str | None = None,
 def namespace(module: str) -> dict[str, Callable]:
     """Every op ``module`` exports (``"ember"``, ``"ember.linalg"``, ...), by name and alias."""
     return {n: op.fn for op in OPS.values() if module in op.namespaces for n in op.names}
+
+
+_READERS: list[Callable] = []
+
+
+def derive(reader: Callable) -> None:
+    """Call ``reader(op)`` for every op declared so far, and for each op declared later.
+
+    How the Tensor methods and the namespaces are built from the declarations, so an op
+    declared after ``import ember`` (a user's own module) gets its method and exports too.
+    """
+    for op in list(OPS.values()):
+        reader(op)
+    _READERS.append(reader)
+
+
+def exporter(module: str, names: dict) -> Callable:
+    """A reader for ``derive`` that puts the ops ``module`` exports into ``names`` (its globals)."""
+
+    def export(op: Op) -> None:
+        if module in op.namespaces:
+            names.update(dict.fromkeys(op.names, op.fn))
+
+    return export
 
 
 from . import views  # noqa: E402 - views replay ops through ``apply``, defined above

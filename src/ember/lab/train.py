@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, Sequence
 
-from .autograd.grad_mode import no_grad
-from .ops.elementwise import eq, gt
-from .creation import zeros
-from .ops.reduce import argmax
-from .tensor import Tensor
+from ..autograd.grad_mode import no_grad
+from ..ops.elementwise import eq, gt
+from ..creation import zeros
+from ..ops.reduce import argmax
+from ..tensor import Tensor
 
 Metric = Callable[[Tensor, Tensor], float]
 
@@ -158,7 +158,7 @@ def fit(model, train_loader: Iterable, loss_fn, optimizer, epochs: int, val_load
 
 
 def _step_scheduler(scheduler, results: dict) -> None:
-    from .optim.lr_scheduler import ReduceLROnPlateau
+    from ..optim.lr_scheduler import ReduceLROnPlateau
 
     if isinstance(scheduler, ReduceLROnPlateau):
         scheduler.step(results.get("val_loss", results["loss"]))

@@ -16,13 +16,13 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Callable
 
-from . import dtypes
-from .autograd import grad as _grad
-from .autograd.engine import Node
-from .autograd.grad_mode import enable_grad, no_grad
-from .creation import tensor
+from .. import dtypes
+from ..autograd import grad as _grad
+from ..autograd.engine import Node
+from ..autograd.grad_mode import enable_grad, no_grad
+from ..creation import tensor
 from .mathlang import Expression, MathError, MissingValueError, SYMPY_PRIMITIVES, number_to_sympy
-from .tensor import Tensor
+from ..tensor import Tensor
 
 _BAR = "\u0304"  # combining macron: x̄ is the adjoint of x
 

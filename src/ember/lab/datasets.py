@@ -9,10 +9,10 @@ from __future__ import annotations
 import gzip
 import os
 
-from . import backend, dtypes
-from .creation import from_numpy
-from .tensor import Tensor
-from .utils.data import Dataset, TensorDataset
+from .. import backend, dtypes
+from ..creation import from_numpy
+from ..tensor import Tensor
+from ..utils.data import Dataset, TensorDataset
 
 
 def digits(test_size: float = 0.2, seed: int = 0, classes=None) -> tuple[TensorDataset, TensorDataset]:

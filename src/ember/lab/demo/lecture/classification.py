@@ -10,7 +10,7 @@ NAMES = ("cat", "dog")
 
 
 def _data():
-    from ember.datasets import digits
+    from ember.lab.datasets import digits
 
     train, test = digits(classes=(3, 8))                 # scikit-learn's shipped 8×8 digits: 3s and 8s
     pixels, digit = train[0]                             # 64 pixels in [0, 1], and the digit it shows

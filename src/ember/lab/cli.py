@@ -3,7 +3,7 @@
     ember grad "3*x**5 + 2*u**2*k*x + l*x + l" --at x=2,u=4,k=3,l=1 [--explain] [--jacobian] [--hessian]
     ember check "(y - (W*x + b))**2" --wrt W --claimed "-2*(y - (W*x + b))*x" [--at ...]
 
-Expressions are in Ember's math language (``ember.mathlang``): never evaluated as Python.
+Expressions are in Ember's math language (``ember.lab.mathlang``): never evaluated as Python.
 Bad input — a syntax error, an unknown name, a missing value, a point where the expression is
 undefined — prints one line on stderr and exits with status 2. ``check`` exits 1 for a wrong claim.
 """
@@ -13,9 +13,9 @@ import argparse
 import sys
 import warnings
 
-from . import dtypes
-from .autograd.functional import hessian, jacobian
-from .creation import tensor
+from .. import dtypes
+from ..autograd.functional import hessian, jacobian
+from ..creation import tensor
 from .derivative_check import check_derivative
 from .explain import explain, fmt, markdown_table, text_table
 from .mathlang import Expression, MathError, MissingValueError, UnknownNameError
@@ -85,7 +85,7 @@ def _vector_function(expr: Expression, names: list):
     def f(v):
         out = expr(**{n: v[i] for i, n in enumerate(names)})
         if isinstance(out, tuple):
-            from .ops.shape import stack
+            from ..ops.shape import stack
 
             return stack(list(out))
         return out

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import dtypes
-from .autograd import grad as _grad
-from .autograd.grad_mode import enable_grad
-from .creation import Generator, rand, tensor
+from .. import dtypes
+from ..autograd import grad as _grad
+from ..autograd.grad_mode import enable_grad
+from ..creation import Generator, rand, tensor
 from .mathlang import Expression, MathError, UnknownNameError
-from .ops.shape import cat
-from .tensor import Tensor
+from ..ops.shape import cat
+from ..tensor import Tensor
 
 SAMPLES = 64
 RTOL = 1e-6

@@ -14,11 +14,11 @@ import warnings
 from dataclasses import dataclass
 from typing import Callable
 
-from . import dtypes
-from .creation import tensor
-from .ops import elementwise as E
-from .ops.registry import OPS, PRIMITIVES
-from .tensor import Tensor
+from .. import dtypes
+from ..creation import tensor
+from ..ops import elementwise as E
+from ..ops.registry import OPS, PRIMITIVES
+from ..tensor import Tensor
 
 MAX_LENGTH = 1000
 MAX_DEPTH = 40

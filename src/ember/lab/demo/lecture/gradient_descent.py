@@ -39,7 +39,7 @@ def _descend_with_nn(x, y, steps, lr):
 
 
 def _plot(x, y, model, losses, fit_png, loss_png):
-    from ember.plot import fit_line, loss_curve
+    from ember.lab.plot import fit_line, loss_curve
 
     fit_line(x, y, model, fit_png, title="the data and the fitted line ŷ = w·x + b")
     loss_curve(losses, loss_png, title="the loss L at each step")

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from . import backend
-from .autograd.grad_mode import no_grad
-from .creation import from_numpy
-from .tensor import Tensor
+from .. import backend
+from ..autograd.grad_mode import no_grad
+from ..creation import from_numpy
+from ..tensor import Tensor
 
 
 def _pyplot():

@@ -12,9 +12,9 @@ import textwrap
 from pathlib import Path
 from typing import IO, Sequence
 
-from .. import backend
-from .._printing import format_array
-from ..tensor import Tensor
+from ... import backend
+from ..._printing import format_array
+from ...tensor import Tensor
 
 _WIDTH = 100
 _STYLES = {"title": "1;36", "code": "36", "slip": "1;33", "check": "32", "fail": "1;31", "dim": "2",

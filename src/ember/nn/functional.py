@@ -136,15 +136,6 @@ def logsigmoid(input: Tensor) -> Tensor:
     return E.where(E.lt(x, 0), negative, positive)
 
 
-@declare(namespaces=("ember.nn.functional",))
-def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    """``log(1 + exp(beta x)) / beta``, and ``x`` itself where ``beta x > threshold`` (as torch)."""
-    x = E.to_float(input)
-    z = E.mul(x, beta)
-    soft = E.div(E.log1p(E.exp(E.clamp(z, max=threshold))), beta)
-    return E.where(E.gt(z, threshold), x, soft)
-
-
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 

@@ -130,9 +130,16 @@ def _mish_fwd(xp, x):
     return x * xp.tanh(soft)
 
 
-def _mish_rule(g, out, x):
-    from ..nn.functional import softplus
+@declare(namespaces=("ember.nn.functional",))
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta x)) / beta``, and ``x`` itself where ``beta x > threshold`` (as torch)."""
+    x = E.to_float(input)
+    z = E.mul(x, beta)
+    soft = E.div(E.log1p(E.exp(E.clamp(z, max=threshold))), beta)
+    return E.where(E.gt(z, threshold), x, soft)
 
+
+def _mish_rule(g, out, x):
     t = E.tanh(softplus(x))
     return (E.mul(g, E.add(t, E.mul(E.mul(x, E.sigmoid(x)), E.sub(1, E.mul(t, t))))),)
 

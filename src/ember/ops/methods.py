@@ -87,6 +87,7 @@ def _arith_inplace(fn, name: str, ufunc: str):
 
     method.__name__ = name
     method.__doc__ = slow.__doc__
+    method.__wrapped__ = fn
     return method
 
 
@@ -129,6 +130,7 @@ def _inplace(fn, name: str):
 
     method.__name__ = name
     method.__doc__ = f"In-place ``{name[:-1]}``: changes this tensor's values, keeping its memory."
+    method.__wrapped__ = fn  # its parameters, for help() and the generated stub
     return method
 
 

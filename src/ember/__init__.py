@@ -17,6 +17,7 @@ from .creation import (Generator, arange, as_tensor, bernoulli, empty, empty_lik
 from .dtypes import (bool_ as bool, dtype, finfo, float16, float32, float64, get_default_dtype,
                      iinfo, int8, int16, int32, int64, promote as promote_types, set_default_dtype,
                      uint8)
+from .dtypes import result_type as _result_type
 from .tensor import Size, Tensor
 from . import func  # noqa: F401  (ember.func: torch.func's transforms)
 from .lab.derivative_check import check_derivative
@@ -41,9 +42,7 @@ __version__ = "0.1.0"
 
 def result_type(tensor1, tensor2) -> dtype:
     """The dtype an op on these two operands produces (torch.result_type)."""
-    from .dtypes import result_type as _rt
-
-    return _rt(tensor1, tensor2)
+    return _result_type(tensor1, tensor2)
 
 
 def is_floating_point(input: Tensor):

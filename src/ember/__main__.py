@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     cli.add_parsers(subparsers)
     if importlib.util.find_spec("ember.lab.demo") is not None:
+        # imported here, not at the top: the demo is optional: loaded only where installed
         from .lab.demo import add_parser
 
         add_parser(subparsers)

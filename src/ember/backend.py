@@ -177,6 +177,15 @@ def is_array(obj) -> bool:
     return isinstance(obj, np.ndarray) or (_cupy is not None and isinstance(obj, _cupy.ndarray))
 
 
+def root_of(array):
+    """The array that owns the memory ``array`` looks into."""
+    while True:
+        base = getattr(array, "base", None)
+        if base is None:
+            return array
+        array = base
+
+
 def address_of(array) -> int:
     """The memory address of an array's first element (host or device)."""
     if isinstance(array, np.ndarray) or _cupy is None or not isinstance(array, _cupy.ndarray):

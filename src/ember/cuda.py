@@ -6,6 +6,7 @@ that would need a GPU raise the backend's clear error.
 from __future__ import annotations
 
 from . import backend
+from .creation import manual_seed as _seed
 
 
 def is_available() -> bool:
@@ -46,8 +47,6 @@ def synchronize(device=None) -> None:
 
 def manual_seed(seed: int) -> None:
     """Seed the random stream of CUDA tensors (Ember shares one generator across devices)."""
-    from .creation import manual_seed as _seed
-
     _seed(seed)
 
 

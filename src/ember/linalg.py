@@ -9,6 +9,9 @@ from .ops.linalg import LinAlgError
 from .ops.reduce import norm as _norm
 from .ops.registry import declare, derive, exporter, namespace
 from .tensor import Tensor
+from .ops import elementwise as E
+from .ops import reduce as R
+from .ops import shape as S
 
 _INF = float("inf")
 
@@ -25,10 +28,6 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *,
                 dtype=None) -> Tensor:
     """Frobenius (``'fro'``), max column sum (1, -1 the min) or max row sum (inf, -inf the min)
     norm of the matrices over ``dim``."""
-    from .ops import elementwise as E
-    from .ops import reduce as R
-    from .ops import shape as S
-
     if ord == "fro":
         return _norm(A, "fro", tuple(dim), keepdim, dtype)
     if ord in (1, -1, _INF, -_INF):

@@ -19,6 +19,7 @@ from ..creation import tensor
 from .derivative_check import check_derivative
 from .explain import explain, fmt, markdown_table, text_table
 from .mathlang import Expression, MathError, MissingValueError, UnknownNameError
+from ..ops.shape import stack
 
 BAD_INPUT = 2
 WRONG_CLAIM = 1
@@ -85,8 +86,6 @@ def _vector_function(expr: Expression, names: list):
     def f(v):
         out = expr(**{n: v[i] for i, n in enumerate(names)})
         if isinstance(out, tuple):
-            from ..ops.shape import stack
-
             return stack(list(out))
         return out
 

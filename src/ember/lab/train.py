@@ -12,6 +12,8 @@ from ..ops.elementwise import eq, gt
 from ..creation import zeros
 from ..ops.reduce import argmax
 from ..tensor import Tensor
+from ..optim.lr_scheduler import ReduceLROnPlateau
+from .plot import history_plot
 
 Metric = Callable[[Tensor, Tensor], float]
 
@@ -25,8 +27,6 @@ class History(dict):
 
     def plot(self, path: str) -> str:
         """Draw one panel per metric (train and validation together) into a PNG at ``path``."""
-        from .plot import history_plot
-
         return history_plot(self, path)
 
 
@@ -158,8 +158,6 @@ def fit(model, train_loader: Iterable, loss_fn, optimizer, epochs: int, val_load
 
 
 def _step_scheduler(scheduler, results: dict) -> None:
-    from ..optim.lr_scheduler import ReduceLROnPlateau
-
     if isinstance(scheduler, ReduceLROnPlateau):
         scheduler.step(results.get("val_loss", results["loss"]))
     else:

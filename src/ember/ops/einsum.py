@@ -12,6 +12,7 @@ from ..tensor import Tensor
 from . import reduce as R
 from . import shape as S
 from .registry import apply, declare, primitive
+from ..creation import eye
 
 _FREE = list(string.ascii_letters)
 
@@ -70,8 +71,6 @@ def _einsum_rule(g, out, *operands, equation):
 def _onto_diagonal(grad: Tensor, unique: str, sub: str, equation: str, like: Tensor) -> Tensor:
     """The gradient over an operand's distinct letters put on the diagonals its repeated
     letters read (zeros elsewhere): an einsum with identity matrices."""
-    from ..creation import eye
-
     spare = iter(c for c in _FREE if c not in equation)
     seen, letters, eyes = set(), [], []
     for c in sub:

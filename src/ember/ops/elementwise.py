@@ -10,6 +10,7 @@ from numbers import Number
 
 from .. import backend, dtypes
 from ..tensor import Tensor
+from . import index as I
 from . import reduce as R
 from .registry import _NDARRAY, PRIMITIVES, apply, declare, primitive
 
@@ -593,9 +594,7 @@ def _where_method(self: Tensor, condition: Tensor, other) -> Tensor:
 def where(condition: Tensor, input=None, other=None) -> Tensor:
     """``input`` where ``condition`` holds, else ``other`` (all broadcast together)."""
     if input is None and other is None:
-        from .index import nonzero
-
-        return nonzero(condition, as_tuple=True)
+        return I.nonzero(condition, as_tuple=True)
     if not isinstance(condition, Tensor):
         raise TypeError("where(): argument 'condition' must be Tensor")
     if condition._data.dtype.kind != "b":

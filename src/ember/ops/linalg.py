@@ -9,6 +9,8 @@ from . import elementwise as E
 from . import reduce as R
 from . import shape as S
 from .registry import apply, batch_shape, declare, primitive
+from . import methods as M
+from . import index as I
 
 
 def _mT(x: Tensor) -> Tensor:
@@ -268,10 +270,8 @@ def _diagonal_fwd(xp, x, offset: int):
 
 
 def _diagonal_rule(g, out, x, offset):
-    from .index import index_add_into
-
     rows, cols = _diagonal_index(x.xp, *x._data.shape[-2:], offset)
-    return (index_add_into(g, batch_shape(g) + x._data.shape, (Ellipsis, rows, cols)),)
+    return (I.index_add_into(g, batch_shape(g) + x._data.shape, (Ellipsis, rows, cols)),)
 
 
 _diagonal = primitive(
@@ -293,16 +293,13 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     """1-D input: the square matrix with it on the ``diagonal``; 2-D input: a copy of that
     diagonal."""
-    from .index import index_add_into
-    from .methods import clone
-
     if input._data.ndim == 2:
-        return clone(globals()["diagonal"](input, diagonal))
+        return M.clone(globals()["diagonal"](input, diagonal))
     if input._data.ndim != 1:
         raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input._data.ndim}D")
     n = input._data.shape[0] + abs(diagonal)
     rows, cols = _diagonal_index(input.xp, n, n, diagonal)
-    return index_add_into(input, (n, n), (rows, cols))
+    return I.index_add_into(input, (n, n), (rows, cols))
 
 
 @declare(method=True)

@@ -14,6 +14,7 @@ from . import index as I
 from . import linalg as L
 from . import shape as S
 from .registry import apply, declare, derive, primitive
+from .. import creation as C
 
 
 def _reflect(fn):
@@ -60,9 +61,7 @@ def _operator(method):
         if isinstance(other, Tensor):
             return method(self, other)
         if backend.is_array(other):
-            from ..creation import as_tensor
-
-            other = as_tensor(other)
+            other = C.as_tensor(other)
         elif not isinstance(other, (Tensor, Number)) or isinstance(other, complex):
             return NotImplemented
         return method(self, other)
@@ -253,8 +252,6 @@ def _copy_(self, src: Tensor, non_blocking: bool = False) -> Tensor:
 
 def _fill_random(self, kind: str, low: float, high: float, generator) -> Tensor:
     """Overwrite ``self`` in place with random values (what nn.init does under no_grad)."""
-    from .. import creation as C
-
     self._check_inplace(f"{kind}_")
     make = C.rand if kind == "uniform" else C.randn
     r = make(tuple(self.shape), generator=generator, dtype=self.dtype, device=self.device)
@@ -302,22 +299,16 @@ def _new(fn):
 
 
 def _new_tensor(self, data, dtype=None, device=None, requires_grad=False):
-    from ..creation import tensor
-
-    return tensor(data, dtype=dtype if dtype is not None else self.dtype,
-                  device=device if device is not None else self.device, requires_grad=requires_grad)
+    return C.tensor(data, dtype=dtype if dtype is not None else self.dtype,
+                    device=device if device is not None else self.device, requires_grad=requires_grad)
 
 
 def _new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
-    from ..creation import full
-
-    return full(size, fill_value, dtype=dtype if dtype is not None else self.dtype,
-                device=device if device is not None else self.device, requires_grad=requires_grad)
+    return C.full(size, fill_value, dtype=dtype if dtype is not None else self.dtype,
+                  device=device if device is not None else self.device, requires_grad=requires_grad)
 
 
 def _install() -> None:
-    from .. import creation as C
-
     table = {
         "__add__": E.add, "__radd__": _reflect(E.add),
         "__sub__": E.sub, "__rsub__": _reflect(E.sub),

@@ -13,6 +13,7 @@ from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
 from . import shape as S
 from .registry import apply, batch_dims, declare, primitive
+from . import index as I
 
 
 def normalize_dims(dim, ndim: int, op: str) -> tuple:
@@ -297,8 +298,6 @@ class ValuesIndices(tuple):
 
 
 def _max_min(input: Tensor, dim, keepdim, other, which: str):
-    from .index import gather
-
     if isinstance(dim, Tensor):
         other, dim = dim, None
     if other is not None:
@@ -312,7 +311,7 @@ def _max_min(input: Tensor, dim, keepdim, other, which: str):
     if input._data.ndim == 0:
         return ValuesIndices((input, S.reshape(idx, ())))
     axis = _wrap_dim(dim, input._data.ndim, which)
-    values = gather(input, axis, idx)
+    values = I.gather(input, axis, idx)
     if not keepdim:
         values = S.squeeze(values, axis)
         idx = S.squeeze(idx, axis)

@@ -104,8 +104,6 @@ class Primitive:
 
 def _loop_over_batch(rule: Callable, g: Tensor, out, inputs: tuple, kw: dict) -> tuple:
     """Run a rule that knows no batch dimension once per cotangent, then stack the results."""
-    from .shape import stack
-
     prev = BATCH.dims
     BATCH.dims = 0
     try:
@@ -113,7 +111,7 @@ def _loop_over_batch(rule: Callable, g: Tensor, out, inputs: tuple, kw: dict) ->
     finally:
         BATCH.dims = prev
     return tuple(
-        None if parts[0] is None else stack(list(parts)) for parts in zip(*rows)
+        None if parts[0] is None else shape.stack(list(parts)) for parts in zip(*rows)
     )
 
 
@@ -306,4 +304,5 @@ def exporter(module: str, names: dict) -> Callable:
     return export
 
 
-from . import views  # noqa: E402 - views replay ops through ``apply``, defined above
+# The op families below apply primitives through ``apply``, defined above: imported last.
+from . import shape, views  # noqa: E402  (views replay ops; batched rules stack with shape's)

@@ -5,9 +5,11 @@ split, repeat and friends are written with them, so they need no derivative rule
 """
 from __future__ import annotations
 
-from .. import backend
+from .. import backend, dtypes
 from ..arguments import ints_arg
 from ..tensor import Tensor, _wrap_dim
+from . import elementwise as E
+from . import index as I
 from . import reduce as R
 from .registry import apply, batch_dims, batch_shape, declare, primitive
 
@@ -75,10 +77,7 @@ def expand_to(t: Tensor, shape: tuple) -> Tensor:
 def view(input: Tensor, *shape) -> Tensor:
     """``reshape`` (Ember arrays may be copied where torch needs contiguous memory)."""
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
-        from .elementwise import cast
-        from ..dtypes import to_dtype
-
-        return cast(input, to_dtype(shape[0]))
+        return E.cast(input, dtypes.to_dtype(shape[0]))
     return reshape(input, *shape)
 
 
@@ -133,11 +132,9 @@ def expand_as(input: Tensor, other: Tensor) -> Tensor:
 @declare()
 def broadcast_tensors(*tensors: Tensor) -> tuple:
     """All tensors expanded to their common broadcast shape."""
-    from .elementwise import broadcast_shape
-
     shape = ()
     for t in tensors:
-        shape = broadcast_shape("broadcast_tensors", shape, t._data.shape)
+        shape = E.broadcast_shape("broadcast_tensors", shape, t._data.shape)
     return tuple(expand(t, shape) for t in tensors)
 
 
@@ -299,14 +296,12 @@ def flip(input: Tensor, dims) -> Tensor:
 
 
 def _cat_rule(g, out, *inputs, axis):
-    from .index import narrow
-
     grads = []
     start = 0
     g_axis = axis + batch_dims()
     for t in inputs:
         size = t._data.shape[axis] if t._data.ndim else 0
-        grads.append(narrow(g, g_axis, start, size) if t.requires_grad else None)
+        grads.append(I.narrow(g, g_axis, start, size) if t.requires_grad else None)
         start += size
     return tuple(grads)
 
@@ -322,9 +317,6 @@ _cat = primitive(
 @declare(aliases=("concat", "concatenate"))
 def cat(tensors, dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension (empty 1-D tensors are skipped, as torch)."""
-    from .elementwise import cast
-    from .. import dtypes
-
     if isinstance(tensors, Tensor):
         raise TypeError("cat(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
     tensors = list(tensors)
@@ -343,7 +335,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
     legacy = [t._data.ndim == 1 and t._data.shape[0] == 0 for t in tensors]
     real = [t for t, skip in zip(tensors, legacy) if not skip]
     if not real:  # torch checks nothing more when every input is an empty 1-D tensor
-        return apply(_cat, *[cast(t, d) for t in tensors], axis=0)
+        return apply(_cat, *[E.cast(t, d) for t in tensors], axis=0)
     ref = real[0]
     axis = _wrap_dim(dim, ref._data.ndim, "cat")
     for i, t in enumerate(real):
@@ -359,7 +351,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
     # graph (a float one that needs grad makes the result need grad, as in torch).
     nothing = ref._data.shape[:axis] + (0,) + ref._data.shape[axis + 1:]
     parts = [reshape(t, nothing) if skip else t for t, skip in zip(tensors, legacy)]
-    return apply(_cat, *[cast(t, d) for t in parts], axis=axis)  # a new tensor even for one input
+    return apply(_cat, *[E.cast(t, d) for t in parts], axis=axis)  # a new tensor even for one input
 
 
 concat = cat
@@ -408,8 +400,6 @@ def vstack(tensors) -> Tensor:
 @declare(method=True)
 def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     """Pieces of ``tensor`` along ``dim``: equal ``int`` sizes (last may be smaller) or listed sizes."""
-    from .index import narrow
-
     if tensor._data.ndim == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
     if isinstance(split_size_or_sections, int) and split_size_or_sections < 0:
@@ -434,7 +424,7 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
             )
     out, start = [], 0
     for s in sizes:
-        out.append(narrow(tensor, axis, start, s))
+        out.append(I.narrow(tensor, axis, start, s))
         start += s
     return tuple(out)
 
@@ -509,8 +499,6 @@ _contiguous = primitive(
 def roll(input: Tensor, shifts, dims=None) -> Tensor:
     """Entries shifted along ``dims`` by ``shifts``, wrapping around (over the flattened tensor
     when no dims are given)."""
-    from .index import narrow
-
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
     if dims is None:
         if len(shifts) != 1:
@@ -527,7 +515,7 @@ def roll(input: Tensor, shifts, dims=None) -> Tensor:
         n = out._data.shape[axis]
         s = shift % n if n else 0
         if s:
-            out = cat([narrow(out, axis, n - s, s), narrow(out, axis, 0, n - s)], axis)
+            out = cat([I.narrow(out, axis, n - s, s), I.narrow(out, axis, 0, n - s)], axis)
     return out
 
 
@@ -564,9 +552,6 @@ def meshgrid(*tensors, indexing: str = "ij") -> tuple:
 @declare(method=True)
 def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
     """Differences of neighbours along ``dim`` (``n`` times), after ``prepend``/``append``."""
-    from .elementwise import sub
-    from .index import narrow
-
     if input._data.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
     axis = _wrap_dim(dim, input._data.ndim, "diff")
@@ -574,37 +559,32 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) ->
     for _ in range(n):
         size = x._data.shape[axis]
         if size <= 1:
-            return narrow(x, axis, 0, 0)
-        x = sub(narrow(x, axis, 1, size - 1), narrow(x, axis, 0, size - 1))
+            return I.narrow(x, axis, 0, 0)
+        x = E.sub(I.narrow(x, axis, 1, size - 1), I.narrow(x, axis, 0, size - 1))
     return x
 
 
 @declare(method=True)
 def kron(input: Tensor, other: Tensor) -> Tensor:
     """The Kronecker product: each entry of ``input`` times the whole of ``other``, tiled."""
-    from .elementwise import mul
-
     ndim = max(input._data.ndim, other._data.ndim)
     a = reshape(input, (1,) * (ndim - input._data.ndim) + input._data.shape)
     b = reshape(other, (1,) * (ndim - other._data.ndim) + other._data.shape)
     interleaved_a = reshape(a, tuple(s for n in a._data.shape for s in (n, 1)))
     interleaved_b = reshape(b, tuple(s for n in b._data.shape for s in (1, n)))
-    return reshape(mul(interleaved_a, interleaved_b),
+    return reshape(E.mul(interleaved_a, interleaved_b),
                    tuple(m * n for m, n in zip(a._data.shape, b._data.shape)))
 
 
 @declare(method=True)
 def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     """The cross product of 3-vectors along ``dim`` (by default the first dim of size 3)."""
-    from .elementwise import broadcast_shape, mul, sub
-    from .index import getitem
-
     def select(t, axis, j):
-        return getitem(t, (slice(None),) * axis + (j,))
+        return I.getitem(t, (slice(None),) * axis + (j,))
 
     if input._data.ndim != other._data.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
-    shape = broadcast_shape("cross", input._data.shape, other._data.shape)
+    shape = E.broadcast_shape("cross", input._data.shape, other._data.shape)
     if dim is None:
         dim = next((k for k, n in enumerate(shape) if n == 3), None)
         if dim is None:
@@ -615,6 +595,7 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
                            f"{input._data.shape[axis] if input._data.ndim > axis else 1} and "
                            f"{other._data.shape[axis] if other._data.ndim > axis else 1}")
     a, b = expand(input, *shape), expand(other, *shape)
-    parts = [sub(mul(select(a, axis, j), select(b, axis, k)), mul(select(a, axis, k), select(b, axis, j)))
+    parts = [E.sub(E.mul(select(a, axis, j), select(b, axis, k)),
+                   E.mul(select(a, axis, k), select(b, axis, j)))
              for j, k in ((1, 2), (2, 0), (0, 1))]
     return stack(parts, axis)

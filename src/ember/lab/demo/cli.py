@@ -5,6 +5,10 @@ import argparse
 import time
 from pathlib import Path
 
+from .lecture import SECTIONS
+from .output import TerminalWriter
+from .runner import Context, run_sections
+
 DEFAULT_OUT = Path("demo-out")
 EXTRAS = {"matplotlib", "PIL", "sklearn", "tqdm", "sympy"}  # what the sections import lazily
 
@@ -27,16 +31,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def section_list() -> str:
     """The sections, one a line: number, name, title."""
-    from .lecture import SECTIONS
-
     width = max(len(s.name) for s in SECTIONS)
     return "\n".join(f"  {i:>2}  {s.name.ljust(width)}  {s.title}" for i, s in enumerate(SECTIONS, 1))
 
 
 def _handle(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     """List, refuse unknown names (exit 2, with the list), or run the chosen sections."""
-    from .lecture import SECTIONS
-
     if args.list:
         print(section_list())
         return 0
@@ -57,10 +57,6 @@ def _handle(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 def run(names, out: Path = DEFAULT_OUT, fast: bool = False, writer=None) -> dict:
     """Run the named sections (all when none are named) in lecture order; return their results."""
-    from .lecture import SECTIONS
-    from .output import TerminalWriter
-    from .runner import Context, run_sections
-
     writer = writer if writer is not None else TerminalWriter()
     numbers = {s.name: i for i, s in enumerate(SECTIONS, 1)}
     chosen = [s for s in SECTIONS if not names or s.name in names]

@@ -4,6 +4,8 @@ from __future__ import annotations
 from ...tensor import Tensor
 from .. import functional as F
 from ..module import Module
+from ...creation import full
+from ..parameter import Parameter
 
 
 def _inplace_suffix(inplace: bool, first: bool = False) -> str:
@@ -297,9 +299,6 @@ class PReLU(Module):
     """``x`` for ``x > 0``, else ``a * x`` with a learned slope ``a`` (one, or one per channel)."""
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None) -> None:
-        from ...creation import full
-        from ..parameter import Parameter
-
         super().__init__()
         self.num_parameters = num_parameters
         self.init = init

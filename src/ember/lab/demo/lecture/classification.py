@@ -5,13 +5,12 @@ import ember
 
 from .. import plots
 from ..runner import Context
+from ember.lab.datasets import digits
 
 NAMES = ("cat", "dog")
 
 
 def _data():
-    from ember.lab.datasets import digits
-
     train, test = digits(classes=(3, 8))                 # scikit-learn's shipped 8×8 digits: 3s and 8s
     pixels, digit = train[0]                             # 64 pixels in [0, 1], and the digit it shows
     return train, test, pixels, digit

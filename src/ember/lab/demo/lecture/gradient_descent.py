@@ -5,6 +5,7 @@ import ember
 
 from ..runner import Context
 from .linear_model import N, TRUE_B, TRUE_W, make_data
+from ember.lab.plot import fit_line, loss_curve
 
 
 def _descend(x, y, steps, lr):
@@ -39,8 +40,6 @@ def _descend_with_nn(x, y, steps, lr):
 
 
 def _plot(x, y, model, losses, fit_png, loss_png):
-    from ember.lab.plot import fit_line, loss_curve
-
     fit_line(x, y, model, fit_png, title="the data and the fitted line ŷ = w·x + b")
     loss_curve(losses, loss_png, title="the loss L at each step")
 

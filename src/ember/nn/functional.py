@@ -12,7 +12,6 @@ import warnings
 from .. import backend, dtypes
 from ..autograd.grad_mode import no_grad
 from ..creation import arange, rand, zeros
-from ..ops import activation as _activation
 from ..ops import elementwise as E
 from ..ops import index as I
 from ..ops import linalg as L
@@ -20,97 +19,21 @@ from ..ops import loss as LOSS
 from ..ops import reduce as R
 from ..ops import shape as S
 from ..ops.activation import log_softmax as _log_softmax
+from ..ops.activation import logsigmoid
+from ..ops.activation import maybe_inplace as _maybe_inplace
+from ..ops.activation import warn_implicit_dim as _warn_implicit_dim
 from ..ops.activation import softmax as _softmax
 from ..ops.loss import binary_cross_entropy as _bce_elementwise
-from ..ops.methods import _inplace
 from ..ops.registry import declare, derive, exporter
-from ..ops.special import erf
 from ..tensor import Tensor
 
 # ---------------------------------------------------------------------------- activations
-
-
-def _maybe_inplace(fn, name: str, input: Tensor, inplace: bool, *args) -> Tensor:
-    """``fn(input, *args)``, written into ``input`` when ``inplace`` (as torch's ``inplace=True``)."""
-    if inplace:
-        return _inplace(fn, name)(input, *args)
-    return fn(input, *args)
 
 
 @declare(name="nn.functional.relu", namespaces=("ember.nn.functional",))
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """``max(x, 0)``."""
     return _maybe_inplace(E.relu, "relu_", input, inplace)
-
-
-def _hardtanh(x: Tensor, min_val: float, max_val: float) -> Tensor:
-    low = E.as_tensor_like(min_val, x, x.dtype)
-    high = E.as_tensor_like(max_val, x, x.dtype)
-    # torch passes no gradient at the bounds themselves (clamp would pass it there).
-    return E.where(E.le(x, min_val), low, E.where(E.ge(x, max_val), high, x))
-
-
-@declare(namespaces=("ember.nn.functional",))
-def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
-    """``x`` clipped to ``[min_val, max_val]``, with zero gradient outside and at the bounds."""
-    if min_val > max_val:
-        raise ValueError("min_val cannot be greater than max_val")
-    return _maybe_inplace(_hardtanh, "hardtanh_", input, inplace, min_val, max_val)
-
-
-@declare(namespaces=("ember.nn.functional",))
-def relu6(input: Tensor, inplace: bool = False) -> Tensor:
-    """``min(max(x, 0), 6)``."""
-    return hardtanh(input, 0.0, 6.0, inplace)
-
-
-def _leaky_relu(x: Tensor, negative_slope: float) -> Tensor:
-    return E.where(E.gt(x, 0), x, E.mul(x, negative_slope))
-
-
-@declare(namespaces=("ember.nn.functional",))
-def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    """``x`` for ``x > 0``, else ``negative_slope * x``."""
-    return _maybe_inplace(_leaky_relu, "leaky_relu_", input, inplace, negative_slope)
-
-
-def _elu(x: Tensor, alpha: float) -> Tensor:
-    # expm1 sees only x <= 0, so the unused branch never overflows (no 0 * inf in the gradient).
-    negative = E.mul(E.expm1(E.clamp(x, max=0)), alpha)
-    return E.where(E.gt(x, 0), x, negative)
-
-
-@declare(namespaces=("ember.nn.functional",))
-def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    """``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)``."""
-    return _maybe_inplace(_elu, "elu_", E.to_float(input), inplace, alpha)
-
-
-_GELU_TANH_SCALE = math.sqrt(2.0 / math.pi)
-_GELU_TANH_CUBIC = 0.044715
-
-
-@declare(namespaces=("ember.nn.functional",))
-def gelu(input: Tensor, approximate: str = "none") -> Tensor:
-    """``x * Phi(x)`` (the normal CDF), exactly with erf or by torch's tanh approximation."""
-    x = E.to_float(input)
-    if approximate == "none":
-        cdf = E.mul(E.add(erf(E.mul(x, math.sqrt(0.5))), 1), 0.5)
-        return E.mul(x, cdf)
-    if approximate == "tanh":
-        inner = E.mul(E.add(x, E.mul(E.mul(E.mul(x, x), x), _GELU_TANH_CUBIC)), _GELU_TANH_SCALE)
-        return E.mul(E.mul(x, 0.5), E.add(E.tanh(inner), 1))
-    raise RuntimeError(f"approximate argument must be either none or tanh (got {approximate!r})")
-
-
-def _silu(x: Tensor) -> Tensor:
-    return E.mul(x, E.sigmoid(x))
-
-
-@declare(namespaces=("ember.nn.functional",))
-def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    """``x * sigmoid(x)`` (swish)."""
-    return _maybe_inplace(_silu, "silu_", E.to_float(input), inplace)
 
 
 @declare(name="nn.functional.sigmoid", namespaces=("ember.nn.functional",))
@@ -123,144 +46,6 @@ def sigmoid(input: Tensor) -> Tensor:
 def tanh(input: Tensor) -> Tensor:
     """Hyperbolic tangent."""
     return E.tanh(input)
-
-
-@declare(namespaces=("ember.nn.functional",))
-def logsigmoid(input: Tensor) -> Tensor:
-    """``log(sigmoid(x))`` without overflow: ``x - log1p(exp(x))`` below 0, ``-log1p(exp(-x))`` above."""
-    x = E.to_float(input)
-    below = E.clamp(x, max=0)
-    above = E.clamp(x, min=0)
-    negative = E.sub(below, E.log1p(E.exp(below)))
-    positive = E.neg(E.log1p(E.exp(E.neg(above))))
-    return E.where(E.lt(x, 0), negative, positive)
-
-
-_SELU_ALPHA = 1.6732632423543772848170429916717
-_SELU_SCALE = 1.0507009873554804934193349852946
-
-
-def _selu(x: Tensor) -> Tensor:
-    return E.mul(_elu(x, _SELU_ALPHA), _SELU_SCALE)
-
-
-@declare(namespaces=("ember.nn.functional",))
-def selu(input: Tensor, inplace: bool = False) -> Tensor:
-    """``scale * elu(x, alpha)`` with the self-normalising constants."""
-    return _maybe_inplace(_selu, "selu_", E.to_float(input), inplace)
-
-
-@declare(namespaces=("ember.nn.functional",))
-def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    """``x`` for ``x > 0``, else ``alpha * (exp(x / alpha) - 1)``."""
-    if alpha == 0:
-        raise RuntimeError("ZeroDivisionError")
-    return _maybe_inplace(_activation.celu, "celu_", E.to_float(input), inplace, alpha)
-
-
-@declare(namespaces=("ember.nn.functional",))
-def softsign(input: Tensor) -> Tensor:
-    """``x / (1 + |x|)``."""
-    x = E.to_float(input)
-    return E.div(x, E.add(E.abs(x), 1))
-
-
-@declare(namespaces=("ember.nn.functional",))
-def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
-    """``softmax(-x)`` along ``dim``."""
-    if dim is None:
-        _warn_implicit_dim("softmin", _stacklevel)
-        dim = 0 if input.ndim in (0, 1, 3) else 1
-    return _softmax(E.neg(input), dim, dtype)
-
-
-@declare(namespaces=("ember.nn.functional",))
-def mish(input: Tensor, inplace: bool = False) -> Tensor:
-    """``x * tanh(softplus(x))``."""
-    return _maybe_inplace(_activation.mish, "mish_", E.to_float(input), inplace)
-
-
-def _hardswish(x: Tensor) -> Tensor:
-    # the sloped part strictly inside (-3, 3): torch's derivative is flat at the ends themselves
-    inside = E.logical_and(E.gt(x, -3), E.lt(x, 3))
-    return E.where(inside, E.div(E.mul(x, E.add(x, 3)), 6), E.where(E.ge(x, 3), x, 0.0))
-
-
-@declare(namespaces=("ember.nn.functional",))
-def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
-    """``x * relu6(x + 3) / 6``."""
-    return _maybe_inplace(_hardswish, "hardswish_", E.to_float(input), inplace)
-
-
-@declare(namespaces=("ember.nn.functional",))
-def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
-    """``relu6(x + 3) / 6``."""
-    return _maybe_inplace(_activation.hardsigmoid, "hardsigmoid_", E.to_float(input), inplace)
-
-
-@declare(namespaces=("ember.nn.functional",))
-def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    """``x`` where ``|x| > lambd``, else 0."""
-    return E.where(E.le(E.abs(input), lambd), 0.0, input)  # NaN passes through, as torch
-
-
-@declare(namespaces=("ember.nn.functional",))
-def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0."""
-    if lambd < 0:
-        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
-    shrunk = E.where(E.lt(input, -lambd), E.add(input, lambd), E.sub(input, lambd))
-    return E.where(E.le(E.abs(input), lambd), 0.0, shrunk)  # NaN passes through, as torch
-
-
-@declare(namespaces=("ember.nn.functional",))
-def tanhshrink(input: Tensor) -> Tensor:
-    """``x - tanh(x)``."""
-    return E.sub(input, E.tanh(input))
-
-
-def _threshold(x: Tensor, threshold: float, value: float) -> Tensor:
-    return E.where(E.gt(x, threshold), x, value)
-
-
-@declare(namespaces=("ember.nn.functional",))
-def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
-    """``x`` where ``x > threshold``, else ``value``."""
-    return _maybe_inplace(_threshold, "threshold_", input, inplace, threshold, value)
-
-
-@declare(namespaces=("ember.nn.functional",))
-def glu(input: Tensor, dim: int = -1) -> Tensor:
-    """``a * sigmoid(b)`` for the two halves ``a``, ``b`` of ``input`` along ``dim``."""
-    if input.ndim == 0:
-        raise RuntimeError("glu does not support scalars because halving size must be even")
-    size = input.shape[dim]
-    if size % 2:
-        raise RuntimeError(f"Halving dimension must be even, but dimension "
-                           f"{dim % input.ndim} is size {size}")
-    a, b = S.chunk(input, 2, dim)
-    return E.mul(a, E.sigmoid(b))
-
-
-@declare(namespaces=("ember.nn.functional",))
-def prelu(input: Tensor, weight: Tensor) -> Tensor:
-    """``x`` for ``x > 0``, else ``weight * x``, one weight per channel (dim 1) or one for all."""
-    if weight.numel() != 1:
-        if input.ndim == 0 or input.shape[1 if input.ndim > 1 else 0] != weight.numel():
-            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
-                               f"parameter numbers = {weight.numel()} and channel size = "
-                               f"{input.shape[1] if input.ndim > 1 else 1}.")
-        if input.ndim > 1:
-            weight = S.reshape(weight, (-1,) + (1,) * (input.ndim - 2))
-    # the slope picked first, then one product: an infinite weight never meets a positive x
-    return E.mul(input, E.where(E.gt(input, 0), 1.0, weight))
-
-
-def _warn_implicit_dim(name: str, stacklevel: int) -> None:
-    warnings.warn(
-        f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
-        "dim=X as an argument.", stacklevel=stacklevel,
-    )
 
 
 @declare(name="nn.functional.softmax", namespaces=("ember.nn.functional",))

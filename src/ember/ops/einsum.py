@@ -103,7 +103,7 @@ _einsum = primitive("einsum", lambda xp, *arrays, equation: xp.einsum(equation, 
                             "with the other operands")
 
 
-@declare()
+@declare(prim=_einsum)
 def einsum(equation: str, *operands) -> Tensor:
     """``einsum("ij,jk->ik", a, b)``: products summed over the letters the output lacks."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):

@@ -662,7 +662,9 @@ def _clamp_tensors_rule(g, out, x, *bounds, sides):
 
 
 _clamp_tensors = primitive("clamp_tensors", _clamp_tensors_fwd, _unbroadcast(_clamp_tensors_rule),
-                           formula="d/dx clamp(x, lo, hi) = [lo <= x <= hi]; lo and hi get the rest")
+                           formula="d/dx clamp(x, lo, hi) = [lo <= x <= hi]; lo and hi get the rest",
+                           fused="torch's gradients where min > max (all to max) and at ties, "
+                                 "which maximum/minimum composites split differently")
 
 
 def _as_number(bound):

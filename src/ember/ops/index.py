@@ -404,7 +404,7 @@ _gather = primitive(
 )
 
 
-@declare(method=True)
+@declare(prim=_gather, method=True)
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """``out[i][j] = input[index[i][j]][j]`` for dim 0 (and likewise for other dims)."""
     axis = _wrap_dim(dim, input._data.ndim, "gather")
@@ -441,7 +441,7 @@ _scatter_add = primitive(
 )
 
 
-@declare(method=True, inplace=True)
+@declare(prim=_scatter_add, method=True, inplace=True)
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """``input`` with ``src`` added at the positions ``index`` names along ``dim``."""
     axis = _wrap_dim(dim, input._data.ndim, "scatter_add")

@@ -65,11 +65,14 @@ def _linear_rule(g, out, x, w, b=None):
     return gx, gw, gb
 
 
+_LINEAR_WHY = ("benchmark: every Linear layer (W3), one GEMM on the transposed weight view and "
+               "one node instead of transpose, matmul and add")
 _LINEAR = primitive("linear", lambda xp, x, w: xp.matmul(x, w.T),
                     lambda g, out, x, w: _linear_rule(g, out, x, w)[:2], batchable=False,
-                    formula="d(X W^T) = dX W^T + X dW^T")
+                    formula="d(X W^T) = dX W^T + X dW^T", fused=_LINEAR_WHY)
 _LINEAR_BIAS = primitive("linear_bias", lambda xp, x, w, b: xp.matmul(x, w.T) + b, _linear_rule,
-                         batchable=False, formula="d(X W^T + b) = dX W^T + X dW^T + db")
+                         batchable=False, formula="d(X W^T + b) = dX W^T + X dW^T + db",
+                         fused=_LINEAR_WHY)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -114,7 +117,7 @@ def _dims(t: Tensor) -> str:
     return "x".join(str(s) for s in t._data.shape)
 
 
-@declare(method=True)
+@declare(prim=_matmul, method=True)
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with torch's rules for 1-D operands and broadcast batch dimensions."""
     for name, t in (("input", input), ("other", other)):
@@ -280,7 +283,7 @@ _diagonal = primitive(
 )
 
 
-@declare(method=True)
+@declare(prim=_diagonal, method=True)
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The ``offset`` diagonal over ``dim1`` and ``dim2``, as the last dimension: a view, as
     in torch (``x.diagonal().fill_(0)`` changes ``x``)."""
@@ -345,7 +348,7 @@ _inv = primitive(
 )
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(prim=_inv, namespaces=("ember.linalg",))
 def inv(A: Tensor) -> Tensor:
     """The inverse of each square matrix in ``A``."""
     _square("inv", A)
@@ -361,7 +364,7 @@ _det = primitive("det", lambda xp, a: xp.linalg.det(a), _det_rule, saves_out=Tru
                  formula="d det(A) = det(A) inv(A)^T (invertible A)")
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(prim=_det, namespaces=("ember.linalg",))
 def det(A: Tensor) -> Tensor:
     """The determinant of each square matrix in ``A``."""
     _square("det", A)
@@ -382,7 +385,7 @@ _solve = primitive(
 )
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(prim=_solve, namespaces=("ember.linalg",))
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     """``X`` with ``A X = B`` (``B`` a matrix, or a vector per matrix of ``A``)."""
     _square("solve", A)

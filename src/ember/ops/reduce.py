@@ -74,7 +74,7 @@ def cast_for(op: str, input: Tensor, dtype) -> Tensor:
     return E.cast(input, d)
 
 
-@declare(method=True)
+@declare(prim=_sum, method=True)
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Sum over ``dim`` (all dims by default)."""
     axes = normalize_dims(dim, input._data.ndim, "sum")
@@ -179,7 +179,7 @@ _prod = primitive(
 )
 
 
-@declare(method=True)
+@declare(prim=_prod, method=True)
 def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Product over one ``dim`` (or all elements)."""
     axes = normalize_dims(dim, input._data.ndim, "prod")
@@ -233,7 +233,7 @@ def _nonempty_first(input: Tensor, dim, op: str) -> None:
         _check_nonempty(input, dim, tuple(_wrap_dim(int(d), input._data.ndim, op) for d in dim), op)
 
 
-@declare(method=True)
+@declare(prim=_amax, method=True)
 def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """Largest value over ``dim`` (all dims when empty); ties share the gradient."""
     _nonempty_first(input, dim, "amax")
@@ -242,7 +242,7 @@ def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     return apply(_amax, input, axes=axes, keepdim=keepdim)
 
 
-@declare(method=True)
+@declare(prim=_amin, method=True)
 def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """Smallest value over ``dim`` (all dims when empty); ties share the gradient."""
     _nonempty_first(input, dim, "amin")
@@ -273,6 +273,7 @@ def _arg(name: str, fn):
 
     op.__name__ = name
     op.__doc__ = f"Index of the {name[3:]} value along ``dim`` (of the flattened tensor without it)."
+    op.primitive = prim
     return op
 
 
@@ -333,7 +334,6 @@ def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
 # ---------------------------------------------------------------------------- statistics
 
 
-@declare(method=True)
 def var(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction=None) -> Tensor:
     """Variance over ``dim`` with Bessel's ``correction`` (1 by default, as torch)."""
@@ -385,13 +385,17 @@ def _var_rule(g, out, x, axes, keepdim, correction, whole=False, root=False):
     return (E.mul(g, E.mul(E.sub(x, m), 2.0 / dof if dof else float("inf"))),)
 
 
+_VAR_WHY = ("torch's rounding and edge cases: NumPy's two-pass variance, as torch's kernel, and "
+            "torch's nan/inf gradients where the degrees of freedom run out")
 _var = primitive("var", _var_fwd, _var_rule, saves_out=True,
-                 formula="d/dx_i var(x) = 2 (x_i - mean(x)) / (n - correction)")
+                 formula="d/dx_i var(x) = 2 (x_i - mean(x)) / (n - correction)", fused=_VAR_WHY)
+declare(var, prim=_var, method=True)
 _std = primitive("std", functools.partial(_var_fwd, root=True), functools.partial(_var_rule, root=True),
-                 saves_out=True, formula="d std = d var / (2 std), 0 where std = 0")
+                 saves_out=True, formula="d std = d var / (2 std), 0 where std = 0",
+                 fused="stability: torch's gradient is 0 where std is 0, sqrt(var)'s is inf * 0 = nan")
 
 
-@declare(method=True)
+@declare(prim=_std, method=True)
 def std(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction=None) -> Tensor:
     """Standard deviation: the square root of ``var`` (a zero std gets a zero gradient, as torch)."""
@@ -410,7 +414,6 @@ def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, c
     return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
-@declare(method=True)
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """Vector p-norm over ``dim`` (2-norm / Frobenius by default; inf, -inf, 0 and any p).
 
@@ -489,10 +492,11 @@ def _norm_rule(g, out, x, p, axes, keepdim, single):
 
 
 _norm = primitive("norm", _norm_fwd, _norm_rule, saves_out=True,
-                  formula="d/dx ||x||_p = sign(x) |x|^(p-1) / ||x||^(p-1) (0 where the norm is 0)")
+                  formula="d/dx ||x||_p = sign(x) |x|^(p-1) / ||x||^(p-1) (0 where the norm is 0)",
+                  fused="stability: torch's gradient is 0 at a zero norm, a composite's is nan")
+declare(norm, prim=_norm, method=True)
 
 
-@declare(method=True)
 def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     """``log(sum(exp(x)))`` over ``dim``, computed without overflow."""
     x = E.to_float(input)
@@ -516,7 +520,9 @@ _logsumexp = primitive(
         E.mul(expand_back(g, x._data.shape, axes, keepdim),
               E.exp(E.sub(x, expand_back(out, x._data.shape, axes, keepdim)))),),
     saves_out=True, formula="d/dx_i logsumexp(x) = exp(x_i - logsumexp(x))",
+    fused="stability: the max shift (0 for an infinite max) in one pass, as torch's kernel",
 )
+declare(logsumexp, prim=_logsumexp, method=True)
 
 
 # ---------------------------------------------------------------------------- scans
@@ -533,7 +539,7 @@ def _reverse_cumsum(g: Tensor, axis: int) -> tuple:
     return (S.flip(cumsum(S.flip(g, (axis,)), axis), (axis,)),)
 
 
-@declare(method=True)
+@declare(prim=_cumsum, method=True)
 def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Running sum along ``dim``."""
     _wrap_dim(dim, input._data.ndim, "cumsum")
@@ -556,6 +562,7 @@ def _logical(name: str, fn):
 
     op.__name__ = name
     op.__doc__ = f"True where {'every' if name == 'all' else 'some'} element over ``dim`` is non-zero."
+    op.primitive = prim
     return op
 
 

@@ -59,16 +59,20 @@ class Primitive:
     (vmap: ``batch(batch_dims, *inputs, **kw) -> (out, out_batch_dim)``) are the places for the
     forward-mode and batching rules; None where the primitive has none yet. ``sympy(sp, *args)``
     is its symbolic form (explain's symbolic derivatives read it by the primitive's name).
+    ``fused`` says why a primitive that other ops could express is one (speed, stability,
+    torch's rounding); empty for one that is a primitive by nature.
     """
 
     __slots__ = ("name", "forward", "rule", "saves_out", "reads_inputs", "formula",
-                 "backward_name", "batchable", "jvp", "batch", "sympy")
+                 "backward_name", "batchable", "jvp", "batch", "sympy", "fused")
 
     def __init__(self, name: str, forward: Callable, rule: Callable | None = None, *,
                  saves_out: bool = False, reads_inputs: bool = True, formula: str = "",
                  batchable: bool = True, jvp: Callable | None = None,
-                 batch: Callable | None = None, sympy: Callable | None = None) -> None:
+                 batch: Callable | None = None, sympy: Callable | None = None,
+                 fused: str = "") -> None:
         self.name = name
+        self.fused = fused
         self.batchable = batchable
         self.reads_inputs = reads_inputs
         self.forward = forward
@@ -121,7 +125,7 @@ PRIMITIVES: dict[str, Primitive] = {}
 def primitive(name: str, forward: Callable, rule: Callable | None = None, *,
               saves_out: bool = False, reads_inputs: bool = True, formula: str = "",
               batchable: bool = True, jvp: Callable | None = None, batch: Callable | None = None,
-              sympy: Callable | None = None) -> Primitive:
+              sympy: Callable | None = None, fused: str = "") -> Primitive:
     """Declare a primitive (once; its name is unique).
 
     Public ops declare their primitive through ``declare(forward=..., rule=...)``; this is
@@ -133,7 +137,8 @@ def primitive(name: str, forward: Callable, rule: Callable | None = None, *,
     if name in PRIMITIVES:
         raise ValueError(f"primitive {name!r} is declared twice")
     p = Primitive(name, forward, rule, saves_out=saves_out, reads_inputs=reads_inputs,
-                  formula=formula, batchable=batchable, jvp=jvp, batch=batch, sympy=sympy)
+                  formula=formula, batchable=batchable, jvp=jvp, batch=batch, sympy=sympy,
+                  fused=fused)
     PRIMITIVES[name] = p
     return p
 
@@ -246,8 +251,9 @@ def declare(fn: Callable | None = None, /, *, name: str | None = None,
 
     With ``forward`` (and ``rule``) the declaration makes the op's primitive, named after the
     op, and hangs it on the function as ``fn.primitive`` for the body to ``apply``; ``prim``
-    names a primitive declared elsewhere (one shared by several ops); with neither the op is
-    a composite. The other arguments fill the ``Op`` (see there). Returns the function.
+    names a primitive declared elsewhere (one shared by several ops), as does a ``primitive``
+    attribute of a function a factory made; with neither the op is a composite. The other
+    arguments fill the ``Op`` (see there). Returns the function.
     """
 
     def register(f: Callable) -> Callable:
@@ -257,16 +263,18 @@ def declare(fn: Callable | None = None, /, *, name: str | None = None,
         bad = set(namespaces) - set(NAMESPACES)
         if bad:
             raise ValueError(f"op {op_name!r}: unknown namespaces {sorted(bad)} (known: {NAMESPACES})")
-        p = prim
+        p = prim if prim is not None else getattr(f, "primitive", None)
         if forward is not None:
             p = primitive(op_name.rpartition(".")[2], forward, rule, saves_out=saves_out,
                           reads_inputs=reads_inputs, formula=formula, batchable=batchable,
-                          jvp=jvp, batch=batch, sympy=sympy)
+                          jvp=jvp, batch=batch, sympy=sympy, fused=fused)
             f.primitive = p
-        elif p is not None and sympy is not None and p.sympy is None:
-            p.sympy = sympy
+        elif p is not None:
+            p.sympy = p.sympy or sympy
+            p.fused = p.fused or fused
         op = Op(op_name, f, p, tuple(aliases), method, inplace, tuple(namespaces),
-                formula or (p.formula if p is not None else ""), sympy, math, domain, fused)
+                formula or (p.formula if p is not None else ""), sympy, math, domain,
+                fused or (p.fused if p is not None else ""))
         OPS[op_name] = op
         for reader in _READERS:
             reader(op)

@@ -51,7 +51,7 @@ _reshape = primitive(
 )
 
 
-@declare(method=True)
+@declare(prim=_reshape, method=True)
 def reshape(input: Tensor, *shape) -> Tensor:
     """The same values in a new shape (one dimension may be -1)."""
     shape = infer_shape(_shape_arg(shape), input._data.size, "reshape", input._data.shape)
@@ -89,7 +89,7 @@ _expand = primitive(
 )
 
 
-@declare(method=True, namespaces=())
+@declare(prim=_expand, method=True, namespaces=())
 def expand(input: Tensor, *shape) -> Tensor:
     """Broadcast to a larger shape without copying (-1 keeps a dimension)."""
     shape = _shape_arg(shape)
@@ -161,7 +161,7 @@ def _inverse(dims: tuple) -> tuple:
     return tuple(inv)
 
 
-@declare(method=True)
+@declare(prim=_permute, method=True)
 def permute(input: Tensor, *dims) -> Tensor:
     """Reorder dimensions: ``permute(2, 0, 1)`` turns (H, W, C) into (C, H, W)."""
     dims = _shape_arg(dims)
@@ -284,7 +284,7 @@ _flip = primitive(
 )
 
 
-@declare(method=True)
+@declare(prim=_flip, method=True)
 def flip(input: Tensor, dims) -> Tensor:
     """Reverse the order of elements along ``dims``."""
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
@@ -314,7 +314,7 @@ _cat = primitive(
 )
 
 
-@declare(aliases=("concat", "concatenate"))
+@declare(prim=_cat, aliases=("concat", "concatenate"))
 def cat(tensors, dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension (empty 1-D tensors are skipped, as torch)."""
     if isinstance(tensors, Tensor):
@@ -353,9 +353,6 @@ def cat(tensors, dim: int = 0) -> Tensor:
     parts = [reshape(t, nothing) if skip else t for t, skip in zip(tensors, legacy)]
     return apply(_cat, *[E.cast(t, d) for t in parts], axis=axis)  # a new tensor even for one input
 
-
-concat = cat
-concatenate = cat
 
 
 @declare()
@@ -479,7 +476,6 @@ def repeat(input: Tensor, *sizes) -> Tensor:
     return reshape(x, tuple(r * s for r, s in zip(sizes, shape)))
 
 
-@declare(method=True, namespaces=())
 def contiguous(input: Tensor) -> Tensor:
     """A tensor whose memory is in C order (the same tensor when it already is)."""
     if input._data.flags.c_contiguous:
@@ -493,6 +489,7 @@ _contiguous = primitive(
     lambda g, out, x: (g,),
     reads_inputs=False, formula="a copy: the gradient passes through",
 )
+declare(contiguous, prim=_contiguous, method=True, namespaces=())
 
 
 @declare(method=True)

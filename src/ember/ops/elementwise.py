@@ -317,11 +317,11 @@ def _refuse_bool_sub(x, y) -> None:
 
 mul = _binary("mul", lambda xp, x, y: x * y,
               lambda g, out, x, y: (mul(g, y) if x.requires_grad else None,
-                                    mul(g, x) if y.requires_grad else None),
+              mul(g, x) if y.requires_grad else None),
               "d(x*y) = y dx + x dy", aliases=("multiply",), sympy=lambda sp, a, b: a * b)
 div = _binary("div", lambda xp, x, y: x / y,
               lambda g, out, x, y: (div(g, y) if x.requires_grad else None,
-                                    neg(mul(g, div(div(x, y), y))) if y.requires_grad else None),
+              neg(mul(g, div(div(x, y), y))) if y.requires_grad else None),
               "d(x/y) = dx/y - x dy/y^2", floating=True, aliases=("divide", "true_divide"),
               sympy=lambda sp, a, b: a / b)
 
@@ -427,11 +427,11 @@ def _integer_division(op: str, x: Tensor, y: Tensor) -> None:
 
 floor_divide = _binary("floor_divide", _floor_divide_fwd,
                        lambda g, out, x, y: (const_zeros(g) if x.requires_grad else None,
-                                             const_zeros(g) if y.requires_grad else None),
+                       const_zeros(g) if y.requires_grad else None),
                        "floor(x/y) has zero derivative almost everywhere", check=_integer_division)
 remainder = _binary("remainder", lambda xp, x, y: xp.remainder(x, y),
                     lambda g, out, x, y: (g if x.requires_grad else None,
-                                          neg(mul(g, floor_divide(x, y))) if y.requires_grad else None),
+                    neg(mul(g, floor_divide(x, y))) if y.requires_grad else None),
                     "d(x mod y) = dx - floor(x/y) dy", check=_integer_division)
 maximum = _binary("maximum", lambda xp, x, y: xp.maximum(x, y),
                   lambda g, out, x, y: _minmax_rule(g, x, y, lt),
@@ -464,38 +464,52 @@ log = _unary("log", lambda xp, x: xp.log(x), lambda g, out, x: (div(g, x),), "d/
              math=True, sympy=lambda sp, a: sp.log(a), domain='log needs a positive argument')
 log2 = _unary("log2", lambda xp, x: xp.log2(x),
               lambda g, out, x: (div(g, mul(x, math.log(2.0))),), "d/dx log2(x) = 1/(x ln 2)",
-             math=True, sympy=lambda sp, a: sp.log(a, 2), domain='log2 needs a positive argument')
+              math=True, sympy=lambda sp, a: sp.log(a, 2), domain='log2 needs a positive argument')
 log10 = _unary("log10", lambda xp, x: xp.log10(x),
                lambda g, out, x: (div(g, mul(x, math.log(10.0))),), "d/dx log10(x) = 1/(x ln 10)",
-             math=True, sympy=lambda sp, a: sp.log(a, 10), domain='log10 needs a positive argument')
+               math=True, sympy=lambda sp, a: sp.log(a, 10), domain='log10 needs a positive argument')
 log1p = _unary("log1p", lambda xp, x: xp.log1p(x), lambda g, out, x: (div(g, add(x, 1)),),
                "d/dx log(1+x) = 1/(1+x)",
-             math=True, sympy=lambda sp, a: sp.log(1 + a), domain='log1p needs an argument above -1')
+               math=True, sympy=lambda sp, a: sp.log(1 + a), domain='log1p needs an argument above -1')
 expm1 = _unary("expm1", lambda xp, x: xp.expm1(x), lambda g, out, x: (mul(g, add(out, 1)),),
                "d/dx (exp(x)-1) = exp(x)", saves_out=True,
-             math=True, sympy=lambda sp, a: sp.exp(a) - 1)
+               math=True, sympy=lambda sp, a: sp.exp(a) - 1)
+exp2 = _unary("exp2", lambda xp, x: xp.exp2(x), lambda g, out, x: (mul(g, mul(out, math.log(2.0))),),
+              "d/dx 2^x = 2^x ln 2", saves_out=True)
+
+
+def _logaddexp_fwd(xp, x, y):
+    """``log(e^x + e^y)`` shifted by the larger, unless that is infinite (then by 0)."""
+    m = xp.maximum(x, y)
+    shift = xp.where(xp.isinf(m), 0, m).astype(x.dtype, copy=False)
+    return shift + xp.log(xp.exp(x - shift) + xp.exp(y - shift))
+
+
+def _logaddexp_rule(g, out, x, y):
+    """torch's form, ``g / (1 + e^(y - x))``: finite where one input is infinite."""
+    return (div(g, add(exp(sub(y, x)), 1)) if x.requires_grad else None,
+            div(g, add(exp(sub(x, y)), 1)) if y.requires_grad else None)
+
+
+logaddexp = _binary("logaddexp", _logaddexp_fwd, _logaddexp_rule,
+                    "d/dx log(e^x + e^y) = 1 / (1 + e^(y - x))", floating=True, check=_NUMBERS,
+                    tensors=2)
+
+
 sqrt = _unary("sqrt", lambda xp, x: xp.sqrt(x), lambda g, out, x: (div(g, mul(out, 2)),),
               "d/dx sqrt(x) = 1/(2 sqrt(x))", saves_out=True,
-             math=True, sympy=lambda sp, a: sp.sqrt(a), domain='sqrt needs a non-negative argument')
+              math=True, sympy=lambda sp, a: sp.sqrt(a), domain='sqrt needs a non-negative argument')
 rsqrt = _unary("rsqrt", lambda xp, x: 1 / xp.sqrt(x),
                lambda g, out, x: (mul(g, mul(pow(out, 3), -0.5)),),
                "d/dx x^(-1/2) = -x^(-3/2)/2", saves_out=True,
-             math=True, sympy=lambda sp, a: 1 / sp.sqrt(a), domain='rsqrt needs a positive argument')
+               math=True, sympy=lambda sp, a: 1 / sp.sqrt(a), domain='rsqrt needs a positive argument')
 reciprocal = _unary("reciprocal", lambda xp, x: 1 / x,
                     lambda g, out, x: (neg(mul(g, mul(out, out))),), "d/dx 1/x = -1/x^2",
                     saves_out=True,
-             math=True, sympy=lambda sp, a: 1 / a, domain='reciprocal of zero')
-sin = _unary("sin", lambda xp, x: xp.sin(x), lambda g, out, x: (mul(g, cos(x)),), "d/dx sin(x) = cos(x)",
-             math=True, sympy=lambda sp, a: sp.sin(a))
-cos = _unary("cos", lambda xp, x: xp.cos(x), lambda g, out, x: (neg(mul(g, sin(x))),),
-             "d/dx cos(x) = -sin(x)",
-             math=True, sympy=lambda sp, a: sp.cos(a))
-tan = _unary("tan", lambda xp, x: xp.tan(x), lambda g, out, x: (mul(g, add(mul(out, out), 1)),),
-             "d/dx tan(x) = 1 + tan(x)^2", saves_out=True,
-             math=True, sympy=lambda sp, a: sp.tan(a))
+                    math=True, sympy=lambda sp, a: 1 / a, domain='reciprocal of zero')
 tanh = _unary("tanh", lambda xp, x: xp.tanh(x), lambda g, out, x: (mul(g, sub(1, mul(out, out))),),
               "d/dx tanh(x) = 1 - tanh(x)^2", saves_out=True,
-             math=True, sympy=lambda sp, a: sp.tanh(a))
+              math=True, sympy=lambda sp, a: sp.tanh(a))
 
 
 def _sigmoid_fwd(xp, x):
@@ -506,12 +520,12 @@ def _sigmoid_fwd(xp, x):
 
 sigmoid = _unary("sigmoid", _sigmoid_fwd, lambda g, out, x: (mul(g, mul(out, sub(1, out))),),
                  "d/dx sigmoid(x) = sigmoid(x)(1 - sigmoid(x))", saves_out=True,
-             math=True, sympy=lambda sp, a: 1 / (1 + sp.exp(-a)))
+                 math=True, sympy=lambda sp, a: 1 / (1 + sp.exp(-a)))
 relu = _unary("relu", lambda xp, x: xp.maximum(x, 0).astype(x.dtype, copy=False),
               # le, not gt: at a nan input the gradient passes, as torch's threshold_backward
               lambda g, out, x: (where(le(out, 0), 0.0, g),), "d/dx relu(x) = [x > 0]",
               saves_out=True, floating=False, check=_no_bool("Boolean inputs not supported for relu"),
-             math=True, sympy=lambda sp, a: sp.Max(0, a))
+              math=True, sympy=lambda sp, a: sp.Max(0, a))
 abs = _unary("abs", lambda xp, x: xp.abs(x), lambda g, out, x: (mul(g, sign(x)),),
              "d/dx |x| = sign(x)", floating=False, check=_NUMBERS,
              math=True, sympy=lambda sp, a: sp.Abs(a))

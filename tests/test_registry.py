@@ -12,6 +12,7 @@ import sys
 import textwrap
 import types
 
+import numpy as np
 import pytest
 import torch
 
@@ -77,6 +78,83 @@ def test_every_sample_names_an_op() -> None:
     unknown = sorted(info.name for info in SAMPLES.values()
                      if info.op not in known and not hasattr(ember.Tensor, info.op))
     assert not unknown, f"samples naming no op: {unknown}"
+
+
+# Tensor methods that are no op of their own, and why they have no samples.
+METHODS_WITHOUT_SAMPLES = {
+    "cuda": "moves to a GPU (tests/test_cuda_paths.py)",
+    "type": "a type name or a cast by name (tests/test_tensor.py)",
+    "new_zeros": "makes a tensor (tests/test_tensor.py)",
+    "new_ones": "makes a tensor (tests/test_tensor.py)",
+    "new_empty": "makes a tensor (tests/test_tensor.py)",
+    "new_tensor": "makes a tensor (tests/test_tensor.py)",
+    "new_full": "makes a tensor (tests/test_tensor.py)",
+    "uniform_": "random (tests/test_init.py)",
+    "normal_": "random (tests/test_init.py)",
+}
+
+
+def test_every_tensor_only_method_has_samples() -> None:
+    """The methods written in ops/methods.py (not derived from a declaration) have samples too;
+    the in-place forms derived from declarations are checked below."""
+    covered = {info.op for info in SAMPLES.values()}
+    derived = {n for o in OPS.values() if o.inplace for n in o.names}
+    missing = sorted(
+        name for name, value in vars(ember.Tensor).items()
+        if not name.startswith("_") and getattr(value, "__module__", None) == "ember.ops.methods"
+        and name not in covered and name not in METHODS_WITHOUT_SAMPLES
+        and not (name.endswith("_") and name[:-1] in derived)
+    )
+    assert not missing, f"add samples in tests/opinfo/ for Tensor methods: {missing}"
+
+
+def _inplace_cases():
+    """``(op, method name, info, sample)``: each declared in-place form with its op's first
+    float64 sample whose result keeps the first input's shape and dtype."""
+    for o in OPS.values():
+        if not o.inplace:
+            continue
+        infos = [i for i in SAMPLES.values() if i.op in _names(o) and "float64" in i.dtypes]
+        for info in infos:
+            for args, kwargs in sample_list(info, "float64"):
+                if not args or not isinstance(args[0], np.ndarray) or args[0].dtype != np.float64:
+                    continue
+                out = info.fn(*_as_ember(args), **_as_ember(kwargs))
+                if isinstance(out, ember.Tensor) and tuple(out.shape) == args[0].shape \
+                        and out.dtype == ember.float64:
+                    for name in o.names:
+                        yield pytest.param(o, f"{name}_", info, (args, kwargs), id=f"{name}_")
+                    break
+            else:
+                continue
+            break
+
+
+def _as_ember(obj):
+    if isinstance(obj, np.ndarray):
+        return ember.tensor(obj)
+    if isinstance(obj, (tuple, list)):
+        return type(obj)(_as_ember(o) for o in obj)
+    if isinstance(obj, dict):
+        return {k: _as_ember(v) for k, v in obj.items()}
+    return obj
+
+
+@pytest.mark.parametrize("op_, method, info, sample", list(_inplace_cases()))
+def test_every_inplace_form_writes_its_op_into_the_tensor(op_, method, info, sample) -> None:
+    args, kwargs = sample
+    want = info.fn(*_as_ember(args), **_as_ember(kwargs))
+    x = ember.tensor(args[0])
+    memory = x.data_ptr()
+    got = getattr(x, method)(*_as_ember(args[1:]), **_as_ember(kwargs))
+    assert got is x and x.data_ptr() == memory, f"{method} must write into the tensor"
+    np.testing.assert_allclose(x.numpy(), want.numpy(), rtol=1e-12, atol=1e-12, equal_nan=True)
+
+
+def test_every_inplace_op_is_checked() -> None:
+    checked = {o.name for o, *_ in (c.values for c in _inplace_cases())}
+    missing = sorted(o.name for o in OPS.values() if o.inplace and o.name not in checked)
+    assert not missing, f"no sample keeps the shape and dtype for the in-place forms of {missing}"
 
 
 def test_declared_methods_and_exports_are_installed() -> None:

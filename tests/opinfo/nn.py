@@ -21,10 +21,10 @@ def constant_args(call, *positions: int, keys: tuple = ()):
     running statistics, some targets), kept out of the harness's differentiable inputs."""
 
     def run(m, *args, **kw):
-        dtype = args[0].dtype
+        like = args[0]
 
         def const(v):
-            return m.tensor(v, dtype=dtype) if isinstance(v, list) else v
+            return m.tensor(v, dtype=like.dtype, device=like.device) if isinstance(v, list) else v
 
         args = [const(a) if i in positions else a for i, a in enumerate(args)]
         kw = {k: const(v) if k in keys else v for k, v in kw.items()}
@@ -63,11 +63,12 @@ op("lerp", function("lerp"), fixed(
     S(T(2, 3), T(2, 3), T(2, 3, domain="unit")),
     S(T(3), T(2, 3), T(2, 1, domain="unit")),
 ), E)
+_BOOL_READS = "its answer is a Python bool (torch reads it too)"
 op("allclose", function("allclose"), fixed(S(T(2, 3), T(2, 3)), S(V([1.0, 2.0], None),
                                                                    V([1.0, 2.0], None))),
-   E, grad=False, gradgrad=False)
+   E, grad=False, gradgrad=False, host_reads=_BOOL_READS)
 op("equal", function("equal"), fixed(S(T(2, 3), T(2, 3)), S(V([1.0, 2.0], None), V([1.0, 2.0], None))),
-   "reduce", grad=False, gradgrad=False, dtypes=WITH_INT)
+   "reduce", grad=False, gradgrad=False, dtypes=WITH_INT, host_reads=_BOOL_READS)
 
 # ---------------------------------------------------------------------------- shapes, reductions
 
@@ -148,7 +149,7 @@ op("bilinear", F("bilinear"), fixed(S(T(2, 3), T(2, 4), T(5, 3, 4), T(5)), S(T(2
    N)
 op("embedding", F("embedding"), fixed(S(Idx(5, 3), T(5, 4)), S(Idx(6, 2, 3), T(6, 2), padding_idx=1)), N)
 op("one_hot", F("one_hot"), fixed(S(Idx(5, 4)), S(Idx(3, 2, 3), 5)), N, grad=False, gradgrad=False,
-   dtypes=("int64",))
+   dtypes=("int64",), host_reads="it checks the indices against num_classes (and finds it when -1)")
 op("normalize", F("normalize"), fixed(S(T(3, 4)), S(T(2, 3, 4), 1.0, 1)), N)
 op("cosine_similarity", F("cosine_similarity"), fixed(S(T(3, 4), T(3, 4)), S(T(2, 4), T(4), dim=-1)), N)
 op("pairwise_distance", F("pairwise_distance"), fixed(S(T(3, 4), T(3, 4)), S(T(3, 4), T(4), 1.0)), N)
@@ -218,3 +219,17 @@ op("gaussian_nll_loss", F("gaussian_nll_loss"), fixed(
 op("multilabel_soft_margin_loss", F("multilabel_soft_margin_loss"), fixed(
     S(T(3, 4), T(3, 4, domain="prob")),
 ), LOSS)
+
+# ---------------------------------------------------------------------------- Tensor-only methods
+
+C = "cast"
+op("view_as", lambda m, x, y: x.view_as(y), fixed(S(T(2, 3), T(3, 2)), S(T(4), T(2, 2))), M)
+op("reshape_as", lambda m, x, y: x.reshape_as(y), fixed(S(T(2, 3), T(6)), S(T(), T(1, 1))), M)
+op("type_as", lambda m, x, y: x.type_as(y), fixed(S(T(2, 3), T(3, dtype="float64")),
+                                                  S(T(3), T(2, dtype="int64"))), C)
+for _name in ("long", "int", "short", "byte", "bool"):
+    op(_name, (lambda n: lambda m, x: getattr(x, n)())(_name), unary("positive"), C, grad=False,
+       gradgrad=False, dtypes=("float64", "int64"))
+op("half", lambda m, x: x.half().float(), unary(), C, dtypes=("float32",),
+   notes="a round trip through float16 (float32 only: finite differences cannot see float16)")
+op("cpu", lambda m, x: x.cpu(), unary(), C, host_reads="it copies the values to the host")

@@ -17,6 +17,7 @@ import pytest
 import torch
 
 import ember
+from ember.ops import registry
 from ember.ops.registry import OPS, PRIMITIVES
 from harness import check_op, sample_list
 from opinfo import SAMPLES, op, unary
@@ -36,8 +37,8 @@ NOT_OPS_MODULES = {
     "ember.ops.methods": "conversions, fills, in-place forms derived from declarations",
     "ember": "dtype queries",
 }
-NAMESPACES = {"ember": ember, "ember.nn.functional": ember.nn.functional,
-              "ember.linalg": ember.linalg, "Tensor": ember.Tensor}
+NAMESPACES = {**{ns: importlib.import_module(ns) for ns in registry.NAMESPACES},
+              "Tensor": ember.Tensor}
 
 
 def _names(o) -> set:

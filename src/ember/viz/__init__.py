@@ -1,0 +1,11 @@
+"""Seeing the computation: graph pictures (``graph``), model summaries (``summary``) and notebook display.
+
+Importing this package needs NumPy only; Graphviz, matplotlib and the rest are imported by the
+functions that draw.
+"""
+from __future__ import annotations
+
+from .graph import graph
+from .picture import Picture
+
+__all__ = ["graph", "Picture"]

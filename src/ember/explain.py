@@ -14,6 +14,7 @@ import inspect
 import textwrap
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 from . import dtypes
@@ -126,6 +127,26 @@ class Explanation:
         return "\n".join(parts)
 
     _repr_markdown_ = markdown
+
+    def graph(self, engine: str = "auto"):
+        """The graph with each node's value and adjoint and each edge's local derivative (a ``Picture``)."""
+        from .viz.explain_graph import explanation_graph
+
+        return explanation_graph(self, engine)
+
+    def to_html(self, path=None, engine: str = "auto") -> str:
+        """A self-contained page stepping through both sweeps; written to ``path`` if given."""
+        from .viz.explain_html import explanation_page
+
+        page = explanation_page(self, engine)
+        if path is not None:
+            Path(path).write_text(page, encoding="utf-8")
+        return page
+
+    def _repr_html_(self) -> str:
+        from .viz.explain_html import explanation_html
+
+        return explanation_html(self)
 
     def __repr__(self) -> str:
         grads = ", ".join(f"{k}={fmt(v)}" for k, v in self.gradient.items())

@@ -33,8 +33,11 @@ def local_derivatives(explanation) -> dict:
     return locals_
 
 
-def explanation_graph(explanation, engine: str = "auto") -> Picture:
-    """The picture of a worked derivative: ``v3 = mul(v1, x)``, its value and adjoint, in every box."""
+def explanation_graph(explanation, engine: str = "auto", annotate: bool = True) -> Picture:
+    """The picture of a worked derivative: ``v3 = mul(v1, x)``, its value and adjoint, in every box.
+
+    With ``annotate=False`` only the definitions: for a page that fills the numbers in step by step.
+    """
     from ..explain import bar, fmt
 
     final = adjoints(explanation)
@@ -43,15 +46,17 @@ def explanation_graph(explanation, engine: str = "auto") -> Picture:
     output = explanation.forward[-1].name if explanation.forward else None
     for name, value in explanation.point.items():
         kind = "output" if name == output else "leaf"
-        picture.add(name, [f"{name} = {fmt(value)}", f"{bar(name)} = {fmt(final.get(name))}"], kind)
+        lines = [f"{name} = {fmt(value)}", f"{bar(name)} = {fmt(final.get(name))}"]
+        picture.add(name, lines if annotate else [name], kind)
     for s in explanation.forward:
         kind = "output" if s.name == output else "op"
-        picture.add(s.name, [f"{s.name} = {s.definition}", f"= {fmt(s.value)}",
-                             f"{bar(s.name)} = {fmt(final.get(s.name))}"], kind)
+        lines = [f"{s.name} = {s.definition}", f"= {fmt(s.value)}", f"{bar(s.name)} = {fmt(final.get(s.name))}"]
+        picture.add(s.name, lines if annotate else lines[:1], kind)
         for position, arg in enumerate(s.args):
             if (s.name, position) in locals_:
                 local = locals_[(s.name, position)]
-                picture.connect(arg, s.name, label="" if local is None else f"∂={fmt(local)}")
+                shown = annotate and local is not None
+                picture.connect(arg, s.name, label=f"∂={fmt(local)}" if shown else "")
             else:
                 constant = picture.add(f"{s.name}_c{position}", [arg], "constant")
                 picture.connect(constant, s.name)

@@ -7,5 +7,6 @@ from __future__ import annotations
 
 from .graph import graph
 from .picture import Picture
+from .summary import ModelSummary, summary
 
-__all__ = ["graph", "Picture"]
+__all__ = ["graph", "Picture", "summary", "ModelSummary"]

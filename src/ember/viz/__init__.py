@@ -8,5 +8,8 @@ from __future__ import annotations
 from .graph import graph
 from .picture import Picture
 from .summary import ModelSummary, summary
+from .notebook import install as _install
+
+_install()
 
 __all__ = ["graph", "Picture", "summary", "ModelSummary"]

@@ -36,7 +36,7 @@ def missing() -> str | None:
 
 @contextlib.contextmanager
 def browser_page(width: int = 1400, height: int = 1000):
-    """A page of a freshly launched headless Chromium; it records every request made and every script error."""
+    """A page of a freshly launched headless Chromium, recording every request and every script error."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

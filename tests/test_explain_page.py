@@ -73,7 +73,8 @@ def test_stepping_through_z_reads_the_lecture_partials(page, tmp_path, engine):
     assert "v̄8 = 1 is complete" in reverse[senders.index("v8")]["caption"]
     end = states[-1]
     assert {n: end["cells"][f"adjoint-{n}"] for n in PARTIALS} == PARTIALS
-    partials = page.eval_on_selector_all("#partials tbody tr", "rows => rows.map(r => r.cells[1].textContent)")
+    partials = page.eval_on_selector_all("#partials tbody tr",
+                                         "rows => rows.map(r => r.cells[1].textContent)")
     assert partials == list(PARTIALS.values()) and page.is_visible("#partials")
     assert "∂f/∂x = 337, ∂f/∂u = 96, ∂f/∂k = 64, ∂f/∂l = 3" in end["caption"]
     assert page.errors == []

@@ -28,8 +28,8 @@ import nbformat  # noqa: E402
 def test_the_committed_notebook_is_the_generated_one():
     committed = nbformat.read(str(NOTEBOOK), as_version=4)
     fresh = gen_notebook.notebook()
-    assert [(c.cell_type, c.source) for c in committed.cells] == [(c.cell_type, c.source) for c in fresh.cells], \
-        "docs/lecture.ipynb is stale: run tools/gen_notebook.py --execute"
+    cells = lambda nb: [(c.cell_type, c.source) for c in nb.cells]
+    assert cells(committed) == cells(fresh), "stale: run tools/gen_notebook.py --execute"
     nbformat.validate(committed)
 
 
@@ -49,7 +49,8 @@ def _outputs(nb) -> tuple:
 @pytest.mark.slow
 def test_the_notebook_runs_end_to_end_with_the_lecture_numbers(tmp_path, monkeypatch):
     src = str(Path(ember.__file__).resolve().parents[1])  # the kernel imports this checkout's ember
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([src] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    paths = [src] + [p for p in [os.environ.get("PYTHONPATH")] if p]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))
     monkeypatch.setenv("EMBER_DEMO_FAST", "1")
     nb = gen_notebook.execute(gen_notebook.notebook(), tmp_path)
     text, images = _outputs(nb)

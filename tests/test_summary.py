@@ -8,7 +8,7 @@ import torch
 
 import ember
 
-torchinfo = pytest.importorskip("torchinfo", reason="needs torchinfo: pip install torchinfo (in the dev extra)")
+torchinfo = pytest.importorskip("torchinfo", reason="needs torchinfo: pip install torchinfo (dev extra)")
 
 ALL_COLUMNS = ("input_size", "output_size", "num_params", "params_percent", "kernel_size", "mult_adds",
                "trainable")
@@ -45,7 +45,8 @@ CASES = {
                                         nn.MaxPool2d(2), nn.AvgPool2d(2), nn.AdaptiveAvgPool2d(1)),
                (2, 3, 8, 8)),
     "conv3d": (lambda nn: nn.Sequential(nn.Conv3d(1, 2, 2), nn.BatchNorm3d(2)), (1, 1, 4, 4, 4)),
-    "transposed": (lambda nn: nn.Sequential(nn.ConvTranspose2d(2, 3, 3, stride=2), nn.Identity()), (2, 2, 5, 5)),
+    "transposed": (lambda nn: nn.Sequential(nn.ConvTranspose2d(2, 3, 3, stride=2), nn.Identity()),
+                   (2, 2, 5, 5)),
     "transposed1d": (lambda nn: nn.ConvTranspose1d(3, 2, 2), (2, 3, 7)),
     "norms": (lambda nn: nn.Sequential(nn.LayerNorm(6), nn.GroupNorm(2, 4), nn.RMSNorm(6), nn.BatchNorm1d(4)),
               (3, 4, 6)),
@@ -84,19 +85,19 @@ def test_rows_and_totals_equal_torchinfo(name):
     got = [(r.kind, r.depth, r.index, r.input_size, r.output_size, r.params, r.trainable_params, r.macs,
             r.recursive, r.output_bytes) for r in e.layers]
     assert got == expected
-    assert (e.total_params, e.trainable_params, e.total_mult_adds, e.total_output_bytes, e.total_param_bytes) \
-        == (t.total_params, t.trainable_params, t.total_mult_adds, t.total_output_bytes, t.total_param_bytes)
+    totals = ("total_params", "trainable_params", "total_mult_adds", "total_output_bytes",
+              "total_param_bytes")
+    assert [getattr(e, k) for k in totals] == [getattr(t, k) for k in totals]
 
 
 @pytest.mark.parametrize("name, depth", [("blocks", 1), ("blocks", 2), ("conv2d", 0), ("linear", 3)])
 def test_the_table_matches_torchinfo_cell_for_cell(name, depth):
     t, e = _summaries(name, depth)
-    theirs = [line.split() for line in str(t).splitlines() if line.startswith(("├", "│", "└", e.layers[0].kind))]
-    ours = [line.split() for line in str(e).splitlines() if line.startswith(("├", "│", "└", e.layers[0].kind))]
-    assert ours == theirs
-    footer = lambda s: [line for line in str(s).splitlines() if line.startswith(("Total params", "Trainable",
-                                                                                  "Non-trainable", "Params size",
-                                                                                  "Forward/backward"))]
+    starts = ("├", "│", "└", e.layers[0].kind)
+    rows = lambda s: [line.split() for line in str(s).splitlines() if line.startswith(starts)]
+    assert rows(e) == rows(t)
+    footers = ("Total params", "Trainable", "Non-trainable", "Params size", "Forward/backward")
+    footer = lambda s: [line for line in str(s).splitlines() if line.startswith(footers)]
     assert footer(e) == footer(t)
 
 

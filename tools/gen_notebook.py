@@ -40,7 +40,9 @@ def execute(nb, cwd: Path, timeout: int = 600):
     """Run every cell in a fresh kernel started in ``cwd``; raises on the first cell that fails."""
     from nbclient import NotebookClient
 
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(cwd)}})
+    client.execute()
     return nb
 
 

@@ -56,7 +56,8 @@ def _arrow(ax, arrow, route: list) -> None:
                                  gid=arrow.id, shrinkA=0, shrinkB=0))
     if arrow.label:
         (x0, y0), (x1, y1) = route[-2], route[-1]
-        ax.text(x0 + LABEL_AT * (x1 - x0), y0 + LABEL_AT * (y1 - y0), arrow.label, ha="center", va="center", family=FONT,
+        ax.text(x0 + LABEL_AT * (x1 - x0), y0 + LABEL_AT * (y1 - y0), arrow.label,
+                ha="center", va="center", family=FONT,
                 fontsize=FONT_SIZE - 1, color="#204080",
                 bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"})
 

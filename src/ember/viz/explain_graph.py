@@ -50,7 +50,8 @@ def explanation_graph(explanation, engine: str = "auto", annotate: bool = True) 
         picture.add(name, lines if annotate else [name], kind)
     for s in explanation.forward:
         kind = "output" if s.name == output else "op"
-        lines = [f"{s.name} = {s.definition}", f"= {fmt(s.value)}", f"{bar(s.name)} = {fmt(final.get(s.name))}"]
+        lines = [f"{s.name} = {s.definition}", f"= {fmt(s.value)}",
+                 f"{bar(s.name)} = {fmt(final.get(s.name))}"]
         picture.add(s.name, lines if annotate else lines[:1], kind)
         for position, arg in enumerate(s.args):
             if (s.name, position) in locals_:

@@ -31,7 +31,8 @@ def graph(output, params: dict | None = None, show_saved: bool = False,
     outputs = tuple(output) if isinstance(output, (tuple, list)) else (output,)
     for t in outputs:
         if not isinstance(t, Tensor):
-            raise TypeError(f"ember.viz.graph: expected a Tensor or a tuple of Tensors, got {type(t).__name__}")
+            raise TypeError(f"ember.viz.graph: expected a Tensor or a tuple of Tensors, "
+                            f"got {type(t).__name__}")
     names = {id(t): name for name, t in (params or {}).items()}
     return _GraphDrawing(names, show_saved, show_values, engine).draw(outputs)
 
@@ -69,8 +70,8 @@ class _GraphDrawing:
             self._node(node)
         for k, t in enumerate(outputs):
             kind = "parameter" if id(t) in self.names else "output"
-            box = self.picture.add(f"out{k}", [self.names.get(id(t), "output")] + describe(t, self.show_values),
-                                   kind)
+            lines = [self.names.get(id(t), "output")] + describe(t, self.show_values)
+            box = self.picture.add(f"out{k}", lines, kind)
             producer = t.grad_fn if t.grad_fn is not None else (t if t.requires_grad else None)
             if producer is not None:
                 self.picture.connect(self._box_of(producer), box)

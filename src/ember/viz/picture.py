@@ -46,7 +46,7 @@ class Arrow:
 
 @dataclass
 class Picture:
-    """Boxes and arrows with ``save(path)`` and notebook display; ``engine`` is "auto", "dot" or "matplotlib"."""
+    """Boxes and arrows with ``save(path)`` and notebook display; ``engine``: "auto", "dot", "matplotlib"."""
 
     boxes: list = field(default_factory=list)
     arrows: list = field(default_factory=list)

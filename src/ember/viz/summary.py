@@ -197,7 +197,8 @@ class ModelSummary:
         rule = "=" * (width + COLUMN_WIDTH * len(self.columns))
 
         def line(first: str, cells: dict) -> str:
-            return (f"{first:<{width}} " + "".join(f"{cells[c]:<{COLUMN_WIDTH}} " for c in self.columns)).rstrip()
+            rest = "".join(f"{cells[c]:<{COLUMN_WIDTH}} " for c in self.columns)
+            return f"{first:<{width}} {rest}".rstrip()
 
         out = [rule, line("Layer (type:depth-idx)", COLUMNS), rule]
         out += [line(_tree(d) + label, cells) for label, d, cells in rows]

@@ -20,7 +20,8 @@ h1 { font-size: 1.2em; font-family: monospace; }
 button { font-size: 1em; padding: 0.3em 1.2em; }
 #caption { font-family: monospace; min-height: 2.6em; background: #f6f6f0; padding: 0.5em; }
 .panes { display: flex; gap: 2em; align-items: flex-start; flex-wrap: wrap; }
-#graph svg { max-width: 46em; height: auto; }
+#graph { flex: 1 1 30em; min-width: 22em; max-width: 56em; }
+#graph svg { width: 100%; height: auto; }
 table { border-collapse: collapse; margin-bottom: 1.2em; font-family: monospace; }
 th, td { border: 1px solid #bbb; padding: 0.2em 0.6em; text-align: left; }
 td.num { text-align: right; min-width: 3em; }

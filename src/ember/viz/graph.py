@@ -80,18 +80,14 @@ class _GraphDrawing:
     @staticmethod
     def _collect(outputs: tuple) -> list:
         """Every node reachable from the outputs, each once, producers before consumers."""
+        from ..explain import _evaluation_order
+
         order, seen = [], set()
-        stack = [(t.grad_fn, False) for t in reversed(outputs) if t.grad_fn is not None]
-        while stack:
-            node, done = stack.pop()
-            if done:
-                order.append(node)
-                continue
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
-            stack.append((node, True))
-            stack += [(e, False) for e in reversed(node.edges) if e.__class__ is Node and id(e) not in seen]
+        for t in outputs:
+            for node in _evaluation_order(t.grad_fn) if t.grad_fn is not None else ():
+                if id(node) not in seen:
+                    seen.add(id(node))
+                    order.append(node)
         return order
 
     def _box_of(self, producer) -> str:

@@ -128,6 +128,14 @@ def test_notebook_display_and_bad_columns():
         ember.summary(ember.nn.Linear(3, 2), input_size=(1, 3), col_names=("params",))
 
 
+def test_integer_inputs_from_input_size_and_dtypes():
+    t_model, e_model, _ = _pair("embedding")
+    t = torchinfo.summary(t_model, input_size=(2, 3), dtypes=[torch.long], verbose=0)
+    e = ember.summary(e_model, input_size=(2, 3), dtypes=[ember.long])
+    assert [r.output_size for r in e.layers] == [r.output_size for r in t.summary_list]
+    assert e.total_mult_adds == t.total_mult_adds and e.input_bytes == 2 * 3 * 8
+
+
 def test_numbers_from_a_real_forward_pass():
     """The output shapes are the model's: a row for a layer called on a batch of 5 says 5."""
     model = ember.nn.Sequential(ember.nn.Linear(4, 3))

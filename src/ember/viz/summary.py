@@ -243,6 +243,7 @@ def summary(model, input_size=None, input_data=None, depth: int = 3, col_names=N
         A ``ModelSummary``: ``print`` it, or let Jupyter show it.
     """
     from .. import creation
+    from .. import dtypes as dtypes_
 
     columns = tuple(col_names) if col_names is not None else \
         (DEFAULT_COLUMNS if input_size is not None or input_data is not None else ("num_params",))
@@ -257,7 +258,8 @@ def summary(model, input_size=None, input_data=None, depth: int = 3, col_names=N
         if device is None:
             device = next((p.device for p in model.parameters()), None)
         kinds = dtypes or [None] * len(sizes)
-        input_data = [creation.rand(*s, dtype=k, device=device) for s, k in zip(sizes, kinds)]
+        # random values in [0, 1), then the dtype asked for (an integer input is all zeros, as torchinfo's)
+        input_data = [creation.rand(*s, device=device).to(k or dtypes_.float32) for s, k in zip(sizes, kinds)]
     layers = _run(model, input_data)
     inputs = input_data if isinstance(input_data, (list, tuple, dict)) else [input_data]
     values = inputs.values() if isinstance(inputs, dict) else inputs

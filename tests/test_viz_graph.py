@@ -78,6 +78,30 @@ def test_values_saved_tensors_and_unnamed_leaves():
     assert all(len(b.lines) == 2 for b in graph(y, show_values=False).boxes)
 
 
+def test_a_custom_functions_node_and_what_its_ctx_saved():
+    class Square(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * x * g
+
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    p = graph(Square.apply(x).sum(), show_saved=True)
+    assert _titles(p, "op") == ["SquareBackward", "SumBackward0"]  # torch: SquareBackward too
+    saved = {b.lines[0]: b.lines[1:] for b in p.boxes if b.kind == "saved"}
+    assert saved["saved tensor 0"] == ["(2,) float32", "[1., 2.]"]
+
+
+def test_an_explanation_shows_its_graph_and_tables_in_a_notebook():
+    page = ember.explain("x*y + x", x=2, y=3)._repr_html_()
+    assert page.count("<svg") == 1 and "<table>" in page and "Reverse sweep" in page
+
+
 def test_a_graph_freed_by_backward_still_draws():
     x = ember.tensor(2.0, requires_grad=True)
     y = x.exp() * 3

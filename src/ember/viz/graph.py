@@ -119,6 +119,8 @@ class _GraphDrawing:
             saved += [(f"saved input {i}", t) for i, t in enumerate(node.inputs) if t is not None]
         if node.out_data is not None:
             saved.append(("saved result", Tensor._make(node.out_data)))
+        if node.ctx is not None and not node.freed:  # a custom Function's ctx.save_for_backward
+            saved += [(f"saved tensor {i}", t) for i, t in enumerate(node.ctx.saved_tensors) if t is not None]
         for k, (label, t) in enumerate(saved):
             tid = self.picture.add(f"{box}s{k}", [label] + describe(t, self.show_values), "saved")
             self.picture.connect(tid, box, dashed=True)

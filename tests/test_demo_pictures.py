@@ -1,5 +1,5 @@
 """The walkthrough uses the pictures where they say more: the graph and the explain page of z in
-the partials section, the summary of the classifier."""
+the partials section (the classifier's summary is checked in test_demo.py)."""
 from __future__ import annotations
 
 import io
@@ -21,11 +21,3 @@ def test_partials_writes_the_graph_of_z_and_its_explain_page(tmp_path):
     assert {n: steps[-1]["adjoints"][n] for n in "xukl"} == {"x": "337", "u": "96", "k": "64", "l": "3"}
     assert "partials-z.html" in stream.getvalue()
 
-
-def test_classification_shows_the_summary_of_its_model(tmp_path):
-    stream = io.StringIO()
-    run(["classification"], out=tmp_path, fast=True, writer=TerminalWriter(stream, colour=False))
-    text = stream.getvalue()
-    row = "├─Linear: 1-1" + " " * 28 + "[32, 16]" + " " * 18 + "1,040" + " " * 21 + "33,280"
-    assert row in text
-    assert "Total params: 1,057" in text

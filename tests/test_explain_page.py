@@ -16,8 +16,6 @@ Z = "3*x**5 + 2*u**2*k*x + l*x + l"
 POINT = {"x": 2.0, "u": 4.0, "k": 3.0, "l": 1.0}
 PARTIALS = {"x": "337", "u": "96", "k": "64", "l": "3"}
 
-pytestmark = pytest.mark.skipif(browser.missing() is not None, reason=browser.missing() or "")
-
 # Everything the stepper shows, read in one round trip.
 _READ = """() => {
   const text = (sel) => Array.from(document.querySelectorAll(sel), (el) => [el.id, el.textContent]);
@@ -30,6 +28,8 @@ _READ = """() => {
 
 @pytest.fixture(scope="module")
 def page():
+    if browser.missing():
+        pytest.skip(browser.missing())
     with browser.browser_page() as p:
         yield p
 
@@ -91,6 +91,13 @@ def test_previous_and_the_arrow_keys_step_back_and_forth(page, tmp_path):
     assert page.inner_text("#value-v1") == ""
     page.keyboard.press("ArrowRight")
     assert page.inner_text("#value-v1") == "32"
+
+
+def test_the_cli_says_when_it_cannot_write_the_page(tmp_path, capsys):
+    at = ",".join(f"{k}={v:g}" for k, v in POINT.items())
+    assert main(["grad", Z, "--at", at, "--html", str(tmp_path / "no" / "such" / "z.html")]) == 2
+    err = capsys.readouterr().err
+    assert "ember grad: error: --html: cannot write" in err and "No such file or directory" in err
 
 
 def test_the_cli_writes_the_page(page, tmp_path, capsys):

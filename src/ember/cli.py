@@ -137,7 +137,10 @@ def run_grad(args) -> int:
         print()
         print(e.markdown() if args.markdown else e)
     if args.html:
-        e.to_html(args.html)
+        try:
+            e.to_html(args.html)
+        except OSError as exc:
+            raise MathError(f"--html: cannot write {args.html}: {exc.strerror}") from None
         print(f"\nwrote {args.html}")
     return 0
 

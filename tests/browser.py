@@ -11,7 +11,8 @@ import os
 import shutil
 
 # No sandbox (CI runs as root), no GPU, and nothing that would reach the network on its own.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 

@@ -128,6 +128,14 @@ def test_notebook_display_and_bad_columns():
         ember.summary(ember.nn.Linear(3, 2), input_size=(1, 3), col_names=("params",))
 
 
+def test_mult_adds_in_torchinfo_units():
+    from ember.viz.summary import _mult_adds
+
+    assert [_mult_adds(n) for n in (0, 2114, 3_000_000, 3_500_000_000, 2 * 10**12)] == [
+        "Total mult-adds (M): 0", "Total mult-adds (M): 0.00", "Total mult-adds (M): 3",
+        "Total mult-adds (G): 3.50", "Total mult-adds (T): 2"]
+
+
 def test_integer_inputs_from_input_size_and_dtypes():
     t_model, e_model, _ = _pair("embedding")
     t = torchinfo.summary(t_model, input_size=(2, 3), dtypes=[torch.long], verbose=0)

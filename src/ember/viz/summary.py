@@ -168,7 +168,7 @@ class ModelSummary:
                 "mult_adds": f"{macs:,}" if macs > 0 else "--", "trainable": r.trainable}
 
     def shown(self) -> list:
-        """The rows down to ``depth``: (label, cells)."""
+        """The rows down to ``depth``: (label, depth, cells)."""
         rows = []
         for r in self.layers:
             if r.depth > self.depth:
@@ -183,7 +183,7 @@ class ModelSummary:
                  f"Non-trainable params: {self.total_params - self.trainable_params:,}"]
         if self.ran:
             mb = lambda n: f"{n / 1e6:0.2f}"
-            lines += [f"Total mult-adds (M): {mb(self.total_mult_adds)}", "",
+            lines += [_mult_adds(self.total_mult_adds), "",
                       f"Input size (MB): {mb(self.input_bytes)}",
                       f"Forward/backward pass size (MB): {mb(self.total_output_bytes)}",
                       f"Params size (MB): {mb(self.total_param_bytes)}",
@@ -217,6 +217,14 @@ class ModelSummary:
         foot = "<br>".join(html.escape(t) for t in self.totals() if t)
         return (f"<table><thead><tr><th>Layer (type:depth-idx)</th>{head}</tr></thead>"
                 f"<tbody>{body}</tbody></table><p>{foot}</p>")
+
+
+def _mult_adds(n: int) -> str:
+    """The total multiply-adds in millions, or in billions or trillions where they run that high."""
+    unit, scale = next((u, s) for u, s in (("T", 1e12), ("G", 1e9), ("M", 1e6)) if n >= s or u == "M")
+    value = n / scale
+    return f"Total mult-adds ({unit}): {int(value):,}" if value.is_integer() else \
+        f"Total mult-adds ({unit}): {value:,.2f}"
 
 
 def _tree(depth: int) -> str:

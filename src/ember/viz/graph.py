@@ -41,8 +41,7 @@ def describe(t: Tensor, show_values: bool | None) -> list:
     """A tensor's lines in a box: its shape and dtype, then its values when they are wanted."""
     lines = [f"{tuple(t.shape)} {str(t.dtype).replace('ember.', '')}"]
     if show_values or (show_values is None and t.numel() <= SMALL):
-        data = t.detach().cpu().numpy() if t.device.type != "cpu" else t.detach().numpy()
-        lines += format_array(data, "").splitlines()
+        lines += format_array(t.detach().cpu().numpy(), "").splitlines()
     return lines
 
 

@@ -130,27 +130,28 @@ class Explanation:
 
     def graph(self, engine: str = "auto"):
         """The graph with each node's value and adjoint and each edge's local derivative (a ``Picture``)."""
-        from .viz.explain_graph import explanation_graph
-
-        return explanation_graph(self, engine)
+        return _viz().explanation_graph(self, engine)
 
     def to_html(self, path=None, engine: str = "auto") -> str:
         """A self-contained page stepping through both sweeps; written to ``path`` if given."""
-        from .viz.explain_html import explanation_page
-
-        page = explanation_page(self, engine)
+        page = _viz().explanation_page(self, engine)
         if path is not None:
             Path(path).write_text(page, encoding="utf-8")
         return page
 
     def _repr_html_(self) -> str:
-        from .viz.explain_html import explanation_html
-
-        return explanation_html(self)
+        return _viz().explanation_html(self)
 
     def __repr__(self) -> str:
         grads = ", ".join(f"{k}={fmt(v)}" for k, v in self.gradient.items())
         return f"Explanation({self.function!r}, gradient: {grads})"
+
+
+def _viz():
+    """ember.viz's explanation pages and graphs."""
+    from .viz import explain_html  # deferred: ember.viz draws explanations, so it imports this module
+
+    return explain_html
 
 
 # ---------------------------------------------------------------------------- formatting

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .cli import run
 from .output import MarkdownWriter
 
 FAST_ENV = "EMBER_DEMO_FAST"  # "1": short training runs, as ``ember demo --fast`` (the notebook's CI run)
@@ -56,8 +57,6 @@ class NotebookWriter(MarkdownWriter):
 
 def show_section(*names: str, out: str = "demo-out", fast: bool | None = None) -> None:
     """Run the named sections in the notebook, showing what they compute; PNGs go to ``out``."""
-    from .cli import run
-
     if fast is None:
         fast = os.environ.get(FAST_ENV) == "1"
     run(list(names), Path(out), fast, writer=NotebookWriter(Path(out)))

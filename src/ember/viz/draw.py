@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 
 from .layout import FONT_SIZE, layout
-from .picture import COLOURS, FONT
+from .style import COLOURS, FONT
 
 MARGIN = 8.0
 DPI = {"png": 150, "svg": 72}

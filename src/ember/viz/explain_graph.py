@@ -2,6 +2,7 @@
 local derivative, read from the recorded forward trace and reverse sweep."""
 from __future__ import annotations
 
+from ..explain import bar, fmt
 from .picture import Picture
 
 
@@ -38,8 +39,6 @@ def explanation_graph(explanation, engine: str = "auto", annotate: bool = True) 
 
     With ``annotate=False`` only the definitions: for a page that fills the numbers in step by step.
     """
-    from ..explain import bar, fmt
-
     final = adjoints(explanation)
     locals_ = local_derivatives(explanation)
     picture = Picture(engine=engine)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 
+from ..explain import bar, fmt
 from .explain_graph import adjoints, explanation_graph
 
 _STYLE = """
@@ -77,8 +78,6 @@ def steps(explanation, arrows: list) -> list:
     Each state says what is filled in (values, adjoints, how many sweep rows), which node and
     arrows to highlight, and a caption; ``arrows`` are the graph's (tail, head, id) triples.
     """
-    from ..explain import bar, fmt
-
     e = explanation
     into = {}
     for tail, head, arrow_id in arrows:

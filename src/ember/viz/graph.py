@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .._printing import format_array
 from ..autograd.engine import Node
+from ..explain import _evaluation_order
 from ..tensor import Tensor
 from .picture import Picture
 
@@ -79,8 +80,6 @@ class _GraphDrawing:
     @staticmethod
     def _collect(outputs: tuple) -> list:
         """Every node reachable from the outputs, each once, producers before consumers."""
-        from ..explain import _evaluation_order
-
         order, seen = [], set()
         for t in outputs:
             for node in _evaluation_order(t.grad_fn) if t.grad_fn is not None else ():

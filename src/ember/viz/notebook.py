@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 
 from .._printing import _Formatter
+from ..derivative_check import DerivativeCheck
+from ..tensor import Tensor
 
 TABLE_LIMIT = 20  # a 2-d tensor gets a table when neither side is longer than this
 
@@ -31,8 +33,5 @@ def check_html(check) -> str:
 
 def install() -> None:
     """Give ``Tensor`` and ``DerivativeCheck`` their notebook display (called when ember.viz is imported)."""
-    from ..derivative_check import DerivativeCheck
-    from ..tensor import Tensor
-
     Tensor._repr_html_ = tensor_html
     DerivativeCheck._repr_html_ = check_html

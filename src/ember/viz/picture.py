@@ -11,16 +11,9 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# Fill colours by kind of box (torchviz's palette: leaves blue, the output green, saved tensors orange).
-COLOURS = {
-    "op": "#e0e0e0",
-    "leaf": "#add8e6",
-    "parameter": "#add8e6",
-    "output": "#caff70",
-    "saved": "#ffa500",
-    "constant": "#ffffff",
-}
-FONT = "DejaVu Sans Mono"
+from .draw import draw
+from .style import COLOURS, FONT
+
 FORMATS = ("png", "svg")
 
 
@@ -77,8 +70,6 @@ class Picture:
             raise ValueError(f"Picture.render: format must be one of {', '.join(FORMATS)}, got {format!r}")
         if self.renderer() == "dot":
             return self.dot().pipe(format=format)
-        from .draw import draw
-
         return draw(self, format)
 
     def save(self, path) -> Path:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 
+from .. import creation
+from .. import dtypes as dtypes_
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 
@@ -250,9 +252,6 @@ def summary(model, input_size=None, input_data=None, depth: int = 3, col_names=N
     Returns:
         A ``ModelSummary``: ``print`` it, or let Jupyter show it.
     """
-    from .. import creation
-    from .. import dtypes as dtypes_
-
     columns = tuple(col_names) if col_names is not None else \
         (DEFAULT_COLUMNS if input_size is not None or input_data is not None else ("num_params",))
     unknown = [c for c in columns if c not in COLUMNS]

@@ -8,8 +8,7 @@ rule in orange. It reads the graph the engine walks; nothing is recomputed.
 from __future__ import annotations
 
 from .._printing import format_array
-from ..autograd.engine import Node
-from ..explain import _evaluation_order
+from ..autograd.engine import Node, toposort
 from ..tensor import Tensor
 from .picture import Picture
 
@@ -79,14 +78,10 @@ class _GraphDrawing:
 
     @staticmethod
     def _collect(outputs: tuple) -> list:
-        """Every node reachable from the outputs, each once, producers before consumers."""
-        order, seen = [], set()
-        for t in outputs:
-            for node in _evaluation_order(t.grad_fn) if t.grad_fn is not None else ():
-                if id(node) not in seen:
-                    seen.add(id(node))
-                    order.append(node)
-        return order
+        """Every node reachable from the outputs, each once, producers before consumers (the engine's
+        sweep order, reversed)."""
+        roots = list(dict.fromkeys(t.grad_fn for t in outputs if t.grad_fn is not None))
+        return [n for n in reversed(toposort(roots)) if n.__class__ is Node]
 
     def _box_of(self, producer) -> str:
         """The box of a node or a leaf tensor (a leaf's box is made when first met)."""

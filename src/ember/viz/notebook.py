@@ -1,11 +1,10 @@
-"""Rich display in Jupyter: tensors as torch prints them plus a table for small matrices, and a
-derivative check's verdict, coloured. ``install()`` gives the classes their ``_repr_html_``."""
+"""Rich display of tensors in Jupyter: as torch prints them, plus a table for a small matrix.
+``install()`` gives ``Tensor`` its ``_repr_html_`` (Tensor stays thin; ember.viz calls it on import)."""
 from __future__ import annotations
 
 import html
 
 from .._printing import _Formatter
-from ..derivative_check import DerivativeCheck
 from ..tensor import Tensor
 
 TABLE_LIMIT = 20  # a 2-d tensor gets a table when neither side is longer than this
@@ -25,13 +24,6 @@ def tensor_html(t) -> str:
     return f"{out}<table style=\"font-family:monospace\"><thead>{head}</thead><tbody>{body}</tbody></table>"
 
 
-def check_html(check) -> str:
-    """A derivative check's verdict: green when right, red when wrong, its text as it prints."""
-    colour = "#1b7f2a" if check else "#b3261e"
-    return f"<pre style=\"color:{colour}\">{html.escape(str(check))}</pre>"
-
-
 def install() -> None:
-    """Give ``Tensor`` and ``DerivativeCheck`` their notebook display (called when ember.viz is imported)."""
+    """Give ``Tensor`` its notebook display (called when ember.viz is imported)."""
     Tensor._repr_html_ = tensor_html
-    DerivativeCheck._repr_html_ = check_html

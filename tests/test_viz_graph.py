@@ -178,6 +178,20 @@ def test_layout_places_boxes_apart_and_outputs_below_inputs():
     assert len(routes[3]) == 4  # a -> e bends through c's row
 
 
+def test_edge_labels_do_not_cover_each_other_or_the_boxes():
+    from ember.viz.layout import CHAR_WIDTH, LINE_HEIGHT, _overlap, _rect, layout, place_labels
+
+    e = ember.explain(lambda x, u, k, l: 3 * x**5 + 2 * u**2 * k * x + l * x + l, x=2, u=4, k=3, l=1)
+    p = e.graph(engine="matplotlib")
+    placed, routes = layout([(b.id, b.lines) for b in p.boxes], [(a.tail, a.head) for a in p.arrows])
+    labels = [a.label for a in p.arrows]
+    spots = place_labels(routes, labels, placed)
+    rects = [_rect(*spot, len(t) * CHAR_WIDTH, LINE_HEIGHT) for spot, t in zip(spots, labels) if t]
+    boxes = [_rect(b.x, b.y, b.width, b.height) for b in placed.values()]
+    assert len(rects) == sum(bool(t) for t in labels) == 16
+    assert not any(_overlap(r, o) for i, r in enumerate(rects) for o in rects[i + 1:] + boxes)
+
+
 def test_import_ember_loads_no_drawing_library():
     code = "import sys, ember; print([m for m in ('matplotlib', 'graphviz', 'PIL') if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

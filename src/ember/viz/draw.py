@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import io
 
-from .layout import FONT_SIZE, layout
+from .layout import FONT_SIZE, layout, place_labels
 from .style import COLOURS, FONT
 
 MARGIN = 8.0
 DPI = {"png": 150, "svg": 72}
-LABEL_AT = 0.6  # where along its last leg an arrow's label sits (nearer the head, apart from siblings)
 
 
 def draw(picture, format: str) -> bytes:
@@ -30,8 +29,9 @@ def draw(picture, format: str) -> bytes:
     ax.set_xlim(left, right)
     ax.set_ylim(bottom, top)  # y grows downwards, as in the layout
     ax.axis("off")
-    for a, route in zip(picture.arrows, routes):
-        _arrow(ax, a, route)
+    spots = place_labels(routes, [a.label for a in picture.arrows], placed)
+    for a, route, spot in zip(picture.arrows, routes, spots):
+        _arrow(ax, a, route, spot)
     for b in picture.boxes:
         p = placed[b.id]
         ax.add_patch(FancyBboxPatch((p.x - p.width / 2, p.y - p.height / 2), p.width, p.height,
@@ -45,8 +45,8 @@ def draw(picture, format: str) -> bytes:
     return out.getvalue()
 
 
-def _arrow(ax, arrow, route: list) -> None:
-    """An arrow along its route (straight between rows), with its label on the last leg."""
+def _arrow(ax, arrow, route: list, spot) -> None:
+    """An arrow along its route (straight between rows), with its label at ``spot``."""
     from matplotlib.patches import FancyArrowPatch
     from matplotlib.path import Path as MplPath
 
@@ -54,11 +54,9 @@ def _arrow(ax, arrow, route: list) -> None:
     ax.add_patch(FancyArrowPatch(path=MplPath(route, codes), arrowstyle="-|>", mutation_scale=8,
                                  linewidth=0.8, linestyle="--" if arrow.dashed else "-", color="#333333",
                                  gid=arrow.id, shrinkA=0, shrinkB=0))
-    if arrow.label:
-        (x0, y0), (x1, y1) = route[-2], route[-1]
-        ax.text(x0 + LABEL_AT * (x1 - x0), y0 + LABEL_AT * (y1 - y0), arrow.label,
-                ha="center", va="center", family=FONT,
-                fontsize=FONT_SIZE - 1, color="#204080",
+    if spot is not None:
+        ax.text(*spot, arrow.label, ha="center", va="center", family=FONT, fontsize=FONT_SIZE - 1,
+                color="#204080",
                 bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"})
 
 

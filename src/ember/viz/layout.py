@@ -143,3 +143,36 @@ def _place(row: list, wanted: dict, sizes: dict, x: dict) -> None:
     shift = _mean([wanted[i] - x[i] for i in row], 0.0)
     for i in row:
         x[i] += shift
+
+
+LABEL_SPOTS = (0.6, 0.4, 0.5, 0.25, 0.7, 0.3, 0.15, 0.2, 0.1)  # where along a leg a label may sit
+
+
+def place_labels(routes: list, labels: list, placed: dict) -> list:
+    """A spot for each arrow's label (None for no label): on its last leg, nearer the head, unless
+    that covers a label already placed or a box; then further along, then on its earlier legs."""
+    boxes = [_rect(p.x, p.y, p.width, p.height) for p in placed.values()]
+    taken = []
+    spots = []
+    for route, label in zip(routes, labels):
+        if not label:
+            spots.append(None)
+            continue
+        width, height = len(label) * CHAR_WIDTH, LINE_HEIGHT
+        legs = list(zip(route, route[1:]))[::-1]
+        candidates = [(a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1]))
+                      for a, b in legs for t in LABEL_SPOTS]
+        rects = [_rect(x, y, width, height) for x, y in candidates]
+        free = [k for k, r in enumerate(rects) if not any(_overlap(r, o) for o in taken + boxes)]
+        k = free[0] if free else 0
+        taken.append(rects[k])
+        spots.append(candidates[k])
+    return spots
+
+
+def _rect(x: float, y: float, width: float, height: float) -> tuple:
+    return x - width / 2, y - height / 2, x + width / 2, y + height / 2
+
+
+def _overlap(a: tuple, b: tuple) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]

@@ -8,6 +8,7 @@ from .style import COLOURS, FONT
 
 MARGIN = 8.0
 DPI = {"png": 150, "svg": 72}
+MAX_PIXELS = 6e6  # a big graph's PNG gets fewer dots per inch rather than tens of megapixels
 
 
 def draw(picture, format: str) -> bytes:
@@ -41,7 +42,7 @@ def draw(picture, format: str) -> bytes:
                 fontsize=FONT_SIZE, linespacing=1.2)
     out = io.BytesIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "ember"}):
-        fig.savefig(out, format=format, dpi=DPI[format], metadata=_metadata(format))
+        fig.savefig(out, format=format, dpi=_dpi(format, fig), metadata=_metadata(format))
     return out.getvalue()
 
 
@@ -58,6 +59,11 @@ def _arrow(ax, arrow, route: list, spot) -> None:
         ax.text(*spot, arrow.label, ha="center", va="center", family=FONT, fontsize=FONT_SIZE - 1,
                 color="#204080",
                 bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"})
+
+
+def _dpi(format: str, fig) -> float:
+    width, height = fig.get_size_inches()
+    return min(DPI[format], (MAX_PIXELS / (width * height)) ** 0.5)
 
 
 def _metadata(format: str) -> dict:

@@ -51,3 +51,7 @@ def is_floating_point(input: Tensor):
 
 
 from . import nn  # noqa: E402  (last: nn is built from everything above)
+
+# ---- seeing the computation: graph pictures, model summaries (ember.viz)
+from . import viz  # noqa: E402
+from .viz.summary import summary  # noqa: E402

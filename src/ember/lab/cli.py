@@ -36,6 +36,8 @@ def add_parsers(subparsers) -> None:
     g.add_argument("--jacobian", action="store_true", help="print the Jacobian matrix")
     g.add_argument("--hessian", action="store_true", help="print the Hessian matrix")
     g.add_argument("--markdown", action="store_true", help="print tables in Markdown")
+    g.add_argument("--html", metavar="OUT.html", help="also write the explanation as a page that steps "
+                                                     "through both sweeps (self-contained HTML)")
     g.set_defaults(func=run_grad)
     c = subparsers.add_parser("check", help="check a claimed derivative against autograd",
                               description="Is CLAIMED the derivative of EXPRESSION with respect to WRT? "
@@ -103,7 +105,7 @@ def _matrix(headers: list, rows: list, markdown: bool) -> str:
 def run_grad(args) -> int:
     """``ember grad``: value and partial derivatives; optionally explain, Jacobian, Hessian."""
     expr = Expression(args.expression)
-    for flag in ("hessian", "explain"):
+    for flag in ("hessian", "explain", "html"):
         if getattr(args, flag) and expr.n_outputs != 1:
             raise MathError(f"--{flag} needs a single expression, not a tuple")
     point = _point_for(expr, parse_point(args.at))
@@ -128,10 +130,17 @@ def run_grad(args) -> int:
         h = hessian(f, v, vectorize=True).tolist()
         print(f"\nHessian at {where}")
         print(_matrix([""] + names, [[n] + [fmt(x) for x in r] for n, r in zip(names, h)], args.markdown))
-    if args.explain:
+    if args.explain or args.html:
         e = explain(expr, **point)
+    if args.explain:
         print()
         print(e.markdown() if args.markdown else e)
+    if args.html:
+        try:
+            e.to_html(args.html)
+        except OSError as exc:
+            raise MathError(f"--html: cannot write {args.html}: {exc.strerror}") from None
+        print(f"\nwrote {args.html}")
     return 0
 
 

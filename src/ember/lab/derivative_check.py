@@ -8,6 +8,7 @@ symbolic form when SymPy is installed, else autograd's value there.
 """
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 from .. import dtypes
@@ -43,6 +44,11 @@ class DerivativeCheck:
 
     def to_dict(self) -> dict:
         return dict(vars(self))
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the verdict as it prints, green when right, red when wrong."""
+        colour = "#1b7f2a" if self.correct else "#b3261e"
+        return f"<pre style=\"color:{colour}\">{html.escape(str(self))}</pre>"
 
     def __str__(self) -> str:
         head = f"d/d{self.wrt} ({self.expression})"

@@ -14,6 +14,7 @@ import inspect
 import textwrap
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 from .. import dtypes
@@ -127,9 +128,30 @@ class Explanation:
 
     _repr_markdown_ = markdown
 
+    def graph(self, engine: str = "auto"):
+        """The graph with each node's value and adjoint and each edge's local derivative (a ``Picture``)."""
+        return _viz().explanation_graph(self, engine)
+
+    def to_html(self, path=None, engine: str = "auto") -> str:
+        """A self-contained page stepping through both sweeps; written to ``path`` if given."""
+        page = _viz().explanation_page(self, engine)
+        if path is not None:
+            Path(path).write_text(page, encoding="utf-8")
+        return page
+
+    def _repr_html_(self) -> str:
+        return _viz().explanation_html(self)
+
     def __repr__(self) -> str:
         grads = ", ".join(f"{k}={fmt(v)}" for k, v in self.gradient.items())
         return f"Explanation({self.function!r}, gradient: {grads})"
+
+
+def _viz():
+    """ember.viz's explanation pages and graphs."""
+    from ..viz import explain_html  # deferred: ember.viz draws explanations, so it imports this module
+
+    return explain_html
 
 
 # ---------------------------------------------------------------------------- formatting

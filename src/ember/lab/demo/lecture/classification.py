@@ -37,6 +37,11 @@ def _train(train, epochs):
     return model
 
 
+def _summary(model):
+    table = ember.summary(model, input_size=(32, 64), col_names=("output_size", "num_params", "mult_adds"))
+    return table
+
+
 def _evaluate(model, test):
     images, digit_labels = next(iter(ember.utils.data.DataLoader(test, batch_size=len(test))))
     labels = (digit_labels == 8).float()
@@ -61,6 +66,8 @@ def run(ctx: Context) -> dict:
                ("digit", digit)])
     model = ctx.run(_train, train, epochs)
     wr.values([("model", model)])
+    wr.say("ember.summary lists its layers as torchinfo does, from one forward pass on a batch of 32:")
+    wr.block(ctx.run(_summary, model))
     images, labels, predicted, accuracy = ctx.run(_evaluate, model, test)
     wr.values([("labels[:8]", labels[:8]), ("predicted[:8]", predicted[:8])])
     wr.table(["test images", "correct", "accuracy"],

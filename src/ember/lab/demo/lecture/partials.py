@@ -43,6 +43,12 @@ def _explain(f, point):
     return work
 
 
+def _pictures(work):
+    graph = work.graph()              # each node with its value and adjoint, each edge its local derivative
+    page = work.to_html()             # one HTML page that steps through both sweeps, node by node
+    return graph, page
+
+
 def run(ctx: Context) -> dict:
     """The lecture's three worked examples: Ember's answers, how it gets them, and the notes' values."""
     wr = ctx.writer
@@ -63,6 +69,14 @@ def run(ctx: Context) -> dict:
             rows.append((f"∂{out}/∂{name.translate(_SUBSCRIPTS)}", formula, value, ember_value))
             found[(f.__name__, name)] = float(ember_value)
         wr.table(["derivative", "the notes", "notes' value", "Ember"], rows)
+    wr.say("The same work for z as pictures: its graph, and a page to click through both sweeps.")
+    graph, page = ctx.run(_pictures, work)
+    png = graph.save(ctx.png("partials-z-graph"))
+    wr.picture(png, "the graph of z at x = 2, u = 4, k = 3, l = 1: values, adjoints, local derivatives")
+    html = ctx.out / "partials-z.html"
+    html.write_text(page, encoding="utf-8")
+    wr.say(f"The page is written to {html.name}, beside the PNGs: open it in a browser and press Next "
+           "to watch the engine work.")
     exact = all(found[(f.__name__, name)] == value for f, _, _, notes in LECTURE for name, _, value in notes)
     ctx.check(exact, "43 and 20; 18; 337, 96, 64, 3 — the lecture's answers, exactly.")
     wr.slip("they expand ∂z/∂u = 4ukx as 4 × 4 × 3 × x/2. At x = 2 it is 4 × 4 × 3 × 2 = 96: "

@@ -253,28 +253,6 @@ def _copy_(self, src: Tensor, non_blocking: bool = False) -> Tensor:
     return self
 
 
-def _fill_random(self, kind: str, low: float, high: float, generator) -> Tensor:
-    """Overwrite ``self`` in place with random values (what nn.init does under no_grad)."""
-    from .. import creation as C
-
-    self._check_inplace(f"{kind}_")
-    make = C.rand if kind == "uniform" else C.randn
-    r = make(tuple(self.shape), generator=generator, dtype=self.dtype, device=self.device)
-    self._data[...] = r._data * (high - low) + low if kind == "uniform" else r._data * high + low
-    self._version += 1
-    return self
-
-
-def _uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
-    """Fill with uniform random numbers in [a, b)."""
-    return _fill_random(self, "uniform", a, b, generator)
-
-
-def _normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
-    """Fill with normal random numbers of the given mean and standard deviation."""
-    return _fill_random(self, "normal", mean, std, generator)
-
-
 def _getitem(self, idx):
     return I.getitem(self, idx)
 
@@ -329,6 +307,7 @@ def _new_full(self, size, fill_value, dtype=None, device=None, requires_grad=Fal
 def _install() -> None:
     from .. import creation as C
     from . import activation as A
+    from . import random as RA
     from . import sort as SO
     from . import trig as TR
 
@@ -413,7 +392,10 @@ def _install() -> None:
         "masked_fill_": _inplace(I.masked_fill, "masked_fill_"),
         "erf": SP.erf, "erfc": SP.erfc, "erfinv": SP.erfinv,
         "erf_": _inplace(SP.erf, "erf_"), "erfinv_": _inplace(SP.erfinv, "erfinv_"),
-        "uniform_": _uniform_, "normal_": _normal_,
+        "uniform_": RA.uniform_, "normal_": RA.normal_, "log_normal_": RA.log_normal_,
+        "exponential_": RA.exponential_, "cauchy_": RA.cauchy_, "geometric_": RA.geometric_,
+        "bernoulli_": RA.bernoulli_, "random_": RA.random_, "bernoulli": RA.bernoulli,
+        "multinomial": RA.multinomial,
         "addcmul": E.addcmul, "addcdiv": E.addcdiv, "lerp": E.lerp,
         "addcmul_": _inplace(E.addcmul, "addcmul_"), "addcdiv_": _inplace(E.addcdiv, "addcdiv_"),
         "lerp_": _inplace(E.lerp, "lerp_"),

@@ -307,6 +307,7 @@ def _new_full(self, size, fill_value, dtype=None, device=None, requires_grad=Fal
 def _install() -> None:
     from .. import creation as C
     from . import activation as A
+    from . import gamma as GA
     from . import random as RA
     from . import sort as SO
     from . import trig as TR
@@ -395,7 +396,8 @@ def _install() -> None:
         "uniform_": RA.uniform_, "normal_": RA.normal_, "log_normal_": RA.log_normal_,
         "exponential_": RA.exponential_, "cauchy_": RA.cauchy_, "geometric_": RA.geometric_,
         "bernoulli_": RA.bernoulli_, "random_": RA.random_, "bernoulli": RA.bernoulli,
-        "multinomial": RA.multinomial,
+        "multinomial": RA.multinomial, "lgamma": GA.lgamma, "digamma": GA.digamma,
+        "polygamma": lambda self, n: GA.polygamma(n, self),
         "addcmul": E.addcmul, "addcdiv": E.addcdiv, "lerp": E.lerp,
         "addcmul_": _inplace(E.addcmul, "addcmul_"), "addcdiv_": _inplace(E.addcdiv, "addcdiv_"),
         "lerp_": _inplace(E.lerp, "lerp_"),

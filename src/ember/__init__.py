@@ -49,7 +49,7 @@ from .explain import explain
 from ._printing import set_printoptions
 from . import distributed, linalg, optim, utils
 from .serialization import load, save
-from . import random  # noqa: E402  (ember.random, as torch.random)
+from . import distributions, random  # noqa: E402  (ember.random, as torch.random)
 from .generator import Generator, default_generator
 from .ops.gamma import digamma, lgamma, polygamma
 from .ops.random import bernoulli, multinomial, normal, poisson

@@ -290,3 +290,60 @@ def random_(self: Tensor, from_=None, to=None, *, generator: Generator | None = 
     low, high = _random_bounds(self, from_, to)
     return _fill(self, "random_",
                  lambda rng, shape, xp: rng.integers(low, high, shape, endpoint=True), generator)
+
+
+# ---------------------------------------------------------------------------- gamma draws
+
+
+def _gamma_sample_grad_fwd(xp, alpha, x):
+    """d x / d alpha of a Gamma(alpha, 1) draw held at its quantile (implicit reparameterisation):
+    -(dP/dalpha) / (dP/dx), P the regularised lower incomplete gamma function; dP/dalpha by a
+    central difference of SciPy's (or CuPy's) accurate ``gammainc``."""
+    sp = backend.special_functions(xp)
+    a = alpha.astype(xp.float64)
+    v = x.astype(xp.float64)
+    h = 1e-5 * xp.maximum(a, 1e-3)
+    h = xp.minimum(h, 0.5 * a)
+    dp_da = (sp.gammainc(a + h, v) - sp.gammainc(a - h, v)) / (2 * h)
+    log_density = (a - 1) * xp.log(v) - v - sp.gammaln(a)
+    return (-dp_da * xp.exp(-log_density)).astype(x.dtype, copy=False)
+
+
+def _no_second_order(g, out, alpha, x):
+    raise RuntimeError("the derivative of a gamma draw's reparameterisation gradient is not "
+                       "implemented (as torch's _standard_gamma_grad)")
+
+
+_gamma_sample_grad = primitive("standard_gamma_grad", _gamma_sample_grad_fwd, _no_second_order,
+                               formula="implicit reparameterisation of a Gamma(alpha, 1) draw")
+_standard_gamma = primitive(
+    "standard_gamma", lambda xp, alpha, x: x,
+    lambda g, out, alpha, x: (E.mul(g, apply(_gamma_sample_grad, alpha, x)), None),
+    formula="d/dalpha x = -(dP/dalpha)/(dP/dx) at the draw x (implicit reparameterisation)",
+)
+
+
+def standard_gamma(concentration: Tensor, generator: Generator | None = None) -> Tensor:
+    """Gamma(concentration, 1) draws, differentiable in ``concentration`` (torch._standard_gamma)."""
+    _require_floating("_standard_gamma", concentration)
+    xp = concentration.xp
+    rng = generator_for(concentration.device, generator)
+    with backend.device_context(concentration.device):
+        alpha = xp.maximum(concentration._data.astype(xp.float64), 0)
+        draw = rng.standard_gamma(alpha)
+        tiny = backend.numpy.finfo(concentration._data.dtype).tiny
+        data = xp.maximum(draw, tiny).astype(concentration._data.dtype)
+    return apply(_standard_gamma, concentration, Tensor._make(data))
+
+
+def binomial(count: Tensor, prob: Tensor, generator: Generator | None = None) -> Tensor:
+    """Binomial(count, prob) draws (as floats of ``prob``'s dtype); tensors broadcast."""
+    _require_floating("binomial", prob)
+    xp = prob.xp
+    shape = E.broadcast_shape("binomial", count._data.shape, prob._data.shape)
+    rng = generator_for(prob.device, generator)
+    with backend.device_context(prob.device):
+        n = xp.broadcast_to(count._data, shape).astype(xp.int64)
+        p = xp.clip(xp.broadcast_to(prob._data, shape).astype(xp.float64), 0, 1)
+        data = rng.binomial(n, p).astype(prob._data.dtype)
+    return _sampled((count, prob), data)

@@ -1,0 +1,66 @@
+"""The Cauchy (Lorentz) distribution."""
+from __future__ import annotations
+
+import math
+from numbers import Number
+
+from ..creation import empty, full
+from ..ops import elementwise as E
+from ..ops import random as RA
+from ..ops import trig as TR
+from . import constraints
+from .distribution import Distribution
+from .utils import as_float, broadcast_all
+
+
+class Cauchy(Distribution):
+    """Cauchy(loc, scale): density 1 / (pi scale (1 + ((x - loc) / scale)^2)); no mean or variance."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None) -> None:
+        self.loc, self.scale = broadcast_all(loc, scale)
+        batch_shape = () if isinstance(loc, Number) and isinstance(scale, Number) else self.loc.shape
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        return self._expanded(Cauchy, batch_shape, ("loc", "scale"), _instance)
+
+    def _filled(self, value):
+        return full(tuple(self._extended_shape()), value, dtype=self.loc.dtype, device=self.loc.device)
+
+    @property
+    def mean(self):
+        return self._filled(float("nan"))
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @property
+    def variance(self):
+        return self._filled(float("inf"))
+
+    def rsample(self, sample_shape=()):
+        shape = tuple(self._extended_shape(sample_shape))
+        eps = RA.cauchy_(empty(shape, dtype=self.loc.dtype, device=self.loc.device))
+        return self.loc + eps * self.scale
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        value = as_float(value, self.loc)
+        return -math.log(math.pi) - self.scale.log() - E.log1p(((value - self.loc) / self.scale) ** 2)
+
+    def cdf(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        return TR.atan((value - self.loc) / self.scale) / math.pi + 0.5
+
+    def icdf(self, value):
+        return E.tan(math.pi * (value - 0.5)) * self.scale + self.loc
+
+    def entropy(self):
+        return math.log(4 * math.pi) + E.log(self.scale)

@@ -1,0 +1,68 @@
+"""The Laplace (double exponential) distribution."""
+from __future__ import annotations
+
+import math
+from numbers import Number
+
+from ..creation import rand
+from ..dtypes import finfo
+from ..ops import elementwise as E
+from . import constraints
+from .distribution import Distribution
+from .utils import as_float, broadcast_all
+
+
+class Laplace(Distribution):
+    """Laplace(loc, scale): density exp(-|x - loc| / scale) / (2 scale)."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None) -> None:
+        self.loc, self.scale = broadcast_all(loc, scale)
+        batch_shape = () if isinstance(loc, Number) and isinstance(scale, Number) else self.loc.shape
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        return self._expanded(Laplace, batch_shape, ("loc", "scale"), _instance)
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @property
+    def variance(self):
+        return 2 * self.scale.pow(2)
+
+    @property
+    def stddev(self):
+        return math.sqrt(2) * self.scale
+
+    def rsample(self, sample_shape=()):
+        shape = tuple(self._extended_shape(sample_shape))
+        eps = finfo(self.loc.dtype).eps
+        u = rand(shape, dtype=self.loc.dtype, device=self.loc.device) * (2 - eps) + (eps - 1)
+        return self.loc - self.scale * E.sign(u) * E.log1p(-E.abs(u))
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        value = as_float(value, self.loc)
+        return -E.log(2 * self.scale) - E.abs(value - self.loc) / self.scale
+
+    def cdf(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        return 0.5 - 0.5 * E.sign(value - self.loc) * E.expm1(-E.abs(value - self.loc) / self.scale)
+
+    def icdf(self, value):
+        term = value - 0.5
+        return self.loc - self.scale * E.sign(term) * E.log1p(-2 * E.abs(term))
+
+    def entropy(self):
+        return 1 + E.log(2 * self.scale)

@@ -51,7 +51,7 @@ from . import distributed, linalg, optim, utils
 from .serialization import load, save
 from . import distributions, random  # noqa: E402  (ember.random, as torch.random)
 from .generator import Generator, default_generator
-from .ops.gamma import digamma, lgamma, polygamma
+from .ops.gamma import digamma, igamma, lgamma, polygamma
 from .ops.random import bernoulli, multinomial, normal, poisson
 from .random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..creation import zeros
 from ..ops import elementwise as E
+from ..ops import index as I
 from ..ops import linalg as L
 from ..ops import reduce as R
 from ..ops import shape as S
@@ -11,8 +12,12 @@ from ..tensor import Tensor
 
 
 def cholesky(a: Tensor) -> Tensor:
-    """The lower Cholesky factor of a (batch of) positive-definite matrices, column by column."""
+    """The lower Cholesky factor of a (batch of) positive-definite matrices, column by column.
+
+    It reads the symmetric part of ``a``, so its gradient is symmetric, as torch's.
+    """
     n = a.shape[-1]
+    a = E.mul(E.add(a, a.mT), 0.5)
     columns = []
     for j in range(n):
         rest = a[..., j:, j]
@@ -29,8 +34,9 @@ def cholesky(a: Tensor) -> Tensor:
 
 
 def solve_lower(tril: Tensor, rhs: Tensor) -> Tensor:
-    """``tril^-1 @ rhs`` for lower-triangular ``tril`` (batches broadcast)."""
-    return L.solve(tril, rhs)
+    """``tril^-1 @ rhs`` for lower-triangular ``tril`` (batches broadcast); only the lower
+    triangle is read, so no gradient reaches the upper one."""
+    return L.solve(I.tril(tril), rhs)
 
 
 def batch_mahalanobis(scale_tril: Tensor, diff: Tensor) -> Tensor:

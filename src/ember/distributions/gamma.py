@@ -55,6 +55,11 @@ class Gamma(Distribution):
         return (xlogy(self.concentration, self.rate) + xlogy(self.concentration - 1, value)
                 - self.rate * value - G.lgamma(self.concentration))
 
+    def cdf(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        return G.igamma(self.concentration, self.rate * value)
+
     def entropy(self):
         a = self.concentration
         return a - E.log(self.rate) + G.lgamma(a) + (1.0 - a) * G.digamma(a)

@@ -59,7 +59,8 @@ class MultivariateNormal(Distribution):
         elif covariance_matrix is not None:
             self._unbroadcasted_scale_tril = cholesky(covariance_matrix)
         else:
-            self._unbroadcasted_scale_tril = cholesky(L.inv(precision_matrix))
+            symmetric = (precision_matrix + precision_matrix.mT) * 0.5  # symmetric gradients
+            self._unbroadcasted_scale_tril = cholesky(L.inv(symmetric))
 
     def expand(self, batch_shape, _instance=None):
         new = self._expanded(MultivariateNormal, batch_shape,

@@ -47,3 +47,23 @@ def polygamma(n: int, input: Tensor) -> Tensor:
 def digamma(input: Tensor) -> Tensor:
     """``d/dx lgamma(x)``; d/dx digamma(x) = polygamma(1, x)."""
     return polygamma(0, input)
+
+
+def _igamma_rule(g, out, a, x):
+    if a.requires_grad:
+        raise RuntimeError("the derivative for 'igamma: input' is not implemented (as in torch)")
+    log_density = E.sub(E.sub(E.mul(E.sub(a, 1), E.log(x)), x), lgamma(a))
+    return None, E.mul(g, E.exp(log_density))
+
+
+_igamma = primitive(
+    "igamma", lambda xp, a, x: backend.special_functions(xp).gammainc(a, x).astype(x.dtype, copy=False),
+    E._unbroadcast(_igamma_rule),
+    formula="d/dx P(a, x) = x^(a-1) exp(-x) / Gamma(a)",
+)
+
+
+def igamma(input: Tensor, other: Tensor) -> Tensor:
+    """The regularised lower incomplete gamma function P(input, other) (torch.igamma)."""
+    a, x = E.promote("igamma", input, other, True)
+    return apply(_igamma, a, x)

@@ -398,3 +398,34 @@ def test_lgamma_edges_as_torch():
                                torch.lgamma(torch.tensor(x)).numpy(), rtol=1e-12, equal_nan=True)
     np.testing.assert_allclose(ember.digamma(ember.tensor(x)).numpy(),
                                torch.digamma(torch.tensor(x)).numpy(), rtol=1e-12, equal_nan=True)
+
+
+def test_sampling_on_cuda_never_waits_for_the_device():
+    """Every sampler runs on the GPU (or its stand-in) without reading values back."""
+    if not ember.cuda.is_available():
+        pytest.skip("needs CUDA or its stand-in")
+    import sys
+
+    double = sys.modules.get("cupy_double")
+    quiet = double.forbid_host_traffic(uploads=False) if double else _nothing()
+    p = ember.tensor([[0.2, 0.0, 0.8], [1.0, 1.0, 1.0]], device="cuda")
+    with quiet:
+        outs = [ember.rand(3, device="cuda"), ember.randn(3, device="cuda"),
+                ember.randint(0, 5, (3,), device="cuda"), ember.randperm(6, device="cuda"),
+                ember.normal(ember.zeros(3, device="cuda"), 1.0), ember.bernoulli(p),
+                ember.multinomial(p, 4, replacement=True), ember.multinomial(p, 2),
+                ember.poisson(p), ember.zeros(4, device="cuda").exponential_(),
+                ember.zeros(4, device="cuda").random_(0, 9),
+                ember.distributions.Gamma(ember.ones(3, device="cuda"), 2.0,
+                                          validate_args=False).rsample()]
+    assert all(o.device.type == "cuda" for o in outs)
+    assert sorted(outs[3].cpu().tolist()) == list(range(6))
+    assert 1 not in outs[6].cpu().numpy()[0]
+
+
+class _nothing:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False

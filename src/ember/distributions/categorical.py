@@ -6,7 +6,6 @@ import math
 from ..autograd.grad_mode import no_grad
 from ..creation import arange, full
 from ..dtypes import finfo, int64
-from ..ops import activation as A
 from ..ops import elementwise as E
 from ..ops import index as I
 from ..ops import random as RA

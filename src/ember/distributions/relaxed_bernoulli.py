@@ -9,7 +9,8 @@ from .bernoulli import binary_parameters
 from .distribution import Distribution
 from .transformed_distribution import TransformedDistribution
 from .transforms import SigmoidTransform
-from .utils import as_float, broadcast_all, clamp_probs, lazy_property, logits_to_probs, probs_to_logits, softplus
+from .utils import (as_float, broadcast_all, clamp_probs, lazy_property, logits_to_probs,
+                    probs_to_logits, softplus)
 
 
 class LogitRelaxedBernoulli(Distribution):

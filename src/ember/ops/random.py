@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from .. import backend, dtypes
+from .. import backend
 from ..autograd.grad_mode import STATE
 from ..generator import Generator, generator_for
 from ..tensor import Tensor

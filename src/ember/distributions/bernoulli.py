@@ -12,35 +12,23 @@ from .distribution import Distribution
 from .utils import as_float, broadcast_all, lazy_property, logits_to_probs, probs_to_logits, softplus
 
 
-def binary_parameters(dist, probs, logits) -> bool:
-    """Set ``probs`` or ``logits`` (exactly one given) on ``dist``; True if it was a number."""
-    if (probs is None) == (logits is None):
-        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-    given = probs if probs is not None else logits
-    (value,) = broadcast_all(given)
-    setattr(dist, "probs" if probs is not None else "logits", value)
-    dist._param = value
-    return isinstance(given, Number)
+class BinaryDistribution(Distribution):
+    """A distribution parameterised by the probability (or logit) of a binary event, given as
+    exactly one of ``probs`` and ``logits``; the other is computed when first read."""
 
+    def _set_binary(self, probs, logits) -> bool:
+        """Set ``probs`` or ``logits`` (exactly one given); True if it was a number."""
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        given = probs if probs is not None else logits
+        (value,) = broadcast_all(given)
+        setattr(self, "probs" if probs is not None else "logits", value)
+        self._param = value
+        return isinstance(given, Number)
 
-def log_prob_binary(logits, value):
-    """log P(value) for logits: value * logits - softplus(logits) (minus BCE with logits)."""
-    return value * logits - softplus(logits)
-
-
-class Bernoulli(Distribution):
-    """Bernoulli(probs=None, logits=None)."""
-
-    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
-    support = constraints.boolean
-    has_enumerate_support = True
-
-    def __init__(self, probs=None, logits=None, validate_args=None) -> None:
-        scalar = binary_parameters(self, probs, logits)
-        super().__init__(() if scalar else self._param.shape, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = self._expanded(Bernoulli, batch_shape, ("probs", "logits"), _instance)
+    def _expand_binary(self, cls, batch_shape, _instance, names: tuple = ()):
+        """``expand`` for these: the given parameter (and ``names``) expanded."""
+        new = self._expanded(cls, batch_shape, names + ("probs", "logits"), _instance)
         new._param = new.__dict__.get("probs", new.__dict__.get("logits"))
         return new
 
@@ -55,6 +43,26 @@ class Bernoulli(Distribution):
     @property
     def param_shape(self):
         return self._param.shape
+
+
+def log_prob_binary(logits, value):
+    """log P(value) for logits: value * logits - softplus(logits) (minus BCE with logits)."""
+    return value * logits - softplus(logits)
+
+
+class Bernoulli(BinaryDistribution):
+    """Bernoulli(probs=None, logits=None)."""
+
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.boolean
+    has_enumerate_support = True
+
+    def __init__(self, probs=None, logits=None, validate_args=None) -> None:
+        scalar = self._set_binary(probs, logits)
+        super().__init__(() if scalar else self._param.shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        return self._expand_binary(Bernoulli, batch_shape, _instance)
 
     @property
     def mean(self):

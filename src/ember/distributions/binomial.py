@@ -8,9 +8,8 @@ from ..ops import gamma as G
 from ..ops import random as RA
 from ..ops import reduce as R
 from . import constraints
-from .bernoulli import binary_parameters
-from .distribution import Distribution
-from .utils import as_float, broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .bernoulli import BinaryDistribution
+from .utils import as_float, broadcast_all
 
 
 def _clamp_by_zero(x):
@@ -18,7 +17,7 @@ def _clamp_by_zero(x):
     return (E.clamp(x, min=0) + x - E.clamp(x, max=0)) / 2
 
 
-class Binomial(Distribution):
+class Binomial(BinaryDistribution):
     """Binomial(total_count=1, probs=None, logits=None)."""
 
     arg_constraints = {"total_count": constraints.nonnegative_integer,
@@ -26,7 +25,7 @@ class Binomial(Distribution):
     has_enumerate_support = True
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None) -> None:
-        binary_parameters(self, probs, logits)
+        self._set_binary(probs, logits)
         name = "probs" if probs is not None else "logits"
         self.total_count, param = broadcast_all(total_count, getattr(self, name))
         self.total_count = self.total_count.type_as(param)
@@ -35,25 +34,11 @@ class Binomial(Distribution):
         super().__init__(self._param.shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._expanded(Binomial, batch_shape, ("total_count", "probs", "logits"), _instance)
-        new._param = new.__dict__.get("probs", new.__dict__.get("logits"))
-        return new
+        return self._expand_binary(Binomial, batch_shape, _instance, ("total_count",))
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):
         return constraints.integer_interval(0, self.total_count)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self):
-        return self._param.shape
 
     @property
     def mean(self):

@@ -100,3 +100,40 @@ class Categorical(Distribution):
         values = arange(self._num_events, dtype=int64, device=self._param.device)
         values = values.reshape((-1,) + (1,) * len(self._batch_shape))
         return values.expand((-1,) + tuple(self._batch_shape)) if expand else values
+
+
+class CategoricalVectors(Distribution):
+    """A distribution over K-vectors built on a ``Categorical`` (one-hot, counts, relaxed
+    samples): its probs and logits are the categorical's, its event shape (K,)."""
+
+    arg_constraints = {"probs": constraints.simplex,
+                       "logits": constraints.independent(constraints.real, 1)}
+
+    def _set_categorical(self, probs, logits, validate_args) -> None:
+        self._categorical = Categorical(probs, logits)
+        event_shape = tuple(self._categorical.param_shape[-1:])
+        Distribution.__init__(self, self._categorical.batch_shape, event_shape,
+                              validate_args=validate_args)
+
+    def _expand_categorical(self, cls, batch_shape, _instance):
+        new = self._get_checked_instance(cls, _instance)
+        new._categorical = self._categorical.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, self._event_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def _param(self):
+        return self._categorical._param
+
+    @property
+    def probs(self):
+        return self._categorical.probs
+
+    @property
+    def logits(self):
+        return self._categorical.logits
+
+    @property
+    def param_shape(self):
+        return self._categorical.param_shape

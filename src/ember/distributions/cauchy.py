@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-from numbers import Number
 
 from ..creation import empty, full
 from ..ops import elementwise as E
@@ -10,7 +9,7 @@ from ..ops import random as RA
 from ..ops import trig as TR
 from . import constraints
 from .distribution import Distribution
-from .utils import as_float, broadcast_all
+from .utils import as_float
 
 
 class Cauchy(Distribution):
@@ -21,9 +20,7 @@ class Cauchy(Distribution):
     has_rsample = True
 
     def __init__(self, loc, scale, validate_args=None) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        batch_shape = () if isinstance(loc, Number) and isinstance(scale, Number) else self.loc.shape
-        super().__init__(batch_shape, validate_args=validate_args)
+        self._set_parameters(validate_args, loc=loc, scale=scale)
 
     def expand(self, batch_shape, _instance=None):
         return self._expanded(Cauchy, batch_shape, ("loc", "scale"), _instance)

@@ -6,13 +6,11 @@ import math
 from ..creation import rand
 from ..ops import elementwise as E
 from . import constraints
-from .bernoulli import binary_parameters, log_prob_binary
-from .distribution import Distribution
-from .utils import (as_float, broadcast_all, clamp_probs, lazy_property, logits_to_probs,
-                    probs_to_logits)
+from .bernoulli import BinaryDistribution, log_prob_binary
+from .utils import (as_float, broadcast_all, clamp_probs, lazy_property, logits_to_probs)
 
 
-class ContinuousBernoulli(Distribution):
+class ContinuousBernoulli(BinaryDistribution):
     """ContinuousBernoulli(probs=None, logits=None, lims=(0.499, 0.501)): density proportional
     to p^x (1 - p)^(1 - x) on [0, 1]. Near p = 1/2 (inside ``lims``) the closed forms lose
     precision, so Taylor expansions around 1/2 are used there."""
@@ -22,7 +20,7 @@ class ContinuousBernoulli(Distribution):
     has_rsample = True
 
     def __init__(self, probs=None, logits=None, lims=(0.499, 0.501), validate_args=None) -> None:
-        scalar = binary_parameters(self, probs, logits)
+        scalar = self._set_binary(probs, logits)
         if probs is not None:
             if validate_args is not None and not bool(
                     self.arg_constraints["probs"].check(self.probs).all()):
@@ -33,22 +31,13 @@ class ContinuousBernoulli(Distribution):
         super().__init__(() if scalar else self._param.shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._expanded(ContinuousBernoulli, batch_shape, ("probs", "logits"), _instance)
+        new = self._expand_binary(ContinuousBernoulli, batch_shape, _instance)
         new._lims = self._lims
-        new._param = new.__dict__.get("probs", new.__dict__.get("logits"))
         return new
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
 
     @lazy_property
     def probs(self):
         return clamp_probs(logits_to_probs(self.logits, is_binary=True))
-
-    @property
-    def param_shape(self):
-        return self._param.shape
 
     def _outside_unstable_region(self):
         return E.logical_or(E.le(self.probs, self._lims[0]), E.gt(self.probs, self._lims[1]))

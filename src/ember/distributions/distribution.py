@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import warnings
+from numbers import Number
 
 from ..autograd.grad_mode import no_grad
 from ..ops import reduce as R
 from ..tensor import Size, Tensor
 from . import constraints
-from .utils import lazy_property
+from .utils import broadcast_all, lazy_property
 
 __all__ = ["Distribution"]
 
@@ -46,6 +47,15 @@ class Distribution:
             self._validate_args = validate_args
         if self._validate_args:
             self._check_parameters()
+
+    def _set_parameters(self, validate_args, **values) -> None:
+        """Set the named parameters, broadcast to one shape, and initialise with that batch shape
+        (the empty one when every parameter was a number)."""
+        tensors = broadcast_all(*values.values())
+        for name, value in zip(values, tensors):
+            setattr(self, name, value)
+        scalar = all(isinstance(v, Number) for v in values.values())
+        Distribution.__init__(self, () if scalar else tensors[0].shape, validate_args=validate_args)
 
     def _check_parameters(self) -> None:
         for param, constraint in self.arg_constraints.items():
@@ -195,3 +205,15 @@ class Distribution:
             f"{p}: {self.__dict__[p] if self.__dict__[p].numel() == 1 else self.__dict__[p].size()}"
             for p in names)
         return f"{self.__class__.__name__}({args})"
+
+
+class Located:
+    """Mean and mode both at ``loc`` (the symmetric, unimodal families)."""
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc

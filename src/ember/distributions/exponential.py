@@ -1,14 +1,12 @@
 """The exponential distribution."""
 from __future__ import annotations
 
-from numbers import Number
-
 from ..creation import empty
 from ..ops import elementwise as E
 from ..ops import random as RA
 from . import constraints
 from .distribution import Distribution
-from .utils import as_float, broadcast_all
+from .utils import as_float
 
 
 class Exponential(Distribution):
@@ -19,9 +17,7 @@ class Exponential(Distribution):
     has_rsample = True
 
     def __init__(self, rate, validate_args=None) -> None:
-        (self.rate,) = broadcast_all(rate)
-        batch_shape = () if isinstance(rate, Number) else self.rate.shape
-        super().__init__(batch_shape, validate_args=validate_args)
+        self._set_parameters(validate_args, rate=rate)
 
     def expand(self, batch_shape, _instance=None):
         return self._expanded(Exponential, batch_shape, ("rate",), _instance)

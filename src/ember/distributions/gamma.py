@@ -1,15 +1,13 @@
 """The gamma distribution (shape ``concentration``, inverse scale ``rate``)."""
 from __future__ import annotations
 
-from numbers import Number
-
 from ..dtypes import finfo
 from ..ops import elementwise as E
 from ..ops import gamma as G
 from ..ops import random as RA
 from . import constraints
 from .distribution import Distribution
-from .utils import as_float, broadcast_all, xlogy
+from .utils import as_float, xlogy
 
 
 class Gamma(Distribution):
@@ -24,9 +22,7 @@ class Gamma(Distribution):
     has_rsample = True
 
     def __init__(self, concentration, rate, validate_args=None) -> None:
-        self.concentration, self.rate = broadcast_all(concentration, rate)
-        scalar = isinstance(concentration, Number) and isinstance(rate, Number)
-        super().__init__(() if scalar else self.concentration.shape, validate_args=validate_args)
+        self._set_parameters(validate_args, concentration=concentration, rate=rate)
 
     def expand(self, batch_shape, _instance=None):
         return self._expanded(Gamma, batch_shape, ("concentration", "rate"), _instance)

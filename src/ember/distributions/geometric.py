@@ -6,19 +6,18 @@ from ..creation import rand
 from ..dtypes import finfo
 from ..ops import elementwise as E
 from . import constraints
-from .bernoulli import binary_parameters
-from .distribution import Distribution
-from .utils import as_float, broadcast_all, lazy_property, logits_to_probs, probs_to_logits, softplus
+from .bernoulli import BinaryDistribution
+from .utils import as_float, broadcast_all, softplus
 
 
-class Geometric(Distribution):
+class Geometric(BinaryDistribution):
     """Geometric(probs=None, logits=None): P(k) = (1 - p)^k p for k = 0, 1, 2, ..."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.nonnegative_integer
 
     def __init__(self, probs=None, logits=None, validate_args=None) -> None:
-        scalar = binary_parameters(self, probs, logits)
+        scalar = self._set_binary(probs, logits)
         super().__init__(() if scalar else self._param.shape, validate_args=validate_args)
         if self._validate_args and probs is not None:
             if not bool(E.gt(self.probs, 0).all()):
@@ -28,17 +27,7 @@ class Geometric(Distribution):
                                  f"found invalid values:\n{self.probs}")
 
     def expand(self, batch_shape, _instance=None):
-        new = self._expanded(Geometric, batch_shape, ("probs", "logits"), _instance)
-        new._param = new.__dict__.get("probs", new.__dict__.get("logits"))
-        return new
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
+        return self._expand_binary(Geometric, batch_shape, _instance)
 
     @property
     def mean(self):

@@ -2,17 +2,16 @@
 from __future__ import annotations
 
 import math
-from numbers import Number
 
 from ..creation import rand
 from ..dtypes import finfo
 from ..ops import elementwise as E
 from . import constraints
-from .distribution import Distribution
-from .utils import as_float, broadcast_all
+from .distribution import Distribution, Located
+from .utils import as_float
 
 
-class Laplace(Distribution):
+class Laplace(Located, Distribution):
     """Laplace(loc, scale): density exp(-|x - loc| / scale) / (2 scale)."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
@@ -20,20 +19,10 @@ class Laplace(Distribution):
     has_rsample = True
 
     def __init__(self, loc, scale, validate_args=None) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        batch_shape = () if isinstance(loc, Number) and isinstance(scale, Number) else self.loc.shape
-        super().__init__(batch_shape, validate_args=validate_args)
+        self._set_parameters(validate_args, loc=loc, scale=scale)
 
     def expand(self, batch_shape, _instance=None):
         return self._expanded(Laplace, batch_shape, ("loc", "scale"), _instance)
-
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def variance(self):

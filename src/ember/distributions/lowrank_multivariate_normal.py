@@ -10,7 +10,7 @@ from ..ops import reduce as R
 from ..ops import shape as S
 from . import constraints
 from ._linalg import batch_mahalanobis, cholesky
-from .distribution import Distribution
+from .distribution import Distribution, Located
 from .multivariate_normal import _batch_shape
 from .normal import standard_normal
 from .utils import lazy_property
@@ -34,7 +34,7 @@ def _lowrank_mahalanobis(w, d, x, capacitance_tril):
     return R.sum(x.pow(2) / d, -1) - batch_mahalanobis(capacitance_tril, wt_dinv_x)
 
 
-class LowRankMultivariateNormal(Distribution):
+class LowRankMultivariateNormal(Located, Distribution):
     """LowRankMultivariateNormal(loc, cov_factor, cov_diag): covariance
     ``cov_factor @ cov_factor.mT + diag(cov_diag)``, never formed for log_prob or sampling."""
 
@@ -72,14 +72,6 @@ class LowRankMultivariateNormal(Distribution):
         new._unbroadcasted_cov_diag = self._unbroadcasted_cov_diag
         new._capacitance_tril = self._capacitance_tril
         return new
-
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
 
     @lazy_property
     def variance(self):

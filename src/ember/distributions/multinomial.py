@@ -6,50 +6,28 @@ from ..ops import elementwise as E
 from ..ops import gamma as G
 from ..ops import reduce as R
 from . import constraints
-from .categorical import Categorical
-from .distribution import Distribution
+from .categorical import CategoricalVectors
 from .one_hot_categorical import one_hot
 from .utils import broadcast_all
 
 
-class Multinomial(Distribution):
+class Multinomial(CategoricalVectors):
     """Multinomial(total_count=1, probs=None, logits=None)."""
-
-    arg_constraints = {"probs": constraints.simplex,
-                       "logits": constraints.independent(constraints.real, 1)}
 
     def __init__(self, total_count: int = 1, probs=None, logits=None, validate_args=None) -> None:
         if not isinstance(total_count, int):
             raise NotImplementedError("inhomogeneous total_count is not supported")
         self.total_count = total_count
-        self._categorical = Categorical(probs=probs, logits=logits)
-        batch_shape = self._categorical.batch_shape
-        event_shape = tuple(self._categorical.param_shape[-1:])
-        super().__init__(batch_shape, event_shape, validate_args=validate_args)
+        self._set_categorical(probs, logits, validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Multinomial, _instance)
+        new = self._expand_categorical(Multinomial, batch_shape, _instance)
         new.total_count = self.total_count
-        new._categorical = self._categorical.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, self._event_shape, validate_args=False)
-        new._validate_args = self._validate_args
         return new
 
     @constraints.dependent_property(is_discrete=True, event_dim=1)
     def support(self):
         return constraints.multinomial(self.total_count)
-
-    @property
-    def probs(self):
-        return self._categorical.probs
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
 
     @property
     def mean(self):

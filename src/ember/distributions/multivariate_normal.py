@@ -9,7 +9,7 @@ from ..ops import linalg as L
 from ..ops import shape as S
 from . import constraints
 from ._linalg import batch_mahalanobis, cholesky, half_log_det, solve_lower
-from .distribution import Distribution
+from .distribution import Distribution, Located
 from .normal import standard_normal
 from .utils import lazy_property
 
@@ -21,7 +21,7 @@ def _batch_shape(*shapes) -> tuple:
     return out
 
 
-class MultivariateNormal(Distribution):
+class MultivariateNormal(Located, Distribution):
     """MultivariateNormal(loc, covariance_matrix=None, precision_matrix=None, scale_tril=None):
     exactly one of the three matrices; all work through the lower Cholesky factor."""
 
@@ -87,14 +87,6 @@ class MultivariateNormal(Distribution):
                                eye(n, dtype=self.loc.dtype, device=self.loc.device))
         shape = tuple(self._batch_shape) + tuple(self._event_shape) * 2
         return L.matmul(tril_inv.mT, tril_inv).expand(shape)
-
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def variance(self):

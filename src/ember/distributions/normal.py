@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 import math
-from numbers import Number
-
 from ..autograd.grad_mode import no_grad
 from ..creation import randn
 from ..ops import elementwise as E
 from ..ops import random as RA
 from ..ops import special as SP
 from . import constraints
-from .distribution import Distribution
-from .utils import as_float, broadcast_all
+from .distribution import Distribution, Located
+from .utils import as_float
 
 _LOG_SQRT_2PI = math.log(math.sqrt(2 * math.pi))
 
@@ -21,7 +19,7 @@ def standard_normal(shape, like):
     return randn(tuple(shape), dtype=like.dtype, device=like.device)
 
 
-class Normal(Distribution):
+class Normal(Located, Distribution):
     """Normal(loc, scale): density exp(-(x - loc)^2 / (2 scale^2)) / (scale sqrt(2 pi))."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
@@ -29,20 +27,10 @@ class Normal(Distribution):
     has_rsample = True
 
     def __init__(self, loc, scale, validate_args=None) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        batch_shape = () if isinstance(loc, Number) and isinstance(scale, Number) else self.loc.shape
-        super().__init__(batch_shape, validate_args=validate_args)
+        self._set_parameters(validate_args, loc=loc, scale=scale)
 
     def expand(self, batch_shape, _instance=None):
         return self._expanded(Normal, batch_shape, ("loc", "scale"), _instance)
-
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def stddev(self):

@@ -5,8 +5,7 @@ from ..creation import arange
 from ..ops import elementwise as E
 from ..ops import reduce as R
 from . import constraints
-from .categorical import Categorical
-from .distribution import Distribution
+from .categorical import CategoricalVectors
 
 
 def one_hot(indices, num_classes: int, dtype):
@@ -15,42 +14,17 @@ def one_hot(indices, num_classes: int, dtype):
     return E.cast(E.eq(indices.unsqueeze(-1), classes), dtype)
 
 
-class OneHotCategorical(Distribution):
+class OneHotCategorical(CategoricalVectors):
     """OneHotCategorical(probs=None, logits=None)."""
 
-    arg_constraints = {"probs": constraints.simplex,
-                       "logits": constraints.independent(constraints.real, 1)}
     support = constraints.one_hot
     has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None) -> None:
-        self._categorical = Categorical(probs, logits)
-        batch_shape = self._categorical.batch_shape
-        event_shape = tuple(self._categorical.param_shape[-1:])
-        super().__init__(batch_shape, event_shape, validate_args=validate_args)
+        self._set_categorical(probs, logits, validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(OneHotCategorical, _instance)
-        new._categorical = self._categorical.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, self._event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
-
-    @property
-    def _param(self):
-        return self._categorical._param
-
-    @property
-    def probs(self):
-        return self._categorical.probs
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
+        return self._expand_categorical(OneHotCategorical, batch_shape, _instance)
 
     @property
     def mean(self):

@@ -1,15 +1,13 @@
 """The Poisson distribution over counts."""
 from __future__ import annotations
 
-from numbers import Number
-
 from ..autograd.grad_mode import no_grad
 from ..ops import elementwise as E
 from ..ops import gamma as G
 from ..ops import random as RA
 from . import constraints
 from .distribution import Distribution
-from .utils import as_float, broadcast_all, xlogy
+from .utils import as_float, xlogy
 
 
 class Poisson(Distribution):
@@ -19,9 +17,7 @@ class Poisson(Distribution):
     support = constraints.nonnegative_integer
 
     def __init__(self, rate, validate_args=None) -> None:
-        (self.rate,) = broadcast_all(rate)
-        super().__init__(() if isinstance(rate, Number) else self.rate.shape,
-                         validate_args=validate_args)
+        self._set_parameters(validate_args, rate=rate)
 
     def expand(self, batch_shape, _instance=None):
         return self._expanded(Poisson, batch_shape, ("rate",), _instance)

@@ -5,15 +5,13 @@ from __future__ import annotations
 from ..creation import rand
 from ..ops import elementwise as E
 from . import constraints
-from .bernoulli import binary_parameters
-from .distribution import Distribution
+from .bernoulli import BinaryDistribution
 from .transformed_distribution import TransformedDistribution
 from .transforms import SigmoidTransform
-from .utils import (as_float, broadcast_all, clamp_probs, lazy_property, logits_to_probs,
-                    probs_to_logits, softplus)
+from .utils import (as_float, broadcast_all, clamp_probs, softplus)
 
 
-class LogitRelaxedBernoulli(Distribution):
+class LogitRelaxedBernoulli(BinaryDistribution):
     """The logit of a RelaxedBernoulli sample: (logistic noise + logits) / temperature."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -22,26 +20,13 @@ class LogitRelaxedBernoulli(Distribution):
 
     def __init__(self, temperature, probs=None, logits=None, validate_args=None) -> None:
         self.temperature = temperature
-        scalar = binary_parameters(self, probs, logits)
+        scalar = self._set_binary(probs, logits)
         super().__init__(() if scalar else self._param.shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._expanded(LogitRelaxedBernoulli, batch_shape, ("probs", "logits"), _instance)
+        new = self._expand_binary(LogitRelaxedBernoulli, batch_shape, _instance)
         new.temperature = self.temperature
-        new._param = new.__dict__.get("probs", new.__dict__.get("logits"))
         return new
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self):
-        return self._param.shape
 
     def rsample(self, sample_shape=()):
         shape = tuple(self._extended_shape(sample_shape))

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import math
-from numbers import Number
-
 from ..creation import full
 from ..ops import elementwise as E
 from ..ops import gamma as G
@@ -11,7 +9,7 @@ from . import constraints
 from .chi2 import Chi2
 from .distribution import Distribution
 from .normal import standard_normal
-from .utils import as_float, broadcast_all
+from .utils import as_float
 
 
 class StudentT(Distribution):
@@ -23,10 +21,8 @@ class StudentT(Distribution):
     has_rsample = True
 
     def __init__(self, df, loc=0.0, scale=1.0, validate_args=None) -> None:
-        self.df, self.loc, self.scale = broadcast_all(df, loc, scale)
+        self._set_parameters(validate_args, df=df, loc=loc, scale=scale)
         self._chi2 = Chi2(self.df)
-        scalar = all(isinstance(v, Number) for v in (df, loc, scale))
-        super().__init__(() if scalar else self.df.shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         new = self._expanded(StudentT, batch_shape, ("df", "loc", "scale"), _instance)

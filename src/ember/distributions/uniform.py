@@ -1,13 +1,11 @@
 """The continuous uniform distribution on [low, high)."""
 from __future__ import annotations
 
-from numbers import Number
-
 from ..creation import rand
 from ..ops import elementwise as E
 from . import constraints
 from .distribution import Distribution
-from .utils import as_float, broadcast_all
+from .utils import as_float
 
 
 class Uniform(Distribution):
@@ -18,9 +16,7 @@ class Uniform(Distribution):
     has_rsample = True
 
     def __init__(self, low, high, validate_args=None) -> None:
-        self.low, self.high = broadcast_all(low, high)
-        batch_shape = () if isinstance(low, Number) and isinstance(high, Number) else self.low.shape
-        super().__init__(batch_shape, validate_args=validate_args)
+        self._set_parameters(validate_args, low=low, high=high)
         if self._validate_args and not bool(E.lt(self.low, self.high).all()):
             raise ValueError("Uniform is not defined when low>= high")
 

@@ -7,23 +7,12 @@ from ..creation import empty, full
 from ..ops import elementwise as E
 from ..ops import random as RA
 from ..ops import trig as TR
-from . import constraints
-from .distribution import Distribution
+from .distribution import LocationScale
 from .utils import as_float
 
 
-class Cauchy(Distribution):
+class Cauchy(LocationScale):
     """Cauchy(loc, scale): density 1 / (pi scale (1 + ((x - loc) / scale)^2)); no mean or variance."""
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None) -> None:
-        self._set_parameters(validate_args, loc=loc, scale=scale)
-
-    def expand(self, batch_shape, _instance=None):
-        return self._expanded(Cauchy, batch_shape, ("loc", "scale"), _instance)
 
     def _filled(self, value):
         return full(tuple(self._extended_shape()), value, dtype=self.loc.dtype, device=self.loc.device)

@@ -217,3 +217,18 @@ class Located:
     @property
     def mode(self):
         return self.loc
+
+
+class LocationScale(Located, Distribution):
+    """A standard shape shifted by ``loc`` and stretched by ``scale`` (broadcast together);
+    ``rsample`` is ``loc + scale * noise``, so it is reparameterised."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None) -> None:
+        self._set_parameters(validate_args, loc=loc, scale=scale)
+
+    def expand(self, batch_shape, _instance=None):
+        return self._expanded(type(self), batch_shape, ("loc", "scale"), _instance)

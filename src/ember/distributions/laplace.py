@@ -6,23 +6,12 @@ import math
 from ..creation import rand
 from ..dtypes import finfo
 from ..ops import elementwise as E
-from . import constraints
-from .distribution import Distribution, Located
+from .distribution import LocationScale
 from .utils import as_float
 
 
-class Laplace(Located, Distribution):
+class Laplace(LocationScale):
     """Laplace(loc, scale): density exp(-|x - loc| / scale) / (2 scale)."""
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None) -> None:
-        self._set_parameters(validate_args, loc=loc, scale=scale)
-
-    def expand(self, batch_shape, _instance=None):
-        return self._expanded(Laplace, batch_shape, ("loc", "scale"), _instance)
 
     @property
     def variance(self):

@@ -7,8 +7,7 @@ from ..creation import randn
 from ..ops import elementwise as E
 from ..ops import random as RA
 from ..ops import special as SP
-from . import constraints
-from .distribution import Distribution, Located
+from .distribution import LocationScale
 from .utils import as_float
 
 _LOG_SQRT_2PI = math.log(math.sqrt(2 * math.pi))
@@ -19,18 +18,8 @@ def standard_normal(shape, like):
     return randn(tuple(shape), dtype=like.dtype, device=like.device)
 
 
-class Normal(Located, Distribution):
+class Normal(LocationScale):
     """Normal(loc, scale): density exp(-(x - loc)^2 / (2 scale^2)) / (scale sqrt(2 pi))."""
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None) -> None:
-        self._set_parameters(validate_args, loc=loc, scale=scale)
-
-    def expand(self, batch_shape, _instance=None):
-        return self._expanded(Normal, batch_shape, ("loc", "scale"), _instance)
 
     @property
     def stddev(self):

@@ -342,3 +342,66 @@ def test_sample_moments(name):
     var = dist.variance.detach().numpy()
     np.testing.assert_allclose(draws.mean(0), mean, atol=4 * np.sqrt(var.max() / 20000) + 1e-3)
     np.testing.assert_allclose(draws.var(0), var, rtol=0.08, atol=1e-3)
+
+
+# ---------------------------------------------------------------------------- transforms and registry
+
+
+def _transforms(lib, p):
+    T = lib.distributions.transforms
+    return {
+        "exp": T.ExpTransform(), "sigmoid": T.SigmoidTransform(), "tanh": T.TanhTransform(),
+        "affine": T.AffineTransform(p["shift"], p["mult"]), "power": T.PowerTransform(p["k"]),
+        "softmax_stick": T.StickBreakingTransform(),
+        "compose": T.ComposeTransform([T.AffineTransform(p["shift"], p["mult"]),
+                                       T.SigmoidTransform()]),
+        "independent": T.IndependentTransform(T.ExpTransform(), 1),
+    }
+
+
+@pytest.mark.parametrize("which", ["exp", "sigmoid", "tanh", "affine", "power", "softmax_stick",
+                                   "compose", "independent"])
+def test_transforms_against_torch(which):
+    rng = np.random.default_rng(5)
+    x = rng.uniform(0.2, 0.8, (2, 3))
+    params = {"shift": rng.standard_normal(3), "mult": _pos(rng, (3,)), "k": _pos(rng, (3,))}
+    results = {}
+    for lib in (torch, ember):
+        p = {k: _as(lib, v, False) for k, v in params.items()}
+        t = _transforms(lib, p)[which]
+        xt = _as(lib, x, True)
+        y = t(xt)
+        back = t.inv(y)
+        ladj = t.log_abs_det_jacobian(xt, y)
+        grad = (torch if lib is torch else ember).autograd.grad(ladj.sum() + y.sum(), xt)[0]
+        results[lib.__name__] = [y, back, ladj, grad]
+    for got, want, what in zip(results["ember"], results["torch"], ["y", "inv", "ladj", "grad"]):
+        assert_close(got.detach(), want.detach(), "float64", f"{which} {what}", TOL)
+
+
+def test_transform_cache_and_inverse():
+    T = ember.distributions.transforms
+    t = T.ExpTransform(cache_size=1)
+    x = ember.randn(3)
+    y = t(x)
+    assert t.inv(y) is x and t(x) is y
+    assert T.ExpTransform() == T.ExpTransform() and T.ExpTransform() != T.SigmoidTransform()
+    assert t.inv.inv is t
+
+
+def test_register_kl_picks_the_most_specific_pair():
+    D = ember.distributions
+
+    class MyNormal(D.Normal):
+        pass
+
+    p, q = MyNormal(0.0, 1.0), D.Normal(1.0, 2.0)
+    assert float(D.kl_divergence(p, q)) == pytest.approx(float(D.kl_divergence(D.Normal(0.0, 1.0), q)))
+
+    @D.register_kl(MyNormal, D.Normal)
+    def _mine(p, q):
+        return ember.tensor(42.0)
+
+    assert float(D.kl_divergence(p, q)) == 42.0
+    with pytest.raises(NotImplementedError):
+        D.kl_divergence(D.Normal(0.0, 1.0), D.Categorical(logits=ember.zeros(3)))

@@ -256,6 +256,21 @@ def test_kl_divergence_against_torch(p_name, q_name):
         del CASES["_kl"]
 
 
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_expand_against_torch(name):
+    """An expanded distribution (a new leading batch dim) scores values as torch's does."""
+    params = _params(name)
+    value, _ = _value_and_quantile(name, params)
+
+    def fn(lib, dist):
+        wide = dist.expand((2,) + tuple(dist.batch_shape))
+        assert tuple(wide.batch_shape) == (2,) + tuple(dist.batch_shape)
+        assert tuple(wide.sample().shape) == (2,) + tuple(dist.batch_shape) + tuple(dist.event_shape)
+        return wide.log_prob(_as(lib, value, False))
+
+    _check(name, params, fn, "expand")
+
+
 # ---------------------------------------------------------------------------- behaviour
 
 

@@ -279,6 +279,7 @@ def test_in_place_fills_have_the_right_distributions():
     assert set(np.unique(r)) == {3, 4, 5, 6}
     r = x.random_(5, generator=g).numpy()
     assert set(np.unique(r)) == {0, 1, 2, 3, 4}
+    assert set(np.unique(x.random_(to=3, generator=g).numpy())) == {0, 1, 2}
     assert 0 <= ember.zeros(100, dtype=ember.uint8).random_(generator=g).numpy().max() <= 255
     f = ember.zeros(N).random_(generator=g).numpy()
     assert f.max() <= 2 ** 24 and f.max() > 2 ** 23

@@ -272,10 +272,12 @@ def _random_bounds(self: Tensor, low, high) -> tuple[int, int]:
         top = 2 ** (backend.numpy.finfo(d.np).nmant + 1)
     else:
         top = int(d.bounds()[1])
-    if low is None:
+    if low is None and high is None:
         return 0, top
-    if high is None:
+    if high is None:  # random_(to): one bound is the exclusive top
         low, high = 0, low
+    if low is None:
+        low = 0
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     lowest = int(d.bounds()[0]) if not d.is_floating_point else -top

@@ -256,6 +256,7 @@ def test_kl_divergence_against_torch(p_name, q_name):
         del CASES["_kl"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_expand_against_torch(name):
     """An expanded distribution (a new leading batch dim) scores values as torch's does."""

@@ -421,3 +421,21 @@ def test_register_kl_picks_the_most_specific_pair():
     assert float(D.kl_divergence(p, q)) == 42.0
     with pytest.raises(NotImplementedError):
         D.kl_divergence(D.Normal(0.0, 1.0), D.Categorical(logits=ember.zeros(3)))
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_rsample_where_torch_has_it(name):
+    """has_rsample as torch's; where it holds, gradients of a sample reach every parameter."""
+    params = _params(name)
+    t_dist = CASES[name][1](torch.distributions, {k: torch.tensor(v) for k, v in params.items()})
+    ember.manual_seed(4)
+    leaves = {k: ember.tensor(v, requires_grad=True) for k, v in params.items()}
+    dist = CASES[name][1](ember.distributions, leaves)
+    assert dist.has_rsample == t_dist.has_rsample
+    if not dist.has_rsample:
+        return
+    sample = dist.rsample((3,))
+    assert tuple(sample.shape) == (3,) + tuple(t_dist.batch_shape) + tuple(t_dist.event_shape)
+    grads = ember.autograd.grad(sample.sum(), list(leaves.values()), allow_unused=True)
+    for key, g in zip(leaves, grads):
+        assert g is not None and np.isfinite(g.numpy()).all(), key

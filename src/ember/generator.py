@@ -4,7 +4,8 @@ A CPU generator is NumPy's PCG64. Its state (128-bit state and increment, the ca
 word, the initial seed) is written into a fixed byte layout by hand and read back with the
 same layout, checked field by field, so restoring a state from a checkpoint can never run
 code. A CUDA generator is, like torch's Philox one, a ``(seed, offset)`` pair: each draw makes
-a fresh CuPy generator from both and advances the offset, so its state is 16 bytes.
+a fresh CuPy Philox generator from both and advances the offset, so its state is 16 bytes
+(plus a tag) and restoring it needs nothing from the device.
 """
 from __future__ import annotations
 
@@ -145,7 +146,9 @@ class Generator:
         np = backend.numpy
         words = np.random.SeedSequence((self._seed, self._offset)).generate_state(2, np.uint32)
         self._offset += 1
-        return backend.cuda_module().random.default_rng(int(words[0]) << 32 | int(words[1]))
+        random = backend.cuda_module().random
+        # Philox: its cuRAND states start cheaply (XORWOW's skip ahead per thread at start-up)
+        return random.Generator(random.Philox4x3210(int(words[0]) << 32 | int(words[1])))
 
 
 default_generator = Generator()

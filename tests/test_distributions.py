@@ -292,6 +292,8 @@ def test_shapes_expand_and_sampling():
     assert tuple(mix.sample((10,)).shape) == (10,)
     with pytest.warns(FutureWarning):
         assert tuple(d.sample_n(2).shape) == (2, 3)
+    assert repr(D.Normal(0.0, 1.0)) == "Normal(loc: 0.0, scale: 1.0)"
+    assert repr(d) == "Normal(loc: ember.Size([3]), scale: ember.Size([3]))"
 
 
 def test_validation_refuses_bad_parameters_and_values():

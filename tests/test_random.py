@@ -430,3 +430,43 @@ class _nothing:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_a_bigram_language_model_trains_and_samples_as_in_torch_code():
+    """The course code the issue names: train bigram logits, then sample with multinomial."""
+    import ember as torch_like
+    import ember.nn.functional as F
+
+    words = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "harper"]
+    chars = sorted(set("".join(words)))
+    stoi = {c: i + 1 for i, c in enumerate(chars)}
+    stoi["."] = 0
+    itos = {i: c for c, i in stoi.items()}
+    xs, ys = [], []
+    for w in words:
+        seq = ["."] + list(w) + ["."]
+        for a, b in zip(seq, seq[1:]):
+            xs.append(stoi[a])
+            ys.append(stoi[b])
+    xs, ys = torch_like.tensor(xs), torch_like.tensor(ys)
+    n = len(stoi)
+    g = torch_like.Generator().manual_seed(2147483647)
+    W = torch_like.randn((n, n), generator=g, requires_grad=True)
+    for _ in range(50):
+        logits = F.one_hot(xs, num_classes=n).float() @ W
+        loss = F.cross_entropy(logits, ys)
+        W.grad = None
+        loss.backward()
+        W.data += -10 * W.grad
+    names = []
+    for _ in range(5):
+        out, ix = [], 0
+        while True:
+            p = F.softmax(W[ix], dim=0)
+            ix = torch_like.multinomial(p, num_samples=1, replacement=True, generator=g).item()
+            if ix == 0 or len(out) > 20:
+                break
+            out.append(itos[ix])
+        names.append("".join(out))
+    assert float(loss) < 2.5 and len(names) == 5
+    assert all(set(name) <= set(chars) for name in names)

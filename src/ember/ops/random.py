@@ -37,9 +37,9 @@ def _require_floating(op: str, x: Tensor) -> None:
                                   f"tensor is needed)")
 
 
-def _defer(ok, op: str, message: str) -> None:
+def _defer(ok, message: str) -> None:
     """Raise RuntimeError(message) unless ``ok`` (a 0-d device bool; deferred on a GPU)."""
-    backend.require(ok, lambda: RuntimeError(f"{op}: {message}"))
+    backend.require(ok, lambda: RuntimeError(message))
 
 
 # ---------------------------------------------------------------------------- multinomial
@@ -69,10 +69,10 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
     xp = input.xp
     p = input._data.astype(xp.float64).reshape(-1, n)
     rows = p.shape[0]
-    _defer(xp.all(xp.isfinite(p) & (p >= 0)), "multinomial",
-           "probability tensor contains either `inf`, `nan` or element < 0")
-    _defer(xp.all(p.sum(axis=1) > 0), "multinomial",
-           "invalid multinomial distribution (sum of probabilities <= 0)")
+    _defer(xp.all(xp.isfinite(p) & (p >= 0)),
+           "multinomial: probability tensor contains either `inf`, `nan` or element < 0")
+    _defer(xp.all(p.sum(axis=1) > 0),
+           "multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
     rng = generator_for(input.device, generator)
     with backend.device_context(input.device):
         if replacement:
@@ -116,9 +116,9 @@ def bernoulli(input: Tensor, p: float | None = None, *, generator: Generator | N
     if p is None:
         _require_floating("bernoulli", input)
         probs = input._data
-        _defer(xp.all((probs >= 0) & (probs <= 1)), "bernoulli",
-               "Expected p_in >= 0 && p_in <= 1 to be true, but got false (probabilities "
-               "must lie in [0, 1])")
+        _defer(xp.all((probs >= 0) & (probs <= 1)),
+               "bernoulli: Expected p_in >= 0 && p_in <= 1 to be true, but got false "
+               "(probabilities must lie in [0, 1])")
     else:
         _check_probability("bernoulli_", p)
         probs = p
@@ -128,10 +128,9 @@ def bernoulli(input: Tensor, p: float | None = None, *, generator: Generator | N
     return _sampled((input,), data)
 
 
-def _float_param(op: str, value, like: Tensor | None) -> Tensor | None:
-    if value is None or isinstance(value, Tensor):
-        return value
-    return None if like is None else E.as_tensor_like(value, like, like.dtype, op)
+def _float_param(op: str, value, like: Tensor) -> Tensor:
+    """A number as a 0-d tensor like ``like`` (a tensor as it is)."""
+    return value if isinstance(value, Tensor) else E.as_tensor_like(value, like, like.dtype, op)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator: Generator | None = None, dtype=None,
@@ -153,7 +152,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator: Generator | None = None, 
     m = _float_param("normal", mean, like)
     s = _float_param("normal", std, like)
     if isinstance(std, Tensor):
-        _defer(s.xp.all(s._data >= 0), "normal", "normal expects all elements of std >= 0.0")
+        _defer(s.xp.all(s._data >= 0), "normal expects all elements of std >= 0.0")
     shape = E.broadcast_shape("normal", m._data.shape, s._data.shape)
     rng = generator_for(like.device, generator)
     with backend.device_context(like.device):
@@ -166,8 +165,8 @@ def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
     """Poisson counts with the rates in ``input`` (as floats of its dtype)."""
     _require_floating("poisson", input)
     xp = input.xp
-    _defer(xp.all(input._data >= 0), "poisson",
-           "invalid Poisson rate, expected rate to be non-negative")
+    _defer(xp.all(input._data >= 0), "poisson: invalid Poisson rate, expected rate to be "
+           "non-negative")
     rng = generator_for(input.device, generator)
     with backend.device_context(input.device):
         data = rng.poisson(xp.maximum(input._data.astype(xp.float64), 0)).astype(input._data.dtype)
@@ -256,8 +255,8 @@ def bernoulli_(self: Tensor, p=0.5, *, generator: Generator | None = None) -> Te
     """Fill with 1 with probability ``p`` (a number or a broadcastable tensor), else 0."""
     if isinstance(p, Tensor):
         xp = p.xp
-        _defer(xp.all((p._data >= 0) & (p._data <= 1)), "bernoulli_",
-               "Expected p_in >= 0 && p_in <= 1 to be true, but got false")
+        _defer(xp.all((p._data >= 0) & (p._data <= 1)),
+               "bernoulli_: Expected p_in >= 0 && p_in <= 1 to be true, but got false")
         probs = backend.transfer(p._data, self.device)
     else:
         _check_probability("bernoulli_", p)

@@ -441,3 +441,31 @@ def test_rsample_where_torch_has_it(name):
     grads = ember.autograd.grad(sample.sum(), list(leaves.values()), allow_unused=True)
     for key, g in zip(leaves, grads):
         assert g is not None and np.isfinite(g.numpy()).all(), key
+
+
+@pytest.mark.parametrize("registry", ["biject_to", "transform_to"])
+@pytest.mark.parametrize("constraint", ["real", "positive", "nonnegative", "greater_than",
+                                        "less_than", "unit_interval", "interval", "simplex",
+                                        "independent"])
+def test_constraint_registry_against_torch(registry, constraint):
+    x = np.random.default_rng(3).standard_normal((2, 3))
+    results = []
+    for lib in (torch, ember):
+        C = lib.distributions.constraints
+        made = {"real": C.real, "positive": C.positive, "nonnegative": C.nonnegative,
+                "greater_than": C.greater_than(1.5), "less_than": C.less_than(-2.0),
+                "unit_interval": C.unit_interval, "interval": C.interval(-1.0, 3.0),
+                "simplex": C.simplex, "independent": C.independent(C.positive, 1)}[constraint]
+        t = getattr(lib.distributions, registry)(made)
+        xt = _as(lib, x, False)
+        y = t(xt)
+        assert bool(made.check(y).all())
+        try:
+            ladj = t.log_abs_det_jacobian(xt, y)
+        except NotImplementedError:  # softmax is not bijective: no Jacobian determinant
+            ladj = "none"
+        results.append([y, t.inv(y), ladj])
+    for i, (want, got) in enumerate(zip(*results)):
+        assert_close(got, want, "float64", f"{registry}({constraint}) output {i}", TOL)
+    with pytest.raises(NotImplementedError):
+        ember.distributions.biject_to(ember.distributions.constraints.boolean)

@@ -326,11 +326,18 @@ class _UFunc:
         return lambda *args, **kwargs: _call(value, f"{self._u.__name__}.{name}", args, kwargs)
 
 
+class _Philox:
+    """``cupy.random.Philox4x3210``: here only the seed it holds (the draws are NumPy's)."""
+
+    def __init__(self, seed=None) -> None:
+        self.seed = seed
+
+
 class _Generator:
     """``cupy.random.Generator`` over NumPy's PCG64 (CuPy's own streams differ, as on a GPU)."""
 
     def __init__(self, seed) -> None:
-        self._g = np.random.default_rng(seed)
+        self._g = np.random.default_rng(seed.seed if isinstance(seed, _Philox) else seed)
 
     def __getattr__(self, name: str):
         if name not in _GENERATOR:
@@ -424,7 +431,8 @@ def install() -> None:
         n: (lambda fn: lambda *a, **k: _call(fn, fn.__name__, a, k))(getattr(np.linalg, n))
         for n in NAMES["cupy.linalg"] if not n.startswith("_") and callable(getattr(np.linalg, n, None))
         and n != "LinAlgError"})
-    random = _module("cupy.random", default_rng=_Generator, Generator=_Generator)
+    random = _module("cupy.random", default_rng=_Generator, Generator=_Generator,
+                     Philox4x3210=_Philox)
     cupy = _module(
         "cupy", __version__=f"{NAMES['version']}+double", ndarray=ndarray, cuda=cuda, lib=lib,
         linalg=linalg,

@@ -34,6 +34,9 @@ NOT_OPS_MODULES = {
     "ember.lab.derivative_check": "the learner's tools (tests/test_gradcheck.py)",
     "ember.lab.explain": "the learner's tools (tests/test_explain.py)",
     "ember.tensor": "the Tensor's own attributes (tests/test_tensor.py)",
+    "ember.ops.random": "random draws, checked by their statistics (tests/test_random.py)",
+    "ember.generator": "random-number generators (tests/test_random.py)",
+    "ember.random": "the global generator's seeds and state (tests/test_random.py)",
     "ember.ops.methods": "conversions, fills, in-place forms derived from declarations",
     "ember": "dtype queries",
 }

@@ -9,11 +9,10 @@ from . import autograd, backends, cuda
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .backend import device
-from .creation import (Generator, arange, as_tensor, bernoulli, empty, empty_like, eye,
-                       from_numpy, full, full_like, get_rng_state, initial_seed, is_tensor,
-                       linspace, logspace, manual_seed, normal, numel, ones, ones_like, rand,
-                       rand_like, randint, randint_like, randn, randn_like, randperm, scalar_tensor,
-                       seed, set_rng_state, tensor, typename, zeros, zeros_like)
+from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
+                       is_tensor, linspace, logspace, numel, ones, ones_like, rand, rand_like,
+                       randint, randint_like, randn, randn_like, randperm, scalar_tensor, tensor,
+                       typename, zeros, zeros_like)
 from .dtypes import (bool_ as bool, dtype, finfo, float16, float32, float64, get_default_dtype,
                      iinfo, int8, int16, int32, int64, promote as promote_types, set_default_dtype,
                      uint8)
@@ -25,6 +24,10 @@ from .lab.explain import explain
 from ._printing import set_printoptions
 from . import distributed, linalg, optim, utils
 from .serialization import load, save
+from . import distributions, random  # noqa: E402  (ember.random, as torch.random)
+from .generator import Generator, default_generator
+from .ops.random import bernoulli, multinomial, normal, poisson
+from .random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 
 from .ops.registry import derive as _derive, exporter as _exporter
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from .. import dtypes
 from ..autograd import grad as _grad
 from ..autograd.grad_mode import enable_grad
-from ..creation import Generator, rand, tensor
+from ..creation import rand, tensor
+from ..generator import Generator
 from .mathlang import Expression, MathError, UnknownNameError
 from ..ops.shape import cat
 from ..tensor import Tensor

@@ -1,7 +1,7 @@
 """Ember's ops, one module per family; importing this package loads every op declaration and
 installs the Tensor methods they ask for."""
-from . import (activation, conv, einsum, elementwise, index, interpolate, linalg,  # noqa: F401
-               pad, pool, reduce, shape, sort, special, trig)
+from . import (activation, conv, einsum, elementwise, gamma, index, interpolate,  # noqa: F401
+               linalg, pad, pool, random, reduce, shape, sort, special, trig)
 from .methods import _install
 
 _install()

@@ -12,6 +12,7 @@ from ..tensor import Tensor
 from . import elementwise as E
 from . import index as I
 from . import linalg as L
+from . import random as RA
 from . import shape as S
 from .registry import apply, declare, derive, primitive
 from .. import creation as C
@@ -250,26 +251,6 @@ def _copy_(self, src: Tensor, non_blocking: bool = False) -> Tensor:
     return self
 
 
-def _fill_random(self, kind: str, low: float, high: float, generator) -> Tensor:
-    """Overwrite ``self`` in place with random values (what nn.init does under no_grad)."""
-    self._check_inplace(f"{kind}_")
-    make = C.rand if kind == "uniform" else C.randn
-    r = make(tuple(self.shape), generator=generator, dtype=self.dtype, device=self.device)
-    self._data[...] = r._data * (high - low) + low if kind == "uniform" else r._data * high + low
-    self._version += 1
-    return self
-
-
-def _uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
-    """Fill with uniform random numbers in [a, b)."""
-    return _fill_random(self, "uniform", a, b, generator)
-
-
-def _normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
-    """Fill with normal random numbers of the given mean and standard deviation."""
-    return _fill_random(self, "normal", mean, std, generator)
-
-
 def _getitem(self, idx):
     return I.getitem(self, idx)
 
@@ -344,7 +325,10 @@ def _install() -> None:
         "fill_": _fill_, "zero_": _zero_, "copy_": _copy_,
         "new_zeros": _new(C.zeros), "new_ones": _new(C.ones), "new_empty": _new(C.empty),
         "new_tensor": _new_tensor, "new_full": _new_full,
-        "uniform_": _uniform_, "normal_": _normal_,
+        "uniform_": RA.uniform_, "normal_": RA.normal_, "log_normal_": RA.log_normal_,
+        "exponential_": RA.exponential_, "cauchy_": RA.cauchy_, "geometric_": RA.geometric_,
+        "bernoulli_": RA.bernoulli_, "random_": RA.random_, "bernoulli": RA.bernoulli,
+        "multinomial": RA.multinomial,
     }
     for name in _BINARY_OPERATORS:
         table[name] = _operator(table[name])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Iterator
 
-from ...creation import Generator
+from ...generator import Generator
 from .collate import default_collate, default_convert
 from .dataset import Dataset, IterableDataset, batch_fetcher
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Iterable, Iterator, Sized
 
-from ...creation import Generator, default_generator, randint, randperm
+from ...creation import randint, randperm
+from ...generator import Generator, default_generator
 
 
 class Sampler:

@@ -1,0 +1,654 @@
+"""PyTorch's checkpoint formats: read (zip and legacy) without running code, write (zip).
+
+A ``torch.save`` file is a pickle whose tensors point at storages by persistent id; the zip
+format keeps each storage in its own record (``archive/data/<key>``), the legacy format
+appends them after the pickle. Reading uses :class:`WeightsUnpickler` with the names torch's
+own ``weights_only`` loader allows, mapped to Ember's: each storage becomes one host array
+and every tensor a strided view of it, so shared storages and views stay shared. Writing
+emits the same opcodes torch does, so ``torch.load(weights_only=True)`` reads the file.
+"""
+from __future__ import annotations
+
+import io
+import pickle
+import struct
+import warnings
+import zipfile
+from collections import OrderedDict
+from typing import Any, Callable
+
+from . import backend, dtypes
+from ._weights_only_unpickler import BUILTINS, Allowed, WeightsUnpickler, failed
+from .tensor import Size, Tensor
+
+LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
+LEGACY_PROTOCOL = 1001
+_ALIGNMENT = 64
+
+# torch dtype name -> (its legacy storage class, the NumPy dtype: a NumPy name or "ml_dtypes:<name>")
+DTYPES: dict[str, tuple[str | None, str]] = {
+    "float32": ("FloatStorage", "float32"),
+    "float64": ("DoubleStorage", "float64"),
+    "float16": ("HalfStorage", "float16"),
+    "bfloat16": ("BFloat16Storage", "ml_dtypes:bfloat16"),
+    "int64": ("LongStorage", "int64"),
+    "int32": ("IntStorage", "int32"),
+    "int16": ("ShortStorage", "int16"),
+    "int8": ("CharStorage", "int8"),
+    "uint8": ("ByteStorage", "uint8"),
+    "bool": ("BoolStorage", "bool"),
+    "complex64": ("ComplexFloatStorage", "complex64"),
+    "complex128": ("ComplexDoubleStorage", "complex128"),
+    "uint16": (None, "uint16"),
+    "uint32": (None, "uint32"),
+    "uint64": (None, "uint64"),
+    "float8_e4m3fn": (None, "ml_dtypes:float8_e4m3fn"),
+    "float8_e5m2": (None, "ml_dtypes:float8_e5m2"),
+    "float8_e4m3fnuz": (None, "ml_dtypes:float8_e4m3fnuz"),
+    "float8_e5m2fnuz": (None, "ml_dtypes:float8_e5m2fnuz"),
+    "float8_e8m0fnu": (None, "ml_dtypes:float8_e8m0fnu"),
+}
+_ALIASES = {"float": "float32", "double": "float64", "half": "float16", "long": "int64",
+            "int": "int32", "short": "int16", "cfloat": "complex64", "cdouble": "complex128"}
+
+
+def numpy_dtype(torch_name: str):
+    """The NumPy dtype holding a torch dtype's values (bfloat16 and float8 through ``ml_dtypes``)."""
+    spec = DTYPES[torch_name][1]
+    if spec.startswith("ml_dtypes:"):
+        try:
+            import ml_dtypes
+        except ImportError:
+            raise RuntimeError(f"reading {torch_name} tensors needs the ml_dtypes package "
+                               "(pip install ml_dtypes, or ember[interop])") from None
+        return backend.numpy.dtype(getattr(ml_dtypes, spec.partition(":")[2]))
+    return backend.numpy.dtype(spec)
+
+
+def _torch_name(np_dtype) -> str:
+    """The torch dtype name of a NumPy dtype."""
+    name = np_dtype.name
+    if name in DTYPES:
+        return name
+    raise TypeError(f"ember.save(format='torch'): no torch dtype holds NumPy {name}")
+
+
+class TorchDtype:
+    """A torch dtype Ember has no dtype for (yet): kept by name so tensors of it can be read."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
+
+
+class _StorageType:
+    """``torch.FloatStorage`` and kin: the element type of a storage (None: untyped bytes)."""
+
+    __slots__ = ("dtype",)
+
+    def __init__(self, dtype: str | None) -> None:
+        self.dtype = dtype
+
+
+class Storage:
+    """One storage of the file: its bytes (a writable host uint8 array) and where it lived."""
+
+    __slots__ = ("raw", "dtype", "location")
+
+    def __init__(self, raw, dtype: str | None, location: str) -> None:
+        self.raw = raw
+        self.dtype = dtype
+        self.location = location
+
+
+# ------------------------------------------------------------------------------ reading
+
+
+class _Reader:
+    """Turns storages and the rebuild calls of one file into Ember tensors."""
+
+    def __init__(self, where: str, map_location, fetch: Callable[[str, int], Any]) -> None:
+        self.where = where
+        self.map_location = map_location
+        self.fetch = fetch  # (key, nbytes) -> uint8 array of the storage's bytes (or placeholder)
+        self.storages: dict[str, Storage] = {}
+        self.widened: dict[str, str] = {}  # torch dtype -> the Ember dtype its tensors became
+
+    # -------------------------------------------------------------- persistent ids
+    def persistent_load(self, pid: tuple) -> Storage:
+        if len(pid) not in (5, 6):
+            raise failed(f"malformed storage reference {pid!r:.100}")
+        _, storage_type, key, location, numel = pid[:5]
+        view = pid[5] if len(pid) == 6 else None
+        if not isinstance(storage_type, _StorageType):
+            raise failed(f"storage reference without a storage type: {pid!r:.100}")
+        key, location = _text(key), _text(location)
+        if type(numel) is not int or numel < 0 or not isinstance(location, str):
+            raise failed(f"malformed storage reference {pid!r:.100}")
+        storage = self.storages.get(key)
+        if storage is None:
+            itemsize = 1 if storage_type.dtype is None else numpy_dtype(storage_type.dtype).itemsize
+            storage = Storage(self.fetch(key, numel * itemsize), storage_type.dtype, location)
+            self.storages[key] = storage
+        if view is None:
+            return storage
+        view_key, offset, size = view  # legacy storage views: a slice of the root storage
+        itemsize = numpy_dtype(storage_type.dtype).itemsize
+        return Storage(storage.raw[offset * itemsize:(offset + size) * itemsize], storage.dtype, location)
+
+    # -------------------------------------------------------------- rebuild functions
+    def rebuild_v2(self, storage, offset, size, stride, requires_grad, hooks=None, metadata=None):
+        return self._tensor(storage, storage.dtype if isinstance(storage, Storage) else None,
+                            offset, size, stride, requires_grad)
+
+    def rebuild_v3(self, storage, offset, size, stride, requires_grad, hooks, dtype, metadata=None):
+        name = dtype.name if isinstance(dtype, (dtypes.dtype, TorchDtype)) else None
+        if name is None:
+            raise failed(f"_rebuild_tensor_v3 expects a dtype, got {dtype!r:.60}")
+        return self._tensor(storage, name, offset, size, stride, requires_grad)
+
+    def rebuild_v1(self, storage, offset, size, stride):
+        return self.rebuild_v2(storage, offset, size, stride, False)
+
+    def _tensor(self, storage, dtype_name, offset, size, stride, requires_grad) -> Tensor:
+        if not isinstance(storage, Storage) or dtype_name is None:
+            raise failed(f"a tensor must be built from a storage, got {storage!r:.60}")
+        np = backend.numpy
+        dt = numpy_dtype(dtype_name)
+        size, stride = _ints(size, "size"), _ints(stride, "stride")
+        if type(offset) is not int or offset < 0 or len(size) != len(stride) or min(size + (0,)) < 0 \
+                or min(stride + (0,)) < 0:
+            raise failed(f"tensor of size {size}, stride {stride}, offset {offset!r:.20} is malformed")
+        if storage.raw.size % dt.itemsize:
+            raise failed(f"storage of {storage.raw.size} bytes is not a whole number of {dtype_name}")
+        elements = storage.raw.view(dt)
+        numel = 1
+        for s in size:
+            numel *= s
+        if numel:
+            last = offset + sum((s - 1) * st for s, st in zip(size, stride))
+            if last >= elements.size:
+                raise failed(f"tensor of size {list(size)}, stride {list(stride)} at offset {offset} "
+                             f"reaches element {last} of a storage of {elements.size} elements "
+                             f"in {self.where} (the storage is too small: damaged or forged file)")
+        base = elements[offset:] if numel else elements[:0]
+        array = np.lib.stride_tricks.as_strided(
+            base, shape=size, strides=tuple(st * dt.itemsize for st in stride))
+        array = self._ember_dtype(array, dtype_name)
+        t = self._place(array, storage)
+        if requires_grad is True:
+            t.requires_grad_(True)
+        return t
+
+    def _ember_dtype(self, array, dtype_name: str):
+        """``array`` as is when Ember has its dtype, else widened (with one warning per dtype)."""
+        try:
+            dtypes.from_numpy(array.dtype)
+            return array
+        except TypeError:
+            pass
+        kind = array.dtype.kind
+        if kind == "c":
+            raise TypeError(f"ember.load: {self.where} holds {dtype_name} tensors; Ember has no "
+                            "complex dtypes")
+        target = "float32" if kind in "fV" or dtype_name.startswith(("bfloat", "float8")) else "int64"
+        self.widened[dtype_name] = target
+        return array.astype(target)
+
+    def _place(self, array, storage: Storage) -> Tensor:
+        from .serialization import resolve_location, to_device
+
+        loc = self.map_location
+        if callable(loc) and not isinstance(loc, (str, dict, backend.device)):
+            moved = loc(Tensor._make(storage.raw), storage.location)
+            dev = moved.device if isinstance(moved, Tensor) else resolve_location(None, storage.location)
+        else:
+            dev = resolve_location(loc, storage.location)
+        if dev.type == "cpu":
+            return Tensor._make(array)
+        return Tensor._make(to_device(array, dev, self.where))
+
+    def parameter(self, data, requires_grad=True, hooks=None, state=None):
+        from .nn.parameter import Parameter
+
+        if not isinstance(data, Tensor) or state:
+            raise failed("a Parameter must wrap a tensor and carry no extra state")
+        return Parameter(data, requires_grad=bool(requires_grad))
+
+    def from_type(self, func, new_type, args, state):
+        """``torch._tensor._rebuild_from_type_v2``: only for plain tensors and parameters."""
+        if new_type not in (_TENSOR, _PARAMETER) or state:
+            raise failed(f"tensor subclass {new_type!r:.60} is not supported")
+        t = func.fn(*args) if isinstance(func, Allowed) and func.fn is not None else None
+        if not isinstance(t, Tensor):
+            raise failed(f"_rebuild_from_type_v2 expects a tensor rebuild function, got {func!r:.60}")
+        return self.parameter(t, t.requires_grad) if new_type is _PARAMETER else t
+
+    def allowed(self) -> dict[str, Allowed]:
+        """The names a weights-only file may use, bound to this reader."""
+        table = dict(BUILTINS)
+
+        def add(name: str, fn=None, value=None) -> None:
+            table[name] = Allowed(name, fn, value)
+
+        add("torch._utils._rebuild_tensor", self.rebuild_v1)
+        add("torch._utils._rebuild_tensor_v2", self.rebuild_v2)
+        add("torch._utils._rebuild_tensor_v3", self.rebuild_v3)
+        add("torch._utils._rebuild_parameter", self.parameter)
+        add("torch._utils._rebuild_parameter_with_state", self.parameter)
+        add("torch._tensor._rebuild_from_type_v2", self.from_type)
+        add("torch.Size", lambda dims=(): Size(_ints(dims, "torch.Size")))
+        add("torch.device", lambda *a: backend.device(*a))
+        add("torch.Tensor", value=_TENSOR)
+        add("torch.nn.parameter.Parameter", value=_PARAMETER)
+        add("torch.storage.UntypedStorage", value=_StorageType(None))
+        for name, (storage_class, _) in DTYPES.items():
+            add(f"torch.{name}", value=_dtype_value(name))
+            if storage_class is not None:
+                add(f"torch.{storage_class}", value=_StorageType(name))
+        for alias, name in _ALIASES.items():
+            add(f"torch.{alias}", value=_dtype_value(name))
+        return table
+
+
+_TENSOR = Allowed("torch.Tensor")
+_PARAMETER = Allowed("torch.nn.parameter.Parameter")
+
+
+def _dtype_value(name: str):
+    try:
+        return dtypes.from_name(name)
+    except KeyError:
+        return TorchDtype(name)
+
+
+def _ints(values, what: str) -> tuple:
+    if not isinstance(values, tuple) or any(type(v) is not int for v in values):
+        raise failed(f"{what} must be a tuple of ints, got {values!r:.60}")
+    return values
+
+
+def _text(value):
+    return value.decode("ascii") if isinstance(value, bytes) else value
+
+
+def is_zip(head: bytes) -> bool:
+    return head[:4] == b"PK\x03\x04"
+
+
+def is_legacy(head: bytes) -> bool:
+    """A legacy ``torch.save`` file starts with the pickled magic number."""
+    return head[:2] == b"\x80\x02" and head[2:4] == b"\x8a\x0a"
+
+
+def is_torch(head: bytes) -> bool:
+    """Whether a file starting with ``head`` is a ``torch.save`` file (zip or legacy)."""
+    return is_zip(head) or is_legacy(head)
+
+
+def load(data: bytes, where: str, map_location, weights_only: bool):
+    """Read a torch zip or legacy file from its bytes."""
+    read = _load_zip if is_zip(data) else _load_legacy
+    result, reader = read(data, where, map_location, weights_only)
+    for name, target in reader.widened.items():
+        warnings.warn(f"ember.load: {where} holds {name} tensors, a dtype Ember does not have; "
+                      f"they are loaded as {target}", UserWarning, stacklevel=3)
+    return result
+
+
+def _load_zip(data: bytes, where: str, map_location, weights_only: bool):
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        names = archive.namelist()
+    except (zipfile.BadZipFile, EOFError, ValueError) as exc:
+        raise RuntimeError(f"ember.load: {where} is a damaged or truncated PyTorch zip archive "
+                           f"(failed finding central directory: {exc})") from None
+    pkl = [n for n in names if n.endswith("/data.pkl") and n.count("/") == 1]
+    if len(pkl) != 1:
+        raise RuntimeError(f"ember.load: {where} is a zip archive but not a PyTorch checkpoint "
+                           "(no <archive>/data.pkl record)")
+    prefix = pkl[0][:-len("data.pkl")]
+    big_endian = _record(archive, prefix + "byteorder", where, optional=True) == b"big"
+
+    def fetch(key: str, nbytes: int):
+        raw = _record(archive, f"{prefix}data/{key}", where)
+        if len(raw) != nbytes:
+            raise failed(f"storage '{key}' of {where} declares {nbytes} bytes but holds {len(raw)} "
+                         "(damaged or forged file)")
+        return backend.numpy.frombuffer(bytearray(raw), dtype=backend.numpy.uint8)
+
+    reader = _Reader(where, map_location, fetch)
+    if big_endian:
+        raise RuntimeError(f"ember.load: {where} was written on a big-endian machine; "
+                           "Ember reads little-endian checkpoints only")
+    return _unpickle(_record(archive, pkl[0], where), reader, weights_only)[0], reader
+
+
+def _record(archive: zipfile.ZipFile, name: str, where: str, optional: bool = False):
+    try:
+        info = archive.getinfo(name)
+    except KeyError:
+        if optional:
+            return None
+        raise RuntimeError(f"ember.load: {where} has no record {name} (truncated or damaged)") from None
+    if info.compress_type != zipfile.ZIP_STORED:
+        raise RuntimeError(f"ember.load: record {name} of {where} is compressed; PyTorch "
+                           "checkpoints store records uncompressed")
+    try:
+        return archive.read(info)
+    except (zipfile.BadZipFile, EOFError, OSError, struct.error) as exc:
+        raise RuntimeError(f"ember.load: record {name} of {where} is damaged or truncated ({exc})") \
+            from None
+
+
+def _unpickle(data: bytes, reader: _Reader, weights_only: bool, pos: int = 0):
+    """Run the weights-only reader (or, opted in, Python's pickle) over one pickle."""
+    if weights_only:
+        u = WeightsUnpickler(data, reader.allowed(), reader.persistent_load, pos)
+        return u.load(), u.pos
+    stream = io.BytesIO(data)
+    stream.seek(pos)
+    u = _FullUnpickler(stream, reader)
+    return u.load(), stream.tell()
+
+
+class _FullUnpickler(pickle.Unpickler):
+    """Python's pickle (runs code!), with torch's tensor names mapped to Ember's; opt-in only."""
+
+    def __init__(self, stream, reader: _Reader) -> None:
+        super().__init__(stream)
+        self.reader = reader
+        self.table = reader.allowed()
+
+    def find_class(self, module: str, name: str):
+        entry = self.table.get(f"{module}.{name}")
+        if entry is None:
+            return super().find_class(module, name)
+        return entry.value if entry.fn is None else entry.fn
+
+    def persistent_load(self, pid):
+        return self.reader.persistent_load(pid)
+
+
+def _load_legacy(data: bytes, where: str, map_location, weights_only: bool):
+    """The pre-1.6 format: magic, protocol, system info, the object, storage keys, then the bytes."""
+    np = backend.numpy
+    pending: dict[str, tuple] = {}
+
+    def fetch(key: str, nbytes: int):
+        raw = np.zeros(nbytes, dtype=np.uint8)  # filled in below, after the object's pickle
+        pending[key] = (raw, nbytes)
+        return raw
+
+    reader = _Reader(where, map_location, fetch)
+    header = _Reader(where, None, fetch)
+    magic, pos = _unpickle(data, header, True)
+    if magic != LEGACY_MAGIC:
+        raise RuntimeError(f"ember.load: {where}: invalid magic number; corrupt file?")
+    protocol, pos = _unpickle(data, header, True, pos)
+    if protocol != LEGACY_PROTOCOL:
+        raise RuntimeError(f"ember.load: {where}: invalid protocol version: {protocol}")
+    info, pos = _unpickle(data, header, True, pos)
+    if isinstance(info, dict) and info.get("little_endian") is False:
+        raise RuntimeError(f"ember.load: {where} was written on a big-endian machine")
+    result, pos = _unpickle(data, reader, weights_only, pos)
+    keys, pos = _unpickle(data, header, True, pos)
+    if not isinstance(keys, list):
+        raise failed("the storage key list is malformed")
+    for key in keys:
+        key = _text(key)
+        if key not in pending:
+            raise failed(f"storage key {key!r:.40} is not referenced by the object")
+        raw, nbytes = pending[key]
+        if pos + 8 > len(data):
+            raise RuntimeError(f"ember.load: {where} is truncated (storage '{key}' is missing)")
+        numel = struct.unpack_from("<q", data, pos)[0]
+        storage = reader.storages[key]
+        itemsize = 1 if storage.dtype is None else numpy_dtype(storage.dtype).itemsize
+        if numel * itemsize != nbytes or pos + 8 + nbytes > len(data):
+            raise failed(f"storage '{key}' of {where} declares {nbytes} bytes but the file holds "
+                         f"{numel * itemsize} (damaged, truncated or forged file)")
+        raw[:] = np.frombuffer(data, dtype=np.uint8, count=nbytes, offset=pos + 8)
+        pos += 8 + nbytes
+    return result, reader
+
+
+# ------------------------------------------------------------------------------ writing
+
+
+class NotWeights(TypeError):
+    """The object holds something a weights-only file cannot: it needs a whole-object pickle."""
+
+
+class _Writer:
+    """Emits a protocol-2 pickle of tensors and plain data with torch's names for tensors."""
+
+    def __init__(self) -> None:
+        self.out = io.BytesIO()
+        self.memo: dict[int, int] = {}
+        self.storages: dict[tuple, tuple[str, Any]] = {}  # (id(buffer), dtype) -> (key, elements)
+        self.keep: list = []  # objects memoized by id stay alive while writing
+
+    def op(self, code: bytes, *packed: bytes) -> None:
+        self.out.write(code)
+        for p in packed:
+            self.out.write(p)
+
+    def put(self, obj) -> None:
+        index = len(self.memo)
+        self.memo[id(obj)] = index
+        self.keep.append(obj)
+        self.op(b"r", struct.pack("<I", index))
+
+    def dump(self, obj) -> bytes:
+        self.op(b"\x80\x02")
+        self.save(obj, "")
+        self.op(b".")
+        return self.out.getvalue()
+
+    def global_(self, module: str, name: str) -> None:
+        self.op(b"c", f"{module}\n{name}\n".encode())
+
+    def save(self, obj, path: str) -> None:
+        if id(obj) in self.memo:
+            self.op(b"j", struct.pack("<I", self.memo[id(obj)]))
+            return
+        if isinstance(obj, Tensor):
+            self._tensor(obj, path)
+            return
+        if isinstance(obj, backend.numpy.generic):
+            obj = obj.item()
+        if obj is None:
+            self.op(b"N")
+        elif obj is True or obj is False:
+            self.op(b"\x88" if obj else b"\x89")
+        elif type(obj) is int:
+            self._int(obj)
+        elif type(obj) is float:
+            self.op(b"G", struct.pack(">d", obj))
+        elif type(obj) is str:
+            raw = obj.encode("utf-8", "surrogatepass")
+            self.op(b"X", struct.pack("<I", len(raw)), raw)
+        elif type(obj) is bytes:
+            self.global_("_codecs", "encode")
+            self.save((obj.decode("latin1"), "latin1"), path)
+            self.op(b"R")
+        elif isinstance(obj, Size):
+            self.global_("torch", "Size")
+            self.save(tuple(obj), path)
+            self.op(b"\x85R")
+        elif isinstance(obj, backend.device):
+            self.global_("torch", "device")
+            self.save(str(obj), path)
+            self.op(b"\x85R")
+        elif isinstance(obj, dtypes.dtype):
+            self.global_("torch", obj.name)
+        elif type(obj) is tuple:
+            self.op(b"(")
+            for i, v in enumerate(obj):
+                self.save(v, _join(path, i))
+            self.op(b"t")
+        elif type(obj) is list:
+            self.op(b"]")
+            self.put(obj)
+            self._items(b"e", list(enumerate(obj)), path, keyed=False)
+        elif type(obj) in (dict, OrderedDict):
+            self._dict(obj, path)
+        elif type(obj) in (set, frozenset):
+            self.global_("builtins", type(obj).__name__)
+            self.save(list(obj), path)
+            self.op(b"\x85R")
+        else:
+            raise NotWeights(f"{type(obj).__module__}.{type(obj).__name__} at '{path or '<root>'}'")
+
+    def _int(self, n: int) -> None:
+        if 0 <= n < 256:
+            self.op(b"K", struct.pack("<B", n))
+        elif 0 <= n < 65536:
+            self.op(b"M", struct.pack("<H", n))
+        elif -2**31 <= n < 2**31:
+            self.op(b"J", struct.pack("<i", n))
+        else:
+            raw = n.to_bytes((n.bit_length() + 8) // 8, "little", signed=True)
+            self.op(b"\x8a", struct.pack("<B", len(raw)), raw)
+
+    def _items(self, code: bytes, items: list, path: str, keyed: bool = True) -> None:
+        if not items:
+            return
+        self.op(b"(")
+        for key, value in items:
+            if keyed:
+                self.save(key, path)
+            self.save(value, _join(path, key))
+        self.op(code)
+
+    def _dict(self, obj: dict, path: str) -> None:
+        ordered = type(obj) is OrderedDict
+        if ordered:
+            self.global_("collections", "OrderedDict")
+            self.op(b")R")
+        else:
+            self.op(b"}")
+        self.put(obj)
+        self._items(b"u", list(obj.items()), path)
+        metadata = getattr(obj, "_metadata", None) if ordered else None
+        if metadata is not None:
+            self.save({"_metadata": metadata}, path)
+            self.op(b"b")
+
+    def _tensor(self, t: Tensor, path: str) -> None:
+        from .nn.parameter import Parameter
+
+        is_param = isinstance(t, Parameter)
+        if is_param:
+            self.global_("torch._utils", "_rebuild_parameter")
+            self.op(b"(")
+        array = t._data
+        device = str(t.device)
+        if device != "cpu":
+            array = backend.transfer(array, backend.CPU)
+        name = _torch_name(array.dtype)
+        key, root, offset, strides = self._storage(array)
+        storage_class = DTYPES[name][0]
+        self.global_("torch._utils", "_rebuild_tensor_v2" if storage_class else "_rebuild_tensor_v3")
+        self.op(b"((")
+        self.save("storage", path)
+        if storage_class:
+            self.global_("torch", storage_class)
+            numel = root.size
+        else:
+            self.global_("torch.storage", "UntypedStorage")
+            numel = root.nbytes
+        self.save(key, path)
+        self.save(device, path)
+        self._int(numel)
+        self.op(b"tQ")
+        self._int(offset)
+        self.save(tuple(array.shape), path)
+        self.save(strides, path)
+        self.op(b"\x88" if t.requires_grad and not is_param else b"\x89")
+        self.global_("collections", "OrderedDict")
+        self.op(b")R")
+        if not storage_class:
+            self.global_("torch", name)
+        self.op(b"tR")
+        if is_param:
+            self.op(b"\x88" if t.requires_grad else b"\x89")
+            self.global_("collections", "OrderedDict")
+            self.op(b")RtR")
+        self.put(t)
+
+    def _storage(self, array):
+        """The storage holding ``array``: the buffer it views when that can be shared, else a copy."""
+        np = backend.numpy
+        root = _root(array)
+        itemsize = array.itemsize
+        start = array.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+        shareable = (root.flags.c_contiguous and root.nbytes % itemsize == 0 and start >= 0
+                     and start % itemsize == 0 and all(s >= 0 and s % itemsize == 0 for s in array.strides))
+        if shareable:
+            ident = (id(root), array.dtype)
+            root = root.reshape(-1).view(array.dtype)
+        else:
+            root = np.array(array, order="C")
+            ident = (id(root), array.dtype)
+            start = 0
+        if ident not in self.storages:
+            self.storages[ident] = (str(len(self.storages)), root)
+            self.keep.append(root)
+        key, root = self.storages[ident]
+        strides = array.strides if shareable else root.strides
+        return key, root, start // itemsize, tuple(s // itemsize for s in strides)
+
+
+def _root(array):
+    """The array that owns the memory ``array`` views (through ``as_strided``'s wrappers too)."""
+    np = backend.numpy
+    while True:
+        base = array.base
+        if isinstance(base, np.ndarray):
+            array = base
+        elif isinstance(getattr(base, "base", None), np.ndarray):  # as_strided's DummyArray
+            array = base.base
+        else:
+            return array
+
+
+def _join(path: str, key) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+def dumps(obj, archive: str = "archive") -> bytes:
+    """``obj`` in torch's zip format: weights-only when possible, else a whole-object pickle.
+
+    A whole-object pickle (a module, a custom class) names Ember's classes, as ``torch.save(model)``
+    names torch's: it loads only with ``ember.load(..., weights_only=False)``.
+    """
+    writer = _Writer()
+    try:
+        pkl = writer.dump(obj)
+        storages = [root for _, root in writer.storages.values()]
+    except NotWeights:
+        pkl = pickle.dumps(obj, protocol=2)
+        storages = []
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        def record(name: str, payload: bytes) -> None:
+            info = zipfile.ZipInfo(f"{archive}/{name}", date_time=(1980, 1, 1, 0, 0, 0))
+            header = 30 + len(info.filename.encode()) + 4
+            pad = -(buf.tell() + header) % _ALIGNMENT
+            info.extra = b"FB" + struct.pack("<H", pad) + b"Z" * pad  # align data as torch does
+            z.writestr(info, payload)
+
+        record("data.pkl", pkl)
+        record(".format_version", b"1")
+        record(".storage_alignment", str(_ALIGNMENT).encode())
+        record("byteorder", b"little")
+        for i, root in enumerate(storages):
+            record(f"data/{i}", root.tobytes())
+        record("version", b"3\n")
+    return buf.getvalue()

@@ -247,8 +247,9 @@ def _appends(u):
 
 
 def _set_items(target, items: list) -> None:
-    if type(target) not in (dict, OrderedDict) and not isinstance(target, dict):
-        raise failed(f"Can only SETITEM for dict and collections.OrderedDict, but got {type(target).__name__}")
+    if not isinstance(target, dict):  # dict, OrderedDict, Counter
+        raise failed(f"Can only SETITEM for dict, collections.OrderedDict and collections.Counter, "
+                     f"but got {type(target).__name__}")
     if len(items) % 2:
         raise UnpicklingError("odd number of items for SETITEMS")
     for i in range(0, len(items), 2):

@@ -117,6 +117,8 @@ class _Reader:
         self.fetch = fetch  # (key, nbytes) -> uint8 array of the storage's bytes (or placeholder)
         self.storages: dict[str, Storage] = {}
         self.widened: dict[str, str] = {}  # torch dtype -> the Ember dtype its tensors became
+        self.made: list[tuple] = []  # (tensor, torch dtype, saved location, requires_grad) to finish
+        self.aliases: dict[int, list] = {}  # id(tensor) -> parameters made from it
 
     # -------------------------------------------------------------- persistent ids
     def persistent_load(self, pid: tuple) -> Storage:
@@ -175,49 +177,66 @@ class _Reader:
                 raise failed(f"tensor of size {list(size)}, stride {list(stride)} at offset {offset} "
                              f"reaches element {last} of a storage of {elements.size} elements "
                              f"in {self.where} (the storage is too small: damaged or forged file)")
-        base = elements[offset:] if numel else elements[:0]
-        array = np.lib.stride_tricks.as_strided(
-            base, shape=size, strides=tuple(st * dt.itemsize for st in stride))
-        array = self._ember_dtype(array, dtype_name)
-        t = self._place(array, storage)
-        if requires_grad is True:
-            t.requires_grad_(True)
+        array = np.ndarray(size, dtype=dt, buffer=storage.raw, offset=offset * dt.itemsize if numel else 0,
+                           strides=tuple(st * dt.itemsize for st in stride))
+        t = Tensor._make(array)
+        self.made.append((t, dtype_name, storage, requires_grad is True))
         return t
 
+    def finish(self) -> None:
+        """Give the tensors their final dtype, device and ``requires_grad`` once storages are filled.
+
+        (Legacy files hold the bytes after the pickle, so converting earlier would copy zeros.)
+        """
+        for t, dtype_name, storage, requires_grad in self.made:
+            if storage is not None:  # a tensor (not a parameter made from one)
+                array = self._ember_dtype(t._data, dtype_name)
+                dev = self._device(storage)
+                if dev.type != "cpu":
+                    from .serialization import to_device
+
+                    array = to_device(array, dev, self.where)
+                t._data = array
+                for alias in self.aliases.get(id(t), ()):
+                    alias._data = array
+            if requires_grad:
+                t.requires_grad_(True)
+
     def _ember_dtype(self, array, dtype_name: str):
-        """``array`` as is when Ember has its dtype, else widened (with one warning per dtype)."""
+        """``array`` as is when Ember has its dtype, else widened (noted for one warning per dtype)."""
         try:
             dtypes.from_numpy(array.dtype)
             return array
         except TypeError:
             pass
-        kind = array.dtype.kind
-        if kind == "c":
+        if array.dtype.kind == "c":
             raise TypeError(f"ember.load: {self.where} holds {dtype_name} tensors; Ember has no "
                             "complex dtypes")
-        target = "float32" if kind in "fV" or dtype_name.startswith(("bfloat", "float8")) else "int64"
+        target = "int64" if array.dtype.kind in "iub" else "float32"
         self.widened[dtype_name] = target
         return array.astype(target)
 
-    def _place(self, array, storage: Storage) -> Tensor:
-        from .serialization import resolve_location, to_device
+    def _device(self, storage: Storage) -> backend.device:
+        """Where ``map_location`` sends a storage (a device, a dict or a function, as torch's)."""
+        from .serialization import resolve_location
 
         loc = self.map_location
         if callable(loc) and not isinstance(loc, (str, dict, backend.device)):
             moved = loc(Tensor._make(storage.raw), storage.location)
-            dev = moved.device if isinstance(moved, Tensor) else resolve_location(None, storage.location)
-        else:
-            dev = resolve_location(loc, storage.location)
-        if dev.type == "cpu":
-            return Tensor._make(array)
-        return Tensor._make(to_device(array, dev, self.where))
+            if isinstance(moved, Tensor):
+                return moved.device
+            return resolve_location(None, storage.location)
+        return resolve_location(loc, storage.location)
 
     def parameter(self, data, requires_grad=True, hooks=None, state=None):
         from .nn.parameter import Parameter
 
         if not isinstance(data, Tensor) or state:
             raise failed("a Parameter must wrap a tensor and carry no extra state")
-        return Parameter(data, requires_grad=bool(requires_grad))
+        param = Parameter(data, requires_grad=False)
+        self.aliases.setdefault(id(data), []).append(param)
+        self.made.append((param, None, None, bool(requires_grad)))
+        return param
 
     def from_type(self, func, new_type, args, state):
         """``torch._tensor._rebuild_from_type_v2``: only for plain tensors and parameters."""
@@ -226,7 +245,9 @@ class _Reader:
         t = func.fn(*args) if isinstance(func, Allowed) and func.fn is not None else None
         if not isinstance(t, Tensor):
             raise failed(f"_rebuild_from_type_v2 expects a tensor rebuild function, got {func!r:.60}")
-        return self.parameter(t, t.requires_grad) if new_type is _PARAMETER else t
+        if new_type is _TENSOR:
+            return t
+        return self.parameter(t, next(entry[3] for entry in self.made if entry[0] is t))
 
     def allowed(self) -> dict[str, Allowed]:
         """The names a weights-only file may use, bound to this reader."""
@@ -294,6 +315,7 @@ def load(data: bytes, where: str, map_location, weights_only: bool):
     """Read a torch zip or legacy file from its bytes."""
     read = _load_zip if is_zip(data) else _load_legacy
     result, reader = read(data, where, map_location, weights_only)
+    reader.finish()
     for name, target in reader.widened.items():
         warnings.warn(f"ember.load: {where} holds {name} tensors, a dtype Ember does not have; "
                       f"they are loaded as {target}", UserWarning, stacklevel=3)

@@ -116,8 +116,9 @@ class Measurement:
     def _warnings(self) -> list:
         if not self.has_warnings:
             return []
-        why = ("This suggests significant environmental influence."
-               if not self.meets_confidence(IQR_GROSS_WARN_THRESHOLD) else "This could indicate system fluctuation.")
+        gross = not self.meets_confidence(IQR_GROSS_WARN_THRESHOLD)
+        why = ("This suggests significant environmental influence." if gross
+               else "This could indicate system fluctuation.")
         return [f"  WARNING: Interquartile range is {100 * self.iqr / self.median:.1f}% "
                 f"of the median measurement.\n           {why}"]
 

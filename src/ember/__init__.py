@@ -88,3 +88,4 @@ def is_floating_point(input: Tensor):
 
 
 from . import nn  # noqa: E402  (last: nn is built from everything above)
+from . import onnx, profiler  # noqa: E402  (interop: ONNX export, the profiler)

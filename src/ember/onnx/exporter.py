@@ -25,7 +25,7 @@ class _Tracer:
 
     def __init__(self, g: Graph, model) -> None:
         self.g = g
-        self.paths = {id(m): name or type(m).__name__ for name, m in model.named_modules()}
+        self.paths = {id(m): name for name, m in model.named_modules()}
         self.stack: list = []  # the modules running, innermost last
         self.claimed: list = []  # (module, emitter) of the modules exported whole, outermost first
 
@@ -33,7 +33,8 @@ class _Tracer:
         if not self.stack:
             return "the model's forward"
         m = self.stack[-1]
-        return f"module '{self.paths.get(id(m), '?')}' ({type(m).__name__})"
+        path = self.paths.get(id(m), "?")
+        return f"module '{path}' ({type(m).__name__})" if path else f"{type(m).__name__}.forward"
 
     def pre_hook(self, module, args) -> None:
         self.stack.append(module)
@@ -135,8 +136,8 @@ def export(model, args, f: str | os.PathLike | BinaryIO, export_params: bool = T
                                     [f"input_{i}" for i in range(len(inputs))]))
     if len(in_names) != len(inputs):
         raise ValueError(f"ember.onnx.export: {len(in_names)} input_names for {len(inputs)} inputs")
-    named = list(model.named_parameters()) + list(model.named_buffers()) if hasattr(model, "named_parameters") \
-        else []
+    is_module = hasattr(model, "named_parameters")
+    named = list(model.named_parameters()) + list(model.named_buffers()) if is_module else []
     g = Graph(opset, {id(t): name for name, t in named})
     g.dynamic_batch = any(0 in _dynamic(dynamic_axes, n) for n in in_names)
     for name, x in zip(in_names, inputs):

@@ -1,0 +1,205 @@
+"""ember.onnx.export: each supported model runs in onnxruntime with Ember's numbers, any batch size."""
+import io
+import math
+import os
+import sys
+
+import numpy as np
+import pytest
+
+import ember
+from ember import nn
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples"))
+DYNAMIC = {"input": {0: "batch"}, "output": {0: "batch"}}
+
+
+def _export(model, x, **kw):
+    buf = io.BytesIO()
+    ember.onnx.export(model, x, buf, dynamic_axes=DYNAMIC, **kw)
+    proto = onnx.load_from_string(buf.getvalue())
+    onnx.checker.check_model(proto, full_check=True)
+    return proto, ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"])
+
+
+def _check(model, make_input, batches=(3, 7), **kw):
+    """Export on a batch of 2, then compare onnxruntime with Ember on other batch sizes."""
+    model.eval()
+    proto, session = _export(model, make_input(2), **kw)
+    graph_input = proto.graph.input[0].type.tensor_type.shape.dim[0]
+    assert graph_input.dim_param == "batch"
+    for batch in batches:
+        x = make_input(batch)
+        expected = model(x).detach().numpy()
+        (got,) = session.run(None, {"input": x.numpy()})
+        assert got.shape == expected.shape and got.dtype == np.float32
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+    return proto
+
+
+def _images(c, h, w):
+    return lambda n: ember.randn(n, c, h, w)
+
+
+def _ops(proto):
+    return {n.op_type for n in proto.graph.node}
+
+
+def test_mlp_with_norms_activations_and_dropout():
+    ember.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 16), nn.LayerNorm(16), nn.GELU(), nn.Dropout(0.5),
+                          nn.Linear(16, 16), nn.BatchNorm1d(16), nn.Tanh(), nn.Linear(16, 5),
+                          nn.Softmax(dim=-1))
+    model[5].running_mean.copy_(ember.randn(16))
+    model[5].running_var.copy_(ember.rand(16) + 0.5)
+    proto = _check(model, lambda n: ember.randn(n, 6))
+    assert {"Gemm", "LayerNormalization", "BatchNormalization", "Softmax", "Erf"} <= _ops(proto)
+    names = {i.name for i in proto.graph.initializer}
+    assert {"0.weight", "0.bias", "5.running_mean", "5.running_var"} <= names  # parameters keep their names
+
+
+def test_cnn_with_conv_pooling_and_batchnorm():
+    ember.manual_seed(1)
+    model = nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 8, 3, stride=2, padding=1, groups=2), nn.LeakyReLU(0.2),
+        nn.Conv2d(8, 8, 3, padding="same"),
+        nn.AvgPool2d(2), nn.Conv2d(8, 6, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(6, 4),
+        nn.LogSoftmax(dim=1))
+    proto = _check(model, _images(3, 16, 16))
+    assert {"Conv", "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "Reshape",
+            "LogSoftmax", "LeakyRelu", "Gemm"} <= _ops(proto)
+
+
+def test_conv1d_net_and_more_activations():
+    ember.manual_seed(2)
+    model = nn.Sequential(nn.Conv1d(4, 6, 3, padding="same", dilation=2), nn.BatchNorm1d(6), nn.ELU(),
+                          nn.MaxPool1d(2, stride=2, padding=1), nn.Conv1d(6, 6, 3), nn.ReLU6(),
+                          nn.AvgPool1d(2), nn.SiLU(), nn.Hardtanh(-0.5, 0.5), nn.Flatten(), nn.Softplus(),
+                          nn.Sigmoid())
+    _check(model, lambda n: ember.randn(n, 4, 20))
+
+
+def test_adaptive_pool_to_a_grid_and_unflatten():
+    model = nn.Sequential(nn.Unflatten(1, (2, 8, 8)), nn.Conv2d(2, 3, 3, padding=1),
+                          nn.AdaptiveAvgPool2d((2, 4)), nn.Flatten(), nn.Linear(24, 2))
+    _check(model, lambda n: ember.randn(n, 128))
+
+
+def test_embedding_classifier():
+    class Bag(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(20, 8)
+            self.out = nn.Linear(8, 3)
+
+        def forward(self, tokens):
+            return self.out(self.embed(tokens).mean(1))
+
+    ember.manual_seed(3)
+    model = Bag().eval()
+    _, session = _export(model, ember.randint(0, 20, (2, 5)))
+    for n in (1, 6):
+        tokens = ember.randint(0, 20, (n, 5))
+        (got,) = session.run(None, {"input": tokens.numpy()})
+        np.testing.assert_allclose(got, model(tokens).detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
+class SelfAttention(nn.Module):
+    """Multi-head self-attention written with Linear, matmul, softmax and reshapes."""
+
+    def __init__(self, dim=8, heads=2):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+        self.norm = nn.LayerNorm(dim)
+
+    def forward(self, x):
+        n, t, d = x.shape
+        q, k, v = self.qkv(x).chunk(3, dim=-1)
+
+        def split(z):
+            return z.reshape(n, t, self.heads, d // self.heads).transpose(1, 2)
+
+        q, k, v = split(q), split(k), split(v)
+        weights = ember.softmax(q @ k.transpose(-2, -1) / math.sqrt(d // self.heads), dim=-1)
+        mixed = (weights @ v).transpose(1, 2).reshape(n, t, d)
+        return self.norm(x + self.proj(mixed))
+
+
+@pytest.mark.parametrize("opset", [13, 17])
+def test_attention_block_from_ops(opset):
+    ember.manual_seed(4)
+    proto = _check(SelfAttention(), lambda n: ember.randn(n, 5, 8), opset_version=opset)
+    assert proto.opset_import[0].version == opset
+    assert ("LayerNormalization" in _ops(proto)) == (opset >= 17)
+
+
+def test_the_example_exports_the_demo_classifier(tmp_path):
+    import export_onnx
+
+    result = export_onnx.main(str(tmp_path / "classifier.onnx"), epochs=2, verbose=False)
+    onnx.checker.check_model(str(tmp_path / "classifier.onnx"))
+    assert result["max_difference"] < 1e-4 and 0.2 < result["dog_fraction"] < 0.8
+
+
+def test_digits_cnn_exports():
+    import cnn_digits
+
+    ember.manual_seed(5)
+    _check(cnn_digits.make_model(), lambda n: ember.rand(n, 64))
+
+
+def test_unsupported_op_is_named():
+    class Cumulative(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 3)
+
+        def forward(self, x):
+            return ember.cumsum(self.fc(x), 1)
+
+    refused = "the op 'cumsum' called in Cumulative.forward has no ONNX conversion"
+    with pytest.raises(ember.onnx.UnsupportedOperatorError, match=refused):
+        ember.onnx.export(Cumulative(), ember.randn(2, 3), io.BytesIO())
+
+    class Seq(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = nn.Sequential(nn.Linear(3, 3))
+
+        def forward(self, x):
+            return nn.functional.conv1d(self.inner(x).unsqueeze(1), ember.ones(1, 1, 2))
+
+    refused = "'im2col' called in Seq.forward.*nn.Conv1d"
+    with pytest.raises(ember.onnx.UnsupportedOperatorError, match=refused):
+        ember.onnx.export(Seq(), ember.randn(2, 3), io.BytesIO())
+    with pytest.raises(ValueError, match="opset_version"):
+        ember.onnx.export(nn.Linear(2, 2), ember.randn(1, 2), io.BytesIO(), opset_version=11)
+
+
+def test_export_to_a_path_with_names_and_several_outputs(tmp_path):
+    class Two(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Linear(4, 2)
+
+        def forward(self, x, y):
+            h = self.a(x)
+            return h, h * y
+
+    model = Two()
+    x, y = ember.randn(3, 4), ember.randn(3, 2)
+    path = tmp_path / "two.onnx"
+    ember.onnx.export(model, (x, y), str(path), input_names=["x", "y"], output_names=["h", "hy"])
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    assert [i.name for i in session.get_inputs()] == ["x", "y"]
+    h, hy = session.run(["h", "hy"], {"x": x.numpy(), "y": y.numpy()})
+    eh, ehy = model(x, y)
+    np.testing.assert_allclose(h, eh.detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(hy, ehy.detach().numpy(), rtol=1e-4, atol=1e-5)
+    assert model.training  # export ran in eval mode and put the mode back

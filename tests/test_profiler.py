@@ -176,3 +176,14 @@ def test_compare_table():
     assert "Times are in microseconds (us)." in text
     with pytest.raises(ValueError):
         benchmark.Compare([1.0])
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not ember.backend.cuda_available(), reason="CUDA needs CuPy and a GPU")
+def test_cuda_activity_records_device_time():
+    model, x = _model().cuda(), ember.randn(4, 8, device="cuda")
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        _step(model, x)
+    tanh = next(e for e in prof.events() if e.name == "ember::tanh")
+    assert tanh.device_type == "cuda" and tanh.device_time >= 0
+    assert "CUDA total" in prof.key_averages().table(sort_by="cuda_time_total", row_limit=3)

@@ -230,20 +230,20 @@ def _dict_mark(u):
     u.stack.append(d)
 
 
-def _append(u):
-    value = u._pop()
-    target = u._top()
+def _extend(target, items: list) -> None:
     if type(target) is not list:
         raise failed(f"Can only append to lists, but got {type(target).__name__}")
-    target.append(value)
+    target.extend(items)
+
+
+def _append(u):
+    value = u._pop()
+    _extend(u._top(), [value])
 
 
 def _appends(u):
     items = u._pop_mark()
-    target = u._top()
-    if type(target) is not list:
-        raise failed(f"Can only extend lists, but got {type(target).__name__}")
-    target.extend(items)
+    _extend(u._top(), items)
 
 
 def _set_items(target, items: list) -> None:
@@ -348,7 +348,10 @@ def _persid(u):
     pid = u._pop()
     if not isinstance(pid, tuple) or not pid or pid[0] not in ("storage", b"storage"):
         raise failed(f"Only persistent_load of storage is allowed, but got {pid!r:.80}")
-    u.stack.append(u.persistent_load(pid))
+    try:
+        u.stack.append(u.persistent_load(pid))
+    except (TypeError, ValueError, KeyError, IndexError, OverflowError) as exc:
+        raise failed(f"malformed storage reference {pid!r:.100}: {exc}") from None
 
 
 def _pop_op(u):

@@ -203,3 +203,86 @@ def test_export_to_a_path_with_names_and_several_outputs(tmp_path):
     np.testing.assert_allclose(h, eh.detach().numpy(), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(hy, ehy.detach().numpy(), rtol=1e-4, atol=1e-5)
     assert model.training  # export ran in eval mode and put the mode back
+
+
+def _needs(*names):
+    missing = [n for n in names if not hasattr(nn, n)]
+    if missing:
+        pytest.skip(f"nn.{missing[0]} arrives with the sequence models (issue 18)")
+
+
+class _LastStates(nn.Module):
+    """A recurrent layer's outputs and final hidden state, side by side (batch first)."""
+
+    def __init__(self, rnn):
+        super().__init__()
+        self.rnn = rnn
+
+    def forward(self, x):
+        out, state = self.rnn(x)
+        h = state[0] if isinstance(state, tuple) else state
+        return ember.cat([out.reshape(out.shape[0], -1), h.transpose(0, 1).reshape(h.shape[1], -1)], 1)
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+@pytest.mark.parametrize("layout", [dict(batch_first=True),
+                                    dict(batch_first=True, num_layers=2, bidirectional=True),
+                                    dict(batch_first=True, bias=False, nonlinearity="relu")])
+def test_recurrent_modules(kind, layout):
+    _needs(kind)
+    if "nonlinearity" in layout and kind != "RNN":
+        layout = {k: v for k, v in layout.items() if k != "nonlinearity"}
+    ember.manual_seed(6)
+    proto = _check(_LastStates(getattr(nn, kind)(4, 6, **layout)), lambda n: ember.randn(n, 5, 4))
+    assert kind in _ops(proto)
+
+
+def test_lstm_with_initial_states_sequence_first():
+    _needs("LSTM")
+
+    class Stateful(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(3, 5, num_layers=2)
+
+        def forward(self, x, h0, c0):
+            out, (h, c) = self.lstm(x, (h0, c0))
+            return out, h, c
+
+    ember.manual_seed(7)
+    model = Stateful().eval()
+    names = ["x", "h0", "c0"]
+    axes = {"x": {1: "batch"}, "h0": {1: "batch"}, "c0": {1: "batch"}}
+
+    def inputs(n):
+        return ember.randn(4, n, 3), ember.randn(2, n, 5), ember.randn(2, n, 5)
+
+    buf = io.BytesIO()
+    ember.onnx.export(model, inputs(2), buf, input_names=names, output_names=["out", "h", "c"],
+                      dynamic_axes=axes)
+    session = ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"])
+    args = inputs(6)
+    got = session.run(None, {n: a.numpy() for n, a in zip(names, args)})
+    for g, e in zip(got, model(*args)):
+        np.testing.assert_allclose(g, e.detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_attention_and_transformer_modules():
+    _needs("MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder")
+
+    class Attend(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
+
+        def forward(self, x):
+            return self.attn(x, x, x, need_weights=False)[0]
+
+    ember.manual_seed(8)
+    tokens = lambda n: ember.randn(n, 5, 8)  # noqa: E731
+    _check(Attend(), tokens)
+    _check(nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), tokens)
+    layer = nn.TransformerEncoderLayer(8, 2, 16, batch_first=True, norm_first=True, activation="gelu")
+    with pytest.warns(UserWarning):  # torch's note that nested tensors are off with norm_first
+        encoder = nn.TransformerEncoder(layer, 2)
+    _check(encoder, tokens)

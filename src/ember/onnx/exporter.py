@@ -21,13 +21,20 @@ DEFAULT_OPSET = 17
 
 
 class _Tracer:
-    """Hooks that turn one forward pass into graph nodes."""
+    """Hooks that turn one forward pass into graph nodes.
 
-    def __init__(self, g: Graph, model) -> None:
+    With a ``probe`` (the output shapes of every op in a run on a larger batch) each op learns
+    which of its output dims follow the batch size, so reshapes can leave them free.
+    """
+
+    def __init__(self, g: Graph, model, probe: list | None = None) -> None:
         self.g = g
-        self.paths = {id(m): name for name, m in model.named_modules()}
+        self.paths = {id(m): name for name, m in model.named_modules()} if hasattr(model, "named_modules") \
+            else {}
         self.stack: list = []  # the modules running, innermost last
         self.claimed: list = []  # (module, emitter) of the modules exported whole, outermost first
+        self.probe = probe
+        self.shapes: list = []  # every op's output shape, in call order
 
     def where(self) -> str:
         if not self.stack:
@@ -48,8 +55,11 @@ class _Tracer:
         if self.claimed and self.claimed[0][0] is module:
             _, emit = self.claimed.pop()
             live = any(isinstance(a, Tensor) and self.g.is_live(a) for a in args)
-            if live:
-                self.g.bind(out, emit(self.g, module, tuple(args), out))
+            if live and self.probe is not None:
+                names = emit(self.g, module, tuple(args), out)
+                tensors = _tensors(out)
+                for t, name in zip(tensors, [names] if isinstance(names, str) else names):
+                    self.g.bind(t, name)
 
     def on_op(self, prim, inputs: tuple, kw: dict):
         registry.OBSERVER = None
@@ -57,9 +67,61 @@ class _Tracer:
             out = registry.apply(prim, *inputs, **kw)
         finally:
             registry.OBSERVER = self.on_op
-        if not self.claimed and any(self.g.is_live(t) for t in inputs):
-            self.g.bind(out, convert(self.g, Call(prim.name, inputs, kw, out, self.where())))
+        index = len(self.shapes)
+        self.shapes.append(tuple(out.shape))
+        if self.probe is not None and not self.claimed and any(self.g.is_live(t) for t in inputs):
+            call = Call(prim.name, inputs, kw, out, self.where(), self._dynamic(index, out))
+            self.g.bind(out, convert(self.g, call), dynamic=call.dynamic)
         return out
+
+    def _dynamic(self, index: int, out) -> tuple:
+        """Which dims of this op's output change with the batch (none without dynamic axes)."""
+        if not self.probe:
+            return (False,) * out.ndim
+        if index >= len(self.probe) or len(self.probe[index]) != out.ndim:
+            raise UnsupportedOperatorError(
+                "ember.onnx.export: the model runs different ops for different batch sizes, so it cannot "
+                "be exported with dynamic_axes; export it without them")
+        return tuple(a != b for a, b in zip(self.probe[index], out.shape))
+
+
+def _tensors(out) -> list:
+    """The tensors of a module's output (a tensor, or tuples of them, as an LSTM's)."""
+    if isinstance(out, Tensor):
+        return [out]
+    if isinstance(out, (tuple, list)):
+        return [t for o in out for t in _tensors(o)]
+    return []
+
+
+def _run(model, inputs: tuple, tracer: _Tracer):
+    """``model(*inputs)`` under the tracer's hooks, in eval mode, without gradients."""
+    handles = []
+    was_training = getattr(model, "training", False)
+    try:
+        if hasattr(model, "modules"):
+            model.eval()
+            for m in model.modules():
+                handles.append(m.register_forward_pre_hook(tracer.pre_hook))
+                handles.append(m.register_forward_hook(tracer.hook))
+        registry.OBSERVER = tracer.on_op
+        with no_grad():
+            return model(*inputs)
+    finally:
+        registry.OBSERVER = None
+        for h in handles:
+            h.remove()
+        if hasattr(model, "train"):
+            model.train(was_training)
+
+
+def _grown(x: Tensor, axes: dict) -> Tensor:
+    """``x`` one longer along each dynamic axis (its first slice repeated): the probe run's input."""
+    from ..ops.shape import cat
+
+    for axis in axes:
+        x = cat([x, x.narrow(axis, 0, 1)], axis)
+    return x
 
 
 def _as_tuple(args) -> tuple:
@@ -139,27 +201,17 @@ def export(model, args, f: str | os.PathLike | BinaryIO, export_params: bool = T
     is_module = hasattr(model, "named_parameters")
     named = list(model.named_parameters()) + list(model.named_buffers()) if is_module else []
     g = Graph(opset, {id(t): name for name, t in named})
-    g.dynamic_batch = any(0 in _dynamic(dynamic_axes, n) for n in in_names)
-    for name, x in zip(in_names, inputs):
-        g.bind(x, name)
-    tracer = _Tracer(g, model) if hasattr(model, "named_modules") else None
-    handles = []
-    was_training = getattr(model, "training", False)
-    try:
-        if tracer is not None:
-            model.eval()
-            for m in model.modules():
-                handles.append(m.register_forward_pre_hook(tracer.pre_hook))
-                handles.append(m.register_forward_hook(tracer.hook))
-        registry.OBSERVER = tracer.on_op if tracer is not None else _Tracer(g, _NoModules()).on_op
+    probe = []
+    if any(_dynamic(dynamic_axes, n) for n in in_names):
         with no_grad():
-            outputs = _flat_outputs(model(*inputs))
-    finally:
-        registry.OBSERVER = None
-        for h in handles:
-            h.remove()
-        if tracer is not None:
-            model.train(was_training)
+            grown = tuple(_grown(x, _dynamic(dynamic_axes, n)) for n, x in zip(in_names, inputs))
+        dry = _Tracer(g, model)
+        _run(model, grown, dry)
+        probe = dry.shapes
+    for name, x in zip(in_names, inputs):
+        axes = _dynamic(dynamic_axes, name)
+        g.bind(x, name, dynamic=tuple(i in axes for i in range(x.ndim)))
+    outputs = _flat_outputs(_run(model, inputs, _Tracer(g, model, probe)))
     out_names = list(output_names or (["output"] if len(outputs) == 1 else
                                       [f"output_{i}" for i in range(len(outputs))]))
     if len(out_names) != len(outputs):
@@ -183,8 +235,3 @@ def export(model, args, f: str | os.PathLike | BinaryIO, export_params: bool = T
         onnx.save_model(proto, os.fspath(f))
 
 
-class _NoModules:
-    """A plain function has no submodules to name."""
-
-    def named_modules(self):
-        return iter(())

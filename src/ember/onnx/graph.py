@@ -35,7 +35,7 @@ class Graph:
         self.names: dict[int, str] = {}  # id(tensor) -> value name
         self.live: set[int] = set()  # ids of tensors that depend on a graph input
         self.keep: list = []  # traced tensors stay alive while their ids are in use
-        self.dynamic_batch = False
+        self.dynamic: dict[int, tuple] = {}  # id(tensor) -> which of its dims follow the batch size
         self._count = 0
 
     def fresh(self, hint: str) -> str:
@@ -63,11 +63,13 @@ class Graph:
         """An int64 initializer (shapes, axes, pads)."""
         return self.const(np.asarray(list(values), dtype=np.int64), "ints")
 
-    def bind(self, tensor, name: str, live: bool = True) -> None:
+    def bind(self, tensor, name: str, live: bool = True, dynamic: tuple = ()) -> None:
         self.names[id(tensor)] = name
         self.keep.append(tensor)
         if live:
             self.live.add(id(tensor))
+        if any(dynamic):
+            self.dynamic[id(tensor)] = dynamic
 
     def is_live(self, tensor) -> bool:
         return id(tensor) in self.live

@@ -109,10 +109,64 @@ def _prelu(g: Graph, m, inputs: tuple, out) -> str:
     return g.node("PRelu", [g.name(x), g.const(slope, "prelu_slope")])
 
 
+# torch's gate blocks in ONNX's order: LSTM (i, f, g, o) -> (i, o, f, c); GRU (r, z, n) -> (z, r, h)
+_GATE_ORDER = {"LSTM": (0, 3, 1, 2), "GRU": (1, 0, 2), "RNN_TANH": (0,), "RNN_RELU": (0,)}
+_RECURRENT_OP = {"LSTM": "LSTM", "GRU": "GRU", "RNN_TANH": "RNN", "RNN_RELU": "RNN"}
+
+
+def _gates(m, name: str) -> np.ndarray:
+    """A weight or bias of ``m`` with its gate blocks in ONNX's order."""
+    value = getattr(m, name).detach().numpy()
+    blocks = np.split(value, len(_GATE_ORDER[m.mode]), axis=0)
+    return np.concatenate([blocks[i] for i in _GATE_ORDER[m.mode]], axis=0)
+
+
+def _recurrent(g: Graph, m, inputs: tuple, out) -> list:
+    """nn.RNN / LSTM / GRU as one ONNX node per layer (both directions in it)."""
+    x = inputs[0]
+    states = inputs[1] if len(inputs) > 1 else None
+    if states is not None and not isinstance(states, (tuple, list)):
+        states = (states,)
+    directions = 2 if m.bidirectional else 1
+    seq = g.name(x)
+    if m.batch_first:
+        seq = g.node("Transpose", [seq], perm=[1, 0, 2])
+    op = _RECURRENT_OP[m.mode]
+    attrs = {"hidden_size": m.hidden_size, "direction": "bidirectional" if m.bidirectional else "forward"}
+    if op == "GRU":
+        attrs["linear_before_reset"] = 1  # torch applies the reset gate after the hidden matmul
+    if op == "RNN":
+        attrs["activations"] = ["Tanh" if m.mode == "RNN_TANH" else "Relu"] * directions
+    finals: list[list] = [[], []]  # h_n and (LSTM) c_n pieces, one per layer
+    for layer in range(m.num_layers):
+        suffixes = [f"_l{layer}", f"_l{layer}_reverse"][:directions]
+        w = np.stack([_gates(m, "weight_ih" + s) for s in suffixes])
+        r = np.stack([_gates(m, "weight_hh" + s) for s in suffixes])
+        if m.bias:
+            b = np.stack([np.concatenate([_gates(m, "bias_ih" + s), _gates(m, "bias_hh" + s)])
+                          for s in suffixes])
+        else:
+            b = np.zeros((directions, 2 * w.shape[1]), w.dtype)
+        names = [seq, g.const(w, "W"), g.const(r, "R"), g.const(b, "B"), ""]
+        for state in states or ():
+            rows = g.ints([layer * directions]), g.ints([(layer + 1) * directions]), g.ints([0])
+            names.append(g.node("Slice", [g.name(state), *rows]))
+        count = 3 if op == "LSTM" else 2
+        y, *last = g.node(op, names, outputs=count, **attrs)
+        for piece, name in zip(finals, last):
+            piece.append(name)
+        # Y is (time, directions, batch, hidden): the next layer reads (time, batch, directions * hidden)
+        seq = g.node("Reshape", [g.node("Transpose", [y], perm=[0, 2, 1, 3]), g.ints([0, 0, -1])])
+    if m.batch_first:
+        seq = g.node("Transpose", [seq], perm=[1, 0, 2])
+    ends = [g.node("Concat", piece, axis=0) for piece in finals if piece]
+    return [seq] + ends
+
+
 def _table() -> dict:
     from .. import nn as t
 
-    return {
+    table = {
         t.Conv1d: (_conv, None), t.Conv2d: (_conv, None),
         t.AvgPool1d: (_avg_pool, None), t.AvgPool2d: (_avg_pool, None),
         t.AdaptiveAvgPool1d: (_adaptive_avg_pool, None), t.AdaptiveAvgPool2d: (_adaptive_avg_pool, None),
@@ -129,6 +183,12 @@ def _table() -> dict:
         t.CELU: (_attr_activation("Celu", alpha="alpha"), None),
         t.PReLU: (_prelu, None),
     }
+    recurrent = (_recurrent, lambda m, g: m.proj_size == 0)  # a tensor input (not packed) is checked below
+    for name in ("RNN", "LSTM", "GRU"):  # the sequence models (issue 18) where this Ember has them
+        cls = getattr(t, name, None)
+        if cls is not None:
+            table[cls] = recurrent
+    return table
 
 
 _CACHE: dict = {}

@@ -24,6 +24,7 @@ class Call:
     kw: dict
     out: object
     where: str  # the module it ran in, for error messages
+    dynamic: tuple = ()  # which dims of ``out`` follow the batch size (dynamic_axes)
 
 
 def _names(g: Graph, call: Call) -> list:
@@ -95,13 +96,21 @@ def _linear(g, call):
 
 
 def _reshape(g, call):
+    """Reshape to the traced shape, leaving the dims that follow the batch size to the runtime."""
     x = call.inputs[0]
-    shape = list(call.kw["shape"])
-    if g.dynamic_batch and x.ndim and shape:
-        if shape[0] == x.shape[0]:
-            shape[0] = 0  # ONNX Reshape: 0 copies the input's (dynamic) batch size
-        elif -1 not in shape:
-            shape[0] = -1  # the batch folded into the first dim
+    shape = list(call.out.shape)
+    free = [j for j, d in enumerate(call.dynamic) if d]
+    if len(free) > 1:  # dims kept in place (same size, both dynamic) copy the input's at run time
+        kept = g.dynamic.get(id(x), ())
+        for j in list(free):
+            if j < len(kept) and kept[j] and x.shape[j] == shape[j]:
+                shape[j] = 0
+                free.remove(j)
+    if len(free) > 1:
+        raise UnsupportedOperatorError(_refusal(call, f"a reshape to {tuple(call.out.shape)} with several "
+                                                      "dims that follow the batch size"))
+    for j in free:
+        shape[j] = -1
     return g.node("Reshape", [g.name(x), g.ints(shape)])
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import ember
+from ember import torch_format
 
 torch = pytest.importorskip("torch")
 
@@ -136,7 +137,7 @@ def test_parameters_requires_grad_and_map_location(tmp_path):
 
 
 def test_cuda_checkpoint_without_cuda_says_map_location(tmp_path, monkeypatch):
-    data = _rezip(ember.torch_format.dumps({"w": ember.ones(2)}),
+    data = _rezip(torch_format.dumps({"w": ember.ones(2)}),
                   lambda name, d: d.replace(b"X\x03\x00\x00\x00cpu", b"X\x06\x00\x00\x00cuda:0"))
     path = tmp_path / "cuda.pt"
     path.write_bytes(data)

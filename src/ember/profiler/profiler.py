@@ -219,7 +219,9 @@ class profile:
         schedule: a step -> ``ProfilerAction`` function (see ``schedule``); none records throughout.
         on_trace_ready: called with the profile after each ``RECORD_AND_SAVE`` step (or at exit).
         record_shapes: keep each op's input shapes.
-        profile_memory: count the bytes each op allocates for its outputs.
+        profile_memory: count the bytes each op allocates for its outputs (and a backward rule
+            for its gradients); frees are not tracked.
+        with_stack, with_flops, with_modules: accepted for torch code; not recorded.
     """
 
     def __init__(self, *, activities: Iterable[ProfilerActivity] | None = None,

@@ -117,7 +117,7 @@ class _Reader:
         self.fetch = fetch  # (key, nbytes) -> uint8 array of the storage's bytes (or placeholder)
         self.storages: dict[str, Storage] = {}
         self.widened: dict[str, str] = {}  # torch dtype -> the Ember dtype its tensors became
-        self.made: list[tuple] = []  # (tensor, torch dtype, saved location, requires_grad) to finish
+        self.made: list[tuple] = []  # (tensor, torch dtype, its storage, requires_grad) to finish
         self.aliases: dict[int, list] = {}  # id(tensor) -> parameters made from it
 
     # -------------------------------------------------------------- persistent ids
@@ -138,7 +138,7 @@ class _Reader:
             self.storages[key] = storage
         if view is None:
             return storage
-        view_key, offset, size = view  # legacy storage views: a slice of the root storage
+        _, offset, size = view  # legacy storage views (key, offset, size): a slice of the root storage
         itemsize = numpy_dtype(storage_type.dtype).itemsize
         return Storage(storage.raw[offset * itemsize:(offset + size) * itemsize], storage.dtype, location)
 
@@ -188,10 +188,13 @@ class _Reader:
 
         (Legacy files hold the bytes after the pickle, so converting earlier would copy zeros.)
         """
+        devices: dict[int, backend.device] = {}  # map_location is asked once per storage, as torch's
         for t, dtype_name, storage, requires_grad in self.made:
             if storage is not None:  # a tensor (not a parameter made from one)
                 array = self._ember_dtype(t._data, dtype_name)
-                dev = self._device(storage)
+                dev = devices.get(id(storage))
+                if dev is None:
+                    dev = devices[id(storage)] = self._device(storage)
                 if dev.type != "cpu":
                     from .serialization import to_device
 

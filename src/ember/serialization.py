@@ -17,8 +17,9 @@ import tempfile
 import warnings
 from typing import Any, BinaryIO
 
-from . import backend
+from . import backend, torch_format
 from .backend import device as _device
+from .map_location import resolve_location, to_device
 from .tensor import Tensor
 
 STRUCTURE_KEY = "ember.structure"
@@ -156,26 +157,6 @@ class _Decoder:
         return t
 
 
-def resolve_location(map_location, saved: str) -> _device:
-    """Where a tensor saved on ``saved`` goes under ``map_location`` (a device, or a dict as torch's)."""
-    if map_location is None:
-        return _device(saved)
-    if isinstance(map_location, dict):
-        return _device(map_location.get(saved, saved))
-    return backend.as_device(map_location)
-
-
-def to_device(array, dev: _device, where: str):
-    """A loaded host array moved to ``dev``, refused as torch does when that is CUDA and none is here."""
-    if dev.type != "cpu" and not backend.cuda_available():
-        raise RuntimeError(
-            f"ember.load: {where} holds tensors saved on {dev}, but CUDA is not available "
-            "here; pass map_location='cpu' to load them onto the CPU."
-        )
-    with backend.device_context(dev):
-        return backend.transfer(array, dev)
-
-
 _KINDS = {"bool": bool, "int": int, "str": str, "none": type(None)}
 
 
@@ -209,9 +190,7 @@ def save(obj, f: str | os.PathLike | BinaryIO, pickle_module: Any = None, pickle
             loads with ``weights_only=False`` alone.
     """
     if _format(f, format) == "torch":
-        from .torch_format import dumps
-
-        _write(f, dumps(obj))
+        _write(f, torch_format.dumps(obj))
         return
     from safetensors.numpy import save as st_save
 
@@ -288,8 +267,6 @@ def load(f: str | os.PathLike | BinaryIO, map_location=None, *, weights_only: bo
         RuntimeError: a PyTorch file is truncated or damaged.
         pickle.UnpicklingError: a PyTorch file holds more than weights (and ``weights_only``).
     """
-    from . import torch_format
-
     if hasattr(f, "read"):
         data = f.read()
         where = getattr(f, "name", "<file object>")

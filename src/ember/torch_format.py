@@ -19,6 +19,8 @@ from typing import Any, Callable
 
 from . import backend, dtypes
 from ._weights_only_unpickler import BUILTINS, Allowed, WeightsUnpickler, failed
+from .map_location import resolve_location, to_device
+from .nn.parameter import Parameter
 from .tensor import Size, Tensor
 
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
@@ -196,8 +198,6 @@ class _Reader:
                 if dev is None:
                     dev = devices[id(storage)] = self._device(storage)
                 if dev.type != "cpu":
-                    from .serialization import to_device
-
                     array = to_device(array, dev, self.where)
                 t._data = array
                 for alias in self.aliases.get(id(t), ()):
@@ -221,8 +221,6 @@ class _Reader:
 
     def _device(self, storage: Storage) -> backend.device:
         """Where ``map_location`` sends a storage (a device, a dict or a function, as torch's)."""
-        from .serialization import resolve_location
-
         loc = self.map_location
         if callable(loc) and not isinstance(loc, (str, dict, backend.device)):
             moved = loc(Tensor._make(storage.raw), storage.location)
@@ -232,8 +230,6 @@ class _Reader:
         return resolve_location(loc, storage.location)
 
     def parameter(self, data, requires_grad=True, hooks=None, state=None):
-        from .nn.parameter import Parameter
-
         if not isinstance(data, Tensor) or state:
             raise failed("a Parameter must wrap a tensor and carry no extra state")
         param = Parameter(data, requires_grad=False)
@@ -566,8 +562,6 @@ class _Writer:
             self.op(b"b")
 
     def _tensor(self, t: Tensor, path: str) -> None:
-        from .nn.parameter import Parameter
-
         is_param = isinstance(t, Parameter)
         if is_param:
             self.global_("torch._utils", "_rebuild_parameter")

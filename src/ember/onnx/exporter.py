@@ -12,6 +12,7 @@ from typing import BinaryIO, Sequence
 
 from ..autograd.grad_mode import no_grad
 from ..ops import registry
+from ..ops.shape import cat
 from ..tensor import Tensor
 from . import modules as _modules
 from .graph import Graph, UnsupportedOperatorError, onnx_dtype
@@ -117,8 +118,6 @@ def _run(model, inputs: tuple, tracer: _Tracer):
 
 def _grown(x: Tensor, axes: dict) -> Tensor:
     """``x`` one longer along each dynamic axis (its first slice repeated): the probe run's input."""
-    from ..ops.shape import cat
-
     for axis in axes:
         x = cat([x, x.narrow(axis, 0, 1)], axis)
     return x

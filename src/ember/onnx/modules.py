@@ -11,6 +11,7 @@ from typing import Callable
 
 import numpy as np
 
+from .. import nn
 from .graph import Graph, UnsupportedOperatorError
 
 
@@ -164,28 +165,26 @@ def _recurrent(g: Graph, m, inputs: tuple, out) -> list:
 
 
 def _table() -> dict:
-    from .. import nn as t
-
     table = {
-        t.Conv1d: (_conv, None), t.Conv2d: (_conv, None),
-        t.AvgPool1d: (_avg_pool, None), t.AvgPool2d: (_avg_pool, None),
-        t.AdaptiveAvgPool1d: (_adaptive_avg_pool, None), t.AdaptiveAvgPool2d: (_adaptive_avg_pool, None),
+        nn.Conv1d: (_conv, None), nn.Conv2d: (_conv, None),
+        nn.AvgPool1d: (_avg_pool, None), nn.AvgPool2d: (_avg_pool, None),
+        nn.AdaptiveAvgPool1d: (_adaptive_avg_pool, None), nn.AdaptiveAvgPool2d: (_adaptive_avg_pool, None),
         # BatchNorm without running statistics normalises by the batch: traced through its ops.
-        t.BatchNorm1d: (_batch_norm, lambda m, g: m.running_mean is not None),
-        t.BatchNorm2d: (_batch_norm, lambda m, g: m.running_mean is not None),
-        t.LayerNorm: (_layer_norm, lambda m, g: g.opset >= 17 and m.weight is not None),
-        t.Embedding: (_embedding, None),
-        t.Softmax: (_softmax("Softmax"), lambda m, g: m.dim is not None),
-        t.LogSoftmax: (_softmax("LogSoftmax"), lambda m, g: m.dim is not None),
-        t.Hardtanh: (_clip, None), t.ReLU6: (_clip, None),
-        t.LeakyReLU: (_attr_activation("LeakyRelu", alpha="negative_slope"), None),
-        t.ELU: (_attr_activation("Elu", alpha="alpha"), None),
-        t.CELU: (_attr_activation("Celu", alpha="alpha"), None),
-        t.PReLU: (_prelu, None),
+        nn.BatchNorm1d: (_batch_norm, lambda m, g: m.running_mean is not None),
+        nn.BatchNorm2d: (_batch_norm, lambda m, g: m.running_mean is not None),
+        nn.LayerNorm: (_layer_norm, lambda m, g: g.opset >= 17 and m.weight is not None),
+        nn.Embedding: (_embedding, None),
+        nn.Softmax: (_softmax("Softmax"), lambda m, g: m.dim is not None),
+        nn.LogSoftmax: (_softmax("LogSoftmax"), lambda m, g: m.dim is not None),
+        nn.Hardtanh: (_clip, None), nn.ReLU6: (_clip, None),
+        nn.LeakyReLU: (_attr_activation("LeakyRelu", alpha="negative_slope"), None),
+        nn.ELU: (_attr_activation("Elu", alpha="alpha"), None),
+        nn.CELU: (_attr_activation("Celu", alpha="alpha"), None),
+        nn.PReLU: (_prelu, None),
     }
     recurrent = (_recurrent, lambda m, g: m.proj_size == 0)  # a tensor input (not packed) is checked below
     for name in ("RNN", "LSTM", "GRU"):  # the sequence models (issue 18) where this Ember has them
-        cls = getattr(t, name, None)
+        cls = getattr(nn, name, None)
         if cls is not None:
             table[cls] = recurrent
     return table

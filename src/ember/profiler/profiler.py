@@ -17,6 +17,7 @@ import threading
 import time
 from typing import Callable, Iterable
 
+from .. import backend
 from ..autograd import engine
 from ..ops import registry
 from .events import EventList, FunctionEvent
@@ -150,8 +151,6 @@ class _Recorder:
     def _device_start(self, inputs):
         if not self.device or not inputs or inputs[0].device.type != "cuda":
             return None
-        from .. import backend
-
         cp = backend.cuda_module()
         start, end = cp.cuda.Event(), cp.cuda.Event()
         start.record()
@@ -169,8 +168,6 @@ class _Recorder:
         """Read the device timings (waits for the GPU once, at the end)."""
         if not self.device_marks:
             return
-        from .. import backend
-
         cp = backend.cuda_module()
         for event, start, end in self.device_marks:
             end.synchronize()

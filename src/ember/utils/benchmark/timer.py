@@ -6,15 +6,13 @@ import time
 import timeit
 from typing import Callable
 
-from ... import backend
+from ... import backend, cuda
 from .common import Measurement, TaskSpec
 
 
 def timer() -> float:
     """``time.perf_counter``, after waiting for the GPU when one is in use (its work is async)."""
     if backend.cuda_available():
-        from ... import cuda
-
         cuda.synchronize()
     return time.perf_counter()
 

@@ -5,6 +5,9 @@ the model's parameters by their dotted names, the inputs and outputs as IO nodes
 """
 from __future__ import annotations
 
+from ...autograd.grad_mode import enable_grad
+from ...tensor import Tensor
+
 
 def graph_def(model, inputs: tuple):
     """Run ``model(*inputs)`` and return its autograd graph as a ``GraphDef``."""
@@ -12,9 +15,6 @@ def graph_def(model, inputs: tuple):
     from tensorboard.compat.proto.graph_pb2 import GraphDef
     from tensorboard.compat.proto.node_def_pb2 import NodeDef
     from tensorboard.compat.proto.versions_pb2 import VersionDef
-
-    from ...autograd.grad_mode import enable_grad
-    from ...tensor import Tensor
 
     named = model.named_parameters() if hasattr(model, "named_parameters") else ()
     params = {id(p): name for name, p in named}

@@ -8,6 +8,7 @@ import time
 from datetime import datetime
 
 from . import summary as _summary
+from ._graph import graph_def
 
 
 class FileWriter:
@@ -166,8 +167,6 @@ class SummaryWriter:
     def add_graph(self, model, input_to_model=None, verbose: bool = False,
                   use_strict_trace: bool = True) -> None:
         """The autograd graph of ``model(input_to_model)`` (Ember's recorded ops and parameters)."""
-        from ._graph import graph_def
-
         inputs = input_to_model if isinstance(input_to_model, (tuple, list)) else (input_to_model,)
         graph = graph_def(model, tuple(inputs))
         if verbose:

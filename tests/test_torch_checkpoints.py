@@ -358,3 +358,36 @@ def test_cuda_tensors_round_trip_through_torch_format(tmp_path):
     assert on_gpu["w"].device == ember.device("cuda:0") and on_gpu["view"].device.type == "cuda"
     mapped = ember.load(path, map_location={"cuda:0": "cpu"})
     assert mapped["view"].device.type == "cpu" and mapped["view"].tolist() == weight[:, 1:].cpu().tolist()
+
+
+class _Settings:
+    """A user class in a checkpoint (a config object, as training scripts save)."""
+
+    def __init__(self, lr=0.0, name=""):
+        self.lr = lr
+        self.name = name
+
+
+def test_safe_globals_allow_trusted_classes(tmp_path):
+    import argparse
+
+    path = tmp_path / "cfg.pt"
+    torch.save({"w": torch.ones(2), "args": argparse.Namespace(lr=0.1, epochs=3),
+                "settings": _Settings(0.5, "run")}, path)
+    with pytest.raises(pickle.UnpicklingError,
+                       match=r"Unsupported global: GLOBAL argparse.Namespace.*add_safe_globals"):
+        ember.load(path)
+    with ember.serialization.safe_globals([argparse.Namespace, _Settings]):
+        assert set(ember.serialization.get_safe_globals()) >= {argparse.Namespace, _Settings}
+        back = ember.load(path)
+    assert back["args"] == argparse.Namespace(lr=0.1, epochs=3)
+    assert isinstance(back["settings"], _Settings) and back["settings"].lr == 0.5
+    assert back["settings"].name == "run" and back["w"].tolist() == [1.0, 1.0]
+    with pytest.raises(pickle.UnpicklingError):  # the block is over: refused again
+        ember.load(path)
+    ember.serialization.add_safe_globals([(argparse.Namespace, "argparse.Namespace"), _Settings])
+    try:
+        assert ember.load(path)["args"].epochs == 3
+    finally:
+        ember.serialization.clear_safe_globals()
+    assert ember.serialization.get_safe_globals() == []

@@ -40,6 +40,47 @@ def failed(message: str) -> UnpicklingError:
     return UnpicklingError(f"Weights only load failed. {UNSAFE_MESSAGE}\n WeightsUnpickler error: {message}")
 
 
+_USER: dict[str, object] = {}  # "module.qualname" -> a class or function the user allowed
+
+
+def add_safe_globals(safe_globals: list) -> None:
+    """Let weights-only loads use these classes and functions (as ``torch.serialization``'s).
+
+    Each item is the object, or ``(object, "module.name")`` when the file names it otherwise.
+    Only for code you trust: loading may call them with the file's arguments.
+    """
+    for item in safe_globals:
+        obj, name = item if isinstance(item, tuple) else (item, f"{item.__module__}.{item.__qualname__}")
+        _USER[name] = obj
+
+
+def get_safe_globals() -> list:
+    """The objects ``add_safe_globals`` allowed."""
+    return list(_USER.values())
+
+
+def clear_safe_globals() -> None:
+    """Forget every object ``add_safe_globals`` allowed."""
+    _USER.clear()
+
+
+class safe_globals:
+    """``with safe_globals([...]):`` allows those objects for the loads inside the block only."""
+
+    def __init__(self, safe_globals: list) -> None:
+        self.safe_globals = safe_globals
+        self._before: dict = {}
+
+    def __enter__(self) -> "safe_globals":
+        self._before = dict(_USER)
+        add_safe_globals(self.safe_globals)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _USER.clear()
+        _USER.update(self._before)
+
+
 class _Mark:
     """The stack marker pushed by ``MARK``."""
 
@@ -120,10 +161,14 @@ class WeightsUnpickler:
     def _global(self, module: str, name: str) -> None:
         full = f"{module}.{name}"
         entry = self.allowed.get(full)
+        if entry is None and full in _USER:
+            obj = _USER[full]
+            entry = Allowed(full, obj if callable(obj) else None, obj)
         if entry is None:
             raise failed(f"Unsupported global: GLOBAL {full} was not an allowed global by default. "
-                         "Ember reads tensors, storages, dtypes, devices, torch.Size, OrderedDict "
-                         "and Python's containers, numbers and strings.")
+                         f"Please use `ember.serialization.add_safe_globals([{full}])` or the "
+                         f"`ember.serialization.safe_globals([{full}])` context manager to allowlist "
+                         "this global if you trust this class/function.")
         self.stack.append(entry.value if entry.fn is None else entry)
 
     def _call(self, fn, args, what: str):
@@ -331,6 +376,9 @@ def _reduce(u):
 def _newobj(u):
     args = u._pop()
     cls = u._pop()
+    if isinstance(cls, Allowed) and cls.name in _USER and isinstance(cls.fn, type):
+        klass = cls.fn
+        cls = Allowed(cls.name, lambda *a: klass.__new__(klass, *a))  # pickle's NEWOBJ: no __init__
     u.stack.append(u._call(cls, args, "instantiate"))
 
 
@@ -340,8 +388,20 @@ def _build(u):
     if type(inst) is OrderedDict and isinstance(state, dict) and all(type(k) is str for k in state):
         inst.__dict__.update(state)  # a state dict's ``_metadata`` (module versions)
         return
-    raise failed(f"Can only build OrderedDict attributes, but got {type(inst).__name__} "
-                 f"with state {type(state).__name__}")
+    if type(inst) in _USER.values():  # a class the user allowed: pickle's own BUILD
+        setstate = getattr(inst, "__setstate__", None)
+        if setstate is not None:
+            setstate(state)
+            return
+        slots = None
+        if isinstance(state, tuple) and len(state) == 2:
+            state, slots = state
+        inst.__dict__.update(state or {})
+        for key, value in (slots or {}).items():
+            setattr(inst, key, value)
+        return
+    raise failed(f"Can only build OrderedDict attributes or classes allowed with add_safe_globals, "
+                 f"but got {type(inst).__name__} with state {type(state).__name__}")
 
 
 def _persid(u):

@@ -18,6 +18,8 @@ import warnings
 from typing import Any, BinaryIO
 
 from . import backend, torch_format
+from ._weights_only_unpickler import (add_safe_globals, clear_safe_globals,  # noqa: F401 (torch's API)
+                                      get_safe_globals, safe_globals)
 from .backend import device as _device
 from .map_location import resolve_location, to_device
 from .tensor import Tensor

@@ -391,3 +391,38 @@ def test_safe_globals_allow_trusted_classes(tmp_path):
     finally:
         ember.serialization.clear_safe_globals()
     assert ember.serialization.get_safe_globals() == []
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_damaged_files_fail_cleanly(legacy):
+    """Random byte edits of a real checkpoint: each loads or fails with a load error, nothing else."""
+    import random
+
+    buf = io.BytesIO()
+    torch.save({"w": torch.arange(6.0).reshape(2, 3).t(), "epoch": 3, "names": ["a", "b"],
+                "size": torch.Size([2])}, buf, _use_new_zipfile_serialization=not legacy)
+    data = buf.getvalue()
+    if not legacy:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            pkl = next(n for n in z.namelist() if n.endswith("data.pkl"))
+    rng = random.Random(0)
+
+    def damage(raw):
+        raw = bytearray(raw)
+        for _ in range(rng.randint(1, 4)):
+            i = rng.randrange(len(raw))
+            kind = rng.random()
+            if kind < 0.5:
+                raw[i] = rng.randrange(256)
+            elif kind < 0.75:
+                del raw[i]
+            else:
+                raw.insert(i, rng.randrange(256))
+        return bytes(raw)
+
+    for _ in range(300):
+        damaged = damage(data) if legacy else _rezip(data, lambda n, d: damage(d) if n == pkl else d)
+        try:
+            ember.load(io.BytesIO(damaged))
+        except (pickle.UnpicklingError, RuntimeError, ValueError):
+            pass

@@ -125,7 +125,10 @@ class WeightsUnpickler:
         end = bytes(self.data[self.pos:self.pos + 512]).find(b"\n")
         if end < 0:
             raise UnpicklingError("pickle data was truncated")
-        return self._read(end + 1)[:-1].decode("utf-8")
+        try:
+            return self._read(end + 1)[:-1].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UnpicklingError(f"bad GLOBAL name in pickle: {exc}") from None
 
     # ------------------------------------------------------------------ the stack
     def _pop_mark(self) -> list:

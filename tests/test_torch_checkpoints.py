@@ -426,3 +426,14 @@ def test_damaged_files_fail_cleanly(legacy):
             ember.load(io.BytesIO(damaged))
         except (pickle.UnpicklingError, RuntimeError, ValueError):
             pass
+
+
+def test_forged_huge_legacy_storage_is_refused_before_allocating(tmp_path):
+    buf = io.BytesIO()
+    torch.save({"w": torch.ones(4)}, buf, _use_new_zipfile_serialization=False)
+    data = buf.getvalue()
+    # the storage reference's element count: BININT1 4 before the closing TUPLE of the persistent id
+    forged = data.replace(b"K\x04Ntq", b"J\x00\x00\x00\x40Ntq", 1)  # 4 -> 2**30 floats (4 GiB)
+    assert forged != data
+    with pytest.raises(pickle.UnpicklingError, match="more than the whole file"):
+        ember.load(io.BytesIO(forged))

@@ -401,6 +401,8 @@ def _load_legacy(data: bytes, where: str, map_location, weights_only: bool):
     pending: dict[str, tuple] = {}
 
     def fetch(key: str, nbytes: int):
+        if nbytes > len(data):  # checked before allocating: a forged size must not exhaust memory
+            raise failed(f"storage '{key}' of {where} declares {nbytes} bytes, more than the whole file")
         raw = np.zeros(nbytes, dtype=np.uint8)  # filled in below, after the object's pickle
         pending[key] = (raw, nbytes)
         return raw

@@ -50,7 +50,7 @@ def test_scalars_histograms_text(tmp_path):
     assert sum(h.bucket) == 500 and list(h.bucket_limit) == sorted(h.bucket_limit)
     coarse = acc.Histograms("coarse")[0].histogram_value
     counts, edges = np.histogram(values, bins=5)
-    assert list(coarse.bucket) == counts.tolist() and list(coarse.bucket_limit) == pytest.approx(edges[1:])
+    assert list(coarse.bucket) == [0] + counts.tolist() and list(coarse.bucket_limit) == pytest.approx(edges)
     text = acc.Tensors("notes/text_summary")[0]
     assert text.step == 1 and text.tensor_proto.string_val == [b"a **markdown** note"]
 
@@ -100,7 +100,7 @@ def test_images_and_figures(tmp_path):
     acc = _read(tmp_path)
     img = acc.Images("chw")[0]
     assert (img.height, img.width) == (6, 9)
-    expected = np.round(chw.transpose(1, 2, 0) * 255).astype(np.uint8)
+    expected = (chw.transpose(1, 2, 0) * 255).astype(np.uint8)
     np.testing.assert_array_equal(_pixels(img.encoded_image_string), expected)
     np.testing.assert_array_equal(_pixels(acc.Images("hwc")[0].encoded_image_string),
                                   (chw.transpose(1, 2, 0) * 255).astype(np.uint8))
@@ -158,3 +158,62 @@ def test_close_then_reopen(tmp_path):
     assert [e.value for e in _read(tmp_path).Scalars("a")] == [1.0, 2.0]
     with SummaryWriter(comment="_x", log_dir=str(tmp_path / "d")) as named:
         assert named.get_logdir() == str(tmp_path / "d")
+
+
+def test_pr_curve_and_embedding(tmp_path):
+    from google.protobuf import text_format
+    from tensorboard.plugins.projector.projector_config_pb2 import ProjectorConfig
+
+    labels = np.array([1, 0, 1, 1, 0, 0, 1, 0])
+    scores = np.array([0.9, 0.8, 0.7, 0.6, 0.4, 0.3, 0.2, 0.1], dtype=np.float32)
+    points = ember.randn(6, 3)
+    thumbs = ember.rand(6, 3, 4, 4)
+    with SummaryWriter(tmp_path) as w:
+        w.add_pr_curve("pr", ember.tensor(labels), ember.tensor(scores), 1, num_thresholds=11)
+        w.add_embedding(points, metadata=list("abcdef"), label_img=thumbs, global_step=2, tag="feat/x")
+    curve = _read(tmp_path).Tensors("pr")[0]
+    data = np.frombuffer(curve.tensor_proto.tensor_content, np.float32).reshape(6, 11)
+    tp, fp, tn, fn, precision, recall = data
+    for k, threshold in enumerate(np.linspace(0, 1, 11)):
+        predicted = np.floor(scores * 10) >= k  # a score counts at the thresholds of its bucket and below
+        assert tp[k] == (predicted & (labels == 1)).sum() and fp[k] == (predicted & (labels == 0)).sum()
+        assert tn[k] == (~predicted & (labels == 0)).sum() and fn[k] == (~predicted & (labels == 1)).sum()
+    np.testing.assert_allclose(precision[0], 0.5) and np.testing.assert_allclose(recall[0], 1.0)
+    folder = tmp_path / "00002" / "feat_x"
+    rows = [line.split("\t") for line in (folder / "tensors.tsv").read_text().splitlines()]
+    np.testing.assert_allclose(np.array(rows, dtype=np.float64), points.numpy(), rtol=1e-6)
+    assert (folder / "metadata.tsv").read_text().split() == list("abcdef")
+    assert _pixels((folder / "sprite.png").read_bytes()).shape == (12, 12, 3)  # 3 x 3 thumbnails of 4 px
+    config = text_format.Parse((tmp_path / "projector_config.pbtxt").read_text(), ProjectorConfig())
+    (info,) = config.embeddings
+    assert info.tensor_name == "feat/x:00002" and info.tensor_path == "00002/feat_x/tensors.tsv"
+    assert info.metadata_path == "00002/feat_x/metadata.tsv" and list(info.sprite.single_image_dim) == [4, 4]
+
+
+def test_summaries_match_torchs_writer():
+    """The protos Ember writes equal those torch.utils.tensorboard builds from the same data."""
+    torch_summary = pytest.importorskip("torch.utils.tensorboard.summary")
+    from tensorboard.util.tensor_util import make_ndarray
+
+    from ember.utils.tensorboard import summary
+
+    rng = np.random.default_rng(3)
+    labels, scores = rng.integers(0, 2, 300), rng.random(300).astype(np.float32)
+    ours = summary.pr_curve("pr", ember.tensor(labels), ember.tensor(scores), 40).value[0]
+    theirs = torch_summary.pr_curve("pr", labels, scores, num_thresholds=40).value[0]
+    np.testing.assert_array_equal(make_ndarray(ours.tensor), make_ndarray(theirs.tensor))
+    assert ours.metadata.plugin_data == theirs.metadata.plugin_data
+    image = rng.random((3, 5, 7)).astype(np.float32)
+    ours = summary.image("i", ember.tensor(image)).value[0].image
+    theirs = torch_summary.image("i", image, dataformats="CHW").value[0].image
+    np.testing.assert_array_equal(_pixels(ours.encoded_image_string), _pixels(theirs.encoded_image_string))
+    assert (ours.height, ours.width, ours.colorspace) == (theirs.height, theirs.width, theirs.colorspace)
+    assert summary.scalar("s", ember.tensor(2.5)) == torch_summary.scalar("s", 2.5)
+    values = rng.standard_normal(500)
+    for bins, max_bins in (("tensorflow", None), (10, 3), ("auto", None)):
+        ours = summary.histogram("h", ember.tensor(values), bins, max_bins).value[0].histo
+        edges = summary._tensorflow_buckets() if bins == "tensorflow" else bins
+        theirs = torch_summary.histogram("h", values, edges, max_bins=max_bins).value[0].histo
+        assert list(ours.bucket) == list(theirs.bucket)
+        np.testing.assert_allclose(ours.bucket_limit, theirs.bucket_limit)
+        assert (ours.min, ours.max, ours.num) == (theirs.min, theirs.max, theirs.num)

@@ -39,7 +39,11 @@ def _tensorflow_buckets() -> np.ndarray:
 
 
 def histogram(tag: str, values, bins="tensorflow", max_bins: int | None = None):
-    """The distribution of ``values`` (bins: 'tensorflow', a NumPy bin rule, or an int/edges)."""
+    """The distribution of ``values`` (bins: 'tensorflow', a NumPy bin rule, or an int/edges).
+
+    Empty buckets at both ends are dropped but one, so the first bucket with values has a left
+    edge; ``max_bins`` merges neighbouring buckets, as torch's writer does.
+    """
     from tensorboard.compat.proto.summary_pb2 import HistogramProto, Summary
 
     array = to_numpy(values).astype(np.float64).reshape(-1)
@@ -48,16 +52,16 @@ def histogram(tag: str, values, bins="tensorflow", max_bins: int | None = None):
     edges = _tensorflow_buckets() if isinstance(bins, str) and bins == "tensorflow" else bins
     counts, limits = np.histogram(array, bins=edges)
     if max_bins is not None and len(counts) > max_bins:
-        factor = math.ceil(len(counts) / max_bins)
-        pad = -len(counts) % factor
-        counts = np.pad(counts, (0, pad)).reshape(-1, factor).sum(axis=1)
-        limits = np.concatenate([limits[:-1:factor], limits[-1:]])
+        group = len(counts) // max_bins
+        counts = np.pad(counts, (0, -len(counts) % group)).reshape(-1, group).sum(axis=1)
+        limits = np.concatenate([limits[:-1:group], limits[-1:]])
     nonzero = np.nonzero(counts)[0]
-    start, end = (nonzero[0], nonzero[-1] + 1) if nonzero.size else (0, len(counts))
+    first, last = (int(nonzero[0]), int(nonzero[-1])) if nonzero.size else (0, len(counts) - 1)
+    counts = np.concatenate([[0], counts[first:last + 1]])  # an empty bucket ends at the first edge
     proto = HistogramProto(min=float(array.min()), max=float(array.max()), num=int(array.size),
                            sum=float(array.sum()), sum_squares=float(np.dot(array, array)),
-                           bucket_limit=limits[start + 1:end + 1].tolist(),
-                           bucket=counts[start:end].astype(np.float64).tolist())
+                           bucket_limit=limits[first:last + 2].tolist(),
+                           bucket=counts.astype(np.float64).tolist())
     return Summary(value=[Summary.Value(tag=tag, histo=proto)])
 
 
@@ -76,10 +80,10 @@ def _to_hwc(array: np.ndarray, dataformats: str) -> np.ndarray:
 
 
 def to_uint8(array: np.ndarray) -> np.ndarray:
-    """Floats in [0, 1] (or uint8 already in [0, 255]) as uint8 pixels."""
+    """Floats in [0, 1] (or uint8 already in [0, 255]) as uint8 pixels, truncated as torch's writer."""
     if array.dtype == np.uint8:
         return array
-    return (np.clip(array.astype(np.float64), 0, 1) * 255 + 0.5).astype(np.uint8)
+    return np.clip(array * 255, 0, 255).astype(np.uint8)
 
 
 def make_grid(images: np.ndarray, ncols: int = 8) -> np.ndarray:
@@ -193,3 +197,61 @@ def _proto_value(value):
     else:
         v.string_value = str(value)
     return v
+
+
+def pr_curve(tag: str, labels, predictions, num_thresholds: int = 127, weights=None):
+    """Precision and recall at ``num_thresholds`` evenly spaced thresholds (the PR-curve plugin).
+
+    Each prediction in [0, 1] falls in a threshold bucket; counting the positive and negative
+    labels per bucket from the top down gives true and false positives at every threshold.
+    """
+    from tensorboard.compat.proto.summary_pb2 import Summary
+    from tensorboard.plugins.pr_curve.metadata import create_summary_metadata
+    from tensorboard.util.tensor_util import make_tensor_proto
+
+    if num_thresholds < 2:
+        raise ValueError(f"add_pr_curve: num_thresholds must be at least 2, got {num_thresholds}")
+    positive = to_numpy(labels).astype(np.float64).reshape(-1)
+    scores = to_numpy(predictions).reshape(-1)  # bucketed in its own precision, as torch's writer
+    if positive.shape != scores.shape:
+        raise ValueError(f"add_pr_curve: {positive.size} labels for {scores.size} predictions")
+    weight = 1.0 if weights is None else to_numpy(weights).astype(np.float64).reshape(-1)
+    bucket = np.floor(np.clip(scores, 0, 1) * (num_thresholds - 1)).astype(np.int64)
+    per_bucket_tp = np.bincount(bucket, weights=positive * weight, minlength=num_thresholds)
+    per_bucket_fp = np.bincount(bucket, weights=(1 - positive) * weight, minlength=num_thresholds)
+    tp = np.cumsum(per_bucket_tp[::-1])[::-1]  # predicted positive at threshold k: buckets >= k
+    fp = np.cumsum(per_bucket_fp[::-1])[::-1]
+    tn, fn = fp[0] - fp, tp[0] - tp
+    precision = tp / np.maximum(1e-7, tp + fp)
+    recall = tp / np.maximum(1e-7, tp + fn)
+    data = np.stack([tp, fp, tn, fn, precision, recall]).astype(np.float32)
+    meta = create_summary_metadata(display_name=tag, description="", num_thresholds=num_thresholds)
+    return Summary(value=[Summary.Value(tag=tag, metadata=meta, tensor=make_tensor_proto(data))])
+
+
+def write_embedding(directory: str, mat, metadata=None, label_img=None, metadata_header=None) -> None:
+    """The projector's files for one embedding: tensors.tsv, metadata.tsv and sprite.png."""
+    vectors = to_numpy(mat)
+    if vectors.ndim != 2:
+        raise ValueError(f"add_embedding: mat must be 2-D (points x features), got shape {vectors.shape}")
+    with open(f"{directory}/tensors.tsv", "w") as f:
+        for row in vectors:
+            f.write("\t".join(repr(float(v)) for v in row) + "\n")
+    if metadata is not None:
+        if len(metadata) != len(vectors):
+            raise ValueError(f"add_embedding: {len(metadata)} metadata rows for {len(vectors)} points")
+        rows = [str(m) for m in metadata] if not metadata_header else \
+            ["\t".join(str(c) for c in row) for row in [metadata_header, *metadata]]
+        with open(f"{directory}/metadata.tsv", "w") as f:
+            f.write("\n".join(rows) + "\n")
+    if label_img is not None:
+        images = to_numpy(label_img)
+        if len(images) != len(vectors):
+            raise ValueError(f"add_embedding: {len(images)} images for {len(vectors)} points")
+        grid = make_grid(images, ncols=math.ceil(math.sqrt(len(images))))
+        # the projector wants a square sprite: pad the grid's rows
+        square = np.zeros((grid.shape[0], grid.shape[2], grid.shape[2]), grid.dtype)
+        square[:, :grid.shape[1]] = grid
+        pixels = to_uint8(_to_hwc(square, "CHW"))
+        with open(f"{directory}/sprite.png", "wb") as f:
+            f.write(encode_png(pixels))

@@ -66,6 +66,7 @@ class SummaryWriter:
         self.filename_suffix = filename_suffix
         self.file_writer: FileWriter | None = FileWriter(self.log_dir, max_queue, flush_secs, filename_suffix)
         self.all_writers = {self.log_dir: self.file_writer}
+        self._projector = None  # the projector's config, rewritten whole as embeddings are added
 
     def __enter__(self) -> "SummaryWriter":
         return self
@@ -163,6 +164,34 @@ class SummaryWriter:
                 writer.file_writer.add_summary(part, global_step)
             for key, value in metric_dict.items():
                 writer.add_scalar(key, value, global_step)
+
+    def add_pr_curve(self, tag: str, labels, predictions, global_step: int | None = None,
+                     num_thresholds: int = 127, weights=None, walltime: float | None = None) -> None:
+        """A precision-recall curve of binary ``labels`` against ``predictions`` in [0, 1]."""
+        self._add(_summary.pr_curve(tag, labels, predictions, num_thresholds, weights), global_step, walltime)
+
+    def add_embedding(self, mat, metadata=None, label_img=None, global_step: int | None = None,
+                      tag: str = "default", metadata_header=None) -> None:
+        """Points (rows of ``mat``) for TensorBoard's projector, with labels and thumbnails."""
+        from tensorboard.plugins.projector.projector_config_pb2 import EmbeddingInfo, ProjectorConfig
+        from google.protobuf import text_format
+
+        step = str(0 if global_step is None else global_step).zfill(5)
+        subdir = f"{step}/{tag.replace('/', '_')}"
+        root = self._get_file_writer().get_logdir()
+        os.makedirs(os.path.join(root, subdir), exist_ok=True)
+        _summary.write_embedding(os.path.join(root, subdir), mat, metadata, label_img, metadata_header)
+        info = EmbeddingInfo(tensor_name=f"{tag}:{step}", tensor_path=f"{subdir}/tensors.tsv")
+        if metadata is not None:
+            info.metadata_path = f"{subdir}/metadata.tsv"
+        if label_img is not None:
+            info.sprite.image_path = f"{subdir}/sprite.png"
+            info.sprite.single_image_dim.extend([label_img.shape[3], label_img.shape[2]])
+        if self._projector is None:
+            self._projector = ProjectorConfig()
+        self._projector.embeddings.append(info)
+        with open(os.path.join(root, "projector_config.pbtxt"), "w") as f:
+            f.write(text_format.MessageToString(self._projector))
 
     def add_graph(self, model, input_to_model=None, verbose: bool = False,
                   use_strict_trace: bool = True) -> None:

@@ -2,6 +2,8 @@
 import json
 import os
 
+import numpy as np
+
 import pytest
 
 import ember
@@ -187,3 +189,40 @@ def test_cuda_activity_records_device_time():
     tanh = next(e for e in prof.events() if e.name == "ember::tanh")
     assert tanh.device_type == "cuda" and tanh.device_time >= 0
     assert "CUDA total" in prof.key_averages().table(sort_by="cuda_time_total", row_limit=3)
+
+
+def _measurements(module, spec_class, **kw):
+    rng = np.random.default_rng(0)
+    out = []
+    for threads in kw.get("threads", (1,)):
+        for env in kw.get("envs", (None,)):
+            for size in (10, 1000):
+                for name, scale in (("add", 1.0), ("mul", 2.0), ("a_long_description", 0.5)):
+                    if kw.get("missing") and size == 10 and name == "mul":
+                        continue
+                    times = list(scale * 1e-6 * size * (1 + kw.get("spread", 0.3) * rng.random(7)))
+                    spec = spec_class(stmt=f"x.{name}(x)", setup="x = ones(3)", label="binary",
+                                      sub_label=f"n={size}", description=name, num_threads=threads, env=env)
+                    out.append(module.Measurement(10, times, spec))
+    return out
+
+
+@pytest.mark.parametrize("layout", [{}, {"threads": (1, 4)}, {"envs": ("a", "bb")}, {"missing": True},
+                                    {"spread": 0.01}])
+def test_measurements_and_compare_print_as_torchs(layout):
+    torch_benchmark = pytest.importorskip("torch.utils.benchmark")
+    ours = _measurements(benchmark, benchmark.TaskSpec, **layout)
+    theirs = _measurements(torch_benchmark, torch_benchmark.utils.common.TaskSpec, **layout)
+    for a, b in zip(ours, theirs):
+        assert [a.median, a.mean, a.iqr] == pytest.approx([b.median, b.mean, b.iqr], rel=1e-12)
+        assert (a.significant_figures, a.has_warnings) == (b.significant_figures, b.has_warnings)
+        assert repr(a).splitlines()[1:] == repr(b).splitlines()[1:]  # all but the object's address
+    for options in ((), ("trim_significant_figures",), ("highlight_warnings",), ("colorize",),
+                    ("trim_significant_figures", "highlight_warnings")):
+        tables = []
+        for module, results in ((benchmark, ours), (torch_benchmark, theirs)):
+            compare = module.Compare(results)
+            for option in options:
+                getattr(compare, option)()
+            tables.append(str(compare))
+        assert tables[0] == tables[1], options

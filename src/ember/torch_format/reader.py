@@ -1,11 +1,10 @@
-"""PyTorch's checkpoint formats: read (zip and legacy) without running code, write (zip).
+"""Reading ``torch.save`` files (zip and legacy) into Ember tensors without running their code.
 
-A ``torch.save`` file is a pickle whose tensors point at storages by persistent id; the zip
-format keeps each storage in its own record (``archive/data/<key>``), the legacy format
-appends them after the pickle. Reading uses :class:`WeightsUnpickler` with the names torch's
-own ``weights_only`` loader allows, mapped to Ember's: each storage becomes one host array
-and every tensor a strided view of it, so shared storages and views stay shared. Writing
-emits the same opcodes torch does, so ``torch.load(weights_only=True)`` reads the file.
+A file is a pickle whose tensors point at storages by persistent id; the zip format keeps each
+storage in its own record (``archive/data/<key>``), the legacy format appends them after the
+pickle. :class:`WeightsUnpickler` reads it with the names torch's own ``weights_only`` loader
+allows, mapped to Ember's: each storage becomes one host array and every tensor a strided view
+of it, so shared storages and views stay shared.
 """
 from __future__ import annotations
 
@@ -14,77 +13,17 @@ import pickle
 import struct
 import warnings
 import zipfile
-from collections import OrderedDict
 from typing import Any, Callable
 
-from . import backend, dtypes
-from ._weights_only_unpickler import BUILTINS, Allowed, WeightsUnpickler, failed
-from .map_location import resolve_location, to_device
-from .nn.parameter import Parameter
-from .tensor import Size, Tensor
+from .. import backend, dtypes
+from .._weights_only_unpickler import BUILTINS, Allowed, WeightsUnpickler, failed
+from ..map_location import resolve_location, to_device
+from ..nn.parameter import Parameter
+from ..tensor import Size, Tensor
+from .storage_types import ALIASES, DTYPES, TorchDtype, numpy_dtype
 
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 LEGACY_PROTOCOL = 1001
-_ALIGNMENT = 64
-
-# torch dtype name -> (its legacy storage class, the NumPy dtype: a NumPy name or "ml_dtypes:<name>")
-DTYPES: dict[str, tuple[str | None, str]] = {
-    "float32": ("FloatStorage", "float32"),
-    "float64": ("DoubleStorage", "float64"),
-    "float16": ("HalfStorage", "float16"),
-    "bfloat16": ("BFloat16Storage", "ml_dtypes:bfloat16"),
-    "int64": ("LongStorage", "int64"),
-    "int32": ("IntStorage", "int32"),
-    "int16": ("ShortStorage", "int16"),
-    "int8": ("CharStorage", "int8"),
-    "uint8": ("ByteStorage", "uint8"),
-    "bool": ("BoolStorage", "bool"),
-    "complex64": ("ComplexFloatStorage", "complex64"),
-    "complex128": ("ComplexDoubleStorage", "complex128"),
-    "uint16": (None, "uint16"),
-    "uint32": (None, "uint32"),
-    "uint64": (None, "uint64"),
-    "float8_e4m3fn": (None, "ml_dtypes:float8_e4m3fn"),
-    "float8_e5m2": (None, "ml_dtypes:float8_e5m2"),
-    "float8_e4m3fnuz": (None, "ml_dtypes:float8_e4m3fnuz"),
-    "float8_e5m2fnuz": (None, "ml_dtypes:float8_e5m2fnuz"),
-    "float8_e8m0fnu": (None, "ml_dtypes:float8_e8m0fnu"),
-}
-_ALIASES = {"float": "float32", "double": "float64", "half": "float16", "long": "int64",
-            "int": "int32", "short": "int16", "cfloat": "complex64", "cdouble": "complex128"}
-
-
-def numpy_dtype(torch_name: str):
-    """The NumPy dtype holding a torch dtype's values (bfloat16 and float8 through ``ml_dtypes``)."""
-    spec = DTYPES[torch_name][1]
-    if spec.startswith("ml_dtypes:"):
-        try:
-            import ml_dtypes
-        except ImportError:
-            raise RuntimeError(f"reading {torch_name} tensors needs the ml_dtypes package "
-                               "(pip install ml_dtypes, or ember[interop])") from None
-        return backend.numpy.dtype(getattr(ml_dtypes, spec.partition(":")[2]))
-    return backend.numpy.dtype(spec)
-
-
-def _torch_name(np_dtype) -> str:
-    """The torch dtype name of a NumPy dtype."""
-    name = np_dtype.name
-    if name in DTYPES:
-        return name
-    raise TypeError(f"ember.save(format='torch'): no torch dtype holds NumPy {name}")
-
-
-class TorchDtype:
-    """A torch dtype Ember has no dtype for (yet): kept by name so tensors of it can be read."""
-
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"torch.{self.name}"
 
 
 class _StorageType:
@@ -270,7 +209,7 @@ class _Reader:
             add(f"torch.{name}", value=_dtype_value(name))
             if storage_class is not None:
                 add(f"torch.{storage_class}", value=_StorageType(name))
-        for alias, name in _ALIASES.items():
+        for alias, name in ALIASES.items():
             add(f"torch.{alias}", value=_dtype_value(name))
         return table
 
@@ -438,238 +377,3 @@ def _load_legacy(data: bytes, where: str, map_location, weights_only: bool):
         raw[:] = np.frombuffer(data, dtype=np.uint8, count=nbytes, offset=pos + 8)
         pos += 8 + nbytes
     return result, reader
-
-
-# ------------------------------------------------------------------------------ writing
-
-
-class NotWeights(TypeError):
-    """The object holds something a weights-only file cannot: it needs a whole-object pickle."""
-
-
-class _Writer:
-    """Emits a protocol-2 pickle of tensors and plain data with torch's names for tensors."""
-
-    def __init__(self) -> None:
-        self.out = io.BytesIO()
-        self.memo: dict[int, int] = {}
-        self.storages: dict[tuple, tuple[str, Any]] = {}  # (id(buffer), dtype) -> (key, elements)
-        self.keep: list = []  # objects memoized by id stay alive while writing
-
-    def op(self, code: bytes, *packed: bytes) -> None:
-        self.out.write(code)
-        for p in packed:
-            self.out.write(p)
-
-    def put(self, obj) -> None:
-        index = len(self.memo)
-        self.memo[id(obj)] = index
-        self.keep.append(obj)
-        self.op(b"r", struct.pack("<I", index))
-
-    def dump(self, obj) -> bytes:
-        self.op(b"\x80\x02")
-        self.save(obj, "")
-        self.op(b".")
-        return self.out.getvalue()
-
-    def global_(self, module: str, name: str) -> None:
-        self.op(b"c", f"{module}\n{name}\n".encode())
-
-    def save(self, obj, path: str) -> None:
-        if id(obj) in self.memo:
-            self.op(b"j", struct.pack("<I", self.memo[id(obj)]))
-            return
-        if isinstance(obj, Tensor):
-            self._tensor(obj, path)
-            return
-        if isinstance(obj, backend.numpy.generic):
-            obj = obj.item()
-        if obj is None:
-            self.op(b"N")
-        elif obj is True or obj is False:
-            self.op(b"\x88" if obj else b"\x89")
-        elif type(obj) is int:
-            self._int(obj)
-        elif type(obj) is float:
-            self.op(b"G", struct.pack(">d", obj))
-        elif type(obj) is str:
-            raw = obj.encode("utf-8", "surrogatepass")
-            self.op(b"X", struct.pack("<I", len(raw)), raw)
-        elif type(obj) is bytes:
-            self.global_("_codecs", "encode")
-            self.save((obj.decode("latin1"), "latin1"), path)
-            self.op(b"R")
-        elif isinstance(obj, Size):
-            self.global_("torch", "Size")
-            self.save(tuple(obj), path)
-            self.op(b"\x85R")
-        elif isinstance(obj, backend.device):
-            self.global_("torch", "device")
-            self.save(str(obj), path)
-            self.op(b"\x85R")
-        elif isinstance(obj, dtypes.dtype):
-            self.global_("torch", obj.name)
-        elif type(obj) is tuple:
-            self.op(b"(")
-            for i, v in enumerate(obj):
-                self.save(v, _join(path, i))
-            self.op(b"t")
-        elif type(obj) is list:
-            self.op(b"]")
-            self.put(obj)
-            self._items(b"e", list(enumerate(obj)), path, keyed=False)
-        elif type(obj) in (dict, OrderedDict):
-            self._dict(obj, path)
-        elif type(obj) in (set, frozenset):
-            self.global_("builtins", type(obj).__name__)
-            self.save(list(obj), path)
-            self.op(b"\x85R")
-        else:
-            raise NotWeights(f"{type(obj).__module__}.{type(obj).__name__} at '{path or '<root>'}'")
-
-    def _int(self, n: int) -> None:
-        if 0 <= n < 256:
-            self.op(b"K", struct.pack("<B", n))
-        elif 0 <= n < 65536:
-            self.op(b"M", struct.pack("<H", n))
-        elif -2**31 <= n < 2**31:
-            self.op(b"J", struct.pack("<i", n))
-        else:
-            raw = n.to_bytes((n.bit_length() + 8) // 8, "little", signed=True)
-            self.op(b"\x8a", struct.pack("<B", len(raw)), raw)
-
-    def _items(self, code: bytes, items: list, path: str, keyed: bool = True) -> None:
-        if not items:
-            return
-        self.op(b"(")
-        for key, value in items:
-            if keyed:
-                self.save(key, path)
-            self.save(value, _join(path, key))
-        self.op(code)
-
-    def _dict(self, obj: dict, path: str) -> None:
-        ordered = type(obj) is OrderedDict
-        if ordered:
-            self.global_("collections", "OrderedDict")
-            self.op(b")R")
-        else:
-            self.op(b"}")
-        self.put(obj)
-        self._items(b"u", list(obj.items()), path)
-        metadata = getattr(obj, "_metadata", None) if ordered else None
-        if metadata is not None:
-            self.save({"_metadata": metadata}, path)
-            self.op(b"b")
-
-    def _tensor(self, t: Tensor, path: str) -> None:
-        is_param = isinstance(t, Parameter)
-        if is_param:
-            self.global_("torch._utils", "_rebuild_parameter")
-            self.op(b"(")
-        array = t._data
-        device = str(t.device)
-        if device != "cpu":
-            array = backend.transfer(array, backend.CPU)
-        name = _torch_name(array.dtype)
-        key, root, offset, strides = self._storage(array)
-        storage_class = DTYPES[name][0]
-        self.global_("torch._utils", "_rebuild_tensor_v2" if storage_class else "_rebuild_tensor_v3")
-        self.op(b"((")
-        self.save("storage", path)
-        if storage_class:
-            self.global_("torch", storage_class)
-            numel = root.size
-        else:
-            self.global_("torch.storage", "UntypedStorage")
-            numel = root.nbytes
-        self.save(key, path)
-        self.save(device, path)
-        self._int(numel)
-        self.op(b"tQ")
-        self._int(offset)
-        self.save(tuple(array.shape), path)
-        self.save(strides, path)
-        self.op(b"\x88" if t.requires_grad and not is_param else b"\x89")
-        self.global_("collections", "OrderedDict")
-        self.op(b")R")
-        if not storage_class:
-            self.global_("torch", name)
-        self.op(b"tR")
-        if is_param:
-            self.op(b"\x88" if t.requires_grad else b"\x89")
-            self.global_("collections", "OrderedDict")
-            self.op(b")RtR")
-        self.put(t)
-
-    def _storage(self, array):
-        """The storage holding ``array``: the buffer it views when that can be shared, else a copy."""
-        np = backend.numpy
-        root = _root(array)
-        itemsize = array.itemsize
-        start = array.__array_interface__["data"][0] - root.__array_interface__["data"][0]
-        shareable = (root.flags.c_contiguous and root.nbytes % itemsize == 0 and start >= 0
-                     and start % itemsize == 0 and all(s >= 0 and s % itemsize == 0 for s in array.strides))
-        if shareable:
-            ident = (id(root), array.dtype)
-            root = root.reshape(-1).view(array.dtype)
-        else:
-            root = np.array(array, order="C")
-            ident = (id(root), array.dtype)
-            start = 0
-        if ident not in self.storages:
-            self.storages[ident] = (str(len(self.storages)), root)
-            self.keep.append(root)
-        key, root = self.storages[ident]
-        strides = array.strides if shareable else root.strides
-        return key, root, start // itemsize, tuple(s // itemsize for s in strides)
-
-
-def _root(array):
-    """The array that owns the memory ``array`` views (through ``as_strided``'s wrappers too)."""
-    np = backend.numpy
-    while True:
-        base = array.base
-        if isinstance(base, np.ndarray):
-            array = base
-        elif isinstance(getattr(base, "base", None), np.ndarray):  # as_strided's DummyArray
-            array = base.base
-        else:
-            return array
-
-
-def _join(path: str, key) -> str:
-    return f"{path}.{key}" if path else str(key)
-
-
-def dumps(obj, archive: str = "archive") -> bytes:
-    """``obj`` in torch's zip format: weights-only when possible, else a whole-object pickle.
-
-    A whole-object pickle (a module, a custom class) names Ember's classes, as ``torch.save(model)``
-    names torch's: it loads only with ``ember.load(..., weights_only=False)``.
-    """
-    writer = _Writer()
-    try:
-        pkl = writer.dump(obj)
-        storages = [root for _, root in writer.storages.values()]
-    except NotWeights:
-        pkl = pickle.dumps(obj, protocol=2)
-        storages = []
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
-        def record(name: str, payload: bytes) -> None:
-            info = zipfile.ZipInfo(f"{archive}/{name}", date_time=(1980, 1, 1, 0, 0, 0))
-            header = 30 + len(info.filename.encode()) + 4
-            pad = -(buf.tell() + header) % _ALIGNMENT
-            info.extra = b"FB" + struct.pack("<H", pad) + b"Z" * pad  # align data as torch does
-            z.writestr(info, payload)
-
-        record("data.pkl", pkl)
-        record(".format_version", b"1")
-        record(".storage_alignment", str(_ALIGNMENT).encode())
-        record("byteorder", b"little")
-        for i, root in enumerate(storages):
-            record(f"data/{i}", root.tobytes())
-        record("version", b"3\n")
-    return buf.getvalue()

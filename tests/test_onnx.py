@@ -286,3 +286,11 @@ def test_attention_and_transformer_modules():
     with pytest.warns(UserWarning):  # torch's note that nested tensors are off with norm_first
         encoder = nn.TransformerEncoder(layer, 2)
     _check(encoder, tokens)
+
+
+def test_mixed_dtype_arithmetic_is_cast():
+    class Scale(nn.Module):
+        def forward(self, x):
+            return x * ember.arange(4) + (x > 0).long()
+
+    _check(Scale(), lambda n: ember.randn(n, 4))

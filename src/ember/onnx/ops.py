@@ -39,6 +39,18 @@ def _binary(op_type: str) -> Callable:
     return lambda g, call: g.node(op_type, _names(g, call)[:2])
 
 
+def _arithmetic(op_type: str) -> Callable:
+    """A binary op on ONNX's one element type: inputs of another dtype are cast to the result's
+    (Ember promotes ``float32 * int64`` to float32, as torch; ONNX needs matching types)."""
+    def emit(g, call):
+        names = _names(g, call)[:2]
+        want = call.out.dtype
+        cast = [n if t.dtype == want else g.node("Cast", [n], to=onnx_dtype(want))
+                for n, t in zip(names, call.inputs)]
+        return g.node(op_type, cast)
+    return emit
+
+
 def _scalar_like(g: Graph, call: Call, value: float) -> str:
     return g.const(np.asarray(value, dtype=call.inputs[0].detach().numpy().dtype))
 
@@ -249,8 +261,9 @@ PRIMITIVES: dict[str, Callable[[Graph, Call], str]] = {
     "isnan": _unary("IsNaN"), "rsqrt": _rsqrt, "expm1": _expm1, "log1p": _log1p,
     "log2": _log_base(2.0), "log10": _log_base(10.0), "erfc": _erfc,
     "hardsigmoid": _unary("HardSigmoid", alpha=1.0 / 6, beta=0.5),
-    "add": _binary("Add"), "sub": _binary("Sub"), "mul": _binary("Mul"), "div": _binary("Div"),
-    "pow": _pow, "maximum": _binary("Max"), "minimum": _binary("Min"), "eq": _binary("Equal"),
+    "add": _arithmetic("Add"), "sub": _arithmetic("Sub"), "mul": _arithmetic("Mul"),
+    "div": _arithmetic("Div"),
+    "pow": _pow, "maximum": _arithmetic("Max"), "minimum": _arithmetic("Min"), "eq": _binary("Equal"),
     "ne": _ne, "gt": _binary("Greater"), "lt": _binary("Less"), "ge": _binary("GreaterOrEqual"),
     "le": _binary("LessOrEqual"), "logical_and": _binary("And"), "logical_or": _binary("Or"),
     "logical_xor": _binary("Xor"), "floor_divide": _floor_divide, "where": _where, "clamp": _clamp,

@@ -294,3 +294,16 @@ def test_mixed_dtype_arithmetic_is_cast():
             return x * ember.arange(4) + (x > 0).long()
 
     _check(Scale(), lambda n: ember.randn(n, 4))
+
+
+@pytest.mark.parametrize("opset", [13, 18])
+def test_reductions_and_indexing(opset):
+    class Pool(nn.Module):
+        def forward(self, x):
+            spread = [x.std(1), x.var(1, unbiased=False), x.var(1, keepdim=True)[:, 0]]
+            summary = ember.cat([x.amax(1), x.amin(1), x.logsumexp(1), x.mean(1), x.sum(1), *spread], -1)
+            picked = x[:, -1, 1:3] * x.abs().prod(1)[:, :2]
+            return ember.cat([summary, picked, x.argmax(1).float()], -1)
+
+    ember.manual_seed(9)
+    _check(Pool(), lambda n: ember.randn(n, 5, 4), opset_version=opset)

@@ -153,14 +153,36 @@ def _axes(call) -> list:
     return [axes] if isinstance(axes, int) else list(axes)
 
 
-def _reduce(op_type: str, axes_input_from: int) -> Callable:
-    """ReduceSum takes axes as an input from opset 13, the others from opset 18."""
+_AXES_AS_INPUT = {"ReduceSum": 13}  # the other reductions take their axes as an input from opset 18
+
+
+def _reduce_node(g: Graph, op_type: str, x: str, axes: list, keep: bool) -> str:
+    if g.opset >= _AXES_AS_INPUT.get(op_type, 18):
+        return g.node(op_type, [x, g.ints(axes)], keepdims=int(keep))
+    return g.node(op_type, [x], axes=axes, keepdims=int(keep))
+
+
+def _reduce(op_type: str) -> Callable:
     def emit(g, call):
-        x = _names(g, call)[0]
-        keep = int(bool(call.kw.get("keepdim", False)))
-        if g.opset >= axes_input_from:
-            return g.node(op_type, [x, g.ints(_axes(call))], keepdims=keep)
-        return g.node(op_type, [x], axes=_axes(call), keepdims=keep)
+        return _reduce_node(g, op_type, _names(g, call)[0], _axes(call), bool(call.kw.get("keepdim", False)))
+    return emit
+
+
+def _variance(root: bool) -> Callable:
+    """var / std: the mean of squared deviations, over ``n - correction`` values."""
+    def emit(g, call):
+        x = call.inputs[0]
+        axes = _axes(call)
+        if any(g.dynamic.get(id(x), ())[a:a + 1] == (True,) for a in axes):
+            raise UnsupportedOperatorError(_refusal(call, "over a dim that follows the batch size"))
+        count = int(np.prod([x.shape[a] for a in axes]))
+        name = g.name(x)
+        deviation = g.node("Sub", [name, _reduce_node(g, "ReduceMean", name, axes, True)])
+        total = _reduce_node(g, "ReduceSum", g.node("Mul", [deviation, deviation]), axes,
+                             bool(call.kw.get("keepdim", False)))
+        divisor = max(count - call.kw.get("correction", 1), 0)
+        out = g.node("Div", [total, _scalar_like(g, call, divisor)])
+        return g.node("Sqrt", [out]) if root else out
     return emit
 
 
@@ -269,9 +291,9 @@ PRIMITIVES: dict[str, Callable[[Graph, Call], str]] = {
     "logical_xor": _binary("Xor"), "floor_divide": _floor_divide, "where": _where, "clamp": _clamp,
     "clone": _identity, "contiguous": _identity, "matmul": _binary("MatMul"), "linear": _linear,
     "linear_bias": _linear, "reshape": _reshape, "expand": _expand, "permute": _permute, "cat": _cat,
-    "to_dtype": _to_dtype, "sum": _reduce("ReduceSum", 13), "amax": _reduce("ReduceMax", 18),
-    "amin": _reduce("ReduceMin", 18), "prod": _reduce("ReduceProd", 18),
-    "logsumexp": _reduce("ReduceLogSumExp", 18), "argmax": _argmax("ArgMax"),
+    "to_dtype": _to_dtype, "sum": _reduce("ReduceSum"), "amax": _reduce("ReduceMax"),
+    "amin": _reduce("ReduceMin"), "prod": _reduce("ReduceProd"), "logsumexp": _reduce("ReduceLogSumExp"),
+    "var": _variance(False), "std": _variance(True), "argmax": _argmax("ArgMax"),
     "argmin": _argmax("ArgMin"), "log_softmax": _log_softmax, "gather": _gather, "getitem": _getitem,
     "max_pool": _max_pool,
 }

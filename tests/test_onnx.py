@@ -307,3 +307,18 @@ def test_reductions_and_indexing(opset):
 
     ember.manual_seed(9)
     _check(Pool(), lambda n: ember.randn(n, 5, 4), opset_version=opset)
+
+
+def test_decoder_layers_padding_and_upsampling():
+    ember.manual_seed(10)
+    model = nn.Sequential(
+        nn.ZeroPad2d((1, 2, 0, 3)), nn.Conv2d(4, 4, 3), nn.ReflectionPad2d(1), nn.Mish(),
+        nn.ConvTranspose2d(4, 4, 3, stride=2, padding=1, output_padding=1, groups=2),
+        nn.Upsample(scale_factor=2), nn.ReplicationPad2d(1), nn.ConstantPad2d(1, 0.5),
+        nn.Upsample(size=(9, 7), mode="bilinear"),
+        nn.Upsample(scale_factor=2, mode="bilinear", align_corners=True),
+        nn.GroupNorm(2, 4), nn.Hardswish())
+    proto = _check(model, _images(4, 6, 6))
+    assert {"Pad", "ConvTranspose", "Resize"} <= _ops(proto)
+    _check(nn.Sequential(nn.ConvTranspose1d(3, 2, 4, stride=3, dilation=2), nn.RMSNorm(19)),
+           lambda n: ember.randn(n, 3, 5))

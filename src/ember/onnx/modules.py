@@ -38,6 +38,56 @@ def _conv(g: Graph, m, inputs: tuple, out) -> str:
                   group=m.groups)
 
 
+def _conv_transpose(g: Graph, m, inputs: tuple, out) -> str:
+    """ConvTranspose; the output padding (from ``output_size`` or the module) read off the shapes."""
+    x = inputs[0]
+    n = m.dims
+    kernel, stride, dilation, pad = (list(v) for v in (m.kernel_size, m.stride, m.dilation, m.padding))
+    smallest = [(i - 1) * s - 2 * p + d * (k - 1) + 1
+                for i, s, p, d, k in zip(x.shape[2:], stride, pad, dilation, kernel)]
+    extra = [o - low for o, low in zip(out.shape[2:], smallest)]
+    names = [g.name(x), g.name(m.weight)] + ([g.name(m.bias)] if m.bias is not None else [])
+    return g.node("ConvTranspose", names, kernel_shape=kernel, strides=stride, dilations=dilation,
+                  pads=pad * 2, output_padding=extra[:n], group=m.groups)
+
+
+_PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def _pad(g: Graph, m, inputs: tuple, out) -> str:
+    """torch's (left, right, top, bottom, ...) from the last dim back, as ONNX's begins then ends."""
+    x = inputs[0]
+    mode = _PAD_MODES[m.mode]
+    if mode == "wrap" and g.opset < 19:
+        raise UnsupportedOperatorError(f"ember.onnx.export: {type(m).__name__} needs opset_version >= 19")
+    begins, ends = [0] * x.ndim, [0] * x.ndim
+    for i in range(len(m.padding) // 2):
+        begins[x.ndim - 1 - i], ends[x.ndim - 1 - i] = m.padding[2 * i], m.padding[2 * i + 1]
+    names = [g.name(x), g.ints(begins + ends)]
+    if mode == "constant":
+        names.append(g.const(np.asarray(getattr(m, "value", 0.0), x.detach().numpy().dtype)))
+    return g.node("Pad", names, mode=mode)
+
+
+_RESIZE = {"nearest": ("nearest", "asymmetric"), "linear": ("linear", "pytorch_half_pixel"),
+           "bilinear": ("linear", "pytorch_half_pixel"), "trilinear": ("linear", "pytorch_half_pixel")}
+
+
+def _upsample(g: Graph, m, inputs: tuple, out) -> str:
+    """Resize to the traced spatial size; the batch and channel dims come from the input at run time."""
+    if m.mode not in _RESIZE:
+        raise UnsupportedOperatorError(f"ember.onnx.export: Upsample mode '{m.mode}' has no ONNX conversion")
+    mode, coordinates = _RESIZE[m.mode]
+    if m.align_corners:
+        coordinates = "align_corners"
+    x = g.name(inputs[0])
+    leading = g.node("Slice", [g.node("Shape", [x]), g.ints([0]), g.ints([2])])
+    sizes = g.node("Concat", [leading, g.ints(out.shape[2:])], axis=0)
+    attrs = {"nearest_mode": "floor"} if mode == "nearest" else {}
+    return g.node("Resize", [x, "", "", sizes], mode=mode, coordinate_transformation_mode=coordinates,
+                  **attrs)
+
+
 def _avg_pool(g: Graph, m, inputs: tuple, out) -> str:
     n = inputs[0].ndim - 2
     if m.divisor_override is not None:
@@ -181,7 +231,13 @@ def _table() -> dict:
         nn.ELU: (_attr_activation("Elu", alpha="alpha"), None),
         nn.CELU: (_attr_activation("Celu", alpha="alpha"), None),
         nn.PReLU: (_prelu, None),
+        nn.ConvTranspose1d: (_conv_transpose, None), nn.ConvTranspose2d: (_conv_transpose, None),
+        # a scale factor keeps the spatial size fixed for a given input size; Resize gets it as sizes
+        nn.Upsample: (_upsample, lambda m, g: m.size is not None or m.scale_factor is not None),
     }
+    for kind in ("Zero", "Constant", "Reflection", "Replication", "Circular"):
+        for dims in (1, 2, 3):
+            table[getattr(nn, f"{kind}Pad{dims}d")] = (_pad, None)
     recurrent = (_recurrent, lambda m, g: m.proj_size == 0)  # a tensor input (not packed) is checked below
     for name in ("RNN", "LSTM", "GRU"):  # the sequence models (issue 18) where this Ember has them
         cls = getattr(nn, name, None)

@@ -77,6 +77,11 @@ def _erfc(g, call):
     return g.node("Sub", [_scalar_like(g, call, 1.0), g.node("Erf", _names(g, call))])
 
 
+def _mish(g, call):
+    x = _names(g, call)[0]
+    return g.node("Mul", [x, g.node("Tanh", [g.node("Softplus", [x])])])
+
+
 def _ne(g, call):
     return g.node("Not", [g.node("Equal", _names(g, call)[:2])])
 
@@ -282,7 +287,7 @@ PRIMITIVES: dict[str, Callable[[Graph, Call], str]] = {
     "sign": _unary("Sign"), "round": _unary("Round"), "logical_not": _unary("Not"),
     "isnan": _unary("IsNaN"), "rsqrt": _rsqrt, "expm1": _expm1, "log1p": _log1p,
     "log2": _log_base(2.0), "log10": _log_base(10.0), "erfc": _erfc,
-    "hardsigmoid": _unary("HardSigmoid", alpha=1.0 / 6, beta=0.5),
+    "hardsigmoid": _unary("HardSigmoid", alpha=1.0 / 6, beta=0.5), "mish": _mish,
     "add": _arithmetic("Add"), "sub": _arithmetic("Sub"), "mul": _arithmetic("Mul"),
     "div": _arithmetic("Div"),
     "pow": _pow, "maximum": _arithmetic("Max"), "minimum": _arithmetic("Min"), "eq": _binary("Equal"),

@@ -223,3 +223,14 @@ def test_summaries_match_torchs_writer():
         assert list(ours.bucket) == list(theirs.bucket)
         np.testing.assert_allclose(ours.bucket_limit, theirs.bucket_limit)
         assert (ours.min, ours.max, ours.num) == (theirs.min, theirs.max, theirs.num)
+
+
+def test_purge_step_replaces_a_crashed_runs_tail(tmp_path):
+    with SummaryWriter(tmp_path) as w:
+        for step in range(6):
+            w.add_scalar("loss", float(step), step)
+    with SummaryWriter(tmp_path, purge_step=3) as w:  # resumed from a checkpoint at step 3
+        for step in (3, 4):
+            w.add_scalar("loss", 10.0 + step, step)
+    logged = [(e.step, e.value) for e in _read(tmp_path).Scalars("loss")]
+    assert logged == [(0, 0.0), (1, 1.0), (2, 2.0), (3, 13.0), (4, 14.0)]

@@ -30,6 +30,13 @@ class FileWriter:
             event.step = int(global_step)
         self.event_writer.add_event(event)
 
+    def add_session_start(self, step: int) -> None:
+        """A ``SessionLog.START`` at ``step``: readers discard earlier-written events at or after it."""
+        from tensorboard.compat.proto.event_pb2 import Event, SessionLog
+
+        self.event_writer.add_event(Event(step=step, wall_time=time.time(),
+                                          session_log=SessionLog(status=SessionLog.START)))
+
     def add_graph(self, graph, walltime=None) -> None:
         from tensorboard.compat.proto.event_pb2 import Event
 
@@ -66,6 +73,8 @@ class SummaryWriter:
         self.filename_suffix = filename_suffix
         self.file_writer: FileWriter | None = FileWriter(self.log_dir, max_queue, flush_secs, filename_suffix)
         self.all_writers = {self.log_dir: self.file_writer}
+        if purge_step is not None:  # a restart: TensorBoard drops the old run's events from this step on
+            self.file_writer.add_session_start(purge_step)
         self._projector = None  # the projector's config, rewritten whole as embeddings are added
 
     def __enter__(self) -> "SummaryWriter":

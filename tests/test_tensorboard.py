@@ -215,6 +215,9 @@ def test_summaries_match_torchs_writer():
     np.testing.assert_array_equal(_pixels(ours.encoded_image_string), _pixels(theirs.encoded_image_string))
     assert (ours.height, ours.width, ours.colorspace) == (theirs.height, theirs.width, theirs.colorspace)
     assert summary.scalar("s", ember.tensor(2.5)) == torch_summary.scalar("s", 2.5)
+    for double in (False, True):
+        assert summary.scalar("s", 2.5, new_style=True, double_precision=double) == \
+            torch_summary.scalar("s", 2.5, new_style=True, double_precision=double)
     values = rng.standard_normal(500)
     for bins, max_bins in (("tensorflow", None), (10, 3), ("auto", None)):
         ours = summary.histogram("h", ember.tensor(values), bins, max_bins).value[0].histo

@@ -20,14 +20,20 @@ def to_numpy(value) -> np.ndarray:
     return np.asarray(value)
 
 
-def scalar(tag: str, value, new_style: bool = False):
-    """One scalar: a number, a one-element tensor or array."""
-    from tensorboard.compat.proto.summary_pb2 import Summary
+def scalar(tag: str, value, new_style: bool = False, double_precision: bool = False):
+    """One scalar: a number, a one-element tensor or array (``new_style``: a scalars-plugin tensor)."""
+    from tensorboard.compat.proto.summary_pb2 import Summary, SummaryMetadata
+    from tensorboard.compat.proto.tensor_pb2 import TensorProto
 
     array = to_numpy(value).squeeze()
     if array.ndim != 0:
         raise ValueError(f"add_scalar: '{tag}' expects a single number, got an array of shape {array.shape}")
-    return Summary(value=[Summary.Value(tag=tag, simple_value=float(array))])
+    if not new_style:
+        return Summary(value=[Summary.Value(tag=tag, simple_value=float(array))])
+    tensor = (TensorProto(double_val=[float(array)], dtype="DT_DOUBLE") if double_precision
+              else TensorProto(float_val=[float(array)], dtype="DT_FLOAT"))
+    meta = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(plugin_name="scalars"))
+    return Summary(value=[Summary.Value(tag=tag, tensor=tensor, metadata=meta)])
 
 
 def _tensorflow_buckets() -> np.ndarray:

@@ -100,7 +100,7 @@ class SummaryWriter:
                    walltime: float | None = None, new_style: bool = False,
                    double_precision: bool = False) -> None:
         """One value of a curve (``tag``) at ``global_step``."""
-        self._add(_summary.scalar(tag, scalar_value), global_step, walltime)
+        self._add(_summary.scalar(tag, scalar_value, new_style, double_precision), global_step, walltime)
 
     def add_scalars(self, main_tag: str, tag_scalar_dict: dict, global_step: int | None = None,
                     walltime: float | None = None) -> None:

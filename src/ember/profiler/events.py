@@ -110,7 +110,8 @@ class EventList(list):
         return sum(e.self_cpu_time_total for e in self)
 
     def table(self, sort_by: str | None = None, row_limit: int = 100, max_name_column_width: int = 55,
-              header: str | None = None, top_level_events_only: bool = False) -> str:
+              max_shapes_column_width: int = 80, header: str | None = None,
+              top_level_events_only: bool = False) -> str:
         """Torch's profiler table: one row per entry, sorted by ``sort_by`` (descending)."""
         rows = list(self)
         if top_level_events_only:
@@ -122,7 +123,7 @@ class EventList(list):
             rows.sort(key=lambda e: getattr(e, attr), reverse=True)
         if row_limit is not None and row_limit > 0:
             rows = rows[:row_limit]
-        return _format_table(self, rows, max_name_column_width, header)
+        return _format_table(self, rows, max_name_column_width, max_shapes_column_width, header)
 
 
 def format_time(us: float) -> str:
@@ -135,16 +136,20 @@ def format_time(us: float) -> str:
 
 
 def format_memory(nbytes: int) -> str:
-    """Bytes as torch prints them: ``1.50 Mb``, ``4.00 Kb``, ``12 b``."""
-    for unit, size in (("Gb", 1024 ** 3), ("Mb", 1024 ** 2), ("Kb", 1024)):
+    """Bytes as torch prints them: ``1.50 MB``, ``4.00 KB``, ``12 B``."""
+    for unit, size in (("GB", 1024 ** 3), ("MB", 1024 ** 2), ("KB", 1024)):
         if abs(nbytes) >= size:
             return f"{nbytes / size:.2f} {unit}"
-    return f"{nbytes} b"
+    return f"{nbytes} B"
 
 
-def _format_table(events: EventList, rows: list, name_width: int, header: str | None) -> str:
+def _format_table(events: EventList, rows: list, name_width: int, shapes_width: int,
+                  header: str | None) -> str:
+    """Torch's layout: the name column as wide as the longest name (+4, at most ``name_width``),
+    every other column 12 wide, the shapes column as wide as the longest shapes (at most
+    ``shapes_width``); widths come from every entry, not only the rows shown."""
     total_self = sum(e.self_cpu_time_total for e in events) or 1.0
-    width = min(max([len(e.key) for e in rows] + [4]) + 4, name_width)
+    width = min(max([len(e.key) for e in events] + [0]) + 4, name_width)
     columns = [("Name", width)] + [(c, 12) for c in ("Self CPU %", "Self CPU", "CPU total %", "CPU total",
                                                      "CPU time avg")]
     if events.with_device:
@@ -152,15 +157,15 @@ def _format_table(events: EventList, rows: list, name_width: int, header: str | 
     if events.profile_memory:
         columns += [(c, 12) for c in ("CPU Mem", "Self CPU Mem")]
     columns.append(("# of Calls", 12))
-    shapes = events.record_shapes and any(getattr(e, "input_shapes", "") for e in rows)
+    shapes = events.record_shapes and any(getattr(e, "input_shapes", "") for e in events)
     if shapes:
-        columns.append(("Input Shapes", 40))
+        columns.append(("Input Shapes", min(max(len(str(e.input_shapes)) for e in events) + 4, shapes_width)))
     line = "  ".join("-" * w for _, w in columns) + "  "
     out = [header] if header else []
     out += [line, "  ".join(f"{n:>{w}}" for n, w in columns) + "  ", line]
     for e in rows:
-        name = e.key if len(e.key) <= width else e.key[:width - 3] + "..."
-        cells = [f"{name:>{width}}", f"{100 * e.self_cpu_time_total / total_self:.2f}%",
+        name = e.key if len(e.key) < name_width - 3 else e.key[:name_width - 3] + "..."
+        cells = [name, f"{100 * e.self_cpu_time_total / total_self:.2f}%",
                  format_time(e.self_cpu_time_total), f"{100 * e.cpu_time_total / total_self:.2f}%",
                  format_time(e.cpu_time_total), format_time(e.cpu_time_total / max(_count(e), 1))]
         if events.with_device:
@@ -169,7 +174,8 @@ def _format_table(events: EventList, rows: list, name_width: int, header: str | 
             cells += [format_memory(e.cpu_memory_usage), format_memory(e.self_cpu_memory_usage)]
         cells.append(str(_count(e)))
         if shapes:
-            cells.append(str(e.input_shapes)[:40])
+            text = str(e.input_shapes)
+            cells.append(text if len(text) < shapes_width - 3 else text[:shapes_width - 3] + "...")
         out.append("  ".join(f"{c:>{w}}" for c, (_, w) in zip(cells, columns)) + "  ")
     out.append(line)
     out.append(f"Self CPU time total: {format_time(sum(e.self_cpu_time_total for e in events))}")

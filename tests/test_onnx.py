@@ -322,3 +322,15 @@ def test_decoder_layers_padding_and_upsampling():
     assert {"Pad", "ConvTranspose", "Resize"} <= _ops(proto)
     _check(nn.Sequential(nn.ConvTranspose1d(3, 2, 4, stride=3, dilation=2), nn.RMSNorm(19)),
            lambda n: ember.randn(n, 3, 5))
+
+
+def test_a_function_exports_and_its_outputs_follow_the_batch():
+    def f(x):
+        return ember.tanh(x) * 2 + x.sum(-1, keepdim=True)
+
+    buf = io.BytesIO()
+    ember.onnx.export(f, ember.randn(2, 3), buf, dynamic_axes={"input": [0]})
+    session = ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"])
+    assert session.get_outputs()[0].shape == ["output_dynamic_axes_1", 3]  # found by the probe run
+    x = ember.randn(5, 3)
+    np.testing.assert_allclose(session.run(None, {"input": x.numpy()})[0], f(x).numpy(), rtol=1e-4, atol=1e-5)

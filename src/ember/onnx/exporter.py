@@ -155,6 +155,16 @@ def _dynamic(dynamic_axes: dict | None, name: str) -> dict:
     return {int(a): str(n) for a, n in spec.items()}
 
 
+def _output_axes(dynamic_axes: dict | None, name: str, out: Tensor, probe: list | None, i: int) -> dict:
+    """An output's dynamic axes: those asked for, and those that changed size in the probe run."""
+    axes = _dynamic(dynamic_axes, name)
+    if probe is not None and i < len(probe):
+        for axis, (a, b) in enumerate(zip(probe[i].shape, out.shape)):
+            if a != b:
+                axes.setdefault(axis, f"{name}_dynamic_axes_{axis + 1}")
+    return axes
+
+
 def _prune(nodes: list, outputs: list) -> list:
     """The nodes the outputs depend on, in their original order."""
     needed = set(outputs)
@@ -200,12 +210,12 @@ def export(model, args, f: str | os.PathLike | BinaryIO, export_params: bool = T
     is_module = hasattr(model, "named_parameters")
     named = list(model.named_parameters()) + list(model.named_buffers()) if is_module else []
     g = Graph(opset, {id(t): name for name, t in named})
-    probe = []
+    probe, probe_outputs = [], None
     if any(_dynamic(dynamic_axes, n) for n in in_names):
         with no_grad():
             grown = tuple(_grown(x, _dynamic(dynamic_axes, n)) for n, x in zip(in_names, inputs))
         dry = _Tracer(g, model)
-        _run(model, grown, dry)
+        probe_outputs = _flat_outputs(_run(model, grown, dry))
         probe = dry.shapes
     for name, x in zip(in_names, inputs):
         axes = _dynamic(dynamic_axes, name)
@@ -221,7 +231,8 @@ def export(model, args, f: str | os.PathLike | BinaryIO, export_params: bool = T
     used = {i for n in nodes for i in n.input}
     graph = helper.make_graph(
         nodes, "ember", [_value_info(n, x, _dynamic(dynamic_axes, n)) for n, x in zip(in_names, inputs)],
-        [_value_info(n, o, _dynamic(dynamic_axes, n)) for n, o in zip(out_names, outputs)],
+        [_value_info(n, o, _output_axes(dynamic_axes, n, o, probe_outputs, i))
+         for i, (n, o) in enumerate(zip(out_names, outputs))],
         initializer=[t for name, t in g.initializers.items() if name in used])
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="ember")
     proto.ir_version = min(proto.ir_version, 9 if opset <= 20 else proto.ir_version)

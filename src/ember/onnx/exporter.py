@@ -190,7 +190,11 @@ def export(model, args, f: str | os.PathLike | BinaryIO, export_params: bool = T
             when there are several).
         opset_version: the ONNX opset (default 17; at least 13).
         dynamic_axes: ``{name: {axis: "label"}}`` or ``{name: [axes]}``: axes whose size may
-            change at run time (typically the batch axis 0).
+            change at run time (typically the batch axis 0). The model runs once more on inputs
+            one longer along them, to see which op dims follow.
+        export_params, training, do_constant_folding: accepted for torch code; parameters are
+            always stored, the model runs in eval mode, and whatever does not depend on the inputs
+            is stored as a constant.
     Raises:
         UnsupportedOperatorError: the model uses an op with no ONNX conversion (named).
     """

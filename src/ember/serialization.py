@@ -252,7 +252,7 @@ def _fsync_directory(directory: str) -> None:
         os.close(fd)
 
 
-def load(f: str | os.PathLike | BinaryIO, map_location=None, *, weights_only: bool = True,
+def load(f: str | os.PathLike | BinaryIO, map_location=None, *, weights_only: bool | None = True,
          mmap: bool | None = None):
     """Read what ``save`` wrote (or any safetensors file: a dict of name -> tensor).
 
@@ -269,6 +269,8 @@ def load(f: str | os.PathLike | BinaryIO, map_location=None, *, weights_only: bo
         RuntimeError: a PyTorch file is truncated or damaged.
         pickle.UnpicklingError: a PyTorch file holds more than weights (and ``weights_only``).
     """
+    if weights_only is None:  # torch's "the default", which is True since torch 2.6
+        weights_only = True
     if hasattr(f, "read"):
         data = f.read()
         where = getattr(f, "name", "<file object>")

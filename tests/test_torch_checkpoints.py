@@ -218,6 +218,15 @@ def test_whole_module_needs_weights_only_false(tmp_path):
         ember.save(model, tmp_path / "model.safetensors")
 
 
+def test_pickle_module_means_whole_objects_as_torch(tmp_path):
+    path = tmp_path / "model.pt"
+    ember.save(ember.nn.Linear(2, 2), path)
+    with pytest.raises(RuntimeError, match="Can not safely load weights when explicit pickle_module"):
+        ember.load(path, pickle_module=pickle, weights_only=True)
+    with pytest.warns(UserWarning, match="arbitrary code"):
+        assert isinstance(ember.load(path, pickle_module=pickle), ember.nn.Linear)
+
+
 def test_torch_state_dict_with_weights_only_false_still_reads(tmp_path):
     path = tmp_path / "sd.pt"
     torch.save({"w": torch.arange(3.0)}, path)

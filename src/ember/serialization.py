@@ -252,8 +252,8 @@ def _fsync_directory(directory: str) -> None:
         os.close(fd)
 
 
-def load(f: str | os.PathLike | BinaryIO, map_location=None, *, weights_only: bool | None = True,
-         mmap: bool | None = None):
+def load(f: str | os.PathLike | BinaryIO, map_location=None, pickle_module: Any = None, *,
+         weights_only: bool | None = None, mmap: bool | None = None, **pickle_load_args):
     """Read what ``save`` wrote (or any safetensors file: a dict of name -> tensor).
 
     Args:
@@ -263,14 +263,19 @@ def load(f: str | os.PathLike | BinaryIO, map_location=None, *, weights_only: bo
         weights_only: PyTorch files are read by a reader that builds tensors and plain data
             and refuses anything else (``pickle.UnpicklingError``), running nothing from the file.
             ``False`` unpickles whole objects with Python's pickle, which runs code the file names:
-            only for files from a trusted source. Safetensors files never hold code.
+            only for files from a trusted source. Safetensors files never hold code. ``None`` is
+            torch's default: weights only, unless ``pickle_module`` is given.
+        pickle_module, pickle_load_args: accepted for torch code; Python's pickle does the
+            unpickling when ``weights_only=False``.
     Raises:
         ValueError: a safetensors file is truncated, or was modified after saving.
         RuntimeError: a PyTorch file is truncated or damaged.
         pickle.UnpicklingError: a PyTorch file holds more than weights (and ``weights_only``).
     """
-    if weights_only is None:  # torch's "the default", which is True since torch 2.6
-        weights_only = True
+    if weights_only is None:  # torch's default since 2.6: weights only, unless a pickle module is given
+        weights_only = pickle_module is None
+    if weights_only and pickle_module is not None:
+        raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
     if hasattr(f, "read"):
         data = f.read()
         where = getattr(f, "name", "<file object>")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+import time
 import types
 import weakref
 from pathlib import Path
@@ -134,6 +135,23 @@ class Device:
 
 
 _LIVE: dict = {}  # id -> weak reference, for the memory pool (device arrays are unhashable)
+
+
+class Event:
+    """``cupy.cuda.Event``: the double's device work is done when a call returns, so host time."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        self.time = None
+
+    def record(self, stream=None) -> None:
+        self.time = time.perf_counter()
+
+    def synchronize(self) -> None:
+        """Nothing is pending on the double."""
+
+
+def _elapsed_ms(start: Event, end: Event) -> float:
+    return (end.time - start.time) * 1000
 
 
 class ndarray:  # noqa: N801 - CuPy's name
@@ -419,7 +437,7 @@ def install() -> None:
                       getDeviceProperties=lambda index: Device(index) and {
                           "name": b"CuPy stand-in on NumPy", "totalGlobalMem": 2**30,
                           "major": 9, "minor": 0, "multiProcessorCount": 1})
-    cuda = _module("cupy.cuda", Device=Device, runtime=runtime)
+    cuda = _module("cupy.cuda", Device=Device, runtime=runtime, Event=Event, get_elapsed_time=_elapsed_ms)
     stride_tricks = _module(
         "cupy.lib.stride_tricks",
         as_strided=lambda x, *a, **k: _call(np.lib.stride_tricks.as_strided, "as_strided", (x,) + a, k),

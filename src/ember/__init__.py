@@ -58,3 +58,4 @@ from . import nn  # noqa: E402  (last: nn is built from everything above)
 # ---- seeing the computation: graph pictures, model summaries (ember.viz)
 from . import viz  # noqa: E402
 from .viz.summary import summary  # noqa: E402
+from . import onnx, profiler  # noqa: E402  (interop: ONNX export, the profiler)

@@ -162,6 +162,7 @@ def toposort(starts: list) -> list:
     return sweep
 
 
+OBSERVER = None  # ember.profiler's recorder while it runs: OBSERVER(node, g) -> the node's gradients
 _FINAL_CALLBACKS: list[list] = []  # one list per running backward pass, the innermost last
 
 
@@ -223,7 +224,7 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool,
                     t.grad = g if create_graph else g.detach()
             if want is not None and obj in want:
                 captured[obj] = g
-            in_grads = obj.fn.backward(obj, g)
+            in_grads = obj.fn.backward(obj, g) if OBSERVER is None else OBSERVER(obj, g)
             if ANOMALY.enabled:
                 ANOMALY.check(obj, in_grads)
             if obj.trace is not None:  # ember.explain records the sweep: trace(node, g, in_grads)

@@ -115,7 +115,7 @@ def evaluate(model, loader: Iterable, loss_fn, metrics: Sequence = ("accuracy",)
 
 def fit(model, train_loader: Iterable, loss_fn, optimizer, epochs: int, val_loader: Iterable | None = None,
         metrics: Sequence = ("accuracy",), device=None, progress: bool = True,
-        scheduler=None) -> History:
+        scheduler=None, writer=None) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_loader``.
 
     Args:
@@ -130,6 +130,8 @@ def fit(model, train_loader: Iterable, loss_fn, optimizer, epochs: int, val_load
         progress: show a tqdm bar with the running loss and metrics.
         scheduler: an LR scheduler stepped after each epoch (ReduceLROnPlateau gets the
             validation loss, or the training loss without a validation set).
+        writer: a ``SummaryWriter``: each epoch's values go to TensorBoard as ``loss/train``,
+            ``loss/val``, ``accuracy/train``, ... at step ``epoch``.
     Returns:
         a ``History`` with one value per epoch for each of loss, metrics, val_loss, val_metrics.
     """
@@ -152,6 +154,9 @@ def fit(model, train_loader: Iterable, loss_fn, optimizer, epochs: int, val_load
                 bar.close()
         for k, v in results.items():
             history.setdefault(k, []).append(v)
+            if writer is not None:
+                split = "val" if k.startswith("val_") else "train"
+                writer.add_scalar(f"{k.removeprefix('val_')}/{split}", v, epoch)
         if scheduler is not None:
             _step_scheduler(scheduler, results)
     return history

@@ -946,3 +946,9 @@ from ..ops.interpolate import interpolate  # noqa: E402,F401
 from ..ops.pad import pad  # noqa: E402,F401
 from ..ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,  # noqa: E402,F401
                         adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d)
+
+# ---- issue 24: 3-D pools, instance and local response norms, ...
+from ..ops.conv import conv_transpose3d  # noqa: E402,F401
+from ..ops.pool import (adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d,  # noqa: E402,F401
+                        max_pool3d)
+from ._functional.normalization import instance_norm, local_response_norm  # noqa: E402,F401

@@ -1,4 +1,4 @@
-"""Convolution layers: Conv1d/2d/3d and ConvTranspose1d/2d, initialised as torch's.
+"""Convolution layers: Conv1d/2d/3d and ConvTranspose1d/2d/3d, initialised as torch's.
 
 Each layer checks its input's rank and channel count first, so a channel-last image gets
 a message naming the layer and suggesting the ``permute`` that fixes it.
@@ -194,6 +194,13 @@ class ConvTranspose2d(_ConvTranspose):
 
     dims = 2
     op = "conv_transpose2d"
+
+
+class ConvTranspose3d(_ConvTranspose):
+    """3-D transposed convolution over (N, C_in, D, H, W): a learned volumetric upsampling."""
+
+    dims = 3
+    op = "conv_transpose3d"
 
 
 class Unfold(Module):

@@ -1,4 +1,4 @@
-"""Pooling layers: MaxPool1d/2d, AvgPool1d/2d and the adaptive pools (torch's arguments and reprs)."""
+"""Pooling layers: MaxPool1d/2d/3d, AvgPool1d/2d/3d and the adaptive pools (torch's arguments and reprs)."""
 from __future__ import annotations
 
 from ...ops import conv as C
@@ -49,6 +49,12 @@ class MaxPool2d(_MaxPool):
     dims = 2
 
 
+class MaxPool3d(_MaxPool):
+    """Max over windows of (N, C, D, H, W)."""
+
+    dims = 3
+
+
 class _AvgPool(_Pool):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                  count_include_pad: bool = True, divisor_override: int | None = None) -> None:
@@ -85,6 +91,12 @@ class AvgPool2d(_AvgPool):
     dims = 2
 
 
+class AvgPool3d(_AvgPool):
+    """Average over windows of (N, C, D, H, W)."""
+
+    dims = 3
+
+
 class _AdaptivePool(_Pool):
     """Shared ``output_size`` attribute and repr of the adaptive pooling layers."""
 
@@ -115,6 +127,12 @@ class AdaptiveAvgPool2d(_AdaptiveAvgPool):
     dims = 2
 
 
+class AdaptiveAvgPool3d(_AdaptiveAvgPool):
+    """Average (N, C, D, H, W) down to an ``output_size`` grid."""
+
+    dims = 3
+
+
 class _AdaptiveMaxPool(_AdaptivePool):
     def __init__(self, output_size, return_indices: bool = False) -> None:
         super().__init__(output_size)
@@ -136,3 +154,9 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPool):
     """Max of (N, C, H, W) over an ``output_size`` grid of adaptive windows."""
 
     dims = 2
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPool):
+    """Max of (N, C, D, H, W) over an ``output_size`` grid of adaptive windows."""
+
+    dims = 3

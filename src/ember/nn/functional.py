@@ -952,4 +952,6 @@ from ..ops.conv import conv_transpose3d  # noqa: E402,F401
 from ..ops.pool import (adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d,  # noqa: E402,F401
                         max_pool3d)
 from ._functional.embedding_bag import embedding_bag  # noqa: E402,F401
+from ._functional.loss import (ctc_loss, multi_margin_loss,  # noqa: E402,F401
+                               multilabel_margin_loss, triplet_margin_with_distance_loss)
 from ._functional.normalization import instance_norm, local_response_norm  # noqa: E402,F401

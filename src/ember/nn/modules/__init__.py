@@ -64,10 +64,13 @@ from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d  # noqa
 from .normalization import CrossMapLRN2d, LocalResponseNorm  # noqa: E402
 from .pooling import (AdaptiveAvgPool3d, AdaptiveMaxPool3d, AvgPool3d,  # noqa: E402
                       MaxPool3d)
+from .loss import (CTCLoss, MultiLabelMarginLoss, MultiMarginLoss,  # noqa: E402
+                   TripletMarginWithDistanceLoss)
 from .sparse import EmbeddingBag  # noqa: E402
 
 __all__ += [
     "ConvTranspose3d", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "CrossMapLRN2d",
     "LocalResponseNorm", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "AvgPool3d", "MaxPool3d",
-    "EmbeddingBag",
+    "EmbeddingBag", "CTCLoss", "MultiLabelMarginLoss", "MultiMarginLoss",
+    "TripletMarginWithDistanceLoss",
 ]

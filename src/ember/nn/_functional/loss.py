@@ -117,8 +117,8 @@ def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative
 
 
 def _as_list(lengths, name: str, count: int) -> list[int]:
-    values = lengths.tolist() if isinstance(lengths, Tensor) else list(lengths)
-    values = [int(v) for v in (values if isinstance(values, list) else [values])]
+    values = lengths.tolist() if isinstance(lengths, Tensor) else lengths
+    values = [int(v) for v in (values if isinstance(values, (list, tuple)) else [values])]
     if len(values) != count:
         raise RuntimeError(f"ctc_loss: expected {name} to have {count} entries (one per batch "
                            f"element), got {len(values)}")

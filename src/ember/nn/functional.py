@@ -949,6 +949,7 @@ from ..ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_p
 
 # ---- issue 24: 3-D pools, instance and local response norms, ...
 from ..ops.conv import conv_transpose3d  # noqa: E402,F401
+from ..ops.grid_sample import affine_grid, grid_sample  # noqa: E402,F401
 from ..ops.pool import (adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d,  # noqa: E402,F401
                         max_pool3d)
 from ._functional.embedding_bag import embedding_bag  # noqa: E402,F401

@@ -459,9 +459,9 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """Long tensor with a trailing dimension of size ``num_classes``: 1 at each index, else 0."""
     if tensor.dtype != dtypes.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if tensor.numel() == 0 and num_classes <= 0:
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
     if num_classes == -1:
-        if tensor.numel() == 0:
-            raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(R.amax(tensor).item()) + 1
     if tensor.numel():
         backend.require(R.amin(tensor)._data >= 0,
@@ -952,7 +952,10 @@ from ..ops.conv import conv_transpose3d  # noqa: E402,F401
 from ..ops.grid_sample import affine_grid, grid_sample  # noqa: E402,F401
 from ..ops.pool import (adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d,  # noqa: E402,F401
                         max_pool3d)
+from ._functional.channel_shuffle import channel_shuffle  # noqa: E402,F401
 from ._functional.embedding_bag import embedding_bag  # noqa: E402,F401
 from ._functional.loss import (ctc_loss, multi_margin_loss,  # noqa: E402,F401
                                multilabel_margin_loss, triplet_margin_with_distance_loss)
 from ._functional.normalization import instance_norm, local_response_norm  # noqa: E402,F401
+from ._functional.random_activations import (alpha_dropout,  # noqa: E402,F401
+                                             feature_alpha_dropout, gumbel_softmax, rrelu)

@@ -14,7 +14,7 @@ from .. import dtypes
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..tensor import Tensor
 from . import backward_hooks
-from .parameter import Parameter
+from .parameter import Buffer, Parameter
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -262,6 +262,11 @@ class Module:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
             self._forget(name, d, buffers, modules, self._non_persistent_buffers_set)
             self.register_parameter(name, value)
+        elif isinstance(value, Buffer):
+            if buffers is None:
+                raise AttributeError("cannot assign buffer before Module.__init__() call")
+            self._forget(name, d, params, modules)
+            self.register_buffer(name, value, persistent=value.persistent)
         elif params is not None and name in params:
             if value is not None:
                 raise TypeError(

@@ -1,4 +1,5 @@
-"""Parameter: a Tensor that a Module registers as learnable when assigned as an attribute."""
+"""Parameter and Buffer: Tensors that a Module registers (as learnable, or as state) when
+assigned as attributes; the uninitialised kinds that lazy modules fill on first use."""
 from __future__ import annotations
 
 from ..tensor import Tensor
@@ -38,3 +39,82 @@ class Parameter(Tensor):
 
     def __reduce_ex__(self, protocol):
         return (type(self), (self.detach(), self.requires_grad))
+
+
+class Buffer(Tensor):
+    """A tensor that a Module registers as a buffer when assigned as an attribute
+    (``self.mean = nn.Buffer(t)``), saved in ``state_dict`` unless ``persistent=False``."""
+
+    __slots__ = ("persistent",)
+
+    def __new__(cls, data: Tensor | None = None, *, persistent: bool = True) -> "Buffer":
+        if data is None:
+            from ..creation import empty
+
+            data = empty(0)
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Buffer(): data must be a Tensor, not {type(data).__name__}")
+        buf = cls._make(data._data, requires_grad=data.requires_grad)
+        buf.persistent = persistent
+        return buf
+
+    def __init__(self, data: Tensor | None = None, *, persistent: bool = True) -> None:
+        """Everything is set up in ``__new__``."""
+
+
+class UninitializedParameter(Parameter):
+    """A parameter of a lazy module whose shape is not known yet; ``materialize`` gives it
+    one and turns it into a plain Parameter."""
+
+    __slots__ = ()
+
+    def __new__(cls, requires_grad: bool = True, device=None, dtype=None) -> "UninitializedParameter":
+        from ..creation import empty
+
+        param = super().__new__(cls, empty(0, device=device, dtype=dtype), requires_grad)
+        return param
+
+    def __init__(self, requires_grad: bool = True, device=None, dtype=None) -> None:
+        """Everything is set up in ``__new__``."""
+
+    def materialize(self, shape, device=None, dtype=None) -> None:
+        """Allocate the (uninitialised) values with ``shape``; the tensor becomes a Parameter."""
+        _materialize(self, shape, device, dtype)
+        self.__class__ = Parameter
+
+    def __repr__(self) -> str:
+        return "<UninitializedParameter>"
+
+
+class UninitializedBuffer(Tensor):
+    """A buffer of a lazy module whose shape is not known yet (see UninitializedParameter)."""
+
+    __slots__ = ()
+
+    def __new__(cls, requires_grad: bool = False, device=None, dtype=None) -> "UninitializedBuffer":
+        from ..creation import empty
+
+        return cls._make(empty(0, device=device, dtype=dtype)._data, requires_grad=requires_grad)
+
+    def __init__(self, requires_grad: bool = False, device=None, dtype=None) -> None:
+        """Everything is set up in ``__new__``."""
+
+    def materialize(self, shape, device=None, dtype=None) -> None:
+        """Allocate the (uninitialised) values with ``shape``; the tensor becomes a Tensor."""
+        _materialize(self, shape, device, dtype)
+        self.__class__ = Tensor
+
+    def __repr__(self) -> str:
+        return "<UninitializedBuffer>"
+
+
+def _materialize(t: Tensor, shape, device, dtype) -> None:
+    from ..creation import empty
+
+    t.data = empty(tuple(shape), device=device if device is not None else t.device,
+                   dtype=dtype if dtype is not None else t.dtype)
+
+
+def is_lazy(param: Tensor) -> bool:
+    """Whether ``param`` is still waiting for its shape (torch.nn.parameter.is_lazy)."""
+    return isinstance(param, (UninitializedParameter, UninitializedBuffer))

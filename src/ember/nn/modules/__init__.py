@@ -67,10 +67,21 @@ from .pooling import (AdaptiveAvgPool3d, AdaptiveMaxPool3d, AvgPool3d,  # noqa: 
 from .loss import (CTCLoss, MultiLabelMarginLoss, MultiMarginLoss,  # noqa: E402
                    TripletMarginWithDistanceLoss)
 from .sparse import EmbeddingBag  # noqa: E402
+from .activation import RReLU, Softmax2d  # noqa: E402
+from .channelshuffle import ChannelShuffle  # noqa: E402
+from .dropout import AlphaDropout, FeatureAlphaDropout  # noqa: E402
+from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d,  # noqa: E402
+                   LazyConv2d, LazyConv3d, LazyConvTranspose1d, LazyConvTranspose2d,
+                   LazyConvTranspose3d, LazyInstanceNorm1d, LazyInstanceNorm2d,
+                   LazyInstanceNorm3d, LazyLinear)
 
 __all__ += [
     "ConvTranspose3d", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "CrossMapLRN2d",
     "LocalResponseNorm", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "AvgPool3d", "MaxPool3d",
     "EmbeddingBag", "CTCLoss", "MultiLabelMarginLoss", "MultiMarginLoss",
-    "TripletMarginWithDistanceLoss",
+    "TripletMarginWithDistanceLoss", "RReLU", "Softmax2d", "ChannelShuffle", "AlphaDropout",
+    "FeatureAlphaDropout", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyConv1d",
+    "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d",
+    "LazyConvTranspose3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d",
+    "LazyLinear",
 ]

@@ -63,7 +63,8 @@ from .conv import ConvTranspose3d  # noqa: E402
 from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d  # noqa: E402
 from .normalization import CrossMapLRN2d, LocalResponseNorm  # noqa: E402
 from .pooling import (AdaptiveAvgPool3d, AdaptiveMaxPool3d, AvgPool3d,  # noqa: E402
-                      MaxPool3d)
+                      FractionalMaxPool2d, LPPool1d, LPPool2d, LPPool3d, MaxPool3d, MaxUnpool1d,
+                      MaxUnpool2d, MaxUnpool3d)
 from .loss import (CTCLoss, MultiLabelMarginLoss, MultiMarginLoss,  # noqa: E402
                    TripletMarginWithDistanceLoss)
 from .sparse import EmbeddingBag  # noqa: E402
@@ -83,5 +84,6 @@ __all__ += [
     "FeatureAlphaDropout", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyConv1d",
     "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d",
     "LazyConvTranspose3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d",
-    "LazyLinear",
+    "LazyLinear", "FractionalMaxPool2d", "LPPool1d", "LPPool2d", "LPPool3d", "MaxUnpool1d",
+    "MaxUnpool2d", "MaxUnpool3d",
 ]

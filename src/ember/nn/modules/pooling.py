@@ -1,8 +1,10 @@
-"""Pooling layers: MaxPool1d/2d/3d, AvgPool1d/2d/3d and the adaptive pools (torch's arguments and reprs)."""
+"""Pooling layers: MaxPool1d/2d/3d, AvgPool1d/2d/3d, the adaptive pools, max unpooling,
+LP pooling and fractional max pooling (torch's arguments and reprs)."""
 from __future__ import annotations
 
 from ...ops import conv as C
 from ...ops import pool as P
+from ...ops import unpool as U
 from ...tensor import Tensor
 from ..module import Module
 
@@ -160,3 +162,109 @@ class AdaptiveMaxPool3d(_AdaptiveMaxPool):
     """Max of (N, C, D, H, W) over an ``output_size`` grid of adaptive windows."""
 
     dims = 3
+
+
+class _MaxUnpool(_Pool):
+    """Shared arguments and repr of the max unpooling layers (tuples, as torch prints them)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0) -> None:
+        super().__init__()
+        name = type(self).__name__
+        self.kernel_size = C.ntuple(name, "kernel_size", kernel_size, self.dims)
+        self.stride = C.ntuple(name, "stride", stride if stride is not None else kernel_size,
+                               self.dims)
+        self.padding = C.ntuple(name, "padding", padding, self.dims)
+
+    def forward(self, input: Tensor, indices: Tensor, output_size=None) -> Tensor:
+        return U.max_unpool(f"max_unpool{self.dims}d", self.dims, input, indices,
+                            self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpool):
+    """Put the maxima of MaxPool1d back at their positions (zeros elsewhere)."""
+
+    dims = 1
+
+
+class MaxUnpool2d(_MaxUnpool):
+    """Put the maxima of MaxPool2d back at their positions (zeros elsewhere)."""
+
+    dims = 2
+
+
+class MaxUnpool3d(_MaxUnpool):
+    """Put the maxima of MaxPool3d back at their positions (zeros elsewhere)."""
+
+    dims = 3
+
+
+class _LPPool(_Pool):
+    """Power-average pooling: the p-norm of each window."""
+
+    def __init__(self, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False) -> None:
+        super().__init__()
+        self.norm_type = norm_type
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.ceil_mode = ceil_mode
+
+    def forward(self, input: Tensor) -> Tensor:
+        return U.lp_pool(f"lp_pool{self.dims}d", self.dims, input, self.norm_type,
+                         self.kernel_size, self.stride, self.ceil_mode)
+
+    def extra_repr(self) -> str:
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, ceil_mode={self.ceil_mode}")
+
+
+class LPPool1d(_LPPool):
+    """Power-average pooling over (N, C, L)."""
+
+    dims = 1
+
+
+class LPPool2d(_LPPool):
+    """Power-average pooling over (N, C, H, W)."""
+
+    dims = 2
+
+
+class LPPool3d(_LPPool):
+    """Power-average pooling over (N, C, D, H, W)."""
+
+    dims = 3
+
+
+class FractionalMaxPool2d(_Pool):
+    """Max pooling to ``output_size`` (or ``output_ratio`` of the input) over pseudo-randomly
+    placed windows; ``_random_samples`` fixes the placement."""
+
+    def __init__(self, kernel_size, output_size=None, output_ratio=None,
+                 return_indices: bool = False, _random_samples: Tensor | None = None) -> None:
+        super().__init__()
+        name = type(self).__name__
+        self.kernel_size = C.ntuple(name, "kernel_size", kernel_size, 2)
+        self.return_indices = return_indices
+        self.register_buffer("_random_samples", _random_samples)
+        self.output_size = None if output_size is None else \
+            C.ntuple(name, "output_size", output_size, 2)
+        self.output_ratio = None if output_ratio is None else \
+            U.pair_of_ratios(name, output_ratio)
+        if output_size is None and output_ratio is None:
+            raise ValueError("FractionalMaxPool2d requires specifying either an output size, or a "
+                             "pooling ratio")
+        if output_size is not None and output_ratio is not None:
+            raise ValueError("only one of output_size and output_ratio may be specified")
+        if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio):
+            raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
+
+    def forward(self, input: Tensor):
+        return U.fractional_max_pool2d(input, self.kernel_size, self.output_size,
+                                       self.output_ratio, self.return_indices,
+                                       _random_samples=self._random_samples)
+
+    def extra_repr(self) -> str:
+        return ""

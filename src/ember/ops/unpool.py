@@ -1,0 +1,200 @@
+"""Partial inverses and relatives of max pooling: max_unpool1d/2d/3d (values put back at the
+indices max pooling returned), lp_pool1d/2d/3d (power-average pooling) and
+fractional_max_pool2d (max over pseudo-random, overlapping-free windows).
+
+All are compositions of gathers, scatter-adds and pools, so every derivative order works.
+"""
+from __future__ import annotations
+
+from .. import dtypes
+from ..creation import rand, zeros
+from ..tensor import Tensor
+from . import elementwise as E
+from . import index as I
+from . import shape as S
+from .conv import batched, ntuple
+from .pool import _first_max_along, avg_pool
+
+
+# ---------------------------------------------------------------------------- max_unpool
+
+
+def unpool_output_size(input: Tensor, kernel: tuple, stride: tuple, padding: tuple,
+                       output_size) -> tuple:
+    """The unpooled spatial size: the pool's input size, or ``output_size`` when it is one of
+    the sizes that pool to the input's (torch's rule)."""
+    dims = len(kernel)
+    spatial = tuple(input.shape[-dims:])
+    default = tuple((s - 1) * st + k - 2 * p for s, st, k, p in zip(spatial, stride, kernel, padding))
+    if output_size is None:
+        return default
+    size = [int(s) for s in output_size]
+    if len(size) == dims + 2:
+        size = size[2:]
+    if len(size) != dims:
+        raise ValueError(f"output_size should be a sequence containing {dims} or {dims + 2} "
+                         f"elements, but it has a length of '{len(size)}'")
+    for d in range(dims):
+        low, high = default[d] - stride[d], default[d] + stride[d]
+        if not low < size[d] < high:
+            raise ValueError(f'invalid output_size "{tuple(size)}" (dim {d} must be between '
+                             f"{low} and {high})")
+    return tuple(size)
+
+
+def max_unpool(op: str, dims: int, input: Tensor, indices: Tensor, kernel_size, stride=None,
+               padding=0, output_size=None) -> Tensor:
+    """Zeros with each input value at its flat spatial index (where two share an index, as
+    overlapping windows allow, their values add up)."""
+    kernel = ntuple(op, "kernel_size", kernel_size, dims)
+    stride = kernel if stride is None else ntuple(op, "stride", stride, dims)
+    padding = ntuple(op, "padding", padding, dims)
+    if indices.dtype != dtypes.int64:
+        raise RuntimeError(f"{op}: elements in indices should be type int64 but got: "
+                           f"{indices.dtype}")
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError(f"{op}: Expected shape of indices to be same as that of the input "
+                           f"tensor ({list(input.shape)}) but got indices tensor with shape: "
+                           f"{list(indices.shape)}")
+    x, unbatched = batched(op, input, dims)
+    idx = S.unsqueeze(indices, 0) if unbatched else indices
+    size = unpool_output_size(x, kernel, stride, padding, output_size)
+    n, c = x.shape[:2]
+    count = 1
+    for s in size:
+        count *= s
+    flat_idx = S.reshape(idx, (n, c, -1))
+    if flat_idx.numel():
+        bad = E.logical_or(E.lt(flat_idx, 0), E.ge(flat_idx, count))
+        if bool(bad.any().item()):
+            value = int(flat_idx[bad][0].item())
+            raise RuntimeError(f"Found an invalid max index: {value} (output volumes are of size "
+                               f"{'x'.join(str(s) for s in size)})")
+    out = I.scatter_add(zeros((n, c, count), dtype=x.dtype, device=x.device), 2, flat_idx,
+                        S.reshape(x, (n, c, -1)))
+    out = S.reshape(out, (n, c) + size)
+    return S.squeeze(out, 0) if unbatched else out
+
+
+def max_unpool1d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
+                 output_size=None) -> Tensor:
+    """Undo max_pool1d: the maxima back at their positions, zeros elsewhere."""
+    return max_unpool("max_unpool1d", 1, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool2d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
+                 output_size=None) -> Tensor:
+    """Undo max_pool2d (e.g. SegNet's decoder): the maxima back at their positions."""
+    return max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool3d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
+                 output_size=None) -> Tensor:
+    """Undo max_pool3d: the maxima back at their positions."""
+    return max_unpool("max_unpool3d", 3, input, indices, kernel_size, stride, padding, output_size)
+
+
+# ---------------------------------------------------------------------------- lp_pool
+
+
+def lp_pool(op: str, dims: int, input: Tensor, norm_type: float, kernel_size, stride=None,
+            ceil_mode: bool = False) -> Tensor:
+    """``(sum over the window of x^p)^(1/p)``: the window's p-norm for non-negative inputs
+    (max pooling as p grows, sum pooling at p = 1)."""
+    kernel = ntuple(op, "kernel_size", kernel_size, dims)
+    window = 1
+    for k in kernel:
+        window *= k
+    mean = avg_pool(op, dims, E.pow(input, norm_type), kernel, stride, 0, ceil_mode)
+    total = E.mul(E.mul(E.sign(mean), E.relu(E.abs(mean))), window)
+    return E.pow(total, 1.0 / norm_type)
+
+
+def lp_pool1d(input: Tensor, norm_type: float, kernel_size, stride=None,
+              ceil_mode: bool = False) -> Tensor:
+    """Power-average pooling over (N, C, L)."""
+    return lp_pool("lp_pool1d", 1, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(input: Tensor, norm_type: float, kernel_size, stride=None,
+              ceil_mode: bool = False) -> Tensor:
+    """Power-average pooling over (N, C, H, W)."""
+    return lp_pool("lp_pool2d", 2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(input: Tensor, norm_type: float, kernel_size, stride=None,
+              ceil_mode: bool = False) -> Tensor:
+    """Power-average pooling over (N, C, D, H, W)."""
+    return lp_pool("lp_pool3d", 3, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+# ---------------------------------------------------------------------------- fractional
+
+
+def _intervals(xp, sample, size: int, out: int, pool: int):
+    """torch's pseudo-random window starts along one dim, from one uniform ``sample`` per
+    plane, computed in the samples' dtype as torch: (N, C) samples -> (N, C, out) starts."""
+    starts = xp.empty(sample.shape + (out,), dtype=xp.int64)
+    if out > 1:
+        alpha = sample.dtype.type(size - pool) / sample.dtype.type(out - 1)
+        steps = xp.arange(out - 1, dtype=sample.dtype)
+        first = (sample * alpha).astype(xp.int64)
+        starts[..., :-1] = ((steps + sample[..., None]) * alpha).astype(xp.int64) - first[..., None]
+    starts[..., -1] = size - pool
+    return starts
+
+
+def _fractional_size(op: str, input: Tensor, output_size, output_ratio) -> tuple:
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{op} requires specifying either an output_size or an output_ratio")
+    if output_size is not None:
+        return ntuple(op, "output_size", output_size, 2)
+    ratio = pair_of_ratios(op, output_ratio)
+    return int(input.shape[-2] * ratio[0]), int(input.shape[-1] * ratio[1])
+
+
+def pair_of_ratios(op: str, ratio) -> tuple:
+    """``output_ratio`` as a pair of floats."""
+    ratio = tuple(ratio) if isinstance(ratio, (tuple, list)) else (ratio, ratio)
+    if len(ratio) != 2:
+        raise ValueError(f"{op} requires output_ratio to either be a single Int or tuple of Ints.")
+    return tuple(float(r) for r in ratio)
+
+
+def fractional_max_pool2d(input: Tensor, kernel_size, output_size=None, output_ratio=None,
+                          return_indices: bool = False, _random_samples: Tensor | None = None):
+    """Max over ``kernel_size`` windows whose starts are spread pseudo-randomly (one uniform
+    sample per plane and dim) so the output has ``output_size`` (or ``output_ratio`` of the
+    input); Graham's fractional max pooling. Gradients go to each window's first maximum."""
+    op = "fractional_max_pool2d"
+    kh, kw = ntuple(op, "kernel_size", kernel_size, 2)
+    oh, ow = _fractional_size(op, input, output_size, output_ratio)
+    x, unbatched = batched(op, input, 2)
+    n, c, h, w = x.shape
+    for name, o, k, size in (("height", oh, kh, h), ("width", ow, kw, w)):
+        if o + k - 1 > size:
+            raise RuntimeError(f"{op}(): pool {name} {k} too large relative to input {name} "
+                               f"{size}")
+    samples = _random_samples
+    if samples is None:
+        samples = rand(n, c, 2, dtype=x.dtype, device=x.device)
+    if tuple(samples.shape) != (n, c, 2):
+        raise RuntimeError(f"{op}(): expected _random_samples of shape {[n, c, 2]}, got "
+                           f"{list(samples.shape)}")
+    xp = x.xp
+    s = samples._data
+    rows = _intervals(xp, s[..., 1], h, oh, kh)[:, :, :, None, None, None]
+    cols = _intervals(xp, s[..., 0], w, ow, kw)[:, :, None, :, None, None]
+    taps_h = xp.arange(kh).reshape(kh, 1)
+    taps_w = xp.arange(kw).reshape(1, kw)
+    flat = ((rows + taps_h) * w + cols + taps_w).reshape(n, c, oh * ow, kh * kw)
+    values = xp.take_along_axis(x._data.reshape(n, c, h * w), flat.reshape(n, c, -1), 2)
+    windows = values.reshape(n, c, oh * ow, kh * kw).transpose(0, 1, 3, 2)
+    first = _first_max_along(xp, windows)  # (N, C, oh * ow)
+    chosen = xp.take_along_axis(flat, first[..., None], 3)[..., 0]
+    out = I.gather(S.reshape(x, (n, c, -1)), 2, Tensor._make(chosen))
+    out = S.reshape(out, (n, c, oh, ow))
+    indices = Tensor._make(chosen.reshape(n, c, oh, ow))
+    if unbatched:
+        out, indices = S.squeeze(out, 0), S.squeeze(indices, 0)
+    return (out, indices) if return_indices else out

@@ -69,6 +69,7 @@ from .loss import (CTCLoss, MultiLabelMarginLoss, MultiMarginLoss,  # noqa: E402
                    TripletMarginWithDistanceLoss)
 from .sparse import EmbeddingBag  # noqa: E402
 from .activation import RReLU, Softmax2d  # noqa: E402
+from .adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: E402
 from .channelshuffle import ChannelShuffle  # noqa: E402
 from .dropout import AlphaDropout, FeatureAlphaDropout  # noqa: E402
 from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d,  # noqa: E402
@@ -85,5 +86,5 @@ __all__ += [
     "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d",
     "LazyConvTranspose3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d",
     "LazyLinear", "FractionalMaxPool2d", "LPPool1d", "LPPool2d", "LPPool3d", "MaxUnpool1d",
-    "MaxUnpool2d", "MaxUnpool3d",
+    "MaxUnpool2d", "MaxUnpool3d", "AdaptiveLogSoftmaxWithLoss",
 ]

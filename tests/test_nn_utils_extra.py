@@ -283,3 +283,40 @@ def test_prune_errors():
         prune.l1_unstructured(m, "weight", amount=7)
     assert "weight" in m._parameters  # a failed pruning leaves the module as it was
     copy.deepcopy(m)
+
+
+# ---------------------------------------------------------------------------- orthogonal
+
+
+@pytest.mark.parametrize("shape, orthogonal_map", [
+    ((4, 4), None), ((4, 4), "cayley"), ((5, 3), None), ((3, 5), None), ((5, 3), "matrix_exp"),
+    ((3, 5), "cayley"),
+])
+def test_orthogonal_parametrization(shape, orthogonal_map):
+    e = nn.Linear(shape[1], shape[0]).double()
+    t = torch.nn.Linear(shape[1], shape[0]).double()
+    copy_weights(e, t)
+    parametrizations.orthogonal(e, orthogonal_map=orthogonal_map)
+    torch.nn.utils.parametrizations.orthogonal(t, orthogonal_map=orthogonal_map)
+    assert list(e.state_dict()) == list(t.state_dict()) and repr(e) == repr(t)
+    w = e.weight.detach().numpy()
+    gram = w @ w.T if shape[0] <= shape[1] else w.T @ w
+    np.testing.assert_allclose(gram, np.eye(min(shape)), atol=1e-12)
+    with ember.no_grad():  # move off the starting point so the map itself is exercised
+        e.parametrizations.weight.original.copy_(ember.tensor(randn(*shape) * 0.3))
+    check_module(e, t, [randn(2, shape[1])])
+
+
+@pytest.mark.parametrize("orthogonal_map", ["matrix_exp", "cayley", "householder"])
+def test_orthogonal_maps_differentiate_twice(orthogonal_map):
+    m = parametrizations.orthogonal(nn.Linear(3, 3).double(), orthogonal_map=orthogonal_map)
+    chain = m.parametrizations.weight
+    x = ember.tensor(randn(3, 3) * 0.3, requires_grad=True)
+    assert ember.autograd.gradgradcheck(lambda v: chain[0](v), (x,))
+
+
+def test_orthogonal_errors():
+    with pytest.raises(ValueError, match="Expected a matrix or batch of matrices"):
+        parametrizations.orthogonal(nn.Linear(2, 2), "bias")
+    with pytest.raises(ValueError, match='orthogonal_map has to be one of "matrix_exp"'):
+        parametrizations.orthogonal(nn.Linear(2, 2), orthogonal_map="qr")

@@ -105,3 +105,6 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
     parametrize.register_parametrization(
         module, name, _SpectralNorm(weight, n_power_iterations, dim, eps))
     return module
+
+
+from ._orthogonal import orthogonal  # noqa: E402,F401

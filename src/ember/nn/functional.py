@@ -430,12 +430,18 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             unbiased = E.mul(S.reshape(var, (channels,)), count / (count - 1))
             _update_running(running_var, unbiased, momentum)
     else:
-        if running_mean is None or running_var is None:
-            raise RuntimeError("batch_norm: running_mean and running_var must be defined in "
-                               "evaluation mode (training=False)")
-        centred = E.sub(input, S.reshape(running_mean, param_shape))
-        var = S.reshape(running_var, param_shape)
+        centred, var = _running_moments(input, running_mean, running_var, param_shape,
+                                        "batch_norm", "in evaluation mode (training=False)")
     return _affine(E.mul(centred, E.rsqrt(E.add(var, eps))), weight, bias, param_shape)
+
+
+def _running_moments(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+                     param_shape: tuple, op: str, when: str) -> tuple:
+    """``(input - running_mean, running_var)``, broadcastable: a norm using its running
+    statistics (which must be given)."""
+    if running_mean is None or running_var is None:
+        raise RuntimeError(f"{op}: running_mean and running_var must be defined {when}")
+    return E.sub(input, S.reshape(running_mean, param_shape)), S.reshape(running_var, param_shape)
 
 
 def _update_running(running: Tensor, batch: Tensor, momentum: float) -> None:

@@ -62,31 +62,42 @@ class Buffer(Tensor):
         """Everything is set up in ``__new__``."""
 
 
-class UninitializedParameter(Parameter):
+class _Uninitialized:
+    """What the uninitialised kinds share: ``materialize`` gives the tensor a shape and its
+    final class (``cls_to_become``)."""
+
+    __slots__ = ()
+    cls_to_become: type = Tensor
+
+    def materialize(self, shape, device=None, dtype=None) -> None:
+        """Allocate the (uninitialised) values with ``shape``; the tensor takes its final class."""
+        from ..creation import empty
+
+        self.data = empty(tuple(shape), device=device if device is not None else self.device,
+                          dtype=dtype if dtype is not None else self.dtype)
+        self.__class__ = self.cls_to_become
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+
+class UninitializedParameter(_Uninitialized, Parameter):
     """A parameter of a lazy module whose shape is not known yet; ``materialize`` gives it
     one and turns it into a plain Parameter."""
 
     __slots__ = ()
+    cls_to_become = Parameter
 
     def __new__(cls, requires_grad: bool = True, device=None, dtype=None) -> "UninitializedParameter":
         from ..creation import empty
 
-        param = super().__new__(cls, empty(0, device=device, dtype=dtype), requires_grad)
-        return param
+        return super().__new__(cls, empty(0, device=device, dtype=dtype), requires_grad)
 
     def __init__(self, requires_grad: bool = True, device=None, dtype=None) -> None:
         """Everything is set up in ``__new__``."""
 
-    def materialize(self, shape, device=None, dtype=None) -> None:
-        """Allocate the (uninitialised) values with ``shape``; the tensor becomes a Parameter."""
-        _materialize(self, shape, device, dtype)
-        self.__class__ = Parameter
 
-    def __repr__(self) -> str:
-        return "<UninitializedParameter>"
-
-
-class UninitializedBuffer(Tensor):
+class UninitializedBuffer(_Uninitialized, Tensor):
     """A buffer of a lazy module whose shape is not known yet (see UninitializedParameter)."""
 
     __slots__ = ()
@@ -98,21 +109,6 @@ class UninitializedBuffer(Tensor):
 
     def __init__(self, requires_grad: bool = False, device=None, dtype=None) -> None:
         """Everything is set up in ``__new__``."""
-
-    def materialize(self, shape, device=None, dtype=None) -> None:
-        """Allocate the (uninitialised) values with ``shape``; the tensor becomes a Tensor."""
-        _materialize(self, shape, device, dtype)
-        self.__class__ = Tensor
-
-    def __repr__(self) -> str:
-        return "<UninitializedBuffer>"
-
-
-def _materialize(t: Tensor, shape, device, dtype) -> None:
-    from ..creation import empty
-
-    t.data = empty(tuple(shape), device=device if device is not None else t.device,
-                   dtype=dtype if dtype is not None else t.dtype)
 
 
 def is_lazy(param: Tensor) -> bool:

@@ -45,11 +45,8 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
             unbiased = var.reshape(-1, channels).mean(0) * (count / (count - 1))
             F._update_running(running_var, unbiased, momentum)
     else:
-        if running_mean is None or running_var is None:
-            raise RuntimeError("instance_norm: running_mean and running_var must be defined when "
-                               "use_input_stats=False")
-        centred = E.sub(input, S.reshape(running_mean, param_shape))
-        var = S.reshape(running_var, param_shape)
+        centred, var = F._running_moments(input, running_mean, running_var, param_shape,
+                                          "instance_norm", "when use_input_stats=False")
     return F._affine(E.mul(centred, E.rsqrt(E.add(var, eps))), weight, bias, param_shape)
 
 

@@ -12,6 +12,29 @@ from ..module import Module
 from ..parameter import Parameter
 
 
+def _set_table(module: Module, num_embeddings: int, embedding_dim: int,
+               padding_idx: int | None, _weight: Tensor | None, requires_grad: bool, device,
+               dtype, padding_message: str) -> None:
+    """The lookup table of Embedding and EmbeddingBag: sizes, ``padding_idx`` (made
+    non-negative) and the weight, fresh (then ``reset_parameters``) or the given ``_weight``."""
+    module.num_embeddings = num_embeddings
+    module.embedding_dim = embedding_dim
+    if padding_idx is not None:
+        if not -num_embeddings <= padding_idx < num_embeddings:
+            raise AssertionError(padding_message)
+        padding_idx %= num_embeddings
+    module.padding_idx = padding_idx
+    if _weight is None:
+        shape = (num_embeddings, embedding_dim)
+        module.weight = Parameter(empty(shape, device=device, dtype=dtype),
+                                  requires_grad=requires_grad)
+        module.reset_parameters()
+    else:
+        if tuple(_weight.shape) != (num_embeddings, embedding_dim):
+            raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
+        module.weight = Parameter(_weight, requires_grad=requires_grad)
+
+
 class Embedding(Module):
     """Rows of a (num_embeddings, embedding_dim) weight, N(0, 1) initialised as torch.
 
@@ -24,25 +47,12 @@ class Embedding(Module):
                  _weight: Tensor | None = None, _freeze: bool = False, device=None,
                  dtype=None) -> None:
         super().__init__()
-        self.num_embeddings = num_embeddings
-        self.embedding_dim = embedding_dim
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise AssertionError("Padding_idx must be within num_embeddings")
-            padding_idx %= num_embeddings
-        self.padding_idx = padding_idx
         self.max_norm = max_norm
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
         self.sparse = sparse
-        if _weight is None:
-            shape = (num_embeddings, embedding_dim)
-            self.weight = Parameter(empty(shape, device=device, dtype=dtype), requires_grad=not _freeze)
-            self.reset_parameters()
-        else:
-            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
-                raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
-            self.weight = Parameter(_weight, requires_grad=not _freeze)
+        _set_table(self, num_embeddings, embedding_dim, padding_idx, _weight, not _freeze,
+                   device, dtype, "Padding_idx must be within num_embeddings")
 
     def reset_parameters(self) -> None:
         """Weight from N(0, 1); the padding row zero."""
@@ -93,24 +103,11 @@ class EmbeddingBag(Module):
                  include_last_offset: bool = False, padding_idx: int | None = None,
                  device=None, dtype=None) -> None:
         super().__init__()
-        self.num_embeddings = num_embeddings
-        self.embedding_dim = embedding_dim
         self.max_norm = max_norm
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise AssertionError("padding_idx must be within num_embeddings")
-            padding_idx %= num_embeddings
-        self.padding_idx = padding_idx
-        if _weight is None:
-            shape = (num_embeddings, embedding_dim)
-            self.weight = Parameter(empty(shape, device=device, dtype=dtype))
-            self.reset_parameters()
-        else:
-            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
-                raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
-            self.weight = Parameter(_weight)
+        _set_table(self, num_embeddings, embedding_dim, padding_idx, _weight, True, device, dtype,
+                   "padding_idx must be within num_embeddings")
         self.mode = mode
         self.sparse = sparse
         self.include_last_offset = include_last_offset

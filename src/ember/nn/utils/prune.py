@@ -193,32 +193,37 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
-class RandomUnstructured(BasePruningMethod):
-    """Prune ``amount`` entries (a count, or a fraction) chosen at random."""
+class _Unstructured(BasePruningMethod):
+    """Prune the ``amount`` entries (a count, or a fraction) of lowest score."""
 
     def __init__(self, amount) -> None:
         _validate_amount_init(amount)
         self.amount = amount
 
+    def _scores(self, t: Tensor) -> Tensor:
+        raise NotImplementedError
+
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
         count = _count_to_prune(self.amount, t.numel())
-        return _prune_smallest(rand_like(t), default_mask, count)
+        return _prune_smallest(self._scores(t), default_mask, count)
+
+
+class RandomUnstructured(_Unstructured):
+    """Prune ``amount`` entries (a count, or a fraction) chosen at random."""
+
+    def _scores(self, t: Tensor) -> Tensor:
+        return rand_like(t)
 
     @classmethod
     def apply(cls, module: Module, name: str, amount) -> "BasePruningMethod":
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_Unstructured):
     """Prune the ``amount`` entries (a count, or a fraction) of smallest magnitude."""
 
-    def __init__(self, amount) -> None:
-        _validate_amount_init(amount)
-        self.amount = amount
-
-    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        count = _count_to_prune(self.amount, t.numel())
-        return _prune_smallest(E.abs(t), default_mask, count)
+    def _scores(self, t: Tensor) -> Tensor:
+        return E.abs(t)
 
     @classmethod
     def apply(cls, module: Module, name: str, amount,

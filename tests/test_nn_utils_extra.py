@@ -2,6 +2,7 @@
 norm, conv-bn fusion, pruning) against torch."""
 from __future__ import annotations
 
+import contextlib
 import copy
 
 import numpy as np
@@ -320,3 +321,38 @@ def test_orthogonal_errors():
         parametrizations.orthogonal(nn.Linear(2, 2), "bias")
     with pytest.raises(ValueError, match='orthogonal_map has to be one of "matrix_exp"'):
         parametrizations.orthogonal(nn.Linear(2, 2), orthogonal_map="qr")
+
+
+# ---------------------------------------------------------------------------- hook-based norms
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda n: n.Linear(4, 3), (2, 4)), (lambda n: n.Conv2d(2, 3, 3), (1, 2, 5, 5)),
+    (lambda n: n.ConvTranspose2d(2, 3, 2), (1, 2, 3, 3)),
+])
+@pytest.mark.parametrize("which", ["weight_norm", "spectral_norm"])
+def test_hook_based_weight_and_spectral_norm(make, shape, which):
+    e, t = make(nn).double(), make(torch.nn).double()
+    copy_weights(e, t)
+    with _expect_future_warning(which == "weight_norm"):
+        getattr(nn.utils, which)(e)
+    with _expect_future_warning(which == "weight_norm"):
+        getattr(torch.nn.utils, which)(t)
+    assert list(e.state_dict()) == list(t.state_dict())
+    copy_weights(e, t)  # the same power-iteration vectors
+    for _ in range(2):
+        check_module(e, t, [randn(*shape)])
+    e.eval()
+    t.eval()
+    check_module(e, t, [randn(*shape)])
+    getattr(nn.utils, "remove_" + which)(e)
+    getattr(torch.nn.utils, "remove_" + which)(t)
+    assert list(e.state_dict()) == list(t.state_dict())
+    assert_close(e.weight, t.weight)
+    with pytest.raises(ValueError, match=f"{which} of 'weight' not found"):
+        getattr(nn.utils, "remove_" + which)(e)
+
+
+def _expect_future_warning(expected: bool):
+    """torch deprecates the hook-based weight_norm (not spectral_norm)."""
+    return pytest.warns(FutureWarning) if expected else contextlib.nullcontext()

@@ -118,6 +118,14 @@ def test_max_unpool(dims):
     assert repr(e) == repr(t)
 
 
+def test_max_unpool_of_overlapping_windows():
+    """Windows that overlap name some positions twice: the later value stays, as torch's."""
+    _, t_idx = TF.max_pool2d(torch.tensor(randn(2, 3, 7, 7)), 3, stride=1, return_indices=True)
+    assert len(np.unique(t_idx.numpy()[0, 0])) < t_idx[0, 0].numel()
+    check_fn(lambda v: F.max_unpool2d(v, ember.tensor(t_idx.numpy()), 3, 1),
+             lambda v: TF.max_unpool2d(v, t_idx, 3, 1), [randn(*t_idx.shape)])
+
+
 def test_max_unpool_roundtrip_and_errors():
     x = ember.tensor(np.abs(randn(1, 2, 4, 4)))
     out, idx = F.max_pool2d(x, 2, return_indices=True)

@@ -13,6 +13,7 @@ from . import elementwise as E
 from . import index as I
 from . import shape as S
 from .conv import batched, ntuple
+from .registry import apply
 from .pool import _first_max_along, avg_pool
 
 
@@ -45,7 +46,7 @@ def unpool_output_size(input: Tensor, kernel: tuple, stride: tuple, padding: tup
 def max_unpool(op: str, dims: int, input: Tensor, indices: Tensor, kernel_size, stride=None,
                padding=0, output_size=None) -> Tensor:
     """Zeros with each input value at its flat spatial index (where two share an index, as
-    overlapping windows allow, their values add up)."""
+    overlapping windows allow, the later one stays, as on torch's CPU; both get the gradient)."""
     kernel = ntuple(op, "kernel_size", kernel_size, dims)
     stride = kernel if stride is None else ntuple(op, "stride", stride, dims)
     padding = ntuple(op, "padding", padding, dims)
@@ -70,8 +71,10 @@ def max_unpool(op: str, dims: int, input: Tensor, indices: Tensor, kernel_size, 
             value = int(flat_idx[bad][0].item())
             raise RuntimeError(f"Found an invalid max index: {value} (output volumes are of size "
                                f"{'x'.join(str(s) for s in size)})")
-    out = I.scatter_add(zeros((n, c, count), dtype=x.dtype, device=x.device), 2, flat_idx,
-                        S.reshape(x, (n, c, -1)))
+    xp = x.xp
+    where = (xp.arange(n).reshape(n, 1, 1), xp.arange(c).reshape(1, c, 1), flat_idx._data)
+    out = apply(I._index_put, zeros((n, c, count), dtype=x.dtype, device=x.device),
+                S.reshape(x, (n, c, -1)), idx=I.torch_order(where))
     out = S.reshape(out, (n, c) + size)
     return S.squeeze(out, 0) if unbatched else out
 

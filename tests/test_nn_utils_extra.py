@@ -162,6 +162,11 @@ def test_register_parametrization_as_torch():
     assert e.weight is not e.weight
     other = nn.Linear(3, 3)
     assert type(other) is nn.Linear and not hasattr(other, "parametrizations")
+    twin = copy.deepcopy(e)
+    assert_close(twin.weight, e.weight)
+    assert twin.parametrizations.weight.original is not e.parametrizations.weight.original
+    with pytest.raises(RuntimeError, match="only supported through state_dict"):
+        e.__getstate__()
     parametrize.remove_parametrizations(e, "weight")
     TP.remove_parametrizations(t, "weight")
     assert type(e) is nn.Linear and list(e.state_dict()) == list(t.state_dict())

@@ -8,6 +8,7 @@ Assigning ``module.weight = value`` stores ``right_inverse(value)`` in ``origina
 """
 from __future__ import annotations
 
+import copy
 from contextlib import contextmanager
 from typing import Sequence
 
@@ -144,8 +145,19 @@ def _inject_new_class(module: Module) -> None:
         raise RuntimeError("Serialization of parametrized modules is only supported through "
                            "state_dict().")
 
-    param_cls = type(f"Parametrized{cls.__name__}", (cls,), {"__getstate__": getstate})
-    module.__class__ = param_cls
+    def deepcopy(self, memo: dict):
+        """A copy of the module's attributes (pickling, which __getstate__ refuses, is not used)."""
+        if id(self) in memo:
+            return memo[id(self)]
+        replica = self.__new__(self.__class__)
+        memo[id(self)] = replica
+        replica.__dict__ = copy.deepcopy(self.__dict__, memo)
+        return replica
+
+    members = {"__getstate__": getstate}
+    if not hasattr(cls, "__deepcopy__"):
+        members["__deepcopy__"] = deepcopy
+    module.__class__ = type(f"Parametrized{cls.__name__}", (cls,), members)
 
 
 def _inject_property(module: Module, tensor_name: str) -> None:

@@ -1,13 +1,13 @@
-"""torch.nn.functional.embedding_bag: sums, means or maxes of bags of embeddings, without
-building the (bags, length, dim) lookup first for sums and means (one product with a bag
-membership matrix), as a composition of Ember ops."""
+"""torch.nn.functional.embedding_bag: sums, means or maxes of bags of embeddings, as a
+composition of Ember ops: sums and means scatter-add each looked-up row into its bag; maxes
+lay the rows out as (bags, longest bag, dim)."""
 from __future__ import annotations
 
 import math
 
-from ...creation import arange, full
+from ...creation import arange, full, zeros
 from ...ops import elementwise as E
-from ...ops import linalg as L
+from ...ops import index as I
 from ...ops import reduce as R
 from ...ops import shape as S
 from ...tensor import Tensor
@@ -46,19 +46,35 @@ def _check_args(input: Tensor, weight: Tensor, offsets: Tensor | None, mode: str
                                   f"(got mode='{mode}'). Please open a feature request on GitHub.")
 
 
-def _membership(input: Tensor, offsets: Tensor | None, include_last_offset: bool) -> Tensor:
-    """A (bags, entries) boolean matrix: which flattened input entries each bag holds."""
+def _bags(input: Tensor, offsets: Tensor | None, include_last_offset: bool) -> tuple:
+    """``(bag of each flattened entry, number of bags, entry's position in its bag)``: a 2-D
+    input's rows, or the runs that ``offsets`` start (the last runs to the end of the input,
+    even with ``include_last_offset``, as torch)."""
     count = input.numel()
-    entries = S.unsqueeze(arange(count, device=input.device), 0)
+    entries = arange(count, device=input.device)
     if offsets is None:
-        bag_of = E.floor_divide(entries, input.shape[1])
-        return E.eq(bag_of, S.unsqueeze(arange(input.shape[0], device=input.device), 1))
-    if include_last_offset:
-        starts, ends = offsets[:-1], offsets[1:]
-    else:
-        starts = offsets
-        ends = S.cat([offsets[1:], full((1,), count, dtype=offsets.dtype, device=offsets.device)])
-    return E.logical_and(E.ge(entries, S.unsqueeze(starts, 1)), E.lt(entries, S.unsqueeze(ends, 1)))
+        width = input.shape[1]
+        return E.floor_divide(entries, width), input.shape[0], E.remainder(entries, width)
+    starts = offsets[:-1] if include_last_offset else offsets
+    markers = I.scatter_add(zeros(count + 1, dtype=offsets.dtype, device=offsets.device), 0,
+                            E.clamp(starts, max=count), E.ones_like_(starts))
+    bag_of = E.sub(R.cumsum(markers[:count], 0), 1)
+    position = E.sub(entries, I.index_select(starts, 0, E.clamp(bag_of, min=0)))
+    return bag_of, starts.shape[0], position
+
+
+def _bag_max(rows: Tensor, keep: Tensor, bag_of: Tensor, bags: int, position: Tensor) -> Tensor:
+    """Each bag's elementwise maximum: the rows laid out as (bags, longest bag, dim), the
+    empty places -inf."""
+    count, dim = rows.shape
+    longest = int(R.amax(position).item()) + 1 if count else 1
+    table = full((bags, longest), count, dtype=bag_of.dtype, device=rows.device)
+    if count:
+        table[bag_of, position] = arange(count, device=rows.device)
+    padded = S.cat([E.where(S.unsqueeze(keep, 1), rows, -math.inf),
+                    full((1, dim), -math.inf, dtype=rows.dtype, device=rows.device)])
+    laid_out = S.reshape(I.index_select(padded, 0, S.reshape(table, (-1,))), (bags, longest, dim))
+    return R.amax(laid_out, 1)
 
 
 def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
@@ -80,22 +96,22 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
                                f"in the mini-batch has to start from position 0. However, got "
                                f"{first}")
     rows = F.embedding(flat, weight, None, max_norm, norm_type, scale_grad_by_freq)
-    member = _membership(input, offsets, include_last_offset)
+    bag_of, bags, position = _bags(input, offsets, include_last_offset)
+    keep = E.ge(bag_of, 0)
     if padding_idx is not None:
-        padding_idx %= weight.shape[0]
-        member = E.logical_and(member, S.unsqueeze(E.ne(flat, padding_idx), 0))
+        keep = E.logical_and(keep, E.ne(flat, padding_idx % weight.shape[0]))
+    kept = E.cast(keep, weight.dtype)
+    count = I.scatter_add(zeros(bags, dtype=weight.dtype, device=weight.device), 0,
+                          E.clamp(bag_of, min=0), kept)
+    count = S.unsqueeze(count, 1)
     if mode == "max":
-        picked = E.where(S.unsqueeze(member, -1), S.unsqueeze(rows, 0), -math.inf)
-        best = R.amax(picked, 1) if flat.numel() else \
-            S.expand(S.unsqueeze(R.sum(rows, 0), 0), (member.shape[0], weight.shape[1]))
-        filled = S.unsqueeze(R.sum(member, 1), -1)
-        return E.where(E.gt(filled, 0), best, 0.0)
-    weights = E.cast(member, weight.dtype)
+        return E.where(E.gt(count, 0), _bag_max(rows, keep, bag_of, bags, position), 0.0)
+    scale = kept
     if per_sample_weights is not None:
-        weights = E.mul(weights, S.unsqueeze(S.reshape(per_sample_weights, (-1,)), 0))
-    total = L.matmul(weights, rows)
+        scale = E.mul(scale, S.reshape(per_sample_weights, (-1,)))
+    where = S.expand(S.unsqueeze(E.clamp(bag_of, min=0), 1), tuple(rows.shape))
+    total = I.scatter_add(zeros((bags, weight.shape[1]), dtype=weight.dtype, device=weight.device),
+                          0, where, E.mul(rows, S.unsqueeze(scale, 1)))
     if mode == "sum":
         return total
-    count = E.clamp(R.sum(E.cast(member, weight.dtype), 1, keepdim=True), min=1)
-    return E.div(total, count)
-
+    return E.div(total, E.clamp(count, min=1))

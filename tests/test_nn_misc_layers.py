@@ -165,6 +165,26 @@ def test_fractional_max_pool2d(kernel, kwargs, dtype):
     np.testing.assert_array_equal(ei.numpy(), ti.numpy())
 
 
+@pytest.mark.parametrize("kernel, kwargs", [(2, {"output_size": (3, 2, 4)}), ((1, 2, 3), {"output_size": 2}),
+                                            (2, {"output_ratio": (0.5, 0.7, 0.6)})])
+def test_fractional_max_pool3d(kernel, kwargs):
+    x, samples = randn(2, 2, 6, 5, 7), RNG.uniform(size=(2, 2, 3))
+    check_fn(lambda v: F.fractional_max_pool3d(v, kernel, _random_samples=ember.tensor(samples), **kwargs),
+             lambda v: TF.fractional_max_pool3d(v, kernel, _random_samples=torch.tensor(samples), **kwargs),
+             [x])
+    _, ei = F.fractional_max_pool3d(ember.tensor(x), kernel, return_indices=True,
+                                    _random_samples=ember.tensor(samples), **kwargs)
+    _, ti = TF.fractional_max_pool3d(torch.tensor(x), kernel, return_indices=True,
+                                     _random_samples=torch.tensor(samples), **kwargs)
+    np.testing.assert_array_equal(ei.numpy(), ti.numpy())
+    e = nn.FractionalMaxPool3d(kernel, **kwargs, _random_samples=ember.tensor(samples))
+    t = torch.nn.FractionalMaxPool3d(kernel, **kwargs, _random_samples=torch.tensor(samples))
+    assert repr(e) == repr(t) and list(e.state_dict()) == list(t.state_dict())
+    check_module(e, t, [x])
+    with pytest.raises(RuntimeError, match="pool time 3 too large relative to input time 4"):
+        F.fractional_max_pool3d(ember.zeros(1, 1, 4, 4, 4), 3, output_size=3)
+
+
 def test_fractional_max_pool2d_module_and_errors():
     m = nn.FractionalMaxPool2d(2, output_ratio=0.5)
     assert repr(m) == repr(torch.nn.FractionalMaxPool2d(2, output_ratio=0.5))

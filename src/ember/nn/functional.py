@@ -958,8 +958,9 @@ from ..ops.conv import conv_transpose3d  # noqa: E402,F401
 from ..ops.grid_sample import affine_grid, grid_sample  # noqa: E402,F401
 from ..ops.pool import (adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d,  # noqa: E402,F401
                         max_pool3d)
-from ..ops.unpool import (fractional_max_pool2d, lp_pool1d, lp_pool2d, lp_pool3d,  # noqa: E402,F401
-                          max_unpool1d, max_unpool2d, max_unpool3d)
+from ..ops.unpool import (fractional_max_pool2d, fractional_max_pool3d,  # noqa: E402,F401
+                          lp_pool1d, lp_pool2d, lp_pool3d, max_unpool1d, max_unpool2d,
+                          max_unpool3d)
 from ._functional.channel_shuffle import channel_shuffle  # noqa: E402,F401
 from ._functional.embedding_bag import embedding_bag  # noqa: E402,F401
 from ._functional.loss import (ctc_loss, multi_margin_loss,  # noqa: E402,F401

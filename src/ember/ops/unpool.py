@@ -1,10 +1,12 @@
 """Partial inverses and relatives of max pooling: max_unpool1d/2d/3d (values put back at the
 indices max pooling returned), lp_pool1d/2d/3d (power-average pooling) and
-fractional_max_pool2d (max over pseudo-random, overlapping-free windows).
+fractional_max_pool2d/3d (max over pseudo-randomly placed windows).
 
 All are compositions of gathers, scatter-adds and pools, so every derivative order works.
 """
 from __future__ import annotations
+
+import math
 
 from .. import dtypes
 from ..creation import rand, zeros
@@ -147,57 +149,84 @@ def _intervals(xp, sample, size: int, out: int, pool: int):
     return starts
 
 
-def _fractional_size(op: str, input: Tensor, output_size, output_ratio) -> tuple:
-    if output_size is None and output_ratio is None:
-        raise ValueError(f"{op} requires specifying either an output_size or an output_ratio")
-    if output_size is not None:
-        return ntuple(op, "output_size", output_size, 2)
-    ratio = pair_of_ratios(op, output_ratio)
-    return int(input.shape[-2] * ratio[0]), int(input.shape[-1] * ratio[1])
-
-
-def pair_of_ratios(op: str, ratio) -> tuple:
-    """``output_ratio`` as a pair of floats."""
-    ratio = tuple(ratio) if isinstance(ratio, (tuple, list)) else (ratio, ratio)
-    if len(ratio) != 2:
+def pair_of_ratios(op: str, ratio, dims: int = 2) -> tuple:
+    """``output_ratio`` as ``dims`` floats."""
+    ratio = tuple(ratio) if isinstance(ratio, (tuple, list)) else (ratio,) * dims
+    if len(ratio) != dims:
         raise ValueError(f"{op} requires output_ratio to either be a single Int or tuple of Ints.")
     return tuple(float(r) for r in ratio)
 
 
-def fractional_max_pool2d(input: Tensor, kernel_size, output_size=None, output_ratio=None,
-                          return_indices: bool = False, _random_samples: Tensor | None = None):
+def _fractional_size(op: str, dims: int, input: Tensor, output_size, output_ratio) -> tuple:
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{op} requires specifying either an output_size or an output_ratio")
+    if output_size is not None:
+        return ntuple(op, "output_size", output_size, dims)
+    ratio = pair_of_ratios(op, output_ratio, dims)
+    return tuple(int(s * r) for s, r in zip(input.shape[-dims:], ratio))
+
+
+# which of a plane's random samples places the windows along each spatial dim (torch's order)
+_SAMPLE_OF_DIM = {2: (1, 0), 3: (0, 1, 2)}
+_DIM_NAMES = {2: ("height", "width"), 3: ("time", "height", "width")}
+
+
+def fractional_max_pool(op: str, dims: int, input: Tensor, kernel_size, output_size=None,
+                        output_ratio=None, return_indices: bool = False,
+                        _random_samples: Tensor | None = None):
     """Max over ``kernel_size`` windows whose starts are spread pseudo-randomly (one uniform
     sample per plane and dim) so the output has ``output_size`` (or ``output_ratio`` of the
     input); Graham's fractional max pooling. Gradients go to each window's first maximum."""
-    op = "fractional_max_pool2d"
-    kh, kw = ntuple(op, "kernel_size", kernel_size, 2)
-    oh, ow = _fractional_size(op, input, output_size, output_ratio)
-    x, unbatched = batched(op, input, 2)
-    n, c, h, w = x.shape
-    for name, o, k, size in (("height", oh, kh, h), ("width", ow, kw, w)):
-        if o + k - 1 > size:
-            raise RuntimeError(f"{op}(): pool {name} {k} too large relative to input {name} "
-                               f"{size}")
+    kernel = ntuple(op, "kernel_size", kernel_size, dims)
+    out = _fractional_size(op, dims, input, output_size, output_ratio)
+    x, unbatched = batched(op, input, dims)
+    n, c = x.shape[:2]
+    size = tuple(x.shape[2:])
+    suffix = "_out" if dims == 3 else ""
+    for name, o, k, s in zip(_DIM_NAMES[dims], out, kernel, size):
+        if o + k - 1 > s:
+            raise RuntimeError(f"{op}{suffix}(): pool {name} {k} too large relative to input "
+                               f"{name} {s}")
     samples = _random_samples
     if samples is None:
-        samples = rand(n, c, 2, dtype=x.dtype, device=x.device)
-    if tuple(samples.shape) != (n, c, 2):
-        raise RuntimeError(f"{op}(): expected _random_samples of shape {[n, c, 2]}, got "
+        samples = rand(n, c, dims, dtype=x.dtype, device=x.device)
+    if tuple(samples.shape) != (n, c, dims):
+        raise RuntimeError(f"{op}(): expected _random_samples of shape {[n, c, dims]}, got "
                            f"{list(samples.shape)}")
     xp = x.xp
-    s = samples._data
-    rows = _intervals(xp, s[..., 1], h, oh, kh)[:, :, :, None, None, None]
-    cols = _intervals(xp, s[..., 0], w, ow, kw)[:, :, None, :, None, None]
-    taps_h = xp.arange(kh).reshape(kh, 1)
-    taps_w = xp.arange(kw).reshape(1, kw)
-    flat = ((rows + taps_h) * w + cols + taps_w).reshape(n, c, oh * ow, kh * kw)
-    values = xp.take_along_axis(x._data.reshape(n, c, h * w), flat.reshape(n, c, -1), 2)
-    windows = values.reshape(n, c, oh * ow, kh * kw).transpose(0, 1, 3, 2)
-    first = _first_max_along(xp, windows)  # (N, C, oh * ow)
+    flat = 0
+    stride = 1
+    for d in reversed(range(dims)):  # flat input index of every (window, tap): (N, C, *out, *kernel)
+        starts = _intervals(xp, samples._data[..., _SAMPLE_OF_DIM[dims][d]], size[d], out[d],
+                            kernel[d])
+        place = [1] * (2 * dims)
+        place[d] = out[d]
+        tap = [1] * (2 * dims)
+        tap[dims + d] = kernel[d]
+        position = starts.reshape((n, c) + tuple(place)) + xp.arange(kernel[d]).reshape(tap)
+        flat = flat + position * stride
+        stride *= size[d]
+    windows = math.prod(out)
+    flat = flat.reshape(n, c, windows, math.prod(kernel))
+    values = xp.take_along_axis(x._data.reshape(n, c, -1), flat.reshape(n, c, -1), 2)
+    first = _first_max_along(xp, values.reshape(flat.shape).transpose(0, 1, 3, 2))
     chosen = xp.take_along_axis(flat, first[..., None], 3)[..., 0]
-    out = I.gather(S.reshape(x, (n, c, -1)), 2, Tensor._make(chosen))
-    out = S.reshape(out, (n, c, oh, ow))
-    indices = Tensor._make(chosen.reshape(n, c, oh, ow))
+    result = S.reshape(I.gather(S.reshape(x, (n, c, -1)), 2, Tensor._make(chosen)), (n, c) + out)
+    indices = Tensor._make(chosen.reshape((n, c) + out))
     if unbatched:
-        out, indices = S.squeeze(out, 0), S.squeeze(indices, 0)
-    return (out, indices) if return_indices else out
+        result, indices = S.squeeze(result, 0), S.squeeze(indices, 0)
+    return (result, indices) if return_indices else result
+
+
+def fractional_max_pool2d(input: Tensor, kernel_size, output_size=None, output_ratio=None,
+                          return_indices: bool = False, _random_samples: Tensor | None = None):
+    """Fractional max pooling of (N, C, H, W)."""
+    return fractional_max_pool("fractional_max_pool2d", 2, input, kernel_size, output_size,
+                               output_ratio, return_indices, _random_samples)
+
+
+def fractional_max_pool3d(input: Tensor, kernel_size, output_size=None, output_ratio=None,
+                          return_indices: bool = False, _random_samples: Tensor | None = None):
+    """Fractional max pooling of (N, C, T, H, W)."""
+    return fractional_max_pool("fractional_max_pool3d", 3, input, kernel_size, output_size,
+                               output_ratio, return_indices, _random_samples)

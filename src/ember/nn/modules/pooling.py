@@ -238,7 +238,7 @@ class LPPool3d(_LPPool):
     dims = 3
 
 
-class FractionalMaxPool2d(_Pool):
+class _FractionalMaxPool(_Pool):
     """Max pooling to ``output_size`` (or ``output_ratio`` of the input) over pseudo-randomly
     placed windows; ``_random_samples`` fixes the placement."""
 
@@ -246,25 +246,37 @@ class FractionalMaxPool2d(_Pool):
                  return_indices: bool = False, _random_samples: Tensor | None = None) -> None:
         super().__init__()
         name = type(self).__name__
-        self.kernel_size = C.ntuple(name, "kernel_size", kernel_size, 2)
+        self.kernel_size = C.ntuple(name, "kernel_size", kernel_size, self.dims)
         self.return_indices = return_indices
         self.register_buffer("_random_samples", _random_samples)
         self.output_size = None if output_size is None else \
-            C.ntuple(name, "output_size", output_size, 2)
+            C.ntuple(name, "output_size", output_size, self.dims)
         self.output_ratio = None if output_ratio is None else \
-            U.pair_of_ratios(name, output_ratio)
+            U.pair_of_ratios(name, output_ratio, self.dims)
         if output_size is None and output_ratio is None:
-            raise ValueError("FractionalMaxPool2d requires specifying either an output size, or a "
-                             "pooling ratio")
+            raise ValueError(f"{name} requires specifying either an output size, or a pooling "
+                             "ratio")
         if output_size is not None and output_ratio is not None:
             raise ValueError("only one of output_size and output_ratio may be specified")
         if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio):
             raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
 
     def forward(self, input: Tensor):
-        return U.fractional_max_pool2d(input, self.kernel_size, self.output_size,
-                                       self.output_ratio, self.return_indices,
-                                       _random_samples=self._random_samples)
+        return U.fractional_max_pool(f"fractional_max_pool{self.dims}d", self.dims, input,
+                                     self.kernel_size, self.output_size, self.output_ratio,
+                                     self.return_indices, _random_samples=self._random_samples)
 
     def extra_repr(self) -> str:
         return ""
+
+
+class FractionalMaxPool2d(_FractionalMaxPool):
+    """Fractional max pooling of (N, C, H, W) (Graham, 2014)."""
+
+    dims = 2
+
+
+class FractionalMaxPool3d(_FractionalMaxPool):
+    """Fractional max pooling of (N, C, T, H, W)."""
+
+    dims = 3

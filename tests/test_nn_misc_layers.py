@@ -42,6 +42,9 @@ def test_rrelu_eval_matches_torch_and_training_slopes_lie_in_range():
     assert slopes.min() >= 0.2 and slopes.max() <= 0.4 and abs(slopes.mean() - 0.3) < 0.01
     pos = ember.tensor(np.abs(randn(10)))
     assert_close(F.rrelu(pos, training=True), pos)
+    neg = ember.tensor([-2.0, 1.0])
+    assert F.rrelu_(neg, 0.25, 0.25) is neg
+    assert_close(neg, ember.tensor([-0.5, 1.0]), "float32")
 
 
 @pytest.mark.parametrize("feature", [False, True])

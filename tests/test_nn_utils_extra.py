@@ -361,3 +361,14 @@ def test_hook_based_weight_and_spectral_norm(make, shape, which):
 def _expect_future_warning(expected: bool):
     """torch deprecates the hook-based weight_norm (not spectral_norm)."""
     return pytest.warns(FutureWarning) if expected else contextlib.nullcontext()
+
+
+def test_transfer_parametrizations_and_params():
+    source = nn.Linear(3, 3)
+    parametrize.register_parametrization(source, "weight", symmetric(ember))
+    target = nn.Linear(3, 3)
+    parametrize.transfer_parametrizations_and_params(source, target)
+    assert type(target).__name__ == "ParametrizedLinear"
+    assert list(target.state_dict()) == ["bias", "parametrizations.weight.original"]
+    assert_close(target.weight, source.weight, "float32")
+    assert target.parametrizations.weight[0] is source.parametrizations.weight[0]

@@ -967,4 +967,5 @@ from ._functional.loss import (ctc_loss, multi_margin_loss,  # noqa: E402,F401
                                multilabel_margin_loss, triplet_margin_with_distance_loss)
 from ._functional.normalization import instance_norm, local_response_norm  # noqa: E402,F401
 from ._functional.random_activations import (alpha_dropout,  # noqa: E402,F401
-                                             feature_alpha_dropout, gumbel_softmax, rrelu)
+                                             feature_alpha_dropout, gumbel_softmax, rrelu,
+                                             rrelu_)

@@ -29,6 +29,12 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     return input.copy_(out) if inplace else out
 
 
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+           training: bool = False) -> Tensor:
+    """In-place ``rrelu``."""
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
 def _alpha_dropout(op: str, input: Tensor, p: float, training: bool, inplace: bool,
                    feature: bool) -> Tensor:
     """Keep a unit with probability ``1 - p``, else set it to SELU's saturation value, then

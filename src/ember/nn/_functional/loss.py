@@ -161,6 +161,17 @@ def _shift(alpha: Tensor, by: int) -> Tensor:
     return S.cat([E.mul(alpha[:, :by], 0.0), alpha[:, :-by]], 1)
 
 
+def _step(alpha: Tensor, skip: Tensor) -> Tensor:
+    """One frame of the lattice: stay, move one place, or (where ``skip``) jump a blank."""
+    width = alpha.shape[1]
+    if width == 1:
+        return alpha
+    moved = E.add(alpha, _shift(alpha, 1))
+    if width == 2:
+        return moved
+    return E.add(moved, E.where(skip, _shift(alpha, 2), 0.0))
+
+
 def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, blank: int = 0,
              reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
     """Connectionist temporal classification: ``-log`` of the total probability of the
@@ -207,9 +218,7 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, 
     alpha = E.div(alpha, scale)
     lengths = tensor(in_lens, device=device)
     for t in range(1, steps):
-        moved = E.add(E.add(alpha, _shift(alpha, 1)), E.where(skip, _shift(alpha, 2), 0.0)) \
-            if width > 2 else E.add(alpha, _shift(alpha, 1)) if width > 1 else alpha
-        new = E.mul(moved, emit[t])
+        new = E.mul(_step(alpha, skip), emit[t])
         scale = R.sum(new, 1, keepdim=True)
         active = E.gt(lengths, t)
         alpha = E.where(S.unsqueeze(active, 1), E.div(new, scale), alpha)

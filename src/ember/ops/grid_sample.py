@@ -13,7 +13,7 @@ import itertools
 import warnings
 
 from .. import dtypes
-from ..creation import linspace, ones
+from ..creation import linspace, zeros
 from ..tensor import Tensor
 from . import elementwise as E
 from . import index as I
@@ -38,7 +38,7 @@ def _warn_align_corners() -> None:
 def _base_coordinates(steps: int, align_corners: bool, like: Tensor) -> Tensor:
     """Pixel centres (or corners) along one dim in [-1, 1]: a size-1 dim sits at 0."""
     if steps <= 1:
-        return S.reshape(E.mul(ones(1, dtype=like.dtype, device=like.device), 0.0), (1,))
+        return zeros(1, dtype=like.dtype, device=like.device)
     line = linspace(-1.0, 1.0, steps, dtype=like.dtype, device=like.device)
     return line if align_corners else E.mul(line, (steps - 1) / steps)
 
@@ -72,7 +72,7 @@ def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tenso
         raise ValueError(f"Expected non-zero, positive output size. Got {size}")
     axes = [_base_coordinates(s, align_corners, theta) for s in reversed(spatial)]  # x, y(, z)
     mesh = S.meshgrid(*reversed(axes), indexing="ij")  # each (D,) H, W
-    base = S.stack(list(reversed(mesh)) + [E.add(E.mul(mesh[0], 0.0), 1.0)], -1)
+    base = S.stack(list(reversed(mesh)) + [E.ones_like_(mesh[0])], -1)
     points = S.reshape(base, (1, -1, len(spatial) + 1))
     grid = L.matmul(points, S.transpose(theta, 1, 2))  # (N, prod(spatial), dims)
     return S.reshape(grid, (size[0],) + tuple(spatial) + (len(spatial),))

@@ -3,6 +3,8 @@ gumbel_softmax, max unpooling, LP pooling, fractional max pooling, adaptive log-
 nn.Buffer, DataParallel, the Lazy* modules and F.one_hot's edge cases."""
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -281,6 +283,10 @@ def test_lazy_modules(make, shape):
     e, t = make(nn), make(torch.nn)
     assert repr(e) == repr(t)
     assert e.has_uninitialized_params()
+    twin = copy.deepcopy(e)  # still lazy, and independent of e
+    twin(ember.tensor(randn(*shape, dtype="float32")))
+    assert e.has_uninitialized_params()
+    assert not any(nn.parameter.is_lazy(t) for t in [*twin.parameters(), *twin.buffers()])
     x = randn(*shape, dtype="float32")
     e(ember.tensor(x))
     t(torch.tensor(x))

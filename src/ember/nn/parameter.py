@@ -80,6 +80,11 @@ class _Uninitialized:
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
 
+    def __deepcopy__(self, memo: dict):
+        if id(self) not in memo:
+            memo[id(self)] = type(self)(self.requires_grad, self.device, self.dtype)
+        return memo[id(self)]
+
 
 class UninitializedParameter(_Uninitialized, Parameter):
     """A parameter of a lazy module whose shape is not known yet; ``materialize`` gives it

@@ -16,6 +16,7 @@ from ...ops import elementwise as E
 from ...ops.sort import argsort
 from ...tensor import Tensor
 from ..module import Module
+from ._hooks import remove_pre_hook
 from .convert_parameters import parameters_to_vector
 
 
@@ -300,13 +301,9 @@ def custom_from_mask(module: Module, name: str, mask: Tensor) -> Module:
 
 def remove(module: Module, name: str) -> Module:
     """Make the pruning of ``module.<name>`` permanent and drop its hook, mask and original."""
-    for key, hook in list(module._forward_pre_hooks.items()):
-        if isinstance(hook, BasePruningMethod) and hook._tensor_name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[key]
-            return module
-    raise ValueError(f"Parameter '{name}' of module {module} has to be pruned before pruning can "
-                     "be removed")
+    return remove_pre_hook(module, BasePruningMethod, name,
+                           f"Parameter '{name}' of module {module} has to be pruned before pruning "
+                           "can be removed", attr="_tensor_name")
 
 
 def is_pruned(module: Module) -> bool:

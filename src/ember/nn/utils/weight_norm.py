@@ -7,6 +7,7 @@ import warnings
 
 from ..module import Module
 from ..parameter import Parameter, UninitializedParameter
+from ._hooks import find_pre_hook, remove_pre_hook
 from .parametrizations import norm_except_dim
 
 
@@ -26,10 +27,9 @@ class WeightNorm:
     def apply(module: Module, name: str, dim: int | None) -> "WeightNorm":
         warnings.warn("`torch.nn.utils.weight_norm` is deprecated in favor of "
                       "`torch.nn.utils.parametrizations.weight_norm`.", FutureWarning, stacklevel=3)
-        for hook in module._forward_pre_hooks.values():
-            if isinstance(hook, WeightNorm) and hook.name == name:
-                raise RuntimeError(f"Cannot register two weight_norm hooks on the same parameter "
-                                   f"{name}")
+        if find_pre_hook(module, WeightNorm, name) is not None:
+            raise RuntimeError(f"Cannot register two weight_norm hooks on the same parameter "
+                               f"{name}")
         fn = WeightNorm(name, dim)
         weight = getattr(module, name)
         if isinstance(weight, UninitializedParameter):
@@ -62,9 +62,4 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
 
 def remove_weight_norm(module: Module, name: str = "weight") -> Module:
     """Fold the magnitude and direction back into one ``<name>`` parameter."""
-    for key, hook in list(module._forward_pre_hooks.items()):
-        if isinstance(hook, WeightNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[key]
-            return module
-    raise ValueError(f"weight_norm of '{name}' not found in {module}")
+    return remove_pre_hook(module, WeightNorm, name, f"weight_norm of '{name}' not found in {module}")

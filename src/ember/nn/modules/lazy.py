@@ -151,40 +151,20 @@ class _LazyConvTranspose(_LazyConv):
                          padding_mode, output_padding, device, dtype)
 
 
-class LazyConv1d(_LazyConv, Conv1d):
-    """Conv1d with ``in_channels`` inferred from the first input."""
-
-    cls_to_become = Conv1d
-
-
-class LazyConv2d(_LazyConv, Conv2d):
-    """Conv2d with ``in_channels`` inferred from the first input."""
-
-    cls_to_become = Conv2d
+def _lazy(mixin: type, eager: type, first_input: str) -> type:
+    """The lazy form of the layer ``eager``: ``mixin`` infers its size from ``first_input``."""
+    name = f"Lazy{eager.__name__}"
+    doc = f"{eager.__name__} with {first_input} inferred from the first input."
+    return type(name, (mixin, eager), {"cls_to_become": eager, "__doc__": doc,
+                                       "__module__": __name__, "__qualname__": name})
 
 
-class LazyConv3d(_LazyConv, Conv3d):
-    """Conv3d with ``in_channels`` inferred from the first input."""
-
-    cls_to_become = Conv3d
-
-
-class LazyConvTranspose1d(_LazyConvTranspose, ConvTranspose1d):
-    """ConvTranspose1d with ``in_channels`` inferred from the first input."""
-
-    cls_to_become = ConvTranspose1d
-
-
-class LazyConvTranspose2d(_LazyConvTranspose, ConvTranspose2d):
-    """ConvTranspose2d with ``in_channels`` inferred from the first input."""
-
-    cls_to_become = ConvTranspose2d
-
-
-class LazyConvTranspose3d(_LazyConvTranspose, ConvTranspose3d):
-    """ConvTranspose3d with ``in_channels`` inferred from the first input."""
-
-    cls_to_become = ConvTranspose3d
+LazyConv1d = _lazy(_LazyConv, Conv1d, "``in_channels``")
+LazyConv2d = _lazy(_LazyConv, Conv2d, "``in_channels``")
+LazyConv3d = _lazy(_LazyConv, Conv3d, "``in_channels``")
+LazyConvTranspose1d = _lazy(_LazyConvTranspose, ConvTranspose1d, "``in_channels``")
+LazyConvTranspose2d = _lazy(_LazyConvTranspose, ConvTranspose2d, "``in_channels``")
+LazyConvTranspose3d = _lazy(_LazyConvTranspose, ConvTranspose3d, "``in_channels``")
 
 
 # ---------------------------------------------------------------------------- normalisation
@@ -227,37 +207,9 @@ class _LazyNorm(LazyModuleMixin):
             self.reset_parameters()
 
 
-class LazyBatchNorm1d(_LazyNorm, BatchNorm1d):
-    """BatchNorm1d with ``num_features`` inferred from the first input."""
-
-    cls_to_become = BatchNorm1d
-
-
-class LazyBatchNorm2d(_LazyNorm, BatchNorm2d):
-    """BatchNorm2d with ``num_features`` inferred from the first input."""
-
-    cls_to_become = BatchNorm2d
-
-
-class LazyBatchNorm3d(_LazyNorm, BatchNorm3d):
-    """BatchNorm3d with ``num_features`` inferred from the first input."""
-
-    cls_to_become = BatchNorm3d
-
-
-class LazyInstanceNorm1d(_LazyNorm, InstanceNorm1d):
-    """InstanceNorm1d with ``num_features`` inferred from the first input."""
-
-    cls_to_become = InstanceNorm1d
-
-
-class LazyInstanceNorm2d(_LazyNorm, InstanceNorm2d):
-    """InstanceNorm2d with ``num_features`` inferred from the first input."""
-
-    cls_to_become = InstanceNorm2d
-
-
-class LazyInstanceNorm3d(_LazyNorm, InstanceNorm3d):
-    """InstanceNorm3d with ``num_features`` inferred from the first input."""
-
-    cls_to_become = InstanceNorm3d
+LazyBatchNorm1d = _lazy(_LazyNorm, BatchNorm1d, "``num_features``")
+LazyBatchNorm2d = _lazy(_LazyNorm, BatchNorm2d, "``num_features``")
+LazyBatchNorm3d = _lazy(_LazyNorm, BatchNorm3d, "``num_features``")
+LazyInstanceNorm1d = _lazy(_LazyNorm, InstanceNorm1d, "``num_features``")
+LazyInstanceNorm2d = _lazy(_LazyNorm, InstanceNorm2d, "``num_features``")
+LazyInstanceNorm3d = _lazy(_LazyNorm, InstanceNorm3d, "``num_features``")

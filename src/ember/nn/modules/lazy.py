@@ -24,11 +24,33 @@ class LazyModuleMixin:
     """Shape inference on the first forward call, then the module becomes ``cls_to_become``."""
 
     cls_to_become: type | None = None
+    _lazy_size: str | None = None  # the size attribute the first input gives
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._initialize_hook = self.register_forward_pre_hook(self._infer_parameters,
                                                                 with_kwargs=True)
+
+    def _declare_lazy(self, bias: bool, device, dtype) -> None:
+        """Uninitialised ``weight`` (and ``bias``), to be shaped by the first call."""
+        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        if bias:
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
+
+    def _materialize_weight(self, shape: tuple, outputs: int) -> None:
+        """Give ``weight`` its shape and ``bias`` (if any) ``outputs`` entries, then initialise
+        them as the eager layer does."""
+        with no_grad():
+            self.weight.materialize(shape)
+            if self.bias is not None:
+                self.bias.materialize((outputs,))
+            self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """The eager layer's initialisation, once the sizes are known."""
+        size = self._lazy_size
+        if size is None or (not self.has_uninitialized_params() and getattr(self, size) != 0):
+            super().reset_parameters()
 
     def has_uninitialized_params(self) -> bool:
         """Whether a parameter or buffer of this module still lacks its shape."""
@@ -69,28 +91,19 @@ class LazyLinear(LazyModuleMixin, Linear):
     """A Linear layer whose ``in_features`` is the last dim of its first input."""
 
     cls_to_become = Linear
+    _lazy_size = "in_features"
 
     def __init__(self, out_features: int, bias: bool = True, device=None, dtype=None) -> None:
         super().__init__(0, 0, False)
-        self.weight = UninitializedParameter(device=device, dtype=dtype)
         self.out_features = out_features
-        if bias:
-            self.bias = UninitializedParameter(device=device, dtype=dtype)
-
-    def reset_parameters(self) -> None:
-        if not self.has_uninitialized_params() and self.in_features != 0:
-            super().reset_parameters()
+        self._declare_lazy(bias, device, dtype)
 
     def initialize_parameters(self, input: Tensor) -> None:
         if not self.has_uninitialized_params():  # loaded from a state dict
             self.in_features = self.weight.shape[1]
-        else:
-            with no_grad():
-                self.in_features = input.shape[-1]
-                self.weight.materialize((self.out_features, self.in_features))
-                if self.bias is not None:
-                    self.bias.materialize((self.out_features,))
-                self.reset_parameters()
+            return
+        self.in_features = input.shape[-1]
+        self._materialize_weight((self.out_features, self.in_features), self.out_features)
 
 
 # ---------------------------------------------------------------------------- convolutions
@@ -98,6 +111,8 @@ class LazyLinear(LazyModuleMixin, Linear):
 
 class _LazyConv(LazyModuleMixin):
     """Lazy convolutions: ``in_channels`` is the channel dim of the first input."""
+
+    _lazy_size = "in_channels"
 
     def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
                  groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
@@ -108,14 +123,8 @@ class _LazyConv(LazyModuleMixin):
         else:
             super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False,
                              padding_mode)
-        self.weight = UninitializedParameter(device=device, dtype=dtype)
         self.out_channels = out_channels
-        if bias:
-            self.bias = UninitializedParameter(device=device, dtype=dtype)
-
-    def reset_parameters(self) -> None:
-        if not self.has_uninitialized_params() and self.in_channels != 0:
-            super().reset_parameters()
+        self._declare_lazy(bias, device, dtype)
 
     def _in_channels(self, input: Tensor) -> int:
         if input.dim() not in (self.dims + 1, self.dims + 2):
@@ -136,11 +145,7 @@ class _LazyConv(LazyModuleMixin):
             shape = (self.in_channels, self.out_channels // self.groups)
         else:
             shape = (self.out_channels, self.in_channels // self.groups)
-        with no_grad():
-            self.weight.materialize(shape + tuple(self.kernel_size))
-            if self.bias is not None:
-                self.bias.materialize((self.out_channels,))
-            self.reset_parameters()
+        self._materialize_weight(shape + tuple(self.kernel_size), self.out_channels)
 
 
 class _LazyConvTranspose(_LazyConv):
@@ -173,6 +178,8 @@ LazyConvTranspose3d = _lazy(_LazyConvTranspose, ConvTranspose3d, "``in_channels`
 class _LazyNorm(LazyModuleMixin):
     """Lazy batch and instance norms: ``num_features`` is dim 1 of the first input."""
 
+    _lazy_size = "num_features"
+
     def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, device=None, dtype=None, *,
                  bias: bool = True) -> None:
@@ -187,10 +194,6 @@ class _LazyNorm(LazyModuleMixin):
             self.running_mean = UninitializedBuffer(device=device, dtype=dtype)
             self.running_var = UninitializedBuffer(device=device, dtype=dtype)
             self.num_batches_tracked = tensor(0, dtype=int64, device=device)
-
-    def reset_parameters(self) -> None:
-        if not self.has_uninitialized_params() and self.num_features != 0:
-            super().reset_parameters()
 
     def initialize_parameters(self, input: Tensor) -> None:
         if not self.has_uninitialized_params():  # loaded from a state dict

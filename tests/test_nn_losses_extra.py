@@ -208,6 +208,15 @@ def test_ctc_loss_layouts_blank_and_module():
              [LOGITS], order=1)
 
 
+@pytest.mark.parametrize("input_lengths", [[5, 3, 5], [5, 0, 5]])
+def test_ctc_loss_empty_targets_and_inputs(input_lengths):
+    targets, target_lengths = np.array([[1, 2], [0, 0], [3, 3]]), [2, 0, 2]
+    check_fn(lambda x: F.ctc_loss(x.log_softmax(2), ember.tensor(targets), input_lengths,
+                                  target_lengths, reduction="none"),
+             lambda x: TF.ctc_loss(x.log_softmax(2), torch.tensor(targets), input_lengths,
+                                   target_lengths, reduction="none"), [randn(5, 3, 4)], order=1)
+
+
 def test_ctc_loss_is_differentiable_twice():
     x = ember.tensor(randn(4, 2, 3), requires_grad=True)
     targets = ember.tensor([[1, 2], [1, 1]])

@@ -226,6 +226,8 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, 
     ends = [[s in (2 * len(lab), 2 * len(lab) - 1) for s in range(width)] for lab in labels]
     final = R.sum(E.where(tensor(ends, device=device), alpha, 0.0), 1)
     loss = E.neg(E.add(log_like, E.log(final)))
+    no_frames = tensor([t == 0 for t in in_lens], device=device)
+    loss = E.where(no_frames, 0.0, loss)  # no frames emit an empty target with probability 1
     impossible = 0.0 if zero_infinity else float("inf")
     loss = E.where(tensor(feasible, device=device), loss, impossible)
     if reduction == "mean":

@@ -96,6 +96,12 @@ def test_embedding_bag_errors():
         F.embedding_bag(ember.tensor([[1, 2]]), ember.zeros(5))
     with pytest.raises(AssertionError, match="padding_idx must be within num_embeddings"):
         nn.EmbeddingBag(3, 2, padding_idx=3)
+    with pytest.raises(RuntimeError, match="found idx to be 20"):
+        F.embedding_bag(ember.tensor([1, 20]), w, ember.tensor([0]))
+    with pytest.raises(RuntimeError, match="found idx to be -1"):
+        F.embedding_bag(ember.tensor([[1, -1]]), w)
+    with pytest.raises(RuntimeError, match="Long, Int; but got .*embedding_bag"):
+        F.embedding_bag(ember.tensor([1.0, 2.0]), w, ember.tensor([0]))
 
 
 # ---------------------------------------------------------------------------- margin losses

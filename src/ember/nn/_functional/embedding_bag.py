@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from ... import backend
 from ...creation import arange, full, zeros
 from ...ops import elementwise as E
 from ...ops import index as I
@@ -44,6 +45,18 @@ def _check_args(input: Tensor, weight: Tensor, offsets: Tensor | None, mode: str
         raise NotImplementedError("embedding_bag: per_sample_weights was not None. "
                                   "per_sample_weights is only supported for mode='sum' "
                                   f"(got mode='{mode}'). Please open a feature request on GitHub.")
+
+
+def _check_in_range(flat: Tensor, rows: int) -> None:
+    """Every index names a row of the table (torch names the offending index)."""
+    low, high = R.amin(flat), R.amax(flat)
+
+    def error() -> RuntimeError:
+        bad = int(high.item()) if int(high.item()) >= rows else int(low.item())
+        return RuntimeError("embedding_bag: Expected idx >= 0 && idx < num_embeddings but found "
+                            f"idx to be {bad}")
+
+    backend.require(E.logical_and(E.ge(low, 0), E.lt(high, rows))._data, error)
 
 
 def _bags(input: Tensor, offsets: Tensor | None, include_last_offset: bool) -> tuple:
@@ -88,7 +101,10 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
     Entries equal to ``padding_idx`` are left out; empty bags give zeros.
     """
     _check_args(input, weight, offsets, mode, per_sample_weights, scale_grad_by_freq, sparse)
+    F._check_index_dtype(input, "embedding_bag")
     flat = S.reshape(input, (-1,))
+    if flat.numel():
+        _check_in_range(flat, weight.shape[0])
     if offsets is not None and offsets.numel() and not include_last_offset:
         first = int(offsets[0].item())
         if first != 0:

@@ -330,3 +330,29 @@ def test_one_hot_errors(values, classes, message):
         TF.one_hot(torch.tensor(values, dtype=torch.int64), classes)
     with pytest.raises(RuntimeError, match="only applicable to index tensor of type LongTensor"):
         F.one_hot(ember.tensor([1], dtype=ember.int32), 2)
+
+
+# ---------------------------------------------------------------------------- *_with_indices
+
+
+@pytest.mark.parametrize("name, args", [
+    ("max_pool1d_with_indices", (2,)), ("max_pool2d_with_indices", (2, 1)),
+    ("max_pool3d_with_indices", (2,)), ("adaptive_max_pool1d_with_indices", (3,)),
+    ("adaptive_max_pool2d_with_indices", ((3, 2),)), ("adaptive_max_pool3d_with_indices", (2,)),
+])
+def test_with_indices_pools(name, args):
+    dims = int(name.split("pool")[1][0])
+    x = randn(*(2, 3) + (5, 4, 6)[:dims])
+    (ev, ei), (tv, ti) = getattr(F, name)(ember.tensor(x), *args), getattr(TF, name)(torch.tensor(x), *args)
+    assert_close(ev, tv)
+    np.testing.assert_array_equal(ei.numpy(), ti.numpy())
+
+
+@pytest.mark.parametrize("dims", [2, 3])
+def test_fractional_with_indices(dims):
+    x, samples = randn(*(1, 2) + (6, 5, 7)[:dims]), RNG.uniform(size=(1, 2, dims))
+    name = f"fractional_max_pool{dims}d_with_indices"
+    ev, ei = getattr(F, name)(ember.tensor(x), 2, output_size=3, _random_samples=ember.tensor(samples))
+    tv, ti = getattr(TF, name)(torch.tensor(x), 2, output_size=3, _random_samples=torch.tensor(samples))
+    assert_close(ev, tv)
+    np.testing.assert_array_equal(ei.numpy(), ti.numpy())

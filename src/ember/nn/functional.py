@@ -966,6 +966,11 @@ from ._functional.embedding_bag import embedding_bag  # noqa: E402,F401
 from ._functional.loss import (ctc_loss, multi_margin_loss,  # noqa: E402,F401
                                multilabel_margin_loss, triplet_margin_with_distance_loss)
 from ._functional.normalization import instance_norm, local_response_norm  # noqa: E402,F401
+from ._functional.pool_indices import (  # noqa: E402,F401
+    adaptive_max_pool1d_with_indices, adaptive_max_pool2d_with_indices,
+    adaptive_max_pool3d_with_indices, fractional_max_pool2d_with_indices,
+    fractional_max_pool3d_with_indices, max_pool1d_with_indices, max_pool2d_with_indices,
+    max_pool3d_with_indices)
 from ._functional.random_activations import (alpha_dropout,  # noqa: E402,F401
                                              feature_alpha_dropout, gumbel_softmax, rrelu,
                                              rrelu_)

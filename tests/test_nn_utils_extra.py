@@ -372,3 +372,16 @@ def test_transfer_parametrizations_and_params():
     assert list(target.state_dict()) == ["bias", "parametrizations.weight.original"]
     assert_close(target.weight, source.weight, "float32")
     assert target.parametrizations.weight[0] is source.parametrizations.weight[0]
+
+
+def test_identity_and_custom_from_mask():
+    e, t = pruned_pair()
+    mask = (RNG.uniform(size=(4, 5)) > 0.5).astype("float64")
+    prune.identity(e, "bias")
+    tprune.identity(t, "bias")
+    prune.custom_from_mask(e, "weight", ember.tensor(mask))
+    tprune.custom_from_mask(t, "weight", torch.tensor(mask))
+    assert list(e.state_dict()) == list(t.state_dict())
+    assert_close(e.weight_mask, t.weight_mask)
+    assert_close(e.bias_mask, t.bias_mask)
+    check_module(e, t, [randn(3, 5)])

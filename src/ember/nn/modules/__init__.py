@@ -61,9 +61,9 @@ __all__ += [
 # ---- issue 24: more layers (3-D pools, instance and local response norms, lazy layers, ...)
 from .activation import RReLU, Softmax2d  # noqa: E402
 from .adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: E402
+from .alpha_dropout import AlphaDropout, FeatureAlphaDropout  # noqa: E402
 from .channelshuffle import ChannelShuffle  # noqa: E402
 from .conv import ConvTranspose3d  # noqa: E402
-from .dropout import AlphaDropout, FeatureAlphaDropout  # noqa: E402
 from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d  # noqa: E402
 from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d,  # noqa: E402
                    LazyConv2d, LazyConv3d, LazyConvTranspose1d, LazyConvTranspose2d,

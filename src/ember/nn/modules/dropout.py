@@ -1,10 +1,8 @@
-"""Dropout: zero random elements while training (inverted scaling), identity in eval mode;
-alpha dropout for SELU networks."""
+"""Dropout: zero random elements while training (inverted scaling), identity in eval mode."""
 from __future__ import annotations
 
 from ...tensor import Tensor
 from .. import functional as F
-from .._functional.random_activations import alpha_dropout, feature_alpha_dropout
 from ..module import Module
 
 
@@ -27,18 +25,3 @@ class Dropout(_DropoutNd):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.dropout(input, self.p, self.training, self.inplace)
-
-
-class AlphaDropout(_DropoutNd):
-    """Dropout for SELU networks: dropped units take SELU's saturation value and the output
-    keeps the input's mean and variance."""
-
-    def forward(self, input: Tensor) -> Tensor:
-        return alpha_dropout(input, self.p, self.training)
-
-
-class FeatureAlphaDropout(_DropoutNd):
-    """Alpha dropout of whole channels."""
-
-    def forward(self, input: Tensor) -> Tensor:
-        return feature_alpha_dropout(input, self.p, self.training)

@@ -242,12 +242,18 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             unbiased = E.mul(S.reshape(var, (channels,)), count / (count - 1))
             _update_running(running_var, unbiased, momentum)
     else:
-        if running_mean is None or running_var is None:
-            raise RuntimeError("batch_norm: running_mean and running_var must be defined in "
-                               "evaluation mode (training=False)")
-        centred = E.sub(input, S.reshape(running_mean, param_shape))
-        var = S.reshape(running_var, param_shape)
+        centred, var = _running_moments(input, running_mean, running_var, param_shape,
+                                        "batch_norm", "in evaluation mode (training=False)")
     return _affine(E.mul(centred, E.rsqrt(E.add(var, eps))), weight, bias, param_shape)
+
+
+def _running_moments(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+                     param_shape: tuple, op: str, when: str) -> tuple:
+    """``(input - running_mean, running_var)``, broadcastable: a norm using its running
+    statistics (which must be given)."""
+    if running_mean is None or running_var is None:
+        raise RuntimeError(f"{op}: running_mean and running_var must be defined {when}")
+    return E.sub(input, S.reshape(running_mean, param_shape)), S.reshape(running_var, param_shape)
 
 
 def _update_running(running: Tensor, batch: Tensor, momentum: float) -> None:
@@ -273,9 +279,9 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """Long tensor with a trailing dimension of size ``num_classes``: 1 at each index, else 0."""
     if tensor.dtype != dtypes.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if tensor.numel() == 0 and num_classes <= 0:
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
     if num_classes == -1:
-        if tensor.numel() == 0:
-            raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(R.amax(tensor).item()) + 1
     if tensor.numel():
         backend.require(R.amin(tensor)._data >= 0,
@@ -776,3 +782,25 @@ from . import feature_dropout  # noqa: E402,F401  (declares dropout1d/2d/3d)
 
 derive(exporter("ember.nn.functional", globals()))  # every op declared for nn.functional
 del declare, derive, exporter  # the declaration API is not part of torch.nn.functional
+
+# ---- issue 24: 3-D pools, instance and local response norms, ...
+from ..ops.conv import conv_transpose3d  # noqa: E402,F401
+from ..ops.grid_sample import affine_grid, grid_sample  # noqa: E402,F401
+from ..ops.pool import (adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d,  # noqa: E402,F401
+                        max_pool3d)
+from ..ops.unpool import (fractional_max_pool2d, fractional_max_pool3d,  # noqa: E402,F401
+                          lp_pool1d, lp_pool2d, lp_pool3d, max_unpool1d, max_unpool2d,
+                          max_unpool3d)
+from ._functional.channel_shuffle import channel_shuffle  # noqa: E402,F401
+from ._functional.embedding_bag import embedding_bag  # noqa: E402,F401
+from ._functional.loss import (ctc_loss, multi_margin_loss,  # noqa: E402,F401
+                               multilabel_margin_loss, triplet_margin_with_distance_loss)
+from ._functional.normalization import instance_norm, local_response_norm  # noqa: E402,F401
+from ._functional.pool_indices import (  # noqa: E402,F401
+    adaptive_max_pool1d_with_indices, adaptive_max_pool2d_with_indices,
+    adaptive_max_pool3d_with_indices, fractional_max_pool2d_with_indices,
+    fractional_max_pool3d_with_indices, max_pool1d_with_indices, max_pool2d_with_indices,
+    max_pool3d_with_indices)
+from ._functional.random_activations import (alpha_dropout,  # noqa: E402,F401
+                                             feature_alpha_dropout, gumbel_softmax, rrelu,
+                                             rrelu_)

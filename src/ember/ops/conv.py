@@ -286,6 +286,13 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
                           output_padding, groups, dilation)
 
 
+def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """3-D transposed convolution (the gradient of conv3d with respect to its input)."""
+    return conv_transpose("conv_transpose3d", 3, input, weight, bias, stride, padding,
+                          output_padding, groups, dilation)
+
+
 # ---------------------------------------------------------------------------- unfold / fold
 
 

@@ -466,3 +466,30 @@ def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False
 def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
     """Max pooling of (N, C, H, W) to an ``output_size`` grid."""
     return adaptive_max_pool("adaptive_max_pool2d", 2, input, output_size, return_indices)
+
+
+# ---------------------------------------------------------------------------- 3-D pools
+
+
+def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    """3-D max pooling over (N, C, D, H, W)."""
+    return max_pool("max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode,
+                    return_indices)
+
+
+def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """3-D average pooling over (N, C, D, H, W)."""
+    return avg_pool("avg_pool3d", 3, input, kernel_size, stride, padding, ceil_mode,
+                    count_include_pad, divisor_override)
+
+
+def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
+    """Average pooling of (N, C, D, H, W) to an ``output_size`` grid."""
+    return adaptive_avg_pool("adaptive_avg_pool3d", 3, input, output_size)
+
+
+def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False):
+    """Max pooling of (N, C, D, H, W) to an ``output_size`` grid."""
+    return adaptive_max_pool("adaptive_max_pool3d", 3, input, output_size, return_indices)

@@ -946,3 +946,7 @@ from ..ops.interpolate import interpolate  # noqa: E402,F401
 from ..ops.pad import pad  # noqa: E402,F401
 from ..ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,  # noqa: E402,F401
                         adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d)
+
+# ---- attention (ember.nn.attention)
+from .attention._functional import (multi_head_attention_forward,  # noqa: E402,F401
+                                    scaled_dot_product_attention)

@@ -80,6 +80,7 @@ def test_unbatched_input(name, kwargs):
 
 
 @pytest.mark.parametrize("name, kwargs", [("RNN", {}), ("LSTM", dict(proj_size=2)),
+                                          ("LSTM", dict(num_layers=2, bidirectional=True)),
                                           ("GRU", dict(num_layers=2, bidirectional=True))])
 def test_second_derivatives_match_torch(name, kwargs):
     rng = np.random.default_rng(2)

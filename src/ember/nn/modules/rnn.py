@@ -15,6 +15,7 @@ from ...ops import elementwise as E
 from ...ops import index as I
 from ...ops import linalg as L
 from ...ops import shape as S
+from ...ops.recurrent import lstm_scan
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
@@ -117,8 +118,8 @@ def _dropout_masks(shape: tuple, sizes: list | None, p: float, like: Tensor) -> 
 
 def _recurrence(mode: str, steps: list, sizes: list | None, hx: tuple, weights: list,
                 num_layers: int, directions: int, dropout: float, training: bool) -> tuple:
-    """The stacked (and maybe bidirectional) recurrence: per-step outputs of the last layer and
-    the final states, each of shape (num_layers * directions, batch, features)."""
+    """The stacked (and maybe bidirectional) recurrence, one step at a time: per-step outputs of
+    the last layer and the final states, each of shape (num_layers * directions, batch, features)."""
     cell = _CELLS[mode]
     finals: list = []
     for layer in range(num_layers):
@@ -139,6 +140,33 @@ def _recurrence(mode: str, steps: list, sizes: list | None, hx: tuple, weights: 
             masks = _dropout_masks(shape, sizes, dropout, steps[0])
             steps = [E.mul(x, m) for x, m in zip(steps, masks)]
     return steps, tuple(S.stack(list(parts)) for parts in zip(*finals))
+
+
+def _lstm_layers(data: Tensor, hx: tuple, weights: list, num_layers: int, directions: int,
+                 dropout: float, training: bool) -> tuple:
+    """A padded batch (T, B, I) through LSTM layers without projections, each direction of each
+    layer as one ``lstm_scan``: the last layer's output (T, B, D * H) and the final states."""
+    finals_h, finals_c = [], []
+    for layer in range(num_layers):
+        outs = []
+        for direction in range(directions):
+            k = layer * directions + direction
+            w_ih, w_hh, b_ih, b_hh, _ = weights[k]
+            xw = L.linear(data, w_ih, b_ih)
+            if b_hh is not None:
+                xw = E.add(xw, b_hh)
+            if direction == 1:
+                xw = S.flip(xw, (0,))
+            hidden = w_hh.shape[1]
+            scan = lstm_scan(xw, hx[0][k], hx[1][k], w_hh)
+            h = I.narrow(scan, 2, 0, hidden)
+            finals_h.append(h[-1])
+            finals_c.append(I.narrow(scan[-1], 1, hidden, hidden))
+            outs.append(S.flip(h, (0,)) if direction == 1 else h)
+        data = outs[0] if directions == 1 else S.cat(outs, 2)
+        if dropout > 0 and training and layer < num_layers - 1:
+            data = F.dropout(data, dropout, True)
+    return data, (S.stack(finals_h), S.stack(finals_c))
 
 
 # ---------------------------------------------------------------------------- the layers
@@ -319,15 +347,20 @@ class RNNBase(Module):
             hx = tuple(zeros((self.num_layers * directions, batch, size), dtype=data.dtype,
                              device=data.device) for size in self._state_sizes())
         self._check_hidden(hx, batch)
-        steps = list(S.split(data, sizes, 0)) if packed else list(S.unbind(data, 0))
-        outs, finals = _recurrence(self.mode, steps, sizes, hx, self._layer_weights(),
-                                   self.num_layers, directions, self.dropout, self.training)
+        weights = self._layer_weights()
+        if not packed and self.mode == "LSTM" and self.proj_size == 0:
+            output, finals = _lstm_layers(data, hx, weights, self.num_layers, directions,
+                                          self.dropout, self.training)
+        else:
+            steps = list(S.split(data, sizes, 0)) if packed else list(S.unbind(data, 0))
+            outs, finals = _recurrence(self.mode, steps, sizes, hx, weights, self.num_layers,
+                                       directions, self.dropout, self.training)
+            output = S.cat(outs, 0) if packed else S.stack(outs, 0)
         if packed:
-            output = PackedSequence(S.cat(outs, 0), batch_sizes, sorted_indices, unsorted_indices)
+            output = PackedSequence(output, batch_sizes, sorted_indices, unsorted_indices)
             if unsorted_indices is not None:
                 finals = tuple(I.index_select(h, 1, unsorted_indices) for h in finals)
         else:
-            output = S.stack(outs, 0)
             if self.batch_first:
                 output = S.transpose(output, 0, 1)
             if not batched:

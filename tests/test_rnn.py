@@ -346,3 +346,16 @@ def test_lstm_on_cuda_matches_cpu(device):
     lstm(packed)[0].data.sum().backward()
     assert got.device.type == "cuda" and lstm.weight_hh_l0.grad.device.type == "cuda"
     np.testing.assert_allclose(got.cpu().detach().numpy(), want.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_lstm_scan_and_gru_pass_finite_difference_checks():
+    from ember.autograd import gradcheck, gradgradcheck
+    from ember.ops.recurrent import lstm_scan
+
+    rng = np.random.default_rng(11)
+    args = [ember.tensor(rng.standard_normal(s) * 0.5, requires_grad=True)
+            for s in ((3, 1, 4), (1, 1), (1, 1), (4, 1))]
+    assert gradcheck(lstm_scan, args)
+    assert gradgradcheck(lstm_scan, args)
+    gru = nn.GRU(2, 2, bidirectional=True).double()
+    assert gradcheck(lambda x: gru(x)[0], [ember.tensor(rng.standard_normal((3, 1, 2)), requires_grad=True)])

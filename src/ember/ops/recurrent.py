@@ -27,6 +27,7 @@ def _scan_fwd(xp, xw, h0, c0, w_hh):
     """
     steps, batch, gates = xw.shape
     hidden = gates // 4
+    xw = xp.ascontiguousarray(xw)
     out = xp.empty((steps, batch, 6 * hidden), dtype=xw.dtype)
     h, c = h0, c0
     w_t = w_hh.T
@@ -52,7 +53,9 @@ def _scan_rule(g, out, xw, h0, c0, w_hh):
     activation's derivative, ``dh_prev = dgates W_hh``; ``dW_hh = sum_t dgates_t^T h_{t-1}``."""
     hidden = h0.shape[-1]
     h, c, acts = S.split(out, [hidden, hidden, 4 * hidden], -1)
-    g_h, g_c, g_act = S.split(g, [hidden, hidden, 4 * hidden], -1)
+    # a cotangent that came back through a transpose (batch_first) is strided: one copy in C
+    # order keeps every per-step product below on BLAS's fast path
+    g_h, g_c, g_act = S.split(S.contiguous(g), [hidden, hidden, 4 * hidden], -1)
     i, f, gg, o = S.chunk(acts, 4, -1)
     c_prev = S.cat([S.unsqueeze(c0, 0), c[:-1]])
     h_prev = S.cat([S.unsqueeze(h0, 0), h[:-1]])

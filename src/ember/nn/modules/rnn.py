@@ -147,6 +147,7 @@ def _lstm_layers(data: Tensor, hx: tuple, weights: list, num_layers: int, direct
     """A padded batch (T, B, I) through LSTM layers without projections, each direction of each
     layer as one ``lstm_scan``: the last layer's output (T, B, D * H) and the final states."""
     finals_h, finals_c = [], []
+    data = S.contiguous(data)  # batch_first inputs arrive transposed; BLAS wants rows in order
     for layer in range(num_layers):
         outs = []
         for direction in range(directions):

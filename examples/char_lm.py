@@ -4,7 +4,7 @@ An LSTM (``--model lstm``) or a small causal Transformer (``--model transformer`
 predict the next character of random windows of the text, with a progress bar showing the
 loss, then writes a sample continuation of a prompt.
 
-    python examples/char_lm.py [--model lstm|transformer] [--steps 600] [--seq 64] [--batch 32]
+    python examples/char_lm.py [--model lstm|transformer] [--steps 400] [--seq 64] [--batch 32]
 """
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ def sample(model: nn.Module, prompt: str, stoi: dict, itos: list, length: int = 
     return prompt + "".join(out)
 
 
-def main(model: str = "lstm", steps: int = 600, seq: int = 64, batch: int = 32, lr: float = 3e-3,
+def main(model: str = "lstm", steps: int = 400, seq: int = 64, batch: int = 32, lr: float = 3e-3,
          progress: bool = True, small: bool = False, seed: int = 0) -> dict:
     """Train for ``steps`` AdamW steps; return the first and last losses, the time and a sample.
 
@@ -149,7 +149,7 @@ def _progress(steps: int, model: str, enabled: bool):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", choices=("lstm", "transformer"), default="lstm")
-    parser.add_argument("--steps", type=int, default=600)
+    parser.add_argument("--steps", type=int, default=400)
     parser.add_argument("--seq", type=int, default=64)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=3e-3)

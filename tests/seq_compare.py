@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 import ember
-from nn_compare import TOL, copy_weights, host
+from nn_compare import TOL, _second, copy_weights, host
 
 # float32 recurrences and attention sum in a different order than torch's kernels
 TOL32 = (2e-4, 2e-5)
@@ -75,18 +75,6 @@ def compare_module(e_mod, t_mod, e_call, t_call, inputs: list, dtype: str = "flo
         rtol, atol = tolerance(dtype)
         np.testing.assert_allclose(got, want, rtol=rtol, atol=atol,
                                    err_msg=f"second derivative of {name}")
-
-
-def _second(lib, grads, wrt, vecs):
-    total = None
-    for g, v in zip(grads, vecs):
-        if g is None or not g.requires_grad:
-            continue
-        term = (g * lib.tensor(v)).sum()
-        total = term if total is None else total + term
-    if total is None:  # the first derivatives do not depend on anything: all zero
-        return [None] * len(wrt)
-    return lib.autograd.grad(total, wrt, allow_unused=True)
 
 
 def twins(name: str, *args, dtype: str = "float64", **kwargs):

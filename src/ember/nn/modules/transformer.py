@@ -51,15 +51,27 @@ def _activation(activation: str | Callable) -> Callable:
 
 
 class _Layer(Module):
-    """What both layer kinds hold: self-attention, the feed-forward block, norms, dropouts."""
+    """What both layer kinds hold: self-attention (and, in a decoder, attention to the encoder's
+    memory), the feed-forward block, LayerNorms and dropouts, registered in torch's order."""
 
-    def _feed_forward_parts(self, d_model: int, dim_feedforward: int, dropout: float,
-                            activation, layer_norm_eps: float, norm_first: bool, bias: bool,
-                            norms: int, factory: dict) -> None:
+    _decoder = False
+
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
+                 activation: str | Callable = F.relu, layer_norm_eps: float = 1e-5,
+                 batch_first: bool = False, norm_first: bool = False, bias: bool = True,
+                 device=None, dtype=None) -> None:
+        super().__init__()
+        factory = {"device": device, "dtype": dtype}
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                            batch_first=batch_first, **factory)
+        if self._decoder:
+            self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                                     batch_first=batch_first, **factory)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **factory)
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **factory)
         self.norm_first = norm_first
+        norms = 3 if self._decoder else 2
         for k in range(1, norms + 1):
             setattr(self, f"norm{k}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory))
         for k in range(1, norms + 1):
@@ -87,17 +99,6 @@ class TransformerEncoderLayer(_Layer):
     """Self-attention then a feed-forward block, each with a residual connection and LayerNorm
     (after each block, or before it with ``norm_first``)."""
 
-    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
-                 activation: str | Callable = F.relu, layer_norm_eps: float = 1e-5,
-                 batch_first: bool = False, norm_first: bool = False, bias: bool = True,
-                 device=None, dtype=None) -> None:
-        super().__init__()
-        factory = {"device": device, "dtype": dtype}
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                            batch_first=batch_first, **factory)
-        self._feed_forward_parts(d_model, dim_feedforward, dropout, activation, layer_norm_eps,
-                                 norm_first, bias, 2, factory)
-
     def forward(self, src: Tensor, src_mask: Tensor | None = None,
                 src_key_padding_mask: Tensor | None = None, is_causal: bool = False) -> Tensor:
         src_key_padding_mask = _canonical_mask(src_key_padding_mask, "src_key_padding_mask",
@@ -115,18 +116,7 @@ class TransformerDecoderLayer(_Layer):
     """Self-attention, attention to the encoder's ``memory``, then a feed-forward block; each with
     a residual connection and LayerNorm (before each block with ``norm_first``)."""
 
-    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
-                 activation: str | Callable = F.relu, layer_norm_eps: float = 1e-5,
-                 batch_first: bool = False, norm_first: bool = False, bias: bool = True,
-                 device=None, dtype=None) -> None:
-        super().__init__()
-        factory = {"device": device, "dtype": dtype}
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                            batch_first=batch_first, **factory)
-        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                                 batch_first=batch_first, **factory)
-        self._feed_forward_parts(d_model, dim_feedforward, dropout, activation, layer_norm_eps,
-                                 norm_first, bias, 3, factory)
+    _decoder = True
 
     def _mha_block(self, x: Tensor, mem: Tensor, attn_mask, key_padding_mask,
                    is_causal: bool) -> Tensor:

@@ -47,6 +47,7 @@ CONFIGS = [
     ("RNN", dict(nonlinearity="relu", bias=False)),
     ("LSTM", dict(num_layers=2)),
     ("LSTM", dict(bidirectional=True, proj_size=2)),
+    ("LSTM", dict(bidirectional=True, batch_first=True, num_layers=2, bias=False)),
     ("GRU", dict(num_layers=2, bidirectional=True, batch_first=True)),
     ("GRU", dict(bias=False)),
 ]

@@ -70,11 +70,12 @@ def _scan_rule(g, out, xw, h0, c0, w_hh):
     for t in range(out.shape[0] - 1, -1, -1):
         at = (t,)
         dh = take(g_h, at) if dh_next is None else E.add(take(g_h, at), dh_next)
-        dc = E.add(take(g_c, at), E.mul(dh, take(through_c, at)))
+        dc = E.addcmul(take(g_c, at), dh, take(through_c, at))
         if dc_next is not None:
             dc = E.add(dc, dc_next)
         d_ifg = S.reshape(E.mul(take(by_dc, at), S.unsqueeze(dc, 1)), (batch, 3 * hidden))
-        d_act = E.add(S.cat([d_ifg, E.mul(dh, take(tanh_c, at))], -1), take(g_act, at))
+        d_o = E.mul(dh, take(tanh_c, at))
+        d_act = E.add(S.cat([d_ifg, d_o], -1), take(g_act, at))
         dpre[t] = E.mul(d_act, take(slope, at))
         dc_next = E.mul(dc, take(f, at))
         dh_next = L.matmul(dpre[t], w_hh)

@@ -209,7 +209,8 @@ def test_multihead_attention_unbatched_and_state_dict_as_torch():
     kpm = np.array([False, True, False, False])
     compare_module(e, t, lambda m, x: m(x, x, x, key_padding_mask=ember.tensor(kpm)),
                    lambda m, x: m(x, x, x, key_padding_mask=torch.tensor(kpm)), [x])
-    sep_e, sep_t = nn.MultiheadAttention(4, 2, kdim=3, vdim=2), torch.nn.MultiheadAttention(4, 2, kdim=3, vdim=2)
+    sep_e = nn.MultiheadAttention(4, 2, kdim=3, vdim=2)
+    sep_t = torch.nn.MultiheadAttention(4, 2, kdim=3, vdim=2)
     assert [n for n, _ in sep_e.named_parameters()] == [n for n, _ in sep_t.named_parameters()]
 
 

@@ -1,4 +1,4 @@
-"""Ember's benchmark suite: six workloads, Ember vs PyTorch (and HIPS autograd, micrograd).
+"""Ember's benchmark suite: eight workloads, Ember vs PyTorch (and HIPS autograd, micrograd).
 
 Every library runs the same work in this one process, round-robin, median of at least 7 runs
 after warm-up. Prints a table and writes bench/results.md with the machine it ran on.
@@ -32,6 +32,7 @@ import linreg  # noqa: E402
 import memory  # noqa: E402
 import mlp  # noqa: E402
 import overhead  # noqa: E402
+import sequence  # noqa: E402
 from common import limit_threads, measure, wait_for_devices  # noqa: E402
 
 LIBS = ("ember", "torch", "autograd", "micrograd")
@@ -249,7 +250,22 @@ def w6(device: str) -> Workload:
     return wl
 
 
-WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W6": w6}
+# ---------------------------------------------------------------------------- W7 LSTM, W8 Transformer
+
+
+def w7(device: str) -> Workload:
+    """2-layer LSTM (input 64, hidden 256), sequence 64, batch 32, a linear read-out, Adam."""
+    return Workload("W7", "LSTM 2x256, seq 64, batch 32, one Adam step", "ms", 1.3, sequence.STEPS,
+                    sequence.lstm_runs(device))
+
+
+def w8(device: str) -> Workload:
+    """4-layer pre-norm causal Transformer encoder (d 128, 4 heads, ff 512, GELU), AdamW."""
+    return Workload("W8", "Transformer encoder 4x128, seq 64, batch 16, one AdamW step", "ms", 1.3,
+                    sequence.STEPS, sequence.encoder_runs(device))
+
+
+WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W6": w6, "W7": w7, "W8": w8}
 
 
 # ---------------------------------------------------------------------------- machine and table

@@ -15,3 +15,5 @@ __all__ += ["parameters_to_vector", "vector_to_parameters", "parametrizations", 
             "prune", "fuse_conv_bn_eval", "fuse_conv_bn_weights", "fuse_linear_bn_eval",
             "fuse_linear_bn_weights", "spectral_norm", "remove_spectral_norm", "weight_norm",
             "remove_weight_norm"]
+# ---- variable-length sequences (torch.nn.utils.rnn)
+from . import rnn  # noqa: E402,F401

@@ -1,0 +1,94 @@
+"""The LSTM recurrence over a whole sequence as one primitive (``lstm_scan``).
+
+Why a primitive: as a composite, each time step's gates read a slice of the input projection,
+and the gradient of every slice is a full-sized array, so backward costs grow with the square
+of the sequence length; the weight gradient also comes as one small matrix product per step.
+Here the forward loop runs on arrays, and the rule (Ember ops, so it differentiates again)
+walks back through time once, stacks the gate gradients, and forms the gradient of ``W_hh``
+with one matrix product over all steps.
+
+The output packs, per step, ``[h_t, c_t, i_t, f_t, g_t, o_t]`` (6 * hidden features): the
+hidden and cell states the caller reads, and the gate activations the rule reuses.
+"""
+from __future__ import annotations
+
+from ..tensor import Tensor
+from . import elementwise as E
+from . import linalg as L
+from . import shape as S
+from .index import take
+from .registry import apply, primitive
+
+
+def _scan_fwd(xp, xw, h0, c0, w_hh):
+    """Run the cell over every step: ``gates = xw_t + h W_hh^T``; i, f, o sigmoid, g tanh.
+
+    All four activations come from one tanh: ``sigmoid(x) = (1 + tanh(x/2)) / 2``.
+    """
+    steps, batch, gates = xw.shape
+    hidden = gates // 4
+    xw = xp.ascontiguousarray(xw)
+    out = xp.empty((steps, batch, 6 * hidden), dtype=xw.dtype)
+    h, c = h0, c0
+    w_t = w_hh.T
+    scale = xp.full(gates, 0.5, dtype=xw.dtype)
+    scale[2 * hidden:3 * hidden] = 1.0
+    for t in range(steps):
+        pre = xw[t] + h @ w_t
+        act = xp.tanh(pre * scale)
+        for part in (act[:, :2 * hidden], act[:, 3 * hidden:]):  # i, f and o: sigmoids
+            part *= 0.5
+            part += 0.5
+        out[t, :, 2 * hidden:] = act
+        i, f, g, o = (act[:, k * hidden:(k + 1) * hidden] for k in range(4))
+        c = f * c + i * g
+        h = o * xp.tanh(c)
+        out[t, :, :hidden] = h
+        out[t, :, hidden:2 * hidden] = c
+    return out
+
+
+def _scan_rule(g, out, xw, h0, c0, w_hh):
+    """Back through time: ``dc = g_c + dc' + dh o (1 - tanh(c)^2)``, gate gradients times each
+    activation's derivative, ``dh_prev = dgates W_hh``; ``dW_hh = sum_t dgates_t^T h_{t-1}``."""
+    hidden = h0.shape[-1]
+    h, c, acts = S.split(out, [hidden, hidden, 4 * hidden], -1)
+    # a cotangent that came back through a transpose (batch_first) is strided: one copy in C
+    # order keeps every per-step product below on BLAS's fast path
+    g_h, g_c, g_act = S.split(S.contiguous(g), [hidden, hidden, 4 * hidden], -1)
+    i, f, gg, o = S.chunk(acts, 4, -1)
+    c_prev = S.cat([S.unsqueeze(c0, 0), c[:-1]])
+    h_prev = S.cat([S.unsqueeze(h0, 0), h[:-1]])
+    tanh_c = E.tanh(c)
+    slope = S.cat([E.mul(i, E.sub(1, i)), E.mul(f, E.sub(1, f)), E.sub(1, E.mul(gg, gg)),
+                   E.mul(o, E.sub(1, o))], -1)
+    through_c = E.mul(o, E.sub(1, E.mul(tanh_c, tanh_c)))
+    by_dc = S.stack([gg, c_prev, i], -2)  # (T, B, 3, H): what dc multiplies for di, df, dg
+    batch = h0.shape[0]
+    dh_next = dc_next = None
+    dpre = [None] * out.shape[0]
+    for t in range(out.shape[0] - 1, -1, -1):
+        at = (t,)
+        dh = take(g_h, at) if dh_next is None else E.add(take(g_h, at), dh_next)
+        dc = E.addcmul(take(g_c, at), dh, take(through_c, at))
+        if dc_next is not None:
+            dc = E.add(dc, dc_next)
+        d_ifg = S.reshape(E.mul(take(by_dc, at), S.unsqueeze(dc, 1)), (batch, 3 * hidden))
+        d_o = E.mul(dh, take(tanh_c, at))
+        d_act = E.add(S.cat([d_ifg, d_o], -1), take(g_act, at))
+        dpre[t] = E.mul(d_act, take(slope, at))
+        dc_next = E.mul(dc, take(f, at))
+        dh_next = L.matmul(dpre[t], w_hh)
+    d_xw = S.stack(dpre)
+    d_w = L.matmul(S.t(S.reshape(d_xw, (-1, 4 * hidden))), S.reshape(h_prev, (-1, hidden)))
+    return d_xw, dh_next, dc_next, d_w
+
+
+_LSTM_SCAN = primitive("lstm_scan", _scan_fwd, _scan_rule, saves_out=True, batchable=False,
+                       formula="back through time: gate gradients times the gates' slopes")
+
+
+def lstm_scan(xw: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor) -> Tensor:
+    """Every step of an LSTM layer from its input projections ``xw`` (T, B, 4H, biases added):
+    returns (T, B, 6H) holding ``[h_t, c_t, i_t, f_t, g_t, o_t]`` per step."""
+    return apply(_LSTM_SCAN, xw, h0, c0, w_hh)

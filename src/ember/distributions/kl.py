@@ -9,6 +9,7 @@ import math
 import warnings
 from functools import total_ordering
 
+from ..creation import eye
 from ..ops import elementwise as E
 from ..ops import gamma as G
 from ..ops import linalg as L
@@ -286,8 +287,6 @@ def _tril_of(d):
 
 
 def _identity(n: int, like):
-    from ..creation import eye
-
     return eye(n, dtype=like.dtype, device=like.device)
 
 

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from ..autograd.grad_mode import no_grad
+from ..creation import tensor
 from ..ops import elementwise as E
 from ..ops import gamma as G
 from ..ops import reduce as R
 from . import constraints
+from .binomial import Binomial
 from .categorical import CategoricalVectors
 from .one_hot_categorical import one_hot
 from .utils import broadcast_all
@@ -56,9 +58,6 @@ class Multinomial(CategoricalVectors):
 
     def entropy(self):
         """n H(categorical) - log n! + sum_i E[log x_i!], x_i ~ Binomial(n, p_i)."""
-        from ..creation import tensor
-        from .binomial import Binomial
-
         n = tensor(float(self.total_count), dtype=self.probs.dtype, device=self.probs.device)
         binomial = Binomial(n, probs=self.probs, validate_args=False)
         support = binomial.enumerate_support(False)[1:]

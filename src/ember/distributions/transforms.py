@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from numbers import Number
 
+from ..creation import arange
 from ..dtypes import finfo
 from ..ops import elementwise as E
 from ..ops import reduce as R
@@ -500,8 +501,6 @@ class StickBreakingTransform(_ParameterFree):
 
     def _offset_log(self, x):
         """log(K), log(K - 1), ..., log(1): the shift that makes x = 0 break the stick evenly."""
-        from ..creation import arange
-
         return E.log(arange(x.shape[-1], 0, -1, dtype=x.dtype, device=x.device))
 
     def _call(self, x):

@@ -53,7 +53,7 @@ class Multinomial(CategoricalVectors):
         log_factorial_n = G.lgamma(R.sum(value, -1) + 1)
         log_factorial_xs = R.sum(G.lgamma(value + 1), -1)
         impossible = E.logical_and(E.eq(value, 0), E.eq(logits, float("-inf")))
-        logits = E.where(impossible, E.zeros_like_(logits), logits)
+        logits = E.where(impossible, E.const_zeros(logits), logits)
         return log_factorial_n - log_factorial_xs + R.sum(logits * value, -1)
 
     def entropy(self):

@@ -20,7 +20,7 @@ from .registry import apply, primitive
 
 _draw = primitive(
     "random_draw", lambda xp, *arrays: arrays[-1],
-    lambda g, out, *inputs: tuple(E.zeros_like_(t) for t in inputs[:-1]) + (None,),
+    lambda g, out, *inputs: tuple(E.const_zeros(t) for t in inputs[:-1]) + (None,),
     reads_inputs=False, formula="d/dparam sample = 0 (a draw is a constant of its parameters)",
 )
 

@@ -8,6 +8,8 @@ kind of write, and each rule is written in these same ops: derivatives of every 
 """
 from __future__ import annotations
 
+import warnings
+
 from .. import backend, dtypes
 from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
@@ -190,6 +192,10 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None,
         _check_same_dtype("scatter", input, src)
     if reduce is not None:
         _check_reduce("scatter", reduce, ("add", "multiply"))
+        if src is not None:
+            warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and "
+                          "will be removed in a future PyTorch release. Use torch.scatter_reduce "
+                          "instead for more reduction options.", UserWarning, stacklevel=2)
     if not index._data.size:
         I._check_gather("scatter", input, _wrap_dim(dim, input._data.ndim, "scatter"), index)
         return S.flip(input, ())
@@ -262,6 +268,8 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
 def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, *,
                  include_self: bool = True) -> Tensor:
     """``source`` combined into ``input`` at ``index`` along ``dim`` by prod, mean, amax or amin."""
+    warnings.warn("index_reduce() is in beta and the API may change at any time.", UserWarning,
+                  stacklevel=2)
     reduce = _check_reduce("index_reduce", reduce, ("prod", "mean", "amax", "amin"))
     _check_same_dtype("index_reduce", input, source)
     x, idx, source = _index_dim("index_reduce", input, dim, index, source, IndexError)

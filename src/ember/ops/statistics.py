@@ -7,7 +7,7 @@ A median over everything shares its gradient evenly among the entries equal to i
 """
 from __future__ import annotations
 
-from .. import dtypes
+from .. import backend, dtypes
 from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
 from . import index as I
@@ -148,13 +148,13 @@ def _quantile_args(op: str, input: Tensor, q) -> Tensor:
                                f"{q.dtype} and {input.dtype})")
         if q._data.ndim > 1:
             raise RuntimeError(f"{op}() q must be a scalar or 1D tensor (got shape {list(q.shape)})")
-    else:
-        q = E.as_tensor_like(float(q), input, input.dtype, op)
-    if q._data.size:
-        inside = (q._data >= 0).all() & (q._data <= 1).all()
-        if not bool(inside):
-            raise RuntimeError(f"{op}() q values must be in the range [0, 1]")
-    return q
+        if q._data.size:  # checked on the device: a GPU reads the flag with the next read
+            backend.require((q._data >= 0).all() & (q._data <= 1).all(), lambda: RuntimeError(
+                f"{op}() q values must be in the range [0, 1]"))
+        return q
+    if not 0 <= float(q) <= 1:
+        raise RuntimeError(f"{op}() q must be in the range [0, 1] but got {q}")
+    return E.as_tensor_like(float(q), input, input.dtype, op)
 
 
 def _quantile(op: str, skip_nan: bool):

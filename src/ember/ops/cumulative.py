@@ -6,6 +6,7 @@ gather's; cumprod and logcumsumexp are primitives whose rules are written in Emb
 from __future__ import annotations
 
 from .. import dtypes
+from ..autograd.grad_mode import STATE
 from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
 from . import index as I
@@ -34,10 +35,37 @@ def _on_1d(fn, input: Tensor, dim: int, op: str, **kw):
 
 
 def _cumprod_rule(g, out, x, axis):
-    """Without zeros, ``reverse_cumsum(g * out) / x``; with zeros, the products of the others
-    (each output's factors up to it, the one differentiated left out), as torch."""
-    if not bool(x.xp.any(x._data == 0)):
+    """Without zeros, ``reverse_cumsum(g * out) / x``. With zeros, torch's rule along each
+    slice: that formula before the first zero; at it, the sum over later outputs of ``g``
+    times the product of the other factors; after it, 0 (when the backward is itself recorded,
+    the smooth form below)."""
+    xp = x.xp
+    if x._data.shape[axis] <= 1:  # the output is the input itself (torch: also for inf and 0)
+        return (g,)
+    zero = x._data == 0
+    if not bool(xp.any(zero)):
         return (E.div(_reverse_cumsum(E.mul(g, out), axis), x),)
+    if STATE.enabled:  # recording the backward (create_graph): a rule smooth in every x
+        return (_cumprod_grad_smooth(g, x, axis),)
+    n = x._data.shape[axis]
+    shape = [1] * x._data.ndim
+    shape[axis] = n
+    pos = xp.arange(n).reshape(shape)
+    first = xp.where(zero.any(axis=axis, keepdims=True), zero.argmax(axis=axis, keepdims=True), n)
+    before, at, later = (Tensor._make(m) for m in (pos < first, pos == first, pos > first))
+    ones, nothing = E.const_ones(x), E.const_zeros(g)
+    gx = E.where(before, E.div(_reverse_cumsum(E.where(before, E.mul(g, out), nothing), axis),
+                               E.where(before, x, ones)), nothing)
+    prefix = cumprod(E.where(before, x, ones), axis)  # at the zero: the product before it
+    tail = cumprod(E.where(later, x, ones), axis)  # after it: the product since it
+    since = R.sum(E.where(E.logical_not(before), E.mul(g, tail), nothing), axis, keepdim=True)
+    return (E.add(gx, E.where(at, E.mul(since, prefix), nothing)),)
+
+
+def _cumprod_grad_smooth(g: Tensor, x: Tensor, axis: int) -> Tensor:
+    """``sum_{k >= j} g_k prod_{i <= k, i != j} x_i`` spelled out over every (k, j) pair: the
+    same values as the rule above, but differentiable again where x has zeros (torch too
+    switches to such a form for double backward)."""
     n = x._data.shape[axis]
     moved = S.movedim(x, axis, -1)
     rows = S.expand(S.unsqueeze(moved, -2), moved._data.shape[:-1] + (n, n))  # [..., k, i] = x_i
@@ -46,7 +74,7 @@ def _cumprod_rule(g, out, x, axis):
     others = R._prod_of_others(factors, (factors._data.ndim - 1,))
     gk = S.unsqueeze(S.movedim(g, axis, -1), -1)
     gx = R.sum(E.where(upto, E.mul(gk, others), E.const_zeros(others)), -2)
-    return (S.movedim(gx, -1, axis),)
+    return S.movedim(gx, -1, axis)
 
 
 def _cumprod(x: Tensor, axis: int) -> Tensor:
@@ -131,4 +159,7 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
     if input._data.dtype.kind != "f":
         raise NotImplementedError(f"logcumsumexp: not implemented for "
                                   f"{dtypes.scalar_name(input.dtype)} input")
+    if input._data.ndim == 0:  # itself, with gradient 1 (also at nan or inf), as torch
+        _wrap_dim(dim, 0, "logcumsumexp")
+        return S.flip(input, ())
     return _on_1d(_logcumsumexp, input, dim, "logcumsumexp")

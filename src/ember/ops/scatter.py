@@ -65,16 +65,14 @@ def _reduce_into_rule(g, out, x, src, idx, reduce, include_self):
         gx, gsrc = _prod_grads(g, out, x, src, idx, include_self)
     else:  # amax / amin: the gradient is shared evenly among the values that attain the result
         x_wins = E.eq(x, out)
-        if not include_self:
-            x_wins = E.logical_and(x_wins, E.logical_not(hit))
         src_wins = E.eq(src, _pick(out, idx))
         ones = E.cast(x_wins, g.dtype)
         count = apply(_reduce_into, ones, E.cast(src_wins, g.dtype), idx=idx, reduce="sum",
                       include_self=True)
-        share = E.div(g, count)
-        gx = E.where(x_wins, share, zero)
-        gsrc = E.where(src_wins, _pick(share, idx), zero)
-    if not include_self and reduce != "amax" and reduce != "amin":
+        share = E.div(g, count)  # 0 winners (a nan result): 0 * inf = nan, as torch
+        gx = E.mul(ones, share)
+        gsrc = E.mul(E.cast(src_wins, g.dtype), _pick(share, idx))
+    if not include_self:
         gx = E.where(hit, zero, gx)
     return (gx if x.requires_grad else None,
             R.sum_to(gsrc, src._data.shape) if src.requires_grad else None)

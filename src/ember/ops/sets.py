@@ -6,9 +6,12 @@ torch), so each is a forward on the arrays of the tensor's module and nothing el
 """
 from __future__ import annotations
 
+import math
+
 from .. import backend, dtypes
 from ..tensor import Tensor, _wrap_dim
 from .registry import declare
+from .returns import return_type
 
 
 def _result(*parts):
@@ -115,11 +118,15 @@ def _count_into(x, edges, weights, bins: int, dtype):
     return xp.bincount(pos, weights=w, minlength=bins)[:bins].astype(dtype)
 
 
-def _limits(data, low, high) -> tuple:
-    """The range of the bins: ``(low, high)`` as given, else the data's extremes (read back)."""
+def _limits(op: str, data, low, high) -> tuple:
+    """The range of the bins: ``(low, high)`` as given, else the data's extremes (read back);
+    it must be finite."""
     if low == high and data.size:
         low, high = backend.read_scalar(data.min()), backend.read_scalar(data.max())
-    return float(low), float(high)
+    low, high = float(low), float(high)
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise RuntimeError(f"{op}: range of [{low:g}, {high:g}] is not finite")
+    return low, high
 
 
 @declare(method=True)
@@ -131,24 +138,20 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
         raise RuntimeError(f"torch.histc(): bins must be > 0, but got {bins} for dimension 0")
     if min > max:
         raise RuntimeError(f"torch.histc(): max must be larger than min (got min {min}, max {max})")
-    low, high = _limits(input._data, min, max)
+    low, high = _limits("torch.histc", input._data, min, max)
     if low == high:
         low, high = low - 1, high + 1
-    xp = input.xp
-    edges = xp.linspace(low, high, bins + 1).astype(input._data.dtype)
-    return Tensor._make(_count_into(input._data, edges, None, bins, input._data.dtype))
+    xp, data = input.xp, input._data.reshape(-1)
+    # torch's arithmetic, in the input's dtype: (x - low) * bins / (high - low), truncated
+    lo, hi = xp.asarray(low, dtype=data.dtype), xp.asarray(high, dtype=data.dtype)
+    inside = (data >= lo) & (data <= hi)
+    pos = ((xp.where(inside, data, lo) - lo) * bins / (hi - lo)).astype(xp.int64)
+    pos = xp.minimum(pos, bins - 1)
+    counts = xp.bincount(pos, weights=inside.astype(data.dtype), minlength=bins)
+    return Tensor._make(counts.astype(data.dtype))
 
 
-class HistogramResult(tuple):
-    """``(hist, bin_edges)`` as torch.histogram returns."""
-
-    @property
-    def hist(self) -> Tensor:
-        return self[0]
-
-    @property
-    def bin_edges(self) -> Tensor:
-        return self[1]
+HistogramResult = return_type("histogram", "hist", "bin_edges")
 
 
 @declare(method=True)
@@ -166,7 +169,7 @@ def histogram(input: Tensor, bins=100, *, range=None, weight: Tensor | None = No
     else:
         if bins <= 0:
             raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
-        low, high = _limits(data, *(range or (0.0, 0.0)))
+        low, high = _limits("torch.histogram", data, *(range or (0.0, 0.0)))
         if low > high:
             raise RuntimeError(f"torch.histogram(): max must be larger than min (got {low}, {high})")
         if low == high:
@@ -218,13 +221,27 @@ def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False, rig
                            "first N-1 dimensions of boundaries tensor and input value tensor must "
                            f"match, but we got boundaries tensor {list(seq.shape)} and input value "
                            f"tensor {list(values.shape)}")
-    side_name = "right" if right else "left"
-    if seq.ndim == 1:
-        out = xp.searchsorted(seq, values, side=side_name)
-    else:  # row by row: how many boundaries lie before each value
-        before = seq[..., None, :] <= values[..., None] if right else seq[..., None, :] < values[..., None]
-        out = before.sum(axis=-1)
-    return Tensor._make(xp.asarray(out).astype("int32" if out_int32 else "int64"))
+    out = _bisect(xp, seq, values, right)
+    return Tensor._make(out.astype("int32" if out_int32 else "int64"))
+
+
+def _bisect(xp, seq, values, right: bool):
+    """torch's binary search, every value at once: the first position whose boundary is
+    ``>= value`` (``> value`` with ``right``) in the last dim of ``seq`` (1-D: shared by all);
+    nan goes last. The same halving steps as torch, so an unsorted row gives torch's answer."""
+    n = seq.shape[-1]
+    rows = seq.reshape(1, n) if seq.ndim == 1 else seq.reshape(-1, n)
+    flat = values.reshape(rows.shape[0] if seq.ndim > 1 else 1, -1)
+    start = xp.zeros(flat.shape, dtype=xp.int64)
+    end = xp.full(flat.shape, n, dtype=xp.int64)
+    for _ in range(n.bit_length()):
+        mid = start + (end - start) // 2
+        probe = xp.take_along_axis(rows, xp.minimum(mid, n - 1), axis=-1) if n else mid
+        beyond = ~(probe > flat) if right else ~(probe >= flat)
+        moving = start < end
+        start = xp.where(moving & beyond, mid + 1, start)
+        end = xp.where(moving & ~beyond, mid, end)
+    return start.reshape(values.shape)
 
 
 @declare()

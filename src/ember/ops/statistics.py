@@ -14,7 +14,8 @@ from . import index as I
 from . import reduce as R
 from . import shape as S
 from . import sort as O
-from .registry import declare
+from .registry import apply, declare, primitive
+from .returns import return_type
 
 
 def _pick(input: Tensor, axis: int, positions, keepdim: bool) -> R.ValuesIndices:
@@ -82,16 +83,17 @@ def _evenly(input: Tensor, value: Tensor) -> Tensor:
         return value
     m = Tensor._make(value._data)
     hits = E.logical_or(E.eq(input, m), E.logical_and(E.isnan(input), E.isnan(m)))
-    count = R.sum(hits)
-    moved = E.where(hits, E.sub(input, m), E.const_zeros(input))
-    return E.add(m, E.div(R.sum(moved), count))
+    return E.div(R.sum(E.where(hits, input, E.const_zeros(input))), R.sum(hits))
 
 
 def _median(op: str, skip_nan: bool):
     def median(input: Tensor, dim: int | None = None, keepdim: bool = False):
         if dim is None:
-            if input._data.size == 0:
-                return Tensor._make(input.xp.full((), float("nan"), dtype=input._data.dtype))
+            if input._data.size == 0:  # nan, still in the graph (its gradient is empty)
+                if input._data.dtype.kind != "f":  # torch's nan as an integer: the lowest
+                    low = input.xp.iinfo(input._data.dtype).min
+                    return Tensor._make(input.xp.full((), low, dtype=input._data.dtype))
+                return E.mul(R.sum(input), float("nan"))
             flat = S.reshape(input, (-1,))
             return _evenly(flat, _median_along(flat, 0, False, skip_nan)[0])
         axis = _check_dim(op, input, dim)
@@ -227,10 +229,18 @@ nanquantile = declare(_quantile("nanquantile", True), method=True)
 # ---------------------------------------------------------------------------- nan-aware sums
 
 
+_nan_to_zero = primitive(
+    "nan_to_zero", lambda xp, x: xp.where(xp.isnan(x), xp.zeros((), x.dtype), x),
+    lambda g, out, x: (E.mul(g, E.logical_not(E.isnan(x))),), reads_inputs=True,
+    formula="d/dx = 1 where x is not nan, else 0 (multiplied: an inf gradient gives nan there)",
+    fused="torch's gradient: g * (x is not nan), so an infinite g gives nan at nan entries "
+          "(nanmean of an all-nan slice), where a where() would give 0")
+
+
 def _without_nan(input: Tensor) -> Tensor:
     if input._data.dtype.kind != "f":
         return input
-    return E.where(E.isnan(input), E.const_zeros(input), input)
+    return apply(_nan_to_zero, input)
 
 
 @declare(method=True)
@@ -251,16 +261,7 @@ def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Te
     return E.div(nansum(input, dim, keepdim), count)
 
 
-class MinMax(tuple):
-    """``(min, max)`` as torch.aminmax returns."""
-
-    @property
-    def min(self) -> Tensor:
-        return self[0]
-
-    @property
-    def max(self) -> Tensor:
-        return self[1]
+MinMax = return_type("aminmax", "min", "max")
 
 
 @declare(method=True)

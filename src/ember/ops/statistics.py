@@ -120,16 +120,16 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> R.ValuesIndices
         return _scalar_case(input)
     xp, data = input.xp, input._data
     moved = xp.moveaxis(data, axis, -1)
-    counts = (moved[..., :, None] == moved[..., None, :]).sum(axis=-1)
-    most = counts == counts.max(axis=-1, keepdims=True)
-    if data.dtype.kind == "f":
-        ceiling = xp.inf
-    elif data.dtype.kind == "b":
-        ceiling = True
-    else:
-        ceiling = xp.iinfo(data.dtype).max
-    value = xp.where(most, moved, ceiling).min(axis=-1, keepdims=True)
-    positions = xp.arange(moved.shape[-1], dtype=xp.int64)
+    ordered = xp.sort(moved.astype(xp.int8) if data.dtype.kind == "b" else moved, axis=-1)
+    n = moved.shape[-1]
+    positions = xp.arange(n, dtype=xp.int64)
+    starts = xp.ones(ordered.shape, dtype=bool)
+    starts[..., 1:] = ordered[..., 1:] != ordered[..., :-1]
+    run_start = xp.maximum.accumulate(xp.where(starts, positions, 0), axis=-1)
+    run_length = positions - run_start + 1  # at each entry: the length of its run so far
+    # the first run to reach the greatest length is the smallest of the most frequent values
+    end = xp.argmax(run_length == run_length.max(axis=-1, keepdims=True), axis=-1)[..., None]
+    value = xp.take_along_axis(ordered, end, axis=-1).astype(moved.dtype)
     last = xp.where(moved == value, positions, -1).max(axis=-1, keepdims=True)
     return _pick(input, axis, xp.moveaxis(last, -1, axis), keepdim)
 

@@ -186,7 +186,7 @@ op("Tensor.unfold", method("unfold"), fixed(
     S(T(4, 5), -1, 0, 1),
     S(T(), 0, 1, 1),
 ), X, dtypes=WITH_INT, errors=fixed(S(T(3), 0, 4, 1), S(T(3), 0, 2, 0)),
-   notes="a copy, where torch's is a view (writes do not reach the input)")
+   notes="a view, as torch's: windows overlap when step < size, and their gradients add up")
 op("argwhere", function("argwhere"), fixed(
     S(V([[0.0, 1.5], [2.0, 0.0]], None)), S(T(2, 3, domain="unit")), S(T()), S(T(0, 3))), X,
    grad=False, gradgrad=False, dtypes=WITH_INT,

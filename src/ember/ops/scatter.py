@@ -451,8 +451,32 @@ def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
     return S.permute(out, [(rest + [a1, a2]).index(d) for d in range(nd)])
 
 
+def _windows(xp, length: int, size: int, step: int):
+    """Positions of every window: row w holds ``w * step + [0, size)``."""
+    count = (length - size) // step + 1
+    return xp.arange(count, dtype=xp.int64)[:, None] * step + xp.arange(size, dtype=xp.int64)
+
+
+def _unfold_fwd(xp, x, axis, size, step):
+    count = (x.shape[axis] - size) // step + 1
+    shape = x.shape[:axis] + (count,) + x.shape[axis + 1:] + (size,)
+    strides = x.strides[:axis] + (x.strides[axis] * step,) + x.strides[axis + 1:] + (x.strides[axis],)
+    return xp.lib.stride_tricks.as_strided(x, shape, strides)
+
+
+def _unfold_rule(g, out, x, axis, size, step):
+    windows = _windows(x.xp, x._data.shape[axis], size, step)
+    lined_up = S.movedim(g, -1, axis + 1)  # (..., count, size, ...): as x[..., windows, ...]
+    return (I.index_add_into(lined_up, x._data.shape, (slice(None),) * axis + (windows,)),)
+
+
+_unfold = primitive("unfold", _unfold_fwd, _unfold_rule, reads_inputs=False, batchable=False,
+                    formula="each window's gradient is added back to the positions it covers")
+
+
 def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
-    """Every slice of length ``size`` along ``dimension``, ``step`` apart, in a new last dim."""
+    """Every slice of length ``size`` along ``dimension``, ``step`` apart, in a new last dim:
+    a view, as torch's (windows overlap when ``step < size``)."""
     x = I._as_1d(input)
     axis = _wrap_dim(dimension, x._data.ndim, "unfold")
     length = x._data.shape[axis]
@@ -463,15 +487,11 @@ def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
         raise RuntimeError(f"unfold(): step is {step} but must be > 0")
     if size < 0:
         raise RuntimeError(f"unfold(): size is {size} but must be >= 0")
-    xp = input.xp
-    count = (length - size) // step + 1
-    windows = xp.arange(count, dtype=xp.int64)[:, None] * step + xp.arange(size, dtype=xp.int64)
-    out = I.take(x, (slice(None),) * axis + (windows,))
-    out = S.movedim(out, axis + 1, -1)
+    out = apply(_unfold, x, axis=axis, size=size, step=step)
     return S.reshape(out, (size,)) if input._data.ndim == 0 else out
 
 
-declare(unfold, name="Tensor.unfold", method=True, namespaces=())
+declare(unfold, name="Tensor.unfold", prim=_unfold, method=True, namespaces=())
 
 
 @declare(method=True)

@@ -132,6 +132,9 @@ op("index_put(accumulate)", function("index_put"), fixed(
     S(T(4, 5), (V([0, 0]), V([1, 1])), T(2), accumulate=True),
     S(T(4, 5), (V([1, 1]), V([0, -1])), T(), accumulate=True),
 ), X, dtypes=WITH_INT, errors=fixed(S(T(4, 5), (V([0]),), V([1, 2, 3, 4, 5]), True),))
+op("torch.index_put_", lambda m, x, *a, **k: m.index_put_(x.clone(), *a, **k), fixed(
+    S(T(4, 5), (V([3, 1]),), T(5)), S(T(4, 5), (V([2, 2]), V([0, 0])), T(2), True)), X,
+   op="index_put_")
 op("index_put_", inplace("index_put_"), fixed(
     S(T(4, 5), (V([3, 1]),), T(5)), S(T(4, 5), (V([3, 3]), V([0, 0])), T(2), True)), X)
 
@@ -172,6 +175,8 @@ op("slice_scatter", function("slice_scatter"), fixed(
     S(T(5, 4), T(0, 4), 0, 2, 2),
     S(T(5, 4), T(3, 4), start=-3),
 ), X, dtypes=WITH_INT, errors=fixed(S(T(5, 4), T(2, 4), 0, 0, 3),))
+op("Tensor.select_scatter", lambda m, x, *a: x.select_scatter(*a), fixed(S(T(3, 4), T(4), 0, 2)), X,
+   op="select_scatter")
 op("diagonal_scatter", function("diagonal_scatter"), fixed(
     S(T(3, 3), T(3)),
     S(T(3, 4), T(3), 1),

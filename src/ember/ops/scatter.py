@@ -318,6 +318,12 @@ def index_put(input: Tensor, indices, values: Tensor, accumulate: bool = False) 
     return _reduce_at(input, values, idx, "sum", True)
 
 
+@declare(name="index_put_")
+def index_put_(input: Tensor, indices, values: Tensor, accumulate: bool = False) -> Tensor:
+    """``torch.index_put_``: ``input.index_put_(indices, values, accumulate)``, in place."""
+    return input.index_put_(indices, values, accumulate)
+
+
 # ---------------------------------------------------------------------------- flat positions
 
 
@@ -410,13 +416,13 @@ def _embed(op: str, x: Tensor, src: Tensor, idx: tuple) -> Tensor:
     return apply(I._index_put, x, src, idx=idx)
 
 
-@declare()
+@declare(method=True)
 def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
     """``input`` with ``src`` written as its slice at ``index`` along ``dim``."""
     return _embed("select_scatter", input, src, _select_index("select_scatter", input, dim, int(index)))
 
 
-@declare()
+@declare(method=True)
 def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start: int | None = None,
                   end: int | None = None, step: int = 1) -> Tensor:
     """``input`` with ``src`` written as its slice ``start:end:step`` along ``dim``."""
@@ -434,7 +440,7 @@ def _diagonal_positions(xp, shape: tuple, offset: int, axis1: int, axis2: int):
     return start - min(offset, 0), start + max(offset, 0)
 
 
-@declare()
+@declare(method=True)
 def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
                      dim2: int = 1) -> Tensor:
     """``input`` with ``src`` written on its diagonal (laid out as ``diagonal`` gives it)."""

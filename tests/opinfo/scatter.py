@@ -6,7 +6,7 @@ reducing ops get repeats on purpose, so several values meet in one position.
 """
 from __future__ import annotations
 
-from .specs import WITH_INT, Idx, Mask, S, T, V, fixed, function, inplace, op
+from .specs import WITH_INT, Mask, S, T, V, fixed, function, inplace, op
 
 X = "scatter"
 

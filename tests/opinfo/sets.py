@@ -2,7 +2,7 @@
 each is checked forward only, on float, integer and (where torch allows) bool inputs."""
 from __future__ import annotations
 
-from .specs import FLOATS, WITH_INT, WITH_INT_BOOL, Idx, S, T, V, fixed, function, op
+from .specs import WITH_INT, WITH_INT_BOOL, Idx, S, T, V, fixed, function, op
 
 X = "sets"
 _SHAPE_READS = "the number of distinct values sets the output's shape (torch reads it too)"

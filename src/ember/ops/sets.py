@@ -14,19 +14,15 @@ from .registry import declare
 from .returns import return_type
 
 
-def _result(*parts):
-    """One tensor, or the tuple of them torch returns when extra results were asked for."""
+def _extras(values, inverse, counts, return_inverse: bool, return_counts: bool):
+    """The values alone, or with the inverse and counts asked for, as torch returns them."""
+    parts = [values]
+    if return_inverse:
+        parts.append(inverse.astype("int64"))
+    if return_counts:
+        parts.append(counts.astype("int64"))
     tensors = tuple(Tensor._make(p) for p in parts)
     return tensors[0] if len(tensors) == 1 else tensors
-
-
-def _extras(values, inverse, counts, return_inverse: bool, return_counts: bool):
-    xp_parts = [values]
-    if return_inverse:
-        xp_parts.append(inverse.astype("int64"))
-    if return_counts:
-        xp_parts.append(counts.astype("int64"))
-    return _result(*xp_parts)
 
 
 @declare(method=True)

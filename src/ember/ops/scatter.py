@@ -28,9 +28,9 @@ def _identity(xp, dtype, reduce: str):
         return 0
     if reduce == "prod":
         return 1
-    info = xp.finfo(dtype) if dtype.kind == "f" else xp.iinfo(dtype)
     if dtype.kind == "f":
         return -float("inf") if reduce == "amax" else float("inf")
+    info = xp.iinfo(dtype)
     return info.min if reduce == "amax" else info.max
 
 
@@ -57,8 +57,6 @@ def _pick(t: Tensor, idx) -> Tensor:
 
 def _reduce_into_rule(g, out, x, src, idx, reduce, include_self):
     """torch's scatter_reduce backward, in Ember ops (so it differentiates again)."""
-    zero = E.const_zeros(Tensor._make(g._data[(0,) * g._data.ndim]))
-    hit = _hit(x, idx)
     if reduce == "sum":
         gx, gsrc = g, _pick(g, idx)
     elif reduce == "prod":
@@ -72,26 +70,24 @@ def _reduce_into_rule(g, out, x, src, idx, reduce, include_self):
         share = E.div(g, count)  # 0 winners (a nan result): 0 * inf = nan, as torch
         gx = E.mul(ones, share)
         gsrc = E.mul(E.cast(src_wins, g.dtype), _pick(share, idx))
-    if not include_self:
-        gx = E.where(hit, zero, gx)
+    if not include_self:  # the overwritten entries of x had no say in the result
+        gx = E.where(_hit(x, idx), 0.0, gx)
     return (gx if x.requires_grad else None,
             R.sum_to(gsrc, src._data.shape) if src.requires_grad else None)
 
 
 def _prod_grads(g, out, x, src, idx, include_self):
     """d prod: the product of the others; a zero input's own gradient is the product without it."""
-    one = E.const_ones(Tensor._make(x._data[(0,) * x._data.ndim]))
-    x_zero = E.eq(x, 0)
-    x_safe = E.where(x_zero, one, x)
+    x_safe = E.where(E.eq(x, 0), 1.0, x)
     without_x = apply(_reduce_into, x_safe, src, idx=idx, reduce="prod", include_self=include_self)
     gx = E.div(E.mul(g, without_x), x_safe)
     src_zero = E.eq(src, 0)
     zeros_in_group = apply(_reduce_into, E.const_zeros(x), E.cast(src_zero, x.dtype), idx=idx,
                            reduce="sum", include_self=True)
     lone_zero = E.logical_and(src_zero, E.eq(_pick(zeros_in_group, idx), 1))
-    src_safe = E.where(lone_zero, E.cast(one, src.dtype), src)
+    src_safe = E.where(lone_zero, 1.0, src)
     without_src = apply(_reduce_into, x, src_safe, idx=idx, reduce="prod", include_self=include_self)
-    divided = E.div(_pick(E.mul(g, out), idx), E.where(src_zero, E.cast(one, src.dtype), src))
+    divided = E.div(_pick(E.mul(g, out), idx), E.where(src_zero, 1.0, src))
     gsrc = E.where(lone_zero, _pick(E.mul(g, without_src), idx), divided)
     return gx, gsrc
 

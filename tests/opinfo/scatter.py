@@ -200,3 +200,11 @@ op("nonzero(as_tuple)", lambda m, x: m.nonzero(x, as_tuple=True), fixed(
     S(V([[0.0, 1.5], [2.0, 0.0]], None)), S(T(2, 3, domain="unit")), S(T()), S(T(0, 3))), X,
    grad=False, gradgrad=False, dtypes=WITH_INT, op="nonzero",
    host_reads="the count of nonzero values sets the output's shape (torch reads it too)")
+op("take_along_dim(broadcast)", function("take_along_dim"), fixed(
+    S(T(3, 4), V([[0, -1]]), dim=-1),
+    S(T(1, 4), V([[2], [0], [1]]), dim=1),
+    S(T(2, 3, 4), V([[[1, 0, 3]]]), -1),
+    S(T(3, 0), V([[]] * 3), dim=1),
+), X, dtypes=WITH_INT, op="take_along_dim",
+   notes="input and indices broadcast against each other except along dim; negatives count back",
+   errors=fixed(S(T(3, 4), V([0, 1]), dim=1), S(T(3, 4), V([[0.5]], None), dim=1)))

@@ -2,7 +2,7 @@
 installs the Tensor methods they ask for."""
 from . import (activation, conv, einsum, elementwise, index, interpolate, linalg,  # noqa: F401
                pad, pool, reduce, shape, sort, special, trig)
-from . import cumulative, scatter, sets, statistics  # noqa: F401  (issue 17's families)
+from . import cumulative, scatter, sets, statistics  # noqa: F401  (indexed writes, sets, order statistics)
 from .methods import _install
 
 _install()

@@ -2,7 +2,7 @@
 installs the Tensor methods they ask for."""
 from . import (activation, conv, einsum, elementwise, index, interpolate, linalg,  # noqa: F401
                pad, pool, reduce, shape, sort, special, trig)
-from . import cumulative, scatter, sets, statistics  # noqa: F401  (indexed writes, sets, order statistics)
+from . import cumulative, scatter, sets, statistics  # noqa: F401  (writes, sets, order stats)
 from .methods import _install
 
 _install()

@@ -492,7 +492,10 @@ triu = declare(_triangle("triu", upper=True), method=True)
 @declare(method=True)
 def nonzero(input: Tensor, *, as_tuple: bool = False):
     """Indices of the non-zero entries (an (n, ndim) long tensor, or one per dim)."""
-    idx = input.xp.nonzero(input._data)
+    scalar = input._data.ndim == 0  # as torch: found as in 1-D, but an (n, 0) result
+    idx = input.xp.nonzero(input._data.reshape(1) if scalar else input._data)
+    if scalar and not as_tuple:
+        return Tensor._make(input.xp.zeros((idx[0].shape[0], 0), dtype="int64"))
     if as_tuple:
         return tuple(Tensor._make(i.astype("int64")) for i in idx)
     return Tensor._make(input.xp.stack(idx, axis=1).astype("int64") if idx else

@@ -292,8 +292,7 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
-            self.grad_fn.register_hook(hook)
-            return RemovableHandle(self.grad_fn.hooks, hook)
+            return self.grad_fn._add_tensor_hook(hook)
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)

@@ -25,6 +25,7 @@ from ..ops.loss import binary_cross_entropy as _bce_elementwise
 from ..ops.methods import _inplace
 from ..ops.special import erf
 from ..tensor import Tensor
+from ..autograd.engine import torch_backward
 
 # ---------------------------------------------------------------------------- activations
 
@@ -84,6 +85,7 @@ _GELU_TANH_SCALE = math.sqrt(2.0 / math.pi)
 _GELU_TANH_CUBIC = 0.044715
 
 
+@torch_backward("GeluBackward0")
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """``x * Phi(x)`` (the normal CDF), exactly with erf or by torch's tanh approximation."""
     x = E.to_float(input)
@@ -305,6 +307,7 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 # ---------------------------------------------------------------------------- normalisation
 
 
+@torch_backward("NativeLayerNormBackward0")
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise over the trailing ``normalized_shape`` dims (biased variance), then scale and shift."""
@@ -480,6 +483,7 @@ def _check_index_dtype(indices: Tensor, op: str) -> None:
         )
 
 
+@torch_backward("EmbeddingBackward0")
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
               max_norm: float | None = None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
@@ -701,6 +705,7 @@ def _pointwise_loss(loss: Tensor, input: Tensor, reduction: str, weight: Tensor 
     return _reduce(weighted, reduction)
 
 
+@torch_backward("MseLossBackward0")
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
              weight: Tensor | None = None) -> Tensor:
     """Mean squared error ``(x - y)^2``."""
@@ -759,6 +764,7 @@ def _check_same_size(input: Tensor, target: Tensor, message: str) -> None:
         raise ValueError(message.format(target=target.shape, input=input.shape))
 
 
+@torch_backward("BinaryCrossEntropyBackward0")
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """``-(y log x + (1-y) log(1-x))`` on probabilities, with torch's floor of -100 on the logs."""
@@ -771,6 +777,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     return _reduce(loss, reduction)
 
 
+@torch_backward("BinaryCrossEntropyWithLogitsBackward0")
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
                                      size_average=None, reduce=None, reduction: str = "mean",
                                      pos_weight: Tensor | None = None) -> Tensor:
@@ -863,6 +870,7 @@ def _weighted_mean(total: Tensor, weight: Tensor) -> Tensor:
     return E.where(nothing, E.add(E.zeros_like_(mean), math.nan), mean)
 
 
+@torch_backward("NllLossBackward0")
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
              ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of class indices given log-probabilities (class dim 1, or 0 for 1-D)."""
@@ -870,6 +878,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     return _nll(input, target, weight, ignore_index, reduction)
 
 
+@torch_backward("NllLossBackward0")
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
                   ignore_index: int = -100, reduce=None, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:

@@ -11,6 +11,7 @@ from . import elementwise as E
 from . import reduce as R
 from . import shape as S
 from .registry import apply, batch_dims, primitive
+from ..autograd.engine import torch_backward
 
 
 def _softmax_dim(x: Tensor, dim, op: str) -> int:
@@ -54,6 +55,7 @@ def log_softmax(input: Tensor, dim=None, dtype=None) -> Tensor:
 _FLOATING = E.kernels_for("f")
 
 
+@torch_backward("SoftmaxBackward0")
 def softmax(input: Tensor, dim=None, dtype=None) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim``: probabilities that sum to one."""
     x = input if dtype is None else E.cast(input, dtype)

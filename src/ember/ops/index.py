@@ -12,6 +12,7 @@ from . import elementwise as E
 from . import reduce as R
 from . import shape as S
 from .registry import _loop_over_batch, apply, batch_dims, batch_shape, primitive
+from ..autograd.engine import torch_backward
 
 
 def _index_arrays(idx, x: Tensor):
@@ -223,6 +224,16 @@ def index_add_into(g: Tensor, shape: tuple, idx: tuple) -> Tensor:
     return apply(_add_into, g, shape=tuple(shape), idx=idx)
 
 
+def _getitem_name(x: Tensor, idx) -> str | None:
+    """torch's node for ``x[i]`` (SelectBackward0) and ``x[a:b]`` (SliceBackward0)."""
+    if isinstance(idx, int) and not isinstance(idx, bool):
+        return "SelectBackward0"
+    if isinstance(idx, slice):
+        return "SliceBackward0"
+    return None
+
+
+@torch_backward(_getitem_name)
 def getitem(x: Tensor, idx) -> Tensor:
     """``x[idx]`` with torch's basic and advanced indexing, differentiable."""
     arr_idx = _index_arrays(idx, x)
@@ -452,6 +463,7 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     return S.reshape(out, input._data.shape)
 
 
+@torch_backward("MaskedFillBackward0")
 def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     """``value`` where ``mask`` is True, else ``input``."""
     if mask._data.dtype.kind != "b":

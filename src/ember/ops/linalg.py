@@ -9,6 +9,7 @@ from . import elementwise as E
 from . import reduce as R
 from . import shape as S
 from .registry import apply, batch_shape, primitive
+from ..autograd.engine import torch_backward
 
 
 def _mT(x: Tensor) -> Tensor:
@@ -70,6 +71,20 @@ _LINEAR_BIAS = primitive("linear_bias", lambda xp, x, w, b: xp.matmul(x, w.T) + 
                          batchable=False, formula="d(X W^T + b) = dX W^T + X dW^T + db")
 
 
+def _linear_name(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> str | None:
+    """torch's node for ``linear``: addmm with a bias, mm without, for a batch of rows."""
+    if input.ndim != 2:
+        return None
+    return "MmBackward0" if bias is None else "AddmmBackward0"
+
+
+def _matmul_name(input: Tensor, other: Tensor) -> str | None:
+    """torch's node for ``matmul`` of 1-D and 2-D operands (dot, mv, mm)."""
+    return {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (2, 2): "MmBackward0"}.get(
+        (input.ndim, other.ndim))
+
+
+@torch_backward(_linear_name)
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ W^T + b`` (torch.nn.functional.linear) as one op: the hot path of every MLP.
 
@@ -112,6 +127,7 @@ def _dims(t: Tensor) -> str:
     return "x".join(str(s) for s in t._data.shape)
 
 
+@torch_backward(_matmul_name)
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with torch's rules for 1-D operands and broadcast batch dimensions."""
     for name, t in (("input", input), ("other", other)):
@@ -152,6 +168,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     return out
 
 
+@torch_backward("DotBackward0")
 def dot(input: Tensor, other: Tensor) -> Tensor:
     """Inner product of two 1-D tensors: ``dot([1,2,3], [1,2,3]) == 14``."""
     if input._data.ndim != 1 or other._data.ndim != 1:
@@ -198,6 +215,7 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
 ger = outer
 
 
+@torch_backward("MmBackward0")
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """Product of two matrices (2-D only)."""
     if input._data.ndim != 2:
@@ -207,6 +225,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     return matmul(input, mat2)
 
 
+@torch_backward("BmmBackward0")
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     """Batched product of two 3-D tensors with the same batch size."""
     if input._data.ndim != 3 or mat2._data.ndim != 3:
@@ -221,6 +240,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     return matmul(input, mat2)
 
 
+@torch_backward("MvBackward0")
 def mv(input: Tensor, vec: Tensor) -> Tensor:
     """Matrix-vector product."""
     if input._data.ndim == 0:

@@ -138,6 +138,7 @@ def _type(self, dtype=None, non_blocking: bool = False, **kwargs):
     """No argument: the legacy type name ('ember.FloatTensor'); a dtype or such a name: a cast."""
     if dtype is None:
         return dtypes.tensor_type_name(self.dtype, self.device.type == "cuda")
+    dtype = getattr(dtype, "_type_name", dtype)  # a legacy type: ember.FloatTensor
     if isinstance(dtype, str):
         target = dtypes.from_tensor_type_name(dtype)
         out = E.cast(self, target) if target != self.dtype else self

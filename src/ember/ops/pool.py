@@ -12,6 +12,7 @@ import math
 
 from .. import backend
 from ..tensor import Tensor
+from ..autograd.engine import torch_backward
 from . import elementwise as E
 from . import index as I
 from . import reduce as R
@@ -256,6 +257,7 @@ def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                     return_indices)
 
 
+@torch_backward("MaxPool2DWithIndicesBackward0")
 def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                ceil_mode: bool = False, return_indices: bool = False):
     """2-D max pooling over (N, C, H, W): a 2x2 pool halves (3, 28, 28) to (3, 14, 14)."""

@@ -10,6 +10,7 @@ from ..arguments import ints_arg
 from ..tensor import Tensor, _wrap_dim
 from . import reduce as R
 from .registry import apply, batch_dims, batch_shape, primitive
+from ..autograd.engine import torch_backward
 
 
 def _shape_arg(shape, op: str = "reshape") -> tuple:
@@ -49,6 +50,7 @@ _reshape = primitive(
 )
 
 
+@torch_backward("ViewBackward0")
 def reshape(input: Tensor, *shape) -> Tensor:
     """The same values in a new shape (one dimension may be -1)."""
     shape = infer_shape(_shape_arg(shape), input._data.size, "reshape", input._data.shape)
@@ -71,6 +73,7 @@ def expand_to(t: Tensor, shape: tuple) -> Tensor:
     return apply(_expand, t, shape=shape)
 
 
+@torch_backward("ViewBackward0")
 def view(input: Tensor, *shape) -> Tensor:
     """``reshape`` (Ember arrays may be copied where torch needs contiguous memory)."""
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
@@ -177,6 +180,7 @@ def permute(input: Tensor, *dims) -> Tensor:
     return apply(_permute, input, dims=dims)
 
 
+@torch_backward("TransposeBackward0")
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions."""
     n = input._data.ndim
@@ -188,6 +192,7 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     return permute(input, dims)
 
 
+@torch_backward("TBackward0")
 def t(input: Tensor) -> Tensor:
     """Transpose of a tensor of at most 2 dimensions."""
     if input._data.ndim > 2:
@@ -215,6 +220,7 @@ def movedim(input: Tensor, source, destination) -> Tensor:
     return permute(input, order)
 
 
+@torch_backward(lambda input, dim=None: "SqueezeBackward0" if dim is None else "SqueezeBackward1")
 def squeeze(input: Tensor, dim=None) -> Tensor:
     """Drop size-1 dimensions (all, or those in ``dim``)."""
     shape = input._data.shape
@@ -227,6 +233,7 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
     return reshape(input, new)
 
 
+@torch_backward("UnsqueezeBackward0")
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
     """Insert a size-1 dimension at ``dim``: (3, 28, 28) -> (1, 3, 28, 28)."""
     n = input._data.ndim + 1
@@ -236,6 +243,7 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
     return reshape(input, tuple(shape))
 
 
+@torch_backward("ViewBackward0")
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions ``start_dim..end_dim`` into one."""
     shape = input._data.shape
@@ -350,6 +358,7 @@ concat = cat
 concatenate = cat
 
 
+@torch_backward("StackBackward0")
 def stack(tensors, dim: int = 0) -> Tensor:
     """Join same-shaped tensors along a new dimension."""
     tensors = list(tensors)

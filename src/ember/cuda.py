@@ -44,6 +44,11 @@ def synchronize(device=None) -> None:
     backend.raise_failed_checks()
 
 
+def is_bf16_supported(including_emulation: bool = True) -> bool:
+    """False: Ember has no bfloat16 dtype (NumPy and CuPy have none), so code picks float16."""
+    return False
+
+
 def manual_seed(seed: int) -> None:
     """Seed the random stream of CUDA tensors (Ember shares one generator across devices)."""
     from .creation import manual_seed as _seed

@@ -143,8 +143,13 @@ class Tensor:
         d = self.device
         return -1 if d.index is None else d.index
 
-    def is_contiguous(self) -> bool:
-        return bool(self._data.flags.c_contiguous)
+    def is_contiguous(self, memory_format=None) -> bool:
+        """True when the elements lie densely in C order (or in ``memory_format``'s order)."""
+        if memory_format is None:
+            return bool(self._data.flags.c_contiguous)
+        from .memory_format import is_contiguous_as
+
+        return is_contiguous_as(self, memory_format)
 
     def data_ptr(self) -> int:
         return backend.address_of(self._data)

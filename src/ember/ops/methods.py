@@ -8,6 +8,7 @@ from numbers import Number
 
 from .. import backend, dtypes
 from ..autograd.grad_mode import STATE
+from ..memory_format import to_format
 from ..tensor import Tensor
 from . import elementwise as E
 from . import index as I
@@ -153,6 +154,7 @@ def _to(self, *args, **kwargs) -> Tensor:
     device = kwargs.pop("device", None)
     kwargs.pop("non_blocking", None)
     copy = kwargs.pop("copy", False)
+    memory_format = kwargs.pop("memory_format", None)
     for a in args:
         if isinstance(a, Tensor):
             dtype, device = a.dtype, a.device
@@ -167,9 +169,18 @@ def _to(self, *args, **kwargs) -> Tensor:
         out = to_device(out, backend.as_device(device))
     if dtype is not None:
         out = E.cast(out, dtypes.to_dtype(dtype))
+    if memory_format is not None:
+        out = to_format(out, memory_format)
     if copy and out is self:
         out = clone(self)
     return out
+
+
+def _contiguous(self, memory_format=None) -> Tensor:
+    """This tensor laid out densely in ``memory_format`` (C order by default)."""
+    if memory_format is None:
+        return S.contiguous(self)
+    return to_format(self, memory_format, "contiguous")
 
 
 def to_device(x: Tensor, device) -> Tensor:
@@ -195,8 +206,9 @@ _clone = primitive("clone", lambda xp, x: x.copy(), lambda g, out, x: (g,), read
 
 
 def clone(x: Tensor, *, memory_format=None) -> Tensor:
-    """A copy with its own memory that stays in the graph."""
-    return apply(_clone, x)
+    """A copy with its own memory that stays in the graph (laid out in ``memory_format`` if given)."""
+    out = apply(_clone, x)
+    return out if memory_format is None else to_format(out, memory_format, "clone")
 
 
 def _type_as(self, other: Tensor) -> Tensor:
@@ -386,7 +398,7 @@ def _install() -> None:
         "broadcast_to": S.broadcast_to, "repeat": S.repeat, "flip": S.flip, "split": S.split,
         "chunk": S.chunk, "unbind": S.unbind, "movedim": S.movedim, "moveaxis": S.movedim,
         "swapaxes": S.transpose, "swapdims": S.transpose,
-        "contiguous": S.contiguous, "ravel": S.ravel,
+        "contiguous": _contiguous, "ravel": S.ravel,
         "view_as": lambda self, other: S.reshape(self, other._data.shape),
         "reshape_as": lambda self, other: S.reshape(self, other._data.shape),
         "__getitem__": _getitem, "__setitem__": _setitem, "gather": I.gather,

@@ -5,7 +5,8 @@ from typing import Iterable
 
 from ..ops.elementwise import maximum
 from ..tensor import Tensor
-from .optimizer import Optimizer, advance, check_hyper, effective_grad, new_step, zeros_state
+from .optimizer import (Optimizer, advance, check_betas, check_hyper, effective_grad, new_step,
+                        zeros_state)
 
 
 class Adam(Optimizer):
@@ -32,9 +33,7 @@ class Adam(Optimizer):
                  decoupled_weight_decay: bool = False) -> None:
         check_hyper("learning rate", lr)
         check_hyper("epsilon value", eps)
-        for i, beta in enumerate(betas):
-            if not 0.0 <= beta < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+        check_betas(betas)
         check_hyper("weight_decay value", weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         maximize=maximize, foreach=foreach, capturable=capturable,

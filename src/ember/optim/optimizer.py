@@ -11,7 +11,7 @@ from collections import defaultdict
 from typing import Any, Callable, Iterable
 
 from .. import dtypes
-from ..autograd.grad_mode import enable_grad, no_grad
+from ..autograd.grad_mode import enable_grad, set_grad_enabled
 from ..creation import tensor, zeros_like
 from ..tensor import Tensor
 
@@ -89,18 +89,22 @@ class Optimizer:
                 p.grad = p.grad.detach()
                 p.grad.zero_()
 
-    @no_grad()
     def _update_all(self) -> None:
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state.get(p)
-                if state is None:
-                    state = {}
-                self._update(p, p.grad, state, group)
-                if state:
-                    self.state[p] = state
+        """Run ``_update`` for every parameter with a gradient; recorded only if ``differentiable``
+        (torch's meaning: the step itself can be differentiated, e.g. in meta-learning)."""
+        with set_grad_enabled(bool(self.defaults.get("differentiable", False))):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    if group.get("capturable"):
+                        check_capturable(p, type(self).__name__)
+                    state = self.state.get(p)
+                    if state is None:
+                        state = {}
+                    self._update(p, p.grad, state, group)
+                    if state:
+                        self.state[p] = state
 
     def step(self, closure: Callable[[], Any] | None = None):
         """Update every parameter that has a gradient; ``closure`` re-evaluates the loss first.
@@ -199,6 +203,34 @@ def new_step() -> Tensor:
     """The step counter torch keeps: a 0-d float tensor on the CPU (float64 if that is the default)."""
     scalar = dtypes.float64 if dtypes.get_default_dtype() == dtypes.float64 else dtypes.float32
     return tensor(0.0, dtype=scalar)
+
+
+def check_betas(betas: tuple) -> None:
+    """torch's check of Adam-style betas: each in [0, 1)."""
+    for i, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+
+
+def scalar_state(value: float) -> Tensor:
+    """A 0-d state value kept as torch keeps it (float32, or float64 if that is the default), so
+    arithmetic on it rounds as torch's does."""
+    out = new_step()
+    out.fill_(value)
+    return out
+
+
+_CAPTURABLE_STATE = {"NAdam": "params, mu_products and state_steps",
+                     "ASGD": "params, mus, etas, and state_steps"}
+
+
+def check_capturable(param: Tensor, optimizer: str) -> None:
+    """``capturable=True`` is for CUDA graphs: torch refuses it for parameters not on a GPU."""
+    if param.device.type != "cuda":
+        what = _CAPTURABLE_STATE.get(optimizer, "params and state_steps")
+        raise AssertionError(
+            f"If capturable=True, {what} must be on supported devices: ['cuda']."
+        )
 
 
 def advance(state: dict) -> float:

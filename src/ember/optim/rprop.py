@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Iterable
 
 from ..creation import full_like
-from ..ops.elementwise import where
 from ..tensor import Tensor
 from .optimizer import Optimizer, advance, check_hyper, effective_grad, new_step, zeros_state
 
@@ -44,8 +43,9 @@ class Rprop(Optimizer):
         prev = state["prev"]
         step_size = state["step_size"]
         sign = grad.mul(prev).sign()
-        factor = where(sign > 0, etaplus, where(sign < 0, etaminus, 1.0)).to(sign.dtype)
+        factor = sign.masked_fill(sign > 0, etaplus).masked_fill(sign < 0, etaminus)
+        factor = factor.masked_fill(sign == 0, 1)
         step_size.mul_(factor).clamp_(low, high)
-        grad = where(factor == etaminus, 0.0, grad).to(grad.dtype)
+        grad = grad.masked_fill(factor == etaminus, 0)
         param.addcmul_(grad.sign(), step_size, value=-1)
         prev.copy_(grad)

@@ -4,7 +4,6 @@ from __future__ import annotations
 import math
 from typing import Iterable
 
-from ..ops.elementwise import where
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_betas, zeros_state
 
@@ -43,16 +42,16 @@ class SparseAdam(Optimizer):
         step = state["step"]
         if group["maximize"]:
             grad = -grad
-        touched = grad != 0
+        untouched = grad == 0
         beta1, beta2 = group["betas"]
         exp_avg = state["exp_avg"]
         exp_avg_sq = state["exp_avg_sq"]
         avg_change = grad.sub(exp_avg).mul_(1 - beta1)
         sq_change = grad.pow(2).sub_(exp_avg_sq).mul_(1 - beta2)
-        exp_avg.add_(where(touched, avg_change, 0.0).to(param.dtype))
-        exp_avg_sq.add_(where(touched, sq_change, 0.0).to(param.dtype))
+        exp_avg.add_(avg_change.masked_fill(untouched, 0))
+        exp_avg_sq.add_(sq_change.masked_fill(untouched, 0))
         bias_correction1 = 1 - beta1 ** step
         bias_correction2 = 1 - beta2 ** step
         step_size = group["lr"] * math.sqrt(bias_correction2) / bias_correction1
         update = exp_avg.div(exp_avg_sq.sqrt().add_(group["eps"])).mul_(-step_size)
-        param.add_(where(touched, update, 0.0).to(param.dtype))
+        param.add_(update.masked_fill(untouched, 0))

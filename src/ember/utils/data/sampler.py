@@ -108,14 +108,20 @@ class WeightedRandomSampler(Sampler):
     def __iter__(self) -> Iterator[int]:
         w = self.weights.numpy()
         if (w < 0).any() or not numpy.isfinite(w).all():
-            raise RuntimeError("invalid multinomial distribution (encountering probability entry < 0)")
+            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
         total = w.sum()
         if total <= 0:
             raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-        if not self.replacement and self.num_samples > int((w > 0).sum()):
+        if not self.replacement and self.num_samples > len(w):
             raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
         rng = (self.generator or default_generator).rng(CPU)
-        yield from rng.choice(len(w), self.num_samples, replace=self.replacement, p=w / total).tolist()
+        if self.replacement:
+            yield from rng.choice(len(w), self.num_samples, p=w / total).tolist()
+            return
+        # without replacement: the smallest exponential keys scaled by 1/w (zero weights last)
+        with numpy.errstate(divide="ignore"):
+            keys = rng.exponential(size=len(w)) / w
+        yield from numpy.argsort(keys, kind="stable")[:self.num_samples].tolist()
 
     def __len__(self) -> int:
         return self.num_samples

@@ -154,6 +154,18 @@ class Tensor:
     def data_ptr(self) -> int:
         return backend.address_of(self._data)
 
+    def share_memory_(self) -> "Tensor":
+        """Move the values into memory other processes can map (for ``ember.multiprocessing``)."""
+        from .multiprocessing.reductions import share_memory_
+
+        return share_memory_(self)
+
+    def is_shared(self) -> bool:
+        """True when the values live in memory shared with other processes."""
+        from .multiprocessing.reductions import is_shared
+
+        return is_shared(self)
+
     # ----------------------------------------------------------------- conversion
     def item(self):
         """The single value of a one-element tensor as a Python number."""

@@ -494,6 +494,10 @@ class Module:
         """Move everything to the CPU."""
         return self._apply(lambda t: t.cpu())
 
+    def share_memory(self) -> "Module":
+        """Move parameters and buffers into shared memory (Hogwild training with ember.multiprocessing)."""
+        return self._apply(lambda t: t.share_memory_())
+
     def _cast_floats(self, dtype) -> "Module":
         return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
 

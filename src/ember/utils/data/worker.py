@@ -3,6 +3,7 @@ and the wrapper that carries an exception (with its traceback text) back to the 
 from __future__ import annotations
 
 import os
+import pickle
 import queue
 import random
 import sys
@@ -116,7 +117,7 @@ def worker_loop(dataset, fetch, index_queue, result_queue, done_event, worker_id
         task_id, indices = task
         if isinstance(indices, Resume):  # a persistent worker starts a new epoch
             source, stopped = fetch(dataset), False
-            result_queue.put((task_id, indices))
+            result_queue.put((task_id, pickle.dumps(indices)))
             continue
         if done_event.is_set() or stopped:
             continue
@@ -130,5 +131,11 @@ def worker_loop(dataset, fetch, index_queue, result_queue, done_event, worker_id
                 stopped = True
             except Exception:
                 answer = ExceptionWrapper(sys.exc_info(), where)
-        result_queue.put((task_id, answer))
-        del answer
+        # pickled here with the plain pickler: batches are copied, which beats passing a
+        # shared-memory file per tensor for the small batches of typical loaders
+        try:
+            blob = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # a batch that cannot be pickled is the worker's error too
+            blob = pickle.dumps(ExceptionWrapper(sys.exc_info(), where))
+        result_queue.put((task_id, blob))
+        del answer, blob

@@ -12,6 +12,7 @@ import atexit
 import itertools
 import multiprocessing
 import os
+import pickle
 import queue
 import weakref
 
@@ -188,7 +189,8 @@ class WorkerPool:
             interval = STATUS_CHECK_INTERVAL if self.timeout <= 0 else \
                 min(STATUS_CHECK_INTERVAL, self.timeout - waited)
             try:
-                return self.result_queue.get(timeout=max(interval, 1e-3))
+                task_id, blob = self.result_queue.get(timeout=max(interval, 1e-3))
+                return task_id, pickle.loads(blob)
             except queue.Empty:
                 waited += interval
                 dead = [w.pid for w in self.workers if not w.is_alive()]

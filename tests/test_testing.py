@@ -72,8 +72,8 @@ def test_make_tensor_ranges_and_options(dtype):
         lo = 0 if dtype == "uint8" else -9
         assert t.min().item() >= lo and t.max().item() <= 9
     if dtype.startswith("float"):
-        u = make_tensor((3, 4), dtype=d, device="cpu", low=0.5, high=0.75, noncontiguous=True, requires_grad=True,
-                        exclude_zero=True)
+        u = make_tensor((3, 4), dtype=d, device="cpu", low=0.5, high=0.75, noncontiguous=True,
+                        requires_grad=True, exclude_zero=True)
         assert not u.is_contiguous() and u.is_leaf and u.requires_grad
         assert 0.5 <= u.min().item() and u.max().item() <= 0.75
     for lib in (ember, torch):

@@ -134,7 +134,7 @@ def start_processes(fn: Callable, args: tuple = (), nprocs: int = 1, join: bool 
 
 def spawn(fn: Callable, args: tuple = (), nprocs: int = 1, join: bool = True, daemon: bool = False,
           start_method: str = "spawn"):
-    """Run ``fn(i, *args)`` for ``i`` in ``range(nprocs)``, each in a new process (torch.multiprocessing.spawn).
+    """Run ``fn(i, *args)`` for each ``i < nprocs`` in a process of its own (torch.multiprocessing.spawn).
 
     Returns:
         None after all ended well (``join=True``), else the ProcessContext.

@@ -315,7 +315,8 @@ def _max_min(input: Tensor, dim, keepdim, other, which: str):
     return ValuesIndices((values, idx))
 
 
-@torch_backward(lambda input, dim=None, *a, other=None, **k: "MaxBackward1" if dim is None and other is None else None)
+@torch_backward(lambda input, dim=None, *a, other=None, **k:
+                "MaxBackward1" if dim is None and other is None else None)
 def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
     """``max(x)``: the largest value; ``max(x, dim)``: (values, indices); ``max(x, y)``: maximum."""
     return _max_min(input, dim, keepdim, other, "max")

@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import Iterable
 
 from ..tensor import Tensor
-from .optimizer import (Optimizer, advance, check_betas, check_hyper, effective_grad, new_step,
-                        scalar_state, zeros_state)
+from .optimizer import (Optimizer, advance, check_betas, check_hyper, decayed_grad,
+                        scalar_state, update_moments)
 
 
 class NAdam(Optimizer):
@@ -42,28 +42,19 @@ class NAdam(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, param: Tensor, grad: Tensor, state: dict, group: dict) -> None:
-        if not state:
-            state["step"] = new_step()
-            state["mu_product"] = scalar_state(1.0)
-            state["exp_avg"] = zeros_state(param)
-            state["exp_avg_sq"] = zeros_state(param)
         step = advance(state)
+        if "mu_product" not in state:
+            state["mu_product"] = scalar_state(1.0)
         lr = group["lr"]
         beta1, beta2 = group["betas"]
         bias_correction2 = 1 - beta2 ** step
-        decoupled = group["decoupled_weight_decay"]
-        if decoupled and group["weight_decay"] != 0:
-            param.mul_(1 - lr * group["weight_decay"])
-        grad = effective_grad(param, grad, group, l2=not decoupled)
+        grad = decayed_grad(param, grad, group)
         decay = group["momentum_decay"]
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * decay)))
         mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * decay)))
         mu_product = state["mu_product"]
         mu_product.mul_(mu)
-        exp_avg = state["exp_avg"]
-        exp_avg_sq = state["exp_avg_sq"]
-        exp_avg.lerp_(grad, 1 - beta1)
-        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        exp_avg, exp_avg_sq = update_moments(state, param, grad, group["betas"])
         denom = exp_avg_sq.div(bias_correction2).sqrt().add_(group["eps"])
         product = mu_product.item()
         product_next = product * mu_next

@@ -234,8 +234,10 @@ def check_capturable(param: Tensor, optimizer: str) -> None:
 
 
 def advance(state: dict) -> float:
-    """Add one to ``state['step']`` and return the new count."""
-    step = state["step"]
+    """Add one to ``state['step']`` (made at the first step) and return the new count."""
+    step = state.get("step")
+    if step is None:
+        step = state["step"] = new_step()
     step.add_(1)
     return step.item()
 
@@ -253,3 +255,25 @@ def effective_grad(param: Tensor, grad: Tensor, group: dict, l2: bool = True) ->
     if l2 and wd != 0:
         grad = grad.add(param, alpha=wd)
     return grad
+
+
+def decayed_grad(param: Tensor, grad: Tensor, group: dict) -> Tensor:
+    """Weight decay as the group asks (``decoupled_weight_decay``: shrink the weights, as AdamW;
+    else L2, added to the gradient), with ``maximize`` applied: the gradient the rule uses."""
+    decoupled = group.get("decoupled_weight_decay", False)
+    if decoupled and group["weight_decay"] != 0:
+        param.mul_(1 - group["lr"] * group["weight_decay"])
+    return effective_grad(param, grad, group, l2=not decoupled)
+
+
+def update_moments(state: dict, param: Tensor, grad: Tensor, betas: tuple) -> tuple:
+    """Adam's running moments (made at the first step): ``m = lerp(m, g, 1-beta1)``,
+    ``v = beta2*v + (1-beta2)*g*g``; returns ``(m, v)``."""
+    if "exp_avg" not in state:
+        state["exp_avg"] = zeros_state(param)
+        state["exp_avg_sq"] = zeros_state(param)
+    beta1, beta2 = betas
+    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+    exp_avg.lerp_(grad, 1 - beta1)
+    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    return exp_avg, exp_avg_sq

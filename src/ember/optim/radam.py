@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import Iterable
 
 from ..tensor import Tensor
-from .optimizer import (Optimizer, advance, check_betas, check_hyper, effective_grad, new_step,
-                        zeros_state)
+from .optimizer import (Optimizer, advance, check_betas, check_hyper, decayed_grad,
+                        update_moments)
 
 
 class RAdam(Optimizer):
@@ -35,21 +35,11 @@ class RAdam(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, param: Tensor, grad: Tensor, state: dict, group: dict) -> None:
-        if not state:
-            state["step"] = new_step()
-            state["exp_avg"] = zeros_state(param)
-            state["exp_avg_sq"] = zeros_state(param)
         step = advance(state)
         lr = group["lr"]
         beta1, beta2 = group["betas"]
-        decoupled = group["decoupled_weight_decay"]
-        if decoupled and group["weight_decay"] != 0:
-            param.mul_(1 - lr * group["weight_decay"])
-        grad = effective_grad(param, grad, group, l2=not decoupled)
-        exp_avg = state["exp_avg"]
-        exp_avg_sq = state["exp_avg_sq"]
-        exp_avg.lerp_(grad, 1 - beta1)
-        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        grad = decayed_grad(param, grad, group)
+        exp_avg, exp_avg_sq = update_moments(state, param, grad, group["betas"])
         bias_correction1 = 1 - beta1 ** step
         bias_correction2 = 1 - beta2 ** step
         corrected = exp_avg / bias_correction1

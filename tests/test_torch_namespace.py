@@ -155,3 +155,26 @@ def test_memory_format_strides_as_torch():
     x = ember.randn(2, 3, 4, 5, requires_grad=True)
     (x.to(memory_format=ember.channels_last) * 2).sum().backward()
     assert x.grad.tolist() == (ember.ones(2, 3, 4, 5) * 2).tolist()
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not ember.backend.cuda_available(), reason="CUDA needs CuPy and a GPU")
+def test_default_device_cuda_and_accelerator():
+    ember.set_default_device("cuda")
+    try:
+        assert ember.get_default_device() == ember.device("cuda", 0)
+        made = [ember.ones(2), ember.tensor([1.0]), ember.randn(2), ember.arange(3), ember.tensor(2.0)]
+        assert all(t.device.type == "cuda" for t in made)
+        with ember.device("cpu"):
+            assert ember.zeros(1).device.type == "cpu"
+        assert ember.Generator().device.type == "cpu"  # a generator's default stays the CPU
+    finally:
+        ember.set_default_device(None)
+    assert ember.ones(1).device.type == "cpu"
+    assert ember.accelerator.is_available() and ember.accelerator.device_count() >= 1
+    assert ember.accelerator.current_accelerator() == ember.device("cuda")
+    assert ember.accelerator.current_device_index() == 0
+    ember.accelerator.set_device_index(0)
+    ember.accelerator.synchronize()
+    x = ember.randn(2, 3, 4, 5, device="cuda").to(memory_format=ember.channels_last)
+    assert x.is_contiguous(memory_format=ember.channels_last) and x.device.type == "cuda"

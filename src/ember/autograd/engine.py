@@ -224,10 +224,12 @@ def torch_backward(name: "str | Callable[..., str | None]") -> Callable:
         @functools.wraps(op)
         def named(*args, **kwargs):
             out = op(*args, **kwargs)
-            if getattr(out, "grad_fn", None) is not None:
+            parts = out if isinstance(out, (tuple, list)) else (out,)  # split, chunk, unbind
+            if any(getattr(t, "grad_fn", None) is not None for t in parts):
                 label = name if isinstance(name, str) else name(*args, **kwargs)
                 if label is not None:
-                    rename_node(out, label, *args)
+                    for t in parts:
+                        rename_node(t, label, *args)
             return out
         return named
     return wrap

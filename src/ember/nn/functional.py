@@ -49,6 +49,7 @@ def _hardtanh(x: Tensor, min_val: float, max_val: float) -> Tensor:
     return E.where(E.le(x, min_val), low, E.where(E.ge(x, max_val), high, x))
 
 
+@torch_backward("HardtanhBackward0")
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` clipped to ``[min_val, max_val]``, with zero gradient outside and at the bounds."""
     if min_val > max_val:
@@ -65,6 +66,7 @@ def _leaky_relu(x: Tensor, negative_slope: float) -> Tensor:
     return E.where(E.gt(x, 0), x, E.mul(x, negative_slope))
 
 
+@torch_backward("LeakyReluBackward0")
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``x`` for ``x > 0``, else ``negative_slope * x``."""
     return _maybe_inplace(_leaky_relu, "leaky_relu_", input, inplace, negative_slope)
@@ -76,6 +78,7 @@ def _elu(x: Tensor, alpha: float) -> Tensor:
     return E.where(E.gt(x, 0), x, negative)
 
 
+@torch_backward("EluBackward0")
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)``."""
     return _maybe_inplace(_elu, "elu_", E.to_float(input), inplace, alpha)
@@ -102,6 +105,7 @@ def _silu(x: Tensor) -> Tensor:
     return E.mul(x, E.sigmoid(x))
 
 
+@torch_backward("SiluBackward0")
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * sigmoid(x)`` (swish)."""
     return _maybe_inplace(_silu, "silu_", E.to_float(input), inplace)
@@ -127,6 +131,7 @@ def logsigmoid(input: Tensor) -> Tensor:
     return E.where(E.lt(x, 0), negative, positive)
 
 
+@torch_backward("SoftplusBackward0")
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta x)) / beta``, and ``x`` itself where ``beta x > threshold`` (as torch)."""
     x = E.to_float(input)
@@ -323,6 +328,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     return _affine(E.mul(centred, E.rsqrt(E.add(var, eps))), weight, bias, shape)
 
 
+@torch_backward("NativeGroupNormBackward0")
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise each sample's channels in ``num_groups`` groups, then scale and shift per channel."""
@@ -408,6 +414,7 @@ def _verify_batch_size(shape: tuple) -> None:
         )
 
 
+@torch_backward("NativeBatchNormBackward0")
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -731,6 +738,7 @@ def _huber(diff: Tensor, delta: float, quadratic_scale: float, linear_scale: flo
     return E.where(E.lt(size, delta), quadratic, linear)
 
 
+@torch_backward("SmoothL1LossBackward0")
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """Quadratic ``d^2 / (2 beta)`` for ``|d| < beta``, else ``|d| - beta/2`` (L1 when beta = 0)."""
@@ -744,6 +752,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     return _reduce(_huber(diff, beta, 1.0 / beta, 1.0), reduction)
 
 
+@torch_backward("HuberLossBackward0")
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """Quadratic ``d^2 / 2`` for ``|d| < delta``, else ``delta (|d| - delta/2)``."""
@@ -878,7 +887,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     return _nll(input, target, weight, ignore_index, reduction)
 
 
-@torch_backward("NllLossBackward0")
+@torch_backward(lambda input, target, *a, **k: None if target.is_floating_point() else "NllLossBackward0")
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
                   ignore_index: int = -100, reduce=None, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:

@@ -225,10 +225,15 @@ def index_add_into(g: Tensor, shape: tuple, idx: tuple) -> Tensor:
 
 
 def _getitem_name(x: Tensor, idx) -> str | None:
-    """torch's node for ``x[i]`` (SelectBackward0) and ``x[a:b]`` (SliceBackward0)."""
-    if isinstance(idx, int) and not isinstance(idx, bool):
+    """torch's node for ``x[i]`` (SelectBackward0), ``x[a:b]`` (SliceBackward0), ``x[tensor]``
+    (IndexBackward0), judged by the last index applied."""
+    parts = idx if isinstance(idx, tuple) else (idx,)
+    if any(isinstance(p, (Tensor, list)) for p in parts):
+        return "IndexBackward0"
+    last = next((p for p in reversed(parts) if p is not Ellipsis and p is not None), None)
+    if isinstance(last, int) and not isinstance(last, bool):
         return "SelectBackward0"
-    if isinstance(idx, slice):
+    if isinstance(last, slice):
         return "SliceBackward0"
     return None
 
@@ -312,6 +317,7 @@ def _check_value_shape(value: tuple, target: tuple) -> None:
         )
 
 
+@torch_backward("SliceBackward0")
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """The slice ``start:start+length`` along ``dim``."""
     if input._data.ndim == 0:
@@ -492,8 +498,8 @@ def _triangle(name: str, upper: bool):
     return op
 
 
-tril = _triangle("tril", upper=False)
-triu = _triangle("triu", upper=True)
+tril = torch_backward("TrilBackward0")(_triangle("tril", upper=False))
+triu = torch_backward("TriuBackward0")(_triangle("triu", upper=True))
 
 
 def nonzero(input: Tensor, *, as_tuple: bool = False):

@@ -72,16 +72,21 @@ _LINEAR_BIAS = primitive("linear_bias", lambda xp, x, w, b: xp.matmul(x, w.T) + 
 
 
 def _linear_name(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> str | None:
-    """torch's node for ``linear``: addmm with a bias, mm without, for a batch of rows."""
-    if input.ndim != 2:
-        return None
-    return "MmBackward0" if bias is None else "AddmmBackward0"
+    """torch's node for ``linear``: addmm (or mm) on a batch of rows, a view of it otherwise."""
+    if input.ndim == 2:
+        return "MmBackward0" if bias is None else "AddmmBackward0"
+    if input.ndim == 1:
+        return "ViewBackward0" if bias is not None else "SqueezeBackward4"
+    return "UnsafeViewBackward0" if bias is None else "ViewBackward0"
 
 
 def _matmul_name(input: Tensor, other: Tensor) -> str | None:
-    """torch's node for ``matmul`` of 1-D and 2-D operands (dot, mv, mm)."""
-    return {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (2, 2): "MmBackward0"}.get(
-        (input.ndim, other.ndim))
+    """torch's node for ``matmul``: dot, mv, mm, or a view of a batched product."""
+    dims = (input.ndim, other.ndim)
+    if max(dims) > 2:
+        return "UnsafeViewBackward0"
+    return {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (2, 2): "MmBackward0",
+            (1, 2): "SqueezeBackward4"}.get(dims)
 
 
 @torch_backward(_linear_name)

@@ -8,6 +8,7 @@ from numbers import Number
 
 from .. import backend, dtypes
 from ..autograd.grad_mode import STATE
+from ..autograd.engine import torch_backward
 from ..memory_format import to_format
 from ..tensor import Tensor
 from . import elementwise as E
@@ -347,7 +348,7 @@ def _install() -> None:
 
     table = {
         "__add__": E.add, "__radd__": _reflect(E.add), "add": E.add,
-        "__sub__": E.sub, "__rsub__": _reflect(E.sub), "sub": E.sub,
+        "__sub__": E.sub, "__rsub__": torch_backward("RsubBackward1")(_reflect(E.sub)), "sub": E.sub,
         "__mul__": E.mul, "__rmul__": _reflect(E.mul), "mul": E.mul, "multiply": E.mul,
         "__truediv__": E.div, "__rtruediv__": _rdiv, "div": E.div, "divide": E.div,
         "true_divide": E.div,

@@ -307,6 +307,7 @@ def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
                     count_include_pad)
 
 
+@torch_backward("AvgPool2DBackward0")
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """2-D average pooling over (N, C, H, W)."""
@@ -385,6 +386,8 @@ def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
     return adaptive_avg_pool("adaptive_avg_pool1d", 1, input, output_size)
 
 
+@torch_backward(lambda input, output_size:
+                "MeanBackward1" if output_size in (1, (1, 1)) else "AdaptiveAvgPool2DBackward0")
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     """Average pooling of (N, C, H, W) to an ``output_size`` grid (1 gives global pooling)."""
     return adaptive_avg_pool("adaptive_avg_pool2d", 2, input, output_size)

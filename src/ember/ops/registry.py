@@ -65,7 +65,7 @@ class Primitive:
         self.rule = rule
         self.saves_out = saves_out
         self.formula = formula
-        camel = "".join(p.capitalize() for p in name.strip("_").split("_"))
+        camel = "".join(p.title() for p in name.strip("_").split("_"))  # as torch: Log1P
         self.backward_name = f"{camel}Backward0"
 
     def __repr__(self) -> str:

@@ -50,7 +50,7 @@ _reshape = primitive(
 )
 
 
-@torch_backward("ViewBackward0")
+@torch_backward(lambda input, *shape: "ViewBackward0" if input.is_contiguous() else "UnsafeViewBackward0")
 def reshape(input: Tensor, *shape) -> Tensor:
     """The same values in a new shape (one dimension may be -1)."""
     shape = infer_shape(_shape_arg(shape), input._data.size, "reshape", input._data.shape)
@@ -395,6 +395,7 @@ def vstack(tensors) -> Tensor:
     return cat(_at_least(tensors, 2, "vstack"), 0)
 
 
+@torch_backward("SplitBackward0")
 def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     """Pieces of ``tensor`` along ``dim``: equal ``int`` sizes (last may be smaller) or listed sizes."""
     from .index import narrow
@@ -428,6 +429,7 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     return tuple(out)
 
 
+@torch_backward("SplitBackward0")
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     """Split into ``chunks`` nearly equal pieces (fewer if the dimension is small)."""
     if input._data.ndim == 0:
@@ -440,6 +442,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     return split(input, -(-n // chunks), dim)
 
 
+@torch_backward("UnbindBackward0")
 def unbind(input: Tensor, dim: int = 0) -> tuple:
     """The slices along ``dim`` with that dimension removed."""
     if input._data.ndim == 0:
@@ -450,6 +453,7 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
     return tuple(squeeze(p, axis) for p in split(input, 1, axis))
 
 
+@torch_backward("RepeatBackward0")
 def repeat(input: Tensor, *sizes) -> Tensor:
     """Tile the tensor ``sizes`` times along each dimension (torch's ``repeat``)."""
     sizes = _shape_arg(sizes)
@@ -475,6 +479,7 @@ def repeat(input: Tensor, *sizes) -> Tensor:
     return reshape(x, tuple(r * s for r, s in zip(sizes, shape)))
 
 
+@torch_backward("CloneBackward0")
 def contiguous(input: Tensor) -> Tensor:
     """A tensor whose memory is in C order (the same tensor when it already is)."""
     if input._data.flags.c_contiguous:

@@ -224,12 +224,16 @@ def torch_backward(name: "str | Callable[..., str | None]") -> Callable:
         @functools.wraps(op)
         def named(*args, **kwargs):
             out = op(*args, **kwargs)
-            parts = out if isinstance(out, (tuple, list)) else (out,)  # split, chunk, unbind
-            if any(getattr(t, "grad_fn", None) is not None for t in parts):
-                label = name if isinstance(name, str) else name(*args, **kwargs)
-                if label is not None:
-                    for t in parts:
-                        rename_node(t, label, *args)
+            if isinstance(out, (tuple, list)):  # split, chunk, unbind
+                parts = out
+            elif getattr(out, "grad_fn", None) is None:  # the common case outside autograd: done
+                return out
+            else:
+                parts = (out,)
+            label = name if isinstance(name, str) else name(*args, **kwargs)
+            if label is not None:
+                for t in parts:
+                    rename_node(t, label, *args)
             return out
         return named
     return wrap

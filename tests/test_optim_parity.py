@@ -259,3 +259,33 @@ def test_swa_utils_match_torch():
     for i in (2, 3, 4):
         np.testing.assert_allclose(got[i], want[i], rtol=1e-5, atol=1e-6)
     assert got[5] == want[5] == 6
+
+
+@pytest.mark.parametrize("name", ["NAdam", "RAdam", "Adamax", "Adadelta", "Rprop", "ASGD", "Adafactor",
+                                  "SparseAdam", "LBFGS"])
+def test_state_dict_round_trip_continues_the_trajectory_as_torch(name):
+    def run(lib, resume: bool):
+        w = lib.tensor(W0, requires_grad=True)
+        x, y = lib.tensor(X), lib.tensor(Y)
+        kwargs = dict(lr=0.05) if name != "LBFGS" else dict(max_iter=2)
+        opt = getattr(lib.optim, name)([w], **kwargs)
+
+        def closure():
+            opt.zero_grad()
+            loss = ((x @ w).tanh() - y).pow(2).mean()
+            loss.backward()
+            return loss
+
+        for i in range(6):
+            if resume and i == 3:
+                saved = opt.state_dict()
+                opt = getattr(lib.optim, name)([w], **kwargs)
+                opt.load_state_dict(saved)
+            closure()
+            opt.step(closure)
+        return w.detach().numpy().copy()
+
+    # loading casts 0-d state (NAdam's mu_product) to the parameters' dtype, in torch too
+    np.testing.assert_allclose(run(ember, True), run(ember, False), rtol=1e-9, atol=1e-9)
+    if name != "SparseAdam":  # torch's needs sparse gradients
+        np.testing.assert_allclose(run(ember, True), run(torch, True), rtol=1e-12, atol=1e-12)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from ..creation import tensor
 from ..tensor import Tensor
 from .optimizer import (Optimizer, advance, check_hyper, effective_grad, new_step, scalar_state,
                         zeros_state)
@@ -52,5 +53,6 @@ class ASGD(Optimizer):
             ax.add_(param.sub(ax).mul_(state["mu"]))
         else:
             ax.copy_(param)
-        state["eta"].fill_(lr / ((1 + lambd * lr * step) ** group["alpha"]))
-        state["mu"].fill_(1 / max(1, step - group["t0"]))
+        # through a tensor of the default dtype, as torch: rounded alike even once loaded as float64
+        state["eta"].copy_(tensor(lr / ((1 + lambd * lr * step) ** group["alpha"])))
+        state["mu"].copy_(tensor(1 / max(1, step - group["t0"])))

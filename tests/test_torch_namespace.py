@@ -152,6 +152,9 @@ def test_memory_format_strides_as_torch():
     for lib in (ember, torch):
         with pytest.raises(RuntimeError, match="required rank 4 tensor to use channels_last format"):
             lib.ones(2, 3).contiguous(memory_format=lib.channels_last)
+    strides = [lib.nn.Conv2d(3, 8, 3).to(memory_format=lib.channels_last).weight.stride()
+               for lib in (ember, torch)]
+    assert strides[0] == strides[1]
     x = ember.randn(2, 3, 4, 5, requires_grad=True)
     (x.to(memory_format=ember.channels_last) * 2).sum().backward()
     assert x.grad.tolist() == (ember.ones(2, 3, 4, 5) * 2).tolist()

@@ -32,7 +32,8 @@ def worker(batch: int, steps: int, use_ddp: bool) -> None:
     """Run under mpiexec: time ``steps`` training steps; rank 0 prints samples/s as JSON."""
     import ember
     import ember.distributed as dist
-    from ember import datasets, nn, optim
+    from ember import nn, optim
+    from ember.lab import datasets
     from ember.nn.parallel import DistributedDataParallel as DDP
 
     sys.path.insert(0, str(HERE.parent / "examples"))

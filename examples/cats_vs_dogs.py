@@ -15,7 +15,7 @@ import tempfile
 import time
 
 import ember
-from ember.train import evaluate as _evaluate
+from ember.lab.train import evaluate as _evaluate
 from ember import nn, optim
 from ember.utils.data import DataLoader, random_split
 from ember.vision import datasets, transforms as T

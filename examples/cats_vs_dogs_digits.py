@@ -9,7 +9,8 @@ returning logits with the numerically stable ``BCEWithLogitsLoss``.
 from __future__ import annotations
 
 import ember
-from ember import datasets, nn, optim
+from ember import nn, optim
+from ember.lab import datasets
 from ember.utils.data import DataLoader, TensorDataset
 
 CAT, DOG = 3, 8

@@ -12,8 +12,9 @@ from __future__ import annotations
 import time
 
 import ember
-from ember.train import evaluate as _evaluate
-from ember import datasets, nn, optim
+from ember.lab.train import evaluate as _evaluate
+from ember import nn, optim
+from ember.lab import datasets
 from ember.utils.data import DataLoader
 
 

@@ -15,9 +15,10 @@ import sys
 
 import ember
 import ember.distributed as dist
-from ember import datasets, nn, optim
+from ember import nn, optim
+from ember.lab import datasets
 from ember.nn.parallel import DistributedDataParallel as DDP
-from ember.train import accuracy
+from ember.lab.train import accuracy
 from ember.utils.data import DataLoader, DistributedSampler
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

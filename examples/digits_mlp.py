@@ -1,4 +1,4 @@
-"""A 10-class MLP on scikit-learn's 8x8 handwritten digits, trained with ``ember.train.fit``.
+"""A 10-class MLP on scikit-learn's 8x8 handwritten digits, trained with ``ember.lab.train.fit``.
 
 ``fit`` runs the ordinary loop (zero_grad, forward, loss, backward, step) with a progress bar,
 steps a cosine learning-rate schedule each epoch, and returns a per-epoch history, plotted to
@@ -12,8 +12,9 @@ import os
 import sys
 
 import ember
-from ember import datasets, nn, optim
-from ember.train import fit
+from ember import nn, optim
+from ember.lab import datasets
+from ember.lab.train import fit
 from ember.utils.data import DataLoader
 
 

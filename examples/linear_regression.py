@@ -1,6 +1,6 @@
 """The lecture's first model: y_hat = w * x + b, fitted by gradient descent on the L2 loss.
 
-Data: ``ember.datasets.linear(1000, w=3, b=2, noise=0.1)``. First by hand (the gradient step
+Data: ``ember.lab.datasets.linear(1000, w=3, b=2, noise=0.1)``. First by hand (the gradient step
 ``w -= lr * w.grad`` under ``no_grad``), then the way it is usually written: ``nn.Linear`` +
 ``optim.SGD`` + ``MSELoss``. Writes a PNG of the data with both fitted lines.
 
@@ -12,7 +12,8 @@ import os
 import sys
 
 import ember
-from ember import datasets, nn, optim, plot
+from ember import nn, optim
+from ember.lab import datasets, plot
 
 
 def fit_by_hand(x, y, lr: float = 0.5, steps: int = 200):

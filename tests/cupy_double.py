@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+import time
 import types
 import weakref
 from pathlib import Path
@@ -134,6 +135,23 @@ class Device:
 
 
 _LIVE: dict = {}  # id -> weak reference, for the memory pool (device arrays are unhashable)
+
+
+class Event:
+    """``cupy.cuda.Event``: the double's device work is done when a call returns, so host time."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        self.time = None
+
+    def record(self, stream=None) -> None:
+        self.time = time.perf_counter()
+
+    def synchronize(self) -> None:
+        """Nothing is pending on the double."""
+
+
+def _elapsed_ms(start: Event, end: Event) -> float:
+    return (end.time - start.time) * 1000
 
 
 class ndarray:  # noqa: N801 - CuPy's name
@@ -326,11 +344,18 @@ class _UFunc:
         return lambda *args, **kwargs: _call(value, f"{self._u.__name__}.{name}", args, kwargs)
 
 
+class _Philox:
+    """``cupy.random.Philox4x3210``: here only the seed it holds (the draws are NumPy's)."""
+
+    def __init__(self, seed=None) -> None:
+        self.seed = seed
+
+
 class _Generator:
     """``cupy.random.Generator`` over NumPy's PCG64 (CuPy's own streams differ, as on a GPU)."""
 
     def __init__(self, seed) -> None:
-        self._g = np.random.default_rng(seed)
+        self._g = np.random.default_rng(seed.seed if isinstance(seed, _Philox) else seed)
 
     def __getattr__(self, name: str):
         if name not in _GENERATOR:
@@ -412,7 +437,7 @@ def install() -> None:
                       getDeviceProperties=lambda index: Device(index) and {
                           "name": b"CuPy stand-in on NumPy", "totalGlobalMem": 2**30,
                           "major": 9, "minor": 0, "multiProcessorCount": 1})
-    cuda = _module("cupy.cuda", Device=Device, runtime=runtime)
+    cuda = _module("cupy.cuda", Device=Device, runtime=runtime, Event=Event, get_elapsed_time=_elapsed_ms)
     stride_tricks = _module(
         "cupy.lib.stride_tricks",
         as_strided=lambda x, *a, **k: _call(np.lib.stride_tricks.as_strided, "as_strided", (x,) + a, k),
@@ -424,7 +449,8 @@ def install() -> None:
         n: (lambda fn: lambda *a, **k: _call(fn, fn.__name__, a, k))(getattr(np.linalg, n))
         for n in NAMES["cupy.linalg"] if not n.startswith("_") and callable(getattr(np.linalg, n, None))
         and n != "LinAlgError"})
-    random = _module("cupy.random", default_rng=_Generator, Generator=_Generator)
+    random = _module("cupy.random", default_rng=_Generator, Generator=_Generator,
+                     Philox4x3210=_Philox)
     cupy = _module(
         "cupy", __version__=f"{NAMES['version']}+double", ndarray=ndarray, cuda=cuda, lib=lib,
         linalg=linalg,

@@ -1,4 +1,4 @@
-"""The README's op coverage table is generated from the catalog and must be up to date."""
+"""The README's op coverage table is generated from the op samples and must be up to date."""
 from __future__ import annotations
 
 import sys
@@ -20,7 +20,7 @@ def test_docs_coverage_page_is_regenerated_text() -> None:
     assert (ROOT / "docs" / "coverage.md").read_text(encoding="utf-8") == gen_coverage.page_text()
 
 
-def test_every_catalog_entry_has_a_row() -> None:
+def test_every_sample_entry_has_a_row() -> None:
     table = gen_coverage.table()
-    for name in gen_coverage.CATALOG:
+    for name in gen_coverage.SAMPLES:
         assert f"| `{name}` |" in table

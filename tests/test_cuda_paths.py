@@ -157,7 +157,7 @@ def test_fit_reads_the_device_a_few_times_an_epoch_not_every_step():
     double = pytest.importorskip("cupy_double") if "cupy_double" in sys.modules else None
     if double is None:
         pytest.skip("counting host reads needs CuPy's stand-in")
-    from ember.train import fit
+    from ember.lab.train import fit
     from ember.utils.data import DataLoader, TensorDataset
 
     ember.manual_seed(0)

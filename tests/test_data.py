@@ -1,4 +1,4 @@
-"""ember.utils.data (datasets, samplers, DataLoader, collation) and ember.datasets."""
+"""ember.utils.data (datasets, samplers, DataLoader, collation) and ember.lab.datasets."""
 import collections
 import gzip
 import struct
@@ -9,7 +9,7 @@ import torch
 import torch.utils.data as tud
 
 import ember
-from ember import datasets
+from ember.lab import datasets
 from ember.utils import data as eud
 
 
@@ -206,7 +206,7 @@ def test_reachable_as_torch_paths():
     assert ember.utils.data.TensorDataset is eud.TensorDataset
 
 
-# ---------------------------------------------------------------------------- ember.datasets
+# ---------------------------------------------------------------------------- ember.lab.datasets
 
 
 def test_digits_is_real_split_data():

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 import ember
-from ember.demo import run
-from ember.demo.lecture import SECTIONS
-from ember.demo.output import TerminalWriter, wants_colour
-from ember.demo.runner import cell_source
+from ember.lab.demo import run
+from ember.lab.demo.lecture import SECTIONS
+from ember.lab.demo.output import TerminalWriter, wants_colour
+from ember.lab.demo.runner import cell_source
 
 NAMES = [s.name for s in SECTIONS]
 
@@ -157,6 +157,8 @@ def test_classification(demo):
     assert result["accuracy"] >= 0.95
     assert "stand in" in text and '3 is a "cat"' in text
     assert [p.name for p in result["files"]] == ["classification.png"]
+    assert "├─Linear: 1-1" + " " * 28 + "[32, 16]" + " " * 18 + "1,040" + " " * 21 + "33,280" in text
+    assert "Total params: 1,057" in text  # ember.summary of the classifier
 
 
 def test_hand_check(demo):

@@ -6,8 +6,8 @@ import json
 import pytest
 
 import ember
-from ember.explain import Explanation
-from ember.mathlang import MissingValueError
+from ember.lab.explain import Explanation
+from ember.lab.mathlang import MissingValueError
 
 Z = "3*x**5 + 2*u**2*k*x + l*x + l"
 PHI = dict(x=2, u=4, k=3, l=1)

@@ -1,4 +1,4 @@
-"""ember.mathlang and ember.check_derivative: the lecture's slip is flagged; hostile input refused."""
+"""ember.lab.mathlang and ember.check_derivative: the lecture's slip is flagged; hostile input refused."""
 from __future__ import annotations
 
 import builtins
@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import ember
-from ember.mathlang import (DomainError, MathError, MathSyntaxError, MissingValueError,
+from ember.lab.mathlang import (DomainError, MathError, MathSyntaxError, MissingValueError,
                             UnknownNameError, parse)
 
 SLIP_EXPR = "(y - (W*x + b))**2"

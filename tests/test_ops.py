@@ -1,6 +1,6 @@
-"""Every op in the catalog against torch 2.13.0: forward, first and second derivatives, gradcheck.
+"""Every op in tests/opinfo against torch 2.13.0: forward, first and second derivatives, gradcheck.
 
-The cases come from ``ember.ops.catalog``: adding an op there adds its tests here.
+The cases come from ``tests/opinfo``: adding an op there adds its tests here.
 """
 from __future__ import annotations
 
@@ -11,18 +11,18 @@ import pytest
 import torch
 
 import ember
-from ember.ops.catalog import CATALOG
+from opinfo import SAMPLES
 from harness import assert_close, check_error, check_op, sample_list
 
 
 @functools.lru_cache(maxsize=None)
 def _samples(name: str, dtype: str) -> list:
-    return sample_list(CATALOG[name], dtype)
+    return sample_list(SAMPLES[name], dtype)
 
 
 CASES = [
     pytest.param(name, dtype, i, id=f"{name}-{dtype}-{i}")
-    for name, info in CATALOG.items()
+    for name, info in SAMPLES.items()
     for dtype in info.dtypes
     for i in range(len(_samples(name, dtype)))
 ]
@@ -30,12 +30,12 @@ CASES = [
 
 @pytest.mark.parametrize("name, dtype, index", CASES)
 def test_op(name: str, dtype: str, index: int, device: str) -> None:
-    check_op(CATALOG[name], _samples(name, dtype)[index], dtype, device)
+    check_op(SAMPLES[name], _samples(name, dtype)[index], dtype, device)
 
 
 ERROR_CASES = [
     pytest.param(name, i, id=f"{name}-{i}")
-    for name, info in CATALOG.items()
+    for name, info in SAMPLES.items()
     if info.errors is not None
     for i in range(len(list(info.errors(np.random.default_rng(0), "float64"))))
 ]
@@ -43,7 +43,7 @@ ERROR_CASES = [
 
 @pytest.mark.parametrize("name, index", ERROR_CASES)
 def test_op_refuses_what_torch_refuses(name: str, index: int) -> None:
-    info = CATALOG[name]
+    info = SAMPLES[name]
     sample = list(info.errors(np.random.default_rng(0), "float64"))[index]
     check_error(info, sample)
 

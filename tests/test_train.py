@@ -1,4 +1,4 @@
-"""ember.train.fit, History, ember.plot, and that training steps free their graphs."""
+"""ember.lab.train.fit, History, ember.lab.plot, and that training steps free their graphs."""
 import gc
 import tracemalloc
 
@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 import ember
-from ember import nn, optim, plot
-from ember.train import History, accuracy, evaluate, fit
+from ember import nn, optim
+from ember.lab import plot
+from ember.lab.train import History, accuracy, evaluate, fit
 from ember.utils.data import DataLoader, TensorDataset
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

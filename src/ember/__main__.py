@@ -1,7 +1,7 @@
 """The ``ember`` command: ``ember grad``, ``ember check``, and ``ember demo`` where installed.
 
 Each subcommand registers itself on the argparse subparsers and sets ``func`` (parsed args ->
-exit status). ``grad`` and ``check`` come from ``ember.cli``; ``demo`` from ``ember.demo``'s
+exit status). ``grad`` and ``check`` come from ``ember.lab.cli``; ``demo`` from ``ember.lab.demo``'s
 ``add_parser`` when that package is present.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import argparse
 import importlib.util
 import sys
 
-from . import cli
+from .lab import cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,8 +18,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ember", description="Ember from the command line.")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     cli.add_parsers(subparsers)
-    if importlib.util.find_spec("ember.demo") is not None:
-        from .demo import add_parser
+    if importlib.util.find_spec("ember.lab.demo") is not None:
+        # imported here, not at the top: the demo is optional: loaded only where installed
+        from .lab.demo import add_parser
 
         add_parser(subparsers)
     return parser

@@ -178,6 +178,19 @@ def scipy_special(xp):
     return special
 
 
+def special_functions(xp):
+    """The special-function module for an array module: ``scipy.special`` for NumPy (imported
+    on first use; SciPy is an optional dependency), ``cupyx.scipy.special`` for CuPy."""
+    if xp is not np:
+        return scipy_special(xp)
+    try:
+        import scipy.special as special
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ImportError("this op needs SciPy's special functions: pip install 'ember[extras]' "
+                          "(or pip install scipy)") from None
+    return special
+
+
 def xp_of(array):
     """The array module an array belongs to."""
     if type(array) is np.ndarray or _cupy is None:
@@ -195,6 +208,15 @@ def device_of(array) -> device:
 def is_array(obj) -> bool:
     """True for NumPy or CuPy arrays."""
     return isinstance(obj, np.ndarray) or (_cupy is not None and isinstance(obj, _cupy.ndarray))
+
+
+def root_of(array):
+    """The array that owns the memory ``array`` looks into."""
+    while True:
+        base = getattr(array, "base", None)
+        if base is None:
+            return array
+        array = base
 
 
 def address_of(array) -> int:

@@ -5,6 +5,7 @@ from numbers import Number
 
 from . import backend, dtypes
 from .arguments import int_arg, ints_arg
+from .generator import generator_for
 from .tensor import Tensor
 
 
@@ -267,97 +268,21 @@ def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=N
 # ---------------------------------------------------------------------------- random
 
 
-class Generator:
-    """A seeded source of random numbers (NumPy's PCG64 on the CPU, CuPy's on the GPU)."""
-
-    def __init__(self, device="cpu") -> None:
-        self.device = backend.as_device("cpu" if device is None else device)
-        self._seed = 67280421310721
-        self._np = backend.numpy.random.default_rng(self._seed)
-        self._cp = None
-
-    def manual_seed(self, seed: int) -> "Generator":
-        """Restart the stream from ``seed``."""
-        seed = int(seed)
-        if seed < 0:
-            seed &= 0xFFFFFFFFFFFFFFFF
-        self._seed = seed
-        self._np = backend.numpy.random.default_rng(seed)
-        self._cp = None
-        return self
-
-    def seed(self) -> int:
-        import secrets
-
-        self.manual_seed(secrets.randbits(63))
-        return self._seed
-
-    def initial_seed(self) -> int:
-        return self._seed
-
-    def get_state(self) -> Tensor:
-        import pickle
-
-        raw = pickle.dumps(self._np.bit_generator.state)
-        return Tensor._make(backend.numpy.frombuffer(raw, dtype=backend.numpy.uint8).copy())
-
-    def set_state(self, state: Tensor) -> "Generator":
-        import pickle
-
-        self._np.bit_generator.state = pickle.loads(state._data.tobytes())
-        return self
-
-    def rng(self, dev: backend.device):
-        """The underlying generator for arrays on ``dev``."""
-        if dev.type == "cpu":
-            return self._np
-        if self._cp is None:
-            cp = backend.cuda_module()
-            self._cp = cp.random.default_rng(self._seed)
-        return self._cp
-
-
-default_generator = Generator()
-
-
-def manual_seed(seed: int) -> Generator:
-    """Seed Ember's default generator (and, through it, every random op)."""
-    return default_generator.manual_seed(seed)
-
-
-def seed() -> int:
-    return default_generator.seed()
-
-
-def initial_seed() -> int:
-    return default_generator.initial_seed()
-
-
-def get_rng_state() -> Tensor:
-    return default_generator.get_state()
-
-
-def set_rng_state(state: Tensor) -> None:
-    default_generator.set_state(state)
-
-
 def _random(kind: str, size, generator, dtype, device, requires_grad, **kw) -> Tensor:
     shape = _size(size, kind)
     dev = backend.as_device(device)
-    gen = generator if generator is not None else default_generator
-    rng = gen.rng(dev)
+    rng = generator_for(dev, generator)
     with backend.device_context(dev):
-        if kind == "rand":
-            d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
-            data = rng.random(shape, dtype=backend.numpy.float64).astype(d.np)
-        elif kind == "randn":
-            d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
-            data = rng.standard_normal(shape).astype(d.np)
-        else:
+        if kind == "randint":
             d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.int64
             data = rng.integers(kw["low"], kw["high"], shape).astype(d.np)
-    if dev.type == "cpu" and not isinstance(data, backend.numpy.ndarray):
-        data = backend.numpy.asarray(data)
+        else:
+            d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+            if not d.is_floating_point:
+                raise NotImplementedError(f"{kind}: \"{kind}\" not implemented for '{d}' (a "
+                                          "floating-point dtype is needed)")
+            draw = rng.random if kind == "rand" else rng.standard_normal
+            data = draw(shape, dtype=backend.numpy.float64).astype(d.np)
     return _finish(data, requires_grad)
 
 
@@ -391,45 +316,44 @@ def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad: 
     n = int_arg(n, "randperm", "n")
     if n < 0:
         raise RuntimeError(f"randperm: n must be non-negative, got {n}")
-    gen = generator if generator is not None else default_generator
     d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.int64
     dev = backend.as_device(device)
-    data = gen.rng(backend.CPU).permutation(n).astype(d.np)
-    return _finish(backend.transfer(data, dev), requires_grad)
+    rng = generator_for(dev, generator)
+    with backend.device_context(dev):
+        if dev.type == "cpu":
+            data = rng.permutation(n)
+        else:  # CuPy's generator has no permutation: the order that sorts uniform keys is one
+            data = backend.xp_for(dev).argsort(rng.random(n))
+    return _finish(data.astype(d.np), requires_grad)
 
 
-def rand_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _like(rand, input, dtype, device, requires_grad)
+def _random_like(fn, input: Tensor, generator, dtype, device, requires_grad) -> Tensor:
+    return fn(tuple(input.shape), generator=generator,
+              dtype=dtype if dtype is not None else input.dtype,
+              device=device if device is not None else input.device, requires_grad=requires_grad)
 
 
-def randn_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _like(randn, input, dtype, device, requires_grad)
+def rand_like(input: Tensor, *, generator=None, dtype=None, device=None,
+              requires_grad: bool = False) -> Tensor:
+    """Uniform random numbers in [0, 1) shaped like ``input``."""
+    return _random_like(rand, input, generator, dtype, device, requires_grad)
 
 
-def randint_like(input: Tensor, low, high=None, *, dtype=None, device=None,
+def randn_like(input: Tensor, *, generator=None, dtype=None, device=None,
+               requires_grad: bool = False) -> Tensor:
+    """Standard normal random numbers shaped like ``input``."""
+    return _random_like(randn, input, generator, dtype, device, requires_grad)
+
+
+def randint_like(input: Tensor, low, high=None, *, generator=None, dtype=None, device=None,
                  requires_grad: bool = False) -> Tensor:
+    """Random integers in [low, high) shaped like ``input``."""
     if high is None:
         low, high = 0, low
-    return randint(low, high, tuple(input.shape), dtype=dtype if dtype is not None else input.dtype,
-                   device=device if device is not None else input.device)
-
-
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
-           requires_grad: bool = False) -> Tensor:
-    """Normal random numbers with the given mean and standard deviation."""
-    if isinstance(mean, Tensor) or isinstance(std, Tensor):
-        like = mean if isinstance(mean, Tensor) else std
-        z = randn(tuple(like.shape), generator=generator, dtype=like.dtype, device=like.device)
-        return z * std + mean
-    z = randn(tuple(size), generator=generator, dtype=dtype, device=device)
-    return _finish((z._data * std + mean).astype(z._data.dtype), requires_grad)
-
-
-def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
-    """1 with probability ``input`` (or ``p``), else 0, in ``input``'s dtype."""
-    u = rand(tuple(input.shape), generator=generator, dtype=dtypes.float64, device=input.device)
-    probs = input._data if p is None else p
-    return Tensor._make((u._data < probs).astype(input._data.dtype))
+    return randint(low, high, tuple(input.shape), generator=generator,
+                   dtype=dtype if dtype is not None else input.dtype,
+                   device=device if device is not None else input.device,
+                   requires_grad=requires_grad)
 
 
 def is_tensor(obj) -> bool:

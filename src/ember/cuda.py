@@ -6,6 +6,7 @@ that would need a GPU raise the backend's clear error.
 from __future__ import annotations
 
 from . import backend
+from .generator import cuda_generator
 
 
 def is_available() -> bool:
@@ -49,16 +50,67 @@ def is_bf16_supported(including_emulation: bool = True) -> bool:
     return False
 
 
-def manual_seed(seed: int) -> None:
-    """Seed the random stream of CUDA tensors (Ember shares one generator across devices)."""
-    from .creation import manual_seed as _seed
+def _generator(device=None):
+    """The default generator of ``device`` (the current GPU by default)."""
+    index = current_device() if device in (None, "cuda") else backend.as_device(device).index
+    return cuda_generator(index)
 
-    _seed(seed)
+
+def _all_generators() -> list:
+    return [_generator(i) for i in range(device_count())]
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the current GPU's generator (nothing to seed without a GPU, as in torch)."""
+    if is_available():
+        _generator().manual_seed(seed)
 
 
 def manual_seed_all(seed: int) -> None:
-    """Seed every GPU's random stream (one shared generator in Ember)."""
-    manual_seed(seed)
+    """Seed every GPU's generator."""
+    for gen in _all_generators():
+        gen.manual_seed(seed)
+
+
+def seed() -> None:
+    """Seed the current GPU's generator from the operating system's entropy."""
+    if is_available():
+        _generator().seed()
+
+
+def seed_all() -> None:
+    """Seed every GPU's generator from one new random seed."""
+    gens = _all_generators()
+    if gens:
+        new = gens[0].seed()
+        for gen in gens[1:]:
+            gen.manual_seed(new)
+
+
+def initial_seed() -> int:
+    """The seed the current GPU's generator started from."""
+    return _generator().initial_seed()
+
+
+def get_rng_state(device="cuda"):
+    """The state of a GPU's generator, a ``uint8`` tensor (its seed and offset)."""
+    return _generator(device).get_state()
+
+
+def set_rng_state(new_state, device="cuda") -> None:
+    """Restore a GPU's generator from ``get_rng_state``'s tensor (checked, never run)."""
+    _generator(device).set_state(new_state)
+
+
+def get_rng_state_all() -> list:
+    """Every GPU's generator state."""
+    return [gen.get_state() for gen in _all_generators()]
+
+
+def set_rng_state_all(new_states) -> None:
+    """Restore every GPU's generator from ``get_rng_state_all``'s list."""
+    for gen, state in zip(_all_generators(), new_states):
+        gen.set_state(state)
 
 
 def memory_allocated(device=None) -> int:

@@ -5,29 +5,29 @@ either.
 """
 from __future__ import annotations
 
-from .ops.linalg import LinAlgError, det, inv, solve
+from .ops.linalg import LinAlgError
 from .ops.reduce import norm as _norm
+from .ops.registry import declare, derive, exporter, namespace
 from .tensor import Tensor
-
-__all__ = ["LinAlgError", "det", "inv", "matrix_norm", "norm", "solve", "vector_norm"]
+from .ops import elementwise as E
+from .ops import reduce as R
+from .ops import shape as S
 
 _INF = float("inf")
 
 
+@declare(namespaces=("ember.linalg",))
 def vector_norm(x: Tensor, ord: float = 2, dim=None, keepdim: bool = False, *,
                 dtype=None) -> Tensor:
     """The ``ord``-norm of ``x`` as a vector, over ``dim`` (all of it by default)."""
     return _norm(x, ord, dim, keepdim, dtype)
 
 
+@declare(namespaces=("ember.linalg",))
 def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *,
                 dtype=None) -> Tensor:
     """Frobenius (``'fro'``), max column sum (1, -1 the min) or max row sum (inf, -inf the min)
     norm of the matrices over ``dim``."""
-    from .ops import elementwise as E
-    from .ops import reduce as R
-    from .ops import shape as S
-
     if ord == "fro":
         return _norm(A, "fro", tuple(dim), keepdim, dtype)
     if ord in (1, -1, _INF, -_INF):
@@ -41,6 +41,7 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *,
                               "decomposition, which Ember does not have")
 
 
+@declare(name="linalg.norm", namespaces=("ember.linalg",))
 def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """``vector_norm`` for a vector (or a 1-int ``dim``), ``matrix_norm`` for a matrix (or a
     2-int ``dim``); with ``ord`` None, the 2-norm of everything."""
@@ -55,3 +56,8 @@ def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None) ->
     if len(dims) == 1:
         return vector_norm(A, ord, dims, keepdim, dtype=dtype)
     return matrix_norm(A, ord, dims, keepdim, dtype=dtype)
+
+
+derive(exporter("ember.linalg", globals()))  # det, inv, solve (in ops/linalg.py) and the norms
+__all__ = ["LinAlgError", *sorted(namespace("ember.linalg"))]
+del declare, derive, exporter, namespace  # the declaration API is not part of torch.linalg

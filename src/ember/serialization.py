@@ -14,10 +14,14 @@ import hashlib
 import json
 import os
 import tempfile
+import warnings
 from typing import Any, BinaryIO
 
-from . import backend
+from . import backend, torch_format
+from ._weights_only_unpickler import (add_safe_globals, clear_safe_globals,  # noqa: F401 (torch's API)
+                                      get_safe_globals, safe_globals)
 from .backend import device as _device
+from .map_location import resolve_location, to_device
 from .tensor import Tensor
 
 STRUCTURE_KEY = "ember.structure"
@@ -85,7 +89,8 @@ class _Encoder:
         raise TypeError(
             f"ember.save: cannot store {type(obj).__module__}.{type(obj).__name__} at "
             f"'{path or '<root>'}'. Saving stores tensors, NumPy arrays, numbers, strings, None and "
-            "dicts/lists/tuples of them (no pickle); save model.state_dict() rather than the model."
+            "dicts/lists/tuples of them (no pickle); save model.state_dict() rather than the model, "
+            "or pass format='torch' to pickle the whole object as torch.save does."
         )
 
     def _key(self, key, path: str):
@@ -147,25 +152,11 @@ class _Decoder:
 
     def _tensor(self, node) -> Tensor:
         array = self._array(node["tensor"])
-        dev = self._target(node.get("device", "cpu"))
-        if dev.type != "cpu" and not backend.cuda_available():
-            raise RuntimeError(
-                f"ember.load: {self.where} holds tensors saved on {dev}, but CUDA is not available "
-                "here; pass map_location='cpu' to load them onto the CPU."
-            )
-        with backend.device_context(dev):
-            t = Tensor._make(backend.transfer(array, dev))
+        dev = resolve_location(self.map_location, node.get("device", "cpu"))
+        t = Tensor._make(to_device(array, dev, self.where))
         if node.get("requires_grad"):
             t.requires_grad_(True)
         return t
-
-    def _target(self, saved: str) -> _device:
-        loc = self.map_location
-        if loc is None:
-            return _device(saved)
-        if isinstance(loc, dict):
-            return _device(loc.get(saved, saved))
-        return backend.as_device(loc)
 
 
 _KINDS = {"bool": bool, "int": int, "str": str, "none": type(None)}
@@ -184,20 +175,45 @@ def _digest(structure: str, arrays: dict) -> str:
 # ---------------------------------------------------------------------------- save / load
 
 
-def save(obj, f: str | os.PathLike | BinaryIO) -> None:
+TORCH_SUFFIXES = (".pt", ".pth", ".tar", ".ckpt", ".bin")
+
+
+def save(obj, f: str | os.PathLike | BinaryIO, pickle_module: Any = None, pickle_protocol: int = 2,
+         *, format: str | None = None) -> None:
     """Write ``obj`` (a tensor, or dicts/lists/tuples of tensors, numbers and strings) to ``f``.
 
     Args:
         obj: what to save, e.g. ``model.state_dict()`` or ``{"model": ..., "optim": ...}``.
         f: a path (written atomically: temp file, fsync, rename) or a writable binary file.
+        format: ``"safetensors"`` (the default, recommended: loading it never runs code) or
+            ``"torch"`` (PyTorch's zip format, read by ``torch.load(weights_only=True)``). Unset,
+            a path ending in .pt, .pth, .tar, .ckpt or .bin picks ``"torch"``. Only the torch
+            format can hold a whole object (``ember.save(model, "m.pt")``), as a pickle that
+            loads with ``weights_only=False`` alone.
     """
+    if _format(f, format) == "torch":
+        _write(f, torch_format.dumps(obj))
+        return
     from safetensors.numpy import save as st_save
 
     enc = _Encoder()
     structure = json.dumps(enc.encode(obj, ""), separators=(",", ":"))
     metadata = {"format": "ember", "ember.version": FORMAT_VERSION, STRUCTURE_KEY: structure,
                 DIGEST_KEY: _digest(structure, enc.arrays)}
-    data = st_save(enc.arrays, metadata=metadata)
+    _write(f, st_save(enc.arrays, metadata=metadata))
+
+
+def _format(f, format: str | None) -> str:
+    """The file format asked for, or implied by the path's suffix (safetensors otherwise)."""
+    if format is None:
+        name = "" if hasattr(f, "write") else os.fspath(f)
+        return "torch" if str(name).lower().endswith(TORCH_SUFFIXES) else "safetensors"
+    if format not in ("safetensors", "torch"):
+        raise ValueError(f"ember.save: format must be 'safetensors' or 'torch', got {format!r}")
+    return format
+
+
+def _write(f, data: bytes) -> None:
     if hasattr(f, "write"):
         f.write(data)
         return
@@ -236,25 +252,51 @@ def _fsync_directory(directory: str) -> None:
         os.close(fd)
 
 
-def load(f: str | os.PathLike | BinaryIO, map_location=None, *, weights_only: bool = True,
-         mmap: bool | None = None):
+def load(f: str | os.PathLike | BinaryIO, map_location=None, pickle_module: Any = None, *,
+         weights_only: bool | None = None, mmap: bool | None = None, **pickle_load_args):
     """Read what ``save`` wrote (or any safetensors file: a dict of name -> tensor).
 
     Args:
         f: a path or a readable binary file.
         map_location: where tensors go: a device (``'cpu'``, ``'cuda:0'``), or a dict mapping
             saved device names to new ones; by default each tensor returns to its saved device.
-        weights_only: accepted for torch compatibility; loading never runs code anyway.
+        weights_only: PyTorch files are read by a reader that builds tensors and plain data
+            and refuses anything else (``pickle.UnpicklingError``), running nothing from the file.
+            ``False`` unpickles whole objects with Python's pickle, which runs code the file names:
+            only for files from a trusted source. Safetensors files never hold code. ``None`` is
+            torch's default: weights only, unless ``pickle_module`` is given.
+        pickle_module, pickle_load_args: accepted for torch code; Python's pickle does the
+            unpickling when ``weights_only=False``.
     Raises:
-        ValueError: the file is not safetensors, is truncated, or was modified after saving.
+        ValueError: a safetensors file is truncated, or was modified after saving.
+        RuntimeError: a PyTorch file is truncated or damaged.
+        pickle.UnpicklingError: a PyTorch file holds more than weights (and ``weights_only``).
     """
+    if weights_only is None:  # torch's default since 2.6: weights only, unless a pickle module is given
+        weights_only = pickle_module is None
+    if weights_only and pickle_module is not None:
+        raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
     if hasattr(f, "read"):
-        with tempfile.NamedTemporaryFile(suffix=".safetensors") as tmp:
-            tmp.write(f.read())
-            tmp.flush()
-            return _load_path(tmp.name, getattr(f, "name", "<file object>"), map_location)
-    path = os.fspath(f)
-    return _load_path(path, path, map_location)
+        data = f.read()
+        where = getattr(f, "name", "<file object>")
+    else:
+        where = os.fspath(f)
+        with open(where, "rb") as stream:
+            data = stream.read(4)
+            if not torch_format.is_torch(data):
+                return _load_path(where, where, map_location)
+            data += stream.read()
+    if torch_format.is_torch(data):
+        if not weights_only:
+            warnings.warn(
+                f"ember.load(weights_only=False) unpickles {where} with Python's pickle, which can "
+                "run arbitrary code the file names; do it only for files from a trusted source.",
+                UserWarning, stacklevel=2)
+        return torch_format.load(data, where, map_location, weights_only)
+    with tempfile.NamedTemporaryFile(suffix=".safetensors") as tmp:
+        tmp.write(data)
+        tmp.flush()
+        return _load_path(tmp.name, where, map_location)
 
 
 def _load_path(path: str, where: str, map_location):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Callable, Iterator
 
 from . import backend, dtypes
+from ._printing import tensor_repr
 from .autograd import backward as _autograd_backward
 from .autograd.grad_mode import STATE
 
@@ -22,7 +23,9 @@ class Tensor:
     __array_priority__ = 1000  # make ndarray + Tensor defer to Tensor.__radd__
 
     def __init__(self, *args, dtype=None, device=None, requires_grad: bool = False) -> None:
-        from .creation import _tensor_from_args  # the legacy torch.Tensor(...) constructor
+        # imported here, not at the top: the legacy torch.Tensor(...) constructor lives with the
+        # factories in creation.py, which import Tensor
+        from .creation import _tensor_from_args
 
         src = _tensor_from_args(args, dtype, device)
         self._data = src._data
@@ -123,9 +126,7 @@ class Tensor:
 
     def storage_offset(self) -> int:
         """Elements from the start of the memory this tensor shares to its first element."""
-        from .ops.views import _root
-
-        return (backend.address_of(self._data) - backend.address_of(_root(self._data))) \
+        return (backend.address_of(self._data) - backend.address_of(backend.root_of(self._data))) \
             // self._data.itemsize
 
     @property
@@ -246,8 +247,6 @@ class Tensor:
     __hash__ = object.__hash__  # identity, in C: the engine keys its dicts by nodes and leaves
 
     def __repr__(self) -> str:
-        from ._printing import tensor_repr
-
         return tensor_repr(self)
 
     def __format__(self, spec: str) -> str:
@@ -256,7 +255,7 @@ class Tensor:
         return repr(self)
 
     def __reduce__(self):
-        from .serialization import _rebuild_tensor
+        from .serialization import _rebuild_tensor  # here: serialization sits above Tensor
 
         return (_rebuild_tensor, (backend.transfer(self._data, backend.CPU), self.requires_grad))
 
@@ -375,7 +374,7 @@ class Tensor:
         """
         view = self._view
         if view is not None and STATE.enabled and (result.requires_grad or view[0].requires_grad):
-            from .ops.views import write_through
+            from .ops.views import write_through  # here: an op, and ops sit above Tensor
 
             return write_through(self, result)
         if result._data is not self._data:

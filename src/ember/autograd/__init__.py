@@ -24,6 +24,7 @@ def _root_grads(outputs: tuple, grad_outputs: tuple, op: str, batched: bool = Fa
 
     With ``batched`` each given cotangent has one extra leading (batch) dimension.
     """
+    # imported here, not at the top: tensor.py imports autograd (Tensor.backward): a cycle
     from ..tensor import Tensor
 
     if grad_outputs and len(grad_outputs) != len(outputs):
@@ -103,6 +104,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
                     "Set allow_unused=True if this is the desired behavior."
                 )
             if materialize_grads:
+                # imported here, not at the top: creation imports tensor, which imports autograd
                 from ..creation import zeros
 
                 lead = tuple(grads[0].shape[:1]) if is_grads_batched else ()

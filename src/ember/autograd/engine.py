@@ -317,6 +317,7 @@ def toposort(starts: list) -> list:
     return sweep
 
 
+OBSERVER = None  # ember.profiler's recorder while it runs: OBSERVER(node, g) -> the node's gradients
 _FINAL_CALLBACKS: list[list] = []  # one list per running backward pass, the innermost last
 
 
@@ -380,7 +381,7 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool,
                 captured[obj] = g
             if obj.prehooks:
                 g = _run_prehooks(obj, g)
-            in_grads = obj.fn.backward(obj, g)
+            in_grads = obj.fn.backward(obj, g) if OBSERVER is None else OBSERVER(obj, g)
             if obj.posthooks:
                 in_grads = _run_posthooks(obj, in_grads, g)
             if ANOMALY.enabled:

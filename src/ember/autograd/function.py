@@ -6,7 +6,7 @@ differentiated again when the user runs backward with ``create_graph=True``.
 """
 from __future__ import annotations
 
-from .engine import Node, make_node
+from .engine import Node, _modified_message, make_node
 from .grad_mode import STATE, no_grad
 
 
@@ -27,8 +27,6 @@ class FunctionCtx:
 
     @property
     def saved_tensors(self) -> tuple:
-        from .engine import _modified_message
-
         for i, (t, v) in enumerate(zip(self._saved, self._versions)):
             if t is not None and t._version != v:
                 raise RuntimeError(_modified_message(t, self._node, i, v))
@@ -57,6 +55,7 @@ class _FunctionBackward:
         self.formula = ""
 
     def backward(self, node: Node, g) -> tuple:
+        # imported here, not at the top: creation imports tensor, which imports autograd
         from ..creation import zeros
 
         node.saved()
@@ -105,6 +104,7 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run ``forward`` without recording, then attach one node per output for ``backward``."""
+        # imported here, not at the top: tensor.py imports autograd (Tensor.backward): a cycle
         from ..tensor import Tensor
 
         ctx = FunctionCtx()

@@ -11,7 +11,8 @@ import warnings
 from typing import Callable
 
 from .. import dtypes
-from ..creation import Generator, randn
+from ..creation import randn
+from ..generator import Generator
 from ..ops.shape import reshape
 from ..tensor import Tensor
 from . import grad as _grad

@@ -12,7 +12,6 @@ import warnings
 from .. import backend, dtypes
 from ..autograd.grad_mode import no_grad
 from ..creation import arange, rand, zeros
-from ..ops import activation as _activation
 from ..ops import elementwise as E
 from ..ops import index as I
 from ..ops import linalg as L
@@ -20,240 +19,37 @@ from ..ops import loss as LOSS
 from ..ops import reduce as R
 from ..ops import shape as S
 from ..ops.activation import log_softmax as _log_softmax
+from ..ops.activation import logsigmoid
+from ..ops.activation import maybe_inplace as _maybe_inplace
+from ..ops.activation import warn_implicit_dim as _warn_implicit_dim
 from ..ops.activation import softmax as _softmax
 from ..ops.loss import binary_cross_entropy as _bce_elementwise
-from ..ops.methods import _inplace
-from ..ops.special import erf
+from ..ops.registry import declare, derive, exporter
 from ..tensor import Tensor
 from ..autograd.engine import torch_backward
 
 # ---------------------------------------------------------------------------- activations
 
 
-def _maybe_inplace(fn, name: str, input: Tensor, inplace: bool, *args) -> Tensor:
-    """``fn(input, *args)``, written into ``input`` when ``inplace`` (as torch's ``inplace=True``)."""
-    if inplace:
-        return _inplace(fn, name)(input, *args)
-    return fn(input, *args)
-
-
+@declare(name="nn.functional.relu", namespaces=("ember.nn.functional",))
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """``max(x, 0)``."""
     return _maybe_inplace(E.relu, "relu_", input, inplace)
 
 
-def _hardtanh(x: Tensor, min_val: float, max_val: float) -> Tensor:
-    low = E.as_tensor_like(min_val, x, x.dtype)
-    high = E.as_tensor_like(max_val, x, x.dtype)
-    # torch passes no gradient at the bounds themselves (clamp would pass it there).
-    return E.where(E.le(x, min_val), low, E.where(E.ge(x, max_val), high, x))
-
-
-@torch_backward("HardtanhBackward0")
-def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
-    """``x`` clipped to ``[min_val, max_val]``, with zero gradient outside and at the bounds."""
-    if min_val > max_val:
-        raise ValueError("min_val cannot be greater than max_val")
-    return _maybe_inplace(_hardtanh, "hardtanh_", input, inplace, min_val, max_val)
-
-
-def relu6(input: Tensor, inplace: bool = False) -> Tensor:
-    """``min(max(x, 0), 6)``."""
-    return hardtanh(input, 0.0, 6.0, inplace)
-
-
-def _leaky_relu(x: Tensor, negative_slope: float) -> Tensor:
-    return E.where(E.gt(x, 0), x, E.mul(x, negative_slope))
-
-
-@torch_backward("LeakyReluBackward0")
-def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    """``x`` for ``x > 0``, else ``negative_slope * x``."""
-    return _maybe_inplace(_leaky_relu, "leaky_relu_", input, inplace, negative_slope)
-
-
-def _elu(x: Tensor, alpha: float) -> Tensor:
-    # expm1 sees only x <= 0, so the unused branch never overflows (no 0 * inf in the gradient).
-    negative = E.mul(E.expm1(E.clamp(x, max=0)), alpha)
-    return E.where(E.gt(x, 0), x, negative)
-
-
-@torch_backward("EluBackward0")
-def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    """``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)``."""
-    return _maybe_inplace(_elu, "elu_", E.to_float(input), inplace, alpha)
-
-
-_GELU_TANH_SCALE = math.sqrt(2.0 / math.pi)
-_GELU_TANH_CUBIC = 0.044715
-
-
-@torch_backward("GeluBackward0")
-def gelu(input: Tensor, approximate: str = "none") -> Tensor:
-    """``x * Phi(x)`` (the normal CDF), exactly with erf or by torch's tanh approximation."""
-    x = E.to_float(input)
-    if approximate == "none":
-        cdf = E.mul(E.add(erf(E.mul(x, math.sqrt(0.5))), 1), 0.5)
-        return E.mul(x, cdf)
-    if approximate == "tanh":
-        inner = E.mul(E.add(x, E.mul(E.mul(E.mul(x, x), x), _GELU_TANH_CUBIC)), _GELU_TANH_SCALE)
-        return E.mul(E.mul(x, 0.5), E.add(E.tanh(inner), 1))
-    raise RuntimeError(f"approximate argument must be either none or tanh (got {approximate!r})")
-
-
-def _silu(x: Tensor) -> Tensor:
-    return E.mul(x, E.sigmoid(x))
-
-
-@torch_backward("SiluBackward0")
-def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    """``x * sigmoid(x)`` (swish)."""
-    return _maybe_inplace(_silu, "silu_", E.to_float(input), inplace)
-
-
+@declare(name="nn.functional.sigmoid", namespaces=("ember.nn.functional",))
 def sigmoid(input: Tensor) -> Tensor:
     """``1 / (1 + exp(-x))``."""
     return E.sigmoid(input)
 
 
+@declare(name="nn.functional.tanh", namespaces=("ember.nn.functional",))
 def tanh(input: Tensor) -> Tensor:
     """Hyperbolic tangent."""
     return E.tanh(input)
 
 
-def logsigmoid(input: Tensor) -> Tensor:
-    """``log(sigmoid(x))`` without overflow: ``x - log1p(exp(x))`` below 0, ``-log1p(exp(-x))`` above."""
-    x = E.to_float(input)
-    below = E.clamp(x, max=0)
-    above = E.clamp(x, min=0)
-    negative = E.sub(below, E.log1p(E.exp(below)))
-    positive = E.neg(E.log1p(E.exp(E.neg(above))))
-    return E.where(E.lt(x, 0), negative, positive)
-
-
-@torch_backward("SoftplusBackward0")
-def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    """``log(1 + exp(beta x)) / beta``, and ``x`` itself where ``beta x > threshold`` (as torch)."""
-    x = E.to_float(input)
-    z = E.mul(x, beta)
-    soft = E.div(E.log1p(E.exp(E.clamp(z, max=threshold))), beta)
-    return E.where(E.gt(z, threshold), x, soft)
-
-
-_SELU_ALPHA = 1.6732632423543772848170429916717
-_SELU_SCALE = 1.0507009873554804934193349852946
-
-
-def _selu(x: Tensor) -> Tensor:
-    return E.mul(_elu(x, _SELU_ALPHA), _SELU_SCALE)
-
-
-def selu(input: Tensor, inplace: bool = False) -> Tensor:
-    """``scale * elu(x, alpha)`` with the self-normalising constants."""
-    return _maybe_inplace(_selu, "selu_", E.to_float(input), inplace)
-
-
-def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    """``x`` for ``x > 0``, else ``alpha * (exp(x / alpha) - 1)``."""
-    if alpha == 0:
-        raise RuntimeError("ZeroDivisionError")
-    return _maybe_inplace(_activation.celu, "celu_", E.to_float(input), inplace, alpha)
-
-
-def softsign(input: Tensor) -> Tensor:
-    """``x / (1 + |x|)``."""
-    x = E.to_float(input)
-    return E.div(x, E.add(E.abs(x), 1))
-
-
-def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
-    """``softmax(-x)`` along ``dim``."""
-    if dim is None:
-        _warn_implicit_dim("softmin", _stacklevel)
-        dim = 0 if input.ndim in (0, 1, 3) else 1
-    return _softmax(E.neg(input), dim, dtype)
-
-
-def mish(input: Tensor, inplace: bool = False) -> Tensor:
-    """``x * tanh(softplus(x))``."""
-    return _maybe_inplace(_activation.mish, "mish_", E.to_float(input), inplace)
-
-
-def _hardswish(x: Tensor) -> Tensor:
-    # the sloped part strictly inside (-3, 3): torch's derivative is flat at the ends themselves
-    inside = E.logical_and(E.gt(x, -3), E.lt(x, 3))
-    return E.where(inside, E.div(E.mul(x, E.add(x, 3)), 6), E.where(E.ge(x, 3), x, 0.0))
-
-
-def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
-    """``x * relu6(x + 3) / 6``."""
-    return _maybe_inplace(_hardswish, "hardswish_", E.to_float(input), inplace)
-
-
-def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
-    """``relu6(x + 3) / 6``."""
-    return _maybe_inplace(_activation.hardsigmoid, "hardsigmoid_", E.to_float(input), inplace)
-
-
-def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    """``x`` where ``|x| > lambd``, else 0."""
-    return E.where(E.le(E.abs(input), lambd), 0.0, input)  # NaN passes through, as torch
-
-
-def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0."""
-    if lambd < 0:
-        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
-    shrunk = E.where(E.lt(input, -lambd), E.add(input, lambd), E.sub(input, lambd))
-    return E.where(E.le(E.abs(input), lambd), 0.0, shrunk)  # NaN passes through, as torch
-
-
-def tanhshrink(input: Tensor) -> Tensor:
-    """``x - tanh(x)``."""
-    return E.sub(input, E.tanh(input))
-
-
-def _threshold(x: Tensor, threshold: float, value: float) -> Tensor:
-    return E.where(E.gt(x, threshold), x, value)
-
-
-def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
-    """``x`` where ``x > threshold``, else ``value``."""
-    return _maybe_inplace(_threshold, "threshold_", input, inplace, threshold, value)
-
-
-def glu(input: Tensor, dim: int = -1) -> Tensor:
-    """``a * sigmoid(b)`` for the two halves ``a``, ``b`` of ``input`` along ``dim``."""
-    if input.ndim == 0:
-        raise RuntimeError("glu does not support scalars because halving size must be even")
-    size = input.shape[dim]
-    if size % 2:
-        raise RuntimeError(f"Halving dimension must be even, but dimension "
-                           f"{dim % input.ndim} is size {size}")
-    a, b = S.chunk(input, 2, dim)
-    return E.mul(a, E.sigmoid(b))
-
-
-def prelu(input: Tensor, weight: Tensor) -> Tensor:
-    """``x`` for ``x > 0``, else ``weight * x``, one weight per channel (dim 1) or one for all."""
-    if weight.numel() != 1:
-        if input.ndim == 0 or input.shape[1 if input.ndim > 1 else 0] != weight.numel():
-            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
-                               f"parameter numbers = {weight.numel()} and channel size = "
-                               f"{input.shape[1] if input.ndim > 1 else 1}.")
-        if input.ndim > 1:
-            weight = S.reshape(weight, (-1,) + (1,) * (input.ndim - 2))
-    # the slope picked first, then one product: an infinite weight never meets a positive x
-    return E.mul(input, E.where(E.gt(input, 0), 1.0, weight))
-
-
-def _warn_implicit_dim(name: str, stacklevel: int) -> None:
-    warnings.warn(
-        f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
-        "dim=X as an argument.", stacklevel=stacklevel,
-    )
-
-
+@declare(name="nn.functional.softmax", namespaces=("ember.nn.functional",))
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim``."""
     if dim is None:
@@ -261,6 +57,7 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
     return _softmax(input, dim, dtype)
 
 
+@declare(name="nn.functional.log_softmax", namespaces=("ember.nn.functional",))
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """``x - logsumexp(x)`` along ``dim``."""
     if dim is None:
@@ -271,6 +68,7 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
 # ---------------------------------------------------------------------------- dropout and linear maps
 
 
+@declare(namespaces=("ember.nn.functional",))
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1/(1-p)`` (training only).
 
@@ -281,7 +79,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     if not training or p == 0.0 or input.numel() == 0:
         return input
     if p == 1.0:
-        scale = E.zeros_like_(input)
+        scale = E.const_zeros(input)
     else:
         u = rand(tuple(input.shape), dtype=dtypes.float64, device=input.device)
         scale = E.div(E.cast(E.lt(u, 1.0 - p), input.dtype), 1.0 - p)
@@ -290,11 +88,13 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     return E.mul(input, scale)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ W^T + b``."""
     return L.linear(input, weight, bias)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``y_k = x1^T W_k x2 + b_k`` for a weight of shape (out, in1, in2)."""
     out_features, in1, in2 = weight.shape
@@ -312,6 +112,7 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 # ---------------------------------------------------------------------------- normalisation
 
 
+@declare(namespaces=("ember.nn.functional",))
 @torch_backward("NativeLayerNormBackward0")
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
@@ -328,6 +129,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     return _affine(E.mul(centred, E.rsqrt(E.add(var, eps))), weight, bias, shape)
 
 
+@declare(namespaces=("ember.nn.functional",))
 @torch_backward("NativeGroupNormBackward0")
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
@@ -344,6 +146,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     return _affine(normed, weight, bias, (c,) + (1,) * (input.ndim - 2))
 
 
+@declare(namespaces=("ember.nn.functional",))
 def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
              eps: float | None = None) -> Tensor:
     """``x / sqrt(mean(x^2) + eps)`` over the trailing ``normalized_shape`` dims, times ``weight``
@@ -361,6 +164,7 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     return _affine(normed, weight, None, shape)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """(*, C r², H, W) -> (*, C, H r, W r): each r×r block of output pixels from r² channels."""
     r = upscale_factor
@@ -374,6 +178,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     return S.reshape(x, tuple(lead) + (c // (r * r), h * r, w * r))
 
 
+@declare(namespaces=("ember.nn.functional",))
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """(*, C, H r, W r) -> (*, C r², H, W): the inverse of ``pixel_shuffle``."""
     r = downscale_factor
@@ -414,6 +219,7 @@ def _verify_batch_size(shape: tuple) -> None:
         )
 
 
+@declare(namespaces=("ember.nn.functional",))
 @torch_backward("NativeBatchNormBackward0")
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
@@ -440,12 +246,18 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             unbiased = E.mul(S.reshape(var, (channels,)), count / (count - 1))
             _update_running(running_var, unbiased, momentum)
     else:
-        if running_mean is None or running_var is None:
-            raise RuntimeError("batch_norm: running_mean and running_var must be defined in "
-                               "evaluation mode (training=False)")
-        centred = E.sub(input, S.reshape(running_mean, param_shape))
-        var = S.reshape(running_var, param_shape)
+        centred, var = _running_moments(input, running_mean, running_var, param_shape,
+                                        "batch_norm", "in evaluation mode (training=False)")
     return _affine(E.mul(centred, E.rsqrt(E.add(var, eps))), weight, bias, param_shape)
+
+
+def _running_moments(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+                     param_shape: tuple, op: str, when: str) -> tuple:
+    """``(input - running_mean, running_var)``, broadcastable: a norm using its running
+    statistics (which must be given)."""
+    if running_mean is None or running_var is None:
+        raise RuntimeError(f"{op}: running_mean and running_var must be defined {when}")
+    return E.sub(input, S.reshape(running_mean, param_shape)), S.reshape(running_var, param_shape)
 
 
 def _update_running(running: Tensor, batch: Tensor, momentum: float) -> None:
@@ -454,6 +266,7 @@ def _update_running(running: Tensor, batch: Tensor, momentum: float) -> None:
         running.copy_(E.add(E.mul(batch.detach(), momentum), E.mul(running, 1.0 - momentum)))
 
 
+@declare(namespaces=("ember.nn.functional",))
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None) -> Tensor:
     """``x / max(||x||_p, eps)`` along ``dim``."""
     if out is not None:
@@ -465,13 +278,14 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, o
 # ---------------------------------------------------------------------------- lookups
 
 
+@declare(namespaces=("ember.nn.functional",))
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """Long tensor with a trailing dimension of size ``num_classes``: 1 at each index, else 0."""
     if tensor.dtype != dtypes.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if tensor.numel() == 0 and num_classes <= 0:
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
     if num_classes == -1:
-        if tensor.numel() == 0:
-            raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(R.amax(tensor).item()) + 1
     if tensor.numel():
         backend.require(R.amin(tensor)._data >= 0,
@@ -490,6 +304,7 @@ def _check_index_dtype(indices: Tensor, op: str) -> None:
         )
 
 
+@declare(namespaces=("ember.nn.functional",))
 @torch_backward("EmbeddingBackward0")
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
               max_norm: float | None = None, norm_type: float = 2.0,
@@ -512,7 +327,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     rows = I.index_select(weight, 0, flat)
     if scale_grad_by_freq:
         counts = I.scatter_add(zeros(num, dtype=dtypes.int64, device=weight.device), 0, flat,
-                               E.ones_like_(flat))
+                               E.const_ones(flat))
         scale = E.reciprocal(E.cast(I.index_select(counts, 0, flat), weight.dtype))
         fixed = rows.detach()
         rows = E.add(fixed, E.mul(E.sub(rows, fixed), S.unsqueeze(scale, 1)))
@@ -528,7 +343,7 @@ def _embedding_renorm_(weight: Tensor, flat: Tensor, max_norm: float, norm_type:
         rows = I.index_select(weight, 0, flat)
         norms = R.norm(rows, norm_type, 1, keepdim=True)
         scale = E.where(E.gt(norms, max_norm), E.div(max_norm, E.add(norms, 1e-7)),
-                        E.ones_like_(norms))
+                        E.const_ones(norms))
         weight[flat] = E.mul(rows, scale)
 
 
@@ -563,6 +378,7 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     return loss
 
 
+@declare(namespaces=("ember.nn.functional",))
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """``<x1, x2> / (max(|x1|, eps) max(|x2|, eps))`` along ``dim`` (broadcast together)."""
     def unit(x):
@@ -571,12 +387,14 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     return R.sum(E.mul(unit(x1), unit(x2)), dim)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
                       keepdim: bool = False) -> Tensor:
     """``|| x1 - x2 + eps ||_p`` over the last dimension."""
     return R.norm(E.add(E.sub(x1, x2), eps), p, -1, keepdim=keepdim)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
            log_target: bool = False) -> Tensor:
     """``target * (log target - input)`` with ``input`` as log-probabilities (``0 log 0 = 0``);
@@ -593,6 +411,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
     return _reduce(pointwise, reduction)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
                         size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """``max(0, -y (x1 - x2) + margin)``: x1 should rank above x2 where y = 1, below where -1."""
@@ -601,6 +420,7 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
     return _reduce(E.clamp(gap, min=0), reduction)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average=None,
                          reduce=None, reduction: str = "mean") -> Tensor:
     """``x`` where y = 1 and ``max(0, margin - x)`` where y = -1."""
@@ -609,6 +429,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
     return _reduce(E.add(below, E.where(E.ne(target, -1), input, 0.0)), reduction)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                      reduction: str = "mean") -> Tensor:
     """``log(1 + exp(-y x))``, a smooth two-class hinge."""
@@ -619,6 +440,7 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
 _COSINE_EMBEDDING_EPS = 1e-12
 
 
+@declare(namespaces=("ember.nn.functional",))
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
                           size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """``1 - cos(x1, x2)`` where y = 1 and ``max(0, cos(x1, x2) - margin)`` where y = -1."""
@@ -632,6 +454,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     return _reduce(E.add(positive, negative), reduction)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0,
                         p: float = 2, eps: float = 1e-6, swap: bool = False, size_average=None,
                         reduce=None, reduction: str = "mean") -> Tensor:
@@ -645,6 +468,7 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     return _reduce(E.clamp(E.add(E.sub(d_pos, d_neg), margin), min=0), reduction)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
                      size_average=None, eps: float = 1e-8, reduce=None,
                      reduction: str = "mean") -> Tensor:
@@ -663,6 +487,7 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     return _reduce(loss, reduction)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, eps: float = 1e-6,
                       reduction: str = "mean") -> Tensor:
     """``0.5 (log var + (input - target)^2 / var)``, ``var`` floored at ``eps`` (the floor passes
@@ -680,6 +505,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, ep
     return _reduce(loss, reduction)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
                                 size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """Per-class binary cross-entropy with logits, averaged over the classes of each sample."""
@@ -712,6 +538,7 @@ def _pointwise_loss(loss: Tensor, input: Tensor, reduction: str, weight: Tensor 
     return _reduce(weighted, reduction)
 
 
+@declare(namespaces=("ember.nn.functional",))
 @torch_backward("MseLossBackward0")
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
              weight: Tensor | None = None) -> Tensor:
@@ -722,6 +549,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
     return _pointwise_loss(E.mul(diff, diff), input, reduction, weight)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
             weight: Tensor | None = None) -> Tensor:
     """Mean absolute error ``|x - y|``."""
@@ -738,6 +566,7 @@ def _huber(diff: Tensor, delta: float, quadratic_scale: float, linear_scale: flo
     return E.where(E.lt(size, delta), quadratic, linear)
 
 
+@declare(namespaces=("ember.nn.functional",))
 @torch_backward("SmoothL1LossBackward0")
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
@@ -752,6 +581,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     return _reduce(_huber(diff, beta, 1.0 / beta, 1.0), reduction)
 
 
+@declare(namespaces=("ember.nn.functional",))
 @torch_backward("HuberLossBackward0")
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
@@ -773,6 +603,7 @@ def _check_same_size(input: Tensor, target: Tensor, message: str) -> None:
         raise ValueError(message.format(target=target.shape, input=input.shape))
 
 
+@declare(namespaces=("ember.nn.functional",))
 @torch_backward("BinaryCrossEntropyBackward0")
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
@@ -786,6 +617,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     return _reduce(loss, reduction)
 
 
+@declare(namespaces=("ember.nn.functional",))
 @torch_backward("BinaryCrossEntropyWithLogitsBackward0")
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
                                      size_average=None, reduce=None, reduction: str = "mean",
@@ -855,7 +687,7 @@ def _nll(log_probs: Tensor, target: Tensor, weight: Tensor | None, ignore_index:
     _check_class_weight(weight, classes)
     LOSS.check_targets(target, ignore_index, classes)
     ignored = E.eq(target, ignore_index)
-    safe = E.where(ignored, E.zeros_like_(target), target)
+    safe = E.where(ignored, E.const_zeros(target), target)
     picked = S.squeeze(I.gather(log_probs, class_dim, S.unsqueeze(safe, class_dim)), class_dim)
     if (weight is None and reduction == "mean" and safe.numel() and target.device.type == "cpu"
             and not bool(ignored.any())):
@@ -875,10 +707,11 @@ def _nll(log_probs: Tensor, target: Tensor, weight: Tensor | None, ignore_index:
 def _weighted_mean(total: Tensor, weight: Tensor) -> Tensor:
     """``total / weight``; nan with a zero gradient when every target is ignored (as torch)."""
     nothing = E.eq(weight, 0)
-    mean = E.div(total, E.where(nothing, E.ones_like_(weight), weight))
-    return E.where(nothing, E.add(E.zeros_like_(mean), math.nan), mean)
+    mean = E.div(total, E.where(nothing, E.const_ones(weight), weight))
+    return E.where(nothing, E.add(E.const_zeros(mean), math.nan), mean)
 
 
+@declare(namespaces=("ember.nn.functional",))
 @torch_backward("NllLossBackward0")
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
              ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
@@ -887,6 +720,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     return _nll(input, target, weight, ignore_index, reduction)
 
 
+@declare(namespaces=("ember.nn.functional",))
 @torch_backward(lambda input, target, *a, **k: None if target.is_floating_point() else "NllLossBackward0")
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
                   ignore_index: int = -100, reduce=None, reduction: str = "mean",
@@ -946,21 +780,39 @@ def _smoothing_term(log_probs: Tensor, target: Tensor, weight: Tensor | None, we
     weighted = log_probs if weight is None else E.mul(log_probs, S.reshape(weight, weight_shape))
     ignored = E.eq(target, ignore_index)
     smooth = E.neg(R.sum(weighted, class_dim))
-    smooth = E.where(ignored, E.zeros_like_(smooth), smooth)
+    smooth = E.where(ignored, E.const_zeros(smooth), smooth)
     if reduction == "none":
         return smooth
     if reduction == "sum":
         return R.sum(smooth)
-    safe = E.where(ignored, E.zeros_like_(target), target)
+    safe = E.where(ignored, E.const_zeros(target), target)
     weights = _target_weights(target, weight, ignored, safe, log_probs.dtype)
     return _weighted_mean(R.sum(smooth), R.sum(weights))
 
 
-# ---- vision (ember.ops.conv / ember.ops.pool)
-from ..ops.conv import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,  # noqa: E402,F401
-                        fold, unfold)
-from ..ops.feature_dropout import dropout1d, dropout2d, dropout3d  # noqa: E402,F401
-from ..ops.interpolate import interpolate  # noqa: E402,F401
-from ..ops.pad import pad  # noqa: E402,F401
-from ..ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,  # noqa: E402,F401
-                        adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d)
+from . import feature_dropout  # noqa: E402,F401  (declares dropout1d/2d/3d)
+
+derive(exporter("ember.nn.functional", globals()))  # every op declared for nn.functional
+del declare, derive, exporter  # the declaration API is not part of torch.nn.functional
+
+# ---- issue 24: 3-D pools, instance and local response norms, ...
+from ..ops.conv import conv_transpose3d  # noqa: E402,F401
+from ..ops.grid_sample import affine_grid, grid_sample  # noqa: E402,F401
+from ..ops.pool import (adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d,  # noqa: E402,F401
+                        max_pool3d)
+from ..ops.unpool import (fractional_max_pool2d, fractional_max_pool3d,  # noqa: E402,F401
+                          lp_pool1d, lp_pool2d, lp_pool3d, max_unpool1d, max_unpool2d,
+                          max_unpool3d)
+from ._functional.channel_shuffle import channel_shuffle  # noqa: E402,F401
+from ._functional.embedding_bag import embedding_bag  # noqa: E402,F401
+from ._functional.loss import (ctc_loss, multi_margin_loss,  # noqa: E402,F401
+                               multilabel_margin_loss, triplet_margin_with_distance_loss)
+from ._functional.normalization import instance_norm, local_response_norm  # noqa: E402,F401
+from ._functional.pool_indices import (  # noqa: E402,F401
+    adaptive_max_pool1d_with_indices, adaptive_max_pool2d_with_indices,
+    adaptive_max_pool3d_with_indices, fractional_max_pool2d_with_indices,
+    fractional_max_pool3d_with_indices, max_pool1d_with_indices, max_pool2d_with_indices,
+    max_pool3d_with_indices)
+from ._functional.random_activations import (alpha_dropout,  # noqa: E402,F401
+                                             feature_alpha_dropout, gumbel_softmax, rrelu,
+                                             rrelu_)

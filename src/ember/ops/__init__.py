@@ -1,6 +1,7 @@
-"""Ember's ops, one module per family; importing this package installs the Tensor methods."""
-from . import (activation, einsum, elementwise, index, linalg, reduce, shape, sort,  # noqa: F401
-               special, trig)
+"""Ember's ops, one module per family; importing this package loads every op declaration and
+installs the Tensor methods they ask for."""
+from . import (activation, conv, einsum, elementwise, gamma, index, interpolate,  # noqa: F401
+               linalg, pad, pool, random, reduce, shape, sort, special, trig)
 from .methods import _install
 
 _install()

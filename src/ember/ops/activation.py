@@ -5,12 +5,17 @@ composites that autograd differentiates through the primitives they are made of.
 """
 from __future__ import annotations
 
+import math
+import warnings
+
 from .. import backend
 from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
 from . import reduce as R
 from . import shape as S
-from .registry import apply, batch_dims, primitive
+from .methods import _inplace
+from .registry import apply, batch_dims, declare, primitive
+from .special import erf
 from ..autograd.engine import torch_backward
 
 
@@ -34,9 +39,16 @@ _log_softmax = primitive(
         E.sub(g, E.mul(E.exp(out), R.sum(g, axis + batch_dims(), keepdim=True))),),
     saves_out=True,
     formula="d/dx log_softmax(x) . g = g - softmax(x) * sum(g)",
+    fused="stability and speed: one max-shifted pass as torch's kernel, under every cross-entropy",
 )
 
 
+def _log_softmax_method(self: Tensor, dim: int, dtype=None) -> Tensor:
+    """``x.log_softmax(dim)``: the method needs ``dim``, as torch's."""
+    return log_softmax(self, dim, dtype=dtype)
+
+
+@declare(prim=_log_softmax, method=_log_softmax_method)
 def log_softmax(input: Tensor, dim=None, dtype=None) -> Tensor:
     """``x - logsumexp(x)`` along ``dim``: log-probabilities, stable for large inputs.
 
@@ -55,6 +67,12 @@ def log_softmax(input: Tensor, dim=None, dtype=None) -> Tensor:
 _FLOATING = E.kernels_for("f")
 
 
+def _softmax_method(self: Tensor, dim: int, dtype=None) -> Tensor:
+    """``x.softmax(dim)``: the method needs ``dim``, as torch's."""
+    return softmax(self, dim, dtype=dtype)
+
+
+@declare(method=_softmax_method)
 @torch_backward("SoftmaxBackward0")
 def softmax(input: Tensor, dim=None, dtype=None) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim``: probabilities that sum to one."""
@@ -87,10 +105,11 @@ def _celu_rule(g, out, x, alpha):
 
 
 _celu = primitive("celu", _celu_fwd, _celu_rule,
-                  formula="d/dx celu = 1 above 0, else exp(x / alpha) (1/alpha as a float32, as torch)")
+                  formula="d/dx celu = 1 above 0, else exp(x / alpha) (1/alpha as a float32, as torch)",
+                  fused="torch's rounding: expm1 forward, 1/alpha as a float32 in the derivative")
 
 
-def celu(x: Tensor, alpha: float) -> Tensor:
+def _celu_of(x: Tensor, alpha: float) -> Tensor:
     """``x`` above 0, else ``alpha * (exp(x / alpha) - 1)``."""
     return apply(_celu, E.to_float(x), alpha=alpha)
 
@@ -107,30 +126,248 @@ _hardsigmoid = primitive(
     "hardsigmoid", _hardsigmoid_fwd,
     lambda g, out, x: (E.mul(g, E.where(E.logical_and(E.gt(x, -3), E.lt(x, 3)), _SIXTH, 0.0)),),
     formula="d/dx relu6(x + 3) / 6 = 1/6 strictly inside (-3, 3) (a float32 1/6, as torch)",
+    fused="torch's rounding (a float32 1/6) and its derivative's open interval (-3, 3)",
 )
 
 
-def hardsigmoid(x: Tensor) -> Tensor:
+def _hardsigmoid_of(x: Tensor) -> Tensor:
     """``relu6(x + 3) / 6``."""
     return apply(_hardsigmoid, E.to_float(x))
 
 
-def _mish_fwd(xp, x):
-    soft = xp.where(x > 20, x, xp.log1p(xp.exp(xp.minimum(x, 20))))
-    return x * xp.tanh(soft)
+@declare(namespaces=("ember.nn.functional",))
+@torch_backward("SoftplusBackward0")
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta x)) / beta``, and ``x`` itself where ``beta x > threshold`` (as torch)."""
+    x = E.to_float(input)
+    z = E.mul(x, beta)
+    soft = E.div(E.log1p(E.exp(E.clamp(z, max=threshold))), beta)
+    return E.where(E.gt(z, threshold), x, soft)
 
 
-def _mish_rule(g, out, x):
-    from ..nn.functional import softplus
-
-    t = E.tanh(softplus(x))
-    return (E.mul(g, E.add(t, E.mul(E.mul(x, E.sigmoid(x)), E.sub(1, E.mul(t, t))))),)
+def _mish_of(x: Tensor) -> Tensor:
+    """``x * tanh(softplus(x))``: a composite (its derivatives are torch's to rounding)."""
+    return E.mul(x, E.tanh(softplus(x)))
 
 
-_mish = primitive("mish", _mish_fwd, _mish_rule,
-                  formula="d/dx x tanh(softplus(x)) = t + x sigmoid(x) (1 - t^2), t = tanh(softplus(x))")
+# ---------------------------------------------------------------------------- nn.functional's activations
 
 
-def mish(x: Tensor) -> Tensor:
+def maybe_inplace(fn, name: str, input: Tensor, inplace: bool, *args) -> Tensor:
+    """``fn(input, *args)``, written into ``input`` when ``inplace`` (as torch's ``inplace=True``)."""
+    if inplace:
+        return _inplace(fn, name)(input, *args)
+    return fn(input, *args)
+
+
+def _hardtanh(x: Tensor, min_val: float, max_val: float) -> Tensor:
+    low = E.as_tensor_like(min_val, x, x.dtype)
+    high = E.as_tensor_like(max_val, x, x.dtype)
+    # torch passes no gradient at the bounds themselves (clamp would pass it there).
+    return E.where(E.le(x, min_val), low, E.where(E.ge(x, max_val), high, x))
+
+
+@declare(namespaces=("ember.nn.functional",))
+@torch_backward("HardtanhBackward0")
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """``x`` clipped to ``[min_val, max_val]``, with zero gradient outside and at the bounds."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return maybe_inplace(_hardtanh, "hardtanh_", input, inplace, min_val, max_val)
+
+
+@declare(namespaces=("ember.nn.functional",))
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """``min(max(x, 0), 6)``."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def _leaky_relu(x: Tensor, negative_slope: float) -> Tensor:
+    return E.where(E.gt(x, 0), x, E.mul(x, negative_slope))
+
+
+@declare(namespaces=("ember.nn.functional",))
+@torch_backward("LeakyReluBackward0")
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """``x`` for ``x > 0``, else ``negative_slope * x``."""
+    return maybe_inplace(_leaky_relu, "leaky_relu_", input, inplace, negative_slope)
+
+
+def _elu(x: Tensor, alpha: float) -> Tensor:
+    # expm1 sees only x <= 0, so the unused branch never overflows (no 0 * inf in the gradient).
+    negative = E.mul(E.expm1(E.clamp(x, max=0)), alpha)
+    return E.where(E.gt(x, 0), x, negative)
+
+
+@declare(namespaces=("ember.nn.functional",))
+@torch_backward("EluBackward0")
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)``."""
+    return maybe_inplace(_elu, "elu_", E.to_float(input), inplace, alpha)
+
+
+_GELU_TANH_SCALE = math.sqrt(2.0 / math.pi)
+_GELU_TANH_CUBIC = 0.044715
+
+
+@declare(namespaces=("ember.nn.functional",))
+@torch_backward("GeluBackward0")
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """``x * Phi(x)`` (the normal CDF), exactly with erf or by torch's tanh approximation."""
+    x = E.to_float(input)
+    if approximate == "none":
+        cdf = E.mul(E.add(erf(E.mul(x, math.sqrt(0.5))), 1), 0.5)
+        return E.mul(x, cdf)
+    if approximate == "tanh":
+        inner = E.mul(E.add(x, E.mul(E.mul(E.mul(x, x), x), _GELU_TANH_CUBIC)), _GELU_TANH_SCALE)
+        return E.mul(E.mul(x, 0.5), E.add(E.tanh(inner), 1))
+    raise RuntimeError(f"approximate argument must be either none or tanh (got {approximate!r})")
+
+
+def _silu(x: Tensor) -> Tensor:
+    return E.mul(x, E.sigmoid(x))
+
+
+@declare(namespaces=("ember.nn.functional",))
+@torch_backward("SiluBackward0")
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * sigmoid(x)`` (swish)."""
+    return maybe_inplace(_silu, "silu_", E.to_float(input), inplace)
+
+
+@declare(namespaces=("ember.nn.functional",))
+def logsigmoid(input: Tensor) -> Tensor:
+    """``log(sigmoid(x))`` without overflow: ``x - log1p(exp(x))`` below 0, ``-log1p(exp(-x))`` above."""
+    x = E.to_float(input)
+    below = E.clamp(x, max=0)
+    above = E.clamp(x, min=0)
+    negative = E.sub(below, E.log1p(E.exp(below)))
+    positive = E.neg(E.log1p(E.exp(E.neg(above))))
+    return E.where(E.lt(x, 0), negative, positive)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _selu(x: Tensor) -> Tensor:
+    return E.mul(_elu(x, _SELU_ALPHA), _SELU_SCALE)
+
+
+@declare(namespaces=("ember.nn.functional",))
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``scale * elu(x, alpha)`` with the self-normalising constants."""
+    return maybe_inplace(_selu, "selu_", E.to_float(input), inplace)
+
+
+@declare(prim=_celu, namespaces=("ember.nn.functional",))
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``x`` for ``x > 0``, else ``alpha * (exp(x / alpha) - 1)``."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError")
+    return maybe_inplace(_celu_of, "celu_", E.to_float(input), inplace, alpha)
+
+
+@declare(namespaces=("ember.nn.functional",))
+def softsign(input: Tensor) -> Tensor:
+    """``x / (1 + |x|)``."""
+    x = E.to_float(input)
+    return E.div(x, E.add(E.abs(x), 1))
+
+
+@declare(namespaces=("ember.nn.functional",))
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """``softmax(-x)`` along ``dim``."""
+    if dim is None:
+        warn_implicit_dim("softmin", _stacklevel)
+        dim = 0 if input.ndim in (0, 1, 3) else 1
+    return softmax(E.neg(input), dim, dtype)
+
+
+@declare(namespaces=("ember.nn.functional",))
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * tanh(softplus(x))``."""
-    return apply(_mish, E.to_float(x))
+    return maybe_inplace(_mish_of, "mish_", E.to_float(input), inplace)
+
+
+def _hardswish(x: Tensor) -> Tensor:
+    # the sloped part strictly inside (-3, 3): torch's derivative is flat at the ends themselves
+    inside = E.logical_and(E.gt(x, -3), E.lt(x, 3))
+    return E.where(inside, E.div(E.mul(x, E.add(x, 3)), 6), E.where(E.ge(x, 3), x, 0.0))
+
+
+@declare(namespaces=("ember.nn.functional",))
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * relu6(x + 3) / 6``."""
+    return maybe_inplace(_hardswish, "hardswish_", E.to_float(input), inplace)
+
+
+@declare(prim=_hardsigmoid, namespaces=("ember.nn.functional",))
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """``relu6(x + 3) / 6``."""
+    return maybe_inplace(_hardsigmoid_of, "hardsigmoid_", E.to_float(input), inplace)
+
+
+@declare(namespaces=("ember.nn.functional",))
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``x`` where ``|x| > lambd``, else 0."""
+    return E.where(E.le(E.abs(input), lambd), 0.0, input)  # NaN passes through, as torch
+
+
+@declare(namespaces=("ember.nn.functional",))
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0."""
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    shrunk = E.where(E.lt(input, -lambd), E.add(input, lambd), E.sub(input, lambd))
+    return E.where(E.le(E.abs(input), lambd), 0.0, shrunk)  # NaN passes through, as torch
+
+
+@declare(namespaces=("ember.nn.functional",))
+def tanhshrink(input: Tensor) -> Tensor:
+    """``x - tanh(x)``."""
+    return E.sub(input, E.tanh(input))
+
+
+def _threshold(x: Tensor, threshold: float, value: float) -> Tensor:
+    return E.where(E.gt(x, threshold), x, value)
+
+
+@declare(namespaces=("ember.nn.functional",))
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """``x`` where ``x > threshold``, else ``value``."""
+    return maybe_inplace(_threshold, "threshold_", input, inplace, threshold, value)
+
+
+@declare(namespaces=("ember.nn.functional",))
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """``a * sigmoid(b)`` for the two halves ``a``, ``b`` of ``input`` along ``dim``."""
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    size = input.shape[dim]
+    if size % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension "
+                           f"{dim % input.ndim} is size {size}")
+    a, b = S.chunk(input, 2, dim)
+    return E.mul(a, E.sigmoid(b))
+
+
+@declare(namespaces=("ember.nn.functional",))
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """``x`` for ``x > 0``, else ``weight * x``, one weight per channel (dim 1) or one for all."""
+    if weight.numel() != 1:
+        if input.ndim == 0 or input.shape[1 if input.ndim > 1 else 0] != weight.numel():
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
+                               f"parameter numbers = {weight.numel()} and channel size = "
+                               f"{input.shape[1] if input.ndim > 1 else 1}.")
+        if input.ndim > 1:
+            weight = S.reshape(weight, (-1,) + (1,) * (input.ndim - 2))
+    # the slope picked first, then one product: an infinite weight never meets a positive x
+    return E.mul(input, E.where(E.gt(input, 0), 1.0, weight))
+
+
+def warn_implicit_dim(name: str, stacklevel: int) -> None:
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
+        "dim=X as an argument.", stacklevel=stacklevel,
+    )

@@ -14,6 +14,7 @@ from . import linalg as L
 from . import shape as S
 from . import window
 from .window import col2im, im2col, make_geometry
+from .registry import declare
 
 SPATIAL_NAMES = {1: "L", 2: "H, W", 3: "D, H, W"}
 
@@ -249,6 +250,7 @@ def conv_transpose(op: str, dims: int, input: Tensor, weight: Tensor, bias: Tens
     return S.squeeze(y, 0) if unbatched else y
 
 
+@declare(namespaces=("ember", "ember.nn.functional"))
 @torch_backward("ConvolutionBackward0")
 def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
            dilation=1, groups: int = 1) -> Tensor:
@@ -256,6 +258,7 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     return conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
+@declare(namespaces=("ember", "ember.nn.functional"))
 @torch_backward("ConvolutionBackward0")
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
            dilation=1, groups: int = 1) -> Tensor:
@@ -263,6 +266,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     return conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
+@declare(namespaces=("ember", "ember.nn.functional"))
 @torch_backward("ConvolutionBackward0")
 def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
            dilation=1, groups: int = 1) -> Tensor:
@@ -270,6 +274,7 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     return conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
 
 
+@declare(namespaces=("ember", "ember.nn.functional"))
 def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
                      padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
     """1-D transposed convolution (the gradient of conv1d with respect to its input)."""
@@ -277,10 +282,18 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
                           output_padding, groups, dilation)
 
 
+@declare(namespaces=("ember", "ember.nn.functional"))
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
                      padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
     """2-D transposed convolution (the gradient of conv2d with respect to its input)."""
     return conv_transpose("conv_transpose2d", 2, input, weight, bias, stride, padding,
+                          output_padding, groups, dilation)
+
+
+def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """3-D transposed convolution (the gradient of conv3d with respect to its input)."""
+    return conv_transpose("conv_transpose3d", 3, input, weight, bias, stride, padding,
                           output_padding, groups, dilation)
 
 
@@ -299,6 +312,7 @@ def _unfold_args(op: str, kernel_size, dilation, padding, stride, dims: int = 2)
     return kernel, dilation, padding, stride
 
 
+@declare(namespaces=("ember.nn.functional",))
 def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     """Sliding blocks of an (N, C, H, W) image as columns: (N, C*kh*kw, L) (im2col)."""
     kernel, dilation, padding, stride = _unfold_args("unfold", kernel_size, dilation, padding, stride)
@@ -312,6 +326,7 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
     return S.squeeze(y, 0) if unbatched else y
 
 
+@declare(namespaces=("ember.nn.functional",))
 def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     """Sum (N, C*kh*kw, L) columns back into an (N, C, H, W) image (col2im; unfold's adjoint)."""
     kernel, dilation, padding, stride = _unfold_args("fold", kernel_size, dilation, padding, stride)

@@ -11,7 +11,8 @@ import string
 from ..tensor import Tensor
 from . import reduce as R
 from . import shape as S
-from .registry import apply, primitive
+from .registry import apply, declare, primitive
+from ..creation import eye
 
 _FREE = list(string.ascii_letters)
 
@@ -70,8 +71,6 @@ def _einsum_rule(g, out, *operands, equation):
 def _onto_diagonal(grad: Tensor, unique: str, sub: str, equation: str, like: Tensor) -> Tensor:
     """The gradient over an operand's distinct letters put on the diagonals its repeated
     letters read (zeros elsewhere): an einsum with identity matrices."""
-    from ..creation import eye
-
     spare = iter(c for c in _FREE if c not in equation)
     seen, letters, eyes = set(), [], []
     for c in sub:
@@ -104,6 +103,7 @@ _einsum = primitive("einsum", lambda xp, *arrays, equation: xp.einsum(equation, 
                             "with the other operands")
 
 
+@declare(prim=_einsum)
 def einsum(equation: str, *operands) -> Tensor:
     """``einsum("ij,jk->ik", a, b)``: products summed over the letters the output lacks."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
@@ -111,6 +111,7 @@ def einsum(equation: str, *operands) -> Tensor:
     return apply(_einsum, *operands, equation=_explicit(equation, operands))
 
 
+@declare()
 def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     """Contract the last ``dims`` dims of ``a`` with the first of ``b`` (or the listed pairs)."""
     if isinstance(dims, int):

@@ -10,9 +10,10 @@ from numbers import Number
 
 from .. import backend, dtypes
 from ..tensor import Tensor
+from . import index as I
 from ..autograd.engine import torch_backward
 from . import reduce as R
-from .registry import _NDARRAY, PRIMITIVES, apply, primitive
+from .registry import _NDARRAY, PRIMITIVES, apply, declare, primitive
 
 # ---------------------------------------------------------------------------- operands
 
@@ -206,12 +207,12 @@ def _unbroadcast(rule):
 
 
 def _unary(name: str, forward, rule, formula: str, saves_out: bool = False, floating: bool = True,
-           check=None):
-    """Declare a one-input primitive and return its public function.
+           check=None, method: bool = True, inplace: bool = True, **decl):
+    """Declare a one-input public op (a primitive, a Tensor method with an in-place form).
 
-    ``check(name, x)`` refuses dtypes torch has no kernel for (see ``kernels_for``).
+    ``check(name, x)`` refuses dtypes torch has no kernel for (see ``kernels_for``); ``decl``
+    goes to ``declare`` (aliases, the math language's ``sympy``/``math``/``domain``).
     """
-    prim = primitive(name, forward, rule, saves_out=saves_out, formula=formula)
 
     def op(x: Tensor) -> Tensor:
         if not isinstance(x, Tensor):
@@ -224,15 +225,19 @@ def _unary(name: str, forward, rule, formula: str, saves_out: bool = False, floa
 
     op.__name__ = name
     op.__doc__ = f"Elementwise {name}; {formula}."
+    declare(op, forward=forward, rule=rule, saves_out=saves_out, formula=formula, method=method,
+            inplace=inplace, **decl)
+    prim = op.primitive
     return op
 
 
 def _binary(name: str, forward, rule, formula: str, floating: bool = False, saves_out: bool = False,
-            check=None, tensors: int = 0):
-    """Declare a broadcasting two-input primitive and return its public function.
+            check=None, tensors: int = 0, public: bool = True, **decl):
+    """Declare a broadcasting two-input primitive and return its function (``fn.primitive``).
 
     ``check(name, x, y)`` sees the promoted operands (see ``kernels_for``); the first
-    ``tensors`` arguments must be Tensors, not numbers (torch.maximum, torch.eq).
+    ``tensors`` arguments must be Tensors, not numbers (torch.maximum, torch.eq). ``public``
+    declares the function as the op (a Tensor method); ``decl`` goes to ``declare``.
     """
     prim = primitive(name, forward, _unbroadcast(rule) if rule else None,
                      saves_out=saves_out, formula=formula)
@@ -247,6 +252,9 @@ def _binary(name: str, forward, rule, formula: str, floating: bool = False, save
 
     op.__name__ = name
     op.__doc__ = f"Elementwise {name} with broadcasting; {formula}."
+    op.primitive = prim
+    if public:
+        declare(op, prim=prim, method=True, **decl)
     return op
 
 
@@ -256,7 +264,7 @@ _cast = primitive(
     "to_dtype",
     lambda xp, x, dtype: x.astype(dtype.np, copy=False),
     lambda g, out, x, dtype: (cast(g, x.dtype) if x._data.dtype.kind == "f" else None,),
-    reads_inputs=False, formula="d/dx cast(x) = 1",
+    reads_inputs=False, formula="d/dx cast(x) = 1", sympy=lambda sp, a: a,
 )
 
 
@@ -272,10 +280,10 @@ def cast(x: Tensor, dtype: dtypes.dtype) -> Tensor:
 
 _add = _binary("add", lambda xp, x, y: x + y,
                lambda g, out, x, y: (g if x.requires_grad else None, g if y.requires_grad else None),
-               "d(x+y) = dx + dy")
+               "d(x+y) = dx + dy", public=False)
 _sub = _binary("sub", lambda xp, x, y: x - y,
                lambda g, out, x, y: (g if x.requires_grad else None, neg(g) if y.requires_grad else None),
-               "d(x-y) = dx - dy")
+               "d(x-y) = dx - dy", public=False)
 
 
 def _scaled(other, alpha):
@@ -285,11 +293,13 @@ def _scaled(other, alpha):
     return mul(other, alpha) if isinstance(other, Tensor) else other * alpha
 
 
+@declare(prim=_add.primitive, method=True, sympy=lambda sp, a, b: a + b)
 def add(input, other, *, alpha=1) -> Tensor:
     """``input + alpha * other`` with broadcasting and torch's type promotion."""
     return _add(input, _scaled(other, alpha))
 
 
+@declare(prim=_sub.primitive, aliases=("subtract",), method=True, sympy=lambda sp, a, b: a - b)
 def sub(input, other, *, alpha=1) -> Tensor:
     """``input - alpha * other`` with broadcasting and torch's type promotion."""
     _refuse_bool_sub(input, other)
@@ -309,12 +319,13 @@ def _refuse_bool_sub(x, y) -> None:
 
 mul = _binary("mul", lambda xp, x, y: x * y,
               lambda g, out, x, y: (mul(g, y) if x.requires_grad else None,
-                                    mul(g, x) if y.requires_grad else None),
-              "d(x*y) = y dx + x dy")
+              mul(g, x) if y.requires_grad else None),
+              "d(x*y) = y dx + x dy", aliases=("multiply",), sympy=lambda sp, a, b: a * b)
 div = _binary("div", lambda xp, x, y: x / y,
               lambda g, out, x, y: (div(g, y) if x.requires_grad else None,
-                                    neg(mul(g, div(div(x, y), y))) if y.requires_grad else None),
-              "d(x/y) = dx/y - x dy/y^2", floating=True)
+              neg(mul(g, div(div(x, y), y))) if y.requires_grad else None),
+              "d(x/y) = dx/y - x dy/y^2", floating=True, aliases=("divide", "true_divide"),
+              sympy=lambda sp, a, b: a / b)
 
 
 def _pow_rule(g, out, x, y, scalar=None, base=None):
@@ -324,7 +335,7 @@ def _pow_rule(g, out, x, y, scalar=None, base=None):
     elif x.requires_grad:
         gx = mul(g, mul(y, pow(x, sub(y, 1))))
         # torch's convention: the derivative of x**0 is 0 everywhere, even at x = 0.
-        gx = where(eq(y, 0), zeros_like_(gx), gx)
+        gx = where(eq(y, 0), const_zeros(gx), gx)
     if y.requires_grad and base is not None and base > 0:
         # a Python number base (torch's pow.Scalar): its log is taken in double precision
         gy = mul(g, mul(out, math.log(base)))
@@ -332,15 +343,15 @@ def _pow_rule(g, out, x, y, scalar=None, base=None):
         # 0 where x = 0 and y >= 0 (torch's convention); log(0) = -inf stays for y < 0. The
         # masked log input is 1, so a second derivative sees no 0 * inf either.
         zero_base = logical_and(eq(x, 0), ge(y, 0))
-        safe = where(zero_base, ones_like_(x), x)
-        gy = mul(g, where(zero_base, zeros_like_(out), mul(out, log(safe))))
+        safe = where(zero_base, const_ones(x), x)
+        gy = mul(g, where(zero_base, const_zeros(out), mul(out, log(safe))))
     return gx, gy
 
 
 def _constant_pow_grad(g, x, e):
     """d/dx x**e for a constant number e, without per-element masks (x**2 costs two multiplies)."""
     if e == 0:
-        return zeros_like_(mul(g, x))
+        return const_zeros(mul(g, x))
     if e == 2:
         return mul(g, mul(x, 2.0))
     return mul(g, mul(pow(x, e - 1), e))
@@ -373,12 +384,14 @@ def _pow_fwd(xp, x, y, scalar=None, base=None):
 
 
 _pow_tensors = _binary("pow", _pow_fwd, _pow_rule,
-                       "d(x^y) = y x^(y-1) dx + x^y log(x) dy", saves_out=True, check=kernels_for("iuf"))
+                       "d(x^y) = y x^(y-1) dx + x^y log(x) dy", saves_out=True, check=kernels_for("iuf"),
+                       public=False)
 
 
 def pow(x, y) -> Tensor:
-    """``x ** y`` with broadcasting; a Python number exponent takes torch's pow.Tensor_Scalar
-    kernels (sqrt for 0.5, reciprocal for -1...: their signed zeros differ from a general pow)."""
+    """``x ** y`` with broadcasting (what rules call); a Python number exponent takes torch's
+    pow.Tensor_Scalar kernels (sqrt for 0.5, reciprocal for -1...: their signed zeros differ
+    from a general pow)."""
     if isinstance(x, Tensor) and isinstance(y, Tensor):
         return _pow_tensors(x, y)
     number = {"scalar": y} if isinstance(x, Tensor) else {"base": x}
@@ -387,6 +400,8 @@ def pow(x, y) -> Tensor:
     return apply(PRIMITIVES["pow"], x, y, **number)
 
 
+@declare(name="pow", prim=_pow_tensors.primitive, method=True, inplace=True,
+         sympy=lambda sp, a, b: a ** b)
 @torch_backward(lambda x, y: "PowBackward1" if isinstance(x, Tensor) and isinstance(y, Tensor) else None)
 def _pow(x, y) -> Tensor:
     """``x ** y`` with torch's dtype rules (integer tensors stay integer for integer powers)."""
@@ -414,12 +429,12 @@ def _integer_division(op: str, x: Tensor, y: Tensor) -> None:
 
 
 floor_divide = _binary("floor_divide", _floor_divide_fwd,
-                       lambda g, out, x, y: (zeros_like_(g) if x.requires_grad else None,
-                                             zeros_like_(g) if y.requires_grad else None),
+                       lambda g, out, x, y: (const_zeros(g) if x.requires_grad else None,
+                       const_zeros(g) if y.requires_grad else None),
                        "floor(x/y) has zero derivative almost everywhere", check=_integer_division)
 remainder = _binary("remainder", lambda xp, x, y: xp.remainder(x, y),
                     lambda g, out, x, y: (g if x.requires_grad else None,
-                                          neg(mul(g, floor_divide(x, y))) if y.requires_grad else None),
+                    neg(mul(g, floor_divide(x, y))) if y.requires_grad else None),
                     "d(x mod y) = dx - floor(x/y) dy", check=_integer_division)
 maximum = _binary("maximum", lambda xp, x, y: xp.maximum(x, y),
                   lambda g, out, x, y: _minmax_rule(g, x, y, lt),
@@ -433,7 +448,7 @@ def _minmax_rule(g, x, y, worse):
     """Gradient of maximum/minimum as torch: none to the loser, half each on a tie, and all to
     both where a nan makes neither win."""
     shared = where(eq(x, y), mul(g, 0.5), g)
-    zero = zeros_like_(shared)
+    zero = const_zeros(shared)
     return (where(worse(x, y), zero, shared) if x.requires_grad else None,
             where(worse(y, x), zero, shared) if y.requires_grad else None)
 
@@ -444,33 +459,60 @@ _NO_BOOL_NEG = _no_bool("Negation, the `-` operator, on a bool tensor is not sup
                         "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
 _NUMBERS = kernels_for("iuf")  # no bool kernel in torch
 neg = _unary("neg", lambda xp, x: -x, lambda g, out, x: (neg(g),), "d(-x) = -dx", floating=False,
-             check=_NO_BOOL_NEG)
+             check=_NO_BOOL_NEG, aliases=("negative",), sympy=lambda sp, a: -a)
 exp = _unary("exp", lambda xp, x: xp.exp(x), lambda g, out, x: (mul(g, out),),
-             "d/dx exp(x) = exp(x)", saves_out=True)
-log = _unary("log", lambda xp, x: xp.log(x), lambda g, out, x: (div(g, x),), "d/dx log(x) = 1/x")
+             "d/dx exp(x) = exp(x)", saves_out=True,
+             math=True, sympy=lambda sp, a: sp.exp(a))
+log = _unary("log", lambda xp, x: xp.log(x), lambda g, out, x: (div(g, x),), "d/dx log(x) = 1/x",
+             math=True, sympy=lambda sp, a: sp.log(a), domain='log needs a positive argument')
 log2 = _unary("log2", lambda xp, x: xp.log2(x),
-              lambda g, out, x: (div(g, mul(x, math.log(2.0))),), "d/dx log2(x) = 1/(x ln 2)")
+              lambda g, out, x: (div(g, mul(x, math.log(2.0))),), "d/dx log2(x) = 1/(x ln 2)",
+              math=True, sympy=lambda sp, a: sp.log(a, 2), domain='log2 needs a positive argument')
 log10 = _unary("log10", lambda xp, x: xp.log10(x),
-               lambda g, out, x: (div(g, mul(x, math.log(10.0))),), "d/dx log10(x) = 1/(x ln 10)")
+               lambda g, out, x: (div(g, mul(x, math.log(10.0))),), "d/dx log10(x) = 1/(x ln 10)",
+               math=True, sympy=lambda sp, a: sp.log(a, 10), domain='log10 needs a positive argument')
 log1p = _unary("log1p", lambda xp, x: xp.log1p(x), lambda g, out, x: (div(g, add(x, 1)),),
-               "d/dx log(1+x) = 1/(1+x)")
+               "d/dx log(1+x) = 1/(1+x)",
+               math=True, sympy=lambda sp, a: sp.log(1 + a), domain='log1p needs an argument above -1')
 expm1 = _unary("expm1", lambda xp, x: xp.expm1(x), lambda g, out, x: (mul(g, add(out, 1)),),
-               "d/dx (exp(x)-1) = exp(x)", saves_out=True)
+               "d/dx (exp(x)-1) = exp(x)", saves_out=True,
+               math=True, sympy=lambda sp, a: sp.exp(a) - 1)
+exp2 = _unary("exp2", lambda xp, x: xp.exp2(x), lambda g, out, x: (mul(g, mul(out, math.log(2.0))),),
+              "d/dx 2^x = 2^x ln 2", saves_out=True)
+
+
+def _logaddexp_fwd(xp, x, y):
+    """``log(e^x + e^y)`` shifted by the larger, unless that is infinite (then by 0)."""
+    m = xp.maximum(x, y)
+    shift = xp.where(xp.isinf(m), 0, m).astype(x.dtype, copy=False)
+    return shift + xp.log(xp.exp(x - shift) + xp.exp(y - shift))
+
+
+def _logaddexp_rule(g, out, x, y):
+    """torch's form, ``g / (1 + e^(y - x))``: finite where one input is infinite."""
+    return (div(g, add(exp(sub(y, x)), 1)) if x.requires_grad else None,
+            div(g, add(exp(sub(x, y)), 1)) if y.requires_grad else None)
+
+
+logaddexp = _binary("logaddexp", _logaddexp_fwd, _logaddexp_rule,
+                    "d/dx log(e^x + e^y) = 1 / (1 + e^(y - x))", floating=True, check=_NUMBERS,
+                    tensors=2)
+
+
 sqrt = _unary("sqrt", lambda xp, x: xp.sqrt(x), lambda g, out, x: (div(g, mul(out, 2)),),
-              "d/dx sqrt(x) = 1/(2 sqrt(x))", saves_out=True)
+              "d/dx sqrt(x) = 1/(2 sqrt(x))", saves_out=True,
+              math=True, sympy=lambda sp, a: sp.sqrt(a), domain='sqrt needs a non-negative argument')
 rsqrt = _unary("rsqrt", lambda xp, x: 1 / xp.sqrt(x),
                lambda g, out, x: (mul(g, mul(pow(out, 3), -0.5)),),
-               "d/dx x^(-1/2) = -x^(-3/2)/2", saves_out=True)
+               "d/dx x^(-1/2) = -x^(-3/2)/2", saves_out=True,
+               math=True, sympy=lambda sp, a: 1 / sp.sqrt(a), domain='rsqrt needs a positive argument')
 reciprocal = _unary("reciprocal", lambda xp, x: 1 / x,
                     lambda g, out, x: (neg(mul(g, mul(out, out))),), "d/dx 1/x = -1/x^2",
-                    saves_out=True)
-sin = _unary("sin", lambda xp, x: xp.sin(x), lambda g, out, x: (mul(g, cos(x)),), "d/dx sin(x) = cos(x)")
-cos = _unary("cos", lambda xp, x: xp.cos(x), lambda g, out, x: (neg(mul(g, sin(x))),),
-             "d/dx cos(x) = -sin(x)")
-tan = _unary("tan", lambda xp, x: xp.tan(x), lambda g, out, x: (mul(g, add(mul(out, out), 1)),),
-             "d/dx tan(x) = 1 + tan(x)^2", saves_out=True)
+                    saves_out=True,
+                    math=True, sympy=lambda sp, a: 1 / a, domain='reciprocal of zero')
 tanh = _unary("tanh", lambda xp, x: xp.tanh(x), lambda g, out, x: (mul(g, sub(1, mul(out, out))),),
-              "d/dx tanh(x) = 1 - tanh(x)^2", saves_out=True)
+              "d/dx tanh(x) = 1 - tanh(x)^2", saves_out=True,
+              math=True, sympy=lambda sp, a: sp.tanh(a))
 
 
 def _sigmoid_fwd(xp, x):
@@ -480,17 +522,20 @@ def _sigmoid_fwd(xp, x):
 
 
 sigmoid = _unary("sigmoid", _sigmoid_fwd, lambda g, out, x: (mul(g, mul(out, sub(1, out))),),
-                 "d/dx sigmoid(x) = sigmoid(x)(1 - sigmoid(x))", saves_out=True)
+                 "d/dx sigmoid(x) = sigmoid(x)(1 - sigmoid(x))", saves_out=True,
+                 math=True, sympy=lambda sp, a: 1 / (1 + sp.exp(-a)))
 relu = _unary("relu", lambda xp, x: xp.maximum(x, 0).astype(x.dtype, copy=False),
               # le, not gt: at a nan input the gradient passes, as torch's threshold_backward
               lambda g, out, x: (where(le(out, 0), 0.0, g),), "d/dx relu(x) = [x > 0]",
-              saves_out=True, floating=False, check=_no_bool("Boolean inputs not supported for relu"))
+              saves_out=True, floating=False, check=_no_bool("Boolean inputs not supported for relu"),
+              math=True, sympy=lambda sp, a: sp.Max(0, a))
 abs = _unary("abs", lambda xp, x: xp.abs(x), lambda g, out, x: (mul(g, sign(x)),),
-             "d/dx |x| = sign(x)", floating=False, check=_NUMBERS)
+             "d/dx |x| = sign(x)", floating=False, check=_NUMBERS,
+             math=True, sympy=lambda sp, a: sp.Abs(a))
 
 
 def _zero_rule(g, out, x):
-    return (zeros_like_(g),)
+    return (const_zeros(g),)
 
 
 def _sign_fwd(xp, x):
@@ -501,7 +546,7 @@ def _sign_fwd(xp, x):
     return xp.nan_to_num(out) if x.dtype.kind == "f" else out
 
 
-sign = _unary("sign", _sign_fwd, _zero_rule, "d/dx sign(x) = 0", floating=False)
+sign = _unary("sign", _sign_fwd, _zero_rule, "d/dx sign(x) = 0", floating=False, aliases=("sgn",))
 floor = _unary("floor", lambda xp, x: xp.floor(x), _zero_rule, "d/dx floor(x) = 0", floating=False,
                check=_NUMBERS)
 ceil = _unary("ceil", lambda xp, x: xp.ceil(x), _zero_rule, "d/dx ceil(x) = 0", floating=False,
@@ -512,6 +557,7 @@ trunc = _unary("trunc", lambda xp, x: xp.trunc(x), _zero_rule, "d/dx trunc(x) = 
                check=_NUMBERS)
 
 
+@declare(method=True)
 def square(x: Tensor) -> Tensor:
     """``x * x`` (a bool tensor squares to int64, as torch's ``pow(x, 2)``)."""
     if isinstance(x, Tensor) and x._data.dtype.kind == "b":
@@ -549,19 +595,23 @@ _where = primitive(
     _where_fwd,
     _unbroadcast(lambda g, out, c, x, y: (
         None,
-        where(c, g, zeros_like_(g)) if x.requires_grad else None,
-        where(c, zeros_like_(g), g) if y.requires_grad else None,
+        where(c, g, const_zeros(g)) if x.requires_grad else None,
+        where(c, const_zeros(g), g) if y.requires_grad else None,
     )),
     formula="the gradient flows to x where cond holds, else to y",
 )
 
 
+def _where_method(self: Tensor, condition: Tensor, other) -> Tensor:
+    """``x.where(condition, y)``: ``x`` where ``condition`` holds, else ``y``."""
+    return where(condition, self, other)
+
+
+@declare(prim=_where, method=_where_method)
 def where(condition: Tensor, input=None, other=None) -> Tensor:
     """``input`` where ``condition`` holds, else ``other`` (all broadcast together)."""
     if input is None and other is None:
-        from .index import nonzero
-
-        return nonzero(condition, as_tuple=True)
+        return I.nonzero(condition, as_tuple=True)
     if not isinstance(condition, Tensor):
         raise TypeError("where(): argument 'condition' must be Tensor")
     if condition._data.dtype.kind != "b":
@@ -613,7 +663,7 @@ def _clamp_tensors_fwd(xp, x, *bounds, sides):
 def _clamp_tensors_rule(g, out, x, *bounds, sides):
     """torch's clamp gradients: x gets g inside [min, max], a bound where x is beyond it; when
     min > max the result is max, so max gets all of it."""
-    zero = zeros_like_(g)
+    zero = const_zeros(g)
     lo = bounds[sides.index("min")] if "min" in sides else None
     hi = bounds[sides.index("max")] if "max" in sides else None
     if lo is not None and hi is not None:
@@ -629,7 +679,9 @@ def _clamp_tensors_rule(g, out, x, *bounds, sides):
 
 
 _clamp_tensors = primitive("clamp_tensors", _clamp_tensors_fwd, _unbroadcast(_clamp_tensors_rule),
-                           formula="d/dx clamp(x, lo, hi) = [lo <= x <= hi]; lo and hi get the rest")
+                           formula="d/dx clamp(x, lo, hi) = [lo <= x <= hi]; lo and hi get the rest",
+                           fused="torch's gradients where min > max (all to max) and at ties, "
+                                 "which maximum/minimum composites split differently")
 
 
 def _as_number(bound):
@@ -641,6 +693,7 @@ def _as_number(bound):
     return bound
 
 
+@declare(prim=_clamp, aliases=("clip",), method=True, inplace=True)
 @torch_backward(lambda input, min=None, max=None:
                 None if isinstance(min, Tensor) or isinstance(max, Tensor) else "ClampBackward1")
 def clamp(input: Tensor, min=None, max=None) -> Tensor:
@@ -672,17 +725,18 @@ def clamp(input: Tensor, min=None, max=None) -> Tensor:
 # ---------------------------------------------------------------------------- comparisons
 
 
-def _compare(name: str, fn, tensors: int = 1, check=None):
+def _compare(name: str, fn, tensors: int = 1, check=None, **decl):
     """A non-differentiable binary op; the first ``tensors`` arguments must be Tensors (as torch)."""
-    return _binary(name, fn, None, "not differentiable (boolean result)", check=check, tensors=tensors)
+    return _binary(name, fn, None, "not differentiable (boolean result)", check=check, tensors=tensors,
+                   **decl)
 
 
 eq = _compare("eq", lambda xp, x, y: x == y)
-ne = _compare("ne", lambda xp, x, y: x != y)
-lt = _compare("lt", lambda xp, x, y: x < y)
-le = _compare("le", lambda xp, x, y: x <= y)
-gt = _compare("gt", lambda xp, x, y: x > y)
-ge = _compare("ge", lambda xp, x, y: x >= y)
+ne = _compare("ne", lambda xp, x, y: x != y, aliases=("not_equal",))
+lt = _compare("lt", lambda xp, x, y: x < y, aliases=("less",))
+le = _compare("le", lambda xp, x, y: x <= y, aliases=("less_equal",))
+gt = _compare("gt", lambda xp, x, y: x > y, aliases=("greater",))
+ge = _compare("ge", lambda xp, x, y: x >= y, aliases=("greater_equal",))
 logical_and = _compare("logical_and", lambda xp, x, y: xp.logical_and(x, y), tensors=2)
 logical_or = _compare("logical_or", lambda xp, x, y: xp.logical_or(x, y), tensors=2)
 logical_xor = _compare("logical_xor", lambda xp, x, y: xp.logical_xor(x, y), tensors=2)
@@ -690,48 +744,53 @@ _BITS = kernels_for("biu")  # torch has no bitwise kernels for floating types
 bitwise_and = _compare("bitwise_and", lambda xp, x, y: x & y, tensors=0, check=_BITS)
 bitwise_or = _compare("bitwise_or", lambda xp, x, y: x | y, tensors=0, check=_BITS)
 bitwise_xor = _compare("bitwise_xor", lambda xp, x, y: x ^ y, tensors=0, check=_BITS)
-_logical_not = primitive("logical_not", lambda xp, x: xp.logical_not(x), None)
-_isnan = primitive("isnan", lambda xp, x: xp.isnan(x), None)
-_isinf = primitive("isinf", lambda xp, x: xp.isinf(x), None)
-_isfinite = primitive("isfinite", lambda xp, x: xp.isfinite(x), None)
-_bitwise_not = primitive("bitwise_not", lambda xp, x: ~x, None)
 
 
+@declare(forward=lambda xp, x: xp.logical_not(x), method=True)
 def logical_not(x: Tensor) -> Tensor:
+    """True where ``x`` is zero (or False)."""
     require_tensors("logical_not", x)
-    return apply(_logical_not, x)
+    return apply(logical_not.primitive, x)
 
 
+@declare(forward=lambda xp, x: ~x, method=True)
 def bitwise_not(x: Tensor) -> Tensor:
+    """Every bit flipped (``~x``); bool and integer tensors only."""
     require_tensors("bitwise_not", x)
     _BITS("bitwise_not", x)
-    return apply(_bitwise_not, x)
+    return apply(bitwise_not.primitive, x)
 
 
+@declare(forward=lambda xp, x: xp.isnan(x), method=True)
 def isnan(x: Tensor) -> Tensor:
+    """True where ``x`` is nan."""
     require_tensors("isnan", x)
-    return apply(_isnan, x)
+    return apply(isnan.primitive, x)
 
 
+@declare(forward=lambda xp, x: xp.isinf(x), method=True)
 def isinf(x: Tensor) -> Tensor:
+    """True where ``x`` is +inf or -inf."""
     require_tensors("isinf", x)
-    return apply(_isinf, x)
+    return apply(isinf.primitive, x)
 
 
+@declare(forward=lambda xp, x: xp.isfinite(x), method=True)
 def isfinite(x: Tensor) -> Tensor:
+    """True where ``x`` is neither infinite nor nan."""
     require_tensors("isfinite", x)
-    return apply(_isfinite, x)
+    return apply(isfinite.primitive, x)
 
 
 # ---------------------------------------------------------------------------- helpers for rules
 
 
-def zeros_like_(t: Tensor) -> Tensor:
+def const_zeros(t: Tensor) -> Tensor:
     """A constant zero tensor shaped like ``t`` (used inside rules)."""
     return Tensor._make(t.xp.zeros(t._data.shape, dtype=t._data.dtype))
 
 
-def ones_like_(t: Tensor) -> Tensor:
+def const_ones(t: Tensor) -> Tensor:
     """A constant one tensor shaped like ``t`` (used inside rules)."""
     return Tensor._make(t.xp.ones(t._data.shape, dtype=t._data.dtype))
 
@@ -742,6 +801,8 @@ def ones_like_(t: Tensor) -> Tensor:
 
 # These are primitives, as in torch, so that their gradients are torch's formulas: a composite
 # would reduce a broadcast gradient before multiplying (0 * nan) and square divisors itself.
+_FUSED_WHY = ("torch's rounding: one pass in torch's order of evaluation (the optimisers' "
+              "updates), and gradients that multiply before reducing a broadcast")
 
 
 def _fused(name: str, tensors: tuple) -> tuple:
@@ -781,12 +842,14 @@ def _scalar_of(value, like: Tensor):
     return like._data.dtype.type(value).item()
 
 
+@declare(prim=_addcmul, method=True, inplace=True, fused=_FUSED_WHY)
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
     """``input + value * tensor1 * tensor2`` in torch's order of evaluation (optimiser updates)."""
     x, t1, t2 = _fused("addcmul", (input, tensor1, tensor2))
     return apply(_addcmul, x, t1, t2, value=_scalar_of(value, x))
 
 
+@declare(prim=_addcdiv, method=True, inplace=True, fused=_FUSED_WHY)
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
     """``input + value * tensor1 / tensor2`` in torch's order of evaluation (optimiser updates)."""
     for t in (tensor1, tensor2):
@@ -818,6 +881,8 @@ _lerp = primitive("lerp", _lerp_fwd, _unbroadcast(_lerp_rule),
                   formula="d lerp(s, e, w) = (1 - w) ds + w de + (e - s) dw")
 
 
+@declare(prim=_lerp, method=True, inplace=True,
+         fused="torch's mirrored formula for |weight| >= 0.5 rounds differently from a composite")
 def lerp(input: Tensor, end: Tensor, weight) -> Tensor:
     """``input + weight * (end - input)``, with torch's mirrored formula for |weight| >= 0.5."""
     tensors = (input, end) + ((weight,) if isinstance(weight, Tensor) else ())
@@ -832,16 +897,19 @@ def lerp(input: Tensor, end: Tensor, weight) -> Tensor:
     return apply(_lerp, *tensors, scalar=_scalar_of(weight, tensors[0]))
 
 
+@declare(method=True)
 def clamp_min(input: Tensor, min) -> Tensor:
     """``clamp(input, min=min)``."""
     return clamp(input, min=min)
 
 
+@declare(method=True)
 def clamp_max(input: Tensor, max) -> Tensor:
     """``clamp(input, max=max)``."""
     return clamp(input, max=max)
 
 
+@declare(method=True)
 def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
             equal_nan: bool = False) -> Tensor:
     """``|input - other| <= atol + rtol * |other|`` elementwise (equal infinities are close)."""
@@ -857,12 +925,14 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
     return close
 
 
+@declare(method=True)
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
              equal_nan: bool = False) -> bool:
     """True when every pair of elements ``isclose``."""
     return bool(R.all(isclose(input, other, rtol, atol, equal_nan)))
 
 
+@declare(method=True)
 def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
                neginf: float | None = None) -> Tensor:
     """NaN, +inf and -inf replaced (by 0 and the dtype's largest and smallest finite values)."""

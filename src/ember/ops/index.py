@@ -11,7 +11,7 @@ from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
 from . import reduce as R
 from . import shape as S
-from .registry import _loop_over_batch, apply, batch_dims, batch_shape, primitive
+from .registry import _loop_over_batch, apply, batch_dims, batch_shape, declare, primitive
 from ..autograd.engine import torch_backward
 
 
@@ -263,7 +263,7 @@ def _put_fwd(xp, x, v, idx):
 _index_put = primitive(
     "index_put", _put_fwd,
     _indexed_rule(lambda g, out, x, v, idx: (
-        apply(_index_put, g, E.zeros_like_(Tensor._make(_getitem_fwd(g.xp, g._data, idx))), idx=idx)
+        apply(_index_put, g, E.const_zeros(Tensor._make(_getitem_fwd(g.xp, g._data, idx))), idx=idx)
         if x.requires_grad else None,
         R.sum_to(apply(_getitem, g, idx=idx), v._data.shape) if v.requires_grad else None,
     )),
@@ -317,6 +317,7 @@ def _check_value_shape(value: tuple, target: tuple) -> None:
         )
 
 
+@declare(method=True)
 @torch_backward("SliceBackward0")
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """The slice ``start:start+length`` along ``dim``."""
@@ -340,6 +341,7 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     return apply(_getitem, input, idx=idx)
 
 
+@declare(method=True)
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """Entries along ``dim`` at the positions in the 1-D ``index``."""
     if index._data.ndim > 1:
@@ -419,6 +421,7 @@ _gather = primitive(
 )
 
 
+@declare(prim=_gather, method=True)
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """``out[i][j] = input[index[i][j]][j]`` for dim 0 (and likewise for other dims)."""
     axis = _wrap_dim(dim, input._data.ndim, "gather")
@@ -455,6 +458,7 @@ _scatter_add = primitive(
 )
 
 
+@declare(prim=_scatter_add, method=True, inplace=True)
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """``input`` with ``src`` added at the positions ``index`` names along ``dim``."""
     axis = _wrap_dim(dim, input._data.ndim, "scatter_add")
@@ -469,6 +473,7 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     return S.reshape(out, input._data.shape)
 
 
+@declare(method=True, inplace=True)
 @torch_backward("MaskedFillBackward0")
 def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     """``value`` where ``mask`` is True, else ``input``."""
@@ -491,17 +496,18 @@ def _triangle(name: str, upper: bool):
         xp = input.xp
         keep = xp.tri(rows, cols, diagonal - 1 if upper else diagonal, dtype=bool)
         mask = Tensor._make(~keep if upper else keep)
-        return E.where(mask, input, E.zeros_like_(Tensor._make(input._data[..., :1, :1])))
+        return E.where(mask, input, E.const_zeros(Tensor._make(input._data[..., :1, :1])))
 
     op.__name__ = name
     op.__doc__ = f"The {'upper' if upper else 'lower'} triangle (from ``diagonal``), zeros elsewhere."
     return op
 
 
-tril = torch_backward("TrilBackward0")(_triangle("tril", upper=False))
-triu = torch_backward("TriuBackward0")(_triangle("triu", upper=True))
+tril = declare(torch_backward("TrilBackward0")(_triangle("tril", upper=False)), method=True)
+triu = declare(torch_backward("TriuBackward0")(_triangle("triu", upper=True)), method=True)
 
 
+@declare(method=True)
 def nonzero(input: Tensor, *, as_tuple: bool = False):
     """Indices of the non-zero entries (an (n, ndim) long tensor, or one per dim)."""
     idx = input.xp.nonzero(input._data)
@@ -511,6 +517,7 @@ def nonzero(input: Tensor, *, as_tuple: bool = False):
                         input.xp.zeros((0, 0), dtype="int64"))
 
 
+@declare(method=True)
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
     """``gather`` after broadcasting input and indices against each other (except along ``dim``).
 
@@ -546,6 +553,7 @@ def _with_size(shape: tuple, axis: int, size: int) -> tuple:
     return shape[:axis] + (size,) + shape[axis + 1:]
 
 
+@declare(method=True)
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     """The entries of ``input`` where ``mask`` (broadcast together) holds, as a 1-D tensor."""
     if mask._data.dtype.kind != "b":

@@ -13,6 +13,7 @@ from ..tensor import Tensor
 from . import index as I
 from . import elementwise as E
 from .pool import adaptive_avg_pool
+from .registry import declare
 
 LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
 MODES = ("nearest", "nearest-exact", "area") + tuple(LINEAR_MODES)
@@ -76,6 +77,7 @@ def _interpolate_along(x: Tensor, axis: int, taps: tuple) -> Tensor:
     return E.add(E.mul(near, Tensor._make(w0)), E.mul(far, Tensor._make(w1)))
 
 
+@declare(namespaces=("ember.nn.functional",))
 def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
                 antialias: bool = False) -> Tensor:

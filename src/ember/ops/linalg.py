@@ -8,7 +8,9 @@ from ..tensor import Tensor
 from . import elementwise as E
 from . import reduce as R
 from . import shape as S
-from .registry import apply, batch_shape, primitive
+from .registry import apply, batch_shape, declare, primitive
+from . import methods as M
+from . import index as I
 from ..autograd.engine import torch_backward
 
 
@@ -64,11 +66,14 @@ def _linear_rule(g, out, x, w, b=None):
     return gx, gw, gb
 
 
+_LINEAR_WHY = ("benchmark: every Linear layer (W3), one GEMM on the transposed weight view and "
+               "one node instead of transpose, matmul and add")
 _LINEAR = primitive("linear", lambda xp, x, w: xp.matmul(x, w.T),
                     lambda g, out, x, w: _linear_rule(g, out, x, w)[:2], batchable=False,
-                    formula="d(X W^T) = dX W^T + X dW^T")
+                    formula="d(X W^T) = dX W^T + X dW^T", fused=_LINEAR_WHY)
 _LINEAR_BIAS = primitive("linear_bias", lambda xp, x, w, b: xp.matmul(x, w.T) + b, _linear_rule,
-                         batchable=False, formula="d(X W^T + b) = dX W^T + X dW^T + db")
+                         batchable=False, formula="d(X W^T + b) = dX W^T + X dW^T + db",
+                         fused=_LINEAR_WHY)
 
 
 def _linear_name(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> str | None:
@@ -132,6 +137,7 @@ def _dims(t: Tensor) -> str:
     return "x".join(str(s) for s in t._data.shape)
 
 
+@declare(prim=_matmul, method=True)
 @torch_backward(_matmul_name)
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with torch's rules for 1-D operands and broadcast batch dimensions."""
@@ -173,6 +179,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     return out
 
 
+@declare(method=True)
 @torch_backward("DotBackward0")
 def dot(input: Tensor, other: Tensor) -> Tensor:
     """Inner product of two 1-D tensors: ``dot([1,2,3], [1,2,3]) == 14``."""
@@ -188,6 +195,7 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
     return matmul(input, other)
 
 
+@declare()
 def inner(input: Tensor, other: Tensor) -> Tensor:
     """Sum of products over the last dimension of both (a product when either is 0-d)."""
     if input._data.ndim == 0 or other._data.ndim == 0:
@@ -208,6 +216,7 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
     return S.reshape(flat, input._data.shape[:-1] + other._data.shape[:-1])
 
 
+@declare(aliases=("ger",), method=True)
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
     """Outer product v wᵀ of two 1-D tensors (an n×m matrix)."""
     if input._data.ndim != 1 or vec2._data.ndim != 1:
@@ -220,6 +229,7 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
 ger = outer
 
 
+@declare(method=True)
 @torch_backward("MmBackward0")
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """Product of two matrices (2-D only)."""
@@ -230,6 +240,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     return matmul(input, mat2)
 
 
+@declare(method=True)
 @torch_backward("BmmBackward0")
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     """Batched product of two 3-D tensors with the same batch size."""
@@ -245,6 +256,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     return matmul(input, mat2)
 
 
+@declare(method=True)
 @torch_backward("MvBackward0")
 def mv(input: Tensor, vec: Tensor) -> Tensor:
     """Matrix-vector product."""
@@ -257,6 +269,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
     return matmul(input, vec)
 
 
+@declare()
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)``."""
     prod = mm(mat1, mat2)
@@ -285,10 +298,8 @@ def _diagonal_fwd(xp, x, offset: int):
 
 
 def _diagonal_rule(g, out, x, offset):
-    from .index import index_add_into
-
     rows, cols = _diagonal_index(x.xp, *x._data.shape[-2:], offset)
-    return (index_add_into(g, batch_shape(g) + x._data.shape, (Ellipsis, rows, cols)),)
+    return (I.index_add_into(g, batch_shape(g) + x._data.shape, (Ellipsis, rows, cols)),)
 
 
 _diagonal = primitive(
@@ -297,6 +308,7 @@ _diagonal = primitive(
 )
 
 
+@declare(prim=_diagonal, method=True)
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The ``offset`` diagonal over ``dim1`` and ``dim2``, as the last dimension: a view, as
     in torch (``x.diagonal().fill_(0)`` changes ``x``)."""
@@ -305,21 +317,20 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     return apply(_diagonal, S.movedim(input, (dim1, dim2), (-2, -1)), offset=offset)
 
 
+@declare(method=True)
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     """1-D input: the square matrix with it on the ``diagonal``; 2-D input: a copy of that
     diagonal."""
-    from .index import index_add_into
-    from .methods import clone
-
     if input._data.ndim == 2:
-        return clone(globals()["diagonal"](input, diagonal))
+        return M.clone(globals()["diagonal"](input, diagonal))
     if input._data.ndim != 1:
         raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input._data.ndim}D")
     n = input._data.shape[0] + abs(diagonal)
     rows, cols = _diagonal_index(input.xp, n, n, diagonal)
-    return index_add_into(input, (n, n), (rows, cols))
+    return I.index_add_into(input, (n, n), (rows, cols))
 
 
+@declare(method=True)
 def trace(input: Tensor) -> Tensor:
     """Sum of the main diagonal of a matrix."""
     if input._data.ndim != 2:
@@ -362,6 +373,7 @@ _inv = primitive(
 )
 
 
+@declare(prim=_inv, namespaces=("ember.linalg",))
 def inv(A: Tensor) -> Tensor:
     """The inverse of each square matrix in ``A``."""
     _square("inv", A)
@@ -377,6 +389,7 @@ _det = primitive("det", lambda xp, a: xp.linalg.det(a), _det_rule, saves_out=Tru
                  formula="d det(A) = det(A) inv(A)^T (invertible A)")
 
 
+@declare(prim=_det, namespaces=("ember.linalg",))
 def det(A: Tensor) -> Tensor:
     """The determinant of each square matrix in ``A``."""
     _square("det", A)
@@ -397,6 +410,7 @@ _solve = primitive(
 )
 
 
+@declare(prim=_solve, namespaces=("ember.linalg",))
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     """``X`` with ``A X = B`` (``B`` a matrix, or a vector per matrix of ``A``)."""
     _square("solve", A)

@@ -43,6 +43,8 @@ def _bce_rule(g, out, x, y):
 _bce = primitive(
     "binary_cross_entropy", _bce_fwd, _bce_rule,
     formula="d/dx = (x - y) / max(x(1-x), 1e-12); d/dy = log(1-x) - log(x)",
+    fused="stability: torch's gradient divides by max(x(1-x), 1e-12) where a composite of the "
+          "clamped logs gives 0 * inf = nan at probabilities 0 and 1",
 )
 
 
@@ -81,6 +83,7 @@ def _ce_rule(g, out, x, t, ignore_index):
 _ce = primitive(
     "cross_entropy", _ce_fwd, _ce_rule,
     formula="d/dx mean_i(logsumexp(x_i) - x_i[t_i]) = (softmax(x) - onehot(t)) / N over kept rows",
+    fused="benchmark: the training hot path (W3, W4), one node instead of about twenty ops",
 )
 
 

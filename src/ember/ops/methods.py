@@ -14,10 +14,10 @@ from ..tensor import Tensor
 from . import elementwise as E
 from . import index as I
 from . import linalg as L
-from . import reduce as R
+from . import random as RA
 from . import shape as S
-from . import special as SP
-from .registry import apply, primitive
+from .registry import apply, declare, derive, primitive
+from .. import creation as C
 
 
 def _reflect(fn):
@@ -64,9 +64,7 @@ def _operator(method):
         if isinstance(other, Tensor):
             return method(self, other)
         if backend.is_array(other):
-            from ..creation import as_tensor
-
-            other = as_tensor(other)
+            other = C.as_tensor(other)
         elif not isinstance(other, (Tensor, Number)) or isinstance(other, complex):
             return NotImplemented
         return method(self, other)
@@ -91,6 +89,7 @@ def _arith_inplace(fn, name: str, ufunc: str):
 
     method.__name__ = name
     method.__doc__ = slow.__doc__
+    method.__wrapped__ = fn
     return method
 
 
@@ -133,6 +132,7 @@ def _inplace(fn, name: str):
 
     method.__name__ = name
     method.__doc__ = f"In-place ``{name[:-1]}``: changes this tensor's values, keeping its memory."
+    method.__wrapped__ = fn  # its parameters, for help() and the generated stub
     return method
 
 
@@ -177,13 +177,6 @@ def _to(self, *args, **kwargs) -> Tensor:
     return out
 
 
-def _contiguous(self, memory_format=None) -> Tensor:
-    """This tensor laid out densely in ``memory_format`` (C order by default)."""
-    if memory_format is None:
-        return S.contiguous(self)
-    return to_format(self, memory_format, "contiguous")
-
-
 def to_device(x: Tensor, device) -> Tensor:
     """A copy of ``x`` on ``device`` (the same tensor when already there); differentiable."""
     if x.device == device:
@@ -202,13 +195,11 @@ _MOVE = primitive(
     formula="moving values keeps gradients",
 )
 
-_clone = primitive("clone", lambda xp, x: x.copy(), lambda g, out, x: (g,), reads_inputs=False,
-                   formula="a copy: the gradient passes through")
-
-
+@declare(forward=lambda xp, x: x.copy(), rule=lambda g, out, x: (g,), reads_inputs=False,
+         formula="a copy: the gradient passes through", method=True, sympy=lambda sp, a: a)
 def clone(x: Tensor, *, memory_format=None) -> Tensor:
     """A copy with its own memory that stays in the graph (laid out in ``memory_format`` if given)."""
-    out = apply(_clone, x)
+    out = apply(clone.primitive, x)
     return out if memory_format is None else to_format(out, memory_format, "clone")
 
 
@@ -267,28 +258,6 @@ def _copy_(self, src: Tensor, non_blocking: bool = False) -> Tensor:
     return self
 
 
-def _fill_random(self, kind: str, low: float, high: float, generator) -> Tensor:
-    """Overwrite ``self`` in place with random values (what nn.init does under no_grad)."""
-    from .. import creation as C
-
-    self._check_inplace(f"{kind}_")
-    make = C.rand if kind == "uniform" else C.randn
-    r = make(tuple(self.shape), generator=generator, dtype=self.dtype, device=self.device)
-    self._data[...] = r._data * (high - low) + low if kind == "uniform" else r._data * high + low
-    self._version += 1
-    return self
-
-
-def _uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
-    """Fill with uniform random numbers in [a, b)."""
-    return _fill_random(self, "uniform", a, b, generator)
-
-
-def _normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
-    """Fill with normal random numbers of the given mean and standard deviation."""
-    return _fill_random(self, "normal", mean, std, generator)
-
-
 def _getitem(self, idx):
     return I.getitem(self, idx)
 
@@ -309,15 +278,6 @@ def _mT(self) -> Tensor:
     return S.transpose(self, -2, -1)
 
 
-def _softmax_method(name):
-    def m(self, dim, dtype=None):
-        from . import activation as A
-
-        return getattr(A, name)(self, dim, dtype=dtype)
-
-    return m
-
-
 def _new(fn):
     def m(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         return fn(*size, dtype=dtype if dtype is not None else self.dtype,
@@ -327,88 +287,44 @@ def _new(fn):
 
 
 def _new_tensor(self, data, dtype=None, device=None, requires_grad=False):
-    from ..creation import tensor
-
-    return tensor(data, dtype=dtype if dtype is not None else self.dtype,
-                  device=device if device is not None else self.device, requires_grad=requires_grad)
+    return C.tensor(data, dtype=dtype if dtype is not None else self.dtype,
+                    device=device if device is not None else self.device, requires_grad=requires_grad)
 
 
 def _new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
-    from ..creation import full
-
-    return full(size, fill_value, dtype=dtype if dtype is not None else self.dtype,
-                device=device if device is not None else self.device, requires_grad=requires_grad)
+    return C.full(size, fill_value, dtype=dtype if dtype is not None else self.dtype,
+                  device=device if device is not None else self.device, requires_grad=requires_grad)
 
 
 def _install() -> None:
-    from .. import creation as C
-    from . import activation as A
-    from . import sort as SO
-    from . import trig as TR
-
     table = {
-        "__add__": E.add, "__radd__": _reflect(E.add), "add": E.add,
-        "__sub__": E.sub, "__rsub__": torch_backward("RsubBackward1")(_reflect(E.sub)), "sub": E.sub,
-        "__mul__": E.mul, "__rmul__": _reflect(E.mul), "mul": E.mul, "multiply": E.mul,
-        "__truediv__": E.div, "__rtruediv__": _rdiv, "div": E.div, "divide": E.div,
-        "true_divide": E.div,
+        "__add__": E.add, "__radd__": _reflect(E.add),
+        "__sub__": E.sub, "__rsub__": torch_backward("RsubBackward1")(_reflect(E.sub)),
+        "__mul__": E.mul, "__rmul__": _reflect(E.mul),
+        "__truediv__": E.div, "__rtruediv__": _rdiv,
         "__floordiv__": E.floor_divide, "__rfloordiv__": _reflect(E.floor_divide),
-        "floor_divide": E.floor_divide,
-        "__mod__": E.remainder, "__rmod__": _reflect(E.remainder), "remainder": E.remainder,
-        "__pow__": E._pow, "__rpow__": _reflect(E.pow), "pow": E._pow,
-        "__matmul__": L.matmul, "__rmatmul__": _reflect(L.matmul), "matmul": L.matmul,
-        "__neg__": E.neg, "neg": E.neg, "negative": E.neg, "__pos__": _pos,
-        "__abs__": E.abs, "abs": E.abs,
+        "__mod__": E.remainder, "__rmod__": _reflect(E.remainder),
+        "__pow__": E._pow, "__rpow__": _reflect(E.pow),
+        "__matmul__": L.matmul, "__rmatmul__": _reflect(L.matmul),
+        "__neg__": E.neg, "__pos__": _pos, "__abs__": E.abs,
         "__eq__": E.eq, "__ne__": E.ne, "__lt__": E.lt, "__le__": E.le, "__gt__": E.gt, "__ge__": E.ge,
-        "eq": E.eq, "ne": E.ne, "lt": E.lt, "le": E.le, "gt": E.gt, "ge": E.ge,
-        "greater": E.gt, "less": E.lt, "greater_equal": E.ge, "less_equal": E.le, "not_equal": E.ne,
         "__and__": E.bitwise_and, "__or__": E.bitwise_or, "__xor__": E.bitwise_xor,
         "__rand__": _reflect(E.bitwise_and), "__ror__": _reflect(E.bitwise_or),
-        "__rxor__": _reflect(E.bitwise_xor),
-        "__invert__": _invert, "logical_not": E.logical_not, "logical_and": E.logical_and,
-        "logical_or": E.logical_or, "logical_xor": E.logical_xor,
-        "exp": E.exp, "log": E.log, "log2": E.log2, "log10": E.log10, "log1p": E.log1p,
-        "expm1": E.expm1, "sqrt": E.sqrt, "rsqrt": E.rsqrt, "reciprocal": E.reciprocal,
-        "sin": E.sin, "cos": E.cos, "tan": E.tan, "tanh": E.tanh, "sigmoid": E.sigmoid,
-        "sinh": TR.sinh, "cosh": TR.cosh, "asin": TR.asin, "acos": TR.acos, "atan": TR.atan,
-        "asinh": TR.asinh, "acosh": TR.acosh, "atanh": TR.atanh, "arcsin": TR.asin,
-        "arccos": TR.acos, "arctan": TR.atan, "arcsinh": TR.asinh, "arccosh": TR.acosh,
-        "arctanh": TR.atanh, "exp2": TR.exp2, "atan2": TR.atan2, "arctan2": TR.atan2,
-        "logaddexp": TR.logaddexp, "sgn": E.sign, "clamp_min": E.clamp_min,
-        "clamp_max": E.clamp_max, "isclose": E.isclose, "allclose": E.allclose,
-        "nan_to_num": E.nan_to_num, "argsort": SO.argsort, "sort": SO.sort, "msort": SO.msort,
-        "topk": SO.topk, "roll": S.roll, "tile": S.tile, "masked_select": I.masked_select,
-        "diff": S.diff, "kron": S.kron, "cross": S.cross,
-        "count_nonzero": R.count_nonzero,
-        "relu": E.relu, "sign": E.sign, "floor": E.floor, "ceil": E.ceil, "round": E.round,
-        "trunc": E.trunc, "square": E.square, "clamp": E.clamp, "clip": E.clamp,
-        "maximum": E.maximum, "minimum": E.minimum, "isnan": E.isnan, "isinf": E.isinf,
-        "isfinite": E.isfinite,
-        "where": lambda self, condition, other: E.where(condition, self, other),
-        "sum": R.sum, "mean": R.mean, "prod": R.prod, "max": R.max, "min": R.min,
-        "amax": R.amax, "amin": R.amin, "argmax": R.argmax, "argmin": R.argmin,
-        "var": R.var, "std": R.std, "norm": R.norm, "logsumexp": R.logsumexp, "cumsum": R.cumsum,
-        "softmax": _softmax_method("softmax"), "log_softmax": _softmax_method("log_softmax"),
-        "dot": L.dot, "diag": L.diag, "diagonal": L.diagonal, "trace": L.trace,
-        "all": R.all, "any": R.any, "equal": R.equal,
-        "outer": L.outer, "mm": L.mm, "bmm": L.bmm, "mv": L.mv,
-        "t": S.t, "T": property(_T), "mT": property(_mT), "transpose": S.transpose,
-        "reshape": S.reshape, "view": _size_method_view, "flatten": S.flatten,
-        "unflatten": S.unflatten, "squeeze": S.squeeze, "unsqueeze": S.unsqueeze,
-        "permute": S.permute, "expand": S.expand, "expand_as": S.expand_as,
-        "broadcast_to": S.broadcast_to, "repeat": S.repeat, "flip": S.flip, "split": S.split,
-        "chunk": S.chunk, "unbind": S.unbind, "movedim": S.movedim, "moveaxis": S.movedim,
-        "swapaxes": S.transpose, "swapdims": S.transpose,
-        "contiguous": _contiguous, "ravel": S.ravel,
+        "__rxor__": _reflect(E.bitwise_xor), "__invert__": _invert,
+        "__getitem__": _getitem, "__setitem__": _setitem,
+        "__iadd__": _arith_inplace(E.add, "add_", "add"),
+        "__isub__": _arith_inplace(E.sub, "sub_", "subtract"),
+        "__imul__": _arith_inplace(E.mul, "mul_", "multiply"),
+        "__itruediv__": _arith_inplace(E.div, "div_", "true_divide"),
+        "add_": _arith_inplace(E.add, "add_", "add"), "sub_": _arith_inplace(E.sub, "sub_", "subtract"),
+        "mul_": _arith_inplace(E.mul, "mul_", "multiply"),
+        "div_": _arith_inplace(E.div, "div_", "true_divide"),
+        "T": property(_T), "mT": property(_mT), "view": _size_method_view,
         "view_as": lambda self, other: S.reshape(self, other._data.shape),
         "reshape_as": lambda self, other: S.reshape(self, other._data.shape),
-        "__getitem__": _getitem, "__setitem__": _setitem, "gather": I.gather,
-        "scatter_add": I.scatter_add, "index_select": I.index_select,
-        "masked_fill": I.masked_fill, "tril": I.tril, "triu": I.triu, "narrow": I.narrow,
-        "nonzero": I.nonzero, "take_along_dim": I.take_along_dim,
         "to": _to, "cpu": lambda self: to_device(self, _cpu()),
         "cuda": lambda self, device=None, non_blocking=False: _to(self, _cuda(device)),
-        "clone": clone, "type_as": _type_as, "type": _type,
+        "type_as": _type_as, "type": _type,
         "float": _cast_method(dtypes.float32), "double": _cast_method(dtypes.float64),
         "half": _cast_method(dtypes.float16), "long": _cast_method(dtypes.int64),
         "int": _cast_method(dtypes.int32), "bool": _cast_method(dtypes.bool_),
@@ -416,32 +332,34 @@ def _install() -> None:
         "fill_": _fill_, "zero_": _zero_, "copy_": _copy_,
         "new_zeros": _new(C.zeros), "new_ones": _new(C.ones), "new_empty": _new(C.empty),
         "new_tensor": _new_tensor, "new_full": _new_full,
-        "add_": _arith_inplace(E.add, "add_", "add"), "sub_": _arith_inplace(E.sub, "sub_", "subtract"),
-        "mul_": _arith_inplace(E.mul, "mul_", "multiply"),
-        "div_": _arith_inplace(E.div, "div_", "true_divide"),
-        "pow_": _inplace(E._pow, "pow_"), "clamp_": _inplace(E.clamp, "clamp_"),
-        "clip_": _inplace(E.clamp, "clip_"), "neg_": _inplace(E.neg, "neg_"),
-        "exp_": _inplace(E.exp, "exp_"), "sqrt_": _inplace(E.sqrt, "sqrt_"),
-        "relu_": _inplace(E.relu, "relu_"), "sigmoid_": _inplace(E.sigmoid, "sigmoid_"),
-        "tanh_": _inplace(E.tanh, "tanh_"), "abs_": _inplace(E.abs, "abs_"),
-        "masked_fill_": _inplace(I.masked_fill, "masked_fill_"),
-        "erf": SP.erf, "erfc": SP.erfc, "erfinv": SP.erfinv,
-        "erf_": _inplace(SP.erf, "erf_"), "erfinv_": _inplace(SP.erfinv, "erfinv_"),
-        "uniform_": _uniform_, "normal_": _normal_,
-        "addcmul": E.addcmul, "addcdiv": E.addcdiv, "lerp": E.lerp,
-        "addcmul_": _inplace(E.addcmul, "addcmul_"), "addcdiv_": _inplace(E.addcdiv, "addcdiv_"),
-        "lerp_": _inplace(E.lerp, "lerp_"),
-        "__iadd__": _arith_inplace(E.add, "add_", "add"),
-        "__isub__": _arith_inplace(E.sub, "sub_", "subtract"),
-        "__imul__": _arith_inplace(E.mul, "mul_", "multiply"),
-        "__itruediv__": _arith_inplace(E.div, "div_", "true_divide"),
-        "scatter_add_": _inplace(I.scatter_add, "scatter_add_"),
+        "uniform_": RA.uniform_, "normal_": RA.normal_, "log_normal_": RA.log_normal_,
+        "exponential_": RA.exponential_, "cauchy_": RA.cauchy_, "geometric_": RA.geometric_,
+        "bernoulli_": RA.bernoulli_, "random_": RA.random_, "bernoulli": RA.bernoulli,
+        "multinomial": RA.multinomial,
     }
     for name in _BINARY_OPERATORS:
         table[name] = _operator(table[name])
+    derive(_install_methods)
     for name, fn in table.items():
         setattr(Tensor, name, fn)
-    del A
+
+
+def op_methods(op) -> dict:
+    """The Tensor methods an op's declaration asks for: ``x.exp()``, ``x.clip_(0, 1)``, ..."""
+    if not op.method:
+        return {}
+    method = op.fn if op.method is True else op.method
+    table = {}
+    for name in op.names:
+        table[name] = method
+        if op.inplace:
+            table[f"{name}_"] = _inplace(op.fn, f"{name}_")
+    return table
+
+
+def _install_methods(op) -> None:
+    for name, fn in op_methods(op).items():
+        setattr(Tensor, name, fn)
 
 
 def _cpu():

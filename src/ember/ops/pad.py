@@ -10,6 +10,7 @@ from ..tensor import Tensor
 from ..autograd.engine import torch_backward
 from . import elementwise as E
 from . import index as I
+from .registry import declare
 
 MODES = ("constant", "reflect", "replicate", "circular")
 
@@ -75,6 +76,7 @@ def _constant(x: Tensor, pairs, value) -> Tensor:
     return out
 
 
+@declare(namespaces=("ember.nn.functional",))
 @torch_backward(lambda input, pad, mode="constant", value=None:
                 "ConstantPadNdBackward0" if mode == "constant" else None)
 def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:

@@ -18,7 +18,7 @@ from . import index as I
 from . import reduce as R
 from . import shape as S
 from .conv import batched, check_non_negative, check_positive, ntuple
-from .registry import apply, primitive
+from .registry import apply, declare, primitive
 from .window import (Geometry, im2col, kernel_offsets, make_geometry, output_size,
                      scatter_windows, window_view)
 
@@ -250,6 +250,7 @@ def max_pool(op: str, dims: int, input: Tensor, kernel_size, stride=None, paddin
     return tuple(S.squeeze(o, 0) for o in out) if return_indices else S.squeeze(out, 0)
 
 
+@declare(namespaces=("ember", "ember.nn.functional"))
 def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                ceil_mode: bool = False, return_indices: bool = False):
     """1-D max pooling over (N, C, L)."""
@@ -257,6 +258,7 @@ def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                     return_indices)
 
 
+@declare(namespaces=("ember", "ember.nn.functional"))
 @torch_backward("MaxPool2DWithIndicesBackward0")
 def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                ceil_mode: bool = False, return_indices: bool = False):
@@ -300,6 +302,7 @@ def avg_pool(op: str, dims: int, input: Tensor, kernel_size, stride=None, paddin
     return S.squeeze(out, 0) if unbatched else out
 
 
+@declare(namespaces=("ember", "ember.nn.functional"))
 def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True) -> Tensor:
     """1-D average pooling over (N, C, L)."""
@@ -307,6 +310,7 @@ def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
                     count_include_pad)
 
 
+@declare(namespaces=("ember.nn.functional",))
 @torch_backward("AvgPool2DBackward0")
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
@@ -381,11 +385,13 @@ def adaptive_avg_pool(op: str, dims: int, input: Tensor, output_size) -> Tensor:
     return S.squeeze(x, 0) if unbatched else x
 
 
+@declare(namespaces=("ember.nn.functional",))
 def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
     """Average pooling of (N, C, L) to ``output_size`` positions."""
     return adaptive_avg_pool("adaptive_avg_pool1d", 1, input, output_size)
 
 
+@declare(namespaces=("ember.nn.functional",))
 @torch_backward(lambda input, output_size:
                 "MeanBackward1" if output_size in (1, (1, 1)) else "AdaptiveAvgPool2DBackward0")
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
@@ -455,11 +461,40 @@ def _first_max_along(xp, win):
     return taps
 
 
+@declare(namespaces=("ember.nn.functional",))
 def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):
     """Max pooling of (N, C, L) to ``output_size`` positions."""
     return adaptive_max_pool("adaptive_max_pool1d", 1, input, output_size, return_indices)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
     """Max pooling of (N, C, H, W) to an ``output_size`` grid."""
     return adaptive_max_pool("adaptive_max_pool2d", 2, input, output_size, return_indices)
+
+
+# ---------------------------------------------------------------------------- 3-D pools
+
+
+def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    """3-D max pooling over (N, C, D, H, W)."""
+    return max_pool("max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode,
+                    return_indices)
+
+
+def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """3-D average pooling over (N, C, D, H, W)."""
+    return avg_pool("avg_pool3d", 3, input, kernel_size, stride, padding, ceil_mode,
+                    count_include_pad, divisor_override)
+
+
+def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
+    """Average pooling of (N, C, D, H, W) to an ``output_size`` grid."""
+    return adaptive_avg_pool("adaptive_avg_pool3d", 3, input, output_size)
+
+
+def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False):
+    """Max pooling of (N, C, D, H, W) to an ``output_size`` grid."""
+    return adaptive_max_pool("adaptive_max_pool3d", 3, input, output_size, return_indices)

@@ -12,7 +12,8 @@ from ..autograd.grad_mode import STATE
 from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
 from . import shape as S
-from .registry import apply, batch_dims, primitive
+from .registry import apply, batch_dims, declare, primitive
+from . import index as I
 from ..autograd.engine import torch_backward
 
 
@@ -74,6 +75,7 @@ def cast_for(op: str, input: Tensor, dtype) -> Tensor:
     return E.cast(input, d)
 
 
+@declare(prim=_sum, method=True)
 @torch_backward(lambda input, dim=None, *a, **k: "SumBackward0" if dim is None else "SumBackward1")
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Sum over ``dim`` (all dims by default)."""
@@ -97,6 +99,7 @@ def sum_to(g: Tensor, shape: tuple) -> Tensor:
     return S.reshape_to(out, shape)
 
 
+@declare(method=True)
 @torch_backward(lambda input, dim=None, *a, **k: "MeanBackward0" if dim is None else "MeanBackward1")
 def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Arithmetic mean over ``dim``."""
@@ -137,7 +140,7 @@ def _whole_prod_grad(gx: Tensor, out: Tensor, x: Tensor) -> Tensor:
     if zeros == 0:
         return E.mul(gx, E.div(out, x))
     if zeros > 1 and not STATE.enabled:  # unless the backward itself is recorded (create_graph)
-        return E.zeros_like_(gx)
+        return E.const_zeros(gx)
     return E.mul(gx, _prod_of_others(x, tuple(range(x._data.ndim))))
 
 
@@ -159,7 +162,7 @@ def _prod_of_others(x: Tensor, axes: tuple) -> Tensor:
     position = x.xp.arange(n)
     before = Tensor._make(position[None, :] < position[:, None])  # [i, j]: j < i
     after = Tensor._make(position[None, :] > position[:, None])
-    ones = E.ones_like_(grid)
+    ones = E.const_ones(grid)
     left = prod(E.where(before, grid, ones), -1)
     right = prod(S.flip(E.where(after, grid, ones), -1), -1)
     others = E.mul(left, right)
@@ -179,6 +182,7 @@ _prod = primitive(
 )
 
 
+@declare(prim=_prod, method=True)
 def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Product over one ``dim`` (or all elements)."""
     axes = normalize_dims(dim, input._data.ndim, "prod")
@@ -232,6 +236,7 @@ def _nonempty_first(input: Tensor, dim, op: str) -> None:
         _check_nonempty(input, dim, tuple(_wrap_dim(int(d), input._data.ndim, op) for d in dim), op)
 
 
+@declare(prim=_amax, method=True)
 def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """Largest value over ``dim`` (all dims when empty); ties share the gradient."""
     _nonempty_first(input, dim, "amax")
@@ -240,6 +245,7 @@ def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     return apply(_amax, input, axes=axes, keepdim=keepdim)
 
 
+@declare(prim=_amin, method=True)
 def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """Smallest value over ``dim`` (all dims when empty); ties share the gradient."""
     _nonempty_first(input, dim, "amin")
@@ -264,17 +270,20 @@ def _arg(name: str, fn):
             return S.reshape(out, (1,) * input._data.ndim) if keepdim else out
         axis = _wrap_dim(dim, input._data.ndim, name)
         if input._data.ndim == 0:
-            return E.zeros_like_(E.cast(input, dtypes.int64))
+            return E.const_zeros(E.cast(input, dtypes.int64))
         _check_nonempty(input, dim, (axis,), name)
         return apply(prim, input, axis=axis, keepdim=keepdim)
 
     op.__name__ = name
     op.__doc__ = f"Index of the {name[3:]} value along ``dim`` (of the flattened tensor without it)."
+    op.primitive = prim
     return op
 
 
-argmax = _arg("argmax", lambda xp, x, axis, keepdim: xp.argmax(x, axis=axis, keepdims=keepdim))
-argmin = _arg("argmin", lambda xp, x, axis, keepdim: xp.argmin(x, axis=axis, keepdims=keepdim))
+argmax = declare(_arg("argmax", lambda xp, x, axis, keepdim: xp.argmax(x, axis=axis, keepdims=keepdim)),
+                 method=True)
+argmin = declare(_arg("argmin", lambda xp, x, axis, keepdim: xp.argmin(x, axis=axis, keepdims=keepdim)),
+                 method=True)
 
 
 class ValuesIndices(tuple):
@@ -293,8 +302,6 @@ class ValuesIndices(tuple):
 
 
 def _max_min(input: Tensor, dim, keepdim, other, which: str):
-    from .index import gather
-
     if isinstance(dim, Tensor):
         other, dim = dim, None
     if other is not None:
@@ -308,13 +315,14 @@ def _max_min(input: Tensor, dim, keepdim, other, which: str):
     if input._data.ndim == 0:
         return ValuesIndices((input, S.reshape(idx, ())))
     axis = _wrap_dim(dim, input._data.ndim, which)
-    values = gather(input, axis, idx)
+    values = I.gather(input, axis, idx)
     if not keepdim:
         values = S.squeeze(values, axis)
         idx = S.squeeze(idx, axis)
     return ValuesIndices((values, idx))
 
 
+@declare(method=True)
 @torch_backward(lambda input, dim=None, *a, other=None, **k:
                 "MaxBackward1" if dim is None and other is None else None)
 def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
@@ -322,6 +330,7 @@ def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
     return _max_min(input, dim, keepdim, other, "max")
 
 
+@declare(method=True)
 def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
     """``min(x)``: the smallest value; ``min(x, dim)``: (values, indices); ``min(x, y)``: minimum."""
     return _max_min(input, dim, keepdim, other, "min")
@@ -372,7 +381,7 @@ def _var_rule(g, out, x, axes, keepdim, correction, whole=False, root=False):
     no degrees of freedom, nan where x is the mean and inf elsewhere. For std, first
     d std = d var / (2 std), with 0 where std is 0."""
     if root:
-        g = E.where(E.eq(out, 0), E.zeros_like_(g), E.div(g, E.mul(out, 2)))
+        g = E.where(E.eq(out, 0), E.const_zeros(g), E.div(g, E.mul(out, 2)))
     dof = _count(x._data.shape, axes) - correction
     g = expand_back(g, x._data.shape, axes, keepdim)
     m = mean(x, axes, keepdim=True)
@@ -381,12 +390,17 @@ def _var_rule(g, out, x, axes, keepdim, correction, whole=False, root=False):
     return (E.mul(g, E.mul(E.sub(x, m), 2.0 / dof if dof else float("inf"))),)
 
 
+_VAR_WHY = ("torch's rounding and edge cases: NumPy's two-pass variance, as torch's kernel, and "
+            "torch's nan/inf gradients where the degrees of freedom run out")
 _var = primitive("var", _var_fwd, _var_rule, saves_out=True,
-                 formula="d/dx_i var(x) = 2 (x_i - mean(x)) / (n - correction)")
+                 formula="d/dx_i var(x) = 2 (x_i - mean(x)) / (n - correction)", fused=_VAR_WHY)
+declare(var, prim=_var, method=True)
 _std = primitive("std", functools.partial(_var_fwd, root=True), functools.partial(_var_rule, root=True),
-                 saves_out=True, formula="d std = d var / (2 std), 0 where std = 0")
+                 saves_out=True, formula="d std = d var / (2 std), 0 where std = 0",
+                 fused="stability: torch's gradient is 0 where std is 0, sqrt(var)'s is inf * 0 = nan")
 
 
+@declare(prim=_std, method=True)
 def std(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction=None) -> Tensor:
     """Standard deviation: the square root of ``var`` (a zero std gets a zero gradient, as torch)."""
@@ -395,10 +409,12 @@ def std(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = F
     return apply(_std, input, axes=axes, keepdim=keepdim, correction=correction, whole=dim is None)
 
 
+@declare()
 def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
+@declare()
 def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
@@ -462,7 +478,7 @@ def _norm_rule(g, out, x, p, axes, keepdim, single):
     shape = x._data.shape
     g = expand_back(g, shape, axes, keepdim)
     n = expand_back(out, shape, axes, keepdim)
-    zero = E.zeros_like_(g)
+    zero = E.const_zeros(g)
     if p == 0:
         return (zero,)
     if p == 1:
@@ -482,7 +498,9 @@ def _norm_rule(g, out, x, p, axes, keepdim, single):
 
 
 _norm = primitive("norm", _norm_fwd, _norm_rule, saves_out=True,
-                  formula="d/dx ||x||_p = sign(x) |x|^(p-1) / ||x||^(p-1) (0 where the norm is 0)")
+                  formula="d/dx ||x||_p = sign(x) |x|^(p-1) / ||x||^(p-1) (0 where the norm is 0)",
+                  fused="stability: torch's gradient is 0 at a zero norm, a composite's is nan")
+declare(norm, prim=_norm, method=True)
 
 
 def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
@@ -508,7 +526,9 @@ _logsumexp = primitive(
         E.mul(expand_back(g, x._data.shape, axes, keepdim),
               E.exp(E.sub(x, expand_back(out, x._data.shape, axes, keepdim)))),),
     saves_out=True, formula="d/dx_i logsumexp(x) = exp(x_i - logsumexp(x))",
+    fused="stability: the max shift (0 for an infinite max) in one pass, as torch's kernel",
 )
+declare(logsumexp, prim=_logsumexp, method=True)
 
 
 # ---------------------------------------------------------------------------- scans
@@ -525,6 +545,7 @@ def _reverse_cumsum(g: Tensor, axis: int) -> tuple:
     return (S.flip(cumsum(S.flip(g, (axis,)), axis), (axis,)),)
 
 
+@declare(prim=_cumsum, method=True)
 def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Running sum along ``dim``."""
     _wrap_dim(dim, input._data.ndim, "cumsum")
@@ -547,13 +568,17 @@ def _logical(name: str, fn):
 
     op.__name__ = name
     op.__doc__ = f"True where {'every' if name == 'all' else 'some'} element over ``dim`` is non-zero."
+    op.primitive = prim
     return op
 
 
-all = _logical("all", lambda xp, x, axes, keepdim: xp.all(x, axis=axes, keepdims=keepdim))
-any = _logical("any", lambda xp, x, axes, keepdim: xp.any(x, axis=axes, keepdims=keepdim))
+all = declare(_logical("all", lambda xp, x, axes, keepdim: xp.all(x, axis=axes, keepdims=keepdim)),
+              method=True)
+any = declare(_logical("any", lambda xp, x, axes, keepdim: xp.any(x, axis=axes, keepdims=keepdim)),
+              method=True)
 
 
+@declare(method=True)
 def equal(input: Tensor, other: Tensor) -> bool:
     """True when both tensors have the same shape and the same values (torch.equal)."""
     if input._data.shape != other._data.shape:
@@ -561,6 +586,7 @@ def equal(input: Tensor, other: Tensor) -> bool:
     return bool(all(E.eq(input, other)))
 
 
+@declare(method=True)
 def count_nonzero(input: Tensor, dim=None) -> Tensor:
     """How many entries are not zero, over ``dim`` (all of them by default)."""
     return sum(E.cast(E.ne(input, 0), dtypes.int64), dim)

@@ -1,14 +1,18 @@
-"""Primitives and the op registry.
+"""Primitives and the op declarations: the one registry every reader of an op uses.
 
 A ``Primitive`` is an op the engine differentiates: its forward (array code through the
-tensor's array module) and its VJP rule (Ember ops, so it can be differentiated again),
-declared together in one ``ops/<family>.py`` file. ``OpInfo`` entries describe every public
-op, primitive or composite, with the torch function it mirrors and how to make sample
-inputs; the test harness, the README coverage table, the fuzzer and ``explain`` read them.
+tensor's array module) and its VJP rule (Ember ops, so it can be differentiated again).
+Every public op is declared once, in its ``ops/<family>.py`` file, with ``declare``: its
+name, its forward and rule (a primitive) or its body (a composite of other ops), the formula
+``explain`` prints, torch's other names for it, its ``Tensor`` method and in-place forms, the
+namespaces that export it and its symbolic form for the math language. The ``Tensor``
+methods, the ``ember`` namespace, ``nn.functional``'s and ``linalg``'s exports and the math
+language's vocabulary are all read from ``OPS``. Sample inputs live in the tests
+(``tests/opinfo/``), keyed by op name. See CONTRIBUTING.md for the recipe.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from .. import backend
@@ -50,21 +54,34 @@ class Primitive:
     per input (None where an input gets no gradient). ``saves_out`` says the rule uses ``out``;
     ``reads_inputs=False`` that it uses only its inputs' shapes and types (a view, a copy), so
     changing them in place later does not spoil the gradient.
+
+    ``jvp`` (forward mode: ``jvp(tangents, out, *inputs, **kw) -> tangent``) and ``batch``
+    (vmap: ``batch(batch_dims, *inputs, **kw) -> (out, out_batch_dim)``) are the places for the
+    forward-mode and batching rules; None where the primitive has none yet. ``sympy(sp, *args)``
+    is its symbolic form (explain's symbolic derivatives read it by the primitive's name).
+    ``fused`` says why a primitive that other ops could express is one (speed, stability,
+    torch's rounding); empty for one that is a primitive by nature.
     """
 
     __slots__ = ("name", "forward", "rule", "saves_out", "reads_inputs", "formula",
-                 "backward_name", "batchable")
+                 "backward_name", "batchable", "jvp", "batch", "sympy", "fused")
 
     def __init__(self, name: str, forward: Callable, rule: Callable | None = None, *,
                  saves_out: bool = False, reads_inputs: bool = True, formula: str = "",
-                 batchable: bool = True) -> None:
+                 batchable: bool = True, jvp: Callable | None = None,
+                 batch: Callable | None = None, sympy: Callable | None = None,
+                 fused: str = "") -> None:
         self.name = name
+        self.fused = fused
         self.batchable = batchable
         self.reads_inputs = reads_inputs
         self.forward = forward
         self.rule = rule
         self.saves_out = saves_out
         self.formula = formula
+        self.jvp = jvp
+        self.batch = batch
+        self.sympy = sympy
         camel = "".join(p.title() for p in name.strip("_").split("_"))  # as torch: Log1P
         self.backward_name = f"{camel}Backward0"
 
@@ -91,8 +108,6 @@ class Primitive:
 
 def _loop_over_batch(rule: Callable, g: Tensor, out, inputs: tuple, kw: dict) -> tuple:
     """Run a rule that knows no batch dimension once per cotangent, then stack the results."""
-    from .shape import stack
-
     prev = BATCH.dims
     BATCH.dims = 0
     try:
@@ -100,7 +115,7 @@ def _loop_over_batch(rule: Callable, g: Tensor, out, inputs: tuple, kw: dict) ->
     finally:
         BATCH.dims = prev
     return tuple(
-        None if parts[0] is None else stack(list(parts)) for parts in zip(*rows)
+        None if parts[0] is None else shape.stack(list(parts)) for parts in zip(*rows)
     )
 
 
@@ -109,16 +124,21 @@ PRIMITIVES: dict[str, Primitive] = {}
 
 def primitive(name: str, forward: Callable, rule: Callable | None = None, *,
               saves_out: bool = False, reads_inputs: bool = True, formula: str = "",
-              batchable: bool = True) -> Primitive:
+              batchable: bool = True, jvp: Callable | None = None, batch: Callable | None = None,
+              sympy: Callable | None = None, fused: str = "") -> Primitive:
     """Declare a primitive (once; its name is unique).
 
-    ``batchable=False`` says the rule cannot take cotangents with extra leading batch
-    dimensions; batched backward then runs it once per batch row.
+    Public ops declare their primitive through ``declare(forward=..., rule=...)``; this is
+    for internal primitives (casts, views, reductions of broadcast gradients) and for one
+    primitive shared by several public ops. ``batchable=False`` says the rule cannot take
+    cotangents with extra leading batch dimensions; batched backward then runs it once per
+    batch row.
     """
     if name in PRIMITIVES:
         raise ValueError(f"primitive {name!r} is declared twice")
     p = Primitive(name, forward, rule, saves_out=saves_out, reads_inputs=reads_inputs,
-                  formula=formula, batchable=batchable)
+                  formula=formula, batchable=batchable, jvp=jvp, batch=batch, sympy=sympy,
+                  fused=fused)
     PRIMITIVES[name] = p
     return p
 
@@ -127,8 +147,13 @@ _NUMPY = backend.numpy
 _NDARRAY = backend.numpy.ndarray
 
 
+OBSERVER = None  # ember.profiler's recorder while it runs (it calls back with OBSERVER unset)
+
+
 def apply(prim: Primitive, *inputs: Tensor, **kw) -> Tensor:
     """Run a primitive forward and, when grad mode is on and an input needs it, record a node."""
+    if OBSERVER is not None:
+        return OBSERVER(prim, inputs, kw)
     arrays = [t._data for t in inputs]
     for a in arrays:
         if a.__class__ is not _NDARRAY:  # not all plain NumPy: check devices, find the module
@@ -166,50 +191,133 @@ def apply(prim: Primitive, *inputs: Tensor, **kw) -> Tensor:
     return out
 
 
-@dataclass
-class OpInfo:
-    """A public op as the tests, docs, fuzzer and explain see it.
+# The modules that export declared ops. A new one (``ember.special``, say) is added here and
+# ends with ``derive(exporter("ember.special", globals()))``, as ``ember.linalg`` does.
+NAMESPACES = ("ember", "ember.nn.functional", "ember.linalg")
 
-    ``samples(rng, dtype)`` yields ``(args, kwargs)``: NumPy arrays for tensor arguments
-    (also inside lists and index tuples), anything else as is; ``dtype`` is a NumPy dtype
-    name. ``fn(*args, **kwargs)`` runs Ember with tensors in the arrays' place;
-    ``ref(torch, *args, **kwargs)`` runs the torch function it mirrors (torch is a test
-    dependency only, so it is passed in, never imported here).
+
+@dataclass(eq=False)
+class Op:
+    """One public op, as declared in its family file (see ``declare``).
 
     Attributes:
-        family: the ops module (or group) the op belongs to, for the coverage table.
-        grad / gradgrad: whether first / second derivatives exist and are checked.
-        dtypes: the dtypes the op is checked in (integer and bool ones forward only).
-        tol: per-dtype ``(rtol, atol)`` overrides of the harness's tolerances (say why in notes).
-        errors: like ``samples``, but inputs torch refuses; Ember must raise the same class.
-        notes: anything a reader of the coverage table should know.
-        host_reads: why the op must read values back from a GPU (an output shape that depends
-            on them, say); empty for every op that never makes the host wait for the device.
+        name: torch's name; ``"linalg.norm"`` style where the plain name is taken by another op
+            (the exported attribute is the part after the last dot).
+        fn: the public function.
+        primitive: the primitive the op applies (its forward and VJP rule), or None for a
+            composite, whose body is written in other ops and needs no rule.
+        aliases: torch's other names for it (``clip`` for ``clamp``), exported beside it.
+        method: True: also ``Tensor.<name>`` (and its aliases); a function: that method instead
+            (when the method's arguments differ, as ``x.where(cond, y)``).
+        inplace: also ``Tensor.<name>_``: computed out of place, written into ``self``.
+        namespaces: the modules that export it (a subset of ``NAMESPACES``; empty: method only).
+        formula: what ``explain`` prints for it (the primitive's formula by default).
+        sympy: its symbolic form ``sympy(sp, *args)`` for the math language and explain.
+        math: callable by name in the math language (``ember.lab.mathlang``).
+        domain: what its argument must satisfy, for the math language's messages.
+        fused: why a primitive that a composite could express stays one (speed, stability,
+            torch's rounding); empty for an op that is a primitive by nature.
     """
 
     name: str
     fn: Callable
-    ref: Callable
-    samples: Callable
-    family: str
-    grad: bool = True
-    gradgrad: bool = True
-    dtypes: tuple = ("float32", "float64")
-    tol: dict = field(default_factory=dict)
-    errors: Callable | None = None
-    notes: str = ""
-    host_reads: str = ""
+    primitive: Primitive | None = None
+    aliases: tuple = ()
+    method: bool | Callable = False
+    inplace: bool = False
+    namespaces: tuple = ("ember",)
+    formula: str = ""
+    sympy: Callable | None = None
+    math: bool = False
+    domain: str = ""
+    fused: str = ""
+
+    @property
+    def attr(self) -> str:
+        """The name it is exported under (the last part of ``name``)."""
+        return self.name.rpartition(".")[2]
+
+    @property
+    def names(self) -> tuple:
+        """Its exported name followed by its aliases."""
+        return (self.attr,) + tuple(self.aliases)
 
 
-OPS: dict[str, OpInfo] = {}
+OPS: dict[str, Op] = {}
 
 
-def register(info: OpInfo) -> OpInfo:
-    """Add a public op to the registry."""
-    if info.name in OPS:
-        raise ValueError(f"op {info.name!r} registered twice")
-    OPS[info.name] = info
-    return info
+def declare(fn: Callable | None = None, /, *, name: str | None = None,
+            forward: Callable | None = None, rule: Callable | None = None,
+            saves_out: bool = False, reads_inputs: bool = True, batchable: bool = True,
+            jvp: Callable | None = None, batch: Callable | None = None,
+            prim: Primitive | None = None, formula: str = "", aliases: tuple = (),
+            method: bool | Callable = False, inplace: bool = False,
+            namespaces: tuple = ("ember",), sympy: Callable | None = None, math: bool = False,
+            domain: str = "", fused: str = ""):
+    """Declare a public op: ``@declare(...)`` above its function, or ``declare(fn, ...)``.
+
+    With ``forward`` (and ``rule``) the declaration makes the op's primitive, named after the
+    op, and hangs it on the function as ``fn.primitive`` for the body to ``apply``; ``prim``
+    names a primitive declared elsewhere (one shared by several ops), as does a ``primitive``
+    attribute of a function a factory made; with neither the op is a composite. The other
+    arguments fill the ``Op`` (see there). Returns the function.
+    """
+
+    def register(f: Callable) -> Callable:
+        op_name = name or f.__name__
+        if op_name in OPS:
+            raise ValueError(f"op {op_name!r} is declared twice")
+        bad = set(namespaces) - set(NAMESPACES)
+        if bad:
+            raise ValueError(f"op {op_name!r}: unknown namespaces {sorted(bad)} (known: {NAMESPACES})")
+        p = prim if prim is not None else getattr(f, "primitive", None)
+        if forward is not None:
+            p = primitive(op_name.rpartition(".")[2], forward, rule, saves_out=saves_out,
+                          reads_inputs=reads_inputs, formula=formula, batchable=batchable,
+                          jvp=jvp, batch=batch, sympy=sympy, fused=fused)
+            f.primitive = p
+        elif p is not None:
+            p.sympy = p.sympy or sympy
+            p.fused = p.fused or fused
+        op = Op(op_name, f, p, tuple(aliases), method, inplace, tuple(namespaces),
+                formula or (p.formula if p is not None else ""), sympy, math, domain,
+                fused or (p.fused if p is not None else ""))
+        OPS[op_name] = op
+        for reader in _READERS:
+            reader(op)
+        return f
+
+    return register if fn is None else register(fn)
 
 
-from . import views  # noqa: E402 - views replay ops through ``apply``, defined above
+def namespace(module: str) -> dict[str, Callable]:
+    """Every op ``module`` exports (``"ember"``, ``"ember.linalg"``, ...), by name and alias."""
+    return {n: op.fn for op in OPS.values() if module in op.namespaces for n in op.names}
+
+
+_READERS: list[Callable] = []
+
+
+def derive(reader: Callable) -> None:
+    """Call ``reader(op)`` for every op declared so far, and for each op declared later.
+
+    How the Tensor methods and the namespaces are built from the declarations, so an op
+    declared after ``import ember`` (a user's own module) gets its method and exports too.
+    """
+    for op in list(OPS.values()):
+        reader(op)
+    _READERS.append(reader)
+
+
+def exporter(module: str, names: dict) -> Callable:
+    """A reader for ``derive`` that puts the ops ``module`` exports into ``names`` (its globals)."""
+
+    def export(op: Op) -> None:
+        if module in op.namespaces:
+            names.update(dict.fromkeys(op.names, op.fn))
+
+    return export
+
+
+# The op families below apply primitives through ``apply``, defined above: imported last.
+from . import shape, views  # noqa: E402  (views replay ops; batched rules stack with shape's)

@@ -5,11 +5,13 @@ split, repeat and friends are written with them, so they need no derivative rule
 """
 from __future__ import annotations
 
-from .. import backend
+from .. import backend, dtypes
 from ..arguments import ints_arg
 from ..tensor import Tensor, _wrap_dim
+from . import elementwise as E
+from . import index as I
 from . import reduce as R
-from .registry import apply, batch_dims, batch_shape, primitive
+from .registry import apply, batch_dims, batch_shape, declare, primitive
 from ..autograd.engine import torch_backward
 
 
@@ -50,6 +52,7 @@ _reshape = primitive(
 )
 
 
+@declare(prim=_reshape, method=True)
 @torch_backward(lambda input, *shape: "ViewBackward0" if input.is_contiguous() else "UnsafeViewBackward0")
 def reshape(input: Tensor, *shape) -> Tensor:
     """The same values in a new shape (one dimension may be -1)."""
@@ -77,10 +80,7 @@ def expand_to(t: Tensor, shape: tuple) -> Tensor:
 def view(input: Tensor, *shape) -> Tensor:
     """``reshape`` (Ember arrays may be copied where torch needs contiguous memory)."""
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
-        from .elementwise import cast
-        from ..dtypes import to_dtype
-
-        return cast(input, to_dtype(shape[0]))
+        return E.cast(input, dtypes.to_dtype(shape[0]))
     return reshape(input, *shape)
 
 
@@ -92,6 +92,7 @@ _expand = primitive(
 )
 
 
+@declare(prim=_expand, method=True, namespaces=())
 def expand(input: Tensor, *shape) -> Tensor:
     """Broadcast to a larger shape without copying (-1 keeps a dimension)."""
     shape = _shape_arg(shape)
@@ -121,21 +122,22 @@ def expand(input: Tensor, *shape) -> Tensor:
     return apply(_expand, input, shape=full)
 
 
+@declare(method=True)
 def broadcast_to(input: Tensor, shape) -> Tensor:
     return expand(input, tuple(shape))
 
 
+@declare(method=True, namespaces=())
 def expand_as(input: Tensor, other: Tensor) -> Tensor:
     return expand(input, other._data.shape)
 
 
+@declare()
 def broadcast_tensors(*tensors: Tensor) -> tuple:
     """All tensors expanded to their common broadcast shape."""
-    from .elementwise import broadcast_shape
-
     shape = ()
     for t in tensors:
-        shape = broadcast_shape("broadcast_tensors", shape, t._data.shape)
+        shape = E.broadcast_shape("broadcast_tensors", shape, t._data.shape)
     return tuple(expand(t, shape) for t in tensors)
 
 
@@ -162,6 +164,7 @@ def _inverse(dims: tuple) -> tuple:
     return tuple(inv)
 
 
+@declare(prim=_permute, method=True)
 def permute(input: Tensor, *dims) -> Tensor:
     """Reorder dimensions: ``permute(2, 0, 1)`` turns (H, W, C) into (C, H, W)."""
     dims = _shape_arg(dims)
@@ -180,6 +183,7 @@ def permute(input: Tensor, *dims) -> Tensor:
     return apply(_permute, input, dims=dims)
 
 
+@declare(aliases=("swapaxes", "swapdims"), method=True)
 @torch_backward("TransposeBackward0")
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions."""
@@ -192,6 +196,7 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     return permute(input, dims)
 
 
+@declare(method=True)
 @torch_backward("TBackward0")
 def t(input: Tensor) -> Tensor:
     """Transpose of a tensor of at most 2 dimensions."""
@@ -200,6 +205,7 @@ def t(input: Tensor) -> Tensor:
     return transpose(input, 0, 1) if input._data.ndim == 2 else input
 
 
+@declare(aliases=("moveaxis",), method=True)
 def movedim(input: Tensor, source, destination) -> Tensor:
     """Move dimension(s) ``source`` to position(s) ``destination``."""
     n = input._data.ndim
@@ -220,6 +226,7 @@ def movedim(input: Tensor, source, destination) -> Tensor:
     return permute(input, order)
 
 
+@declare(method=True)
 @torch_backward(lambda input, dim=None: "SqueezeBackward0" if dim is None else "SqueezeBackward1")
 def squeeze(input: Tensor, dim=None) -> Tensor:
     """Drop size-1 dimensions (all, or those in ``dim``)."""
@@ -233,6 +240,7 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
     return reshape(input, new)
 
 
+@declare(method=True)
 @torch_backward("UnsqueezeBackward0")
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
     """Insert a size-1 dimension at ``dim``: (3, 28, 28) -> (1, 3, 28, 28)."""
@@ -243,6 +251,7 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
     return reshape(input, tuple(shape))
 
 
+@declare(method=True)
 @torch_backward("ViewBackward0")
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions ``start_dim..end_dim`` into one."""
@@ -259,6 +268,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return reshape(input, shape[:s] + (n,) + shape[e + 1:])
 
 
+@declare(method=True)
 def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
     """Split dimension ``dim`` into ``sizes`` (one may be -1)."""
     shape = input._data.shape
@@ -269,6 +279,7 @@ def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
     return reshape(input, shape[:d] + sizes + shape[d + 1:])
 
 
+@declare(method=True)
 def ravel(input: Tensor) -> Tensor:
     return reshape(input, (-1,))
 
@@ -281,6 +292,7 @@ _flip = primitive(
 )
 
 
+@declare(prim=_flip, method=True)
 def flip(input: Tensor, dims) -> Tensor:
     """Reverse the order of elements along ``dims``."""
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
@@ -292,14 +304,12 @@ def flip(input: Tensor, dims) -> Tensor:
 
 
 def _cat_rule(g, out, *inputs, axis):
-    from .index import narrow
-
     grads = []
     start = 0
     g_axis = axis + batch_dims()
     for t in inputs:
         size = t._data.shape[axis] if t._data.ndim else 0
-        grads.append(narrow(g, g_axis, start, size) if t.requires_grad else None)
+        grads.append(I.narrow(g, g_axis, start, size) if t.requires_grad else None)
         start += size
     return tuple(grads)
 
@@ -312,11 +322,9 @@ _cat = primitive(
 )
 
 
+@declare(prim=_cat, aliases=("concat", "concatenate"))
 def cat(tensors, dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension (empty 1-D tensors are skipped, as torch)."""
-    from .elementwise import cast
-    from .. import dtypes
-
     if isinstance(tensors, Tensor):
         raise TypeError("cat(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
     tensors = list(tensors)
@@ -335,7 +343,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
     legacy = [t._data.ndim == 1 and t._data.shape[0] == 0 for t in tensors]
     real = [t for t, skip in zip(tensors, legacy) if not skip]
     if not real:  # torch checks nothing more when every input is an empty 1-D tensor
-        return apply(_cat, *[cast(t, d) for t in tensors], axis=0)
+        return apply(_cat, *[E.cast(t, d) for t in tensors], axis=0)
     ref = real[0]
     axis = _wrap_dim(dim, ref._data.ndim, "cat")
     for i, t in enumerate(real):
@@ -351,13 +359,11 @@ def cat(tensors, dim: int = 0) -> Tensor:
     # graph (a float one that needs grad makes the result need grad, as in torch).
     nothing = ref._data.shape[:axis] + (0,) + ref._data.shape[axis + 1:]
     parts = [reshape(t, nothing) if skip else t for t, skip in zip(tensors, legacy)]
-    return apply(_cat, *[cast(t, d) for t in parts], axis=axis)  # a new tensor even for one input
+    return apply(_cat, *[E.cast(t, d) for t in parts], axis=axis)  # a new tensor even for one input
 
 
-concat = cat
-concatenate = cat
 
-
+@declare()
 @torch_backward("StackBackward0")
 def stack(tensors, dim: int = 0) -> Tensor:
     """Join same-shaped tensors along a new dimension."""
@@ -384,22 +390,23 @@ def _at_least(tensors, ndim: int, op: str) -> list:
             for t in tensors]
 
 
+@declare()
 def hstack(tensors) -> Tensor:
     """Join along the columns: dim 0 for 1-D tensors, dim 1 otherwise (0-d become 1-D)."""
     tensors = _at_least(tensors, 1, "hstack")
     return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
 
 
+@declare()
 def vstack(tensors) -> Tensor:
     """Join along the rows (dim 0), 0-d and 1-D tensors first becoming rows."""
     return cat(_at_least(tensors, 2, "vstack"), 0)
 
 
+@declare(method=True)
 @torch_backward("SplitBackward0")
 def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     """Pieces of ``tensor`` along ``dim``: equal ``int`` sizes (last may be smaller) or listed sizes."""
-    from .index import narrow
-
     if tensor._data.ndim == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
     if isinstance(split_size_or_sections, int) and split_size_or_sections < 0:
@@ -424,11 +431,12 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
             )
     out, start = [], 0
     for s in sizes:
-        out.append(narrow(tensor, axis, start, s))
+        out.append(I.narrow(tensor, axis, start, s))
         start += s
     return tuple(out)
 
 
+@declare(method=True)
 @torch_backward("SplitBackward0")
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     """Split into ``chunks`` nearly equal pieces (fewer if the dimension is small)."""
@@ -442,6 +450,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     return split(input, -(-n // chunks), dim)
 
 
+@declare(method=True)
 @torch_backward("UnbindBackward0")
 def unbind(input: Tensor, dim: int = 0) -> tuple:
     """The slices along ``dim`` with that dimension removed."""
@@ -453,6 +462,7 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
     return tuple(squeeze(p, axis) for p in split(input, 1, axis))
 
 
+@declare(method=True)
 @torch_backward("RepeatBackward0")
 def repeat(input: Tensor, *sizes) -> Tensor:
     """Tile the tensor ``sizes`` times along each dimension (torch's ``repeat``)."""
@@ -480,8 +490,12 @@ def repeat(input: Tensor, *sizes) -> Tensor:
 
 
 @torch_backward("CloneBackward0")
-def contiguous(input: Tensor) -> Tensor:
-    """A tensor whose memory is in C order (the same tensor when it already is)."""
+def contiguous(input: Tensor, memory_format=None) -> Tensor:
+    """A tensor whose memory is in C order (or ``memory_format``'s); the same tensor when it is."""
+    if memory_format is not None:
+        from ..memory_format import to_format
+
+        return to_format(input, memory_format, "contiguous")
     if input._data.flags.c_contiguous:
         return input
     return apply(_contiguous, input)
@@ -493,13 +507,13 @@ _contiguous = primitive(
     lambda g, out, x: (g,),
     reads_inputs=False, formula="a copy: the gradient passes through",
 )
+declare(contiguous, prim=_contiguous, method=True, namespaces=())
 
 
+@declare(method=True)
 def roll(input: Tensor, shifts, dims=None) -> Tensor:
     """Entries shifted along ``dims`` by ``shifts``, wrapping around (over the flattened tensor
     when no dims are given)."""
-    from .index import narrow
-
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
     if dims is None:
         if len(shifts) != 1:
@@ -516,10 +530,11 @@ def roll(input: Tensor, shifts, dims=None) -> Tensor:
         n = out._data.shape[axis]
         s = shift % n if n else 0
         if s:
-            out = cat([narrow(out, axis, n - s, s), narrow(out, axis, 0, n - s)], axis)
+            out = cat([I.narrow(out, axis, n - s, s), I.narrow(out, axis, 0, n - s)], axis)
     return out
 
 
+@declare(method=True)
 def tile(input: Tensor, dims) -> Tensor:
     """``input`` repeated ``dims`` times along each dimension (ones prepended as needed)."""
     dims = tuple(dims)
@@ -528,6 +543,7 @@ def tile(input: Tensor, dims) -> Tensor:
     return repeat(input, *dims)
 
 
+@declare()
 def meshgrid(*tensors, indexing: str = "ij") -> tuple:
     """Coordinate grids from 1-D tensors: ``ij`` (matrix) or ``xy`` (Cartesian) indexing."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
@@ -548,11 +564,9 @@ def meshgrid(*tensors, indexing: str = "ij") -> tuple:
     return tuple(grids)
 
 
+@declare(method=True)
 def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
     """Differences of neighbours along ``dim`` (``n`` times), after ``prepend``/``append``."""
-    from .elementwise import sub
-    from .index import narrow
-
     if input._data.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
     axis = _wrap_dim(dim, input._data.ndim, "diff")
@@ -560,35 +574,32 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) ->
     for _ in range(n):
         size = x._data.shape[axis]
         if size <= 1:
-            return narrow(x, axis, 0, 0)
-        x = sub(narrow(x, axis, 1, size - 1), narrow(x, axis, 0, size - 1))
+            return I.narrow(x, axis, 0, 0)
+        x = E.sub(I.narrow(x, axis, 1, size - 1), I.narrow(x, axis, 0, size - 1))
     return x
 
 
+@declare(method=True)
 def kron(input: Tensor, other: Tensor) -> Tensor:
     """The Kronecker product: each entry of ``input`` times the whole of ``other``, tiled."""
-    from .elementwise import mul
-
     ndim = max(input._data.ndim, other._data.ndim)
     a = reshape(input, (1,) * (ndim - input._data.ndim) + input._data.shape)
     b = reshape(other, (1,) * (ndim - other._data.ndim) + other._data.shape)
     interleaved_a = reshape(a, tuple(s for n in a._data.shape for s in (n, 1)))
     interleaved_b = reshape(b, tuple(s for n in b._data.shape for s in (1, n)))
-    return reshape(mul(interleaved_a, interleaved_b),
+    return reshape(E.mul(interleaved_a, interleaved_b),
                    tuple(m * n for m, n in zip(a._data.shape, b._data.shape)))
 
 
+@declare(method=True)
 def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     """The cross product of 3-vectors along ``dim`` (by default the first dim of size 3)."""
-    from .elementwise import broadcast_shape, mul, sub
-    from .index import getitem
-
     def select(t, axis, j):
-        return getitem(t, (slice(None),) * axis + (j,))
+        return I.getitem(t, (slice(None),) * axis + (j,))
 
     if input._data.ndim != other._data.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
-    shape = broadcast_shape("cross", input._data.shape, other._data.shape)
+    shape = E.broadcast_shape("cross", input._data.shape, other._data.shape)
     if dim is None:
         dim = next((k for k, n in enumerate(shape) if n == 3), None)
         if dim is None:
@@ -599,6 +610,7 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
                            f"{input._data.shape[axis] if input._data.ndim > axis else 1} and "
                            f"{other._data.shape[axis] if other._data.ndim > axis else 1}")
     a, b = expand(input, *shape), expand(other, *shape)
-    parts = [sub(mul(select(a, axis, j), select(b, axis, k)), mul(select(a, axis, k), select(b, axis, j)))
+    parts = [E.sub(E.mul(select(a, axis, j), select(b, axis, k)),
+                   E.mul(select(a, axis, k), select(b, axis, j)))
              for j, k in ((1, 2), (2, 0), (0, 1))]
     return stack(parts, axis)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..tensor import Tensor, _wrap_dim
 from .index import gather
 from .reduce import ValuesIndices
+from .registry import declare
 
 
 def _order(x: Tensor, axis: int, descending: bool):
@@ -24,6 +25,7 @@ def _order(x: Tensor, axis: int, descending: bool):
     return (n - 1) - back
 
 
+@declare(method=True)
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
     """Positions that sort ``input`` along ``dim`` (ties in their original order)."""
     if input._data.ndim == 0:
@@ -32,6 +34,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
     return Tensor._make(_order(input, axis, descending).astype(input.xp.int64))
 
 
+@declare(method=True)
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
     """``(values, indices)`` of ``input`` sorted along ``dim``."""
     if input._data.ndim == 0:
@@ -41,11 +44,13 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     return ValuesIndices((gather(input, _wrap_dim(dim, input._data.ndim, "sort"), indices), indices))
 
 
+@declare(method=True)
 def msort(input: Tensor) -> Tensor:
     """``input`` sorted along its first dimension."""
     return sort(input, 0)[0]
 
 
+@declare(method=True)
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
     """``(values, indices)`` of the ``k`` largest (or smallest) entries along ``dim``."""
     if input._data.dtype.kind == "b":

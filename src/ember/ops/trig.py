@@ -1,10 +1,9 @@
-"""Hyperbolic and inverse trigonometric functions, ``atan2``, ``exp2`` and ``logaddexp``.
+"""Trigonometric functions: sin, cos, tan, their inverses, the hyperbolic ones and ``atan2``.
 
 Each derivative is written in Ember ops, so these differentiate to any order like the rest.
 """
 from __future__ import annotations
 
-import math
 
 from . import elementwise as E
 from .elementwise import _binary, _unary, kernels_for
@@ -12,31 +11,34 @@ from .elementwise import _binary, _unary, kernels_for
 _FLOATS = kernels_for("iuf")
 
 
+sin = _unary("sin", lambda xp, x: xp.sin(x), lambda g, out, x: (E.mul(g, cos(x)),),
+             "d/dx sin(x) = cos(x)", math=True, sympy=lambda sp, a: sp.sin(a))
+cos = _unary("cos", lambda xp, x: xp.cos(x), lambda g, out, x: (E.neg(E.mul(g, sin(x))),),
+             "d/dx cos(x) = -sin(x)", math=True, sympy=lambda sp, a: sp.cos(a))
+tan = _unary("tan", lambda xp, x: xp.tan(x), lambda g, out, x: (E.mul(g, E.add(E.mul(out, out), 1)),),
+             "d/dx tan(x) = 1 + tan(x)^2", saves_out=True, math=True, sympy=lambda sp, a: sp.tan(a))
 sinh = _unary("sinh", lambda xp, x: xp.sinh(x), lambda g, out, x: (E.mul(g, cosh(x)),),
               "d/dx sinh(x) = cosh(x)")
 cosh = _unary("cosh", lambda xp, x: xp.cosh(x), lambda g, out, x: (E.mul(g, sinh(x)),),
               "d/dx cosh(x) = sinh(x)")
 asin = _unary("asin", lambda xp, x: xp.arcsin(x),
               lambda g, out, x: (E.mul(g, E.rsqrt(E.sub(1, E.mul(x, x)))),),
-              "d/dx asin(x) = 1 / sqrt(1 - x^2)")
+              "d/dx asin(x) = 1 / sqrt(1 - x^2)", aliases=("arcsin",))
 acos = _unary("acos", lambda xp, x: xp.arccos(x),
               lambda g, out, x: (E.neg(E.mul(g, E.rsqrt(E.sub(1, E.mul(x, x))))),),
-              "d/dx acos(x) = -1 / sqrt(1 - x^2)")
+              "d/dx acos(x) = -1 / sqrt(1 - x^2)", aliases=("arccos",))
 atan = _unary("atan", lambda xp, x: xp.arctan(x),
               lambda g, out, x: (E.div(g, E.add(E.mul(x, x), 1)),),
-              "d/dx atan(x) = 1 / (1 + x^2)")
+              "d/dx atan(x) = 1 / (1 + x^2)", aliases=("arctan",))
 asinh = _unary("asinh", lambda xp, x: xp.arcsinh(x),
                lambda g, out, x: (E.mul(g, E.rsqrt(E.add(E.mul(x, x), 1))),),
-               "d/dx asinh(x) = 1 / sqrt(x^2 + 1)")
+               "d/dx asinh(x) = 1 / sqrt(x^2 + 1)", aliases=("arcsinh",))
 acosh = _unary("acosh", lambda xp, x: xp.arccosh(x),
                lambda g, out, x: (E.mul(g, E.rsqrt(E.sub(E.mul(x, x), 1))),),
-               "d/dx acosh(x) = 1 / sqrt(x^2 - 1)")
+               "d/dx acosh(x) = 1 / sqrt(x^2 - 1)", aliases=("arccosh",))
 atanh = _unary("atanh", lambda xp, x: xp.arctanh(x),
                lambda g, out, x: (E.div(g, E.sub(1, E.mul(x, x))),),
-               "d/dx atanh(x) = 1 / (1 - x^2)")
-exp2 = _unary("exp2", lambda xp, x: xp.exp2(x),
-              lambda g, out, x: (E.mul(g, E.mul(out, math.log(2.0))),),
-              "d/dx 2^x = 2^x ln 2", saves_out=True)
+               "d/dx atanh(x) = 1 / (1 - x^2)", aliases=("arctanh",))
 
 
 def _atan2_rule(g, out, y, x):
@@ -49,22 +51,4 @@ def _atan2_rule(g, out, y, x):
 
 atan2 = _binary("atan2", lambda xp, y, x: xp.arctan2(y, x), _atan2_rule,
                 "d atan2(y, x) = (x dy - y dx) / (x^2 + y^2)", floating=True, check=_FLOATS,
-                tensors=2)
-
-
-def _logaddexp_fwd(xp, x, y):
-    """``log(e^x + e^y)`` shifted by the larger, unless that is infinite (then by 0)."""
-    m = xp.maximum(x, y)
-    shift = xp.where(xp.isinf(m), 0, m).astype(x.dtype, copy=False)
-    return shift + xp.log(xp.exp(x - shift) + xp.exp(y - shift))
-
-
-def _logaddexp_rule(g, out, x, y):
-    """torch's form, ``g / (1 + e^(y - x))``: finite where one input is infinite."""
-    return (E.div(g, E.add(E.exp(E.sub(y, x)), 1)) if x.requires_grad else None,
-            E.div(g, E.add(E.exp(E.sub(x, y)), 1)) if y.requires_grad else None)
-
-
-logaddexp = _binary("logaddexp", _logaddexp_fwd, _logaddexp_rule,
-                    "d/dx log(e^x + e^y) = 1 / (1 + e^(y - x))", floating=True, check=_FLOATS,
-                    tensors=2)
+                tensors=2, aliases=("arctan2",))

@@ -8,17 +8,10 @@ becomes its old value with the view's region replaced, and the view is read anew
 """
 from __future__ import annotations
 
+from .. import backend
 from ..tensor import Tensor
+from . import elementwise as E
 from .registry import apply, primitive
-
-
-def _root(array):
-    """The array that owns the memory ``array`` looks into."""
-    while True:
-        base = getattr(array, "base", None)
-        if base is None:
-            return array
-        array = base
 
 
 def track(out: Tensor, prim, inputs: tuple, kw: dict) -> None:
@@ -31,8 +24,8 @@ def track(out: Tensor, prim, inputs: tuple, kw: dict) -> None:
         if a is data or a is owner or (a.base is not None and a.base is owner):
             break
     else:
-        root = _root(data)
-        t = next((t for t in inputs if _root(t._data) is root), None)
+        root = backend.root_of(data)
+        t = next((t for t in inputs if backend.root_of(t._data) is root), None)
         if t is None:
             return
     out._vc = t._shared_version()
@@ -80,9 +73,7 @@ def _copy_slices_fwd(xp, old, new, ops, keep):
 
 
 def _copy_slices_rule(g, out, old, new, ops, keep):
-    from .elementwise import where
-
-    return (where(keep, g, 0.0) if old.requires_grad else None,
+    return (E.where(keep, g, 0.0) if old.requires_grad else None,
             replay(ops, g) if new.requires_grad else None)
 
 

@@ -1,6 +1,6 @@
 """Utilities that sit beside the tensor library, as in torch: ``ember.utils.data``."""
 from __future__ import annotations
 
-from . import data
+from . import benchmark, data
 
-__all__ = ["data"]
+__all__ = ["benchmark", "data"]

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from ...tensor import Tensor
 from .. import functional as F
+from .._functional.random_activations import rrelu
 from ..module import Module
+from ...creation import full
+from ..parameter import Parameter
 
 
 def _inplace_suffix(inplace: bool, first: bool = False) -> str:
@@ -297,9 +300,6 @@ class PReLU(Module):
     """``x`` for ``x > 0``, else ``a * x`` with a learned slope ``a`` (one, or one per channel)."""
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None) -> None:
-        from ...creation import full
-        from ..parameter import Parameter
-
         super().__init__()
         self.num_parameters = num_parameters
         self.init = init
@@ -310,3 +310,30 @@ class PReLU(Module):
 
     def extra_repr(self) -> str:
         return f"num_parameters={self.num_parameters}"
+
+
+class Softmax2d(Module):
+    """Softmax over the channels of each pixel of (N, C, H, W) or (C, H, W) inputs."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.dim() not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.dim()}D instead")
+        return F.softmax(input, -3, _stacklevel=5)
+
+
+class RReLU(Module):
+    """Randomised leaky ReLU: a random negative slope in [lower, upper] while training, the
+    mean slope in evaluation."""
+
+    def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False) -> None:
+        super().__init__()
+        self.lower = lower
+        self.upper = upper
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self) -> str:
+        inplace = ", inplace=True" if self.inplace else ""
+        return f"lower={self.lower}, upper={self.upper}{inplace}"

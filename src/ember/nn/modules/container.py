@@ -8,6 +8,8 @@ from collections.abc import Iterable, Mapping
 from typing import Iterator
 
 from ..module import Module, _addindent
+from ...tensor import Tensor
+from ..parameter import Parameter
 
 
 def _position(idx, size: int) -> int:
@@ -238,9 +240,6 @@ class ModuleDict(_Keyed):
 
 def _parameter(value):
     """``value`` as a Parameter: tensors are wrapped (sharing memory), as torch's containers do."""
-    from ...tensor import Tensor
-    from ..parameter import Parameter
-
     if isinstance(value, Tensor) and not isinstance(value, Parameter):
         return Parameter(value)
     return value
@@ -248,8 +247,6 @@ def _parameter(value):
 
 def _parameter_line(key, p, type_name) -> str:
     """One line of a parameter container's repr, as torch prints it."""
-    from ..parameter import Parameter
-
     size = "x".join(str(s) for s in p.shape)
     kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
     device = f" ({p.device})" if p.device.type == "cuda" else ""
@@ -288,8 +285,6 @@ class ParameterList(Module):
 
     def extend(self, values: Iterable) -> "ParameterList":
         """Append each of ``values``."""
-        from ...tensor import Tensor
-
         if not isinstance(values, Iterable) or isinstance(values, Tensor):
             raise TypeError(f"ParameterList.extend should be called with an iterable, but got "
                             f"{type(values).__name__}")

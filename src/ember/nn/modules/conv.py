@@ -1,4 +1,4 @@
-"""Convolution layers: Conv1d/2d/3d and ConvTranspose1d/2d, initialised as torch's.
+"""Convolution layers: Conv1d/2d/3d and ConvTranspose1d/2d/3d, initialised as torch's.
 
 Each layer checks its input's rank and channel count first, so a channel-last image gets
 a message naming the layer and suggesting the ``permute`` that fixes it.
@@ -77,8 +77,7 @@ class _ConvNd(Module):
     def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0,) * self.dims:
-            s += f", padding={self.padding!r}" if isinstance(self.padding, str) else \
-                f", padding={self.padding}"
+            s += f", padding={self.padding}"
         if self.dilation != (1,) * self.dims:
             s += f", dilation={self.dilation}"
         if self.output_padding != (0,) * self.dims:
@@ -194,6 +193,13 @@ class ConvTranspose2d(_ConvTranspose):
 
     dims = 2
     op = "conv_transpose2d"
+
+
+class ConvTranspose3d(_ConvTranspose):
+    """3-D transposed convolution over (N, C_in, D, H, W): a learned volumetric upsampling."""
+
+    dims = 3
+    op = "conv_transpose3d"
 
 
 class Unfold(Module):

@@ -1,4 +1,5 @@
-"""Dropout: zero random elements while training (inverted scaling), identity in eval mode."""
+"""Dropout layers: zero random elements (Dropout) or whole channels (Dropout1d/2d/3d) while
+training, scaling the rest by 1/(1-p); identity in eval mode."""
 from __future__ import annotations
 
 from ...tensor import Tensor
@@ -25,3 +26,24 @@ class Dropout(_DropoutNd):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.dropout(input, self.p, self.training, self.inplace)
+
+
+class Dropout1d(_DropoutNd):
+    """Zero each channel of (N, C, L) with probability ``p`` in training."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout1d(input, self.p, self.training, self.inplace)
+
+
+class Dropout2d(_DropoutNd):
+    """Zero each channel of (N, C, H, W) with probability ``p`` in training; identity in eval."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout2d(input, self.p, self.training, self.inplace)
+
+
+class Dropout3d(_DropoutNd):
+    """Zero each channel of (N, C, D, H, W) with probability ``p`` in training."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout3d(input, self.p, self.training, self.inplace)

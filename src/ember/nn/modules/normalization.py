@@ -1,4 +1,5 @@
-"""Normalisation layers: BatchNorm1d/2d/3d (per channel, running statistics) and LayerNorm."""
+"""Normalisation layers: BatchNorm1d/2d/3d (per channel, running statistics), LayerNorm and the
+local response norms."""
 from __future__ import annotations
 
 from ...creation import empty, ones, tensor, zeros
@@ -7,6 +8,7 @@ from ...tensor import Tensor
 from .. import functional as F
 from .. import init
 from ..module import Module
+from .._functional.normalization import cross_map_lrn2d, local_response_norm
 from ..parameter import Parameter
 
 
@@ -220,3 +222,30 @@ class RMSNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}")
+
+
+class LocalResponseNorm(Module):
+    """Normalise each value by the squares of its neighbouring channels (AlexNet's LRN)."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
+        super().__init__()
+        self.size = size
+        self.alpha = alpha
+        self.beta = beta
+        self.k = k
+
+    def forward(self, input: Tensor) -> Tensor:
+        return local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class CrossMapLRN2d(LocalResponseNorm):
+    """torch's legacy LRN over the channels of (N, C, H, W) inputs, with its own window."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1) -> None:
+        super().__init__(size, alpha, beta, k)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return cross_map_lrn2d(input, self.size, self.alpha, self.beta, self.k)

@@ -8,6 +8,7 @@ from ...ops import elementwise as E
 from ...ops import reduce as R
 from ...ops import shape as S
 from ...tensor import Tensor
+from ...creation import tensor
 
 
 def _grads(parameters) -> list[Tensor]:
@@ -26,8 +27,6 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm
     """
     grads = _grads(parameters)
     if not grads:
-        from ...creation import tensor
-
         return tensor(0.0)
     norms = S.stack([R.norm(g, norm_type) for g in grads])
     total = R.amax(norms) if norm_type == float("inf") else R.norm(norms, norm_type)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import warnings
 from typing import Any, Callable, Iterable, Iterator
 
+from ...generator import Generator
 from ... import accelerator
-from ...creation import Generator, default_generator, randint
+from ...creation import randint
+from ...generator import default_generator
 from .collate import default_collate, default_convert
 from .dataset import Dataset, IterableDataset, batch_fetcher
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler

@@ -7,7 +7,8 @@ import math
 import warnings
 from typing import Iterator, Sequence
 
-from ...creation import default_generator, randperm
+from ...creation import randperm
+from ...generator import default_generator
 from ...tensor import Tensor
 
 

@@ -5,7 +5,8 @@ import math
 from typing import Iterator
 
 from ... import distributed as dist
-from ...creation import Generator, randperm
+from ...creation import randperm
+from ...generator import Generator
 from .sampler import Sampler
 
 

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from typing import Iterable, Iterator, Sized
 
-from ...backend import CPU, numpy
-from ...creation import Generator, as_tensor, default_generator, randint, randperm
+from ...creation import randint, randperm
+from ...generator import Generator, default_generator
+from ...creation import as_tensor
+from ...ops.random import multinomial
 from ...dtypes import float64
 
 
@@ -106,22 +108,8 @@ class WeightedRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
-        w = self.weights.numpy()
-        if (w < 0).any() or not numpy.isfinite(w).all():
-            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
-        total = w.sum()
-        if total <= 0:
-            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-        if not self.replacement and self.num_samples > len(w):
-            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
-        rng = (self.generator or default_generator).rng(CPU)
-        if self.replacement:
-            yield from rng.choice(len(w), self.num_samples, p=w / total).tolist()
-            return
-        # without replacement: the smallest exponential keys scaled by 1/w (zero weights last)
-        with numpy.errstate(divide="ignore"):
-            keys = rng.exponential(size=len(w)) / w
-        yield from numpy.argsort(keys, kind="stable")[:self.num_samples].tolist()
+        draws = multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator)
+        yield from draws.tolist()
 
     def __len__(self) -> int:
         return self.num_samples

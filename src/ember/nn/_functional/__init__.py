@@ -1,0 +1,1 @@
+"""Parts of ``ember.nn.functional`` kept in their own modules, re-exported there."""

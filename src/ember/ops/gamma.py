@@ -1,0 +1,72 @@
+"""The log-gamma function and its derivatives: ``lgamma``, ``digamma``, ``polygamma``.
+
+Values come from SciPy's special functions on the CPU and CuPy's on the GPU (through
+``backend.special_functions``); each derivative is the next polygamma, an Ember op, so every
+order works: d/dx lgamma = digamma, d/dx polygamma(n, x) = polygamma(n + 1, x).
+"""
+from __future__ import annotations
+
+from .. import backend
+from ..tensor import Tensor
+from . import elementwise as E
+from .registry import apply, declare, primitive
+
+
+def _lgamma_fwd(xp, x):
+    out = backend.special_functions(xp).gammaln(x)
+    return xp.where(x == -xp.inf, xp.inf, out).astype(x.dtype, copy=False)  # torch: +inf at -inf
+
+
+def _polygamma_fwd(xp, x, n):
+    sp = backend.special_functions(xp)
+    out = sp.psi(x) if n == 0 else sp.polygamma(n, x)
+    return out.astype(x.dtype, copy=False)
+
+
+_polygamma = primitive(
+    "polygamma", _polygamma_fwd,
+    lambda g, out, x, n: (E.mul(g, polygamma(n + 1, x)),),
+    formula="d/dx polygamma(n, x) = polygamma(n + 1, x)",
+)
+
+lgamma = E._unary("lgamma", _lgamma_fwd, lambda g, out, x: (E.mul(g, digamma(x)),),
+                  "d/dx lgamma(x) = digamma(x)")
+
+
+@declare(prim=_polygamma, method=lambda self, n: polygamma(n, self))
+def polygamma(n: int, input: Tensor) -> Tensor:
+    """The ``n``-th derivative of ``digamma`` (``polygamma(0, x)`` is ``digamma(x)``)."""
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"polygamma(): argument 'n' must be int, not {type(n).__name__}")
+    if n < 0:
+        raise RuntimeError(f"polygamma(n, x) does not support negative n (got n={n})")
+    if not isinstance(input, Tensor):
+        raise TypeError(f"polygamma(): argument 'input' must be Tensor, not {type(input).__name__}")
+    return apply(_polygamma, E.to_float(input), n=n)
+
+
+@declare(method=True, inplace=True)
+def digamma(input: Tensor) -> Tensor:
+    """``d/dx lgamma(x)``; d/dx digamma(x) = polygamma(1, x)."""
+    return polygamma(0, input)
+
+
+def _igamma_rule(g, out, a, x):
+    if a.requires_grad:
+        raise RuntimeError("the derivative for 'igamma: input' is not implemented (as in torch)")
+    log_density = E.sub(E.sub(E.mul(E.sub(a, 1), E.log(x)), x), lgamma(a))
+    return None, E.mul(g, E.exp(log_density))
+
+
+_igamma = primitive(
+    "igamma", lambda xp, a, x: backend.special_functions(xp).gammainc(a, x).astype(x.dtype, copy=False),
+    E._unbroadcast(_igamma_rule),
+    formula="d/dx P(a, x) = x^(a-1) exp(-x) / Gamma(a)",
+)
+
+
+@declare(prim=_igamma, method=True)
+def igamma(input: Tensor, other: Tensor) -> Tensor:
+    """The regularised lower incomplete gamma function P(input, other) (torch.igamma)."""
+    a, x = E.promote("igamma", input, other, True)
+    return apply(_igamma, a, x)

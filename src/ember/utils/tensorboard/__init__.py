@@ -1,0 +1,2 @@
+"""``ember.utils.tensorboard``: ``SummaryWriter`` for TensorBoard, as torch.utils.tensorboard."""
+from .writer import FileWriter, SummaryWriter

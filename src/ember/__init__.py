@@ -62,9 +62,6 @@ from .tensor_types import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, Flo
                            HalfTensor, IntTensor, LongTensor, ShortTensor, set_default_tensor_type)
 from .threads import (get_num_interop_threads, get_num_threads, set_num_interop_threads,  # noqa: E402
                       set_num_threads)
-from .functional import (atleast_1d, atleast_2d, atleast_3d, block_diag,  # noqa: E402
-                         broadcast_shapes, cartesian_prod, cdist, chain_matmul, unique,
-                         unique_consecutive, unravel_index)
 
 from . import nn  # noqa: E402  (last: nn is built from everything above)
 

@@ -76,12 +76,12 @@ class IterableStopped:
 
 def _seed_worker(seed: int) -> None:
     """Seed the worker's random sources: Python's, NumPy's global one and Ember's default generator."""
-    from ... import creation
     from ... import backend
+    from ... import random as ember_random
 
     random.seed(seed)
     backend.numpy.random.seed(seed % 2 ** 32)
-    creation.manual_seed(seed)
+    ember_random.manual_seed(seed)
     try:  # one BLAS thread per worker, as torch's workers run one intra-op thread
         from threadpoolctl import threadpool_limits
     except ImportError:

@@ -173,3 +173,18 @@ def test_tensor_data_assignment_as_torch():
         p.data = lib.ones(3)
         (p * 2).sum().backward()
         assert p.tolist() == [1.0, 1.0, 1.0] and p.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_next_functions_of_composites_show_torch_graph():
+    chains = []
+    for lib in (ember, torch):
+        F = lib.nn.functional
+        x, w, b, _ = _inputs(lib)
+        hidden = F.relu(F.linear(x, lib.tensor(np.eye(3), requires_grad=True)))
+        loss = F.mse_loss(F.linear(hidden, w, b), lib.zeros(4, 5, dtype=lib.float64))
+        addmm = loss.grad_fn.next_functions[0][0]
+        chains.append([type(loss.grad_fn).__name__, type(addmm).__name__,
+                       [type(n).__name__ for n, _ in addmm.next_functions[:2]],
+                       type(loss.grad_fn.next_functions[1][0]).__name__])
+    assert chains[0] == chains[1]
+    assert chains[0][:3] == ["MseLossBackward0", "AddmmBackward0", ["AccumulateGrad", "ReluBackward0"]]

@@ -26,6 +26,7 @@ class Node:
     # hooks: the tensor hooks ``hook(g)`` of the output; prehooks/posthooks: torch's node hooks
     __slots__ = ("fn", "inputs", "edges", "versions", "kwargs", "out_data", "out_ndim", "out_version",
                  "hooks", "prehooks", "posthooks", "_metadata", "packed", "retained", "freed", "trace",
+                 "shown_edges",
                  "ctx", "forward_stack", "__weakref__")
 
     def __init__(self, fn, inputs: tuple, kwargs: dict | None, out_data=None, out_ndim: int = 0) -> None:
@@ -45,6 +46,7 @@ class Node:
         self.posthooks = None
         self._metadata = None
         self.packed = None
+        self.shown_edges = None  # what next_functions shows for a composite renamed as torch's op
         self.retained = None
         self.freed = False
         self.trace = None
@@ -64,8 +66,9 @@ class Node:
     @property
     def next_functions(self) -> tuple:
         """``(producer, 0)`` per input, as torch: a node, an AccumulateGrad for a leaf, or None."""
+        edges = self.edges if self.shown_edges is None else self.shown_edges
         return tuple((e if e is None or isinstance(e, Node) else AccumulateGrad(e), 0)
-                     for e in self.edges)
+                     for e in edges)
 
     @property
     def metadata(self) -> dict:
@@ -205,6 +208,13 @@ def rename_node(out, name: str, *inputs) -> None:
     if node is None or any(getattr(t, "grad_fn", None) is node for t in inputs):
         return
     node.__class__ = node_class(name)
+    # next_functions shows the composite's inputs, as torch's one node has them for edges
+    shown = []
+    for arg in inputs:
+        for t in (arg if isinstance(arg, (list, tuple)) else (arg,)):
+            if hasattr(t, "grad_fn") and hasattr(t, "requires_grad"):
+                shown.append(t.grad_fn or (t if t.requires_grad else None))
+    node.shown_edges = tuple(shown)
 
 
 def _autograd_meta(t):
@@ -214,11 +224,12 @@ def _autograd_meta(t):
     return t.grad_fn
 
 
-def torch_backward(name: "str | Callable[..., str | None]") -> Callable:
+def torch_backward(name: "str | Callable[..., str | None]", order: Callable | None = None) -> Callable:
     """Decorator of an op: the node that finishes it gets torch's backward name for that op.
 
     ``name`` is the name, or a function of the op's arguments giving it (None: keep the name
     of the last primitive), as torch's name can depend on them (``SumBackward0`` / ``1``).
+    ``order(*args, **kwargs)`` lists the inputs in the order torch's node has its edges.
     """
     def wrap(op: Callable) -> Callable:
         @functools.wraps(op)
@@ -232,8 +243,9 @@ def torch_backward(name: "str | Callable[..., str | None]") -> Callable:
                 parts = (out,)
             label = name if isinstance(name, str) else name(*args, **kwargs)
             if label is not None:
+                inputs = args if order is None else order(*args, **kwargs)
                 for t in parts:
-                    rename_node(t, label, *args)
+                    rename_node(t, label, *inputs)
             return out
         return named
     return wrap

@@ -94,7 +94,8 @@ def _matmul_name(input: Tensor, other: Tensor) -> str | None:
             (1, 2): "SqueezeBackward4"}.get(dims)
 
 
-@torch_backward(_linear_name)
+@torch_backward(_linear_name, order=lambda input, weight, bias=None:
+                (input, weight) if bias is None else (bias, input, weight))
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ W^T + b`` (torch.nn.functional.linear) as one op: the hot path of every MLP.
 

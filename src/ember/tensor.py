@@ -144,11 +144,28 @@ class Tensor:
         d = self.device
         return -1 if d.index is None else d.index
 
-    def is_contiguous(self) -> bool:
-        return bool(self._data.flags.c_contiguous)
+    def is_contiguous(self, memory_format=None) -> bool:
+        """True when the elements lie densely in C order (or in ``memory_format``'s order)."""
+        if memory_format is None:
+            return bool(self._data.flags.c_contiguous)
+        from .memory_format import is_contiguous_as
+
+        return is_contiguous_as(self, memory_format)
 
     def data_ptr(self) -> int:
         return backend.address_of(self._data)
+
+    def share_memory_(self) -> "Tensor":
+        """Move the values into memory other processes can map (for ``ember.multiprocessing``)."""
+        from .multiprocessing.reductions import share_memory_
+
+        return share_memory_(self)
+
+    def is_shared(self) -> bool:
+        """True when the values live in memory shared with other processes."""
+        from .multiprocessing.reductions import is_shared
+
+        return is_shared(self)
 
     # ----------------------------------------------------------------- conversion
     def item(self):
@@ -291,8 +308,7 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
-            self.grad_fn.register_hook(hook)
-            return RemovableHandle(self.grad_fn.hooks, hook)
+            return self.grad_fn._add_tensor_hook(hook)
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)

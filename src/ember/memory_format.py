@@ -26,26 +26,10 @@ channels_last = memory_format("channels_last", (0, 2, 3, 1))
 channels_last_3d = memory_format("channels_last_3d", (0, 2, 3, 4, 1))
 
 
-def _check(x, fmt: memory_format) -> None:
+def check_rank(x, fmt: memory_format) -> None:
+    """Refuse a layout for a tensor of another rank (channels_last needs 4-d), as torch does."""
     if fmt.order is not None and x.ndim != len(fmt.order):
         raise RuntimeError(f"required rank {len(fmt.order)} tensor to use {fmt.name} format")
-
-
-def to_format(x, fmt: memory_format | None, op: str = "to"):
-    """``x`` laid out in ``fmt`` (the same tensor when it already is); differentiable."""
-    from .ops.shape import contiguous, permute
-
-    if fmt is None or fmt is preserve_format:
-        return x
-    if not isinstance(fmt, memory_format):
-        raise TypeError(f"{op}(): memory_format must be ember.memory_format, got {type(fmt).__name__}")
-    _check(x, fmt)
-    if is_contiguous_as(x, fmt):
-        return x
-    if fmt.order is None:
-        return contiguous(x)
-    back = tuple(fmt.order.index(i) for i in range(len(fmt.order)))
-    return permute(contiguous(permute(x, fmt.order)), back)
 
 
 def is_contiguous_as(x, fmt: memory_format = contiguous_format) -> bool:

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from typing import Callable, Iterator
 
-from . import backend, dtypes
+from . import _shared_memory, backend, dtypes
 from ._printing import tensor_repr
 from .autograd import backward as _autograd_backward
+from .autograd.engine import register_tensor_class
 from .autograd.grad_mode import STATE
+from .autograd.variable import Variable
+from .memory_format import is_contiguous_as
 
 
 class Tensor:
@@ -148,8 +151,6 @@ class Tensor:
         """True when the elements lie densely in C order (or in ``memory_format``'s order)."""
         if memory_format is None:
             return bool(self._data.flags.c_contiguous)
-        from .memory_format import is_contiguous_as
-
         return is_contiguous_as(self, memory_format)
 
     def data_ptr(self) -> int:
@@ -157,15 +158,11 @@ class Tensor:
 
     def share_memory_(self) -> "Tensor":
         """Move the values into memory other processes can map (for ``ember.multiprocessing``)."""
-        from .multiprocessing.reductions import share_memory_
-
-        return share_memory_(self)
+        return _shared_memory.share_memory_(self)
 
     def is_shared(self) -> bool:
         """True when the values live in memory shared with other processes."""
-        from .multiprocessing.reductions import is_shared
-
-        return is_shared(self)
+        return _shared_memory.is_shared(self)
 
     # ----------------------------------------------------------------- conversion
     def item(self):
@@ -454,3 +451,6 @@ def _wrap_dim(dim: int, ndim: int, op: str) -> int:
         )
     return dim + n if dim < 0 else dim
 
+
+register_tensor_class(Tensor)
+Variable.register(Tensor)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import warnings
 
 from . import dtypes
+from .creation import _tensor_from_args
 from .tensor import Tensor
 
 
@@ -19,8 +20,6 @@ class _TensorTypeMeta(type):
 
     def __call__(cls, *args, device=None):
         """A tensor of this type: ``T(data)``, ``T(*sizes)``, ``T(tensor)`` (same dtype only), or empty."""
-        from .creation import _tensor_from_args
-
         if len(args) == 1 and isinstance(args[0], Tensor):
             src = args[0]
             if src.dtype != cls.dtype:

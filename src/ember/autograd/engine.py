@@ -98,8 +98,7 @@ class Node:
 
     def _pack(self) -> None:
         """Hand what this node saves to the innermost ``saved_tensors_hooks`` pair's ``pack``."""
-        from ..tensor import Tensor
-
+        Tensor = TENSOR_CLASS[0]
         pack, unpack = SAVED_HOOKS[-1]
         out = None if self.out_data is None else pack(Tensor._make(self.out_data))
         inputs = tuple((pack(t), _autograd_meta(t)) for t in self.inputs)
@@ -109,8 +108,7 @@ class Node:
 
     def _unpack(self) -> None:
         """Bring back what ``_pack`` handed out, through ``unpack``, with its place in the graph."""
-        from ..tensor import Tensor
-
+        Tensor = TENSOR_CLASS[0]
         inputs, out, unpack = self.packed
         restored = []
         for packed, meta in inputs:
@@ -252,6 +250,14 @@ def torch_backward(name: "str | Callable[..., str | None]", order: Callable | No
 
 
 SAVED_HOOKS: list = []  # (pack, unpack) pairs of the active saved_tensors_hooks, innermost last
+# The Tensor class, which saved_tensors_hooks hand to pack and get back from unpack. tensor.py
+# registers it (register_tensor_class) when it is defined: Tensor is built on this engine.
+TENSOR_CLASS: list = []
+
+
+def register_tensor_class(cls: type) -> None:
+    """Tell the engine which class wraps the arrays it hands to saved-tensor hooks."""
+    TENSOR_CLASS[:] = [cls]
 
 
 def _modified_message(t, node, index: int, expected: int) -> str:

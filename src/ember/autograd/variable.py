@@ -2,21 +2,15 @@
 from __future__ import annotations
 
 import warnings
+from abc import ABCMeta
 
 
-class _VariableMeta(type):
-    """Every Tensor is a Variable: ``isinstance(t, Variable)`` is true, as in torch."""
-
-    def __instancecheck__(cls, obj) -> bool:
-        from ..tensor import Tensor
-
-        return isinstance(obj, Tensor)
+class _VariableMeta(ABCMeta):
+    """Every Tensor is a Variable (tensor.py registers Tensor): ``isinstance(t, Variable)``, as torch."""
 
     def __call__(cls, data, requires_grad: bool = False, volatile: bool = False):
         """``Variable(t)``: ``t``'s values (shared) cut off from the graph, needing grad if asked."""
-        from ..tensor import Tensor
-
-        if not isinstance(data, Tensor):
+        if not isinstance(data, cls):
             raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
         if volatile:
             warnings.warn("volatile was removed and now has no effect. Use `with torch.no_grad():` "

@@ -9,7 +9,6 @@ from numbers import Number
 from .. import backend, dtypes
 from ..autograd.grad_mode import STATE
 from ..autograd.engine import torch_backward
-from ..memory_format import to_format
 from ..tensor import Tensor
 from . import elementwise as E
 from . import index as I
@@ -171,7 +170,7 @@ def _to(self, *args, **kwargs) -> Tensor:
     if dtype is not None:
         out = E.cast(out, dtypes.to_dtype(dtype))
     if memory_format is not None:
-        out = to_format(out, memory_format)
+        out = S.to_format(out, memory_format)
     if copy and out is self:
         out = clone(self)
     return out
@@ -200,7 +199,7 @@ _MOVE = primitive(
 def clone(x: Tensor, *, memory_format=None) -> Tensor:
     """A copy with its own memory that stays in the graph (laid out in ``memory_format`` if given)."""
     out = apply(clone.primitive, x)
-    return out if memory_format is None else to_format(out, memory_format, "clone")
+    return out if memory_format is None else S.to_format(out, memory_format, "clone")
 
 
 def _type_as(self, other: Tensor) -> Tensor:

@@ -6,6 +6,7 @@ split, repeat and friends are written with them, so they need no derivative rule
 from __future__ import annotations
 
 from .. import backend, dtypes
+from .. import memory_format as MF
 from ..arguments import ints_arg
 from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
@@ -493,8 +494,6 @@ def repeat(input: Tensor, *sizes) -> Tensor:
 def contiguous(input: Tensor, memory_format=None) -> Tensor:
     """A tensor whose memory is in C order (or ``memory_format``'s); the same tensor when it is."""
     if memory_format is not None:
-        from ..memory_format import to_format
-
         return to_format(input, memory_format, "contiguous")
     if input._data.flags.c_contiguous:
         return input
@@ -508,6 +507,21 @@ _contiguous = primitive(
     reads_inputs=False, formula="a copy: the gradient passes through",
 )
 declare(contiguous, prim=_contiguous, method=True, namespaces=())
+
+
+def to_format(x, fmt: "MF.memory_format | None", op: str = "to"):
+    """``x`` laid out in ``fmt`` (the same tensor when it already is); differentiable."""
+    if fmt is None or fmt is MF.preserve_format:
+        return x
+    if not isinstance(fmt, MF.memory_format):
+        raise TypeError(f"{op}(): memory_format must be ember.memory_format, got {type(fmt).__name__}")
+    MF.check_rank(x, fmt)
+    if MF.is_contiguous_as(x, fmt):
+        return x
+    if fmt.order is None:
+        return contiguous(x)
+    back = tuple(fmt.order.index(i) for i in range(len(fmt.order)))
+    return permute(contiguous(permute(x, fmt.order)), back)
 
 
 @declare(method=True)

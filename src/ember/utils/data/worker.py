@@ -11,6 +11,9 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
+from ... import backend
+from ... import random as ember_random
+
 STATUS_CHECK_INTERVAL = 1.0  # seconds between checks that the other side is still alive
 
 
@@ -76,9 +79,6 @@ class IterableStopped:
 
 def _seed_worker(seed: int) -> None:
     """Seed the worker's random sources: Python's, NumPy's global one and Ember's default generator."""
-    from ... import backend
-    from ... import random as ember_random
-
     random.seed(seed)
     backend.numpy.random.seed(seed % 2 ** 32)
     ember_random.manual_seed(seed)

@@ -804,7 +804,3 @@ from ._functional.pool_indices import (  # noqa: E402,F401
 from ._functional.random_activations import (alpha_dropout,  # noqa: E402,F401
                                              feature_alpha_dropout, gumbel_softmax, rrelu,
                                              rrelu_)
-
-# ---- attention (ember.nn.attention)
-from .attention._functional import (multi_head_attention_forward,  # noqa: E402,F401
-                                    scaled_dot_product_attention)

@@ -39,6 +39,10 @@ EDGE_DIFFERENCES = {
     "hardsigmoid": "nan gives 0, torch nan",
     "threshold": "nan gives the value, torch nan",
     "isclose": "-inf against a large finite number with a large rtol is close, torch not",
+    # found when attention got samples (the seq merge); Ember masks with where, torch's MATH
+    # kernel adds 0 / -inf, so at an inf input their masked positions differ
+    "scaled_dot_product_attention": "with an inf value and a causal mask, some gradients are "
+                                    "+-inf where torch's are nan",
 }
 NAMES = sorted(name for name in SAMPLES if name not in EDGE_DIFFERENCES)
 WITH_ERRORS = sorted(name for name, info in SAMPLES.items() if info.errors is not None)

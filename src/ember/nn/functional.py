@@ -403,9 +403,10 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
     if log_target:
         pointwise = E.mul(E.exp(target), E.sub(target, input))
     else:
-        log_t = E.log(E.where(E.gt(target, 0), target, 1.0))
-        pointwise = E.where(E.gt(target, 0), E.mul(target, E.sub(log_t, input)),
-                            E.mul(E.neg(target), input))
+        # xlogy(t, t) - t * input, as torch: 0 log 0 = 0 but a negative target gives nan, and
+        # the target's gradient log t + t / t is nan at t = 0 (torch's xlogy rule)
+        t_log_t = E.where(E.eq(target, 0), 0.0, E.mul(target, E.log(target)))
+        pointwise = E.sub(t_log_t, E.mul(target, input))
     if reduction == "batchmean":
         return E.div(R.sum(pointwise), input.shape[0]) if input.ndim else R.sum(pointwise)
     return _reduce(pointwise, reduction)
@@ -816,7 +817,3 @@ from ._functional.pool_indices import (  # noqa: E402,F401
 from ._functional.random_activations import (alpha_dropout,  # noqa: E402,F401
                                              feature_alpha_dropout, gumbel_softmax, rrelu,
                                              rrelu_)
-
-# ---- attention (ember.nn.attention)
-from .attention._functional import (multi_head_attention_forward,  # noqa: E402,F401
-                                    scaled_dot_product_attention)

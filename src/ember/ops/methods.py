@@ -184,11 +184,11 @@ def _move(x: Tensor, device) -> Tensor:
 _MOVE = primitive(
     "to_device",
     lambda xp, x, device: backend.transfer(x, device),
-    lambda g, out, x, device: (to_device(g, x.device),), reads_inputs=False,
+    lambda g, out, x, device: (to_device(g, x.device),), jvp="linear", reads_inputs=False,
     formula="moving values keeps gradients",
 )
 
-@declare(forward=lambda xp, x: x.copy(), rule=lambda g, out, x: (g,), reads_inputs=False,
+@declare(forward=lambda xp, x: x.copy(), rule=lambda g, out, x: (g,), jvp="linear", reads_inputs=False,
          formula="a copy: the gradient passes through", method=True, sympy=lambda sp, a: a)
 def clone(x: Tensor, *, memory_format=None) -> Tensor:
     """A copy with its own memory that stays in the graph."""

@@ -100,7 +100,11 @@ class Primitive:
     def backward(self, node: Node, g: Tensor) -> tuple:
         """Gradients for the node's inputs given the gradient ``g`` of its output."""
         inputs = node.saved()
-        out = Tensor._make(node.out_data, True, node) if self.saves_out else None
+        out = None
+        if self.saves_out:
+            # under forward mode the rule needs the result's tangents: run the op again for them
+            out = apply(self, *inputs, **(node.kwargs or {})) if LEVELS.active \
+                else Tensor._make(node.out_data, True, node)
         kw = node.kwargs or {}
         dims = g._data.ndim - node.out_ndim
         if not dims and not BATCH.dims:  # the common, unbatched case

@@ -238,9 +238,8 @@ def _check_batched(info, got, want, e_leaves, t_leaves, cots, rng, dtype, device
         _compare_list([r[k] for r in rows], want_k, dtype, f"{info.name} batched gradient row {k}", tol)
 
 
-def _jvp_run(lib: str, info, sample: tuple, primals: list, tangents: list, device: str):
-    """``(outputs, tangents out)`` of the op's floating outputs by ``lib``'s ``func.jvp``."""
-    module = torch if lib == "torch" else ember
+def _op_of_floats(lib: str, info, sample: tuple, device: str):
+    """The op as a function of its floating inputs (the others fixed), giving its float outputs."""
 
     def f(*xs):
         queue = iter(xs)
@@ -248,40 +247,44 @@ def _jvp_run(lib: str, info, sample: tuple, primals: list, tangents: list, devic
         outs = flatten(info.ref(torch, *args, **kwargs) if lib == "torch" else info.fn(*args, **kwargs))
         return tuple(o for o in outs if is_float_tensor(o))
 
-    return module.func.jvp(f, tuple(primals), tuple(tangents))
+    return f
 
 
 def check_jvp(info, sample: tuple, dtype: str, device: str = "cpu") -> None:
     """Forward mode: ``J·t`` by ``ember.func.jvp`` against ``torch.func.jvp`` for random tangents;
     then (where second derivatives exist) the gradient of <J·t, w> with respect to the primals
-    and the tangents, which runs backward through the JVP rules (reverse over forward)."""
+    and the tangents, which runs backward through the JVP rules (reverse over forward). Its
+    reference is torch's reverse over reverse, <d<f, w>/dx, t> differentiated again: torch's own
+    reverse over forward is wrong for some ops (linalg.det)."""
     arrays = float_arrays(sample)
     if not arrays:
         return
     rng = np.random.default_rng(zlib.crc32(f"{info.name}/jvp".encode()))
     tans = [rng.standard_normal(a.shape).astype(a.dtype) for a in arrays]
-    grad = info.gradgrad
-    t_in = [torch.tensor(a, requires_grad=grad) for a in arrays + tans]
-    e_in = [ember.tensor(a, device=device, requires_grad=grad) for a in arrays + tans]
     n = len(arrays)
+    t_in = [torch.tensor(a, requires_grad=True) for a in arrays + tans]
+    e_in = [ember.tensor(a, device=device, requires_grad=info.gradgrad) for a in arrays + tans]
+    t_f = _op_of_floats("torch", info, sample, device)
     try:
-        t_out, t_jvp = _jvp_run("torch", info, sample, t_in[:n], t_in[n:], device)
+        t_out, t_jvp = torch.func.jvp(t_f, tuple(t_in[:n]), tuple(t_in[n:]))
     except Exception:  # torch has no forward-mode formula here: nothing to compare against
         return
     with _on_the_device(info, device):
-        e_out, e_jvp = _jvp_run("ember", info, sample, e_in[:n], e_in[n:], device)
+        e_out, e_jvp = ember.func.jvp(_op_of_floats("ember", info, sample, device),
+                                      tuple(e_in[:n]), tuple(e_in[n:]))
     tol = info.tol.get(dtype)
     assert len(e_jvp) == len(t_jvp), f"{info.name} jvp: {len(e_jvp)} outputs, torch gives {len(t_jvp)}"
     for i, (g, w, o) in enumerate(zip(e_jvp, t_jvp, t_out)):
         # Ember's tangents take their output's dtype; torch's may be wider (a float64 0-d tangent)
         assert_close(g, w.to(o.dtype), dtype, f"{info.name} jvp output {i}", tol)
-    if not grad:
+    if not info.gradgrad or not e_jvp:
         return
     vecs = [rng.standard_normal(tuple(w.shape)).astype(dtype) for w in t_jvp]
-    t_total = _inner("torch", list(t_jvp), _as("torch", vecs, device))
-    if t_total is None:
-        return
-    want = _zeros_for(_grads("torch", [t_total], t_in, [_ones("torch", t_total)], False), t_in)
+    first = _grads("torch", list(t_f(*t_in[:n])), t_in[:n], _as("torch", vecs, device), True)
+    terms = [(g * t).sum() for g, t in zip(first, t_in[n:]) if g is not None]
+    t_total = sum(terms[1:], terms[0]) if terms else None
+    want = [np.zeros(tuple(t.shape)) for t in t_in] if t_total is None else \
+        _zeros_for(_grads("torch", [t_total], t_in, [_ones("torch", t_total)], False), t_in)
     e_total = _inner("ember", list(e_jvp), _as("ember", vecs, device))
     got = [np.zeros(tuple(t.shape)) for t in e_in] if e_total is None else \
         _zeros_for(_grads("ember", [e_total], e_in, [_ones("ember", e_total)], False), e_in)

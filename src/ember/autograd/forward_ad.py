@@ -38,6 +38,10 @@ class _Level:
         key = id(t)
         self.tangents[key] = (weakref.ref(t, functools.partial(self._forget, key)), tangent)
 
+    def drop(self, t) -> None:
+        if self.get(t) is not None:
+            del self.tangents[id(t)]
+
     def _forget(self, key: int, ref) -> None:
         entry = self.tangents.get(key)
         if entry is not None and entry[0] is ref:
@@ -119,6 +123,16 @@ def copy_tangents(src, dst) -> None:
     for level in LEVELS.active:
         tangent = level.get(src)
         if tangent is not None:
+            level.set(dst, tangent)
+
+
+def move_tangents(src, dst) -> None:
+    """``dst`` now holds ``src``'s value (an in-place op): it takes ``src``'s tangents too."""
+    for level in LEVELS.active:
+        tangent = level.get(src)
+        if tangent is None:
+            level.drop(dst)
+        else:
             level.set(dst, tangent)
 
 

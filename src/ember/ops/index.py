@@ -6,6 +6,7 @@ differentiated to any order.
 from __future__ import annotations
 
 from .. import backend, dtypes
+from ..autograd.forward_ad import LEVELS
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
@@ -283,7 +284,7 @@ def setitem(x: Tensor, idx, value) -> None:
     if value._data.dtype != x._data.dtype:
         value = E.cast(value, x.dtype)
     x._check_inplace("index_put_")  # stricter than torch on an expanded tensor: no partial writes
-    if STATE.enabled and (x.requires_grad or value.requires_grad):
+    if STATE.enabled and (x.requires_grad or value.requires_grad) or LEVELS.active:
         x._set_result(apply(_index_put, x._snapshot(), value, idx=arr_idx))
         return
     base, inner = _target(x._data, arr_idx)

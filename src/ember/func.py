@@ -254,7 +254,8 @@ def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: boo
 
     Each primal becomes a dual tensor carrying its tangent (``autograd.forward_ad``); every op
     pushes the tangents on, so the outputs arrive with theirs. Results stay differentiable
-    (reverse over forward) where the primals or tangents need grad.
+    (reverse over forward) where the primals or tangents need grad. ``strict=True`` refuses an
+    output that does not depend on the inputs (torch's error).
 
     Returns:
         ``(output, jvp_out)`` or ``(output, jvp_out, aux)``; ``jvp_out`` is shaped like the output.
@@ -283,6 +284,9 @@ def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: boo
         unpacked = [forward_ad.unpack_dual(o, level=level) for o in outs]
         if has_aux:
             aux = _unpack_tree(aux, level)
+    if strict and any(u.tangent is None for u in unpacked):
+        raise RuntimeError(f"{api[:-1]}, strict=True): The output of f is independent of the "
+                           "inputs. This is not allowed with strict=True.")
     values = _settle([u.primal for u in unpacked])
     columns = _settle([u.tangent if u.tangent is not None else zeros_like(u.primal)
                        for u in unpacked])

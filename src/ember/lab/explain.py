@@ -108,11 +108,6 @@ class Explanation:
                          [[s.name, s.definition, fmt(s.value)] for s in self.forward]),
                         self._reverse_sweep()]
         headers = [f"∂{self.output}/∂·", "value"]
-        for c in self.backward:
-            rows.append([f"{bar(c.node)} = {fmt(c.adjoint)}", c.input,
-                         _local_text(c), c.formula,
-                         f"{fmt(c.adjoint)} × {fmt(c.local)} = {fmt(c.contribution)}",
-                         f"{bar(c.input)} = {fmt(c.accumulated)}"])
         if self.symbolic:
             headers += ["symbolic", "symbolic at point"]
         partials = []

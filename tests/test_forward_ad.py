@@ -305,3 +305,50 @@ def test_custom_function_jvp_with_save_for_forward() -> None:
 
     with pytest.raises(NotImplementedError, match="jvp"):
         ember.func.jvp(NoJvp.apply, (x,), (x,))
+
+
+# ---------------------------------------------------------------------------- showing the work
+
+LECTURE_Z = "3*x**5 + 2*u**2*k*x + l*x + l"
+
+
+def test_explain_forward_shows_dual_numbers_one_sweep_per_input() -> None:
+    e = ember.explain(LECTURE_Z, mode="forward", x=2, u=4, k=3, l=1)
+    assert e.gradient == {"x": 337.0, "u": 96.0, "k": 64.0, "l": 3.0}
+    assert e.sweeps() == {"forward": 4, "reverse": 1}
+    # each node's tangent in each sweep: v5 = (2 u^2) k is 48 along u and 32 along k
+    steps = {s.name: (s.definition, tangents) for s, tangents in zip(e.forward, e.tangents)}
+    assert steps["v5"] == ("mul(v4, k)", [0.0, 48.0, 32.0, 0.0])
+    assert steps["v10"][1] == [337.0, 96.0, 64.0, 3.0]  # the output's tangents are the partials
+    text = str(e)
+    assert "Forward sweeps with dual numbers" in text and "4 (one per input)" in text
+    assert "Reverse sweep" not in text
+    assert e.to_dict()["tangents"][-1] == [337.0, 96.0, 64.0, 3.0]
+    with pytest.raises(ember.lab.mathlang.MathError, match="mode"):
+        ember.explain(LECTURE_Z, mode="sideways", x=2, u=4, k=3, l=1)
+
+
+def test_explain_forward_agrees_with_reverse_on_a_python_function() -> None:
+    def f(x, y):
+        return x * y + ember.sin(x) / y
+
+    fwd = ember.explain(f, mode="forward", x=0.5, y=2)
+    rev = ember.explain(f, x=0.5, y=2)
+    assert fwd.value == rev.value
+    for name in ("x", "y"):
+        assert fwd.gradient[name] == pytest.approx(rev.gradient[name], rel=1e-15)
+
+
+def test_cli_explains_forward_mode() -> None:
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "ember", "grad", LECTURE_Z, "--at", "x=2,u=4,k=3,l=1",
+                        "--explain", "--forward"], capture_output=True, text=True, encoding="utf-8",
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "∂f/∂x = 337" in r.stdout and "Forward sweeps with dual numbers" in r.stdout
+    assert "forward  4 (one per input)" in r.stdout
+    r = subprocess.run([sys.executable, "-m", "ember", "grad", LECTURE_Z, "--at", "x=2,u=4,k=3,l=1",
+                        "--forward"], capture_output=True, text=True, encoding="utf-8", timeout=120)
+    assert r.returncode == 2 and "--explain" in r.stderr

@@ -126,6 +126,14 @@ def copy_tangents(src, dst) -> None:
             level.set(dst, tangent)
 
 
+def detached(t):
+    """``t`` cut from the reverse-mode graph but keeping its tangents: a stop for gradients
+    only (``detach()`` drops the tangents too, as torch's)."""
+    cut = t.detach()
+    copy_tangents(t, cut)
+    return cut
+
+
 def move_tangents(src, dst) -> None:
     """``dst`` now holds ``src``'s value (an in-place op): it takes ``src``'s tangents too."""
     for level in LEVELS.active:

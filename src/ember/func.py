@@ -305,7 +305,9 @@ def _settle(tensors: list) -> list:
 def _plain(t: Tensor) -> Tensor:
     if t.grad_fn is None and not t.requires_grad:
         return t
-    return forward_ad.detached(t)
+    cut = t.detach()
+    forward_ad.copy_tangents(t, cut)
+    return cut
 
 
 def _describe(tree) -> str:

@@ -127,10 +127,13 @@ def copy_tangents(src, dst) -> None:
 
 
 def detached(t):
-    """``t`` cut from the reverse-mode graph but keeping its tangents: a stop for gradients
-    only (``detach()`` drops the tangents too, as torch's)."""
+    """``t`` cut from the reverse-mode graph, with its tangents (themselves cut): a stop for
+    gradients that forward mode passes (``detach()`` drops the tangents too, as torch's)."""
     cut = t.detach()
-    copy_tangents(t, cut)
+    for level in LEVELS.active:
+        tangent = level.get(t)
+        if tangent is not None:
+            level.set(cut, detached(tangent))
     return cut
 
 

@@ -17,10 +17,9 @@ No broadcast is undone in forward mode: a tangent smaller than the result is bro
 """
 from __future__ import annotations
 
-import contextlib
 from typing import Callable
 
-from ..autograd.forward_ad import LEVELS, only
+from ..autograd.forward_ad import LEVELS
 from ..tensor import Tensor
 from . import elementwise as E
 from . import reduce as R
@@ -33,15 +32,23 @@ def push(prim: Primitive, inputs: tuple, kw: dict, out: Tensor) -> None:
     if prim.rule is None or out._data.dtype.kind != "f":
         return  # not differentiable, or an integer/bool result: no tangent
     levels = LEVELS.active
+    batch = BATCH.dims
     for i, level in enumerate(levels):
         tangents = [level.get(t) for t in inputs]
         if tangents.count(None) == len(tangents):
             continue
         rule = rule_of(prim)
-        with only(levels[:i]), _unbatched():
+        # the rule sees only the levels below this one, and unbatched shapes (a batched
+        # backward sweep may be running it); plain assignments: this runs for every op
+        LEVELS.active = levels[:i]
+        BATCH.dims = 0
+        try:
             tangent = rule(tangents, out, *inputs, **kw)
             if tangent is not None:
                 tangent = _fit(tangent, out)
+        finally:
+            LEVELS.active = levels
+            BATCH.dims = batch
         if tangent is not None:
             level.set(out, tangent)
 
@@ -59,17 +66,6 @@ def rule_of(prim: Primitive) -> Callable:
             derived = _DERIVED[prim] = _KINDS[rule](prim)
         return derived
     return rule
-
-
-@contextlib.contextmanager
-def _unbatched():
-    """JVP rules see unbatched shapes even when a batched backward sweep runs them."""
-    prev = BATCH.dims
-    BATCH.dims = 0
-    try:
-        yield
-    finally:
-        BATCH.dims = prev
 
 
 def _fit(tangent: Tensor, out: Tensor) -> Tensor:

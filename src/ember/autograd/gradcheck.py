@@ -194,33 +194,27 @@ def gradcheck(func: Callable, inputs, *, eps: float = 1e-6, atol: float = 1e-5, 
                                   "mode, which Ember's gradcheck does not run")
     inputs = _as_tuple(inputs)
     positions = _differentiable(inputs)
+    numerical = _numerical(func, inputs, positions, eps)
+    with enable_grad():
+        outputs = _float_outputs(func, inputs)
     if check_forward_ad:
         forward = _forward_analytical(func, inputs, positions)
-        numerical = _numerical(func, inputs, positions, eps)
-        with no_grad():
-            outputs = _float_outputs(func, inputs)
-        for o, out in enumerate(outputs):
-            for col, i in enumerate(positions):
-                if not _close(forward[o][col], numerical[o][col], atol, rtol):
-                    return _fail("While considering the forward AD (jvp) Jacobian: " + _mismatch(
-                        o, i, numerical[o][col], forward[o][col], tuple(out.shape),
-                        tuple(inputs[i].shape), atol, rtol), raise_exception)
+        wrong = _first_mismatch(forward, numerical, outputs, inputs, positions, atol, rtol)
+        if wrong:
+            return _fail("While considering the forward AD (jvp) Jacobian: " + wrong,
+                         raise_exception)
     if not check_backward_ad:
         return True
     analytical = _analytical(func, inputs, positions)
     again = _analytical(func, inputs, positions)
-    numerical = _numerical(func, inputs, positions, eps)
-    with enable_grad():
-        outputs = _float_outputs(func, inputs)
-    for o, out in enumerate(outputs):
+    for o in range(len(outputs)):
         for col, i in enumerate(positions):
-            num, ana = numerical[o][col], analytical[o][col]
-            if not _close(ana, again[o][col], nondet_tol, 0.0):
+            if not _close(analytical[o][col], again[o][col], nondet_tol, 0.0):
                 return _fail(f"Backward is not reentrant for output {o} with respect to input {i}: two "
                              f"backward passes differ by more than nondet_tol={nondet_tol}.", raise_exception)
-            if not _close(ana, num, atol, rtol):
-                return _fail(_mismatch(o, i, num, ana, tuple(out.shape), tuple(inputs[i].shape), atol, rtol),
-                             raise_exception)
+    wrong = _first_mismatch(analytical, numerical, outputs, inputs, positions, atol, rtol)
+    if wrong:
+        return _fail(wrong, raise_exception)
     if check_grad_dtypes and not _grad_dtypes_match(outputs, inputs, positions):
         return _fail("Gradient has dtype mismatch: a gradient's dtype differs from its input's.",
                      raise_exception)
@@ -228,6 +222,17 @@ def gradcheck(func: Callable, inputs, *, eps: float = 1e-6, atol: float = 1e-5, 
         return _fail("Batched grad mismatch: one backward over batched cotangents differs from one "
                      "backward per cotangent.", raise_exception)
     return True
+
+
+def _first_mismatch(analytical: list, numerical: list, outputs: tuple, inputs: tuple,
+                    positions: list, atol: float, rtol: float) -> str | None:
+    """The message for the first Jacobian block that disagrees with the numbers (None if none)."""
+    for o, out in enumerate(outputs):
+        for col, i in enumerate(positions):
+            num, ana = numerical[o][col], analytical[o][col]
+            if not _close(ana, num, atol, rtol):
+                return _mismatch(o, i, num, ana, tuple(out.shape), tuple(inputs[i].shape), atol, rtol)
+    return None
 
 
 def _close(a, b, atol: float, rtol: float) -> bool:

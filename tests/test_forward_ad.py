@@ -282,6 +282,16 @@ def test_bad_jvp_inputs_raise_torchs_errors(case: str) -> None:
         assert "[2]" in str(got.value) and "[3]" in str(got.value)
 
 
+def test_bad_jacfwd_calls_name_the_transform() -> None:
+    x = ember.ones(2)
+    with pytest.raises(RuntimeError, match=r"jacfwd\(f\)\(\*args\).*only tensors"):
+        ember.func.jacfwd(lambda v: "text")(x)
+    with pytest.raises(RuntimeError, match="argnum=3"):
+        ember.func.jacfwd(lambda v: v, argnums=3)(x)
+    with pytest.raises(RuntimeError, match="randomness"):
+        ember.func.jacfwd(lambda v: v, randomness="sometimes")
+
+
 def test_custom_function_jvp_with_save_for_forward() -> None:
     class Cube(ember.autograd.Function):
         @staticmethod

@@ -194,6 +194,8 @@ def gradcheck(func: Callable, inputs, *, eps: float = 1e-6, atol: float = 1e-5, 
                                   "mode, which Ember's gradcheck does not run")
     inputs = _as_tuple(inputs)
     positions = _differentiable(inputs)
+    if not (check_forward_ad or check_backward_ad):
+        return True
     numerical = _numerical(func, inputs, positions, eps)
     with enable_grad():
         outputs = _float_outputs(func, inputs)

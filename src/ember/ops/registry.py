@@ -292,6 +292,7 @@ def declare(fn: Callable | None = None, /, *, name: str | None = None,
         elif p is not None:
             p.sympy = p.sympy or sympy
             p.fused = p.fused or fused
+            p.jvp = p.jvp or jvp
         op = Op(op_name, f, p, tuple(aliases), method, inplace, tuple(namespaces),
                 formula or (p.formula if p is not None else ""), sympy, math, domain,
                 fused or (p.fused if p is not None else ""))

@@ -113,9 +113,9 @@ def _level(level: int | None, action: str) -> _Level:
     return LEVELS.active[level]
 
 
-def tangent_of(t, level: int):
-    """The tangent of ``t`` at active level ``level`` (None if it has none)."""
-    return LEVELS.active[level].get(t)
+def has_tangent(tensors) -> bool:
+    """Whether any of ``tensors`` carries a tangent at an active level."""
+    return any(level.get(t) is not None for level in LEVELS.active for t in tensors)
 
 
 def copy_tangents(src, dst) -> None:

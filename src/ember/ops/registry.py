@@ -17,7 +17,7 @@ from typing import Callable
 
 from .. import backend
 from ..autograd.engine import Node
-from ..autograd.forward_ad import LEVELS
+from ..autograd.forward_ad import LEVELS, has_tangent
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 
@@ -100,12 +100,12 @@ class Primitive:
     def backward(self, node: Node, g: Tensor) -> tuple:
         """Gradients for the node's inputs given the gradient ``g`` of its output."""
         inputs = node.saved()
+        kw = node.kwargs or {}
         out = None
         if self.saves_out:
             # under forward mode the rule needs the result's tangents: run the op again for them
-            out = apply(self, *inputs, **(node.kwargs or {})) if LEVELS.active \
+            out = apply(self, *inputs, **kw) if LEVELS.active and has_tangent(inputs) \
                 else Tensor._make(node.out_data, True, node)
-        kw = node.kwargs or {}
         dims = g._data.ndim - node.out_ndim
         if not dims and not BATCH.dims:  # the common, unbatched case
             return self.rule(g, out, *inputs, **kw) if kw else self.rule(g, out, *inputs)

@@ -323,7 +323,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         rows = E.add(fixed, E.mul(E.sub(rows, fixed), S.unsqueeze(scale, 1)))
     if padding_idx is not None:
         is_pad = S.unsqueeze(E.eq(flat, padding_idx), 1)
-        rows = E.where(is_pad, forward_ad.detached(rows), rows)  # no gradient, but tangents, as torch
+        rows = E.where(is_pad, forward_ad.detached(rows), rows)  # tangents pass, as torch's
     return S.reshape(rows, tuple(input.shape) + (weight.shape[1],))
 
 

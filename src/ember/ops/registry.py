@@ -60,9 +60,9 @@ class Primitive:
     tangent per input, None where an input has none; Ember ops, so it differentiates again), or
     a kind from ``JVP_KINDS`` that derives it (see ``ops/jvp.py``): ``"linear"`` (the op applied
     to the tangents), ``"multilinear"`` (linear in each input apart: the op with one input
-    replaced by its tangent, summed over inputs), ``"elementwise"`` (a one-input op whose VJP rule is diagonal: the rule
-    applied to the tangent), ``"reduction"`` (the VJP spreads ``g`` with weights over what was
-    reduced: the tangent times those weights, summed over it). ``batch`` (vmap:
+    replaced by its tangent, summed over inputs), ``"elementwise"`` (a one-input op whose VJP
+    rule is diagonal: the rule applied to the tangent), ``"reduction"`` (the VJP spreads ``g``
+    with weights over what was reduced: the tangent times those weights, summed over it). ``batch`` (vmap:
     ``batch(batch_dims, *inputs, **kw) -> (out, out_batch_dim)``) is the place for the batching
     rule; None where the primitive has none yet. ``sympy(sp, *args)``
     is its symbolic form (explain's symbolic derivatives read it by the primitive's name).

@@ -132,8 +132,6 @@ def _split_aux(output, has_aux: bool, api: str) -> tuple:
 def _keep_graph(outputs: list, fresh: list, grad_was_enabled: bool) -> bool:
     """Whether results must stay differentiable: the outputs reach a tensor needing grad
     other than this transform's own fresh inputs (an outer transform or the user's tape)."""
-    if forward_ad.LEVELS.active:
-        return True  # detaching would drop the tangents a forward transform around this reads
     return grad_was_enabled and _needs_grad(outputs, fresh)
 
 
@@ -153,7 +151,7 @@ def _detach_tree(tree, keep: bool):
         leaves, spec = _flatten(tree, "aux")
     except RuntimeError:
         return tree
-    return _unflatten([t.detach() for t in leaves], spec)
+    return _unflatten([_plain(t) for t in leaves], spec)
 
 
 def _zeros_for_none(grads: tuple, refs: list) -> list:
@@ -190,8 +188,8 @@ def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable
             keep = _keep_graph([output], flat, was_enabled)
             grads = differentiable_grad((output,), tuple(flat), create_graph=keep)
         grads = _zeros_for_none(grads, flat)
-        grads = _unflatten([g if keep else g.detach() for g in grads], spec)
-        value = output if keep else output.detach()
+        grads = _unflatten([g if keep else _plain(g) for g in grads], spec)
+        value = output if keep else _plain(output)
         if has_aux:
             return grads, (value, _detach_tree(aux, keep))
         return grads, value
@@ -242,7 +240,7 @@ def vjp(func: Callable, *primals, has_aux: bool = False) -> tuple:
         with enable_grad():
             grads = differentiable_grad(tuple(outs), tuple(flat), tuple(cots),
                                         retain_graph=retain_graph, create_graph=create)
-        grads = [g if create else g.detach() for g in _zeros_for_none(grads, flat)]
+        grads = [g if create else _plain(g) for g in _zeros_for_none(grads, flat)]
         return tuple(_unflatten(grads, spec))
 
     result = (_detach_tree(output, keep), vjp_fn)
@@ -349,7 +347,7 @@ def _jacobian_transform(func: Callable, argnums, has_aux: bool, api: str, build:
             outs, out_spec = _flatten(output, api)
             keep = _keep_graph(outs, flat, was_enabled)
             jac = build(tuple(outs), tuple(flat), keep)
-        rows = [_unflatten([b if keep else b.detach() for b in row], spec) for row in jac]
+        rows = [_unflatten([b if keep else _plain(b) for b in row], spec) for row in jac]
         result = _unflatten(rows, out_spec)
         return (result, _detach_tree(aux, keep)) if has_aux else result
 

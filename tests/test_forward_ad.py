@@ -362,3 +362,27 @@ def test_cli_explains_forward_mode() -> None:
     r = subprocess.run([sys.executable, "-m", "ember", "grad", LECTURE_Z, "--at", "x=2,u=4,k=3,l=1",
                         "--forward"], capture_output=True, text=True, encoding="utf-8", timeout=120)
     assert r.returncode == 2 and "--explain" in r.stderr
+
+
+def test_the_harness_catches_a_wrong_jvp_rule() -> None:
+    import types
+
+    from harness import check_jvp
+
+    def make(jvp):
+        return Primitive("sin_under_test", lambda xp, x: xp.sin(x),
+                         lambda g, out, x: (g * ember.cos(x),), jvp=jvp)
+
+    sample = ((np.random.default_rng(0).standard_normal(4),), {})
+    for jvp, ok in ((lambda ts, out, x: ts[0] * ember.cos(x), True),
+                    (lambda ts, out, x: ts[0] * ember.cos(x).detach(), False),  # no 2nd derivative
+                    (lambda ts, out, x: ts[0], False)):
+        prim = make(jvp)
+        info = types.SimpleNamespace(name="sin_under_test", gradgrad=True, tol={}, host_reads="",
+                                     fn=lambda x, prim=prim: ember.ops.registry.apply(prim, x),
+                                     ref=lambda m, x: m.sin(x))
+        if ok:
+            check_jvp(info, sample, "float64")
+        else:
+            with pytest.raises(AssertionError):
+                check_jvp(info, sample, "float64")

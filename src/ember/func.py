@@ -19,8 +19,15 @@ from .autograd.grad_mode import enable_grad, is_grad_enabled
 from .creation import zeros_like
 from .ops.methods import clone
 from .tensor import Tensor
+from .autograd.vmap_state import VMAP
+from .ops.batching import materialize, physical
+# vmap and the module transforms (torch._functorch's parts of torch.func)
+from ._functorch.vmap import vmap  # noqa: E402
+from ._functorch.functional_call import functional_call, stack_module_state  # noqa: E402
+from ._functorch.linearize import linearize  # noqa: E402
 
-__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"]
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap",
+           "functional_call", "stack_module_state", "linearize"]
 
 
 # ---------------------------------------------------------------------------- pytrees
@@ -78,7 +85,12 @@ def _argnums_tuple(argnums, n_args: int, api: str) -> tuple:
 
 
 def _fresh(t: Tensor) -> Tensor:
-    """A copy of ``t`` to differentiate with respect to; still connected if ``t`` needs grad."""
+    """A copy of ``t`` to differentiate with respect to; still connected if ``t`` needs grad.
+
+    Inside ``vmap`` it is batched at every level first, so each sample gets its own gradient.
+    """
+    if VMAP.levels:
+        t = materialize(t)
     if t.requires_grad and is_grad_enabled():
         return clone(t)
     return t.detach().requires_grad_(True)
@@ -127,7 +139,7 @@ def _keep_graph(outputs: list, fresh: list, grad_was_enabled: bool) -> bool:
     other than this transform's own fresh inputs (an outer transform or the user's tape)."""
     if not grad_was_enabled:
         return False
-    own = {id(t) for t in fresh}
+    own = {id(physical(t)[0]) for t in fresh}
     starts = [o.grad_fn if o.grad_fn is not None else o for o in outputs if o.requires_grad]
     leaves = [obj for obj in toposort(starts) if obj.__class__ is not Node]
     return any(leaf.requires_grad and id(leaf) not in own for leaf in leaves)

@@ -18,6 +18,7 @@ from typing import Callable
 from .. import backend
 from ..autograd.engine import Node
 from ..autograd.grad_mode import STATE
+from ..autograd.vmap_state import VMAP
 from ..tensor import Tensor
 
 
@@ -55,9 +56,10 @@ class Primitive:
     ``reads_inputs=False`` that it uses only its inputs' shapes and types (a view, a copy), so
     changing them in place later does not spoil the gradient.
 
-    ``jvp`` (forward mode: ``jvp(tangents, out, *inputs, **kw) -> tangent``) and ``batch``
-    (vmap: ``batch(batch_dims, *inputs, **kw) -> (out, out_batch_dim)``) are the places for the
-    forward-mode and batching rules; None where the primitive has none yet. ``sympy(sp, *args)``
+    ``jvp`` (forward mode: ``jvp(tangents, out, *inputs, **kw) -> tangent``) is the forward-mode
+    rule; ``batch`` the batching rule vmap runs: a category of ``ops/batching.py``'s ``RULES``
+    (``"elementwise"``, ``"dims"``, ...) or ``batch(prim, values, batch_dims, **kw) -> out``
+    (values batch-first where ``batch_dims`` is 0, the result batch-first); None: vmap loops. ``sympy(sp, *args)``
     is its symbolic form (explain's symbolic derivatives read it by the primitive's name).
     ``fused`` says why a primitive that other ops could express is one (speed, stability,
     torch's rounding); empty for one that is a primitive by nature.
@@ -149,6 +151,10 @@ _NDARRAY = backend.numpy.ndarray
 
 def apply(prim: Primitive, *inputs: Tensor, **kw) -> Tensor:
     """Run a primitive forward and, when grad mode is on and an input needs it, record a node."""
+    if VMAP.levels:  # inside vmap: a batched input goes to the primitive's batching rule
+        for t in inputs:
+            if t.__class__ is BatchedTensor:
+                return dispatch(prim, inputs, kw)
     arrays = [t._data for t in inputs]
     for a in arrays:
         if a.__class__ is not _NDARRAY:  # not all plain NumPy: check devices, find the module
@@ -316,3 +322,4 @@ def exporter(module: str, names: dict) -> Callable:
 
 # The op families below apply primitives through ``apply``, defined above: imported last.
 from . import shape, views  # noqa: E402  (views replay ops; batched rules stack with shape's)
+from .batching import BatchedTensor, dispatch  # noqa: E402  (vmap's rules are written in ops)

@@ -65,9 +65,14 @@ class BatchedTensor(Tensor):
         raise RuntimeError("vmap: numpy() reads a tensor's values, which inside vmap belong to "
                            "every sample at once; return the tensor from the vmapped function instead")
 
+    def _check_inplace(self, op: str) -> None:
+        self._value._check_inplace(op)
+
     def _set_result(self, result: Tensor) -> Tensor:
         """In-place ops inside vmap: the batched result replaces this tensor's batch."""
-        if result.__class__ is not BatchedTensor or result._level != self._level:
+        if result.__class__ is not BatchedTensor or result._level < self._level:
+            result = wrap(S.expand(S.unsqueeze(result, 0), self._value.shape), self._level)
+        if result._level != self._level:
             raise RuntimeError(
                 "vmap: inplace arithmetic(self, *extra_args) is not possible because there exists a "
                 "Tensor `other` in extra_args that has more elements than `self`. This happened due "
@@ -138,7 +143,7 @@ def batch_size(args: list, dims: list) -> int:
     return next(a.shape[0] for a, d in zip(args, dims) if d is not None)
 
 
-def _loop(prim, args: list, dims: list, kw: dict) -> Tensor:
+def _loop(prim, args: list, bdims: list, kw: dict) -> Tensor:
     """The fallback for a primitive without a batching rule: once per sample, then stacked."""
     from .registry import apply
 
@@ -146,8 +151,8 @@ def _loop(prim, args: list, dims: list, kw: dict) -> Tensor:
                   f"rule for {prim.name}. Please file us an issue on GitHub so that we can "
                   "prioritize its implementation.", UserWarning, stacklevel=4)
     rows = []
-    for i in range(batch_size(args, dims)):
-        rows.append(apply(prim, *[a[i] if d is not None else a for a, d in zip(args, dims)], **kw))
+    for i in range(batch_size(args, bdims)):
+        rows.append(apply(prim, *[a[i] if d is not None else a for a, d in zip(args, bdims)], **kw))
     return S.stack(rows)
 
 
@@ -187,23 +192,23 @@ def _shift(kw: dict, by: int = 1) -> dict:
 # ---------------------------------------------------------------------------- rules by category
 
 
-def elementwise(prim, args: list, dims: list, **kw) -> Tensor:
+def elementwise(prim, args: list, bdims: list, **kw) -> Tensor:
     """Broadcasting ops: batched inputs padded to the largest logical rank (batch stays first)."""
     from .registry import apply
 
-    rank = max(_logical_ndim(a, d) for a, d in zip(args, dims))
-    return apply(prim, *[pad_to(a, rank) if d is not None else a for a, d in zip(args, dims)], **kw)
+    rank = max(_logical_ndim(a, d) for a, d in zip(args, bdims))
+    return apply(prim, *[pad_to(a, rank) if d is not None else a for a, d in zip(args, bdims)], **kw)
 
 
-def dims_rule(prim, args: list, dims: list, **kw) -> Tensor:
+def dims_rule(prim, args: list, bdims: list, **kw) -> Tensor:
     """Ops taking dimension arguments (reductions, cat, gather, softmax): every input batched,
     the dims shifted by one."""
     from .registry import apply
 
-    return apply(prim, *batched_everywhere(args, dims), **_shift(kw))
+    return apply(prim, *batched_everywhere(args, bdims), **_shift(kw))
 
 
-def shape_rule(prim, args: list, dims: list, **kw) -> Tensor:
+def shape_rule(prim, args: list, bdims: list, **kw) -> Tensor:
     """``reshape``/``expand``: the target shape gains the batch size in front."""
     from .registry import apply
 
@@ -214,17 +219,17 @@ def shape_rule(prim, args: list, dims: list, **kw) -> Tensor:
     return apply(prim, a, shape=(a.shape[0],) + target, **kw)
 
 
-def permute_rule(prim, args: list, dims: list, **kw) -> Tensor:
+def permute_rule(prim, args: list, bdims: list, **kw) -> Tensor:
     from .registry import apply
 
     return apply(prim, args[0], dims=(0,) + tuple(d + 1 for d in kw["dims"]))
 
 
-def trailing_rule(prim, args: list, dims: list, **kw) -> Tensor:
+def trailing_rule(prim, args: list, bdims: list, **kw) -> Tensor:
     """Ops on the last dims that batch over any leading ones (linalg, diagonal): all batched."""
     from .registry import apply
 
-    return apply(prim, *batched_everywhere(args, dims), **kw)
+    return apply(prim, *batched_everywhere(args, bdims), **kw)
 
 
 def _has_split_advanced(idx: tuple) -> bool:
@@ -235,26 +240,26 @@ def _has_split_advanced(idx: tuple) -> bool:
     return bool(where) and where[-1] - where[0] + 1 != len(where)
 
 
-def index_rule(prim, args: list, dims: list, **kw) -> Tensor:
+def index_rule(prim, args: list, bdims: list, **kw) -> Tensor:
     """``x[idx]`` and its gradient: a full slice for the batch dim in front of the index."""
     from .registry import apply
 
     idx = kw["idx"] if isinstance(kw["idx"], tuple) else (kw["idx"],)
     if _has_split_advanced(idx) or (prim.name == "index_put"):
-        return _loop(prim, args, dims, kw)
+        return _loop(prim, args, bdims, kw)
     kw = dict(kw, idx=(slice(None),) + idx)
     if "shape" in kw:
         kw["shape"] = (args[0].shape[0],) + tuple(kw["shape"])
-    return apply(prim, *batched_everywhere(args, dims), **kw)
+    return apply(prim, *batched_everywhere(args, bdims), **kw)
 
 
-def matmul_rule(prim, args: list, dims: list, **kw) -> Tensor:
+def matmul_rule(prim, args: list, bdims: list, **kw) -> Tensor:
     """``matmul``: vectors made matrices, batched operands padded to one logical rank (batch
     first); NumPy broadcasts the leading dims."""
     from .registry import apply
 
     x, y = args
-    dx, dy = dims
+    dx, dy = bdims
     xv = _logical_ndim(x, dx) == 1
     yv = _logical_ndim(y, dy) == 1
     if xv:
@@ -271,15 +276,15 @@ def matmul_rule(prim, args: list, dims: list, **kw) -> Tensor:
     return out
 
 
-def linear_rule(prim, args: list, dims: list, **kw) -> Tensor:
+def linear_rule(prim, args: list, bdims: list, **kw) -> Tensor:
     """``linear``: a batched input maps through a shared weight as is; batched weights go through
     a batched matmul."""
     from .registry import apply
     from . import elementwise as E, linalg as L
 
-    if all(d is None for d in dims[1:]):
+    if all(d is None for d in bdims[1:]):
         return apply(prim, *args)
-    x, w, *bias = batched_everywhere(args, dims)
+    x, w, *bias = batched_everywhere(args, bdims)
     n = x.shape[0]
     flat = S.reshape(x, (n, -1, x.shape[-1]))
     out = L.matmul(flat, S.transpose(w, 1, 2))
@@ -288,24 +293,24 @@ def linear_rule(prim, args: list, dims: list, **kw) -> Tensor:
     return S.reshape(out, tuple(x.shape[:-1]) + (w.shape[1],))
 
 
-def einsum_rule(prim, args: list, dims: list, **kw) -> Tensor:
+def einsum_rule(prim, args: list, bdims: list, **kw) -> Tensor:
     """``einsum``: a fresh letter for the batch dim on the batched operands and the output."""
     from .registry import apply
 
     eq = kw["equation"]
     if "->" not in eq:
-        return _loop(prim, args, dims, kw)
+        return _loop(prim, args, bdims, kw)
     lhs, out = eq.split("->")
     letter = next(c for c in "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkjihgfedcba" if c not in eq)
-    terms = [letter + t if d is not None else t for t, d in zip(lhs.split(","), dims)]
+    terms = [letter + t if d is not None else t for t, d in zip(lhs.split(","), bdims)]
     return apply(prim, *args, equation=",".join(terms) + "->" + letter + out)
 
 
-def fold_rule(prim, args: list, dims: list, **kw) -> Tensor:
+def fold_rule(prim, args: list, bdims: list, **kw) -> Tensor:
     """Ops over a leading sample dim (cross entropy): the batch folded into it."""
     from .registry import apply
 
-    args = batched_everywhere(args, dims)
+    args = batched_everywhere(args, bdims)
     n = args[0].shape[0]
     if args[0].ndim < 3:  # one sample per vmap row: the batch is the sample dim
         return apply(prim, *args, **kw)
@@ -313,6 +318,18 @@ def fold_rule(prim, args: list, dims: list, **kw) -> Tensor:
     out = apply(prim, *folded, **kw)
     return S.reshape(out, (n, -1) + tuple(out.shape[1:]))
 
+
+# Primitives vmap runs once per sample (the loop fallback), and why a rule is not possible.
+LOOPED = {
+    "copy_slices": "writes a view's new values into its base: an in-place step of autograd's "
+                   "bookkeeping, not an op of one sample",
+    "index_put": "the value broadcasts against the indexed region, whose place among the dims "
+                 "depends on the kind of index; one sample at a time keeps torch's rules exact",
+    "solve": "NumPy reads a batched right-hand side as a stack of matrices or of vectors by its "
+             "rank alone, which under vmap cannot tell torch's two cases apart",
+    "cross_entropy": "the fused mean over rows; under vmap cross_entropy takes its unfused "
+                     "composite, so this primitive only sees a batch in user code that applies it",
+}
 
 RULES: dict[str, Callable] = {
     "elementwise": elementwise,

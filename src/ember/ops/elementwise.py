@@ -225,7 +225,7 @@ def _unary(name: str, forward, rule, formula: str, saves_out: bool = False, floa
     op.__name__ = name
     op.__doc__ = f"Elementwise {name}; {formula}."
     declare(op, forward=forward, rule=rule, saves_out=saves_out, formula=formula, method=method,
-            inplace=inplace, **decl)
+            inplace=inplace, batch="elementwise", **decl)
     prim = op.primitive
     return op
 
@@ -239,7 +239,7 @@ def _binary(name: str, forward, rule, formula: str, floating: bool = False, save
     declares the function as the op (a Tensor method); ``decl`` goes to ``declare``.
     """
     prim = primitive(name, forward, _unbroadcast(rule) if rule else None,
-                     saves_out=saves_out, formula=formula)
+                     saves_out=saves_out, formula=formula, batch="elementwise")
 
     def op(x, y) -> Tensor:
         if tensors:
@@ -263,7 +263,7 @@ _cast = primitive(
     "to_dtype",
     lambda xp, x, dtype: x.astype(dtype.np, copy=False),
     lambda g, out, x, dtype: (cast(g, x.dtype) if x._data.dtype.kind == "f" else None,),
-    reads_inputs=False, formula="d/dx cast(x) = 1", sympy=lambda sp, a: a,
+    reads_inputs=False, formula="d/dx cast(x) = 1", sympy=lambda sp, a: a, batch="elementwise"
 )
 
 
@@ -595,7 +595,7 @@ _where = primitive(
         where(c, g, const_zeros(g)) if x.requires_grad else None,
         where(c, const_zeros(g), g) if y.requires_grad else None,
     )),
-    formula="the gradient flows to x where cond holds, else to y",
+    formula="the gradient flows to x where cond holds, else to y", batch="elementwise"
 )
 
 
@@ -636,7 +636,7 @@ _clamp = primitive(
     "clamp",
     lambda xp, x, min, max: xp.clip(x, min, max),
     lambda g, out, x, min, max: (mul(g, _in_range(x, min, max)),),
-    formula="d/dx clamp(x, lo, hi) = [lo <= x <= hi]",
+    formula="d/dx clamp(x, lo, hi) = [lo <= x <= hi]", batch="elementwise"
 )
 
 
@@ -678,7 +678,7 @@ def _clamp_tensors_rule(g, out, x, *bounds, sides):
 _clamp_tensors = primitive("clamp_tensors", _clamp_tensors_fwd, _unbroadcast(_clamp_tensors_rule),
                            formula="d/dx clamp(x, lo, hi) = [lo <= x <= hi]; lo and hi get the rest",
                            fused="torch's gradients where min > max (all to max) and at ties, "
-                                 "which maximum/minimum composites split differently")
+                                 "which maximum/minimum composites split differently", batch="elementwise")
 
 
 def _as_number(bound):
@@ -741,14 +741,14 @@ bitwise_or = _compare("bitwise_or", lambda xp, x, y: x | y, tensors=0, check=_BI
 bitwise_xor = _compare("bitwise_xor", lambda xp, x, y: x ^ y, tensors=0, check=_BITS)
 
 
-@declare(forward=lambda xp, x: xp.logical_not(x), method=True)
+@declare(forward=lambda xp, x: xp.logical_not(x), method=True, batch="elementwise")
 def logical_not(x: Tensor) -> Tensor:
     """True where ``x`` is zero (or False)."""
     require_tensors("logical_not", x)
     return apply(logical_not.primitive, x)
 
 
-@declare(forward=lambda xp, x: ~x, method=True)
+@declare(forward=lambda xp, x: ~x, method=True, batch="elementwise")
 def bitwise_not(x: Tensor) -> Tensor:
     """Every bit flipped (``~x``); bool and integer tensors only."""
     require_tensors("bitwise_not", x)
@@ -756,21 +756,21 @@ def bitwise_not(x: Tensor) -> Tensor:
     return apply(bitwise_not.primitive, x)
 
 
-@declare(forward=lambda xp, x: xp.isnan(x), method=True)
+@declare(forward=lambda xp, x: xp.isnan(x), method=True, batch="elementwise")
 def isnan(x: Tensor) -> Tensor:
     """True where ``x`` is nan."""
     require_tensors("isnan", x)
     return apply(isnan.primitive, x)
 
 
-@declare(forward=lambda xp, x: xp.isinf(x), method=True)
+@declare(forward=lambda xp, x: xp.isinf(x), method=True, batch="elementwise")
 def isinf(x: Tensor) -> Tensor:
     """True where ``x`` is +inf or -inf."""
     require_tensors("isinf", x)
     return apply(isinf.primitive, x)
 
 
-@declare(forward=lambda xp, x: xp.isfinite(x), method=True)
+@declare(forward=lambda xp, x: xp.isfinite(x), method=True, batch="elementwise")
 def isfinite(x: Tensor) -> Tensor:
     """True where ``x`` is neither infinite nor nan."""
     require_tensors("isfinite", x)
@@ -819,7 +819,7 @@ _addcmul = primitive(
         mul(g, mul(t2, value)) if t1.requires_grad else None,
         mul(g, mul(t1, value)) if t2.requires_grad else None,
     )),
-    formula="d(x + v t1 t2) = dx + v t2 dt1 + v t1 dt2",
+    formula="d(x + v t1 t2) = dx + v t2 dt1 + v t1 dt2", batch="elementwise"
 )
 _addcdiv = primitive(
     "addcdiv", lambda xp, x, t1, t2, value: x + value * t1 / t2 if value != 1 else x + t1 / t2,
@@ -828,7 +828,7 @@ _addcdiv = primitive(
         mul(g, div(value, t2)) if t1.requires_grad else None,
         neg(mul(g, div(mul(t1, value), mul(t2, t2)))) if t2.requires_grad else None,
     )),
-    formula="d(x + v t1/t2) = dx + v/t2 dt1 - v t1/t2^2 dt2",
+    formula="d(x + v t1/t2) = dx + v/t2 dt1 - v t1/t2^2 dt2", batch="elementwise"
 )
 
 
@@ -873,7 +873,7 @@ def _lerp_rule(g, out, start, end, weight=None, scalar=None):
 
 
 _lerp = primitive("lerp", _lerp_fwd, _unbroadcast(_lerp_rule),
-                  formula="d lerp(s, e, w) = (1 - w) ds + w de + (e - s) dw")
+                  formula="d lerp(s, e, w) = (1 - w) ds + w de + (e - s) dw", batch="elementwise")
 
 
 @declare(prim=_lerp, method=True, inplace=True,

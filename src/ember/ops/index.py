@@ -209,12 +209,12 @@ def _indexed_rule(body):
 _getitem = primitive(
     "getitem", _getitem_fwd,
     _indexed_rule(lambda g, out, x, idx: (index_add_into(g, batch_shape(g) + x._data.shape, idx),)),
-    reads_inputs=False, formula="the gradient is scattered back to the indexed positions",
+    reads_inputs=False, formula="the gradient is scattered back to the indexed positions", batch="index"
 )
 _add_into = primitive(
     "index_add_into", _add_into_fwd,
     _indexed_rule(lambda g, out, src, shape, idx: (apply(_getitem, g, idx=idx),)),
-    formula="the gradient of a scatter is the gather of the same positions",
+    formula="the gradient of a scatter is the gather of the same positions", batch="index"
 )
 
 
@@ -282,8 +282,8 @@ def setitem(x: Tensor, idx, value) -> None:
     if value._data.dtype != x._data.dtype:
         value = E.cast(value, x.dtype)
     x._check_inplace("index_put_")  # stricter than torch on an expanded tensor: no partial writes
-    if STATE.enabled and (x.requires_grad or value.requires_grad):
-        x._set_result(apply(_index_put, x._snapshot(), value, idx=arr_idx))
+    if STATE.enabled and (x.requires_grad or value.requires_grad) or x.__class__ is not Tensor:
+        x._set_result(apply(_index_put, x._snapshot(), value, idx=arr_idx))  # or inside vmap
         return
     base, inner = _target(x._data, arr_idx)
     base[inner] = value._data
@@ -400,7 +400,7 @@ _gather = primitive(
     "gather",
     lambda xp, x, index, axis: x[_along(xp, index, axis)],
     _gather_rule,
-    formula="the gradient is scatter-added back to the gathered positions",
+    formula="the gradient is scatter-added back to the gathered positions", batch="dims"
 )
 
 
@@ -437,7 +437,7 @@ def _scatter_add_rule(g, out, x, index, src, axis):
 
 _scatter_add = primitive(
     "scatter_add", _scatter_add_fwd, _scatter_add_rule,
-    formula="input gets the gradient as is; src gets it gathered from its target positions",
+    formula="input gets the gradient as is; src gets it gathered from its target positions", batch="dims"
 )
 
 

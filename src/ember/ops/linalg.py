@@ -49,7 +49,7 @@ _matmul = primitive(
     "matmul",
     lambda xp, x, y: xp.matmul(x, y),
     _matmul_rule,
-    formula="d(X@Y) = dX@Y + X@dY, so gX = G@Y^T and gY = X^T@G",
+    formula="d(X@Y) = dX@Y + X@dY, so gX = G@Y^T and gY = X^T@G", batch="matmul"
 )
 
 
@@ -69,10 +69,10 @@ _LINEAR_WHY = ("benchmark: every Linear layer (W3), one GEMM on the transposed w
                "one node instead of transpose, matmul and add")
 _LINEAR = primitive("linear", lambda xp, x, w: xp.matmul(x, w.T),
                     lambda g, out, x, w: _linear_rule(g, out, x, w)[:2], batchable=False,
-                    formula="d(X W^T) = dX W^T + X dW^T", fused=_LINEAR_WHY)
+                    formula="d(X W^T) = dX W^T + X dW^T", fused=_LINEAR_WHY, batch="linear")
 _LINEAR_BIAS = primitive("linear_bias", lambda xp, x, w, b: xp.matmul(x, w.T) + b, _linear_rule,
                          batchable=False, formula="d(X W^T + b) = dX W^T + X dW^T + db",
-                         fused=_LINEAR_WHY)
+                         fused=_LINEAR_WHY, batch="linear")
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -279,7 +279,7 @@ def _diagonal_rule(g, out, x, offset):
 
 _diagonal = primitive(
     "diagonal", _diagonal_fwd, _diagonal_rule, reads_inputs=False,
-    formula="the gradient goes back onto the diagonal, zeros elsewhere",
+    formula="the gradient goes back onto the diagonal, zeros elsewhere", batch="trailing"
 )
 
 
@@ -344,7 +344,7 @@ def _singular(op: str, xp, run):
 _inv = primitive(
     "inv", lambda xp, a: _singular("inv", xp, lambda: xp.linalg.inv(a)),
     lambda g, out, a: (E.neg(matmul(matmul(_mT(out), g), _mT(out))),),
-    saves_out=True, formula="d inv(A) = -inv(A) dA inv(A)",
+    saves_out=True, formula="d inv(A) = -inv(A) dA inv(A)", batch="trailing"
 )
 
 
@@ -361,7 +361,7 @@ def _det_rule(g, out, a):
 
 
 _det = primitive("det", lambda xp, a: xp.linalg.det(a), _det_rule, saves_out=True,
-                 formula="d det(A) = det(A) inv(A)^T (invertible A)")
+                 formula="d det(A) = det(A) inv(A)^T (invertible A)", batch="trailing")
 
 
 @declare(prim=_det, namespaces=("ember.linalg",))

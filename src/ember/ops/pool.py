@@ -199,17 +199,17 @@ def _max_rule(g, out, x, geom):
 
 _max = primitive(
     "max_pool", _max_fwd, _max_rule, saves_out=True, batchable=False,
-    formula="the gradient of each window goes to the tap of its (first) maximum",
+    formula="the gradient of each window goes to the tap of its (first) maximum", batch="fold"
 )
 _take = primitive(
     "take_taps", _take_fwd,
     lambda g, out, x, taps, geom: (put_taps(g, taps, geom), None), batchable=False,
-    formula="each window's value comes from one tap; the gradient goes back to that tap",
+    formula="each window's value comes from one tap; the gradient goes back to that tap", batch="fold"
 )
 _put = primitive(
     "put_taps", _put_fwd,
     lambda g, out, v, taps, geom: (take_taps(g, taps, geom), None), batchable=False,
-    formula="adjoint of take_taps: it reads the gradient at the same taps",
+    formula="adjoint of take_taps: it reads the gradient at the same taps", batch="fold"
 )
 
 

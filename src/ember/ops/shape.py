@@ -47,7 +47,7 @@ _reshape = primitive(
     "reshape",
     lambda xp, x, shape: x.reshape(shape),
     lambda g, out, x, shape: (reshape_to(g, batch_shape(g) + x._data.shape),),
-    reads_inputs=False, formula="reshaping moves values, so the gradient is reshaped back",
+    reads_inputs=False, formula="reshaping moves values, so the gradient is reshaped back", batch="shape"
 )
 
 
@@ -85,7 +85,7 @@ _expand = primitive(
     "expand",
     lambda xp, x, shape: backend.broadcast_view(x, shape),
     lambda g, out, x, shape: (R.sum_to(g, x._data.shape),),
-    reads_inputs=False, formula="broadcasting copies values, so the gradient is summed back",
+    reads_inputs=False, formula="broadcasting copies values, so the gradient is summed back", batch="shape"
 )
 
 
@@ -142,7 +142,7 @@ _permute = primitive(
     "permute",
     lambda xp, x, dims: xp.transpose(x, dims),
     lambda g, out, x, dims: (permute(g, _shift(_inverse(dims))),),
-    reads_inputs=False, formula="the gradient is permuted back",
+    reads_inputs=False, formula="the gradient is permuted back", batch="permute"
 )
 
 
@@ -280,7 +280,7 @@ _flip = primitive(
     "flip",
     lambda xp, x, dims: xp.flip(x, dims).copy(),  # a copy, as torch's (NumPy's flip is a view)
     lambda g, out, x, dims: (flip(g, tuple(d + batch_dims() for d in dims)),),
-    reads_inputs=False, formula="flipping is its own inverse",
+    reads_inputs=False, formula="flipping is its own inverse", batch="dims",
 )
 
 
@@ -310,7 +310,7 @@ _cat = primitive(
     "cat",
     lambda xp, *xs, axis: xp.concatenate(xs, axis=axis),
     _cat_rule,
-    reads_inputs=False, formula="each input gets its slice of the gradient",
+    reads_inputs=False, formula="each input gets its slice of the gradient", batch="dims"
 )
 
 
@@ -487,7 +487,7 @@ _contiguous = primitive(
     "contiguous",
     lambda xp, x: xp.ascontiguousarray(x),
     lambda g, out, x: (g,),
-    reads_inputs=False, formula="a copy: the gradient passes through",
+    reads_inputs=False, formula="a copy: the gradient passes through", batch="elementwise"
 )
 declare(contiguous, prim=_contiguous, method=True, namespaces=())
 

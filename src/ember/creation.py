@@ -5,6 +5,7 @@ from numbers import Number
 
 from . import backend, dtypes
 from .arguments import int_arg, ints_arg
+from .autograd.vmap_state import VMAP
 from .tensor import Tensor
 
 
@@ -155,6 +156,8 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
 
 
 def _like(fn, input: Tensor, dtype, device, requires_grad, *args):
+    if input.__class__ is not Tensor and fn is not rand and fn is not randn:  # batched by vmap
+        return input._new_like(fn, dtype, device, requires_grad, *args)
     return fn(*args, tuple(input.shape), dtype=dtype if dtype is not None else input.dtype,
               device=device if device is not None else input.device, requires_grad=requires_grad)
 
@@ -172,6 +175,8 @@ def empty_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = 
 
 
 def full_like(input: Tensor, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    if input.__class__ is not Tensor:  # batched by vmap
+        return input._new_like(full, dtype, device, requires_grad, fill_value, last=True)
     return full(tuple(input.shape), fill_value, dtype=dtype if dtype is not None else input.dtype,
                 device=device if device is not None else input.device, requires_grad=requires_grad)
 
@@ -340,8 +345,23 @@ def set_rng_state(state: Tensor) -> None:
     default_generator.set_state(state)
 
 
+def _vmap_draws() -> list:
+    """Inside vmap: the levels whose samples draw their own numbers (``randomness="different"``)."""
+    levels = []
+    for level, size, randomness in VMAP.levels:
+        if randomness == "error":
+            raise RuntimeError("vmap: called random operation while in randomness error mode. Please "
+                               "either use the 'same' or 'different' randomness flags on vmap or "
+                               "perform the randomness operation out of vmap")
+        if randomness == "different":
+            levels.append((level, size))
+    return levels
+
+
 def _random(kind: str, size, generator, dtype, device, requires_grad, **kw) -> Tensor:
     shape = _size(size, kind)
+    draws = _vmap_draws() if VMAP.levels else ()
+    shape = tuple(n for _, n in draws) + tuple(shape)
     dev = backend.as_device(device)
     gen = generator if generator is not None else default_generator
     rng = gen.rng(dev)
@@ -357,6 +377,8 @@ def _random(kind: str, size, generator, dtype, device, requires_grad, **kw) -> T
             data = rng.integers(kw["low"], kw["high"], shape).astype(d.np)
     if dev.type == "cpu" and not isinstance(data, backend.numpy.ndarray):
         data = backend.numpy.asarray(data)
+    if draws:
+        return VMAP.rewrap(_finish(data, requires_grad), [level for level, _ in draws])
     return _finish(data, requires_grad)
 
 

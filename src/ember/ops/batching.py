@@ -84,6 +84,17 @@ class BatchedTensor(Tensor):
     def _snapshot(self) -> Tensor:
         return wrap(self._value._snapshot(), self._level)
 
+    def _new_like(self, fn, dtype, device, requires_grad: bool, *args, last: bool = False):
+        """``zeros_like`` and its kin: a new tensor batched as this one (``fn`` makes the batch)."""
+        value = self._value
+        if value.__class__ is BatchedTensor:
+            return wrap(value._new_like(fn, dtype, device, requires_grad, *args, last=last), self._level)
+        shape = tuple(value.shape)
+        made = fn(*((shape,) + args if last else args + (shape,)),
+                  dtype=dtype if dtype is not None else self.dtype,
+                  device=device if device is not None else self.device, requires_grad=requires_grad)
+        return wrap(made, self._level)
+
     def __repr__(self) -> str:
         return f"BatchedTensor(lvl={self._level}, bdim=0, value=\n{self._value!r}\n)"
 
@@ -421,3 +432,4 @@ def batched_grad(grad: Callable, outputs: tuple, inputs: tuple, grad_outputs: tu
 
 
 VMAP.batched_grad = batched_grad
+VMAP.rewrap = rewrap

@@ -45,9 +45,17 @@ def _weight_grad(g, x, y):
     return matmul(_mT(x), g)
 
 
+def _matmul_fwd(xp, x, y):
+    """``x @ y``; a stack of outer products (inner size 1, as per-sample weight gradients are) by
+    broadcasting, several times faster than NumPy's stacked matmul and the same numbers."""
+    if x.ndim > 2 and y.ndim > 1 and x.shape[-1] == 1 and x.dtype == y.dtype:
+        return x * y
+    return xp.matmul(x, y)
+
+
 _matmul = primitive(
     "matmul",
-    lambda xp, x, y: xp.matmul(x, y),
+    _matmul_fwd,
     _matmul_rule,
     formula="d(X@Y) = dX@Y + X@dY, so gX = G@Y^T and gY = X^T@G", batch="matmul"
 )

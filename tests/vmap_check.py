@@ -3,7 +3,8 @@
 Every tensor argument gets a batch of three: itself and two permutations of its elements (the
 same values, so each stays in the op's domain and every index stays valid). Two mappings are
 checked: every positional tensor batched, and only the first. A primitive that falls back to
-the per-sample loop must be one ``ops/batching.py`` lists in ``LOOPED``.
+the per-sample loop must be one ``ops/batching.py`` lists in ``LOOPED`` (or an index batched
+by vmap, ``LOOPED_INDEXING``).
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import numpy as np
 import torch
 
 import ember
-from ember.ops.batching import LOOPED
+from ember.ops.batching import LOOPED, LOOPED_INDEXING
 from harness import assert_close, flatten, map_arrays
 
 BATCH = 3
@@ -81,7 +82,8 @@ def check_vmap(info, sample, dtype: str) -> int:
             got = flatten(ember.func.vmap(lambda *a: info.fn(*a, **e_kwargs), in_dims)(*e_args))
         looped = {str(w.message).split("batching rule for ")[1].split(".")[0]
                   for w in caught if "performance drop" in str(w.message)}
-        assert looped <= set(LOOPED), f"{info.name}: looped over the batch for {looped - set(LOOPED)}"
+        allowed = set(LOOPED) | set(LOOPED_INDEXING)
+        assert looped <= allowed, f"{info.name}: looped over the batch for {looped - allowed}"
         assert len(got) == len(want), f"{info.name}: {len(got)} outputs under vmap, torch {len(want)}"
         for i, (g, w) in enumerate(zip(got, want)):
             assert_close(g, w, dtype, f"{info.name} under vmap (only first mapped: {only_first}) "

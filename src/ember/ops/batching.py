@@ -167,6 +167,38 @@ def _loop(prim, args: list, bdims: list, kw: dict) -> Tensor:
     return S.stack(rows)
 
 
+def _items(obj) -> list:
+    return list(obj) if isinstance(obj, (tuple, list)) else [obj]
+
+
+def batched_in(*objs) -> bool:
+    """Whether a batched tensor is among ``objs`` or the tuples and lists among them."""
+    return any(i.__class__ is BatchedTensor for o in objs for i in _items(o))
+
+
+def _sample(obj, level: int, b: int):
+    """Sample ``b`` of ``obj`` (a tensor, or a tuple or list of items) at ``level``."""
+    if isinstance(obj, (tuple, list)):
+        return type(obj)(_sample(o, level, b) for o in obj)
+    value = unwrap(obj, level) if isinstance(obj, Tensor) else None
+    return obj if value is None else value[b]
+
+
+def per_sample(fn: Callable, name: str, *args) -> Tensor:
+    """``fn(*args)`` once per sample of the outermost vmap level among ``args``, stacked.
+
+    For composites that turn a batched tensor's values into an index (``x[i]`` with a batched
+    ``i``): no primitive sees that index, so no batching rule can; torch's warning says so.
+    """
+    level = max(i._level for a in args for i in _items(a) if i.__class__ is BatchedTensor)
+    size = next(i._value.shape[0] for a in args for i in _items(a)
+                if i.__class__ is BatchedTensor and i._level == level)
+    warnings.warn(f"There is a performance drop because we have not yet implemented the batching "
+                  f"rule for {name}. Please file us an issue on GitHub so that we can prioritize "
+                  "its implementation.", UserWarning, stacklevel=3)
+    return wrap(S.stack([fn(*_sample(args, level, b)) for b in range(size)]), level)
+
+
 # ---------------------------------------------------------------------------- rule helpers
 
 
@@ -340,6 +372,13 @@ LOOPED = {
              "rank alone, which under vmap cannot tell torch's two cases apart",
     "cross_entropy": "the fused mean over rows; under vmap cross_entropy takes its unfused "
                      "composite, so this primitive only sees a batch in user code that applies it",
+}
+
+# Composites vmap runs once per sample (``per_sample``) where a batched tensor is an index.
+LOOPED_INDEXING = {
+    "index": "x[i] with i batched: the index's values become the getitem primitive's argument, "
+             "which no batching rule sees; one sample at a time (torch batches it natively)",
+    "index_put_": "x[i] = v with i batched: as for index",
 }
 
 RULES: dict[str, Callable] = {

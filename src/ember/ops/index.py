@@ -11,7 +11,9 @@ from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
 from . import reduce as R
 from . import shape as S
-from .registry import _loop_over_batch, apply, batch_dims, batch_shape, declare, primitive
+from ..autograd.vmap_state import VMAP
+from .batching import batched_in, per_sample
+from .registry import PRIMITIVES, _loop_over_batch, apply, batch_dims, batch_shape, declare, primitive
 
 
 def _index_arrays(idx, x: Tensor):
@@ -225,6 +227,8 @@ def index_add_into(g: Tensor, shape: tuple, idx: tuple) -> Tensor:
 
 def getitem(x: Tensor, idx) -> Tensor:
     """``x[idx]`` with torch's basic and advanced indexing, differentiable."""
+    if VMAP.levels and batched_in(idx):  # an index batched by vmap: one sample at a time
+        return per_sample(getitem, "index", x, idx)
     arr_idx = _index_arrays(idx, x)
     _check_bounds(arr_idx, x._data.shape)
     return apply(_getitem, x, idx=torch_order(arr_idx))
@@ -256,10 +260,20 @@ _index_put = primitive(
 )
 
 
+def _set_copy(x: Tensor, idx, value) -> Tensor:
+    """``x`` with ``x[idx] = value``, out of place (one sample of ``setitem`` under vmap)."""
+    y = apply(PRIMITIVES["clone"], x)
+    setitem(y, idx, value)
+    return y
+
+
 def setitem(x: Tensor, idx, value) -> None:
     """``x[idx] = value`` in place; differentiable with respect to both."""
     if idx is False:
         return  # torch special-cases a bare False: it selects nothing and checks nothing
+    if VMAP.levels and batched_in(idx):  # an index batched by vmap: one sample at a time
+        x._set_result(per_sample(_set_copy, "index_put_", x, idx, value))
+        return
     arr_idx = _index_arrays(idx, x)
     _check_bounds(arr_idx, x._data.shape)
     positions = any(hasattr(i, "dtype") and not _is_mask(i) for i in arr_idx)

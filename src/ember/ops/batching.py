@@ -188,7 +188,8 @@ def per_sample(fn: Callable, name: str, *args) -> Tensor:
     """``fn(*args)`` once per sample of the outermost vmap level among ``args``, stacked.
 
     For composites that turn a batched tensor's values into an index (``x[i]`` with a batched
-    ``i``): no primitive sees that index, so no batching rule can; torch's warning says so.
+    ``i``, max pooling's indices): no primitive sees that index, so no batching rule can;
+    torch's warning says so.
     """
     level = max(i._level for a in args for i in _items(a) if i.__class__ is BatchedTensor)
     size = next(i._value.shape[0] for a in args for i in _items(a)
@@ -196,7 +197,10 @@ def per_sample(fn: Callable, name: str, *args) -> Tensor:
     warnings.warn(f"There is a performance drop because we have not yet implemented the batching "
                   f"rule for {name}. Please file us an issue on GitHub so that we can prioritize "
                   "its implementation.", UserWarning, stacklevel=3)
-    return wrap(S.stack([fn(*_sample(args, level, b)) for b in range(size)]), level)
+    rows = [fn(*_sample(args, level, b)) for b in range(size)]
+    if isinstance(rows[0], tuple):  # (values, indices) and the like
+        return type(rows[0])(wrap(S.stack(list(col)), level) for col in zip(*rows))
+    return wrap(S.stack(rows), level)
 
 
 # ---------------------------------------------------------------------------- rule helpers
@@ -275,12 +279,19 @@ def trailing_rule(prim, args: list, bdims: list, **kw) -> Tensor:
     return apply(prim, *batched_everywhere(args, bdims), **kw)
 
 
-def _has_split_advanced(idx: tuple) -> bool:
-    """Whether NumPy would move the advanced-index result dims to the front."""
-    kinds = [not isinstance(i, (slice, type(None), type(Ellipsis))) and not isinstance(i, int)
-             for i in idx]
-    where = [k for k, adv in enumerate(kinds) if adv]
-    return bool(where) and where[-1] - where[0] + 1 != len(where)
+def _advanced_lead(idx: tuple) -> int | None:
+    """Where NumPy puts the batch dim of ``x[(slice(None),) + idx]``: 0, or after the result dims
+    of advanced indices that are split by a slice (NumPy moves those to the front); None for
+    a split index with a boolean mask (one sample at a time then)."""
+    arrays = [i for i in idx if hasattr(i, "dtype") and getattr(i, "ndim", 0)]
+    if not arrays:
+        return 0
+    where = [k for k, i in enumerate(idx) if hasattr(i, "dtype") or isinstance(i, int)]
+    if where[-1] - where[0] + 1 == len(where):
+        return 0
+    if any(a.dtype.kind == "b" for a in arrays):
+        return None
+    return len(backend.numpy.broadcast_shapes(*[tuple(a.shape) for a in arrays]))
 
 
 def index_rule(prim, args: list, bdims: list, **kw) -> Tensor:
@@ -288,12 +299,14 @@ def index_rule(prim, args: list, bdims: list, **kw) -> Tensor:
     from .registry import apply
 
     idx = kw["idx"] if isinstance(kw["idx"], tuple) else (kw["idx"],)
-    if _has_split_advanced(idx) or (prim.name == "index_put"):
+    lead = _advanced_lead(idx)
+    if lead is None or (lead and prim.name != "getitem"):
         return _loop(prim, args, bdims, kw)
     kw = dict(kw, idx=(slice(None),) + idx)
     if "shape" in kw:
         kw["shape"] = (args[0].shape[0],) + tuple(kw["shape"])
-    return apply(prim, *batched_everywhere(args, bdims), **kw)
+    out = apply(prim, *batched_everywhere(args, bdims), **kw)
+    return S.movedim(out, lead, 0) if lead else out
 
 
 def matmul_rule(prim, args: list, bdims: list, **kw) -> Tensor:
@@ -379,6 +392,7 @@ LOOPED_INDEXING = {
     "index": "x[i] with i batched: the index's values become the getitem primitive's argument, "
              "which no batching rule sees; one sample at a time (torch batches it natively)",
     "index_put_": "x[i] = v with i batched: as for index",
+    "max_pool_with_indices": "the indices of the maxima are found on the arrays, outside any primitive",
 }
 
 RULES: dict[str, Callable] = {

@@ -932,7 +932,7 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
                neginf: float | None = None) -> Tensor:
     """NaN, +inf and -inf replaced (by 0 and the dtype's largest and smallest finite values)."""
     if input._data.dtype.kind != "f":  # nothing to replace: a copy
-        return Tensor._make(input._data.copy())
+        return apply(_cast, input, dtype=input.dtype)
     info = input.xp.finfo(input._data.dtype)
     high = float(info.max) if posinf is None else posinf
     low = float(info.min) if neginf is None else neginf

@@ -55,7 +55,8 @@ def f(lib, x):
     lambda m, x, y: m.func.vmap(lambda a: a.sum(), chunk_size=3)(x),
     lambda m, x, y: m.func.vmap(lambda a: a.softmax(-1).cumsum(0), in_dims=-1)(x),
     lambda m, x, y: m.func.vmap(lambda a: a.reshape(3, 1).expand(3, 2).permute(1, 0)[1:, ::2])(x),
-    lambda m, x, y: m.func.vmap(lambda a: m.nn.functional.linear(a, m.ones(2, 3, dtype=m.float64), m.ones(2, dtype=m.float64)))(x),
+    lambda m, x, y: m.func.vmap(lambda a: m.nn.functional.linear(a, m.ones(2, 3, dtype=m.float64),
+                                                              m.ones(2, dtype=m.float64)))(x),
     lambda m, x, y: m.func.vmap(lambda w: m.nn.functional.linear(m.ones(5, 3, dtype=m.float64), w))(
         x.reshape(2, 2, 3)),
     lambda m, x, y: m.func.vmap(lambda a: m.einsum("i,j->ij", a, a))(x),

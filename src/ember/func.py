@@ -15,7 +15,7 @@ from typing import Callable
 
 from .autograd.engine import Node, toposort
 from .autograd.functional import differentiable_grad, forward_jacobian, reverse_jacobian
-from .autograd.grad_mode import enable_grad, is_grad_enabled
+from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
 from .creation import zeros_like
 from .ops.methods import clone
 from .tensor import Tensor
@@ -24,7 +24,6 @@ from .ops.batching import materialize, physical
 # vmap and the module transforms (torch._functorch's parts of torch.func)
 from ._functorch.vmap import vmap  # noqa: E402
 from ._functorch.functional_call import functional_call, stack_module_state  # noqa: E402
-from ._functorch.linearize import linearize  # noqa: E402
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap",
            "functional_call", "stack_module_state", "linearize"]
@@ -338,3 +337,15 @@ def hessian(func: Callable, argnums=0) -> Callable:
     reverse is cheaper (one batched sweep through the gradient's graph, with no extra layer).
     """
     return jacrev(jacrev(func, argnums), argnums)
+
+
+def linearize(func: Callable, *primals) -> tuple:
+    """``(func(*primals), jvp_fn)``; ``jvp_fn(*tangents)`` gives ``J·tangents`` at ``primals``
+    (``jvp``'s checks and messages for the tangents)."""
+    with no_grad():
+        output = func(*primals)
+
+    def jvp_fn(*tangents):
+        return jvp(func, primals, tangents)[1]
+
+    return output, jvp_fn

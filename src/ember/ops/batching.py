@@ -16,8 +16,9 @@ from typing import Callable
 
 from .. import backend
 from ..autograd.vmap_state import VMAP
+from ..creation import ones_like
 from ..tensor import Tensor
-from . import shape as S
+from . import elementwise as E, linalg as L, registry, shape as S  # registry: apply, at call time
 
 
 
@@ -128,7 +129,6 @@ def unwrap(t: Tensor, level: int) -> Tensor | None:
 
 def dispatch(prim, inputs: tuple, kw: dict) -> Tensor:
     """Run ``prim`` on inputs of which some are batched: its batching rule at the outermost level."""
-    from .registry import apply  # noqa: F401  (registry imports this module at its end)
 
     level = max(t._level for t in inputs if t.__class__ is BatchedTensor)
     args = []
@@ -156,15 +156,19 @@ def batch_size(args: list, dims: list) -> int:
 
 def _loop(prim, args: list, bdims: list, kw: dict) -> Tensor:
     """The fallback for a primitive without a batching rule: once per sample, then stacked."""
-    from .registry import apply
 
-    warnings.warn(f"There is a performance drop because we have not yet implemented the batching "
-                  f"rule for {prim.name}. Please file us an issue on GitHub so that we can "
-                  "prioritize its implementation.", UserWarning, stacklevel=4)
+    warn_loop(prim.name)
     rows = []
     for i in range(batch_size(args, bdims)):
-        rows.append(apply(prim, *[a[i] if d is not None else a for a, d in zip(args, bdims)], **kw))
+        rows.append(registry.apply(prim, *[a[i] if d is not None else a for a, d in zip(args, bdims)], **kw))
     return S.stack(rows)
+
+
+def warn_loop(name: str) -> None:
+    """torch's performance warning: ``name`` runs once per sample, for want of a batching rule."""
+    warnings.warn(f"There is a performance drop because we have not yet implemented the batching "
+                  f"rule for {name}. Please file us an issue on GitHub so that we can prioritize "
+                  "its implementation.", UserWarning, stacklevel=5)
 
 
 def _items(obj) -> list:
@@ -194,9 +198,7 @@ def per_sample(fn: Callable, name: str, *args) -> Tensor:
     level = max(i._level for a in args for i in _items(a) if i.__class__ is BatchedTensor)
     size = next(i._value.shape[0] for a in args for i in _items(a)
                 if i.__class__ is BatchedTensor and i._level == level)
-    warnings.warn(f"There is a performance drop because we have not yet implemented the batching "
-                  f"rule for {name}. Please file us an issue on GitHub so that we can prioritize "
-                  "its implementation.", UserWarning, stacklevel=3)
+    warn_loop(name)
     rows = [fn(*_sample(args, level, b)) for b in range(size)]
     if isinstance(rows[0], tuple):  # (values, indices) and the like
         return type(rows[0])(wrap(S.stack(list(col)), level) for col in zip(*rows))
@@ -241,42 +243,37 @@ def _shift(kw: dict, by: int = 1) -> dict:
 
 def elementwise(prim, args: list, bdims: list, **kw) -> Tensor:
     """Broadcasting ops: batched inputs padded to the largest logical rank (batch stays first)."""
-    from .registry import apply
 
     rank = max(_logical_ndim(a, d) for a, d in zip(args, bdims))
-    return apply(prim, *[pad_to(a, rank) if d is not None else a for a, d in zip(args, bdims)], **kw)
+    return registry.apply(prim, *[pad_to(a, rank) if d is not None else a for a, d in zip(args, bdims)], **kw)
 
 
 def dims_rule(prim, args: list, bdims: list, **kw) -> Tensor:
     """Ops taking dimension arguments (reductions, cat, gather, softmax): every input batched,
     the dims shifted by one."""
-    from .registry import apply
 
-    return apply(prim, *batched_everywhere(args, bdims), **_shift(kw))
+    return registry.apply(prim, *batched_everywhere(args, bdims), **_shift(kw))
 
 
 def shape_rule(prim, args: list, bdims: list, **kw) -> Tensor:
     """``reshape``/``expand``: the target shape gains the batch size in front."""
-    from .registry import apply
 
     (a,) = args
     target = tuple(kw.pop("shape"))
     if prim.name == "expand":
         a = pad_to(a, len(target))
-    return apply(prim, a, shape=(a.shape[0],) + target, **kw)
+    return registry.apply(prim, a, shape=(a.shape[0],) + target, **kw)
 
 
 def permute_rule(prim, args: list, bdims: list, **kw) -> Tensor:
-    from .registry import apply
 
-    return apply(prim, args[0], dims=(0,) + tuple(d + 1 for d in kw["dims"]))
+    return registry.apply(prim, args[0], dims=(0,) + tuple(d + 1 for d in kw["dims"]))
 
 
 def trailing_rule(prim, args: list, bdims: list, **kw) -> Tensor:
     """Ops on the last dims that batch over any leading ones (linalg, diagonal): all batched."""
-    from .registry import apply
 
-    return apply(prim, *batched_everywhere(args, bdims), **kw)
+    return registry.apply(prim, *batched_everywhere(args, bdims), **kw)
 
 
 def _advanced_lead(idx: tuple) -> int | None:
@@ -296,7 +293,6 @@ def _advanced_lead(idx: tuple) -> int | None:
 
 def index_rule(prim, args: list, bdims: list, **kw) -> Tensor:
     """``x[idx]`` and its gradient: a full slice for the batch dim in front of the index."""
-    from .registry import apply
 
     idx = kw["idx"] if isinstance(kw["idx"], tuple) else (kw["idx"],)
     lead = _advanced_lead(idx)
@@ -305,14 +301,13 @@ def index_rule(prim, args: list, bdims: list, **kw) -> Tensor:
     kw = dict(kw, idx=(slice(None),) + idx)
     if "shape" in kw:
         kw["shape"] = (args[0].shape[0],) + tuple(kw["shape"])
-    out = apply(prim, *batched_everywhere(args, bdims), **kw)
+    out = registry.apply(prim, *batched_everywhere(args, bdims), **kw)
     return S.movedim(out, lead, 0) if lead else out
 
 
 def matmul_rule(prim, args: list, bdims: list, **kw) -> Tensor:
     """``matmul``: vectors made matrices, batched operands padded to one logical rank (batch
     first); NumPy broadcasts the leading dims."""
-    from .registry import apply
 
     x, y = args
     dx, dy = bdims
@@ -323,7 +318,7 @@ def matmul_rule(prim, args: list, bdims: list, **kw) -> Tensor:
     if yv:
         y = S.unsqueeze(y, -1)
     rank = max(_logical_ndim(x, dx), _logical_ndim(y, dy))
-    out = apply(prim, pad_to(x, rank) if dx is not None else x,
+    out = registry.apply(prim, pad_to(x, rank) if dx is not None else x,
                 pad_to(y, rank) if dy is not None else y)
     if yv:
         out = S.squeeze(out, -1)
@@ -335,11 +330,9 @@ def matmul_rule(prim, args: list, bdims: list, **kw) -> Tensor:
 def linear_rule(prim, args: list, bdims: list, **kw) -> Tensor:
     """``linear``: a batched input maps through a shared weight as is; batched weights go through
     a batched matmul."""
-    from .registry import apply
-    from . import elementwise as E, linalg as L
 
     if all(d is None for d in bdims[1:]):
-        return apply(prim, *args)
+        return registry.apply(prim, *args)
     x, w, *bias = batched_everywhere(args, bdims)
     n = x.shape[0]
     flat = S.reshape(x, (n, -1, x.shape[-1]))
@@ -351,7 +344,6 @@ def linear_rule(prim, args: list, bdims: list, **kw) -> Tensor:
 
 def einsum_rule(prim, args: list, bdims: list, **kw) -> Tensor:
     """``einsum``: a fresh letter for the batch dim on the batched operands and the output."""
-    from .registry import apply
 
     eq = kw["equation"]
     if "->" not in eq:
@@ -359,19 +351,18 @@ def einsum_rule(prim, args: list, bdims: list, **kw) -> Tensor:
     lhs, out = eq.split("->")
     letter = next(c for c in "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkjihgfedcba" if c not in eq)
     terms = [letter + t if d is not None else t for t, d in zip(lhs.split(","), bdims)]
-    return apply(prim, *args, equation=",".join(terms) + "->" + letter + out)
+    return registry.apply(prim, *args, equation=",".join(terms) + "->" + letter + out)
 
 
 def fold_rule(prim, args: list, bdims: list, **kw) -> Tensor:
     """Ops over a leading sample dim (cross entropy): the batch folded into it."""
-    from .registry import apply
 
     args = batched_everywhere(args, bdims)
     n = args[0].shape[0]
     if args[0].ndim < 3:  # one sample per vmap row: the batch is the sample dim
-        return apply(prim, *args, **kw)
+        return registry.apply(prim, *args, **kw)
     folded = [S.reshape(a, (-1,) + tuple(a.shape[2:])) for a in args]
-    out = apply(prim, *folded, **kw)
+    out = registry.apply(prim, *folded, **kw)
     return S.reshape(out, (n, -1) + tuple(out.shape[1:]))
 
 
@@ -448,7 +439,6 @@ def batched_grad(grad: Callable, outputs: tuple, inputs: tuple, grad_outputs: tu
     Samples do not mix, so the cotangent of every output sample flows only to its own input
     sample; outputs and cotangents are expanded to every active level first.
     """
-    from ..creation import ones_like
 
     every = tuple(outputs) + tuple(inputs) + tuple(g for g in grad_outputs if g is not None)
     saved = VMAP.levels

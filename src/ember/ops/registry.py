@@ -59,8 +59,8 @@ class Primitive:
     ``jvp`` (forward mode: ``jvp(tangents, out, *inputs, **kw) -> tangent``) is the forward-mode
     rule; ``batch`` the batching rule vmap runs: a category of ``ops/batching.py``'s ``RULES``
     (``"elementwise"``, ``"dims"``, ...) or ``batch(prim, values, batch_dims, **kw) -> out``
-    (values batch-first where ``batch_dims`` is 0, the result batch-first); None: vmap loops. ``sympy(sp, *args)``
-    is its symbolic form (explain's symbolic derivatives read it by the primitive's name).
+    (values batch-first where ``batch_dims`` is 0, the result batch-first); None: vmap loops.
+    ``sympy(sp, *args)`` is its symbolic form (explain's symbolic derivatives read it by the primitive's name).
     ``fused`` says why a primitive that other ops could express is one (speed, stability,
     torch's rounding); empty for one that is a primitive by nature.
     """

@@ -19,21 +19,14 @@ BATCH = 256
 
 def make_run(lib, weights: list[np.ndarray], x_np: np.ndarray, y_np: np.ndarray, device: str = "cpu"):
     """One unit of work: the per-sample gradients of every parameter; returns them."""
-    nn = lib.nn
-    sizes = mlp.SIZES
-    model = nn.Sequential(nn.Linear(sizes[0], sizes[1]), nn.ReLU(), nn.Linear(sizes[1], sizes[2]),
-                          nn.ReLU(), nn.Linear(sizes[2], sizes[3]))
-    with lib.no_grad():
-        for p, w in zip(model.parameters(), weights):
-            p.copy_(lib.from_numpy(w))
-    model.to(device)
+    model = mlp.build(lib, weights, device)
     params = {k: v.detach() for k, v in model.named_parameters()}
     x = lib.from_numpy(x_np).to(device)
     y = lib.from_numpy(y_np).to(device)
 
     def loss(p, xi, yi):
         out = lib.func.functional_call(model, p, (xi.unsqueeze(0),))
-        return nn.functional.cross_entropy(out, yi.unsqueeze(0))
+        return lib.nn.functional.cross_entropy(out, yi.unsqueeze(0))
 
     per_sample = lib.func.vmap(lib.func.grad(loss), in_dims=(None, 0, 0))
 

@@ -106,10 +106,8 @@ def wrap(value: Tensor, level: int) -> BatchedTensor:
     t._value = value
     t._level = level
     t._data = _stand_in(value)
-    t._vc = None
-    t._view = None
-    t._hooks = None
-    t._post_accumulate_hooks = None
+    for slot in ("_vc", "_view", "_hooks", "_post_accumulate_hooks"):
+        setattr(t, slot, None)
     t._retains_grad = False
     return t
 

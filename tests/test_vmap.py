@@ -196,3 +196,31 @@ def test_errors_match_torch(call, match):
         call(ef.vmap, ember)
     with pytest.raises(type(got.value), match=match):
         call(torch.func.vmap, torch)
+
+
+def test_per_sample_gradients_of_a_cnn():
+    """torch's per-sample-gradients tutorial model, small: convolutions, pooling, log-softmax, NLL."""
+
+    def run(lib):
+        nn, F = lib.nn, lib.nn.functional
+        torch.manual_seed(0)
+        tm = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                                 torch.nn.Flatten(), torch.nn.Linear(36, 5))
+        model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(36, 5))
+        model.load_state_dict({k: lib.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
+        x = lib.tensor(np.random.default_rng(1).standard_normal((3, 1, 8, 8)))
+        y = lib.tensor([0, 3, 4])
+        params = {k: v.detach() for k, v in model.named_parameters()}
+
+        def loss(p, xi, yi):
+            out = lib.func.functional_call(model, p, (xi.unsqueeze(0),))
+            return F.nll_loss(F.log_softmax(out, dim=1), yi.unsqueeze(0))
+
+        return lib.func.vmap(lib.func.grad(loss), in_dims=(None, 0, 0))(params, x.float(), y)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        got = run(ember)
+    want = run(torch)
+    for k in want:
+        np.testing.assert_allclose(got[k].numpy(), want[k].numpy(), rtol=1e-4, atol=1e-6)

@@ -224,3 +224,12 @@ def test_per_sample_gradients_of_a_cnn():
     want = run(torch)
     for k in want:
         np.testing.assert_allclose(got[k].numpy(), want[k].numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_inplace_inside_vmap():
+    both(lambda m, x: m.func.vmap(lambda a: a.clone().mul_(2).add_(a))(x), X)
+    both(lambda m, x, y: m.func.vmap(lambda a, b: a.clone().add_(b), in_dims=(0, None))(x, y[:, 0]), X, Y)
+    with pytest.raises(RuntimeError, match="vmap: inplace arithmetic"):
+        ef.vmap(lambda a, b: b.add_(a), in_dims=(0, None))(ember.ones(2, 3), ember.zeros(3))
+    with pytest.raises(RuntimeError):  # torch: "output with shape [3] doesn't match ... [2, 3]"
+        torch.func.vmap(lambda a, b: b.add_(a), in_dims=(0, None))(torch.ones(2, 3), torch.zeros(3))

@@ -74,11 +74,7 @@ class BatchedTensor(Tensor):
         if result.__class__ is not BatchedTensor or result._level < self._level:
             result = wrap(S.expand(S.unsqueeze(result, 0), self._value.shape), self._level)
         if result._level != self._level:
-            raise RuntimeError(
-                "vmap: inplace arithmetic(self, *extra_args) is not possible because there exists a "
-                "Tensor `other` in extra_args that has more elements than `self`. This happened due "
-                "to `other` being vmapped over but `self` not being vmapped over in a vmap. Please "
-                "try to use out-of-place operators instead of inplace arithmetic.")
+            return Tensor._set_result(self, result)  # batched at an outer level: torch's error
         self._value._set_result(result._value)
         return self
 

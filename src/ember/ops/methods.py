@@ -98,7 +98,7 @@ def _direct_operand(self, other, kwargs: dict):
         return None  # (the last: inside vmap)
     alpha = kwargs.get("alpha", 1)
     if isinstance(other, Tensor):
-        if STATE.enabled and (self.requires_grad or other.requires_grad):
+        if STATE.enabled and (self.requires_grad or other.requires_grad) or other.__class__ is not Tensor:
             return None
         arr = other._data
         if arr.dtype != data.dtype or type(arr) is not type(data) or arr.shape != data.shape \

@@ -36,6 +36,7 @@ NOT_OPS_MODULES = {
     "ember.tensor": "the Tensor's own attributes (tests/test_tensor.py)",
     "ember.ops.methods": "conversions, fills, in-place forms derived from declarations",
     "ember": "dtype queries",
+    "ember._functorch.vmap": "ember.vmap, a function transform (tests/test_vmap.py)",
 }
 NAMESPACES = {**{ns: importlib.import_module(ns) for ns in registry.NAMESPACES},
               "Tensor": ember.Tensor}

@@ -18,15 +18,21 @@ SIZES = (784, 256, 128, 10)
 STEPS = 20
 
 
-def make_run(lib, weights: list[np.ndarray], x_np: np.ndarray, y_np: np.ndarray, device: str = "cpu"):
-    """One unit of work: STEPS SGD steps on the same batch; returns the last loss."""
+def build(lib, weights: list[np.ndarray], device: str = "cpu"):
+    """The MLP in ``lib`` with the given weights, on ``device``."""
     nn = lib.nn
     model = nn.Sequential(nn.Linear(SIZES[0], SIZES[1]), nn.ReLU(), nn.Linear(SIZES[1], SIZES[2]),
                           nn.ReLU(), nn.Linear(SIZES[2], SIZES[3]))
     with lib.no_grad():
         for p, w in zip(model.parameters(), weights):
             p.copy_(lib.from_numpy(w))
-    model.to(device)
+    return model.to(device)
+
+
+def make_run(lib, weights: list[np.ndarray], x_np: np.ndarray, y_np: np.ndarray, device: str = "cpu"):
+    """One unit of work: STEPS SGD steps on the same batch; returns the last loss."""
+    nn = lib.nn
+    model = build(lib, weights, device)
     opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
     x = lib.from_numpy(x_np).to(device)

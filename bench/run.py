@@ -33,6 +33,7 @@ import memory  # noqa: E402
 import mlp  # noqa: E402
 import overhead  # noqa: E402
 import sequence  # noqa: E402
+import per_sample  # noqa: E402
 from common import limit_threads, measure, wait_for_devices  # noqa: E402
 
 LIBS = ("ember", "torch", "autograd", "micrograd")
@@ -284,7 +285,25 @@ def w8(device: str) -> Workload:
                     sequence.STEPS, sequence.encoder_runs(device))
 
 
-WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W5F": w5f, "W6": w6, "W7": w7, "W8": w8}
+# ---------------------------------------------------------------------------- W9 per-sample gradients
+
+
+def w9(device: str) -> Workload:
+    """Per-sample gradients of W3's MLP for a batch of 256: ``vmap(grad)`` vs torch.func's."""
+    import ember
+    import torch
+
+    rng = np.random.default_rng(0)
+    weights = mlp.initial_weights(rng)
+    x = rng.standard_normal((per_sample.BATCH, mlp.SIZES[0])).astype(np.float32)
+    y = rng.integers(0, mlp.SIZES[-1], per_sample.BATCH)
+    return Workload("W9", f"per-sample gradients, W3's MLP, batch {per_sample.BATCH} (vmap(grad))",
+                    "ms", 1.5, 1, {"ember": per_sample.make_run(ember, weights, x, y, device),
+                                   "torch": per_sample.make_run(torch, weights, x, y, device)})
+
+
+WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W5F": w5f, "W6": w6, "W7": w7, "W8": w8,
+             "W9": w9}
 
 
 # ---------------------------------------------------------------------------- machine and table

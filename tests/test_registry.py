@@ -43,6 +43,7 @@ NOT_OPS_MODULES = {
     "ember.backend": "the default device (tests/test_torch_namespace.py)",
     "ember.threads": "thread counts (tests/test_torch_namespace.py)",
     "ember.tensor_types": "legacy tensor-type constructors (tests/test_torch_namespace.py)",
+    "ember._functorch.vmap": "ember.vmap, a function transform (tests/test_vmap.py)",
 }
 NAMESPACES = {**{ns: importlib.import_module(ns) for ns in registry.NAMESPACES},
               "Tensor": ember.Tensor}

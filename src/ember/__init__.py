@@ -19,6 +19,7 @@ from .dtypes import (bool_ as bool, dtype, finfo, float16, float32, float64, get
 from .dtypes import result_type as _result_type
 from .tensor import Size, Tensor
 from . import func  # noqa: F401  (ember.func: torch.func's transforms)
+from .func import vmap  # torch.vmap is torch.func.vmap
 from .lab.derivative_check import check_derivative
 from .lab.explain import explain
 from ._printing import set_printoptions

@@ -6,6 +6,7 @@ from numbers import Number
 from . import backend, dtypes
 from .arguments import int_arg, ints_arg
 from .generator import generator_for
+from .autograd.vmap_state import VMAP
 from .tensor import Tensor
 
 
@@ -157,6 +158,8 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
 
 
 def _like(fn, input: Tensor, dtype, device, requires_grad, *args):
+    if input.__class__ is not Tensor and fn is not rand and fn is not randn:  # batched by vmap
+        return input._new_like(fn, dtype, device, requires_grad, *args)
     return fn(*args, tuple(input.shape), dtype=dtype if dtype is not None else input.dtype,
               device=device if device is not None else input.device, requires_grad=requires_grad)
 
@@ -174,6 +177,8 @@ def empty_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = 
 
 
 def full_like(input: Tensor, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    if input.__class__ is not Tensor:  # batched by vmap
+        return input._new_like(full, dtype, device, requires_grad, fill_value, last=True)
     return full(tuple(input.shape), fill_value, dtype=dtype if dtype is not None else input.dtype,
                 device=device if device is not None else input.device, requires_grad=requires_grad)
 
@@ -268,8 +273,23 @@ def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=N
 # ---------------------------------------------------------------------------- random
 
 
+def _vmap_draws() -> list:
+    """Inside vmap: the levels whose samples draw their own numbers (``randomness="different"``)."""
+    levels = []
+    for level, size, randomness in VMAP.levels:
+        if randomness == "error":
+            raise RuntimeError("vmap: called random operation while in randomness error mode. Please "
+                               "either use the 'same' or 'different' randomness flags on vmap or "
+                               "perform the randomness operation out of vmap")
+        if randomness == "different":
+            levels.append((level, size))
+    return levels
+
+
 def _random(kind: str, size, generator, dtype, device, requires_grad, **kw) -> Tensor:
     shape = _size(size, kind)
+    draws = _vmap_draws() if VMAP.levels else ()
+    shape = tuple(n for _, n in draws) + tuple(shape)
     dev = backend.as_device(device)
     rng = generator_for(dev, generator)
     with backend.device_context(dev):
@@ -283,6 +303,8 @@ def _random(kind: str, size, generator, dtype, device, requires_grad, **kw) -> T
                                           "floating-point dtype is needed)")
             draw = rng.random if kind == "rand" else rng.standard_normal
             data = draw(shape, dtype=backend.numpy.float64).astype(d.np)
+    if draws:
+        return VMAP.rewrap(_finish(data, requires_grad), [level for level, _ in draws])
     return _finish(data, requires_grad)
 
 

@@ -18,13 +18,19 @@ from typing import Callable
 from .autograd import forward_ad
 from .autograd.engine import Node, toposort
 from .autograd.functional import differentiable_grad, reverse_jacobian
-from .autograd.grad_mode import enable_grad, is_grad_enabled
+from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
 from .creation import eye, zeros, zeros_like
 from .ops.methods import clone
 from .ops.shape import stack
 from .tensor import Tensor
+from .autograd.vmap_state import VMAP
+from .ops.batching import materialize, physical
+# vmap and the module transforms (torch._functorch's parts of torch.func)
+from ._functorch.vmap import vmap  # noqa: E402
+from ._functorch.functional_call import functional_call, stack_module_state  # noqa: E402
 
-__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"]
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap",
+           "functional_call", "stack_module_state", "linearize"]
 
 
 # ---------------------------------------------------------------------------- pytrees
@@ -83,7 +89,12 @@ def _argnums_tuple(argnums, n_args: int, api: str) -> tuple:
 
 def _fresh(t: Tensor) -> Tensor:
     """A copy of ``t`` to differentiate with respect to; still connected if ``t`` needs grad,
-    and carrying its tangents (a reverse transform inside a forward one)."""
+    and carrying its tangents (a reverse transform inside a forward one).
+
+    Inside ``vmap`` it is batched at every level first, so each sample gets its own gradient.
+    """
+    if VMAP.levels:
+        t = materialize(t)
     if t.requires_grad and is_grad_enabled():
         return clone(t)
     fresh = t.detach().requires_grad_(True)
@@ -137,7 +148,7 @@ def _keep_graph(outputs: list, fresh: list, grad_was_enabled: bool) -> bool:
 
 def _needs_grad(outputs: list, fresh: list) -> bool:
     """Whether the outputs reach a leaf needing grad other than ``fresh``."""
-    own = {id(t) for t in fresh}
+    own = {id(physical(t)[0]) for t in fresh}
     starts = [o.grad_fn if o.grad_fn is not None else o for o in outputs if o.requires_grad]
     leaves = [obj for obj in toposort(starts) if not isinstance(obj, Node)]
     return any(leaf.requires_grad and id(leaf) not in own for leaf in leaves)
@@ -461,3 +472,15 @@ def hessian(func: Callable, argnums=0) -> Callable:
     reverse is cheaper (one batched sweep through the gradient's graph, with no extra layer).
     """
     return jacrev(jacrev(func, argnums), argnums)
+
+
+def linearize(func: Callable, *primals) -> tuple:
+    """``(func(*primals), jvp_fn)``; ``jvp_fn(*tangents)`` gives ``J·tangents`` at ``primals``
+    (``jvp``'s checks and messages for the tangents)."""
+    with no_grad():
+        output = func(*primals)
+
+    def jvp_fn(*tangents):
+        return jvp(func, primals, tangents)[1]
+
+    return output, jvp_fn

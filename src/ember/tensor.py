@@ -370,6 +370,12 @@ class Tensor:
         old value with the view's region replaced) and the view read anew from it, as torch's
         CopySlices does.
         """
+        if result.__class__ is not Tensor and self.__class__ is Tensor:
+            raise RuntimeError(  # a tensor vmap batches written into one it does not: torch's words
+                "vmap: inplace arithmetic(self, *extra_args) is not possible because there exists a "
+                "Tensor `other` in extra_args that has more elements than `self`. This happened due "
+                "to `other` being vmapped over but `self` not being vmapped over in a vmap. Please "
+                "try to use out-of-place operators instead of inplace arithmetic.")
         view = self._view
         if view is not None and STATE.enabled and (result.requires_grad or view[0].requires_grad):
             from .ops.views import write_through  # here: an op, and ops sit above Tensor

@@ -6,6 +6,7 @@ from .anomaly import (detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_e
                       set_detect_anomaly)
 from .engine import accumulate_grad, run_backward
 from .function import Function, FunctionCtx
+from .vmap_state import VMAP
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from . import graph
 from .variable import Variable
@@ -84,6 +85,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     """
     outs = _as_tuple(outputs)
     ins = _as_tuple(inputs)
+    if VMAP.levels:  # inside vmap: differentiate every sample in one sweep over the whole batch
+        return VMAP.batched_grad(grad, outs, ins, _as_tuple(grad_outputs), is_grads_batched,
+                                 retain_graph=retain_graph, create_graph=create_graph,
+                                 allow_unused=allow_unused, materialize_grads=materialize_grads)
     for i, t in enumerate(ins):
         if not t.requires_grad:
             raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require grad")

@@ -69,11 +69,13 @@ _hook_output = primitive(
     "backward_hook_output", lambda xp, x, call, index: x,
     lambda g, out, x, call, index: (call.output_grad(index, g),), jvp=identity,
     batchable=False, reads_inputs=False, formula="identity; the module's hooks see the gradient",
+    batch="elementwise",
 )
 _hook_input = primitive(
     "backward_hook_input", lambda xp, x, call: x,
     lambda g, out, x, call: (call.input_grad(g),), jvp=identity,
     batchable=False, reads_inputs=False, formula="identity; the module's hooks see the gradient",
+    batch="elementwise",
 )
 
 

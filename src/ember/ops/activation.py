@@ -42,6 +42,7 @@ _log_softmax = primitive(
     saves_out=True,
     formula="d/dx log_softmax(x) . g = g - softmax(x) * sum(g)",
     fused="stability and speed: one max-shifted pass as torch's kernel, under every cross-entropy",
+    batch="dims"
 )
 
 
@@ -108,7 +109,8 @@ def _celu_rule(g, out, x, alpha):
 
 _celu = primitive("celu", _celu_fwd, _celu_rule, jvp="elementwise",
                   formula="d/dx celu = 1 above 0, else exp(x / alpha) (1/alpha as a float32, as torch)",
-                  fused="torch's rounding: expm1 forward, 1/alpha as a float32 in the derivative")
+                  fused="torch's rounding: expm1 forward, 1/alpha as a float32 in the derivative",
+                  batch="elementwise")
 
 
 def _celu_of(x: Tensor, alpha: float) -> Tensor:
@@ -129,7 +131,7 @@ _hardsigmoid = primitive(
     lambda g, out, x: (E.mul(g, E.where(E.logical_and(E.gt(x, -3), E.lt(x, 3)), _SIXTH, 0.0)),),
     jvp="elementwise",
     formula="d/dx relu6(x + 3) / 6 = 1/6 strictly inside (-3, 3) (a float32 1/6, as torch)",
-    fused="torch's rounding (a float32 1/6) and its derivative's open interval (-3, 3)",
+    fused="torch's rounding (a float32 1/6) and its derivative's open interval (-3, 3)", batch="elementwise"
 )
 
 

@@ -100,7 +100,7 @@ def _to_operand(grad: Tensor, target: str, sub: str, shape: tuple) -> Tensor:
 _einsum = primitive("einsum", lambda xp, *arrays, equation: xp.einsum(equation, *arrays),
                     _einsum_rule, batchable=False, jvp="multilinear",
                     formula="each operand's gradient is the einsum of the output's gradient "
-                            "with the other operands")
+                            "with the other operands", batch="einsum")
 
 
 @declare(prim=_einsum)

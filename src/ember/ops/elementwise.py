@@ -229,7 +229,7 @@ def _unary(name: str, forward, rule, formula: str, saves_out: bool = False, floa
     op.__name__ = name
     op.__doc__ = f"Elementwise {name}; {formula}."
     declare(op, forward=forward, rule=rule, jvp="elementwise", saves_out=saves_out,
-            formula=formula, method=method, inplace=inplace, **decl)
+            formula=formula, method=method, inplace=inplace, **decl, batch="elementwise")
     prim = op.primitive
     return op
 
@@ -266,7 +266,7 @@ def _binary(name: str, forward, partials, formula: str, floating: bool = False,
     if partials is not None:
         rule, jvp = by_input(*partials)
         rule = _unbroadcast(rule)
-    prim = primitive(name, forward, rule, jvp=jvp, saves_out=saves_out, formula=formula)
+    prim = primitive(name, forward, rule, jvp=jvp, saves_out=saves_out, formula=formula, batch="elementwise")
 
     def op(x, y) -> Tensor:
         if tensors:
@@ -290,7 +290,7 @@ _cast = primitive(
     "to_dtype",
     lambda xp, x, dtype: x.astype(dtype.np, copy=False),
     lambda g, out, x, dtype: (cast(g, x.dtype) if x._data.dtype.kind == "f" else None,),
-    jvp="linear", reads_inputs=False, formula="d/dx cast(x) = 1", sympy=lambda sp, a: a,
+    jvp="linear", reads_inputs=False, formula="d/dx cast(x) = 1", sympy=lambda sp, a: a, batch="elementwise",
 )
 
 
@@ -620,7 +620,7 @@ _where = primitive(
         where(c, g, const_zeros(g)) if x.requires_grad else None,
         where(c, const_zeros(g), g) if y.requires_grad else None,
     )),
-    jvp="linear", formula="the gradient flows to x where cond holds, else to y",
+    jvp="linear", formula="the gradient flows to x where cond holds, else to y", batch="elementwise",
 )
 
 
@@ -661,7 +661,7 @@ _clamp = primitive(
     "clamp",
     lambda xp, x, min, max: xp.clip(x, min, max),
     lambda g, out, x, min, max: (mul(g, _in_range(x, min, max)),),
-    jvp="elementwise", formula="d/dx clamp(x, lo, hi) = [lo <= x <= hi]",
+    jvp="elementwise", formula="d/dx clamp(x, lo, hi) = [lo <= x <= hi]", batch="elementwise",
 )
 
 
@@ -710,7 +710,7 @@ _clamp_tensors = primitive("clamp_tensors", _clamp_tensors_fwd, _unbroadcast(_cl
                            jvp=_clamp_tensors_jvp,
                            formula="d/dx clamp(x, lo, hi) = [lo <= x <= hi]; lo and hi get the rest",
                            fused="torch's gradients where min > max (all to max) and at ties, "
-                                 "which maximum/minimum composites split differently")
+                                 "which maximum/minimum composites split differently", batch="elementwise")
 
 
 def _as_number(bound):
@@ -775,14 +775,14 @@ bitwise_or = _compare("bitwise_or", lambda xp, x, y: x | y, tensors=0, check=_BI
 bitwise_xor = _compare("bitwise_xor", lambda xp, x, y: x ^ y, tensors=0, check=_BITS)
 
 
-@declare(forward=lambda xp, x: xp.logical_not(x), method=True)
+@declare(forward=lambda xp, x: xp.logical_not(x), method=True, batch="elementwise")
 def logical_not(x: Tensor) -> Tensor:
     """True where ``x`` is zero (or False)."""
     require_tensors("logical_not", x)
     return apply(logical_not.primitive, x)
 
 
-@declare(forward=lambda xp, x: ~x, method=True)
+@declare(forward=lambda xp, x: ~x, method=True, batch="elementwise")
 def bitwise_not(x: Tensor) -> Tensor:
     """Every bit flipped (``~x``); bool and integer tensors only."""
     require_tensors("bitwise_not", x)
@@ -790,21 +790,21 @@ def bitwise_not(x: Tensor) -> Tensor:
     return apply(bitwise_not.primitive, x)
 
 
-@declare(forward=lambda xp, x: xp.isnan(x), method=True)
+@declare(forward=lambda xp, x: xp.isnan(x), method=True, batch="elementwise")
 def isnan(x: Tensor) -> Tensor:
     """True where ``x`` is nan."""
     require_tensors("isnan", x)
     return apply(isnan.primitive, x)
 
 
-@declare(forward=lambda xp, x: xp.isinf(x), method=True)
+@declare(forward=lambda xp, x: xp.isinf(x), method=True, batch="elementwise")
 def isinf(x: Tensor) -> Tensor:
     """True where ``x`` is +inf or -inf."""
     require_tensors("isinf", x)
     return apply(isinf.primitive, x)
 
 
-@declare(forward=lambda xp, x: xp.isfinite(x), method=True)
+@declare(forward=lambda xp, x: xp.isfinite(x), method=True, batch="elementwise")
 def isfinite(x: Tensor) -> Tensor:
     """True where ``x`` is neither infinite nor nan."""
     require_tensors("isfinite", x)
@@ -854,7 +854,7 @@ _addcmul_rule, _addcmul_jvp = by_input(
 _addcmul = primitive(
     "addcmul", lambda xp, x, t1, t2, value: x + value * t1 * t2 if value != 1 else x + t1 * t2,
     _unbroadcast(_addcmul_rule), jvp=_addcmul_jvp,
-    formula="d(x + v t1 t2) = dx + v t2 dt1 + v t1 dt2",
+    formula="d(x + v t1 t2) = dx + v t2 dt1 + v t1 dt2", batch="elementwise",
 )
 _addcdiv_rule, _addcdiv_jvp = by_input(
     lambda g, out, x, t1, t2, value: g,
@@ -864,7 +864,7 @@ _addcdiv_rule, _addcdiv_jvp = by_input(
 _addcdiv = primitive(
     "addcdiv", lambda xp, x, t1, t2, value: x + value * t1 / t2 if value != 1 else x + t1 / t2,
     _unbroadcast(_addcdiv_rule), jvp=_addcdiv_jvp,
-    formula="d(x + v t1/t2) = dx + v/t2 dt1 - v t1/t2^2 dt2",
+    formula="d(x + v t1/t2) = dx + v/t2 dt1 - v t1/t2^2 dt2", batch="elementwise",
 )
 
 
@@ -906,7 +906,7 @@ _lerp_rule, _lerp_jvp = by_input(
     lambda g, out, start, end, weight=None, scalar=None: mul(g, sub(end, start)),
 )
 _lerp = primitive("lerp", _lerp_fwd, _unbroadcast(_lerp_rule), jvp=_lerp_jvp,
-                  formula="d lerp(s, e, w) = (1 - w) ds + w de + (e - s) dw")
+                  formula="d lerp(s, e, w) = (1 - w) ds + w de + (e - s) dw", batch="elementwise")
 
 
 @declare(prim=_lerp, method=True, inplace=True,
@@ -965,7 +965,7 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
                neginf: float | None = None) -> Tensor:
     """NaN, +inf and -inf replaced (by 0 and the dtype's largest and smallest finite values)."""
     if input._data.dtype.kind != "f":  # nothing to replace: a copy
-        return Tensor._make(input._data.copy())
+        return apply(_cast, input, dtype=input.dtype)
     info = input.xp.finfo(input._data.dtype)
     high = float(info.max) if posinf is None else posinf
     low = float(info.min) if neginf is None else neginf

@@ -12,8 +12,10 @@ from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
 from . import reduce as R
 from . import shape as S
-from .registry import _loop_over_batch, apply, batch_dims, batch_shape, declare, primitive
 from ..autograd.engine import torch_backward
+from ..autograd.vmap_state import VMAP
+from .batching import batched_in, per_sample
+from .registry import PRIMITIVES, _loop_over_batch, apply, batch_dims, batch_shape, declare, primitive
 
 
 def _index_arrays(idx, x: Tensor):
@@ -212,12 +214,12 @@ _getitem = primitive(
     "getitem", _getitem_fwd,
     _indexed_rule(lambda g, out, x, idx: (index_add_into(g, batch_shape(g) + x._data.shape, idx),)),
     jvp="linear", reads_inputs=False,
-    formula="the gradient is scattered back to the indexed positions",
+    formula="the gradient is scattered back to the indexed positions", batch="index",
 )
 _add_into = primitive(
     "index_add_into", _add_into_fwd,
     _indexed_rule(lambda g, out, src, shape, idx: (apply(_getitem, g, idx=idx),)),
-    jvp="linear", formula="the gradient of a scatter is the gather of the same positions",
+    jvp="linear", formula="the gradient of a scatter is the gather of the same positions", batch="index",
 )
 
 
@@ -243,6 +245,8 @@ def _getitem_name(x: Tensor, idx) -> str | None:
 @torch_backward(_getitem_name)
 def getitem(x: Tensor, idx) -> Tensor:
     """``x[idx]`` with torch's basic and advanced indexing, differentiable."""
+    if VMAP.levels and batched_in(idx):  # an index batched by vmap: one sample at a time
+        return per_sample(getitem, "index", x, idx)
     arr_idx = _index_arrays(idx, x)
     _check_bounds(arr_idx, x._data.shape)
     return apply(_getitem, x, idx=torch_order(arr_idx))
@@ -274,10 +278,20 @@ _index_put = primitive(
 )
 
 
+def _set_copy(x: Tensor, idx, value) -> Tensor:
+    """``x`` with ``x[idx] = value``, out of place (one sample of ``setitem`` under vmap)."""
+    y = apply(PRIMITIVES["clone"], x)
+    setitem(y, idx, value)
+    return y
+
+
 def setitem(x: Tensor, idx, value) -> None:
     """``x[idx] = value`` in place; differentiable with respect to both."""
     if idx is False:
         return  # torch special-cases a bare False: it selects nothing and checks nothing
+    if VMAP.levels and batched_in(idx):  # an index batched by vmap: one sample at a time
+        x._set_result(per_sample(_set_copy, "index_put_", x, idx, value))
+        return
     arr_idx = _index_arrays(idx, x)
     _check_bounds(arr_idx, x._data.shape)
     positions = any(hasattr(i, "dtype") and not _is_mask(i) for i in arr_idx)
@@ -300,7 +314,8 @@ def setitem(x: Tensor, idx, value) -> None:
     if value._data.dtype != x._data.dtype:
         value = E.cast(value, x.dtype)
     x._check_inplace("index_put_")  # stricter than torch on an expanded tensor: no partial writes
-    if STATE.enabled and (x.requires_grad or value.requires_grad) or LEVELS.active:
+    if STATE.enabled and (x.requires_grad or value.requires_grad) or LEVELS.active \
+            or x.__class__ is not Tensor:  # (the last: inside vmap)
         x._set_result(apply(_index_put, x._snapshot(), value, idx=arr_idx))
         return
     base, inner = _target(x._data, arr_idx)
@@ -419,7 +434,7 @@ _gather = primitive(
     "gather",
     lambda xp, x, index, axis: x[_along(xp, index, axis)],
     _gather_rule, jvp="linear",
-    formula="the gradient is scatter-added back to the gathered positions",
+    formula="the gradient is scatter-added back to the gathered positions", batch="dims",
 )
 
 
@@ -456,7 +471,7 @@ def _scatter_add_rule(g, out, x, index, src, axis):
 
 _scatter_add = primitive(
     "scatter_add", _scatter_add_fwd, _scatter_add_rule, jvp="linear",
-    formula="input gets the gradient as is; src gets it gathered from its target positions",
+    formula="input gets the gradient as is; src gets it gathered from its target positions", batch="dims",
 )
 
 

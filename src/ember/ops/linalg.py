@@ -47,11 +47,19 @@ def _weight_grad(g, x, y):
     return matmul(_mT(x), g)
 
 
+def _matmul_fwd(xp, x, y):
+    """``x @ y``; a stack of outer products (inner size 1, as per-sample weight gradients are) by
+    broadcasting, several times faster than NumPy's stacked matmul and the same numbers."""
+    if x.ndim > 2 and y.ndim > 1 and x.shape[-1] == 1 and x.dtype == y.dtype:
+        return x * y
+    return xp.matmul(x, y)
+
+
 _matmul = primitive(
     "matmul",
     lambda xp, x, y: xp.matmul(x, y),
     _matmul_rule, jvp="multilinear",
-    formula="d(X@Y) = dX@Y + X@dY, so gX = G@Y^T and gY = X^T@G",
+    formula="d(X@Y) = dX@Y + X@dY, so gX = G@Y^T and gY = X^T@G", batch="matmul",
 )
 
 
@@ -77,12 +85,12 @@ _LINEAR_WHY = ("benchmark: every Linear layer (W3), one GEMM on the transposed w
 _LINEAR = primitive("linear", lambda xp, x, w: xp.matmul(x, w.T),
                     lambda g, out, x, w: _linear_rule(g, out, x, w)[:2], batchable=False,
                     jvp="multilinear",
-                    formula="d(X W^T) = dX W^T + X dW^T", fused=_LINEAR_WHY)
+                    formula="d(X W^T) = dX W^T + X dW^T", fused=_LINEAR_WHY, batch="linear")
 _LINEAR_BIAS = primitive("linear_bias", lambda xp, x, w, b: xp.matmul(x, w.T) + b, _linear_rule,
                          jvp=lambda tangents, out, x, w, b: J.plus(
                              J.rule_of(_LINEAR)(tangents[:2], out, x, w), tangents[2]),
                          batchable=False, formula="d(X W^T + b) = dX W^T + X dW^T + db",
-                         fused=_LINEAR_WHY)
+                         fused=_LINEAR_WHY, batch="linear")
 
 
 def _linear_name(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> str | None:
@@ -314,7 +322,7 @@ def _diagonal_rule(g, out, x, offset):
 
 _diagonal = primitive(
     "diagonal", _diagonal_fwd, _diagonal_rule, reads_inputs=False, jvp="linear",
-    formula="the gradient goes back onto the diagonal, zeros elsewhere",
+    formula="the gradient goes back onto the diagonal, zeros elsewhere", batch="trailing",
 )
 
 
@@ -380,7 +388,7 @@ _inv = primitive(
     "inv", lambda xp, a: _singular("inv", xp, lambda: xp.linalg.inv(a)),
     lambda g, out, a: (E.neg(matmul(matmul(_mT(out), g), _mT(out))),),
     jvp=lambda tangents, out, a: E.neg(matmul(matmul(out, tangents[0]), out)),
-    saves_out=True, formula="d inv(A) = -inv(A) dA inv(A)",
+    saves_out=True, formula="d inv(A) = -inv(A) dA inv(A)", batch="trailing",
 )
 
 
@@ -398,7 +406,7 @@ def _det_rule(g, out, a):
 
 _det = primitive("det", lambda xp, a: xp.linalg.det(a), _det_rule, saves_out=True,
                  jvp=lambda tangents, out, a: E.mul(out, R.sum(E.mul(tangents[0], _mT(inv(a))), (-2, -1))),
-                 formula="d det(A) = det(A) inv(A)^T (invertible A)")
+                 formula="d det(A) = det(A) inv(A)^T (invertible A)", batch="trailing")
 
 
 @declare(prim=_det, namespaces=("ember.linalg",))

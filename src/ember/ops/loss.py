@@ -41,7 +41,7 @@ _bce = primitive(
     "binary_cross_entropy", _bce_fwd, _bce_rule, jvp=_bce_jvp,
     formula="d/dx = (x - y) / max(x(1-x), 1e-12); d/dy = log(1-x) - log(x)",
     fused="stability: torch's gradient divides by max(x(1-x), 1e-12) where a composite of the "
-          "clamped logs gives 0 * inf = nan at probabilities 0 and 1",
+          "clamped logs gives 0 * inf = nan at probabilities 0 and 1", batch="elementwise"
 )
 
 
@@ -90,6 +90,8 @@ def cross_entropy_mean(logits: Tensor, target: Tensor, ignore_index: int) -> Ten
     Rows whose target is ``ignore_index`` are left out of the mean (nan when all are). None when
     the general path is needed: an empty batch.
     """
+    if logits.__class__ is not Tensor or target.__class__ is not Tensor:
+        return None  # inside vmap: the general path, batched op by op
     t = target._data
     if t.shape != logits._data.shape[:1] or not t.size:
         return None

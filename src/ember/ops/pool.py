@@ -17,6 +17,7 @@ from . import elementwise as E
 from . import index as I
 from . import reduce as R
 from . import shape as S
+from .batching import per_sample
 from .conv import batched, check_non_negative, check_positive, ntuple
 from .registry import apply, declare, primitive
 from .window import (Geometry, im2col, kernel_offsets, make_geometry, output_size,
@@ -208,17 +209,17 @@ def _max_jvp(tangents, out, x, geom):
 
 _max = primitive(
     "max_pool", _max_fwd, _max_rule, saves_out=True, batchable=False, jvp=_max_jvp,
-    formula="the gradient of each window goes to the tap of its (first) maximum",
+    formula="the gradient of each window goes to the tap of its (first) maximum", batch="fold",
 )
 _take = primitive(
     "take_taps", _take_fwd,
     lambda g, out, x, taps, geom: (put_taps(g, taps, geom), None), batchable=False, jvp="linear",
-    formula="each window's value comes from one tap; the gradient goes back to that tap",
+    formula="each window's value comes from one tap; the gradient goes back to that tap", batch="fold",
 )
 _put = primitive(
     "put_taps", _put_fwd,
     lambda g, out, v, taps, geom: (take_taps(g, taps, geom), None), batchable=False, jvp="linear",
-    formula="adjoint of take_taps: it reads the gradient at the same taps",
+    formula="adjoint of take_taps: it reads the gradient at the same taps", batch="fold",
 )
 
 
@@ -246,6 +247,9 @@ def tap_indices(xp, taps, geom: Geometry):
 def max_pool(op: str, dims: int, input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
              ceil_mode: bool = False, return_indices: bool = False):
     """N-d max pooling; with ``return_indices`` also the flat input index of each maximum."""
+    if return_indices and input.__class__ is not Tensor:  # inside vmap: the indices read values
+        return per_sample(lambda t: max_pool(op, dims, t, kernel_size, stride, padding, dilation,
+                                             ceil_mode, True), "max_pool_with_indices", input)
     x, unbatched = batched(op, input, dims)
     geom = pool_geometry(op, x, dims, kernel_size, stride, padding, dilation, ceil_mode)
     out = apply(_max, x, geom=geom)
@@ -435,6 +439,9 @@ def _window_table(size: int, out: int, k: int, dims: int):
 
 def _adaptive_max_general(x: Tensor, size: tuple, out: tuple, return_indices: bool):
     """Windows of unequal sizes gathered by index (short windows repeat their last element)."""
+    if x.__class__ is not Tensor:  # inside vmap: the maxima are found on the arrays
+        return per_sample(lambda t: _adaptive_max_general(t, size, out, return_indices),
+                          "max_pool_with_indices", x)
     dims = len(size)
     n, c = x._data.shape[:2]
     tables = [backend.table(_window_table, s, o, k, dims, device=x.device)

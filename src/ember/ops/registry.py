@@ -19,6 +19,7 @@ from .. import backend
 from ..autograd.engine import Node, make_node
 from ..autograd.forward_ad import LEVELS, has_tangent
 from ..autograd.grad_mode import STATE
+from ..autograd.vmap_state import VMAP
 from ..tensor import Tensor
 
 
@@ -62,10 +63,12 @@ class Primitive:
     to the tangents), ``"multilinear"`` (linear in each input apart: the op with one input
     replaced by its tangent, summed over inputs), ``"elementwise"`` (a one-input op whose VJP
     rule is diagonal: the rule applied to the tangent), ``"reduction"`` (the VJP spreads ``g``
-    with weights over what was reduced: the tangent times those weights, summed over it). ``batch`` (vmap:
-    ``batch(batch_dims, *inputs, **kw) -> (out, out_batch_dim)``) is the place for the batching
-    rule; None where the primitive has none yet. ``sympy(sp, *args)``
-    is its symbolic form (explain's symbolic derivatives read it by the primitive's name).
+    with weights over what was reduced: the tangent times those weights, summed over it).
+    ``batch`` is the batching rule vmap runs: a category of ``ops/batching.py``'s ``RULES``
+    (``"elementwise"``, ``"dims"``, ...) or ``batch(prim, values, batch_dims, **kw) -> out``
+    (values batch-first where ``batch_dims`` is 0, the result batch-first); None: vmap loops.
+    ``sympy(sp, *args)`` is its symbolic form (explain's symbolic derivatives read it by the
+    primitive's name).
     ``fused`` says why a primitive that other ops could express is one (speed, stability,
     torch's rounding); empty for one that is a primitive by nature.
     """
@@ -170,6 +173,10 @@ def apply(prim: Primitive, *inputs: Tensor, **kw) -> Tensor:
     push the inputs' tangents through its JVP rule while a dual level is active."""
     if OBSERVER is not None:
         return OBSERVER(prim, inputs, kw)
+    if VMAP.levels:  # inside vmap: a batched input goes to the primitive's batching rule
+        for t in inputs:
+            if t.__class__ is BatchedTensor:
+                return dispatch(prim, inputs, kw)
     arrays = [t._data for t in inputs]
     for a in arrays:
         if a.__class__ is not _NDARRAY:  # not all plain NumPy: check devices, find the module
@@ -343,3 +350,4 @@ def exporter(module: str, names: dict) -> Callable:
 # The op families below apply primitives through ``apply``, defined above: imported last.
 from . import jvp as jvp_rules, shape, views  # noqa: E402  (views replay ops; batched rules stack
 #   with shape's; tangents are pushed through the JVP rules)
+from .batching import BatchedTensor, dispatch  # noqa: E402  (vmap's rules are written in ops)

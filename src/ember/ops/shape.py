@@ -50,7 +50,7 @@ _reshape = primitive(
     lambda xp, x, shape: x.reshape(shape),
     lambda g, out, x, shape: (reshape_to(g, batch_shape(g) + x._data.shape),),
     jvp="linear", reads_inputs=False,
-    formula="reshaping moves values, so the gradient is reshaped back",
+    formula="reshaping moves values, so the gradient is reshaped back", batch="shape",
 )
 
 
@@ -97,7 +97,7 @@ _expand = primitive(
     lambda xp, x, shape: backend.broadcast_view(x, shape),
     lambda g, out, x, shape: (R.sum_to(g, x._data.shape),),
     jvp="linear", reads_inputs=False,
-    formula="broadcasting copies values, so the gradient is summed back",
+    formula="broadcasting copies values, so the gradient is summed back", batch="shape",
 )
 
 
@@ -154,7 +154,7 @@ _permute = primitive(
     "permute",
     lambda xp, x, dims: xp.transpose(x, dims),
     lambda g, out, x, dims: (permute(g, _shift(_inverse(dims))),),
-    jvp="linear", reads_inputs=False, formula="the gradient is permuted back",
+    jvp="linear", reads_inputs=False, formula="the gradient is permuted back", batch="permute",
 )
 
 
@@ -297,7 +297,7 @@ _flip = primitive(
     "flip",
     lambda xp, x, dims: xp.flip(x, dims).copy(),  # a copy, as torch's (NumPy's flip is a view)
     lambda g, out, x, dims: (flip(g, tuple(d + batch_dims() for d in dims)),),
-    jvp="linear", reads_inputs=False, formula="flipping is its own inverse",
+    jvp="linear", reads_inputs=False, formula="flipping is its own inverse", batch="dims",
 )
 
 
@@ -327,7 +327,7 @@ _cat = primitive(
     "cat",
     lambda xp, *xs, axis: xp.concatenate(xs, axis=axis),
     _cat_rule,
-    jvp="linear", reads_inputs=False, formula="each input gets its slice of the gradient",
+    jvp="linear", reads_inputs=False, formula="each input gets its slice of the gradient", batch="dims",
 )
 
 
@@ -512,7 +512,7 @@ _contiguous = primitive(
     "contiguous",
     lambda xp, x: xp.ascontiguousarray(x),
     lambda g, out, x: (g,),
-    jvp="linear", reads_inputs=False, formula="a copy: the gradient passes through",
+    jvp="linear", reads_inputs=False, formula="a copy: the gradient passes through", batch="elementwise",
 )
 declare(contiguous, prim=_contiguous, method=True, namespaces=())
 

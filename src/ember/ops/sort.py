@@ -7,14 +7,13 @@ as the largest value, as in torch. Ties keep their order (a stable sort) in eith
 from __future__ import annotations
 
 from ..tensor import Tensor, _wrap_dim
-from .index import gather
+from .index import gather, narrow
 from .reduce import ValuesIndices
-from .registry import declare
+from .registry import apply, declare, primitive
 
 
-def _order(x: Tensor, axis: int, descending: bool):
-    """Positions that sort ``x`` along ``axis``; ties keep their order in both directions."""
-    xp, data = x.xp, x._data
+def _order_fwd(xp, data, axis: int, descending: bool):
+    """Positions that sort ``data`` along ``axis``; ties keep their order in both directions."""
     if data.dtype.kind == "b":
         data = data.astype(xp.int8)
     if not descending:
@@ -25,13 +24,18 @@ def _order(x: Tensor, axis: int, descending: bool):
     return (n - 1) - back
 
 
+# The order as a primitive (no derivative), so vmap batches it like any op along a dim.
+_order = primitive("argsort", lambda xp, x, axis, descending: _order_fwd(xp, x, axis, descending)
+                   .astype(xp.int64), None, formula="not differentiable (positions)", batch="dims")
+
+
 @declare(method=True)
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
     """Positions that sort ``input`` along ``dim`` (ties in their original order)."""
     if input._data.ndim == 0:
         return Tensor._make(input.xp.zeros((), dtype=input.xp.int64))
     axis = _wrap_dim(dim, input._data.ndim, "argsort")
-    return Tensor._make(_order(input, axis, descending).astype(input.xp.int64))
+    return apply(_order, input, axis=axis, descending=descending)
 
 
 @declare(method=True)
@@ -62,6 +66,5 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     axis = _wrap_dim(dim, input._data.ndim, "topk")
     if not 0 <= k <= input._data.shape[axis]:
         raise RuntimeError("selected index k out of range")
-    first = _order(input, axis, largest)[(slice(None),) * axis + (slice(0, k),)]
-    indices = Tensor._make(first.astype(input.xp.int64))
+    indices = narrow(apply(_order, input, axis=axis, descending=largest), axis, 0, k)
     return ValuesIndices((gather(input, axis, indices), indices))

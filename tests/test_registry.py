@@ -33,6 +33,7 @@ NOT_OPS_MODULES = {
     "ember.serialization": "save/load (tests/test_serialization.py)",
     "ember.lab.derivative_check": "the learner's tools (tests/test_gradcheck.py)",
     "ember.lab.explain": "the learner's tools (tests/test_explain.py)",
+    "ember.viz.summary": "the learner's tools: a model's summary table (tests/test_summary.py)",
     "ember.tensor": "the Tensor's own attributes (tests/test_tensor.py)",
     "ember.ops.random": "random draws, checked by their statistics (tests/test_random.py)",
     "ember.generator": "random-number generators (tests/test_random.py)",

@@ -1,5 +1,6 @@
 """Neural networks (torch.nn): Module, Parameter, layers, containers, losses, functional, init."""
 from . import functional, init, parallel, utils
+from . import _functional  # noqa: F401  (declares more of nn.functional's ops)
 from .module import Module
 from .modules import *  # noqa: F401,F403
 from .modules import __all__ as _modules_all

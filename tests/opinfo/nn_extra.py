@@ -129,6 +129,8 @@ op("channel_shuffle", F("channel_shuffle"), fixed(
     S(T(2, 6, 3), 3), S(T(1, 4, 2, 2), 2), S(T(2, 6, 1, 2, 2), 6),
 ), N)
 _BAG_NOTES = "empty bags, padding-only bags, include_last_offset; max mode without ties"
+_BAG_READS = ("it checks that offsets[0] is 0, as torch's CPU kernel (and max mode lays the "
+              "bags out as long as the longest)")
 op("embedding_bag", F("embedding_bag"), fixed(
     S(V([[1, 2, 4, 5], [4, 3, 2, 9]]), T(10, 3)),
     S(V([1, 2, 4, 5, 4, 3, 2, 9]), T(10, 3), V([0, 3, 3, 5]), mode="sum"),
@@ -137,11 +139,12 @@ op("embedding_bag", F("embedding_bag"), fixed(
     S(V([1, 2, 4, 5, 4, 3, 2, 9, 2]), T(10, 3), V([0, 4]), padding_idx=2),
     S(V([[2, 2], [1, 2]]), T(10, 3, domain="distinct"), mode="max", padding_idx=2),
     S(V([1, 2, 4, 5, 4, 3, 2, 9]), T(10, 3), V([0, 0, 3, 8, 8])),
-), N, notes=_BAG_NOTES)
+), N, notes=_BAG_NOTES, host_reads=_BAG_READS)
 op("embedding_bag(per_sample_weights)", F("embedding_bag"), fixed(
     S(V([1, 2, 4, 5, 4, 3, 2, 9]), T(10, 3), V([0, 3, 3, 5]), mode="sum",
       per_sample_weights=T(8)),
-), N, gradgrad=False, notes="torch has no second derivative for per_sample_weights")
+), N, gradgrad=False, notes="torch has no second derivative for per_sample_weights",
+   host_reads=_BAG_READS)
 
 # ---------------------------------------------------------------------------- normalisation
 
@@ -198,6 +201,8 @@ op("ctc_loss", lambda m, x, *args, **kw: m.nn.functional.ctc_loss(x.log_softmax(
        S(T(6, 3, 5), V([[1, 1, 1], [3, 1, 0], [4, 4, 4]]), [4, 5, 6], [3, 2, 3],
          reduction="none", zero_infinity=True),
    ), LOSS, gradgrad=False,
+   host_reads="the lengths and targets lay out the alignment lattice (torch takes the lengths "
+              "as host lists too)",
    notes="log_probs come from a log_softmax of the sample: torch's CTC gradient folds that "
          "step's derivative in, so it is only right for such inputs; torch has no second "
          "derivative (Ember's is checked by gradgradcheck in tests/test_nn_losses_extra.py)")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from .. import dtypes
+from .. import backend, dtypes
 from ..creation import rand, zeros
 from ..tensor import Tensor
 from . import elementwise as E
@@ -69,10 +69,13 @@ def max_unpool(op: str, dims: int, input: Tensor, indices: Tensor, kernel_size, 
     flat_idx = S.reshape(idx, (n, c, -1))
     if flat_idx.numel():
         bad = E.logical_or(E.lt(flat_idx, 0), E.ge(flat_idx, count))
-        if bool(bad.any().item()):
+
+        def error() -> RuntimeError:
             value = int(flat_idx[bad][0].item())
-            raise RuntimeError(f"Found an invalid max index: {value} (output volumes are of size "
-                               f"{'x'.join(str(s) for s in size)})")
+            return RuntimeError(f"Found an invalid max index: {value} (output volumes are of size "
+                                f"{'x'.join(str(s) for s in size)})")
+
+        backend.require(E.logical_not(bad.any())._data, error)
     xp = x.xp
     where = (xp.arange(n).reshape(n, 1, 1), xp.arange(c).reshape(1, c, 1), flat_idx._data)
     out = apply(I._index_put, zeros((n, c, count), dtype=x.dtype, device=x.device),

@@ -70,9 +70,3 @@ from . import nn  # noqa: E402  (last: nn is built from everything above)
 from . import viz  # noqa: E402
 from .viz.summary import summary  # noqa: E402
 from . import onnx, profiler  # noqa: E402  (interop: ONNX export, the profiler)
-# ---- issue 24: torch-namespace forms of the new layers' functions
-from .ops.conv import conv_transpose3d  # noqa: E402,F401
-from .ops.pool import max_pool3d  # noqa: E402,F401
-from .nn._functional.channel_shuffle import channel_shuffle  # noqa: E402,F401
-from .nn._functional.random_activations import (alpha_dropout,  # noqa: E402,F401
-                                                feature_alpha_dropout, rrelu)

@@ -796,25 +796,3 @@ from . import feature_dropout  # noqa: E402,F401  (declares dropout1d/2d/3d)
 
 derive(exporter("ember.nn.functional", globals()))  # every op declared for nn.functional
 del declare, derive, exporter  # the declaration API is not part of torch.nn.functional
-
-# ---- issue 24: 3-D pools, instance and local response norms, ...
-from ..ops.conv import conv_transpose3d  # noqa: E402,F401
-from ..ops.grid_sample import affine_grid, grid_sample  # noqa: E402,F401
-from ..ops.pool import (adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d,  # noqa: E402,F401
-                        max_pool3d)
-from ..ops.unpool import (fractional_max_pool2d, fractional_max_pool3d,  # noqa: E402,F401
-                          lp_pool1d, lp_pool2d, lp_pool3d, max_unpool1d, max_unpool2d,
-                          max_unpool3d)
-from ._functional.channel_shuffle import channel_shuffle  # noqa: E402,F401
-from ._functional.embedding_bag import embedding_bag  # noqa: E402,F401
-from ._functional.loss import (ctc_loss, multi_margin_loss,  # noqa: E402,F401
-                               multilabel_margin_loss, triplet_margin_with_distance_loss)
-from ._functional.normalization import instance_norm, local_response_norm  # noqa: E402,F401
-from ._functional.pool_indices import (  # noqa: E402,F401
-    adaptive_max_pool1d_with_indices, adaptive_max_pool2d_with_indices,
-    adaptive_max_pool3d_with_indices, fractional_max_pool2d_with_indices,
-    fractional_max_pool3d_with_indices, max_pool1d_with_indices, max_pool2d_with_indices,
-    max_pool3d_with_indices)
-from ._functional.random_activations import (alpha_dropout,  # noqa: E402,F401
-                                             feature_alpha_dropout, gumbel_softmax, rrelu,
-                                             rrelu_)

@@ -48,8 +48,6 @@ class Buffer(Tensor):
 
     def __new__(cls, data: Tensor | None = None, *, persistent: bool = True) -> "Buffer":
         if data is None:
-            from ..creation import empty
-
             data = empty(0)
         if not isinstance(data, Tensor):
             raise TypeError(f"Buffer(): data must be a Tensor, not {type(data).__name__}")
@@ -70,8 +68,6 @@ class _Uninitialized:
 
     def materialize(self, shape, device=None, dtype=None) -> None:
         """Allocate the (uninitialised) values with ``shape``; the tensor takes its final class."""
-        from ..creation import empty
-
         self.data = empty(tuple(shape), device=device if device is not None else self.device,
                           dtype=dtype if dtype is not None else self.dtype)
         self.__class__ = self.cls_to_become
@@ -93,8 +89,6 @@ class UninitializedParameter(_Uninitialized, Parameter):
     cls_to_become = Parameter
 
     def __new__(cls, requires_grad: bool = True, device=None, dtype=None) -> "UninitializedParameter":
-        from ..creation import empty
-
         return super().__new__(cls, empty(0, device=device, dtype=dtype), requires_grad)
 
     def __init__(self, requires_grad: bool = True, device=None, dtype=None) -> None:
@@ -107,8 +101,6 @@ class UninitializedBuffer(_Uninitialized, Tensor):
     __slots__ = ()
 
     def __new__(cls, requires_grad: bool = False, device=None, dtype=None) -> "UninitializedBuffer":
-        from ..creation import empty
-
         return cls._make(empty(0, device=device, dtype=dtype)._data, requires_grad=requires_grad)
 
     def __init__(self, requires_grad: bool = False, device=None, dtype=None) -> None:

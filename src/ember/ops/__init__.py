@@ -1,7 +1,7 @@
 """Ember's ops, one module per family; importing this package loads every op declaration and
 installs the Tensor methods they ask for."""
-from . import (activation, conv, einsum, elementwise, gamma, index, interpolate,  # noqa: F401
-               linalg, pad, pool, random, reduce, shape, sort, special, trig)
+from . import (activation, conv, einsum, elementwise, gamma, grid_sample, index,  # noqa: F401
+               interpolate, linalg, pad, pool, random, reduce, shape, sort, special, trig, unpool)
 from . import cumulative, scatter, sets, statistics  # noqa: F401  (writes, sets, order stats)
 from .methods import _install
 

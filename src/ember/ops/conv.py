@@ -290,6 +290,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
                           output_padding, groups, dilation)
 
 
+@declare(namespaces=("ember", "ember.nn.functional"))
 def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
                      padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
     """3-D transposed convolution (the gradient of conv3d with respect to its input)."""

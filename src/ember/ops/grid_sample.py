@@ -19,6 +19,7 @@ from . import elementwise as E
 from . import index as I
 from . import linalg as L
 from . import shape as S
+from .registry import declare
 
 _MODES = ("bilinear", "nearest", "bicubic")
 _PADDINGS = ("zeros", "border", "reflection")
@@ -43,6 +44,7 @@ def _base_coordinates(steps: int, align_corners: bool, like: Tensor) -> Tensor:
     return line if align_corners else E.mul(line, (steps - 1) / steps)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tensor:
     """The sampling grid of a batch of affine maps: (N, 2, 3) gives (N, H, W, 2) for
     ``size = (N, C, H, W)``, (N, 3, 4) gives (N, D, H, W, 3) for 5-D sizes."""
@@ -72,7 +74,7 @@ def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tenso
         raise ValueError(f"Expected non-zero, positive output size. Got {size}")
     axes = [_base_coordinates(s, align_corners, theta) for s in reversed(spatial)]  # x, y(, z)
     mesh = S.meshgrid(*reversed(axes), indexing="ij")  # each (D,) H, W
-    base = S.stack(list(reversed(mesh)) + [E.ones_like_(mesh[0])], -1)
+    base = S.stack(list(reversed(mesh)) + [E.const_ones(mesh[0])], -1)
     points = S.reshape(base, (1, -1, len(spatial) + 1))
     grid = L.matmul(points, S.transpose(theta, 1, 2))  # (N, prod(spatial), dims)
     return S.reshape(grid, (size[0],) + tuple(spatial) + (len(spatial),))
@@ -176,6 +178,7 @@ def _check_grid_sample(input: Tensor, grid: Tensor, mode: str, padding_mode: str
         raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
 
 
+@declare(namespaces=("ember.nn.functional",))
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
                 padding_mode: str = "zeros", align_corners: bool | None = None) -> Tensor:
     """Read ``input`` (N, C, H, W) at the points of ``grid`` (N, Ho, Wo, 2), given as (x, y)

@@ -491,6 +491,7 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
 # ---------------------------------------------------------------------------- 3-D pools
 
 
+@declare(namespaces=("ember", "ember.nn.functional"))
 def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                ceil_mode: bool = False, return_indices: bool = False):
     """3-D max pooling over (N, C, D, H, W)."""
@@ -498,6 +499,7 @@ def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                     return_indices)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """3-D average pooling over (N, C, D, H, W)."""
@@ -505,11 +507,13 @@ def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
                     count_include_pad, divisor_override)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
     """Average pooling of (N, C, D, H, W) to an ``output_size`` grid."""
     return adaptive_avg_pool("adaptive_avg_pool3d", 3, input, output_size)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False):
     """Max pooling of (N, C, D, H, W) to an ``output_size`` grid."""
     return adaptive_max_pool("adaptive_max_pool3d", 3, input, output_size, return_indices)

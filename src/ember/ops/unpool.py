@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import math
 
-from .. import dtypes
+from .. import backend, dtypes
 from ..creation import rand, zeros
 from ..tensor import Tensor
 from . import elementwise as E
 from . import index as I
 from . import shape as S
 from .conv import batched, ntuple
-from .registry import apply
+from .registry import apply, declare
 from .pool import _first_max_along, avg_pool
 
 
@@ -69,10 +69,13 @@ def max_unpool(op: str, dims: int, input: Tensor, indices: Tensor, kernel_size, 
     flat_idx = S.reshape(idx, (n, c, -1))
     if flat_idx.numel():
         bad = E.logical_or(E.lt(flat_idx, 0), E.ge(flat_idx, count))
-        if bool(bad.any().item()):
+
+        def error() -> RuntimeError:
             value = int(flat_idx[bad][0].item())
-            raise RuntimeError(f"Found an invalid max index: {value} (output volumes are of size "
-                               f"{'x'.join(str(s) for s in size)})")
+            return RuntimeError(f"Found an invalid max index: {value} (output volumes are of size "
+                                f"{'x'.join(str(s) for s in size)})")
+
+        backend.require(E.logical_not(bad.any())._data, error)
     xp = x.xp
     where = (xp.arange(n).reshape(n, 1, 1), xp.arange(c).reshape(1, c, 1), flat_idx._data)
     out = apply(I._index_put, zeros((n, c, count), dtype=x.dtype, device=x.device),
@@ -81,18 +84,21 @@ def max_unpool(op: str, dims: int, input: Tensor, indices: Tensor, kernel_size, 
     return S.squeeze(out, 0) if unbatched else out
 
 
+@declare(namespaces=("ember.nn.functional",))
 def max_unpool1d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
                  output_size=None) -> Tensor:
     """Undo max_pool1d: the maxima back at their positions, zeros elsewhere."""
     return max_unpool("max_unpool1d", 1, input, indices, kernel_size, stride, padding, output_size)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def max_unpool2d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
                  output_size=None) -> Tensor:
     """Undo max_pool2d (e.g. SegNet's decoder): the maxima back at their positions."""
     return max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding, output_size)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def max_unpool3d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
                  output_size=None) -> Tensor:
     """Undo max_pool3d: the maxima back at their positions."""
@@ -115,18 +121,21 @@ def lp_pool(op: str, dims: int, input: Tensor, norm_type: float, kernel_size, st
     return E.pow(total, 1.0 / norm_type)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def lp_pool1d(input: Tensor, norm_type: float, kernel_size, stride=None,
               ceil_mode: bool = False) -> Tensor:
     """Power-average pooling over (N, C, L)."""
     return lp_pool("lp_pool1d", 1, input, norm_type, kernel_size, stride, ceil_mode)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def lp_pool2d(input: Tensor, norm_type: float, kernel_size, stride=None,
               ceil_mode: bool = False) -> Tensor:
     """Power-average pooling over (N, C, H, W)."""
     return lp_pool("lp_pool2d", 2, input, norm_type, kernel_size, stride, ceil_mode)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def lp_pool3d(input: Tensor, norm_type: float, kernel_size, stride=None,
               ceil_mode: bool = False) -> Tensor:
     """Power-average pooling over (N, C, D, H, W)."""
@@ -218,6 +227,7 @@ def fractional_max_pool(op: str, dims: int, input: Tensor, kernel_size, output_s
     return (result, indices) if return_indices else result
 
 
+@declare(namespaces=("ember.nn.functional",))
 def fractional_max_pool2d(input: Tensor, kernel_size, output_size=None, output_ratio=None,
                           return_indices: bool = False, _random_samples: Tensor | None = None):
     """Fractional max pooling of (N, C, H, W)."""
@@ -225,6 +235,7 @@ def fractional_max_pool2d(input: Tensor, kernel_size, output_size=None, output_r
                                output_ratio, return_indices, _random_samples)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def fractional_max_pool3d(input: Tensor, kernel_size, output_size=None, output_ratio=None,
                           return_indices: bool = False, _random_samples: Tensor | None = None):
     """Fractional max pooling of (N, C, T, H, W)."""

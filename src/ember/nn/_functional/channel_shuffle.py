@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from ...ops import shape as S
+from ...ops.registry import declare
 from ...tensor import Tensor
 
 
+@declare(namespaces=("ember", "ember.nn.functional"))
 def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     """Interleave the channels of ``groups`` groups (ShuffleNet): channel ``g * k + i`` moves
     to ``i * groups + g``."""

@@ -11,6 +11,7 @@ from ...ops import elementwise as E
 from ...ops import index as I
 from ...ops import reduce as R
 from ...ops import shape as S
+from ...ops.registry import declare
 from ...tensor import Tensor
 from .. import functional as F
 
@@ -70,7 +71,7 @@ def _bags(input: Tensor, offsets: Tensor | None, include_last_offset: bool) -> t
         return E.floor_divide(entries, width), input.shape[0], E.remainder(entries, width)
     starts = offsets[:-1] if include_last_offset else offsets
     markers = I.scatter_add(zeros(count + 1, dtype=offsets.dtype, device=offsets.device), 0,
-                            E.clamp(starts, max=count), E.ones_like_(starts))
+                            E.clamp(starts, max=count), E.const_ones(starts))
     bag_of = E.sub(R.cumsum(markers[:count], 0), 1)
     position = E.sub(entries, I.index_select(starts, 0, E.clamp(bag_of, min=0)))
     return bag_of, starts.shape[0], position
@@ -90,6 +91,7 @@ def _bag_max(rows: Tensor, keep: Tensor, bag_of: Tensor, bags: int, position: Te
     return R.amax(laid_out, 1)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
                   max_norm: float | None = None, norm_type: float = 2,
                   scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,

@@ -11,6 +11,7 @@ from ...ops import elementwise as E
 from ...ops import index as I
 from ...ops import reduce as R
 from ...ops import shape as S
+from ...ops.registry import declare
 from ...tensor import Tensor
 from .. import functional as F
 
@@ -30,6 +31,7 @@ def _require_classes(target: Tensor, classes: int, low: int = 0) -> None:
         backend.require(ok._data, lambda: RuntimeError("target out of range"))
 
 
+@declare(namespaces=("ember.nn.functional",))
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
                       weight: Tensor | None = None, size_average=None, reduce=None,
                       reduction: str = "mean") -> Tensor:
@@ -63,6 +65,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     return F._reduce(loss, reduction)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                            reduction: str = "mean") -> Tensor:
     """Multi-label hinge loss: for each target class j (listed in ``target`` up to the first -1)
@@ -92,6 +95,7 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, red
     return F._reduce(loss, reduction)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *,
                                       distance_function: Callable | None = None,
                                       margin: float = 1.0, swap: bool = False,
@@ -172,6 +176,7 @@ def _step(alpha: Tensor, skip: Tensor) -> Tensor:
     return E.add(moved, E.where(skip, _shift(alpha, 2), 0.0))
 
 
+@declare(namespaces=("ember.nn.functional",))
 def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, blank: int = 0,
              reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
     """Connectionist temporal classification: ``-log`` of the total probability of the

@@ -6,6 +6,7 @@ from ...creation import arange, tensor
 from ...ops import elementwise as E
 from ...ops import linalg as L
 from ...ops import shape as S
+from ...ops.registry import declare
 from ...tensor import Tensor
 from .. import functional as F
 
@@ -19,6 +20,7 @@ def _verify_spatial_size(shape: tuple) -> None:
                          f"{list(shape)}")
 
 
+@declare(namespaces=("ember.nn.functional",))
 def instance_norm(input: Tensor, running_mean: Tensor | None = None,
                   running_var: Tensor | None = None, weight: Tensor | None = None,
                   bias: Tensor | None = None, use_input_stats: bool = True, momentum: float = 0.1,
@@ -55,6 +57,7 @@ def _mix_channels(x: Tensor, matrix: Tensor) -> Tensor:
     return S.movedim(L.matmul(S.movedim(x, 1, -1), S.transpose(matrix, 0, 1)), -1, 1)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
                         k: float = 1.0) -> Tensor:
     """Divide each value by ``(k + alpha * mean of squares over size neighbouring channels)^beta``

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from ...ops import pool as P
 from ...ops import unpool as U
+from ...ops.registry import declare
 from ...tensor import Tensor
 
 
+@declare(namespaces=("ember.nn.functional",))
 def max_pool1d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode: bool = False, return_indices: bool = False) -> tuple:
     """``max_pool1d`` with the index of each maximum."""
@@ -15,6 +17,7 @@ def max_pool1d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, 
                       True)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode: bool = False, return_indices: bool = False) -> tuple:
     """``max_pool2d`` with the index of each maximum."""
@@ -22,6 +25,7 @@ def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, 
                       True)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def max_pool3d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode: bool = False, return_indices: bool = False) -> tuple:
     """``max_pool3d`` with the index of each maximum."""
@@ -29,24 +33,28 @@ def max_pool3d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, 
                       True)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def adaptive_max_pool1d_with_indices(input: Tensor, output_size,
                                      return_indices: bool = False) -> tuple:
     """``adaptive_max_pool1d`` with the index of each maximum."""
     return P.adaptive_max_pool("adaptive_max_pool1d", 1, input, output_size, True)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def adaptive_max_pool2d_with_indices(input: Tensor, output_size,
                                      return_indices: bool = False) -> tuple:
     """``adaptive_max_pool2d`` with the index of each maximum."""
     return P.adaptive_max_pool("adaptive_max_pool2d", 2, input, output_size, True)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def adaptive_max_pool3d_with_indices(input: Tensor, output_size,
                                      return_indices: bool = False) -> tuple:
     """``adaptive_max_pool3d`` with the index of each maximum."""
     return P.adaptive_max_pool("adaptive_max_pool3d", 3, input, output_size, True)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def fractional_max_pool2d_with_indices(input: Tensor, kernel_size, output_size=None,
                                        output_ratio=None, return_indices: bool = False,
                                        _random_samples: Tensor | None = None) -> tuple:
@@ -55,6 +63,7 @@ def fractional_max_pool2d_with_indices(input: Tensor, kernel_size, output_size=N
                                  output_ratio, True, _random_samples)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def fractional_max_pool3d_with_indices(input: Tensor, kernel_size, output_size=None,
                                        output_ratio=None, return_indices: bool = False,
                                        _random_samples: Tensor | None = None) -> tuple:

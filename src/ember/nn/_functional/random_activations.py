@@ -9,6 +9,8 @@ from ...creation import arange, rand
 from ...ops import elementwise as E
 from ...ops import reduce as R
 from ...ops import shape as S
+from ...ops.activation import maybe_inplace
+from ...ops.registry import declare
 from ...tensor import Tensor
 from .. import functional as F
 
@@ -16,19 +18,24 @@ from .. import functional as F
 _SELU_SATURATION = 1.7580993408473766
 
 
+@declare(namespaces=("ember", "ember.nn.functional"))
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
           inplace: bool = False) -> Tensor:
     """Randomised leaky ReLU: negative inputs are scaled by a slope drawn from U(lower, upper)
     per element while training, by the mean slope ``(lower + upper) / 2`` otherwise."""
+    return maybe_inplace(_rrelu, "rrelu_", input, inplace, lower, upper, training)
+
+
+def _rrelu(x: Tensor, lower: float, upper: float, training: bool) -> Tensor:
     if training:
-        slope = E.add(E.mul(rand(tuple(input.shape), dtype=input.dtype, device=input.device),
-                            upper - lower), lower)
+        slope = E.add(E.mul(rand(tuple(x.shape), dtype=x.dtype, device=x.device), upper - lower),
+                      lower)
     else:
         slope = (lower + upper) / 2
-    out = E.where(E.ge(input, 0), input, E.mul(input, slope))
-    return input.copy_(out) if inplace else out
+    return E.where(E.ge(x, 0), x, E.mul(x, slope))
 
 
+@declare(namespaces=("ember.nn.functional",))
 def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
            training: bool = False) -> Tensor:
     """In-place ``rrelu``."""
@@ -44,31 +51,37 @@ def _alpha_dropout(op: str, input: Tensor, p: float, training: bool, inplace: bo
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
-    if p == 1.0:
-        out = E.mul(input, 0.0)
-        return input.copy_(out) if inplace else out
-    if feature and input.ndim < 2:
+    if p < 1.0 and feature and input.ndim < 2:
         raise RuntimeError(f"{op}: Feature dropout requires at least 2 dimensions in the input")
-    shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2) if feature else tuple(input.shape)
-    keep = E.cast(E.lt(rand(shape, dtype=input.dtype, device=input.device), 1.0 - p), input.dtype)
+    return maybe_inplace(_alpha_mask, f"{op}_", input, inplace, p, feature)
+
+
+def _alpha_mask(x: Tensor, p: float, feature: bool) -> Tensor:
+    """Alpha dropout's draw applied to ``x`` (all units dropped to zero when ``p`` is 1)."""
+    if p == 1.0:
+        return E.mul(x, 0.0)
+    shape = tuple(x.shape[:2]) + (1,) * (x.ndim - 2) if feature else tuple(x.shape)
+    keep = E.cast(E.lt(rand(shape, dtype=x.dtype, device=x.device), 1.0 - p), x.dtype)
     a = 1.0 / math.sqrt((_SELU_SATURATION ** 2 * p + 1) * (1 - p))
     shift = E.add(E.mul(E.sub(keep, 1.0), _SELU_SATURATION * a), _SELU_SATURATION * a * p)
-    out = E.add(E.mul(input, E.mul(keep, a)), shift)
-    return input.copy_(out) if inplace else out
+    return E.add(E.mul(x, E.mul(keep, a)), shift)
 
 
+@declare(namespaces=("ember", "ember.nn.functional"))
 def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
                   inplace: bool = False) -> Tensor:
     """Dropout for SELU networks: keeps the inputs' mean and variance."""
     return _alpha_dropout("alpha_dropout", input, p, training, inplace, feature=False)
 
 
+@declare(namespaces=("ember", "ember.nn.functional"))
 def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
                           inplace: bool = False) -> Tensor:
     """Alpha dropout of whole channels (dim 1)."""
     return _alpha_dropout("feature_alpha_dropout", input, p, training, inplace, feature=True)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10,
                    dim: int = -1) -> Tensor:
     """A differentiable sample of a categorical distribution: ``softmax((logits + g) / tau)``

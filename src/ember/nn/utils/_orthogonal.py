@@ -12,6 +12,7 @@ from ...ops import shape as S
 from ...tensor import Tensor
 from .. import init
 from ..module import Module
+from . import parametrize
 
 _MAPS = ("matrix_exp", "cayley", "householder")
 
@@ -133,8 +134,6 @@ class _Orthogonal(Module):
 def orthogonal(module: Module, name: str = "weight", orthogonal_map: str | None = None, *,
                use_trivialization: bool = True) -> Module:
     """Keep ``module.<name>`` (semi-)orthogonal during training (e.g. RNN recurrent weights)."""
-    from . import parametrize
-
     weight = getattr(module, name, None)
     if not isinstance(weight, Tensor):
         raise ValueError(f"Module '{module}' has no parameter or buffer with name '{name}'")

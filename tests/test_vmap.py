@@ -233,3 +233,18 @@ def test_inplace_inside_vmap():
         ef.vmap(lambda a, b: b.add_(a), in_dims=(0, None))(ember.ones(2, 3), ember.zeros(3))
     with pytest.raises(RuntimeError):  # torch: "output with shape [3] doesn't match ... [2, 3]"
         torch.func.vmap(lambda a, b: b.add_(a), in_dims=(0, None))(torch.ones(2, 3), torch.zeros(3))
+
+
+@pytest.mark.parametrize("case", [
+    lambda m, x: m.func.jacfwd(lambda t: m.func.vmap(lambda r: f(m, r))(t))(x),
+    lambda m, x: m.func.vmap(lambda t: m.func.jvp(lambda a: f(m, a), (x[0],), (t,)))(x),
+    lambda m, x: m.func.vmap(lambda t: m.func.jvp(lambda a: a.sin() * t, (t,), (x[1],)))(x),
+    lambda m, x: m.func.vmap(lambda r: m.func.vmap(lambda t: m.func.jvp(m.sin, (r,), (t,)))(x))(x),
+    lambda m, x: m.func.vmap(lambda r: m.func.vmap(lambda t: m.func.jvp(m.sin, (t,), (r,)))(x))(x),
+    lambda m, x: m.func.vmap(m.func.jacfwd(m.func.jacfwd(lambda t: f(m, t))))(x),
+    lambda m, x: m.func.jacfwd(m.func.vmap(m.func.jacfwd(lambda t: f(m, t))))(x),
+])
+def test_forward_mode_and_vmap_nest_either_way(case):
+    """Tangents live on batched tensors' physical values: batched primals, batched tangents only,
+    forward mode inside or outside (one or two) vmaps."""
+    both(case, X)

@@ -14,12 +14,19 @@ import functools
 import weakref
 from typing import NamedTuple
 
+from .vmap_state import VMAP
+
 __all__ = ["UnpackedDualTensor", "dual_level", "enter_dual_level", "exit_dual_level",
            "make_dual", "unpack_dual"]
 
 
 class _Level:
-    """The tangents of one dual level, by tensor; a tangent is dropped when its tensor dies."""
+    """The tangents of one dual level, by tensor; a tangent is dropped when its tensor dies.
+
+    A tensor batched by ``vmap`` keeps its tangent on its physical value (batch dim first), as
+    the batching rules see only physical values: the tangent then flows through them, and
+    through every vmap level, whichever of vmap and forward mode was entered first.
+    """
 
     __slots__ = ("index", "tangents")
 
@@ -29,17 +36,25 @@ class _Level:
 
     def get(self, t):
         """The tangent of ``t`` at this level, or None."""
+        if VMAP.levels and t.__class__ is VMAP.batched:
+            tangent = self.get(t._value)
+            return None if tangent is None else VMAP.physical(t, tangent, wrapped=True)
         entry = self.tangents.get(id(t))
         if entry is not None and entry[0]() is t:
             return entry[1]
         return None
 
     def set(self, t, tangent) -> None:
+        if VMAP.levels and t.__class__ is VMAP.batched:
+            self.set(t._value, VMAP.physical(t, tangent))
+            return
         key = id(t)
         self.tangents[key] = (weakref.ref(t, functools.partial(self._forget, key)), tangent)
 
     def drop(self, t) -> None:
-        if self.get(t) is not None:
+        if VMAP.levels and t.__class__ is VMAP.batched:
+            self.drop(t._value)
+        elif self.get(t) is not None:
             del self.tangents[id(t)]
 
     def _forget(self, key: int, ref) -> None:
@@ -167,6 +182,8 @@ def make_dual(tensor, tangent, *, level: int | None = None):
     if tangent.device != tensor.device:
         raise RuntimeError(f"make_dual(): the tangent is on {tangent.device} but the primal on "
                            f"{tensor.device}; expected both on the same device.")
+    if VMAP.levels and tangent.__class__ is VMAP.batched:
+        tensor = VMAP.materialize(tensor)  # batched at the tangent's levels too
     dual = S.alias(tensor)
     lvl.set(dual, tangent)
     return dual

@@ -1,8 +1,10 @@
 """Which vmap levels are active: read by ``autograd.grad`` and ``ops.registry.apply``.
 
 It lives here, below the ops, because the engine's entry points must know whether they run
-inside ``vmap``; the batching itself (``ops/batching.py``) fills ``batched_grad`` and
-``rewrap`` (random draws made batched) when loaded.
+inside ``vmap``; the batching itself (``ops/batching.py``) fills ``batched_grad``,
+``rewrap`` (random draws made batched), ``batched`` (the ``BatchedTensor`` class) and
+``physical`` (a tangent moved onto a batched tensor's physical value) and ``materialize``
+when loaded.
 """
 from __future__ import annotations
 
@@ -12,13 +14,17 @@ from typing import Callable
 class _Vmap:
     """The vmap levels now active, innermost last: ``[level, batch size, randomness]`` each."""
 
-    __slots__ = ("levels", "counter", "batched_grad", "rewrap")
+    __slots__ = ("levels", "counter", "batched_grad", "rewrap", "batched", "physical",
+                 "materialize")
 
     def __init__(self) -> None:
         self.levels: list = []
         self.counter = 0
         self.batched_grad: Callable | None = None
         self.rewrap: Callable | None = None
+        self.batched: type | None = None
+        self.physical: Callable | None = None
+        self.materialize: Callable | None = None
 
 
 VMAP = _Vmap()

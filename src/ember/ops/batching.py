@@ -468,5 +468,19 @@ def batched_grad(grad: Callable, outputs: tuple, inputs: tuple, grad_outputs: tu
     return tuple(result)
 
 
+def value_tangent(t: BatchedTensor, tangent: Tensor, wrapped: bool = False) -> Tensor:
+    """Forward mode keeps a batched tensor's tangent on its physical value: ``t``'s tangent made
+    one of that value (batch dim first; expanded if not batched), or, ``wrapped``, back."""
+    if wrapped:
+        return wrap(tangent, t._level)
+    value = unwrap(tangent, t._level)
+    if value is None:
+        value = S.expand(S.unsqueeze(tangent, 0), tuple(t._value.shape))
+    return value
+
+
 VMAP.batched_grad = batched_grad
 VMAP.rewrap = rewrap
+VMAP.batched = BatchedTensor
+VMAP.physical = value_tangent
+VMAP.materialize = materialize

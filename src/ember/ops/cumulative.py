@@ -62,19 +62,39 @@ def _cumprod_rule(g, out, x, axis):
     return (E.add(gx, E.where(at, E.mul(since, prefix), nothing)),)
 
 
-def _cumprod_grad_smooth(g: Tensor, x: Tensor, axis: int) -> Tensor:
-    """``sum_{k >= j} g_k prod_{i <= k, i != j} x_i`` spelled out over every (k, j) pair: the
-    same values as the rule above, but differentiable again where x has zeros (torch too
-    switches to such a form for double backward)."""
+def _products_of_others(x: Tensor, axis: int) -> tuple[Tensor, Tensor]:
+    """``upto[k, i]`` (``i <= k``) and ``others[..., k, i] = prod_{i' <= k, i' != i} x_i'`` with
+    ``axis`` moved last: every partial of the running product, zeros included."""
     n = x._data.shape[axis]
     moved = S.movedim(x, axis, -1)
     rows = S.expand(S.unsqueeze(moved, -2), moved._data.shape[:-1] + (n, n))  # [..., k, i] = x_i
     upto = Tensor._make(x.xp.tri(n, n, dtype=bool))  # [k, i]: i <= k
     factors = E.where(upto, rows, E.const_ones(rows))
-    others = R._prod_of_others(factors, (factors._data.ndim - 1,))
+    return upto, R._prod_of_others(factors, (factors._data.ndim - 1,))
+
+
+def _cumprod_grad_smooth(g: Tensor, x: Tensor, axis: int) -> Tensor:
+    """``sum_{k >= j} g_k prod_{i <= k, i != j} x_i`` spelled out over every (k, j) pair: the
+    same values as the rule above, but differentiable again where x has zeros (torch too
+    switches to such a form for double backward)."""
+    upto, others = _products_of_others(x, axis)
     gk = S.unsqueeze(S.movedim(g, axis, -1), -1)
     gx = R.sum(E.where(upto, E.mul(gk, others), E.const_zeros(others)), -2)
     return S.movedim(gx, -1, axis)
+
+
+def _cumprod_jvp(tangents, out, x, axis):
+    """``d out_k = sum_{j <= k} t_j prod_{i <= k, i != j} x_i``: ``out * cumsum(t / x)`` without
+    zeros; with zeros, the products of the others spelled out over every (k, j) pair."""
+    t = tangents[0]
+    if x._data.shape[axis] <= 1:
+        return t
+    if not bool(x.xp.any(x._data == 0)):
+        return E.mul(out, R.cumsum(E.div(t, x), axis))
+    upto, others = _products_of_others(x, axis)
+    tj = S.unsqueeze(S.movedim(t, axis, -1), -2)
+    dk = R.sum(E.where(upto, E.mul(tj, others), E.const_zeros(others)), -1)
+    return S.movedim(dk, -1, axis)
 
 
 def _cumprod(x: Tensor, axis: int) -> Tensor:
@@ -84,7 +104,7 @@ def _cumprod(x: Tensor, axis: int) -> Tensor:
 @declare(method=True, inplace=True,
          forward=lambda xp, x, axis: xp.cumprod(x, axis=axis,
                                                 dtype=None if x.dtype.kind == "f" else xp.int64),
-         rule=_cumprod_rule, saves_out=True, batchable=False,
+         rule=_cumprod_rule, saves_out=True, batchable=False, jvp=_cumprod_jvp, batch="dims",
          formula="d/dx_j prod_{i<=k} x_i = prod_{i<=k, i!=j} x_i for j <= k")
 def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Running product along ``dim`` (integer and bool inputs give int64, as torch)."""
@@ -145,13 +165,26 @@ def _logcumsumexp_rule(g, out, x, axis):
     return (E.sub(part(E.gt(g, 0)), part(E.lt(g, 0))),)
 
 
+def _logcumsumexp_jvp(tangents, out, x, axis):
+    """``d out_k = sum_{j <= k} t_j exp(x_j - out_k)``, in the log domain (the positive and the
+    negative parts of ``t`` apart) as the VJP rule: no exponential overflows."""
+    t = tangents[0]
+    lowest = float(x.xp.finfo(t._data.dtype).min)
+    log_size = E.add(E.log(E.abs(t)), x)
+
+    def part(keep):
+        return E.exp(E.sub(logcumsumexp(E.where(keep, log_size, lowest), axis), out))
+
+    return E.sub(part(E.gt(t, 0)), part(E.lt(t, 0)))
+
+
 def _logcumsumexp(x: Tensor, axis: int) -> Tensor:
     return apply(logcumsumexp.primitive, x, axis=axis)
 
 
 @declare(method=True,
          forward=lambda xp, x, axis: xp.logaddexp.accumulate(x, axis=axis) if x.size else x.copy(),
-         rule=_logcumsumexp_rule, saves_out=True,
+         rule=_logcumsumexp_rule, saves_out=True, jvp=_logcumsumexp_jvp, batch="dims",
          formula="d/dx_j logcumsumexp(x)_k = exp(x_j - out_k) for j <= k",
          fused="stability: each step is a logaddexp, so no running sum of exponentials overflows")
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:

@@ -26,7 +26,7 @@ def _polygamma_fwd(xp, x, n):
 _polygamma = primitive(
     "polygamma", _polygamma_fwd,
     lambda g, out, x, n: (E.mul(g, polygamma(n + 1, x)),),
-    formula="d/dx polygamma(n, x) = polygamma(n + 1, x)",
+    formula="d/dx polygamma(n, x) = polygamma(n + 1, x)", jvp="elementwise", batch="elementwise",
 )
 
 lgamma = E._unary("lgamma", _lgamma_fwd, lambda g, out, x: (E.mul(g, digamma(x)),),
@@ -51,16 +51,31 @@ def digamma(input: Tensor) -> Tensor:
     return polygamma(0, input)
 
 
+def _igamma_by_x(g, a, x):
+    """``g`` times dP(a, x)/dx, the Gamma(a, 1) density at x."""
+    log_density = E.sub(E.sub(E.mul(E.sub(a, 1), E.log(x)), x), lgamma(a))
+    return E.mul(g, E.exp(log_density))
+
+
+def _not_by_a() -> RuntimeError:
+    return RuntimeError("the derivative for 'igamma: input' is not implemented (as in torch)")
+
+
 def _igamma_rule(g, out, a, x):
     if a.requires_grad:
-        raise RuntimeError("the derivative for 'igamma: input' is not implemented (as in torch)")
-    log_density = E.sub(E.sub(E.mul(E.sub(a, 1), E.log(x)), x), lgamma(a))
-    return None, E.mul(g, E.exp(log_density))
+        raise _not_by_a()
+    return None, _igamma_by_x(g, a, x)
+
+
+def _igamma_jvp(tangents, out, a, x):
+    if tangents[0] is not None:
+        raise _not_by_a()
+    return _igamma_by_x(tangents[1], a, x)
 
 
 _igamma = primitive(
     "igamma", lambda xp, a, x: backend.special_functions(xp).gammainc(a, x).astype(x.dtype, copy=False),
-    E._unbroadcast(_igamma_rule),
+    E._unbroadcast(_igamma_rule), jvp=_igamma_jvp, batch="elementwise",
     formula="d/dx P(a, x) = x^(a-1) exp(-x) / Gamma(a)",
 )
 

@@ -22,6 +22,7 @@ _draw = primitive(
     "random_draw", lambda xp, *arrays: arrays[-1],
     lambda g, out, *inputs: tuple(E.const_zeros(t) for t in inputs[:-1]) + (None,),
     reads_inputs=False, formula="d/dparam sample = 0 (a draw is a constant of its parameters)",
+    jvp=lambda tangents, out, *inputs: None, batch="dims",
 )
 
 
@@ -314,11 +315,16 @@ def _no_second_order(g, out, alpha, x):
                        "implemented (as torch's _standard_gamma_grad)")
 
 
-_gamma_sample_grad = primitive("standard_gamma_grad", _gamma_sample_grad_fwd, _no_second_order,
-                               formula="implicit reparameterisation of a Gamma(alpha, 1) draw")
+_gamma_sample_grad = primitive(
+    "standard_gamma_grad", _gamma_sample_grad_fwd, _no_second_order,
+    jvp=lambda tangents, out, alpha, x: _no_second_order(None, out, alpha, x),
+    batch="elementwise", formula="implicit reparameterisation of a Gamma(alpha, 1) draw")
 _standard_gamma = primitive(
     "standard_gamma", lambda xp, alpha, x: x,
     lambda g, out, alpha, x: (E.mul(g, apply(_gamma_sample_grad, alpha, x)), None),
+    jvp=lambda tangents, out, alpha, x: (None if tangents[0] is None else
+                                         E.mul(tangents[0], apply(_gamma_sample_grad, alpha, x))),
+    batch="dims",
     formula="d/dalpha x = -(dP/dalpha)/(dP/dx) at the draw x (implicit reparameterisation)",
 )
 

@@ -57,6 +57,23 @@ def _pick(t: Tensor, idx) -> Tensor:
 
 def _reduce_into_rule(g, out, x, src, idx, reduce, include_self):
     """torch's scatter_reduce backward, in Ember ops (so it differentiates again)."""
+    gx, gsrc = _reduce_into_partials(g, out, x, src, idx, reduce, include_self)
+    return (gx if x.requires_grad else None,
+            R.sum_to(gsrc, src._data.shape) if src.requires_grad else None)
+
+
+def _reduce_into_jvp(tangents, out, x, src, idx, reduce, include_self):
+    """Each result entry moves by its inputs' tangents times their partials (the VJP's
+    weights for a cotangent of ones): those of ``x`` in place, those of ``src`` summed in."""
+    wx, wsrc = _reduce_into_partials(E.const_ones(out), out, x, src, idx, reduce, include_self)
+    tx, tsrc = tangents
+    return apply(_reduce_into, E.const_zeros(out) if tx is None else E.mul(tx, wx),
+                 E.const_zeros(src) if tsrc is None else E.mul(tsrc, wsrc),
+                 idx=idx, reduce="sum", include_self=True)
+
+
+def _reduce_into_partials(g, out, x, src, idx, reduce, include_self):
+    """``g`` times the derivative of each result entry by the ``x`` and ``src`` entries in it."""
     if reduce == "sum":
         gx, gsrc = g, _pick(g, idx)
     elif reduce == "prod":
@@ -72,8 +89,7 @@ def _reduce_into_rule(g, out, x, src, idx, reduce, include_self):
         gsrc = E.mul(E.cast(src_wins, g.dtype), _pick(share, idx))
     if not include_self:  # the overwritten entries of x had no say in the result
         gx = E.where(_hit(x, idx), 0.0, gx)
-    return (gx if x.requires_grad else None,
-            R.sum_to(gsrc, src._data.shape) if src.requires_grad else None)
+    return gx, gsrc
 
 
 def _prod_grads(g, out, x, src, idx, include_self):
@@ -94,6 +110,7 @@ def _prod_grads(g, out, x, src, idx, include_self):
 
 _reduce_into = primitive(
     "reduce_into", _reduce_into_fwd, _reduce_into_rule, saves_out=True, batchable=False,
+    jvp=_reduce_into_jvp,
     formula="sum: g to the input, g gathered to the source; prod: the product of the others; "
             "amax/amin: shared evenly among the values that attain the result",
 )
@@ -473,6 +490,7 @@ def _unfold_rule(g, out, x, axis, size, step):
 
 
 _unfold = primitive("unfold", _unfold_fwd, _unfold_rule, reads_inputs=False, batchable=False,
+                    jvp="linear", batch="dims",
                     formula="each window's gradient is added back to the positions it covers")
 
 

@@ -232,6 +232,7 @@ nanquantile = declare(_quantile("nanquantile", True), method=True)
 _nan_to_zero = primitive(
     "nan_to_zero", lambda xp, x: xp.where(xp.isnan(x), xp.zeros((), x.dtype), x),
     lambda g, out, x: (E.mul(g, E.logical_not(E.isnan(x))),), reads_inputs=True,
+    jvp="elementwise", batch="elementwise",
     formula="d/dx = 1 where x is not nan, else 0 (multiplied: an inf gradient gives nan there)",
     fused="torch's gradient: g * (x is not nan), so an infinite g gives nan at nan entries "
           "(nanmean of an all-nan slice), where a where() would give 0")

@@ -17,6 +17,7 @@ from . import elementwise as E
 from . import linalg as L
 from . import shape as S
 from .index import take
+from .jvp import plus
 from .registry import apply, primitive
 
 
@@ -84,7 +85,43 @@ def _scan_rule(g, out, xw, h0, c0, w_hh):
     return d_xw, dh_next, dc_next, d_w
 
 
+def _scan_jvp(tangents, out, xw, h0, c0, w_hh):
+    """Forward through time: ``dpre = dxw_t + dh W_hh^T + h dW_hh^T``, each gate's tangent its
+    slope times dpre, ``dc = df c' + f dc' + di g + i dg``, ``dh = do tanh(c) + o (1 - tanh(c)^2) dc``."""
+    hidden = h0.shape[-1]
+    dxw, dh, dc, dw = tangents
+    h, c, acts = S.split(out, [hidden, hidden, 4 * hidden], -1)
+    i, f, gg, o = S.chunk(acts, 4, -1)
+    slope = S.cat([E.mul(i, E.sub(1, i)), E.mul(f, E.sub(1, f)), E.sub(1, E.mul(gg, gg)),
+                   E.mul(o, E.sub(1, o))], -1)
+    tanh_c = E.tanh(c)
+    h_prev = S.cat([S.unsqueeze(h0, 0), h[:-1]])
+    c_prev = S.cat([S.unsqueeze(c0, 0), c[:-1]])
+    # the input and weight parts of every step's pre-activation tangent, all steps at once
+    dpre_in = dxw if dw is None else plus(dxw, L.matmul(h_prev, S.t(dw)))
+    steps = []
+    for t in range(out.shape[0]):
+        at = (t,)
+        dpre = take(dpre_in, at) if dpre_in is not None else None
+        if dh is not None:
+            dpre = plus(dpre, L.matmul(dh, S.t(w_hh)))
+        if dpre is None:  # no tangent has reached this step yet
+            dpre = E.const_zeros(take(acts, at))
+        dact = E.mul(dpre, take(slope, at))
+        di, df, dg, do = S.chunk(dact, 4, -1)
+        dc_new = E.add(E.add(E.mul(df, take(c_prev, at)), E.mul(di, take(gg, at))),
+                       E.mul(take(i, at), dg))
+        if dc is not None:
+            dc_new = E.add(dc_new, E.mul(take(f, at), dc))
+        dc = dc_new
+        tc = take(tanh_c, at)
+        dh = E.add(E.mul(do, tc), E.mul(E.mul(take(o, at), E.sub(1, E.mul(tc, tc))), dc))
+        steps.append(S.cat([dh, dc, dact], -1))
+    return S.stack(steps) if steps else E.const_zeros(out)
+
+
 _LSTM_SCAN = primitive("lstm_scan", _scan_fwd, _scan_rule, saves_out=True, batchable=False,
+                       jvp=_scan_jvp,
                        formula="back through time: gate gradients times the gates' slopes")
 
 

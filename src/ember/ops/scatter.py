@@ -12,6 +12,7 @@ import warnings
 
 from .. import backend, dtypes
 from ..tensor import Tensor, _wrap_dim
+from . import batching as B
 from . import elementwise as E
 from . import index as I
 from . import reduce as R
@@ -108,9 +109,22 @@ def _prod_grads(g, out, x, src, idx, include_self):
     return gx, gsrc
 
 
+def _reduce_into_batch(prim, args: list, bdims: list, idx, **kw) -> Tensor:
+    """vmap: a batch index in front of ``idx`` when it is index arrays for every dim (scatter's
+    and index_add's), on inputs batched first; other index forms run once per sample."""
+    if not isinstance(idx, tuple) or not all(hasattr(i, "ndim") for i in idx):
+        return B._loop(prim, args, bdims, dict(kw, idx=idx))
+    x, src = B.batched_everywhere(args, bdims)
+    xp = x.xp
+    rank = len(xp.broadcast_shapes(*[i.shape for i in idx]))
+    n = x._data.shape[0]
+    lead = xp.arange(n, dtype=xp.int64).reshape((n,) + (1,) * rank)
+    return apply(prim, x, src, idx=(lead,) + tuple(i[None] for i in idx), **kw)
+
+
 _reduce_into = primitive(
     "reduce_into", _reduce_into_fwd, _reduce_into_rule, saves_out=True, batchable=False,
-    jvp=_reduce_into_jvp,
+    jvp=_reduce_into_jvp, batch=_reduce_into_batch,
     formula="sum: g to the input, g gathered to the source; prod: the product of the others; "
             "amax/amin: shared evenly among the values that attain the result",
 )

@@ -455,6 +455,7 @@ def _minmax_rule(g, x, y, worse):
 _NO_BOOL_NEG = _no_bool("Negation, the `-` operator, on a bool tensor is not supported. If you are "
                         "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
 _NUMBERS = kernels_for("iuf")  # no bool kernel in torch
+_SPECIAL_TOO = ("ember", "ember.special")  # torch.special exports these too
 neg = _unary("neg", lambda xp, x: -x, lambda g, out, x: (neg(g),), "d(-x) = -dx", floating=False,
              check=_NO_BOOL_NEG, aliases=("negative",), sympy=lambda sp, a: -a)
 exp = _unary("exp", lambda xp, x: xp.exp(x), lambda g, out, x: (mul(g, out),),
@@ -469,13 +470,13 @@ log10 = _unary("log10", lambda xp, x: xp.log10(x),
                lambda g, out, x: (div(g, mul(x, math.log(10.0))),), "d/dx log10(x) = 1/(x ln 10)",
                math=True, sympy=lambda sp, a: sp.log(a, 10), domain='log10 needs a positive argument')
 log1p = _unary("log1p", lambda xp, x: xp.log1p(x), lambda g, out, x: (div(g, add(x, 1)),),
-               "d/dx log(1+x) = 1/(1+x)",
+               "d/dx log(1+x) = 1/(1+x)", namespaces=_SPECIAL_TOO,
                math=True, sympy=lambda sp, a: sp.log(1 + a), domain='log1p needs an argument above -1')
 expm1 = _unary("expm1", lambda xp, x: xp.expm1(x), lambda g, out, x: (mul(g, add(out, 1)),),
-               "d/dx (exp(x)-1) = exp(x)", saves_out=True,
+               "d/dx (exp(x)-1) = exp(x)", saves_out=True, namespaces=_SPECIAL_TOO,
                math=True, sympy=lambda sp, a: sp.exp(a) - 1)
 exp2 = _unary("exp2", lambda xp, x: xp.exp2(x), lambda g, out, x: (mul(g, mul(out, math.log(2.0))),),
-              "d/dx 2^x = 2^x ln 2", saves_out=True)
+              "d/dx 2^x = 2^x ln 2", saves_out=True, namespaces=_SPECIAL_TOO)
 
 
 def _logaddexp_fwd(xp, x, y):
@@ -549,7 +550,7 @@ floor = _unary("floor", lambda xp, x: xp.floor(x), _zero_rule, "d/dx floor(x) = 
 ceil = _unary("ceil", lambda xp, x: xp.ceil(x), _zero_rule, "d/dx ceil(x) = 0", floating=False,
               check=_NUMBERS)
 round = _unary("round", lambda xp, x: xp.round(x), _zero_rule, "d/dx round(x) = 0", floating=False,
-               check=_NUMBERS)
+               check=_NUMBERS, namespaces=_SPECIAL_TOO)
 trunc = _unary("trunc", lambda xp, x: xp.trunc(x), _zero_rule, "d/dx trunc(x) = 0", floating=False,
                check=_NUMBERS)
 

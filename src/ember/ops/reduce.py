@@ -522,7 +522,7 @@ _logsumexp = primitive(
     saves_out=True, formula="d/dx_i logsumexp(x) = exp(x_i - logsumexp(x))",
     fused="stability: the max shift (0 for an infinite max) in one pass, as torch's kernel",
 )
-declare(logsumexp, prim=_logsumexp, method=True)
+declare(logsumexp, prim=_logsumexp, method=True, namespaces=("ember", "ember.special"))
 
 
 # ---------------------------------------------------------------------------- scans

@@ -193,7 +193,7 @@ def apply(prim: Primitive, *inputs: Tensor, **kw) -> Tensor:
 
 # The modules that export declared ops. A new one (``ember.special``, say) is added here and
 # ends with ``derive(exporter("ember.special", globals()))``, as ``ember.linalg`` does.
-NAMESPACES = ("ember", "ember.nn.functional", "ember.linalg")
+NAMESPACES = ("ember", "ember.nn.functional", "ember.linalg", "ember.special")
 
 
 @dataclass(eq=False)

@@ -6,7 +6,7 @@ module per family. Readers: the harness (tests/test_ops.py), the fuzzer, the cov
 """
 from __future__ import annotations
 
-from . import core, gamma, nn, scatter, sets, special, statistics, vision  # noqa: F401  (each adds to SAMPLES)
+from . import arith, core, gamma, nn, scatter, sets, special, statistics, vision  # noqa: F401  (each adds to SAMPLES)
 from .specs import (FLOATS, INF, NAN, SAMPLES, WITH_INT, WITH_INT_BOOL, Idx, Mask, OpInfo, S, T, V,
                     binary, chain, fixed, function, inplace, op, reduction, reflected, unary,
                     values)

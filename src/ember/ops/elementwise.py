@@ -428,11 +428,12 @@ def _integer_division(op: str, x: Tensor, y: Tensor) -> None:
 floor_divide = _binary("floor_divide", _floor_divide_fwd,
                        lambda g, out, x, y: (const_zeros(g) if x.requires_grad else None,
                        const_zeros(g) if y.requires_grad else None),
-                       "floor(x/y) has zero derivative almost everywhere", check=_integer_division)
+                       "floor(x/y) has zero derivative almost everywhere", check=_integer_division,
+                       inplace=True)
 remainder = _binary("remainder", lambda xp, x, y: xp.remainder(x, y),
                     lambda g, out, x, y: (g if x.requires_grad else None,
                     neg(mul(g, floor_divide(x, y))) if y.requires_grad else None),
-                    "d(x mod y) = dx - floor(x/y) dy", check=_integer_division)
+                    "d(x mod y) = dx - floor(x/y) dy", check=_integer_division, inplace=True)
 maximum = _binary("maximum", lambda xp, x, y: xp.maximum(x, y),
                   lambda g, out, x, y: _minmax_rule(g, x, y, lt),
                   "the gradient goes to the larger input (split evenly on ties)", tensors=2)
@@ -555,7 +556,7 @@ trunc = _unary("trunc", lambda xp, x: xp.trunc(x), _zero_rule, "d/dx trunc(x) = 
                check=_NUMBERS)
 
 
-@declare(method=True)
+@declare(method=True, inplace=True)
 def square(x: Tensor) -> Tensor:
     """``x * x`` (a bool tensor squares to int64, as torch's ``pow(x, 2)``)."""
     if isinstance(x, Tensor) and x._data.dtype.kind == "b":
@@ -893,13 +894,13 @@ def lerp(input: Tensor, end: Tensor, weight) -> Tensor:
     return apply(_lerp, *tensors, scalar=_scalar_of(weight, tensors[0]))
 
 
-@declare(method=True)
+@declare(method=True, inplace=True)
 def clamp_min(input: Tensor, min) -> Tensor:
     """``clamp(input, min=min)``."""
     return clamp(input, min=min)
 
 
-@declare(method=True)
+@declare(method=True, inplace=True)
 def clamp_max(input: Tensor, max) -> Tensor:
     """``clamp(input, max=max)``."""
     return clamp(input, max=max)
@@ -928,7 +929,7 @@ def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e
     return bool(R.all(isclose(input, other, rtol, atol, equal_nan)))
 
 
-@declare(method=True)
+@declare(method=True, inplace=True)
 def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
                neginf: float | None = None) -> Tensor:
     """NaN, +inf and -inf replaced (by 0 and the dtype's largest and smallest finite values)."""

@@ -65,7 +65,7 @@ _igamma = primitive(
 )
 
 
-@declare(prim=_igamma, method=True)
+@declare(prim=_igamma, method=True, inplace=True)
 def igamma(input: Tensor, other: Tensor) -> Tensor:
     """The regularised lower incomplete gamma function P(input, other) (torch.igamma)."""
     a, x = E.promote("igamma", input, other, True)

@@ -51,4 +51,4 @@ def _atan2_rule(g, out, y, x):
 
 atan2 = _binary("atan2", lambda xp, y, x: xp.arctan2(y, x), _atan2_rule,
                 "d atan2(y, x) = (x dy - y dx) / (x^2 + y^2)", floating=True, check=_FLOATS,
-                tensors=2, aliases=("arctan2",))
+                tensors=2, aliases=("arctan2",), inplace=True)

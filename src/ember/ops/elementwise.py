@@ -225,7 +225,7 @@ def _unary(name: str, forward, rule, formula: str, saves_out: bool = False, floa
     op.__name__ = name
     op.__doc__ = f"Elementwise {name}; {formula}."
     declare(op, forward=forward, rule=rule, saves_out=saves_out, formula=formula, method=method,
-            inplace=inplace, **decl)
+            inplace=inplace, out=True, **decl)
     prim = op.primitive
     return op
 
@@ -253,7 +253,7 @@ def _binary(name: str, forward, rule, formula: str, floating: bool = False, save
     op.__doc__ = f"Elementwise {name} with broadcasting; {formula}."
     op.primitive = prim
     if public:
-        declare(op, prim=prim, method=True, **decl)
+        declare(op, prim=prim, method=True, out=True, **decl)
     return op
 
 
@@ -291,13 +291,14 @@ def _scaled(other, alpha):
     return mul(other, alpha) if isinstance(other, Tensor) else other * alpha
 
 
-@declare(prim=_add.primitive, method=True, sympy=lambda sp, a, b: a + b)
+@declare(prim=_add.primitive, method=True, out=True, sympy=lambda sp, a, b: a + b)
 def add(input, other, *, alpha=1) -> Tensor:
     """``input + alpha * other`` with broadcasting and torch's type promotion."""
     return _add(input, _scaled(other, alpha))
 
 
-@declare(prim=_sub.primitive, aliases=("subtract",), method=True, sympy=lambda sp, a, b: a - b)
+@declare(prim=_sub.primitive, aliases=("subtract",), method=True, out=True,
+         sympy=lambda sp, a, b: a - b)
 def sub(input, other, *, alpha=1) -> Tensor:
     """``input - alpha * other`` with broadcasting and torch's type promotion."""
     _refuse_bool_sub(input, other)

@@ -575,15 +575,16 @@ LUFactor = namedtuple("linalg_lu_factor", ["LU", "pivots"])
 LUFactorEx = namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
 
 
-def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False):
+def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False,
+                 op: str = "torch.linalg.lu_factor_ex"):
     """``(LU, pivots, info)``: L (below the diagonal) and U packed in one matrix, getrf's 1-based
     row swaps, and the first zero pivot (1-based; 0 where A is invertible)."""
     if not pivot:
         raise NotImplementedError("linalg.lu_factor: LU without pivoting is only available on "
                                   "CUDA in torch, and not in Ember")
-    (p, l_arr, u_arr), pivots, info = _lu_parts(A, "linalg.lu_factor_ex")
+    (p, l_arr, u_arr), pivots, info = _lu_parts(A, op)
     if check_errors:
-        raise_singular("linalg.lu_factor_ex", A.xp, info)
+        raise_singular(op, A.xp, info, "lu")
     _, l, u = _record(_lu, A, (p, l_arr, u_arr), (1, 2))
     rows, cols = A._data.shape[-2:]
     strict = E.sub(l, Tensor._make(A.xp.eye(rows, l._data.shape[-1], dtype=A._data.dtype)))
@@ -604,20 +605,31 @@ def _zero_pad(t: Tensor, rows: int, cols: int) -> Tensor:
 
 def lu_factor(A: Tensor, *, pivot: bool = True):
     """``(LU, pivots)`` of ``lu_factor_ex``; a singular A is refused with torch's LinAlgError."""
-    packed, pivots, _ = lu_factor_ex(A, pivot=pivot, check_errors=True)
+    packed, pivots, _ = lu_factor_ex(A, pivot=pivot, check_errors=True, op="torch.linalg.lu_factor")
     return LUFactor(packed, pivots)
 
 
-def raise_singular(op: str, xp, info) -> None:
-    """torch's LinAlgError for the first matrix with a zero pivot (a host read, as torch's)."""
+_SINGULAR = {
+    "inverse": (LinAlgError, "The diagonal element {i} is zero, the inversion could not be "
+                             "completed because the input matrix is singular."),
+    "solve": (LinAlgError, "The solver failed because the input matrix is singular."),
+    "lu": (RuntimeError, "U[{i},{i}] is zero and using it on lu_solve would result in a division "
+                         "by zero. If you still want to perform the factorization, consider "
+                         "calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)"),
+}
+
+
+def raise_singular(op: str, xp, info, kind: str = "inverse") -> None:
+    """torch's error for the first matrix with a zero pivot (``info`` from the LU; a host read,
+    as torch's own check)."""
     flat = info.reshape(-1)
     bad = xp.nonzero(flat)[0]
     if not bad.size:
         return
     batch = int(bad[0])
     where = f"(Batch element {batch}): " if info.ndim else ""
-    raise LinAlgError(f"{op}: {where}The diagonal element {int(flat[batch])} is zero, the "
-                      "inversion could not be completed because the input matrix is singular.")
+    error, text = _SINGULAR[kind]
+    raise error(f"{op}: {where}{text.format(i=int(flat[batch]))}")
 
 
 def _row_order(pivots: Tensor, rows: int):

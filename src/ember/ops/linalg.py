@@ -322,16 +322,23 @@ def _square(op: str, a: Tensor) -> None:
                            f"Got {dtypes.scalar_name(a.dtype)}")
 
 
-def _singular(op: str, xp, run):
+def _singular(op: str, xp, run, a):
+    """``run()``, or torch's LinAlgError naming the (first) singular matrix of ``a``."""
     try:
         return run()
     except xp.linalg.LinAlgError:
-        raise LinAlgError(f"linalg.{op}: The solver failed because the input matrix is singular."
-                          ) from None
+        pass
+    from .decompositions import lu_arrays, raise_singular
+
+    info = lu_arrays(xp, a)[3]
+    if op == "inv":
+        raise_singular("linalg.inv", xp, info)
+    raise_singular("torch.linalg.solve", xp, info, "solve")
+    raise LinAlgError(f"linalg.{op}: The solver failed because the input matrix is singular.")
 
 
 _inv = primitive(
-    "inv", lambda xp, a: _singular("inv", xp, lambda: xp.linalg.inv(a)),
+    "inv", lambda xp, a: _singular("inv", xp, lambda: xp.linalg.inv(a), a),
     lambda g, out, a: (E.neg(matmul(matmul(_mT(out), g), _mT(out))),),
     saves_out=True, formula="d inv(A) = -inv(A) dA inv(A)",
 )
@@ -366,7 +373,7 @@ def _solve_rule(g, out, a, b):
 
 
 _solve = primitive(
-    "solve", lambda xp, a, b: _singular("solve", xp, lambda: xp.linalg.solve(a, b)), _solve_rule,
+    "solve", lambda xp, a, b: _singular("solve", xp, lambda: xp.linalg.solve(a, b), a), _solve_rule,
     saves_out=True, batchable=False,
     formula="X = A^-1 B: dB = A^-T G, dA = -dB X^T",
 )

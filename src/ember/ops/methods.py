@@ -423,6 +423,9 @@ def _install() -> None:
         "__itruediv__": _arith_inplace(E.div, "div_", "true_divide"),
         "scatter_add_": _inplace(I.scatter_add, "scatter_add_"),
     }
+    from .legacy_linalg import _methods as linalg_methods
+
+    table.update(linalg_methods())
     for name in _BINARY_OPERATORS:
         table[name] = _operator(table[name])
     for name, fn in table.items():

@@ -1,0 +1,90 @@
+"""torch's linear algebra from before ``torch.linalg``, with its own signatures: ``torch.svd``
+(V, not Vh), ``torch.qr`` (``some``), ``torch.cholesky`` (deprecated, as in torch), ``torch.lu``,
+``torch.lu_solve``, ``torch.triangular_solve``; each a thin layer over ``ember.linalg``."""
+from __future__ import annotations
+
+import warnings
+from collections import namedtuple
+
+from ..tensor import Tensor
+from . import decompositions as D
+from . import shape as S
+
+SVD = namedtuple("svd", ["U", "S", "V"])
+
+
+def svd(input: Tensor, some: bool = True, compute_uv: bool = True):
+    """``(U, S, V)`` with ``input = U diag(S) V^T`` (V itself, not its transpose); without
+    ``compute_uv``, U and V are zero matrices of the full shapes, as torch."""
+    if compute_uv:
+        u, s, vh = D.svd(input, full_matrices=not some)
+        return SVD(u, s, S.transpose(vh, -1, -2))
+    s = D.svdvals(input)
+    xp, shape = input.xp, input._data.shape
+    zeros = [Tensor._make(xp.zeros(shape[:-2] + (n, n), dtype=input._data.dtype))
+             for n in shape[-2:]]
+    return SVD(zeros[0], s, zeros[1])
+
+
+QR = namedtuple("qr", ["Q", "R"])
+
+
+def qr(input: Tensor, some: bool = True):
+    """``(Q, R)``: the reduced factorization if ``some``, else the complete one."""
+    return QR(*D.qr(input, "reduced" if some else "complete"))
+
+
+_WARNED: set = set()
+
+
+def _deprecated(name: str, replacement: str) -> None:
+    """torch's deprecation warning, once per function as torch's TORCH_WARN_ONCE."""
+    if name not in _WARNED:
+        _WARNED.add(name)
+        warnings.warn(f"torch.{name} is deprecated in favor of torch.{replacement} and will be "
+                      "removed in a future PyTorch release.", UserWarning, stacklevel=3)
+
+
+def cholesky(input: Tensor, upper: bool = False) -> Tensor:
+    """torch.cholesky, deprecated in torch in favour of linalg.cholesky."""
+    _deprecated("cholesky", "linalg.cholesky")
+    return D.cholesky(input, upper=upper)
+
+
+def lu(A: Tensor, pivot: bool = True, get_infos: bool = False):
+    """``(LU, pivots)`` (and ``infos`` if asked) of ``linalg.lu_factor_ex``; deprecated in torch."""
+    _deprecated("lu", "linalg.lu_factor / torch.linalg.lu_factor_ex")
+    packed, pivots, info = D.lu_factor_ex(A, pivot=pivot)
+    return (packed, pivots, info) if get_infos else (packed, pivots)
+
+
+def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:
+    """X with A X = b from A's ``lu`` (arguments in torch.lu_solve's order)."""
+    return D.lu_solve(LU_data, LU_pivots, b)
+
+
+TriangularSolve = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
+
+
+def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool = False,
+                     unitriangular: bool = False):
+    """``(X, A)`` with ``A X = b`` (``A^T X = b`` if ``transpose``) for triangular A."""
+    from .methods import clone
+
+    a = S.transpose(A, -1, -2) if transpose else A
+    x = D.solve_triangular(a, b, upper=upper != transpose, unitriangular=unitriangular)
+    return TriangularSolve(x, clone(A))
+
+
+def _methods() -> dict:
+    """The Tensor methods torch has for these (``A.svd()``, ``A.det()``, ...)."""
+    from . import linalg as L
+    from . import matrix_functions as M
+
+    return {
+        "svd": svd, "qr": qr, "cholesky": cholesky, "det": L.det, "logdet": M.logdet,
+        "slogdet": M.slogdet, "inverse": L.inv, "pinverse": M.pinverse,
+        "matrix_power": M.matrix_power, "matrix_exp": M.matrix_exp, "lu": lu,
+        "lu_solve": lu_solve, "triangular_solve": triangular_solve,
+        "orgqr": M.householder_product,
+    }

@@ -12,6 +12,7 @@ Complex tensors do not exist in Ember: ``eig`` of a matrix with complex eigenval
 """
 from __future__ import annotations
 
+import math
 import warnings
 from collections import namedtuple
 from typing import Callable
@@ -191,7 +192,7 @@ _cholesky = _factorization("linalg_cholesky", _cholesky_backward,
 
 def _first_failing_minors(xp, a) -> list:
     """Per matrix, the order of the first leading minor that is not positive-definite (0: none)."""
-    flat = a.reshape((-1,) + a.shape[-2:])
+    flat = a.reshape((math.prod(a.shape[:-2]),) + a.shape[-2:])
     orders = []
     for m in flat:
         order = 0
@@ -218,7 +219,7 @@ def _cholesky_arrays(xp, a, op: str, check: bool):
         raise LinAlgError(f"{op}: {where}The factorization could not be completed because the "
                           f"input is not positive-definite (the leading minor of order {order} "
                           "is not positive-definite).")
-    flat = a.reshape((-1,) + a.shape[-2:])
+    flat = a.reshape((len(orders),) + a.shape[-2:])
     factors = xp.stack([xp.full(m.shape, xp.nan, dtype=a.dtype) if k else xp.linalg.cholesky(m)
                         for m, k in zip(flat, orders)])
     return factors.reshape(a.shape), xp.asarray(orders, dtype=xp.int32).reshape(a.shape[:-2])
@@ -488,8 +489,8 @@ def lu_arrays(xp, a):
     rows, cols = a.shape[-2:]
     k = min(rows, cols)
     batch = a.shape[:-2]
-    lu = a.reshape((-1, rows, cols)).astype(a.dtype, copy=True)
-    count = lu.shape[0]
+    count = math.prod(batch)
+    lu = a.reshape((count, rows, cols)).astype(a.dtype, copy=True)
     every = xp.arange(count)
     perm = xp.broadcast_to(xp.arange(rows), (count, rows)).copy()
     pivots = xp.zeros((count, k), dtype=xp.int32)
@@ -635,7 +636,8 @@ def raise_singular(op: str, xp, info, kind: str = "inverse") -> None:
 def _row_order(pivots: Tensor, rows: int):
     """getrf's 1-based row swaps as a permutation: row i of P^T A is row perm[i] of A."""
     xp = pivots.xp
-    piv = pivots._data.reshape((-1, pivots._data.shape[-1])).astype(xp.int64) - 1
+    lead = pivots._data.shape[:-1]
+    piv = pivots._data.reshape((math.prod(lead), pivots._data.shape[-1])).astype(xp.int64) - 1
     count = piv.shape[0]
     every = xp.arange(count)
     perm = xp.broadcast_to(xp.arange(rows), (count, rows)).copy()

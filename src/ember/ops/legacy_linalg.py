@@ -59,7 +59,8 @@ def lu(A: Tensor, pivot: bool = True, get_infos: bool = False):
 
 
 def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:
-    """X with A X = b from A's ``lu`` (arguments in torch.lu_solve's order)."""
+    """X with A X = b from A's ``lu`` (arguments in torch.lu_solve's order); deprecated in torch."""
+    _deprecated("lu_solve", "linalg.lu_solve")
     return D.lu_solve(LU_data, LU_pivots, b)
 
 
@@ -71,6 +72,7 @@ def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool =
     """``(X, A)`` with ``A X = b`` (``A^T X = b`` if ``transpose``) for triangular A."""
     from .methods import clone
 
+    _deprecated("triangular_solve", "linalg.solve_triangular")
     a = S.transpose(A, -1, -2) if transpose else A
     x = D.solve_triangular(a, b, upper=upper != transpose, unitriangular=unitriangular)
     return TriangularSolve(x, clone(A))

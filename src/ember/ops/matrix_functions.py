@@ -190,7 +190,7 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver: str | None = None):
         if bool((full == cols).all()):
             residuals = R.sum(E.square(E.sub(matmul(A, solution), b)), -2)
             residuals = S.squeeze(residuals, -1) if vector else residuals
-    values = D.svdvals(A) if driver in ("gelsd", "gelss") else empty
+    values = D.svdvals(A).detach() if driver in ("gelsd", "gelss") else empty  # as torch's
     return Lstsq(S.squeeze(solution, -1) if vector else solution, residuals, rank, values)
 
 

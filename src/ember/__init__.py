@@ -48,6 +48,15 @@ from .ops.decompositions import lu_unpack
 from .ops.linalg import det, inv as inverse
 from .ops.matrix_functions import (householder_product as orgqr, logdet, matrix_exp,
                                    matrix_power, pinverse, slogdet)
+from .ops.builders import (block_diag, cartesian_prod, chain_matmul, combinations, diag_embed,
+                           diagflat, repeat_interleave, tril_indices, triu_indices, vander)
+from .ops.distance import cdist, pdist
+from .ops.integrate import cumulative_trapezoid, trapezoid, trapz
+from .ops.products import addbmm, addmv, addr, baddbmm, bilinear
+from .ops.stacking import (as_strided, atleast_1d, atleast_2d, atleast_3d, column_stack, dsplit,
+                           dstack, fliplr, flipud, hsplit, narrow_copy, rot90, row_stack,
+                           tensor_split, vsplit)
+from .ops.statistics import corrcoef, cov
 from .tensor import Size, Tensor
 from . import func  # noqa: F401  (ember.func: torch.func's transforms)
 from .derivative_check import check_derivative

@@ -37,12 +37,16 @@ def qr(input: Tensor, some: bool = True):
 _WARNED: set = set()
 
 
-def _deprecated(name: str, replacement: str) -> None:
+def warn_deprecated(name: str, message: str) -> None:
     """torch's deprecation warning, once per function as torch's TORCH_WARN_ONCE."""
     if name not in _WARNED:
         _WARNED.add(name)
-        warnings.warn(f"torch.{name} is deprecated in favor of torch.{replacement} and will be "
-                      "removed in a future PyTorch release.", UserWarning, stacklevel=3)
+        warnings.warn(message, UserWarning, stacklevel=3)
+
+
+def _deprecated(name: str, replacement: str) -> None:
+    warn_deprecated(name, f"torch.{name} is deprecated in favor of torch.{replacement} and will be "
+                          "removed in a future PyTorch release.")
 
 
 def cholesky(input: Tensor, upper: bool = False) -> Tensor:
@@ -77,16 +81,3 @@ def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool =
     x = D.solve_triangular(a, b, upper=upper != transpose, unitriangular=unitriangular)
     return TriangularSolve(x, clone(A))
 
-
-def _methods() -> dict:
-    """The Tensor methods torch has for these (``A.svd()``, ``A.det()``, ...)."""
-    from . import linalg as L
-    from . import matrix_functions as M
-
-    return {
-        "svd": svd, "qr": qr, "cholesky": cholesky, "det": L.det, "logdet": M.logdet,
-        "slogdet": M.slogdet, "inverse": L.inv, "pinverse": M.pinverse,
-        "matrix_power": M.matrix_power, "matrix_exp": M.matrix_exp, "lu": lu,
-        "lu_solve": lu_solve, "triangular_solve": triangular_solve,
-        "orgqr": M.householder_product,
-    }

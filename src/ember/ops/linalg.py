@@ -234,10 +234,17 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
 
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)``."""
-    prod = mm(mat1, mat2)
+    return scaled_sum(input, mm(mat1, mat2), beta, alpha)
+
+
+def scaled_sum(input: Tensor, product: Tensor, beta, alpha) -> Tensor:
+    """``beta * input + alpha * product`` of the fused products (addmm, addmv, ...); with beta 0
+    the input's values are ignored (NaN and inf in it do not reach the result), as torch."""
     if alpha != 1:
-        prod = E.mul(prod, alpha)
-    return E.add(input if beta == 1 else E.mul(input, beta), prod)
+        product = E.mul(product, alpha)
+    if beta == 0:
+        return E.add(product, E.zeros_like_(input))
+    return E.add(input if beta == 1 else E.mul(input, beta), product)
 
 
 def _diagonal_length(rows: int, cols: int, offset: int) -> int:

@@ -423,14 +423,37 @@ def _install() -> None:
         "__itruediv__": _arith_inplace(E.div, "div_", "true_divide"),
         "scatter_add_": _inplace(I.scatter_add, "scatter_add_"),
     }
-    from .legacy_linalg import _methods as linalg_methods
-
-    table.update(linalg_methods())
+    table.update(_linalg_and_builder_methods())
     for name in _BINARY_OPERATORS:
         table[name] = _operator(table[name])
     for name, fn in table.items():
         setattr(Tensor, name, fn)
     del A
+
+
+def _linalg_and_builder_methods() -> dict:
+    """Tensor methods of the factorizations, matrix functions, shape builders and fused products
+    (issue 17: ``A.det()``, ``x.rot90()``, ``M.addmv(...)``, ...)."""
+    from . import builders as B
+    from . import legacy_linalg as LL
+    from . import matrix_functions as M
+    from . import products as P
+    from . import stacking as K
+    from . import statistics as ST
+
+    return {
+        "svd": LL.svd, "qr": LL.qr, "cholesky": LL.cholesky, "det": L.det, "logdet": M.logdet,
+        "slogdet": M.slogdet, "inverse": L.inv, "pinverse": M.pinverse,
+        "matrix_power": M.matrix_power, "matrix_exp": M.matrix_exp, "lu": LL.lu,
+        "lu_solve": LL.lu_solve, "triangular_solve": LL.triangular_solve,
+        "orgqr": M.householder_product,
+        "repeat_interleave": B.repeat_interleave, "diag_embed": B.diag_embed,
+        "rot90": K.rot90, "fliplr": K.fliplr, "flipud": K.flipud,
+        "tensor_split": K.tensor_split, "hsplit": K.hsplit, "vsplit": K.vsplit,
+        "dsplit": K.dsplit, "narrow_copy": K.narrow_copy, "as_strided": K.as_strided,
+        "addmv": P.addmv, "addr": P.addr, "baddbmm": P.baddbmm, "addbmm": P.addbmm,
+        "cov": ST.cov, "corrcoef": ST.corrcoef,
+    }
 
 
 def _cpu():

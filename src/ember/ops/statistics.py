@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+from .. import dtypes
 from ..tensor import Tensor
 from . import elementwise as E
 from . import reduce as R
@@ -31,7 +32,10 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
                                f"elements but got {w._data.ndim} dimensions")
         if name == "fweights" and w._data.dtype.kind not in "iu":
             raise RuntimeError(f"cov(): expected fweights to have integral dtype but got "
-                               f"{w.dtype}")
+                               f"fweights with {dtypes.scalar_name(w.dtype)} dtype")
+        if name == "aweights" and w._data.dtype.kind != "f":
+            raise RuntimeError(f"cov(): expected aweights to have floating point dtype but got "
+                               f"aweights with {dtypes.scalar_name(w.dtype)} dtype")
         weights = w if weights is None else E.mul(weights, w)
     if weights is None:
         mean = R.mean(x, 1, keepdim=True)
@@ -54,7 +58,7 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
     centred = E.sub(x, mean)
     weighted = centred if weights is None else E.mul(centred, weights)
     out = E.div(matmul(weighted, S.transpose(centred, 0, 1)), norm)
-    return S.reshape(out, ()) if input._data.ndim < 2 else out
+    return S.reshape(out, ()) if x._data.shape[0] == 1 else out  # one variable: a 0-d result
 
 
 def corrcoef(input: Tensor) -> Tensor:

@@ -24,14 +24,10 @@ from . import elementwise as E
 from . import index as I
 from . import reduce as R
 from . import shape as S
-from .linalg import LinAlgError, diagonal, matmul
+from .linalg import LinAlgError, _mT, diagonal, matmul
 from .registry import apply, primitive
 
 # ---------------------------------------------------------------------------- checks and helpers
-
-
-def _mT(x: Tensor) -> Tensor:
-    return S.transpose(x, -1, -2)
 
 
 def check_matrices(op: str, A: Tensor, square: bool = False, name: str = "A") -> None:

@@ -320,10 +320,15 @@ def _mT(x: Tensor) -> Tensor:
     return S.transpose(x, -1, -2)
 
 
-def _square(op: str, a: Tensor) -> None:
+def require_square(op: str, a: Tensor) -> None:
+    """torch's refusal of anything but batches of square matrices (``op`` as torch names it)."""
     if a._data.ndim < 2 or a._data.shape[-1] != a._data.shape[-2]:
-        raise RuntimeError(f"linalg.{op}: A must be batches of square matrices, but they are "
+        raise RuntimeError(f"{op}: A must be batches of square matrices, but they are "
                            f"{' by '.join(map(str, a._data.shape[-2:]))} matrices")
+
+
+def _square(op: str, a: Tensor) -> None:
+    require_square(f"linalg.{op}", a)
     if a._data.dtype.kind != "f":
         raise RuntimeError(f"linalg.{op}: Expected a floating point or complex tensor as input. "
                            f"Got {dtypes.scalar_name(a.dtype)}")

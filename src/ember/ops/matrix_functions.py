@@ -17,19 +17,8 @@ from . import elementwise as E
 from . import index as I
 from . import reduce as R
 from . import shape as S
-from .linalg import inv, matmul, solve
+from .linalg import _mT, inv, matmul, require_square, solve
 from .registry import apply, primitive
-
-
-def _mT(x: Tensor) -> Tensor:
-    return S.transpose(x, -1, -2)
-
-
-def _square(op: str, A: Tensor) -> None:
-    """A batch of square matrices of any dtype (products and powers take integers too)."""
-    if A._data.ndim < 2 or A._data.shape[-1] != A._data.shape[-2]:
-        raise RuntimeError(f"{op}: A must be batches of square matrices, but they are "
-                           f"{' by '.join(map(str, A._data.shape[-2:]))} matrices")
 
 
 def _identity(A: Tensor) -> Tensor:
@@ -199,7 +188,7 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver: str | None = None):
 
 def matrix_power(A: Tensor, n: int) -> Tensor:
     """A^n by repeated squaring (n < 0: the inverse's power; n = 0: the identity)."""
-    _square("linalg.matrix_power", A)
+    require_square("linalg.matrix_power", A)  # any dtype: integer powers too
     if n == 0:
         return _identity(A)
     base = inv(A) if n < 0 else A

@@ -169,10 +169,17 @@ add("logdet", lambda m, a: m.logdet(a), fixed(
     S(V([[[2.0, 0.5], [0.3, 1.5]], [[1.0, 0.0], [0.0, 3.0]]], None))))
 add("linalg.pinv", lambda m, a, **kw: m.linalg.pinv(a, **kw), fixed(
     S(T(3, 4)), S(T(4, 3)), S(T(2, 3, 3)), S(T(3, 4), rtol=1e-3), S(T(3, 4), atol=0.01),
-    S(T(0, 3))),
+    S(T(0, 3)), S(T(2, 3, 4), atol=V([0.01, 0.02], None), rtol=V([0.0, 1e-3], None))),
+    notes="tolerance tensors that require grad are refused, as torch",
     errors=fixed(S(V([[1, 2], [3, 4]])), S(T(3))))
 add("linalg.pinv(hermitian)", lambda m, a: m.linalg.pinv(a + a.mT, hermitian=True), fixed(
     S(T(3, 3)), S(T(2, 4, 4))))
+add("linalg.pinv(tolerance tensors)", lambda m, a, atol, rtol: m.linalg.pinv(
+    a, atol=atol.detach(), rtol=rtol.detach()), fixed(
+    S(T(2, 3, 4), V([0.01, 0.02], None), V([0.0, 1e-3], None)),
+    S(T(3, 3), V(0.01, None), V(0.0, None))),
+    notes="cutoffs below the smallest singular value: torch differentiates a truncated pinv as "
+          "if nothing were cut, which finite differences would not confirm")
 add("pinverse", lambda m, a: m.pinverse(a), fixed(S(T(3, 4))))
 add("linalg.lstsq", lambda m, a, b, **kw: m.linalg.lstsq(a, b, **kw)[:3], fixed(
     S(T(4, 3), T(4, 2)), S(T(2, 4, 3), T(2, 4, 2), driver="gelsd"),
@@ -186,7 +193,8 @@ add("linalg.lstsq(singular values)", lambda m, a, b, **kw: m.linalg.lstsq(a, b, 
     S(T(4, 3), T(4, 2))), grad=False, gradgrad=False, host_reads=LSTSQ_READS)
 add("linalg.matrix_rank", lambda m, a, *args, **kw: m.linalg.matrix_rank(a, *args, **kw), fixed(
     S(T(3, 4)), S(V([[1.0, 2.0], [2.0, 4.0]], None)), S(T(2, 3, 3), hermitian=True),
-    S(T(3, 4), atol=1.0), S(T(3, 4), rtol=0.5), S(T(3, 4), atol=0.1, rtol=0.2), S(T(3, 4), 1.0)),
+    S(T(3, 4), atol=1.0), S(T(3, 4), rtol=0.5), S(T(3, 4), atol=0.1, rtol=0.2), S(T(3, 4), 1.0),
+    S(T(2, 3, 4), atol=V([0.5, 1.5], None))),
     grad=False, gradgrad=False)
 add("linalg.matrix_power", lambda m, a, n: m.linalg.matrix_power(a, n), fixed(
     S(T(3, 3), 0), S(T(3, 3), 1), S(T(2, 3, 3), 3), S(T(3, 3), 6), S(T(0, 0), 2)),

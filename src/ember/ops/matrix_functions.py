@@ -124,6 +124,10 @@ def pinv(A: Tensor, rcond=None, hermitian: bool = False, *, atol=None, rtol=None
                            "tensor with 2 or more dimensions of float, double, cfloat or cdouble "
                            "types")
     rtol = rcond if rtol is None else rtol
+    for name, t in (("atol", atol), ("rtol", rtol)):
+        if isinstance(t, Tensor) and t.requires_grad:
+            raise RuntimeError(f"The function 'linalg_pinv' is not differentiable with respect to "
+                               f"argument '{name}'. This input cannot have requires_grad True.")
     return apply(_pinv, A, atol=_tensor_arg(atol), rtol=_tensor_arg(rtol),
                  hermitian=bool(hermitian))
 

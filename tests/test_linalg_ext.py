@@ -26,6 +26,7 @@ F32 = {"float32": (1e-3, 1e-4)}
 WITH_INT = ("float32", "float64", "int64")
 
 
+CHOLESKY_READS = "checks the factorization succeeded (torch reads its error code on CUDA too)"
 LSTSQ_READS = "residuals are given only where A has full rank (torch checks it too)"
 
 
@@ -107,17 +108,21 @@ def spectra(*specs):
 # ---------------------------------------------------------------------------- factorizations
 
 add("linalg.cholesky", lambda m, a, **kw: m.linalg.cholesky(spd(m, a), **kw), fixed(
-    S(T(3, 3)), S(T(2, 3, 3)), S(T(1, 1)), S(T(0, 0)), S(T(3, 3), upper=True)))
+    S(T(3, 3)), S(T(2, 3, 3)), S(T(1, 1)), S(T(0, 0)), S(T(3, 3), upper=True)),
+    host_reads=CHOLESKY_READS)
 add("linalg.cholesky(given)", lambda m, a: m.linalg.cholesky((a + a.mT) / 2), fixed(
-    S(V([[4.0, 1.0], [1.0, 3.0]], None))))
+    S(V([[4.0, 1.0], [1.0, 3.0]], None))),
+    host_reads=CHOLESKY_READS)
 add("linalg.cholesky(refused)", lambda m, a: m.linalg.cholesky(a), fixed(), errors=fixed(
     S(V([[1.0, 2.0], [2.0, 1.0]], None)), S(T(3)), S(T(2, 3)), S(V([[1, 0], [0, 1]])),
     S(V([[[1.0, 0.0], [0.0, 1.0]], [[1.0, 2.0], [2.0, 1.0]]], None))))
 add("linalg.cholesky_ex", lambda m, a: m.linalg.cholesky_ex(spd(m, a)), fixed(
-    S(T(3, 3)), S(T(2, 2, 2))))
+    S(T(3, 3)), S(T(2, 2, 2))),
+    host_reads=CHOLESKY_READS)
 add("linalg.cholesky_ex(info)", lambda m, a: m.linalg.cholesky_ex(a).info, fixed(
     S(V([[1.0, 2.0], [2.0, 1.0]], None)), S(V([[[4.0, 1.0], [1.0, 3.0]], [[1.0, 2.0], [2.0, 1.0]]],
-                                             None))))
+                                             None))),
+    host_reads="finds which leading minor fails (torch's CUDA cholesky_ex does not wait)")
 add("linalg.qr", lambda m, a, *args: m.linalg.qr(wellcond(m, a), *args), fixed(
     S(T(4, 3)), S(T(3, 3)), S(T(3, 5)), S(T(2, 4, 3)), S(T(3, 5), "complete"), S(T(1, 1))))
 add("linalg.qr(no grad)", lambda m, a, mode: m.linalg.qr(a, mode), fixed(
@@ -262,7 +267,8 @@ add("svd", lambda m, a, *args: tuple(svd_fixed_legacy(m, a, *args)), fixed(
 add("svd(compute_uv=False)", lambda m, a: m.svd(a, compute_uv=False), fixed(S(T(4, 3))))
 add("qr", lambda m, a, *args: m.qr(wellcond(m, a), *args), fixed(S(T(4, 3)), S(T(3, 5), False)))
 add("cholesky", lambda m, a, *args: m.cholesky(spd(m, a), *args), fixed(
-    S(T(3, 3)), S(T(3, 3), True)))
+    S(T(3, 3)), S(T(3, 3), True)),
+    host_reads=CHOLESKY_READS)
 add("lu", lambda m, a, **kw: m.lu(a, **kw), fixed(S(T(3, 3)), S(T(2, 3, 3), get_infos=True)))
 add("lu_solve", lambda m, a, b: m.lu_solve(b, *m.lu(a)), fixed(S(T(3, 3), T(3, 2))))
 add("lu_unpack", lambda m, a: m.lu_unpack(*m.linalg.lu_factor(a)), fixed(

@@ -186,28 +186,31 @@ _cholesky = _factorization("linalg_cholesky", _cholesky_backward,
                            "gA = sym(L^-T tril½(L^T gL) L^-1)")
 
 
+def _factor(xp, a):
+    """The Cholesky factor, or None where it fails: NumPy raises, CuPy returns NaN unless told to
+    raise (so the result is read back, as torch's CUDA cholesky reads its error code)."""
+    try:
+        factor = xp.linalg.cholesky(a)
+    except xp.linalg.LinAlgError:
+        return None
+    return None if bool(xp.isnan(factor).any()) else factor
+
+
 def _first_failing_minors(xp, a) -> list:
     """Per matrix, the order of the first leading minor that is not positive-definite (0: none)."""
     flat = a.reshape((math.prod(a.shape[:-2]),) + a.shape[-2:])
     orders = []
     for m in flat:
-        order = 0
-        for k in range(1, m.shape[-1] + 1):
-            try:
-                xp.linalg.cholesky(m[:k, :k])
-            except xp.linalg.LinAlgError:
-                order = k
-                break
-        orders.append(order)
+        bad = (k for k in range(1, m.shape[-1] + 1) if _factor(xp, m[:k, :k]) is None)
+        orders.append(next(bad, 0))
     return orders
 
 
 def _cholesky_arrays(xp, a, op: str, check: bool):
     """(L, info): L where the factorization succeeds (NaN elsewhere), info the failing order."""
-    try:
-        return xp.linalg.cholesky(a), xp.zeros(a.shape[:-2], dtype=xp.int32)
-    except xp.linalg.LinAlgError:
-        pass
+    factor = _factor(xp, a)
+    if factor is not None:
+        return factor, xp.zeros(a.shape[:-2], dtype=xp.int32)
     orders = _first_failing_minors(xp, a)
     if check:
         batch, order = next((b, k) for b, k in enumerate(orders) if k)

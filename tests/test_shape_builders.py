@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import ember
-from ember.ops.catalog import Idx, S, T, V, fixed
+from ember.ops.catalog import S, T, V, fixed
 from local_ops import install, op
 
 OPS: dict = {}

@@ -18,7 +18,7 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode=None) -> Tensor:
         raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: "
                            f"{x1._data.shape[-1]} X2: {x2._data.shape[-1]}")
     if p < 0:
-        raise RuntimeError(f"cdist only supports non-negative p values")
+        raise RuntimeError("cdist only supports non-negative p values")
     for t in (x1, x2):
         if t._data.dtype.kind != "f":
             raise RuntimeError(f"cdist only supports floating-point dtypes, X{1 if t is x1 else 2} "

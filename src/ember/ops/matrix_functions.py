@@ -14,7 +14,6 @@ from .. import dtypes
 from ..tensor import Tensor
 from . import decompositions as D
 from . import elementwise as E
-from . import index as I
 from . import reduce as R
 from . import shape as S
 from .linalg import _mT, inv, matmul, require_square, solve

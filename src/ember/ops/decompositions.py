@@ -24,6 +24,7 @@ from . import elementwise as E
 from . import index as I
 from . import reduce as R
 from . import shape as S
+from .builders import diag_embed
 from .linalg import LinAlgError, _mT, diagonal, matmul
 from .registry import apply, primitive
 
@@ -55,17 +56,8 @@ def eye_like(A: Tensor, n: int | None = None) -> Tensor:
     return Tensor._make(A.xp.eye(n, dtype=A._data.dtype))
 
 
-def diag_embed_last(v: Tensor) -> Tensor:
-    """Square matrices with ``v``'s last dim on their diagonals (for the rules)."""
-    return E.mul(S.unsqueeze(v, -1), eye_like(v))
-
-
 def _diag(x: Tensor) -> Tensor:
     return diagonal(x, 0, -2, -1)
-
-
-def _zeros_like(t: Tensor) -> Tensor:
-    return Tensor._make(t.xp.zeros_like(t._data))
 
 
 def _factorization(name: str, backward: Callable, recompute: Callable, formula: str):
@@ -175,7 +167,7 @@ def _cholesky_backward(grads, factors):
     """gA = sym(L^-T Φ(L^T gL) L^-1), Φ the lower triangle with its diagonal halved."""
     (gl,), (l,) = grads, factors
     phi = I.tril(matmul(_mT(l), gl))
-    phi = E.sub(phi, E.mul(diag_embed_last(_diag(phi)), 0.5))
+    phi = E.sub(phi, E.mul(diag_embed(_diag(phi)), 0.5))
     ga = solve_triangular(_mT(l), phi, upper=True)
     ga = solve_triangular(l, ga, upper=False, left=False)
     return E.mul(E.add(ga, _mT(ga)), 0.5)
@@ -253,7 +245,7 @@ def _qr_square_backward(gq, gr, q, r):
     """Walter & Lehmann for m >= n: gA = (gQ + Q copyltu(M)) R^-T, M = R gR^T - gQ^T Q."""
     m = E.sub(matmul(r, _mT(gr)), matmul(_mT(gq), q))
     lower = I.tril(m, -1)
-    sym = E.add(E.add(lower, _mT(lower)), diag_embed_last(_diag(m)))
+    sym = E.add(E.add(lower, _mT(lower)), diag_embed(_diag(m)))
     return solve_triangular(_mT(r), E.add(gq, matmul(q, sym)), upper=False, left=False)
 
 
@@ -268,8 +260,8 @@ def _qr_backward(grads, factors, mode):
     if mode == "complete" and rows > cols:
         raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and "
                            "nrows > ncols.")
-    gq = _zeros_like(q) if gq is None else gq
-    gr = _zeros_like(r) if gr is None else gr
+    gq = E.zeros_like_(q) if gq is None else gq
+    gr = E.zeros_like_(r) if gr is None else gr
     if rows >= cols:
         return _qr_square_backward(gq, gr, q, r)
     # A = [X | Y] with X square: Y = Q V gives gY = Q gV, and Q depends on X only
@@ -307,14 +299,14 @@ def _eigh_backward(grads, factors, UPLO):
     gw, gv = grads
     w, v = factors
     if gv is None:
-        inner = diag_embed_last(gw)
+        inner = diag_embed(gw)
     else:
         vgv = matmul(_mT(v), gv)
         gaps = _gaps(w)
         _warn_repeated("linalg.eigh", gaps, "eigenvectors")
         inner = E.div(E.mul(E.sub(vgv, _mT(vgv)), 0.5), gaps)
         if gw is not None:
-            inner = E.add(inner, diag_embed_last(gw))
+            inner = E.add(inner, diag_embed(gw))
     return matmul(v, matmul(inner, _mT(v)))
 
 
@@ -355,7 +347,7 @@ def _eig_backward(grads, factors):
     """gA = V^-T (diag(gw) + off((V^T gV - V^T V diag(V^T gV)) / E)) V^T, E[i, j] = w_j - w_i."""
     gw, gv = grads
     w, v = factors
-    inner = _zeros_like(v) if gw is None else diag_embed_last(gw)
+    inner = E.zeros_like_(v) if gw is None else diag_embed(gw)
     if gv is not None:
         vgv = matmul(_mT(v), gv)
         normalized = E.sub(vgv, matmul(_mT(v), E.mul(v, S.unsqueeze(_diag(vgv), -2))))
@@ -431,7 +423,7 @@ def _svd_backward(grads, factors, full_matrices):
         inner = term if inner is None else E.add(inner, term)
     inner = E.div(inner, gaps)
     if gs is not None:
-        inner = E.add(inner, diag_embed_last(gs))
+        inner = E.add(inner, diag_embed(gs))
     if rows > cols and gu is not None:
         ga = matmul(u, inner)
         gu_sinv = E.div(gu, S.unsqueeze(s, -2))
@@ -521,8 +513,8 @@ def _lu_backward(grads, factors):
     p, l, u = factors
     rows, cols = l._data.shape[-2], u._data.shape[-1]
     k = min(rows, cols)
-    gl = _zeros_like(l) if gl is None else I.tril(gl, -1)  # L's other entries are constants
-    gu = _zeros_like(u) if gu is None else I.triu(gu)
+    gl = E.zeros_like_(l) if gl is None else I.tril(gl, -1)  # L's other entries are constants
+    gu = E.zeros_like_(u) if gu is None else I.triu(gu)
     if rows <= cols:  # A = P L [U1 | U2]
         u1, gu1, gu2 = u[..., :, :k], gu[..., :, :k], gu[..., :, k:]
         ga = E.sub(matmul(_mT(l), gl), matmul(gu, _mT(u)))

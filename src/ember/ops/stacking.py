@@ -1,12 +1,13 @@
 """NumPy-style stacking, splitting and turning: ``atleast_nd``, ``dstack``, ``column_stack``,
 ``tensor_split`` and ``h/v/dsplit``, ``rot90``, ``fliplr``/``flipud``, ``narrow_copy``,
 ``as_strided``. Composites of reshape, cat, slicing, flip and transpose (views where torch's
-are, except ``as_strided``: see there)."""
+are), and ``as_strided``, a primitive view."""
 from __future__ import annotations
 
 from ..tensor import Tensor, _wrap_dim
 from . import shape as S
-from .index import getitem, narrow
+from .index import getitem, index_add_into, narrow
+from .registry import apply, batch_shape, primitive
 
 
 def _at_least(tensors, ndim: int):
@@ -165,28 +166,51 @@ def narrow_copy(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     return clone(narrow(input, dim, start, length))
 
 
+def _positions(xp, size: tuple, stride: tuple, offset: int):
+    """The flat position each entry of an as_strided view reads."""
+    position = xp.full(size, offset, dtype=xp.int64)
+    for axis, (n, step) in enumerate(zip(size, stride)):
+        shape = [1] * len(size)
+        shape[axis] = n
+        position = position + (xp.arange(n, dtype=xp.int64) * step).reshape(shape)
+    return position
+
+
+def _as_strided_fwd(xp, x, size, stride, offset):
+    flat = xp.ascontiguousarray(x).reshape(-1)  # a view of x's memory when x is contiguous
+    steps = tuple(s * x.itemsize for s in stride)
+    return xp.lib.stride_tricks.as_strided(flat[offset:], size, steps)
+
+
+def _as_strided_rule(g, out, x, size, stride, offset):
+    xp = x.xp
+    where = xp.unravel_index(_positions(xp, size, stride, offset), x._data.shape)
+    return (index_add_into(g, batch_shape(g) + x._data.shape, (Ellipsis,) + tuple(where)),)
+
+
+_as_strided = primitive("as_strided", _as_strided_fwd, _as_strided_rule, reads_inputs=False,
+                        formula="each entry's gradient is added at the position it reads")
+
+
 def as_strided(input: Tensor, size, stride, storage_offset: int | None = None) -> Tensor:
-    """The tensor of shape ``size`` whose entry i reads ``input``'s contiguous elements at
-    ``storage_offset + sum(i_k * stride_k)``: torch's view of the storage, given here as a copy
-    gathered from the contiguous ``input`` (the same values and gradients, overlaps summed;
-    writing to it does not reach ``input``)."""
+    """The view of shape ``size`` whose entry i reads ``input``'s element at flat position
+    ``storage_offset + sum(i_k * stride_k)`` (overlapping windows share memory, and their
+    gradients add up). torch counts positions in the storage; Ember in ``input``'s contiguous
+    order, the same for a contiguous ``input`` (for another, a contiguous copy is read)."""
     size, stride = tuple(size), tuple(stride)
     offset = 0 if storage_offset is None else storage_offset
     if len(size) != len(stride):
         raise RuntimeError("mismatch in length of strides and shape")
-    xp = input.xp
-    position = xp.full(size, offset, dtype=xp.int64)
-    for axis, (n, step) in enumerate(zip(size, stride)):
-        if step < 0:
-            raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, "
-                               f"got strides: {list(stride)}")
-        shape = [1] * len(size)
-        shape[axis] = n
-        position = position + (xp.arange(n, dtype=xp.int64) * step).reshape(shape)
-    needed = int(position.max()) + 1 if position.size else 0
+    if any(s < 0 for s in stride):
+        raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, got "
+                           f"strides: {list(stride)}")
+    last = offset + sum((n - 1) * s for n, s in zip(size, stride))
+    needed = last + 1 if all(size) else 0
     if needed > input._data.size:
+        item = input._data.itemsize
         raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage "
-                           f"offset {offset}, and itemsize {input._data.itemsize} requiring a "
-                           f"storage size of {needed * input._data.itemsize} are out of bounds "
-                           f"for storage of size {input._data.size * input._data.itemsize}")
-    return getitem(S.reshape(input, (-1,)), Tensor._make(position))
+                           f"offset {offset}, and itemsize {item} requiring a storage size of "
+                           f"{needed * item} are out of bounds for storage of size "
+                           f"{input._data.size * item}")
+    x = S.reshape(input, (1,)) if input._data.ndim == 0 else input
+    return apply(_as_strided, x, size=size, stride=stride, offset=offset)

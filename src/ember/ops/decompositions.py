@@ -31,8 +31,10 @@ from .registry import apply, primitive
 # ---------------------------------------------------------------------------- checks and helpers
 
 
-def check_matrices(op: str, A: Tensor, square: bool = False, name: str = "A") -> None:
-    """torch's refusals for a matrix argument: fewer than 2 dims, not square, not floating."""
+def check_matrices(op: str, A: Tensor, square: bool = False, name: str = "A",
+                   lapack: bool = True) -> None:
+    """torch's refusals for a matrix argument: fewer than 2 dims, not square, not floating,
+    float16 where LAPACK does the work (it has no half precision)."""
     if not isinstance(A, Tensor):
         raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(A).__name__}")
     if A._data.ndim < 2:
@@ -43,6 +45,9 @@ def check_matrices(op: str, A: Tensor, square: bool = False, name: str = "A") ->
     if A._data.dtype.kind != "f":
         raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got "
                            f"{dtypes.scalar_name(A.dtype)}")
+    if lapack and A._data.dtype.itemsize < 4:
+        raise NotImplementedError(f"{op}: not implemented for '{dtypes.scalar_name(A.dtype)}' "
+                                  "(LAPACK has no half precision)")
 
 
 def _owned(arr):

@@ -117,7 +117,8 @@ def _tensor_arg(t):
 def pinv(A: Tensor, rcond=None, hermitian: bool = False, *, atol=None, rtol=None) -> Tensor:
     """The Moore-Penrose pseudo-inverse: singular values at or below max(atol, rtol * the
     largest) count as zero (``rcond`` is the older name of ``rtol``)."""
-    if not isinstance(A, Tensor) or A._data.ndim < 2 or A._data.dtype.kind != "f":
+    if not isinstance(A, Tensor) or A._data.ndim < 2 or A._data.dtype.kind != "f" \
+            or A._data.dtype.itemsize < 4:
         kind = dtypes.scalar_name(A.dtype) if isinstance(A, Tensor) else type(A).__name__
         raise RuntimeError(f"linalg.pinv({kind}{{{list(getattr(A, 'shape', []))}}}): expected a "
                            "tensor with 2 or more dimensions of float, double, cfloat or cdouble "
@@ -213,7 +214,7 @@ def matrix_exp(A: Tensor) -> Tensor:
     """exp(A) by scaling and squaring: A / 2^s has 1-norm at most 1/2, where a degree-18 Taylor
     polynomial is exact to rounding; then s squarings. Its derivative is the polynomial's,
     which is exp's to rounding too. (Reads the norm back to choose s.)"""
-    D.check_matrices("linalg.matrix_exp", A, square=True)
+    D.check_matrices("linalg.matrix_exp", A, square=True, lapack=False)
     xp = A.xp
     size = A._data.size
     norm = float(xp.abs(A._data).sum(axis=-2).max()) if size else 0.0

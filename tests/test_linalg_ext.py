@@ -333,6 +333,14 @@ def test_linalg_errors_are_torchs_texts() -> None:
         ember.linalg.solve(ember.zeros(2, 2), ember.ones(2))
 
 
+def test_non_finite_input_is_refused_as_torch() -> None:
+    a = ember.tensor([[float("nan"), 1.0], [1.0, 2.0]])
+    with pytest.raises(RuntimeError, match="should not contain infs or NaNs"):
+        ember.linalg.eig(a)
+    with pytest.raises(ember.linalg.LinAlgError, match="contained non-finite values"):
+        ember.linalg.svd(a)
+
+
 def test_tensor_methods_and_torch_names_exist_as_in_torch() -> None:
     a = np.array([[2.0, 0.5], [0.3, 1.5]])
     for name in ("det", "logdet", "inverse", "pinverse", "matrix_exp"):

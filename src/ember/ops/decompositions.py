@@ -373,7 +373,10 @@ Eig = namedtuple("linalg_eig", ["eigenvalues", "eigenvectors"])
 
 def _real_eig(op: str, xp, a, vectors: bool):
     """Eigenvalues (and vectors) of ``a``, refused where any eigenvalue is complex."""
-    result = xp.linalg.eig(a) if vectors else (xp.linalg.eigvals(a),)
+    try:
+        result = xp.linalg.eig(a) if vectors else (xp.linalg.eigvals(a),)
+    except xp.linalg.LinAlgError:
+        raise RuntimeError(f"torch.{op}: input tensor should not contain infs or NaNs.") from None
     if any(r.dtype.kind == "c" for r in result):
         if bool((result[0].imag != 0).any()):
             raise NotImplementedError(
@@ -454,8 +457,10 @@ def _svd_arrays(op: str, xp, a, full_matrices: bool = False, vectors: bool = Tru
     try:
         return xp.linalg.svd(a, full_matrices=full_matrices, compute_uv=vectors)
     except xp.linalg.LinAlgError:
-        raise LinAlgError(f"{op}: The algorithm failed to converge because the input matrix is "
-                          "ill-conditioned or has too many repeated singular values") from None
+        why = ("is ill-conditioned or has too many repeated singular values"
+               if bool(xp.isfinite(a).all()) else "contained non-finite values")
+        raise LinAlgError(f"{op}: The algorithm failed to converge because the input matrix "
+                          f"{why}.") from None
 
 
 def svd(A: Tensor, full_matrices: bool = True, *, driver=None):

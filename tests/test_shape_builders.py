@@ -35,10 +35,11 @@ def method(name):
 
 add("repeat_interleave", function("repeat_interleave"), fixed(
     S(T(2, 3), 2), S(T(2, 3), 2, dim=1), S(T(2, 3), 3, -2), S(T(), 3), S(T(0, 2), 2, 0),
-    S(T(3, 2), V([1, 0, 2]), dim=0), S(T(2, 2), V([2])), S(T(3), V(2), 0)),
+    S(T(3, 2), V([1, 0, 2]), dim=0), S(T(2, 2), V([2])), S(T(3), V(2), 0),
+    S(T(3), V([1, 2, 0]), 0, output_size=3)),
     dtypes=WITH_INT, host_reads="tensor repeats set the result's size",
     errors=fixed(S(T(3, 2), V([1, 2]), dim=0), S(T(3), -1), S(T(3), V([1, -1, 0])),
-                 S(T(3), V([[1, 2, 3]]))))
+                 S(T(3), V([[1, 2, 3]])), S(T(3), 2, output_size=5)))
 add("repeat_interleave(counts)", lambda m, r: m.repeat_interleave(r), fixed(
     S(V([1, 0, 3])), S(V([], "int64"))), dtypes=("int64",),
     host_reads="the counts set the result's size")

@@ -99,7 +99,7 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
         if counts._data.ndim != 1 or counts._data.dtype.kind not in "iu":
             raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
         xp = counts.xp
-        return Tensor._make(xp.repeat(xp.arange(counts._data.shape[0]), counts._data))
+        return Tensor._make(xp.repeat(xp.arange(counts._data.shape[0]), _host_counts(counts._data)))
     if dim is None:
         input, dim = S.reshape(input, (-1,)), 0
     axis = _wrap_dim(dim, input._data.ndim, "repeat_interleave")
@@ -108,21 +108,29 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
     if isinstance(repeats, Tensor):
         if repeats._data.ndim > 1 or repeats._data.dtype.kind not in "iu":
             raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
-        counts = repeats._data if repeats._data.ndim else repeats._data.reshape(1)
-        if counts.shape[0] not in (1, size):
+        counts = _host_counts(repeats._data.reshape(-1))
+        if len(counts) not in (1, size):
             raise RuntimeError("repeats must have the same size as input along dim, but got "
-                               f"repeats.size(0) = {counts.shape[0]} and input.size({dim}) = "
+                               f"repeats.size(0) = {len(counts)} and input.size({dim}) = "
                                f"{size}")
-        if bool((counts < 0).any()):
+        if any(c < 0 for c in counts):
             raise RuntimeError("repeats can not be negative")
+        counts = counts[0] if len(counts) == 1 else counts
     else:
         if repeats < 0:
             raise RuntimeError("repeats can not be negative")
         counts = repeats
     index = xp.repeat(xp.arange(size), counts)
+    if output_size is not None and output_size != index.shape[0]:
+        raise RuntimeError("allocated size does not match required size")
     if input._data.ndim == 0:
         input = S.reshape(input, (1,))
     return index_select(input, axis, _constant(xp, index))
+
+
+def _host_counts(counts) -> list:
+    """Repeat counts as Python ints (they set the result's size; CuPy's repeat wants a list)."""
+    return [int(c) for c in counts.tolist()]
 
 
 def _triangle_indices(name: str, upper: bool):

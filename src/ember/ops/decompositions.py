@@ -577,10 +577,13 @@ LUFactor = namedtuple("linalg_lu_factor", ["LU", "pivots"])
 LUFactorEx = namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
 
 
-def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False,
-                 op: str = "torch.linalg.lu_factor_ex"):
+def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False):
     """``(LU, pivots, info)``: L (below the diagonal) and U packed in one matrix, getrf's 1-based
     row swaps, and the first zero pivot (1-based; 0 where A is invertible)."""
+    return _lu_factor(A, pivot, check_errors, "torch.linalg.lu_factor_ex")
+
+
+def _lu_factor(A: Tensor, pivot: bool, check_errors: bool, op: str):
     if not pivot:
         raise NotImplementedError("linalg.lu_factor: LU without pivoting is only available on "
                                   "CUDA in torch, and not in Ember")
@@ -607,7 +610,7 @@ def _zero_pad(t: Tensor, rows: int, cols: int) -> Tensor:
 
 def lu_factor(A: Tensor, *, pivot: bool = True):
     """``(LU, pivots)`` of ``lu_factor_ex``; a singular A is refused with torch's LinAlgError."""
-    packed, pivots, _ = lu_factor_ex(A, pivot=pivot, check_errors=True, op="torch.linalg.lu_factor")
+    packed, pivots, _ = _lu_factor(A, pivot, True, "torch.linalg.lu_factor")
     return LUFactor(packed, pivots)
 
 

@@ -270,6 +270,19 @@ add("qr", lambda m, a, *args: m.qr(wellcond(m, a), *args), fixed(S(T(4, 3)), S(T
 add("cholesky", lambda m, a, *args: m.cholesky(spd(m, a), *args), fixed(
     S(T(3, 3)), S(T(3, 3), True)),
     host_reads=CHOLESKY_READS)
+add("cholesky_solve", lambda m, b, a, *args: m.cholesky_solve(
+    b, m.linalg.cholesky(spd(m, a), upper=bool(args and args[0])), *args), fixed(
+    S(T(3, 2), T(3, 3)), S(T(3, 2), T(3, 3), True), S(T(2, 3, 1), T(3, 3)),
+    S(T(3, 2), T(2, 3, 3))), host_reads=CHOLESKY_READS)
+add("cholesky_solve(given factor)", lambda m, b, l, *args: m.cholesky_solve(b, l, *args), fixed(
+    S(T(3, 2), V([[2.0, 0.0, 0.0], [0.5, 1.5, 0.0], [-0.3, 0.2, 1.8]], None)),
+    S(T(3, 2), V([[2.0, 0.5, -0.3], [0.0, 1.5, 0.2], [0.0, 0.0, 1.8]], None), True)),
+    dtypes=("float32",),  # float64 would add finite differences, which see only the triangle
+    notes="the factor's gradient is dense, as torch's (it is taken as if both triangles were used)",
+    errors=fixed(S(T(3), T(3, 3)), S(T(3, 2), T(3, 2))))
+add("cholesky_inverse", lambda m, a, *args: m.cholesky_inverse(
+    m.linalg.cholesky(spd(m, a), upper=bool(args and args[0])), *args), fixed(
+    S(T(3, 3)), S(T(3, 3), True), S(T(2, 2, 2))), host_reads=CHOLESKY_READS)
 add("lu", lambda m, a, **kw: m.lu(a, **kw), fixed(S(T(3, 3)), S(T(2, 3, 3), get_infos=True)))
 add("lu_solve", lambda m, a, b: m.lu_solve(b, *m.lu(a)), fixed(S(T(3, 3), T(3, 2))))
 add("lu_unpack", lambda m, a: m.lu_unpack(*m.linalg.lu_factor(a)), fixed(

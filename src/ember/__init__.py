@@ -43,7 +43,8 @@ from .ops.shape import (broadcast_tensors, broadcast_to, cat, chunk, concat, con
                         cross, diff, flatten, flip, hstack, kron, meshgrid, movedim, permute, ravel,
                         repeat, reshape, roll, split, squeeze, stack, t, tile, transpose, unbind,
                         unflatten, unsqueeze, vstack)
-from .ops.legacy_linalg import cholesky, lu, lu_solve, qr, svd, triangular_solve
+from .ops.legacy_linalg import (cholesky, cholesky_inverse, cholesky_solve, lu, lu_solve, qr, svd,
+                                triangular_solve)
 from .ops.decompositions import lu_unpack
 from .ops.linalg import det, inv as inverse
 from .ops.matrix_functions import (householder_product as orgqr, logdet, matrix_exp,

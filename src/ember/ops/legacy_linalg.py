@@ -81,3 +81,31 @@ def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool =
     x = D.solve_triangular(a, b, upper=upper != transpose, unitriangular=unitriangular)
     return TriangularSolve(x, clone(A))
 
+
+
+def _gram(L: Tensor, upper: bool, op: str) -> Tensor:
+    """A = L L^T (U^T U if ``upper``) from the triangle torch reads, differentiated as torch does:
+    as if every entry of L were used (the detached other triangle leaves the values)."""
+    from .index import tril, triu
+    from .linalg import matmul
+
+    D.check_matrices(op, L, square=True)
+    other = tril(L, -1) if upper else triu(L, 1)
+    factor = L - other.detach()
+    return matmul(S.transpose(factor, -1, -2), factor) if upper else \
+        matmul(factor, S.transpose(factor, -1, -2))
+
+
+def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
+    """X with ``A X = B`` for A given by its Cholesky factor L (``A = L L^T``, or ``U^T U``)."""
+    from .linalg import solve
+
+    D.check_matrices("cholesky_solve", B, name="B")
+    return solve(_gram(L, upper, "cholesky_solve"), B)
+
+
+def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:
+    """The inverse of A given by its Cholesky factor L (``A = L L^T``, or ``U^T U``)."""
+    from .linalg import inv
+
+    return inv(_gram(L, upper, "cholesky_inverse"))

@@ -312,6 +312,7 @@ def test_eig_refuses_complex_eigenvalues() -> None:
             fn(rotation)
 
 
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # NumPy on the 0/0
 def test_repeated_eigenvalues_warn_where_torch_gives_nan() -> None:
     a = ember.eye(3, dtype=ember.float64, requires_grad=True)
     w, v = ember.linalg.eigh(a)
@@ -326,6 +327,7 @@ def test_repeated_eigenvalues_warn_where_torch_gives_nan() -> None:
     np.testing.assert_allclose(grad.numpy(), np.eye(3))
 
 
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # NumPy on the 0/0
 def test_repeated_singular_values_warn() -> None:
     a = ember.eye(3, dtype=ember.float64, requires_grad=True)
     u, s, vh = ember.linalg.svd(a)

@@ -30,12 +30,13 @@ def _identity(A: Tensor) -> Tensor:
 # ---------------------------------------------------------------------------- determinants
 
 
-def _slogdet_rule(g, out, a):
+def _slogdet_rule(g, out, a, value):
     """d log|det A| = tr(A^-1 dA), so gA = g A^-T."""
     return (E.mul(S.unsqueeze(S.unsqueeze(g, -1), -1), _mT(inv(a))),)
 
 
-_logabsdet = primitive("slogdet", lambda xp, a: xp.linalg.slogdet(a)[1], _slogdet_rule,
+# The forward is given the value LAPACK computed with the sign, so it runs once for both.
+_logabsdet = primitive("slogdet", lambda xp, a, value: value, _slogdet_rule,
                        formula="d log|det A| = tr(A^-1 dA): gA = g A^-T")
 
 SlogDet = namedtuple("linalg_slogdet", ["sign", "logabsdet"])
@@ -45,8 +46,9 @@ def slogdet(A: Tensor):
     """``(sign, logabsdet)`` of each square matrix: det A = sign * exp(logabsdet), without the
     overflow of ``det`` (the sign has no gradient)."""
     D.check_matrices("linalg.slogdet", A, square=True)
-    sign, _ = A.xp.linalg.slogdet(A._data)
-    return SlogDet(Tensor._make(A.xp.asarray(sign)), apply(_logabsdet, A))
+    sign, logabs = A.xp.linalg.slogdet(A._data)
+    xp = A.xp
+    return SlogDet(Tensor._make(xp.asarray(sign)), apply(_logabsdet, A, value=xp.asarray(logabs)))
 
 
 def logdet(A: Tensor) -> Tensor:

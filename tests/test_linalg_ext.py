@@ -228,7 +228,8 @@ add("linalg.matmul", lambda m, a, b: m.linalg.matmul(a, b), fixed(
 add("linalg.diagonal", lambda m, a, **kw: m.linalg.diagonal(a, **kw), fixed(
     S(T(2, 3, 4)), S(T(2, 3, 4), offset=1), S(T(2, 3, 4), dim1=0, dim2=2)))
 add("linalg.cond", lambda m, a, *args: m.linalg.cond(wellcond(m, a), *args), fixed(
-    S(T(3, 3)), S(T(2, 3, 3), 2), S(T(3, 3), -2), S(T(3, 3), "nuc"), S(T(3, 4))),
+    S(T(3, 3)), S(T(2, 3, 3), 2), S(T(3, 3), -2), S(T(3, 3), "nuc"), S(T(3, 4)), S(T(2, 0, 0)),
+    S(T(2, 0, 0), "fro")),
     errors=fixed(S(T(2, 3), 1),))
 add("linalg.cond(norm orders)", lambda m, a, p: m.linalg.cond(wellcond(m, a), p), fixed(
     S(T(3, 3), "fro"), S(T(3, 3), float("inf")), S(T(2, 3, 3), -1)), grad=False, gradgrad=False,

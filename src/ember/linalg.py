@@ -71,6 +71,8 @@ def cond(A: Tensor, p=None) -> Tensor:
     from .ops import elementwise as E
     from .ops import reduce as R
 
+    if A.ndim >= 2 and A.shape[-1] == A.shape[-2] == 0:  # empty matrices: 0, as torch
+        return Tensor._make(A.xp.zeros(tuple(A.shape[:-2]), dtype=A._data.dtype))
     if p in (None, 2, -2):
         values = svdvals(A)
         big, small = R.amax(values, -1), R.amin(values, -1)

@@ -14,6 +14,9 @@ from .ops.linalg import diagonal as _diagonal
 from .ops.matrix_functions import (householder_product, inv_ex, lstsq, matrix_exp, matrix_power,
                                    matrix_rank, multi_dot, pinv, slogdet, solve_ex, tensorinv,
                                    tensorsolve, vander, vecdot)
+from .ops import elementwise as E
+from .ops import reduce as R
+from .ops import shape as S
 from .ops.reduce import norm as _norm
 from .ops.shape import cross as _cross
 from .tensor import Tensor
@@ -38,10 +41,6 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *,
                 dtype=None) -> Tensor:
     """Frobenius (``'fro'``), max column sum (1, -1 the min) or max row sum (inf, -inf the min)
     norm of the matrices over ``dim``."""
-    from .ops import elementwise as E
-    from .ops import reduce as R
-    from .ops import shape as S
-
     if ord == "fro":
         return _norm(A, "fro", tuple(dim), keepdim, dtype)
     if ord in (1, -1, _INF, -_INF):
@@ -68,9 +67,6 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *,
 def cond(A: Tensor, p=None) -> Tensor:
     """The condition number of each matrix in the ``p`` norm: the ratio of the extreme singular
     values for p in (None, 2, -2), else ``norm(A) * norm(inv(A))`` (square A only)."""
-    from .ops import elementwise as E
-    from .ops import reduce as R
-
     if A.ndim >= 2 and A.shape[-1] == A.shape[-2] == 0:  # empty matrices: 0, as torch
         return Tensor._make(A.xp.zeros(tuple(A.shape[:-2]), dtype=A._data.dtype))
     if p in (None, 2, -2):

@@ -17,6 +17,7 @@ from ..ops import elementwise as E
 from ..ops import index as I
 from ..ops import linalg as L
 from ..ops import loss as LOSS
+from ..ops import products as P
 from ..ops import reduce as R
 from ..ops import shape as S
 from ..ops.activation import log_softmax as _log_softmax
@@ -290,9 +291,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``y_k = x1^T W_k x2 + b_k`` for a weight of shape (out, in1, in2)."""
-    from ..ops.products import bilinear as _bilinear
-
-    return _bilinear(input1, input2, weight, bias)
+    return P.bilinear(input1, input2, weight, bias)
 
 
 # ---------------------------------------------------------------------------- normalisation

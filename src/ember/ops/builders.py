@@ -10,6 +10,9 @@ import itertools
 from .. import backend, dtypes
 from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
+from . import legacy_linalg as LL
+from . import matrix_functions as MF
+from . import methods
 from . import shape as S
 from .index import index_add_into, index_select
 
@@ -183,10 +186,7 @@ def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
 
 def chain_matmul(*matrices: Tensor) -> Tensor:
     """The product of a chain of matrices; deprecated in torch for ``linalg.multi_dot``."""
-    from .legacy_linalg import warn_deprecated
-    from .matrix_functions import multi_dot
-
-    warn_deprecated("chain_matmul", "torch.chain_matmul is deprecated and will be removed in a "
+    LL.warn_deprecated("chain_matmul", "torch.chain_matmul is deprecated and will be removed in a "
                     "future PyTorch release. Use torch.linalg.multi_dot instead, which accepts a "
                     "list of two or more tensors rather than multiple parameters.")
     if not matrices:
@@ -195,9 +195,7 @@ def chain_matmul(*matrices: Tensor) -> Tensor:
         if m._data.ndim != 2:
             raise RuntimeError(f"Tensor dimension is {m._data.ndim}, expected 2 instead.")
     if len(matrices) == 1:
-        from .methods import clone
-
-        return clone(matrices[0])
-    return multi_dot(matrices)
+            return methods.clone(matrices[0])
+    return MF.multi_dot(matrices)
 
 

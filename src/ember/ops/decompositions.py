@@ -24,8 +24,8 @@ from . import elementwise as E
 from . import index as I
 from . import reduce as R
 from . import shape as S
-from .builders import diag_embed
-from .linalg import LinAlgError, _mT, diagonal, matmul
+from . import builders
+from .linalg import LinAlgError, _mT, diagonal, matmul, solve
 from .registry import apply, primitive
 
 # ---------------------------------------------------------------------------- checks and helpers
@@ -172,7 +172,7 @@ def _cholesky_backward(grads, factors):
     """gA = sym(L^-T Φ(L^T gL) L^-1), Φ the lower triangle with its diagonal halved."""
     (gl,), (l,) = grads, factors
     phi = I.tril(matmul(_mT(l), gl))
-    phi = E.sub(phi, E.mul(diag_embed(_diag(phi)), 0.5))
+    phi = E.sub(phi, E.mul(builders.diag_embed(_diag(phi)), 0.5))
     ga = solve_triangular(_mT(l), phi, upper=True)
     ga = solve_triangular(l, ga, upper=False, left=False)
     return E.mul(E.add(ga, _mT(ga)), 0.5)
@@ -250,7 +250,7 @@ def _qr_square_backward(gq, gr, q, r):
     """Walter & Lehmann for m >= n: gA = (gQ + Q copyltu(M)) R^-T, M = R gR^T - gQ^T Q."""
     m = E.sub(matmul(r, _mT(gr)), matmul(_mT(gq), q))
     lower = I.tril(m, -1)
-    sym = E.add(E.add(lower, _mT(lower)), diag_embed(_diag(m)))
+    sym = E.add(E.add(lower, _mT(lower)), builders.diag_embed(_diag(m)))
     return solve_triangular(_mT(r), E.add(gq, matmul(q, sym)), upper=False, left=False)
 
 
@@ -304,14 +304,14 @@ def _eigh_backward(grads, factors, UPLO):
     gw, gv = grads
     w, v = factors
     if gv is None:
-        inner = diag_embed(gw)
+        inner = builders.diag_embed(gw)
     else:
         vgv = matmul(_mT(v), gv)
         gaps = _gaps(w)
         _warn_repeated("linalg.eigh", gaps, "eigenvectors")
         inner = E.div(E.mul(E.sub(vgv, _mT(vgv)), 0.5), gaps)
         if gw is not None:
-            inner = E.add(inner, diag_embed(gw))
+            inner = E.add(inner, builders.diag_embed(gw))
     return matmul(v, matmul(inner, _mT(v)))
 
 
@@ -352,7 +352,7 @@ def _eig_backward(grads, factors):
     """gA = V^-T (diag(gw) + off((V^T gV - V^T V diag(V^T gV)) / E)) V^T, E[i, j] = w_j - w_i."""
     gw, gv = grads
     w, v = factors
-    inner = E.zeros_like_(v) if gw is None else diag_embed(gw)
+    inner = E.zeros_like_(v) if gw is None else builders.diag_embed(gw)
     if gv is not None:
         vgv = matmul(_mT(v), gv)
         normalized = E.sub(vgv, matmul(_mT(v), E.mul(v, S.unsqueeze(_diag(vgv), -2))))
@@ -360,8 +360,6 @@ def _eig_backward(grads, factors):
         _warn_repeated("linalg.eig", gaps, "eigenvectors")
         off = Tensor._make(1 - v.xp.eye(v._data.shape[-1], dtype=v._data.dtype))
         inner = E.add(inner, E.mul(E.div(normalized, gaps), off))
-    from .linalg import solve
-
     return solve(_mT(v), matmul(inner, _mT(v)))
 
 
@@ -431,7 +429,7 @@ def _svd_backward(grads, factors, full_matrices):
         inner = term if inner is None else E.add(inner, term)
     inner = E.div(inner, gaps)
     if gs is not None:
-        inner = E.add(inner, diag_embed(gs))
+        inner = E.add(inner, builders.diag_embed(gs))
     if rows > cols and gu is not None:
         ga = matmul(u, inner)
         gu_sinv = E.div(gu, S.unsqueeze(s, -2))

@@ -8,7 +8,10 @@ from collections import namedtuple
 
 from ..tensor import Tensor
 from . import decompositions as D
+from . import methods
 from . import shape as S
+from .index import tril, triu
+from .linalg import inv, matmul, solve
 
 SVD = namedtuple("svd", ["U", "S", "V"])
 
@@ -74,21 +77,16 @@ TriangularSolve = namedtuple("triangular_solve", ["solution", "cloned_coefficien
 def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool = False,
                      unitriangular: bool = False):
     """``(X, A)`` with ``A X = b`` (``A^T X = b`` if ``transpose``) for triangular A."""
-    from .methods import clone
-
     _deprecated("triangular_solve", "linalg.solve_triangular")
     a = S.transpose(A, -1, -2) if transpose else A
     x = D.solve_triangular(a, b, upper=upper != transpose, unitriangular=unitriangular)
-    return TriangularSolve(x, clone(A))
+    return TriangularSolve(x, methods.clone(A))
 
 
 
 def _gram(L: Tensor, upper: bool, op: str) -> Tensor:
     """A = L L^T (U^T U if ``upper``) from the triangle torch reads, differentiated as torch does:
     as if every entry of L were used (the detached other triangle leaves the values)."""
-    from .index import tril, triu
-    from .linalg import matmul
-
     D.check_matrices(op, L, square=True)
     other = tril(L, -1) if upper else triu(L, 1)
     factor = L - other.detach()
@@ -98,14 +96,10 @@ def _gram(L: Tensor, upper: bool, op: str) -> Tensor:
 
 def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
     """X with ``A X = B`` for A given by its Cholesky factor L (``A = L L^T``, or ``U^T U``)."""
-    from .linalg import solve
-
     D.check_matrices("cholesky_solve", B, name="B")
     return solve(_gram(L, upper, "cholesky_solve"), B)
 
 
 def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:
     """The inverse of A given by its Cholesky factor L (``A = L L^T``, or ``U^T U``)."""
-    from .linalg import inv
-
     return inv(_gram(L, upper, "cholesky_inverse"))

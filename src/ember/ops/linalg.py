@@ -340,7 +340,7 @@ def _singular(op: str, xp, run, a):
         return run()
     except xp.linalg.LinAlgError:
         pass
-    from .decompositions import lu_arrays, raise_singular
+    from .decompositions import lu_arrays, raise_singular  # it imports this module: not at the top
 
     info = lu_arrays(xp, a)[3]
     if op == "inv":

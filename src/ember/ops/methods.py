@@ -15,6 +15,12 @@ from . import linalg as L
 from . import reduce as R
 from . import shape as S
 from . import special as SP
+from . import builders as B
+from . import legacy_linalg as LL
+from . import matrix_functions as M
+from . import products as P
+from . import stacking as K
+from . import statistics as ST
 from .registry import apply, primitive
 
 
@@ -434,13 +440,6 @@ def _install() -> None:
 def _linalg_and_builder_methods() -> dict:
     """Tensor methods of the factorizations, matrix functions, shape builders and fused products
     (issue 17: ``A.det()``, ``x.rot90()``, ``M.addmv(...)``, ...)."""
-    from . import builders as B
-    from . import legacy_linalg as LL
-    from . import matrix_functions as M
-    from . import products as P
-    from . import stacking as K
-    from . import statistics as ST
-
     return {
         "svd": LL.svd, "qr": LL.qr, "cholesky": LL.cholesky, "det": L.det, "logdet": M.logdet,
         "slogdet": M.slogdet, "inverse": L.inv, "pinverse": M.pinverse,

@@ -5,6 +5,7 @@ are), and ``as_strided``, a primitive view."""
 from __future__ import annotations
 
 from ..tensor import Tensor, _wrap_dim
+from . import methods
 from . import shape as S
 from .index import getitem, index_add_into, narrow
 from .registry import apply, batch_shape, primitive
@@ -140,9 +141,7 @@ def rot90(input: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:
         return S.flip(input, (d0, d1))
     if k == 3:
         return S.transpose(S.flip(input, (d0,)), d0, d1)
-    from .methods import clone
-
-    return clone(input)
+    return methods.clone(input)
 
 
 def fliplr(input: Tensor) -> Tensor:
@@ -161,9 +160,7 @@ def flipud(input: Tensor) -> Tensor:
 
 def narrow_copy(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """``narrow``, as a new tensor rather than a view."""
-    from .methods import clone
-
-    return clone(narrow(input, dim, start, length))
+    return methods.clone(narrow(input, dim, start, length))
 
 
 def _positions(xp, size: tuple, stride: tuple, offset: int):

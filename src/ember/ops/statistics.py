@@ -21,7 +21,7 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
                            f"input with {input._data.ndim} dimensions")
     x = S.reshape(input, (1, -1)) if input._data.ndim < 2 else input
     if x._data.dtype.kind in "iub":
-        x = E.cast(x, _default_float())
+        x = E.cast(x, dtypes.get_default_dtype())
     observations = x._data.shape[1]
     weights = None
     for name, w in (("fweights", fweights), ("aweights", aweights)):
@@ -70,8 +70,3 @@ def corrcoef(input: Tensor) -> Tensor:
     c = E.div(E.div(c, S.unsqueeze(std, 1)), S.unsqueeze(std, 0))
     return E.clamp(c, -1, 1)
 
-
-def _default_float():
-    from ..dtypes import get_default_dtype
-
-    return get_default_dtype()

@@ -356,12 +356,10 @@ def _singular(op: str, xp, run, a):
         return run()
     except xp.linalg.LinAlgError:
         pass
-    from .decompositions import lu_arrays, raise_singular  # it imports this module: not at the top
-
-    info = lu_arrays(xp, a)[3]
+    info = D.lu_arrays(xp, a)[3]
     if op == "inv":
-        raise_singular("linalg.inv", xp, info)
-    raise_singular("torch.linalg.solve", xp, info, "solve")
+        D.raise_singular("linalg.inv", xp, info)
+    D.raise_singular("torch.linalg.solve", xp, info, "solve")
     raise LinAlgError(f"linalg.{op}: The solver failed because the input matrix is singular.")
 
 
@@ -420,3 +418,6 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     if vector:
         return S.squeeze(solve(A, S.unsqueeze(B, -1)), -1)
     return apply(_solve, A, B)
+
+
+from . import decompositions as D  # noqa: E402  (it imports this module's ops: last)

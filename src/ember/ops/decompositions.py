@@ -268,8 +268,8 @@ def _qr_backward(grads, factors, mode):
     if mode == "complete" and rows > cols:
         raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and "
                            "nrows > ncols.")
-    gq = E.zeros_like_(q) if gq is None else gq
-    gr = E.zeros_like_(r) if gr is None else gr
+    gq = E.const_zeros(q) if gq is None else gq
+    gr = E.const_zeros(r) if gr is None else gr
     if rows >= cols:
         return _qr_square_backward(gq, gr, q, r)
     # A = [X | Y] with X square: Y = Q V gives gY = Q gV, and Q depends on X only
@@ -358,7 +358,7 @@ def _eig_backward(grads, factors):
     """gA = V^-T (diag(gw) + off((V^T gV - V^T V diag(V^T gV)) / E)) V^T, E[i, j] = w_j - w_i."""
     gw, gv = grads
     w, v = factors
-    inner = E.zeros_like_(v) if gw is None else builders.diag_embed(gw)
+    inner = E.const_zeros(v) if gw is None else builders.diag_embed(gw)
     if gv is not None:
         vgv = matmul(_mT(v), gv)
         normalized = E.sub(vgv, matmul(_mT(v), E.mul(v, S.unsqueeze(_diag(vgv), -2))))
@@ -531,8 +531,8 @@ def _lu_backward(grads, factors):
     p, l, u = factors
     rows, cols = l._data.shape[-2], u._data.shape[-1]
     k = min(rows, cols)
-    gl = E.zeros_like_(l) if gl is None else I.tril(gl, -1)  # L's other entries are constants
-    gu = E.zeros_like_(u) if gu is None else I.triu(gu)
+    gl = E.const_zeros(l) if gl is None else I.tril(gl, -1)  # L's other entries are constants
+    gu = E.const_zeros(u) if gu is None else I.triu(gu)
     if rows <= cols:  # A = P L [U1 | U2]
         u1, gu1, gu2 = u[..., :, :k], gu[..., :, :k], gu[..., :, k:]
         ga = E.sub(matmul(_mT(l), gl), matmul(gu, _mT(u)))

@@ -261,7 +261,7 @@ def scaled_sum(input: Tensor, product: Tensor, beta, alpha) -> Tensor:
     if alpha != 1:
         product = E.mul(product, alpha)
     if beta == 0:
-        return E.add(product, E.zeros_like_(input))
+        return E.add(product, E.const_zeros(input))
     return E.add(input if beta == 1 else E.mul(input, beta), product)
 
 

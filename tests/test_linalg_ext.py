@@ -1,12 +1,6 @@
-"""ember.linalg's factorizations and matrix functions, and their torch.* aliases, against torch.
-
-Factors that are unique only up to signs (the columns of an SVD's U and V, eigenvectors) are
-compared after flipping each column so its largest entry is positive, in both libraries: the
-loss then depends on the factorization only through what it determines, as in torch's own
-OpInfo tests. Matrices are built inside the calls where an op needs a kind of matrix (symmetric
-positive-definite for Cholesky, well-conditioned for solves), so perturbing the raw samples
-(finite differences) keeps them of that kind.
-"""
+"""ember.linalg beyond its samples (tests/opinfo/linalg_ext.py, run by tests/test_ops.py): torch's
+refusals and warnings where a factorization's derivative is undefined, its error texts, and the
+Tensor methods of the older names."""
 from __future__ import annotations
 
 import warnings

@@ -1,5 +1,5 @@
-"""Shape builders, splits, fused products, distances, covariance and the trapezoidal rule against
-torch: forward, first and second derivatives, float64 finite differences, errors."""
+"""Shape builders, products, statistics beyond their samples (tests/opinfo/builders.py, run by
+tests/test_ops.py): torch's warnings, derivatives torch cannot take, views."""
 from __future__ import annotations
 
 import warnings

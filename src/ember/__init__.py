@@ -53,6 +53,16 @@ def is_floating_point(input: Tensor):
     return input.is_floating_point()
 
 
+# The rest of torch's namespace that courses use (issue 24): legacy names, devices, threads.
+from . import accelerator, functional, testing  # noqa: E402
+from .backend import get_default_device, set_default_device  # noqa: E402
+from .memory_format import (channels_last, channels_last_3d, contiguous_format,  # noqa: E402
+                            memory_format, preserve_format)
+from .tensor_types import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor,  # noqa: E402
+                           HalfTensor, IntTensor, LongTensor, ShortTensor, set_default_tensor_type)
+from .threads import (get_num_interop_threads, get_num_threads, set_num_interop_threads,  # noqa: E402
+                      set_num_threads)
+
 from . import nn  # noqa: E402  (last: nn is built from everything above)
 
 # ---- seeing the computation: graph pictures, model summaries (ember.viz)

@@ -103,14 +103,34 @@ class device:
     def __hash__(self) -> int:
         return hash((self.type, self.index))
 
+    def __enter__(self) -> "device":
+        """``with device("cuda"):`` makes this the default device of new tensors inside the block."""
+        _DEFAULT_DEVICE.append(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _DEFAULT_DEVICE.pop()
+
 
 CPU = device("cpu")
+_DEFAULT_DEVICE = [CPU]  # the default device of new tensors, innermost ``with device`` last
+
+
+def set_default_device(d: "str | device | int | None") -> None:
+    """Make ``d`` the device factory functions use when not told one (None: the CPU)."""
+    _DEFAULT_DEVICE[0] = CPU if d is None else as_device(d)
+
+
+def get_default_device() -> device:
+    """The device new tensors go to when no device is given."""
+    d = _DEFAULT_DEVICE[-1]
+    return device(d.type, d.index) if d.type == "cpu" else d
 
 
 def as_device(d: "str | device | int | None") -> device:
-    """Normalise a user's device argument (None means the CPU)."""
+    """Normalise a user's device argument (None means the default device, the CPU unless set)."""
     if d is None:
-        return CPU
+        return _DEFAULT_DEVICE[-1]
     if isinstance(d, device):
         return d
     if isinstance(d, int):

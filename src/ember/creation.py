@@ -49,12 +49,13 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Ten
     """
     np = backend.numpy
     kind = _SCALAR_KINDS.get(data.__class__)
-    if kind is not None and device is None:  # a Python number on the CPU: the common fast path
+    if kind is not None and device is None and backend.as_device(None) is backend.CPU:
+        # a Python number on the CPU: the common fast path
         d = dtypes.to_dtype(dtype) if dtype is not None else kind()
         return _finish(np.array(data, dtype=d.np), requires_grad)
     dev = backend.as_device(device) if device is not None else (
         data.device if isinstance(data, Tensor) else backend.device_of(data) if backend.is_array(data)
-        else backend.CPU)
+        else backend.as_device(None))
     if backend.is_array(data) and backend.device_of(data) != backend.CPU:
         arr = data
     else:

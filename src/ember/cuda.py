@@ -45,6 +45,11 @@ def synchronize(device=None) -> None:
     backend.raise_failed_checks()
 
 
+def is_bf16_supported(including_emulation: bool = True) -> bool:
+    """False: Ember has no bfloat16 dtype (NumPy and CuPy have none), so code picks float16."""
+    return False
+
+
 def _generator(device=None):
     """The default generator of ``device`` (the current GPU by default)."""
     index = current_device() if device in (None, "cuda") else backend.as_device(device).index

@@ -129,7 +129,7 @@ def _keep_graph(outputs: list, fresh: list, grad_was_enabled: bool) -> bool:
         return False
     own = {id(t) for t in fresh}
     starts = [o.grad_fn if o.grad_fn is not None else o for o in outputs if o.requires_grad]
-    leaves = [obj for obj in toposort(starts) if obj.__class__ is not Node]
+    leaves = [obj for obj in toposort(starts) if not isinstance(obj, Node)]
     return any(leaf.requires_grad and id(leaf) not in own for leaf in leaves)
 
 

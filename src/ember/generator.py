@@ -71,7 +71,7 @@ class Generator:
     """A seeded source of random numbers for one device type, as ``torch.Generator``."""
 
     def __init__(self, device="cpu") -> None:
-        self.device = backend.as_device(device)
+        self.device = backend.as_device("cpu" if device is None else device)
         self.manual_seed(DEFAULT_SEED)
 
     def __repr__(self) -> str:

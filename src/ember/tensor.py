@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from typing import Callable, Iterator
 
-from . import backend, dtypes
+from . import _shared_memory, backend, dtypes
 from ._printing import tensor_repr
 from .autograd import backward as _autograd_backward
+from .autograd.engine import register_tensor_class
 from .autograd.grad_mode import STATE
+from .autograd.variable import Variable
+from .memory_format import is_contiguous_as
 
 
 class Tensor:
@@ -144,11 +147,22 @@ class Tensor:
         d = self.device
         return -1 if d.index is None else d.index
 
-    def is_contiguous(self) -> bool:
-        return bool(self._data.flags.c_contiguous)
+    def is_contiguous(self, memory_format=None) -> bool:
+        """True when the elements lie densely in C order (or in ``memory_format``'s order)."""
+        if memory_format is None:
+            return bool(self._data.flags.c_contiguous)
+        return is_contiguous_as(self, memory_format)
 
     def data_ptr(self) -> int:
         return backend.address_of(self._data)
+
+    def share_memory_(self) -> "Tensor":
+        """Move the values into memory other processes can map (for ``ember.multiprocessing``)."""
+        return _shared_memory.share_memory_(self)
+
+    def is_shared(self) -> bool:
+        """True when the values live in memory shared with other processes."""
+        return _shared_memory.is_shared(self)
 
     # ----------------------------------------------------------------- conversion
     def item(self):
@@ -291,8 +305,7 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
-            self.grad_fn.register_hook(hook)
-            return RemovableHandle(self.grad_fn.hooks, hook)
+            return self.grad_fn._add_tensor_hook(hook)
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)
@@ -438,3 +451,6 @@ def _wrap_dim(dim: int, ndim: int, op: str) -> int:
         )
     return dim + n if dim < 0 else dim
 
+
+register_tensor_class(Tensor)
+Variable.register(Tensor)

@@ -31,7 +31,6 @@ EDGE_DIFFERENCES = {
     "batch_norm": "an inf input normalises to +-inf, torch nan",
     "smooth_l1_loss": "the gradient at an infinite difference is nan, torch +-1/n",
     "huber_loss": "the gradient at an infinite difference is nan, torch +-delta/n",
-    "kl_div": "the gradient for a target of 0 is finite, torch nan (xlogy's t/t)",
     "gaussian_nll_loss": "a negative variance (-0.0) is not refused, torch raises ValueError",
     "multilabel_soft_margin_loss": "the gradient at an infinite input is nan, torch -inf",
     "celu": "the gradient at +inf is nan, torch 1",
@@ -40,6 +39,10 @@ EDGE_DIFFERENCES = {
     "hardsigmoid": "nan gives 0, torch nan",
     "threshold": "nan gives the value, torch nan",
     "isclose": "-inf against a large finite number with a large rtol is close, torch not",
+    # found when attention got samples (the seq merge); Ember masks with where, torch's MATH
+    # kernel adds 0 / -inf, so at an inf input their masked positions differ
+    "scaled_dot_product_attention": "with an inf value and a causal mask, some gradients are "
+                                    "+-inf where torch's are nan",
 }
 NAMES = sorted(name for name in SAMPLES if name not in EDGE_DIFFERENCES)
 WITH_ERRORS = sorted(name for name, info in SAMPLES.items() if info.errors is not None)

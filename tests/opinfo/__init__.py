@@ -6,7 +6,9 @@ module per family. Readers: the harness (tests/test_ops.py), the fuzzer, the cov
 """
 from __future__ import annotations
 
-from . import builders, core, gamma, linalg_ext, nn, vision  # noqa: F401  (each adds entries)
+# each family module adds its entries to SAMPLES
+from . import (attention, builders, core, gamma, linalg_ext, nn, scatter, sets,  # noqa: F401
+               statistics, vision)
 from .specs import (FLOATS, INF, NAN, SAMPLES, WITH_INT, WITH_INT_BOOL, Idx, Mask, OpInfo, S, T, V,
                     binary, chain, fixed, function, inplace, op, reduction, reflected, unary,
                     values)

@@ -7,6 +7,8 @@ from .anomaly import (detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_e
 from .engine import accumulate_grad, run_backward
 from .function import Function, FunctionCtx
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from . import graph
+from .variable import Variable
 
 
 def _as_tuple(x) -> tuple:
@@ -113,7 +115,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
 
 __all__ = ["Function", "FunctionCtx", "backward", "grad", "no_grad", "enable_grad",
            "set_grad_enabled", "inference_mode", "is_grad_enabled", "detect_anomaly",
-           "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled"]
+           "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "Variable",
+           "graph"]
 
 
 def __getattr__(name: str):

@@ -6,6 +6,7 @@ to the producers of its inputs: another node, a leaf tensor, or None for a const
 """
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 from .grad_mode import STATE
@@ -22,8 +23,11 @@ FREED_MESSAGE = (
 class Node:
     """One recorded op: derivative rule, saved inputs/output, edges to its inputs' producers."""
 
+    # hooks: the tensor hooks ``hook(g)`` of the output; prehooks/posthooks: torch's node hooks
     __slots__ = ("fn", "inputs", "edges", "versions", "kwargs", "out_data", "out_ndim", "out_version",
-                 "hooks", "retained", "freed", "trace", "ctx", "forward_stack", "__weakref__")
+                 "hooks", "prehooks", "posthooks", "_metadata", "packed", "retained", "freed", "trace",
+                 "shown_edges",
+                 "ctx", "forward_stack", "__weakref__")
 
     def __init__(self, fn, inputs: tuple, kwargs: dict | None, out_data=None, out_ndim: int = 0) -> None:
         self.fn = fn
@@ -38,34 +42,94 @@ class Node:
         self.out_data = out_data
         self.out_version = None  # (the output's version counter, its version when saved)
         self.hooks = None
+        self.prehooks = None
+        self.posthooks = None
+        self._metadata = None
+        self.packed = None
+        self.shown_edges = None  # what next_functions shows for a composite renamed as torch's op
         self.retained = None
         self.freed = False
         self.trace = None
         self.ctx = None
+        if SAVED_HOOKS and fn.reads_inputs:
+            self._pack()
         if ANOMALY.enabled:
             ANOMALY.record(self)
 
     def name(self) -> str:
-        """Torch-style name of this backward function, e.g. ``MulBackward0``."""
-        return f"{self.fn.backward_name}"
+        """Torch's name of this backward function, e.g. ``MulBackward0`` (also the class name)."""
+        return type(self).__name__
 
     def __repr__(self) -> str:
         return f"<{self.name()} object>"
 
+    @property
     def next_functions(self) -> tuple:
-        """Producers of this node's inputs, as torch's ``grad_fn.next_functions``."""
-        return tuple((e, 0) for e in self.edges)
+        """``(producer, 0)`` per input, as torch: a node, an AccumulateGrad for a leaf, or None."""
+        edges = self.edges if self.shown_edges is None else self.shown_edges
+        return tuple((e if e is None or isinstance(e, Node) else AccumulateGrad(e), 0)
+                     for e in edges)
 
-    def register_hook(self, hook: Callable) -> None:
-        """Run ``hook(grad)`` on the gradient of this node's output; it may return a replacement."""
+    @property
+    def metadata(self) -> dict:
+        """A dict for the user's own notes about this node (torch's ``grad_fn.metadata``)."""
+        if self._metadata is None:
+            self._metadata = {}
+        return self._metadata
+
+    def register_hook(self, hook: Callable) -> "_HookHandle":
+        """Call ``hook(grad_inputs, grad_outputs)`` after this node ran; a tuple it returns replaces
+        ``grad_inputs`` (torch's node post-hook)."""
+        if self.posthooks is None:
+            self.posthooks = []
+        return _HookHandle(self.posthooks, hook)
+
+    def register_prehook(self, hook: Callable) -> "_HookHandle":
+        """Call ``hook(grad_outputs)`` before this node runs; a tuple it returns replaces them."""
+        if self.prehooks is None:
+            self.prehooks = []
+        return _HookHandle(self.prehooks, hook)
+
+    def _add_tensor_hook(self, hook: Callable) -> "_HookHandle":
+        """A hook ``hook(grad)`` of the output tensor (``Tensor.register_hook`` on a non-leaf)."""
         if self.hooks is None:
             self.hooks = []
-        self.hooks.append(hook)
+        return _HookHandle(self.hooks, hook)
+
+    def _pack(self) -> None:
+        """Hand what this node saves to the innermost ``saved_tensors_hooks`` pair's ``pack``."""
+        Tensor = TENSOR_CLASS[0]
+        pack, unpack = SAVED_HOOKS[-1]
+        out = None if self.out_data is None else pack(Tensor._make(self.out_data))
+        inputs = tuple((pack(t), _autograd_meta(t)) for t in self.inputs)
+        self.packed = (inputs, out, unpack)
+        self.inputs = None
+        self.out_data = None
+
+    def _unpack(self) -> None:
+        """Bring back what ``_pack`` handed out, through ``unpack``, with its place in the graph."""
+        Tensor = TENSOR_CLASS[0]
+        inputs, out, unpack = self.packed
+        restored = []
+        for packed, meta in inputs:
+            t = unpack(packed)
+            if isinstance(meta, Tensor):  # a leaf that needs grad: higher orders must reach it
+                same = t._data is meta._data or bool((t.xp.asarray(t._data) == meta._data).all())
+                t = meta if same else Tensor._make(t._data)
+            elif meta is not None:
+                t = Tensor._make(t._data, True, meta)
+            restored.append(t)
+        self.inputs = tuple(restored)
+        if out is not None:
+            self.out_data = unpack(out)._data
+        self.packed = None
 
     def saved(self) -> tuple:
         """The saved inputs, checked against in-place changes since they were saved."""
         if self.freed:
             raise RuntimeError(FREED_MESSAGE)
+        if self.packed is not None:
+            self._unpack()
         for t, v in zip(self.inputs, self.versions or ()):
             vc = None if t is None else t._vc  # None: never changed in place (version 0)
             if vc is not None and vc[0] != v:
@@ -85,6 +149,115 @@ class Node:
         self.out_data = None
         self.ctx = None
         self.freed = True
+
+
+class AccumulateGrad:
+    """The graph's sink for a leaf in ``next_functions``: ``variable`` is the leaf (as torch)."""
+
+    next_functions = ()
+
+    def __init__(self, variable) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad object>"
+
+
+class _HookHandle:
+    """Returned by the node hook registrations; ``remove()`` takes the hook away again."""
+
+    def __init__(self, hooks: list, hook: Callable) -> None:
+        hooks.append(hook)
+        self._hooks = hooks
+        self._hook = hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+_NODE_CLASSES: dict = {}
+
+
+def node_class(name: str) -> type:
+    """The Node subclass named ``name`` (``MulBackward0``), so ``type(grad_fn).__name__`` is torch's."""
+    cls = _NODE_CLASSES.get(name)
+    if cls is None:
+        cls = type(name, (Node,), {"__slots__": (), "__module__": "ember.autograd.graph"})
+        _NODE_CLASSES[name] = cls
+    return cls
+
+
+def make_node(fn, inputs: tuple, kwargs: dict | None, out_data=None, out_ndim: int = 0) -> Node:
+    """A node for ``fn`` of the class named after its backward (``fn.backward_name``)."""
+    return node_class(fn.backward_name)(fn, inputs, kwargs, out_data, out_ndim)
+
+
+def rename_node(out, name: str, *inputs) -> None:
+    """Give the node that made ``out`` torch's name for the op a composite stands for.
+
+    ``mean`` is a sum and a division here but one ``MeanBackward0`` node in torch; the node
+    that finished the composite takes that name (never an input's node, which is not ours).
+    """
+    node = getattr(out, "grad_fn", None)
+    if node is None or any(getattr(t, "grad_fn", None) is node for t in inputs):
+        return
+    node.__class__ = node_class(name)
+    # next_functions shows the composite's inputs, as torch's one node has them for edges
+    shown = []
+    for arg in inputs:
+        for t in (arg if isinstance(arg, (list, tuple)) else (arg,)):
+            if hasattr(t, "grad_fn") and hasattr(t, "requires_grad"):
+                shown.append(t.grad_fn or (t if t.requires_grad else None))
+    node.shown_edges = tuple(shown)
+
+
+def _autograd_meta(t):
+    """What ties a saved tensor into the graph: the leaf itself if it needs grad, else its node."""
+    if t.grad_fn is None:
+        return t if t.requires_grad else None
+    return t.grad_fn
+
+
+def torch_backward(name: "str | Callable[..., str | None]", order: Callable | None = None) -> Callable:
+    """Decorator of an op: the node that finishes it gets torch's backward name for that op.
+
+    ``name`` is the name, or a function of the op's arguments giving it (None: keep the name
+    of the last primitive), as torch's name can depend on them (``SumBackward0`` / ``1``).
+    ``order(*args, **kwargs)`` lists the inputs in the order torch's node has its edges.
+    """
+    def wrap(op: Callable) -> Callable:
+        @functools.wraps(op)
+        def named(*args, **kwargs):
+            out = op(*args, **kwargs)
+            if isinstance(out, (tuple, list)):  # split, chunk, unbind
+                parts = out
+            elif getattr(out, "grad_fn", None) is None:  # the common case outside autograd: done
+                return out
+            else:
+                parts = (out,)
+            label = name if isinstance(name, str) else name(*args, **kwargs)
+            if label is not None:
+                inputs = args if order is None else order(*args, **kwargs)
+                for t in parts:
+                    rename_node(t, label, *inputs)
+            return out
+        return named
+    return wrap
+
+
+SAVED_HOOKS: list = []  # (pack, unpack) pairs of the active saved_tensors_hooks, innermost last
+# The Tensor class, which saved_tensors_hooks hand to pack and get back from unpack. tensor.py
+# registers it (register_tensor_class) when it is defined: Tensor is built on this engine.
+TENSOR_CLASS: list = []
+
+
+def register_tensor_class(cls: type) -> None:
+    """Tell the engine which class wraps the arrays it hands to saved-tensor hooks."""
+    TENSOR_CLASS[:] = [cls]
 
 
 def _modified_message(t, node, index: int, expected: int) -> str:
@@ -133,7 +306,7 @@ def toposort(starts: list) -> list:
     stack = list(starts)
     while stack:  # count each object's consumers; an object is expanded once, when first met
         obj = stack.pop()
-        if obj.__class__ is not Node:
+        if not isinstance(obj, Node):
             continue
         for e in obj.edges:
             if e is None:
@@ -150,7 +323,7 @@ def toposort(starts: list) -> list:
     while ready:
         obj = ready.pop()
         sweep.append(obj)
-        if obj.__class__ is not Node:
+        if not isinstance(obj, Node):
             continue
         for e in obj.edges:
             if e is None:
@@ -158,7 +331,7 @@ def toposort(starts: list) -> list:
             left = consumers[e] - 1
             consumers[e] = left
             if not left:
-                (ready if e.__class__ is Node else sweep).append(e)
+                (ready if isinstance(e, Node) else sweep).append(e)
     return sweep
 
 
@@ -206,7 +379,7 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool,
     try:
         for obj in order:
             g = grads.pop(obj, None)
-            if obj.__class__ is not Node:
+            if not isinstance(obj, Node):
                 _reach_leaf(obj, g, create_graph, want, captured)
                 continue
             if g is None:
@@ -224,7 +397,11 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool,
                     t.grad = g if create_graph else g.detach()
             if want is not None and obj in want:
                 captured[obj] = g
+            if obj.prehooks:
+                g = _run_prehooks(obj, g)
             in_grads = obj.fn.backward(obj, g) if OBSERVER is None else OBSERVER(obj, g)
+            if obj.posthooks:
+                in_grads = _run_posthooks(obj, in_grads, g)
             if ANOMALY.enabled:
                 ANOMALY.check(obj, in_grads)
             if obj.trace is not None:  # ember.explain records the sweep: trace(node, g, in_grads)
@@ -245,6 +422,25 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool,
     if want is None:
         return None
     return [captured.get(_key(t)) if _key(t) is not None else None for t in capture]
+
+
+def _run_prehooks(node: Node, g):
+    """torch's node pre-hooks: ``hook((g,))`` may return a replacement tuple."""
+    for hook in list(node.prehooks):
+        r = hook((g,))
+        if r is not None:
+            g = r[0]
+    return g
+
+
+def _run_posthooks(node: Node, in_grads: tuple, g) -> tuple:
+    """torch's node post-hooks: ``hook(grad_inputs, (g,))`` may return replacement grad_inputs."""
+    in_grads = tuple(in_grads)
+    for hook in list(node.posthooks):
+        r = hook(in_grads, (g,))
+        if r is not None:
+            in_grads = tuple(r)
+    return in_grads
 
 
 def _reach_leaf(leaf, g, create_graph: bool, want, captured) -> None:

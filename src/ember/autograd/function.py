@@ -6,7 +6,7 @@ differentiated again when the user runs backward with ``create_graph=True``.
 """
 from __future__ import annotations
 
-from .engine import Node, _modified_message
+from .engine import Node, _modified_message, make_node
 from .grad_mode import STATE, no_grad
 
 
@@ -124,7 +124,7 @@ class Function:
                 continue
             o = Tensor._make(o._data)
             if record and id(outs[i]) not in ctx.non_differentiable and o._data.dtype.kind == "f":
-                node = Node(_FunctionBackward(cls, i, len(outs), tensor_pos), tensors, None)
+                node = make_node(_FunctionBackward(cls, i, len(outs), tensor_pos), tensors, None)
                 node.ctx = ctx
                 ctx._node = node
                 o.grad_fn = node

@@ -46,7 +46,7 @@ class Cauchy(LocationScale):
         return TR.atan((value - self.loc) / self.scale) / math.pi + 0.5
 
     def icdf(self, value):
-        return E.tan(math.pi * (value - 0.5)) * self.scale + self.loc
+        return TR.tan(math.pi * (value - 0.5)) * self.scale + self.loc
 
     def entropy(self):
         return math.log(4 * math.pi) + E.log(self.scale)

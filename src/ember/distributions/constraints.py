@@ -2,10 +2,13 @@
 returns a boolean tensor (over the batch; event dimensions are reduced)."""
 from __future__ import annotations
 
+from ..creation import full
 from ..ops import elementwise as E
 from ..ops import index as I
 from ..ops import linalg as L
 from ..ops import reduce as R
+from ..ops import shape as S
+from ._linalg import eigenvalues_nonnegative
 
 __all__ = [
     "Constraint", "boolean", "cat", "corr_cholesky", "dependent", "dependent_property",
@@ -246,8 +249,6 @@ class _Square(Constraint):
     event_dim = 2
 
     def check(self, value):
-        from ..creation import full
-
         square = value.shape[-1] == value.shape[-2]
         return full(tuple(value.shape[:-2]), square, device=value.device)
 
@@ -265,8 +266,6 @@ class _PositiveSemidefinite(_Symmetric):
         symmetric = super().check(value)
         if not bool(R.all(symmetric)):
             return symmetric
-        from ._linalg import eigenvalues_nonnegative
-
         return eigenvalues_nonnegative(value, strict=False)
 
 
@@ -275,8 +274,6 @@ class _PositiveDefinite(_Symmetric):
         symmetric = super().check(value)
         if not bool(R.all(symmetric)):
             return symmetric
-        from ._linalg import eigenvalues_nonnegative
-
         return eigenvalues_nonnegative(value, strict=True)
 
 
@@ -297,13 +294,11 @@ class _Cat(Constraint):
         return max(c.event_dim for c in self.cseq)
 
     def check(self, value):
-        from ..ops.shape import cat as _cat
-
         checks, start = [], 0
         for constr, length in zip(self.cseq, self.lengths):
             checks.append(constr.check(I.narrow(value, self.dim, start, length)))
             start += length
-        return _cat(checks, self.dim)
+        return S.cat(checks, self.dim)
 
 
 dependent = _Dependent()

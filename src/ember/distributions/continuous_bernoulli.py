@@ -44,13 +44,13 @@ class ContinuousBernoulli(BinaryDistribution):
 
     def _cut_probs(self):
         return E.where(self._outside_unstable_region(), self.probs,
-                       E.zeros_like_(self.probs) + self._lims[0])
+                       E.const_zeros(self.probs) + self._lims[0])
 
     def _cont_bern_log_norm(self):
         """log C(p), C the normaliser 2 atanh(1 - 2p) / (1 - 2p); Taylor near p = 1/2."""
         cut = self._cut_probs()
-        below = E.where(E.le(cut, 0.5), cut, E.zeros_like_(cut))
-        above = E.where(E.ge(cut, 0.5), cut, E.ones_like_(cut))
+        below = E.where(E.le(cut, 0.5), cut, E.const_zeros(cut))
+        above = E.where(E.ge(cut, 0.5), cut, E.const_ones(cut))
         log_norm = E.log(E.abs(E.log1p(-cut) - E.log(cut))) - E.where(
             E.le(cut, 0.5), E.log1p(-2.0 * below), E.log(2.0 * above - 1.0))
         x = (self.probs - 0.5) ** 2
@@ -94,8 +94,8 @@ class ContinuousBernoulli(BinaryDistribution):
         cut = self._cut_probs()
         cdfs = (cut ** value * (1.0 - cut) ** (1.0 - value) + cut - 1.0) / (2.0 * cut - 1.0)
         unbounded = E.where(self._outside_unstable_region(), cdfs, value)
-        return E.where(E.le(value, 0.0), E.zeros_like_(unbounded),
-                       E.where(E.ge(value, 1.0), E.ones_like_(unbounded), unbounded))
+        return E.where(E.le(value, 0.0), E.const_zeros(unbounded),
+                       E.where(E.ge(value, 1.0), E.const_ones(unbounded), unbounded))
 
     def icdf(self, value):
         cut = self._cut_probs()

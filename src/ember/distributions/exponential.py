@@ -28,7 +28,7 @@ class Exponential(Distribution):
 
     @property
     def mode(self):
-        return E.zeros_like_(self.rate)
+        return E.const_zeros(self.rate)
 
     @property
     def stddev(self):

@@ -35,7 +35,7 @@ class Geometric(BinaryDistribution):
 
     @property
     def mode(self):
-        return E.zeros_like_(self.probs)
+        return E.const_zeros(self.probs)
 
     @property
     def variance(self):
@@ -53,7 +53,7 @@ class Geometric(BinaryDistribution):
             self._validate_sample(value)
         value, probs = broadcast_all(as_float(value, self.probs), self.probs)
         certain = E.logical_and(E.eq(probs, 1), E.eq(value, 0))
-        safe = E.where(certain, E.zeros_like_(probs), probs)
+        safe = E.where(certain, E.const_zeros(probs), probs)
         return value * E.log1p(-safe) + self.probs.log()
 
     def entropy(self):

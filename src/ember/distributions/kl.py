@@ -9,6 +9,7 @@ import math
 import warnings
 from functools import total_ordering
 
+from ..creation import eye
 from ..ops import elementwise as E
 from ..ops import gamma as G
 from ..ops import linalg as L
@@ -108,11 +109,11 @@ def kl_divergence(p: Distribution, q: Distribution):
 
 def _inf_where(condition, value):
     """``value`` with +inf where ``condition`` holds."""
-    return E.where(condition, E.zeros_like_(value) + _INF, value)
+    return E.where(condition, E.const_zeros(value) + _INF, value)
 
 
 def _infinite_like(tensor):
-    return E.zeros_like_(tensor) + _INF
+    return E.const_zeros(tensor) + _INF
 
 
 def _x_log_x(t):
@@ -130,9 +131,9 @@ def _batch_trace_xxt(m):
 @register_kl(Bernoulli, Bernoulli)
 def _kl_bernoulli_bernoulli(p, q):
     t1 = p.probs * (softplus(-q.logits) - softplus(-p.logits))
-    t1 = E.where(E.eq(p.probs, 0), E.zeros_like_(t1), _inf_where(E.eq(q.probs, 0), t1))
+    t1 = E.where(E.eq(p.probs, 0), E.const_zeros(t1), _inf_where(E.eq(q.probs, 0), t1))
     t2 = (1 - p.probs) * (softplus(q.logits) - softplus(p.logits))
-    t2 = E.where(E.eq(p.probs, 1), E.zeros_like_(t2), _inf_where(E.eq(q.probs, 1), t2))
+    t2 = E.where(E.eq(p.probs, 1), E.const_zeros(t2), _inf_where(E.eq(q.probs, 1), t2))
     return t1 + t2
 
 
@@ -162,7 +163,7 @@ def _kl_binomial_binomial(p, q):
 def _kl_categorical_categorical(p, q):
     t = p.probs * (p.logits - q.logits)
     t = _inf_where(E.eq(q.probs, 0), t)
-    t = E.where(E.eq(p.probs, 0), E.zeros_like_(t), t)
+    t = E.where(E.eq(p.probs, 0), E.const_zeros(t), t)
     return R.sum(t, -1)
 
 
@@ -286,8 +287,6 @@ def _tril_of(d):
 
 
 def _identity(n: int, like):
-    from ..creation import eye
-
     return eye(n, dtype=like.dtype, device=like.device)
 
 

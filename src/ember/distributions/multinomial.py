@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from ..autograd.grad_mode import no_grad
+from ..creation import tensor
 from ..ops import elementwise as E
 from ..ops import gamma as G
 from ..ops import reduce as R
 from . import constraints
+from .binomial import Binomial
 from .categorical import CategoricalVectors
 from .one_hot_categorical import one_hot
 from .utils import broadcast_all
@@ -51,14 +53,11 @@ class Multinomial(CategoricalVectors):
         log_factorial_n = G.lgamma(R.sum(value, -1) + 1)
         log_factorial_xs = R.sum(G.lgamma(value + 1), -1)
         impossible = E.logical_and(E.eq(value, 0), E.eq(logits, float("-inf")))
-        logits = E.where(impossible, E.zeros_like_(logits), logits)
+        logits = E.where(impossible, E.const_zeros(logits), logits)
         return log_factorial_n - log_factorial_xs + R.sum(logits * value, -1)
 
     def entropy(self):
         """n H(categorical) - log n! + sum_i E[log x_i!], x_i ~ Binomial(n, p_i)."""
-        from ..creation import tensor
-        from .binomial import Binomial
-
         n = tensor(float(self.total_count), dtype=self.probs.dtype, device=self.probs.device)
         binomial = Binomial(n, probs=self.probs, validate_args=False)
         support = binomial.enumerate_support(False)[1:]

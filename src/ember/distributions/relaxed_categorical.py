@@ -39,7 +39,7 @@ class ExpRelaxedCategorical(CategoricalVectors):
         if self._validate_args:
             self._validate_sample(value)
         temperature = as_float(self.temperature, self.logits)
-        log_scale = G.lgamma(E.zeros_like_(temperature) + float(k)) + (k - 1) * E.log(temperature)
+        log_scale = G.lgamma(E.const_zeros(temperature) + float(k)) + (k - 1) * E.log(temperature)
         score = self.logits - value * temperature
         score = R.sum(score - R.logsumexp(score, -1, keepdim=True), -1)
         return score + log_scale

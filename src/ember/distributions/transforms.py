@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from numbers import Number
 
+from ..creation import arange
 from ..dtypes import finfo
 from ..ops import elementwise as E
 from ..ops import reduce as R
@@ -240,7 +241,7 @@ class ComposeTransform(Transform):
 
     def log_abs_det_jacobian(self, x, y):
         if not self.parts:
-            return E.zeros_like_(x)
+            return E.const_zeros(x)
         xs = [x]
         for part in self.parts[:-1]:
             xs.append(part(xs[-1]))
@@ -453,7 +454,7 @@ class AffineTransform(Transform):
     def log_abs_det_jacobian(self, x, y):
         scale = self.scale
         if isinstance(scale, Number):
-            result = E.zeros_like_(x) + math.log(abs(scale))
+            result = E.const_zeros(x) + math.log(abs(scale))
         else:
             result = E.log(E.abs(scale))
         batch = tuple(x.shape[:x.dim() - self._event_dim])
@@ -500,14 +501,12 @@ class StickBreakingTransform(_ParameterFree):
 
     def _offset_log(self, x):
         """log(K), log(K - 1), ..., log(1): the shift that makes x = 0 break the stick evenly."""
-        from ..creation import arange
-
         return E.log(arange(x.shape[-1], 0, -1, dtype=x.dtype, device=x.device))
 
     def _call(self, x):
         z = E.sigmoid(x - self._offset_log(x))
         z_cumprod = E.exp(R.cumsum(E.log1p(-z), -1))
-        ones = E.ones_like_(z[..., :1])
+        ones = E.const_ones(z[..., :1])
         return S.cat([z, ones], -1) * S.cat([ones, z_cumprod], -1)
 
     def _inverse(self, y):

@@ -7,7 +7,6 @@ from .. import dtypes
 from ..creation import tensor
 from ..ops import activation as A
 from ..ops import elementwise as E
-from ..ops import trig as TR
 from ..ops.shape import broadcast_tensors
 from ..tensor import Tensor
 
@@ -52,13 +51,13 @@ def probs_to_logits(probs: Tensor, is_binary: bool = False) -> Tensor:
 
 def softplus(x: Tensor) -> Tensor:
     """log(1 + exp(x)), computed without overflow."""
-    return TR.logaddexp(x, E.zeros_like_(x))
+    return E.logaddexp(x, E.const_zeros(x))
 
 
 def xlogy(x: Tensor, y: Tensor) -> Tensor:
     """x * log(y), taken as 0 where x is 0 (as torch.xlogy)."""
     zero = E.eq(x, 0)
-    return E.where(zero, E.zeros_like_(x), E.mul(x, E.log(E.where(zero, E.ones_like_(y), y))))
+    return E.where(zero, E.const_zeros(x), E.mul(x, E.log(E.where(zero, E.const_ones(y), y))))
 
 
 

@@ -261,7 +261,7 @@ def _evaluation_order(root: Node) -> list:
         seen.add(id(node))
         stack.append((node, True))
         for edge in reversed(node.edges):
-            if edge.__class__ is Node and id(edge) not in seen:
+            if isinstance(edge, Node) and id(edge) not in seen:
                 stack.append((edge, False))
     return order
 

@@ -26,6 +26,7 @@ from ..ops.activation import softmax as _softmax
 from ..ops.loss import binary_cross_entropy as _bce_elementwise
 from ..ops.registry import declare, derive, exporter
 from ..tensor import Tensor
+from ..autograd.engine import torch_backward as _torch_backward
 
 # ---------------------------------------------------------------------------- activations
 
@@ -97,6 +98,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 
 @declare(namespaces=("ember.nn.functional",))
+@_torch_backward("NativeLayerNormBackward0")
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise over the trailing ``normalized_shape`` dims (biased variance), then scale and shift."""
@@ -113,6 +115,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
 
 
 @declare(namespaces=("ember.nn.functional",))
+@_torch_backward("NativeGroupNormBackward0")
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise each sample's channels in ``num_groups`` groups, then scale and shift per channel."""
@@ -202,6 +205,7 @@ def _verify_batch_size(shape: tuple) -> None:
 
 
 @declare(namespaces=("ember.nn.functional",))
+@_torch_backward("NativeBatchNormBackward0")
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -286,6 +290,7 @@ def _check_index_dtype(indices: Tensor, op: str) -> None:
 
 
 @declare(namespaces=("ember.nn.functional",))
+@_torch_backward("EmbeddingBackward0")
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
               max_norm: float | None = None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
@@ -383,9 +388,10 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
     if log_target:
         pointwise = E.mul(E.exp(target), E.sub(target, input))
     else:
-        log_t = E.log(E.where(E.gt(target, 0), target, 1.0))
-        pointwise = E.where(E.gt(target, 0), E.mul(target, E.sub(log_t, input)),
-                            E.mul(E.neg(target), input))
+        # xlogy(t, t) - t * input, as torch: 0 log 0 = 0 but a negative target gives nan, and
+        # the target's gradient log t + t / t is nan at t = 0 (torch's xlogy rule)
+        t_log_t = E.where(E.eq(target, 0), 0.0, E.mul(target, E.log(target)))
+        pointwise = E.sub(t_log_t, E.mul(target, input))
     if reduction == "batchmean":
         return E.div(R.sum(pointwise), input.shape[0]) if input.ndim else R.sum(pointwise)
     return _reduce(pointwise, reduction)
@@ -519,6 +525,7 @@ def _pointwise_loss(loss: Tensor, input: Tensor, reduction: str, weight: Tensor 
 
 
 @declare(namespaces=("ember.nn.functional",))
+@_torch_backward("MseLossBackward0")
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
              weight: Tensor | None = None) -> Tensor:
     """Mean squared error ``(x - y)^2``."""
@@ -546,6 +553,7 @@ def _huber(diff: Tensor, delta: float, quadratic_scale: float, linear_scale: flo
 
 
 @declare(namespaces=("ember.nn.functional",))
+@_torch_backward("SmoothL1LossBackward0")
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """Quadratic ``d^2 / (2 beta)`` for ``|d| < beta``, else ``|d| - beta/2`` (L1 when beta = 0)."""
@@ -560,6 +568,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
 
 
 @declare(namespaces=("ember.nn.functional",))
+@_torch_backward("HuberLossBackward0")
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """Quadratic ``d^2 / 2`` for ``|d| < delta``, else ``delta (|d| - delta/2)``."""
@@ -581,6 +590,7 @@ def _check_same_size(input: Tensor, target: Tensor, message: str) -> None:
 
 
 @declare(namespaces=("ember.nn.functional",))
+@_torch_backward("BinaryCrossEntropyBackward0")
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """``-(y log x + (1-y) log(1-x))`` on probabilities, with torch's floor of -100 on the logs."""
@@ -594,6 +604,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
 
 
 @declare(namespaces=("ember.nn.functional",))
+@_torch_backward("BinaryCrossEntropyWithLogitsBackward0")
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
                                      size_average=None, reduce=None, reduction: str = "mean",
                                      pos_weight: Tensor | None = None) -> Tensor:
@@ -687,6 +698,7 @@ def _weighted_mean(total: Tensor, weight: Tensor) -> Tensor:
 
 
 @declare(namespaces=("ember.nn.functional",))
+@_torch_backward("NllLossBackward0")
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
              ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of class indices given log-probabilities (class dim 1, or 0 for 1-D)."""
@@ -695,6 +707,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
 
 
 @declare(namespaces=("ember.nn.functional",))
+@_torch_backward(lambda input, target, *a, **k: None if target.is_floating_point() else "NllLossBackward0")
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
                   ignore_index: int = -100, reduce=None, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
@@ -789,7 +802,3 @@ from ._functional.pool_indices import (  # noqa: E402,F401
 from ._functional.random_activations import (alpha_dropout,  # noqa: E402,F401
                                              feature_alpha_dropout, gumbel_softmax, rrelu,
                                              rrelu_)
-
-# ---- attention (ember.nn.attention)
-from .attention._functional import (multi_head_attention_forward,  # noqa: E402,F401
-                                    scaled_dot_product_attention)

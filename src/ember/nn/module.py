@@ -480,12 +480,15 @@ class Module:
 
         Only floating-point tensors change dtype; integer buffers keep theirs.
         """
+        memory_format = kwargs.get("memory_format")
         device, dtype = _parse_to(args, kwargs)
 
         def convert(t: Tensor) -> Tensor:
             out = t if device is None else t.to(device)
             if dtype is not None and out.is_floating_point():
                 out = out.to(dtype)
+            if memory_format is not None and out.ndim in (4, 5):  # as torch: conv weights
+                out = out.to(memory_format=memory_format)
             return out
 
         return self._apply(convert)
@@ -497,6 +500,10 @@ class Module:
     def cpu(self) -> "Module":
         """Move everything to the CPU."""
         return self._apply(lambda t: t.cpu())
+
+    def share_memory(self) -> "Module":
+        """Move parameters and buffers into shared memory (Hogwild training with ember.multiprocessing)."""
+        return self._apply(lambda t: t.share_memory_())
 
     def _cast_floats(self, dtype) -> "Module":
         return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)

@@ -2,8 +2,9 @@
 installs the Tensor methods they ask for."""
 from . import (activation, conv, einsum, elementwise, gamma, index, interpolate,  # noqa: F401
                linalg, pad, pool, random, reduce, shape, sort, special, trig)
-from . import (builders, decompositions, distance, integrate, legacy_linalg,  # noqa: F401
-               matrix_functions, products, stacking, statistics)
+from . import (builders, covariance, decompositions, distance, integrate,  # noqa: F401
+               legacy_linalg, matrix_functions, products, stacking)
+from . import cumulative, scatter, sets, statistics  # noqa: F401  (writes, sets, order stats)
 from .methods import _install
 
 _install()

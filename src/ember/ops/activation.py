@@ -16,6 +16,7 @@ from . import shape as S
 from .methods import _inplace
 from .registry import apply, batch_dims, declare, primitive
 from .special import erf
+from ..autograd.engine import torch_backward
 
 
 def _softmax_dim(x: Tensor, dim, op: str) -> int:
@@ -72,6 +73,7 @@ def _softmax_method(self: Tensor, dim: int, dtype=None) -> Tensor:
 
 
 @declare(method=_softmax_method)
+@torch_backward("SoftmaxBackward0")
 def softmax(input: Tensor, dim=None, dtype=None) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim``: probabilities that sum to one."""
     x = input if dtype is None else E.cast(input, dtype)
@@ -134,6 +136,7 @@ def _hardsigmoid_of(x: Tensor) -> Tensor:
 
 
 @declare(namespaces=("ember.nn.functional",))
+@torch_backward("SoftplusBackward0")
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta x)) / beta``, and ``x`` itself where ``beta x > threshold`` (as torch)."""
     x = E.to_float(input)
@@ -165,6 +168,7 @@ def _hardtanh(x: Tensor, min_val: float, max_val: float) -> Tensor:
 
 
 @declare(namespaces=("ember.nn.functional",))
+@torch_backward("HardtanhBackward0")
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` clipped to ``[min_val, max_val]``, with zero gradient outside and at the bounds."""
     if min_val > max_val:
@@ -183,6 +187,7 @@ def _leaky_relu(x: Tensor, negative_slope: float) -> Tensor:
 
 
 @declare(namespaces=("ember.nn.functional",))
+@torch_backward("LeakyReluBackward0")
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``x`` for ``x > 0``, else ``negative_slope * x``."""
     return maybe_inplace(_leaky_relu, "leaky_relu_", input, inplace, negative_slope)
@@ -195,6 +200,7 @@ def _elu(x: Tensor, alpha: float) -> Tensor:
 
 
 @declare(namespaces=("ember.nn.functional",))
+@torch_backward("EluBackward0")
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)``."""
     return maybe_inplace(_elu, "elu_", E.to_float(input), inplace, alpha)
@@ -205,6 +211,7 @@ _GELU_TANH_CUBIC = 0.044715
 
 
 @declare(namespaces=("ember.nn.functional",))
+@torch_backward("GeluBackward0")
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """``x * Phi(x)`` (the normal CDF), exactly with erf or by torch's tanh approximation."""
     x = E.to_float(input)
@@ -222,6 +229,7 @@ def _silu(x: Tensor) -> Tensor:
 
 
 @declare(namespaces=("ember.nn.functional",))
+@torch_backward("SiluBackward0")
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * sigmoid(x)`` (swish)."""
     return maybe_inplace(_silu, "silu_", E.to_float(input), inplace)

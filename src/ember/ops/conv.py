@@ -8,6 +8,7 @@ derivative, so gradients of every order come without rules of their own.
 from __future__ import annotations
 
 from ..tensor import Tensor
+from ..autograd.engine import torch_backward
 from . import elementwise as E
 from . import linalg as L
 from . import shape as S
@@ -250,6 +251,7 @@ def conv_transpose(op: str, dims: int, input: Tensor, weight: Tensor, bias: Tens
 
 
 @declare(namespaces=("ember", "ember.nn.functional"))
+@torch_backward("ConvolutionBackward0")
 def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
            dilation=1, groups: int = 1) -> Tensor:
     """1-D cross-correlation over (N, C, L) inputs."""
@@ -257,6 +259,7 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
 
 
 @declare(namespaces=("ember", "ember.nn.functional"))
+@torch_backward("ConvolutionBackward0")
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
            dilation=1, groups: int = 1) -> Tensor:
     """2-D cross-correlation over (N, C, H, W) inputs; padding may be 'same' or 'valid'."""
@@ -264,6 +267,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
 
 
 @declare(namespaces=("ember", "ember.nn.functional"))
+@torch_backward("ConvolutionBackward0")
 def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
            dilation=1, groups: int = 1) -> Tensor:
     """3-D cross-correlation over (N, C, D, H, W) inputs."""

@@ -11,6 +11,7 @@ from numbers import Number
 from .. import backend, dtypes
 from ..tensor import Tensor
 from . import index as I
+from ..autograd.engine import torch_backward
 from . import reduce as R
 from .registry import _NDARRAY, PRIMITIVES, apply, declare, primitive
 
@@ -267,6 +268,7 @@ _cast = primitive(
 )
 
 
+@torch_backward("ToCopyBackward0")
 def cast(x: Tensor, dtype: dtypes.dtype) -> Tensor:
     """``x`` converted to ``dtype`` (differentiable between floating types)."""
     if x._data.dtype == dtype.np:
@@ -400,6 +402,7 @@ def pow(x, y) -> Tensor:
 
 @declare(name="pow", prim=_pow_tensors.primitive, method=True, inplace=True,
          sympy=lambda sp, a, b: a ** b)
+@torch_backward(lambda x, y: "PowBackward1" if isinstance(x, Tensor) and isinstance(y, Tensor) else None)
 def _pow(x, y) -> Tensor:
     """``x ** y`` with torch's dtype rules (integer tensors stay integer for integer powers)."""
     if isinstance(x, Tensor) and isinstance(y, Tensor) or isinstance(y, Tensor):
@@ -691,6 +694,8 @@ def _as_number(bound):
 
 
 @declare(prim=_clamp, aliases=("clip",), method=True, inplace=True)
+@torch_backward(lambda input, min=None, max=None:
+                None if isinstance(min, Tensor) or isinstance(max, Tensor) else "ClampBackward1")
 def clamp(input: Tensor, min=None, max=None) -> Tensor:
     """Limit values to [min, max]; bounds are both numbers or both tensors (broadcast)."""
     require_tensors("clamp", input)

@@ -12,6 +12,7 @@ from . import elementwise as E
 from . import reduce as R
 from . import shape as S
 from .registry import _loop_over_batch, apply, batch_dims, batch_shape, declare, primitive
+from ..autograd.engine import torch_backward
 
 
 def _index_arrays(idx, x: Tensor):
@@ -223,6 +224,21 @@ def index_add_into(g: Tensor, shape: tuple, idx: tuple) -> Tensor:
     return apply(_add_into, g, shape=tuple(shape), idx=idx)
 
 
+def _getitem_name(x: Tensor, idx) -> str | None:
+    """torch's node for ``x[i]`` (SelectBackward0), ``x[a:b]`` (SliceBackward0), ``x[tensor]``
+    (IndexBackward0), judged by the last index applied."""
+    parts = idx if isinstance(idx, tuple) else (idx,)
+    if any(isinstance(p, (Tensor, list)) for p in parts):
+        return "IndexBackward0"
+    last = next((p for p in reversed(parts) if p is not Ellipsis and p is not None), None)
+    if isinstance(last, int) and not isinstance(last, bool):
+        return "SelectBackward0"
+    if isinstance(last, slice):
+        return "SliceBackward0"
+    return None
+
+
+@torch_backward(_getitem_name)
 def getitem(x: Tensor, idx) -> Tensor:
     """``x[idx]`` with torch's basic and advanced indexing, differentiable."""
     arr_idx = _index_arrays(idx, x)
@@ -302,6 +318,7 @@ def _check_value_shape(value: tuple, target: tuple) -> None:
 
 
 @declare(method=True)
+@torch_backward("SliceBackward0")
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """The slice ``start:start+length`` along ``dim``."""
     if input._data.ndim == 0:
@@ -457,6 +474,7 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
 
 
 @declare(method=True, inplace=True)
+@torch_backward("MaskedFillBackward0")
 def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     """``value`` where ``mask`` is True, else ``input``."""
     if mask._data.dtype.kind != "b":
@@ -485,14 +503,17 @@ def _triangle(name: str, upper: bool):
     return op
 
 
-tril = declare(_triangle("tril", upper=False), method=True)
-triu = declare(_triangle("triu", upper=True), method=True)
+tril = declare(torch_backward("TrilBackward0")(_triangle("tril", upper=False)), method=True)
+triu = declare(torch_backward("TriuBackward0")(_triangle("triu", upper=True)), method=True)
 
 
 @declare(method=True)
 def nonzero(input: Tensor, *, as_tuple: bool = False):
     """Indices of the non-zero entries (an (n, ndim) long tensor, or one per dim)."""
-    idx = input.xp.nonzero(input._data)
+    scalar = input._data.ndim == 0  # as torch: found as in 1-D, but an (n, 0) result
+    idx = input.xp.nonzero(input._data.reshape(1) if scalar else input._data)
+    if scalar and not as_tuple:
+        return Tensor._make(input.xp.zeros((idx[0].shape[0], 0), dtype="int64"))
     if as_tuple:
         return tuple(Tensor._make(i.astype("int64")) for i in idx)
     return Tensor._make(input.xp.stack(idx, axis=1).astype("int64") if idx else

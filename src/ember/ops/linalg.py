@@ -11,6 +11,7 @@ from . import shape as S
 from .registry import apply, batch_shape, declare, primitive
 from . import methods as M
 from . import index as I
+from ..autograd.engine import torch_backward
 
 
 def _mT(x: Tensor) -> Tensor:
@@ -80,6 +81,26 @@ _LINEAR_BIAS = primitive("linear_bias", lambda xp, x, w, b: xp.matmul(x, w.T) + 
                          fused=_LINEAR_WHY)
 
 
+def _linear_name(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> str | None:
+    """torch's node for ``linear``: addmm (or mm) on a batch of rows, a view of it otherwise."""
+    if input.ndim == 2:
+        return "MmBackward0" if bias is None else "AddmmBackward0"
+    if input.ndim == 1:
+        return "ViewBackward0" if bias is not None else "SqueezeBackward4"
+    return "UnsafeViewBackward0" if bias is None else "ViewBackward0"
+
+
+def _matmul_name(input: Tensor, other: Tensor) -> str | None:
+    """torch's node for ``matmul``: dot, mv, mm, or a view of a batched product."""
+    dims = (input.ndim, other.ndim)
+    if max(dims) > 2:
+        return "UnsafeViewBackward0"
+    return {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (2, 2): "MmBackward0",
+            (1, 2): "SqueezeBackward4"}.get(dims)
+
+
+@torch_backward(_linear_name, order=lambda input, weight, bias=None:
+                (input, weight) if bias is None else (bias, input, weight))
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ W^T + b`` (torch.nn.functional.linear) as one op: the hot path of every MLP.
 
@@ -123,6 +144,7 @@ def _dims(t: Tensor) -> str:
 
 
 @declare(prim=_matmul, method=True, namespaces=("ember", "ember.linalg"))
+@torch_backward(_matmul_name)
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with torch's rules for 1-D operands and broadcast batch dimensions."""
     for name, t in (("input", input), ("other", other)):
@@ -164,6 +186,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
 
 
 @declare(method=True)
+@torch_backward("DotBackward0")
 def dot(input: Tensor, other: Tensor) -> Tensor:
     """Inner product of two 1-D tensors: ``dot([1,2,3], [1,2,3]) == 14``."""
     if input._data.ndim != 1 or other._data.ndim != 1:
@@ -213,6 +236,7 @@ ger = outer
 
 
 @declare(method=True)
+@torch_backward("MmBackward0")
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """Product of two matrices (2-D only)."""
     if input._data.ndim != 2:
@@ -223,6 +247,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
 
 
 @declare(method=True)
+@torch_backward("BmmBackward0")
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     """Batched product of two 3-D tensors with the same batch size."""
     if input._data.ndim != 3 or mat2._data.ndim != 3:
@@ -238,6 +263,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
 
 
 @declare(method=True)
+@torch_backward("MvBackward0")
 def mv(input: Tensor, vec: Tensor) -> Tensor:
     """Matrix-vector product."""
     if input._data.ndim == 0:

@@ -8,6 +8,7 @@ from numbers import Number
 
 from .. import backend, dtypes
 from ..autograd.grad_mode import STATE
+from ..autograd.engine import torch_backward
 from ..tensor import Tensor
 from . import elementwise as E
 from . import index as I
@@ -138,6 +139,7 @@ def _type(self, dtype=None, non_blocking: bool = False, **kwargs):
     """No argument: the legacy type name ('ember.FloatTensor'); a dtype or such a name: a cast."""
     if dtype is None:
         return dtypes.tensor_type_name(self.dtype, self.device.type == "cuda")
+    dtype = getattr(dtype, "_type_name", dtype)  # a legacy type: ember.FloatTensor
     if isinstance(dtype, str):
         target = dtypes.from_tensor_type_name(dtype)
         out = E.cast(self, target) if target != self.dtype else self
@@ -152,6 +154,7 @@ def _to(self, *args, **kwargs) -> Tensor:
     device = kwargs.pop("device", None)
     kwargs.pop("non_blocking", None)
     copy = kwargs.pop("copy", False)
+    memory_format = kwargs.pop("memory_format", None)
     for a in args:
         if isinstance(a, Tensor):
             dtype, device = a.dtype, a.device
@@ -166,6 +169,8 @@ def _to(self, *args, **kwargs) -> Tensor:
         out = to_device(out, backend.as_device(device))
     if dtype is not None:
         out = E.cast(out, dtypes.to_dtype(dtype))
+    if memory_format is not None:
+        out = S.to_format(out, memory_format)
     if copy and out is self:
         out = clone(self)
     return out
@@ -192,8 +197,9 @@ _MOVE = primitive(
 @declare(forward=lambda xp, x: x.copy(), rule=lambda g, out, x: (g,), reads_inputs=False,
          formula="a copy: the gradient passes through", method=True, sympy=lambda sp, a: a)
 def clone(x: Tensor, *, memory_format=None) -> Tensor:
-    """A copy with its own memory that stays in the graph."""
-    return apply(clone.primitive, x)
+    """A copy with its own memory that stays in the graph (laid out in ``memory_format`` if given)."""
+    out = apply(clone.primitive, x)
+    return out if memory_format is None else S.to_format(out, memory_format, "clone")
 
 
 def _type_as(self, other: Tensor) -> Tensor:
@@ -292,7 +298,7 @@ def _new_full(self, size, fill_value, dtype=None, device=None, requires_grad=Fal
 def _install() -> None:
     table = {
         "__add__": E.add, "__radd__": _reflect(E.add),
-        "__sub__": E.sub, "__rsub__": _reflect(E.sub),
+        "__sub__": E.sub, "__rsub__": torch_backward("RsubBackward1")(_reflect(E.sub)),
         "__mul__": E.mul, "__rmul__": _reflect(E.mul),
         "__truediv__": E.div, "__rtruediv__": _rdiv,
         "__floordiv__": E.floor_divide, "__rfloordiv__": _reflect(E.floor_divide),

@@ -7,6 +7,7 @@ derivative is a slice); the other modes gather each padded dim with an index arr
 from __future__ import annotations
 
 from ..tensor import Tensor
+from ..autograd.engine import torch_backward
 from . import elementwise as E
 from . import index as I
 from .registry import declare
@@ -76,6 +77,8 @@ def _constant(x: Tensor, pairs, value) -> Tensor:
 
 
 @declare(namespaces=("ember.nn.functional",))
+@torch_backward(lambda input, pad, mode="constant", value=None:
+                "ConstantPadNdBackward0" if mode == "constant" else None)
 def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
     """Pad trailing dims: ``pad=(left, right, top, bottom, ...)`` starts at the last dim.
 

@@ -12,6 +12,7 @@ import math
 
 from .. import backend
 from ..tensor import Tensor
+from ..autograd.engine import torch_backward
 from . import elementwise as E
 from . import index as I
 from . import reduce as R
@@ -258,6 +259,7 @@ def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
 
 
 @declare(namespaces=("ember", "ember.nn.functional"))
+@torch_backward("MaxPool2DWithIndicesBackward0")
 def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                ceil_mode: bool = False, return_indices: bool = False):
     """2-D max pooling over (N, C, H, W): a 2x2 pool halves (3, 28, 28) to (3, 14, 14)."""
@@ -309,6 +311,7 @@ def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
 
 
 @declare(namespaces=("ember.nn.functional",))
+@torch_backward("AvgPool2DBackward0")
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """2-D average pooling over (N, C, H, W)."""
@@ -389,6 +392,8 @@ def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
 
 
 @declare(namespaces=("ember.nn.functional",))
+@torch_backward(lambda input, output_size:
+                "MeanBackward1" if output_size in (1, (1, 1)) else "AdaptiveAvgPool2DBackward0")
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     """Average pooling of (N, C, H, W) to an ``output_size`` grid (1 gives global pooling)."""
     return adaptive_avg_pool("adaptive_avg_pool2d", 2, input, output_size)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from .. import backend
+from ..creation import randn
 from ..autograd.grad_mode import STATE
 from ..generator import Generator, generator_for
 from ..tensor import Tensor
@@ -19,7 +20,7 @@ from .registry import apply, primitive
 
 _draw = primitive(
     "random_draw", lambda xp, *arrays: arrays[-1],
-    lambda g, out, *inputs: tuple(E.zeros_like_(t) for t in inputs[:-1]) + (None,),
+    lambda g, out, *inputs: tuple(E.const_zeros(t) for t in inputs[:-1]) + (None,),
     reads_inputs=False, formula="d/dparam sample = 0 (a draw is a constant of its parameters)",
 )
 
@@ -143,8 +144,6 @@ def normal(mean=0.0, std=1.0, size=None, *, generator: Generator | None = None, 
         if size is None:
             raise TypeError("normal() received an invalid combination of arguments: with a float "
                             "mean and std, size is required")
-        from ..creation import randn
-
         z = randn(size, generator=generator, dtype=dtype, device=device)
         return E.cast(Tensor._make(z._data * std + mean), z.dtype).requires_grad_(requires_grad)
     like = mean if isinstance(mean, Tensor) else std

@@ -14,6 +14,7 @@ from . import elementwise as E
 from . import shape as S
 from .registry import apply, batch_dims, declare, primitive
 from . import index as I
+from ..autograd.engine import torch_backward
 
 
 def normalize_dims(dim, ndim: int, op: str) -> tuple:
@@ -75,6 +76,7 @@ def cast_for(op: str, input: Tensor, dtype) -> Tensor:
 
 
 @declare(prim=_sum, method=True)
+@torch_backward(lambda input, dim=None, *a, **k: "SumBackward0" if dim is None else "SumBackward1")
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Sum over ``dim`` (all dims by default)."""
     axes = normalize_dims(dim, input._data.ndim, "sum")
@@ -98,6 +100,7 @@ def sum_to(g: Tensor, shape: tuple) -> Tensor:
 
 
 @declare(method=True)
+@torch_backward(lambda input, dim=None, *a, **k: "MeanBackward0" if dim is None else "MeanBackward1")
 def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Arithmetic mean over ``dim``."""
     if dtype is not None:
@@ -320,6 +323,8 @@ def _max_min(input: Tensor, dim, keepdim, other, which: str):
 
 
 @declare(method=True)
+@torch_backward(lambda input, dim=None, *a, other=None, **k:
+                "MaxBackward1" if dim is None and other is None else None)
 def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
     """``max(x)``: the largest value; ``max(x, dim)``: (values, indices); ``max(x, y)``: maximum."""
     return _max_min(input, dim, keepdim, other, "max")
@@ -414,6 +419,7 @@ def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, c
     return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
+@torch_backward("LinalgVectorNormBackward0")
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """Vector p-norm over ``dim`` (2-norm / Frobenius by default; inf, -inf, 0 and any p).
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .. import backend
-from ..autograd.engine import Node
+from ..autograd.engine import Node, make_node
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 
@@ -82,7 +82,7 @@ class Primitive:
         self.jvp = jvp
         self.batch = batch
         self.sympy = sympy
-        camel = "".join(p.capitalize() for p in name.strip("_").split("_"))
+        camel = "".join(p.title() for p in name.strip("_").split("_"))  # as torch: Log1P
         self.backward_name = f"{camel}Backward0"
 
     def __repr__(self) -> str:
@@ -175,7 +175,7 @@ def apply(prim: Primitive, *inputs: Tensor, **kw) -> Tensor:
                 for u in inputs:
                     if u._view is not None:
                         views.refresh(u)
-                node = Node(prim, inputs, kw, data if prim.saves_out else None, data.ndim)
+                node = make_node(prim, inputs, kw, data if prim.saves_out else None, data.ndim)
                 out = Tensor._make(data, True, node)
                 if data.base is not None or data is arrays[0]:
                     views.track(out, prim, inputs, kw)

@@ -6,12 +6,14 @@ split, repeat and friends are written with them, so they need no derivative rule
 from __future__ import annotations
 
 from .. import backend, dtypes
+from .. import memory_format as MF
 from ..arguments import ints_arg
 from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
 from . import index as I
 from . import reduce as R
 from .registry import apply, batch_dims, batch_shape, declare, primitive
+from ..autograd.engine import torch_backward
 
 
 def _shape_arg(shape, op: str = "reshape") -> tuple:
@@ -52,6 +54,7 @@ _reshape = primitive(
 
 
 @declare(prim=_reshape, method=True)
+@torch_backward(lambda input, *shape: "ViewBackward0" if input.is_contiguous() else "UnsafeViewBackward0")
 def reshape(input: Tensor, *shape) -> Tensor:
     """The same values in a new shape (one dimension may be -1)."""
     shape = infer_shape(_shape_arg(shape), input._data.size, "reshape", input._data.shape)
@@ -74,6 +77,7 @@ def expand_to(t: Tensor, shape: tuple) -> Tensor:
     return apply(_expand, t, shape=shape)
 
 
+@torch_backward("ViewBackward0")
 def view(input: Tensor, *shape) -> Tensor:
     """``reshape`` (Ember arrays may be copied where torch needs contiguous memory)."""
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
@@ -181,6 +185,7 @@ def permute(input: Tensor, *dims) -> Tensor:
 
 
 @declare(aliases=("swapaxes", "swapdims"), method=True)
+@torch_backward("TransposeBackward0")
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions."""
     n = input._data.ndim
@@ -193,6 +198,7 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
 
 
 @declare(method=True)
+@torch_backward("TBackward0")
 def t(input: Tensor) -> Tensor:
     """Transpose of a tensor of at most 2 dimensions."""
     if input._data.ndim > 2:
@@ -222,6 +228,7 @@ def movedim(input: Tensor, source, destination) -> Tensor:
 
 
 @declare(method=True)
+@torch_backward(lambda input, dim=None: "SqueezeBackward0" if dim is None else "SqueezeBackward1")
 def squeeze(input: Tensor, dim=None) -> Tensor:
     """Drop size-1 dimensions (all, or those in ``dim``)."""
     shape = input._data.shape
@@ -235,6 +242,7 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
 
 
 @declare(method=True)
+@torch_backward("UnsqueezeBackward0")
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
     """Insert a size-1 dimension at ``dim``: (3, 28, 28) -> (1, 3, 28, 28)."""
     n = input._data.ndim + 1
@@ -245,6 +253,7 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
 
 
 @declare(method=True)
+@torch_backward("ViewBackward0")
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions ``start_dim..end_dim`` into one."""
     shape = input._data.shape
@@ -356,6 +365,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
 
 
 @declare()
+@torch_backward("StackBackward0")
 def stack(tensors, dim: int = 0) -> Tensor:
     """Join same-shaped tensors along a new dimension."""
     tensors = list(tensors)
@@ -395,6 +405,7 @@ def vstack(tensors) -> Tensor:
 
 
 @declare(method=True)
+@torch_backward("SplitBackward0")
 def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     """Pieces of ``tensor`` along ``dim``: equal ``int`` sizes (last may be smaller) or listed sizes."""
     if tensor._data.ndim == 0:
@@ -427,6 +438,7 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
 
 
 @declare(method=True)
+@torch_backward("SplitBackward0")
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     """Split into ``chunks`` nearly equal pieces (fewer if the dimension is small)."""
     if input._data.ndim == 0:
@@ -440,6 +452,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
 
 
 @declare(method=True)
+@torch_backward("UnbindBackward0")
 def unbind(input: Tensor, dim: int = 0) -> tuple:
     """The slices along ``dim`` with that dimension removed."""
     if input._data.ndim == 0:
@@ -451,6 +464,7 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
 
 
 @declare(method=True)
+@torch_backward("RepeatBackward0")
 def repeat(input: Tensor, *sizes) -> Tensor:
     """Tile the tensor ``sizes`` times along each dimension (torch's ``repeat``)."""
     sizes = _shape_arg(sizes)
@@ -476,8 +490,11 @@ def repeat(input: Tensor, *sizes) -> Tensor:
     return reshape(x, tuple(r * s for r, s in zip(sizes, shape)))
 
 
-def contiguous(input: Tensor) -> Tensor:
-    """A tensor whose memory is in C order (the same tensor when it already is)."""
+@torch_backward("CloneBackward0")
+def contiguous(input: Tensor, memory_format=None) -> Tensor:
+    """A tensor whose memory is in C order (or ``memory_format``'s); the same tensor when it is."""
+    if memory_format is not None:
+        return to_format(input, memory_format, "contiguous")
     if input._data.flags.c_contiguous:
         return input
     return apply(_contiguous, input)
@@ -490,6 +507,21 @@ _contiguous = primitive(
     reads_inputs=False, formula="a copy: the gradient passes through",
 )
 declare(contiguous, prim=_contiguous, method=True, namespaces=())
+
+
+def to_format(x, fmt: "MF.memory_format | None", op: str = "to"):
+    """``x`` laid out in ``fmt`` (the same tensor when it already is); differentiable."""
+    if fmt is None or fmt is MF.preserve_format:
+        return x
+    if not isinstance(fmt, MF.memory_format):
+        raise TypeError(f"{op}(): memory_format must be ember.memory_format, got {type(fmt).__name__}")
+    MF.check_rank(x, fmt)
+    if MF.is_contiguous_as(x, fmt):
+        return x
+    if fmt.order is None:
+        return contiguous(x)
+    back = tuple(fmt.order.index(i) for i in range(len(fmt.order)))
+    return permute(contiguous(permute(x, fmt.order)), back)
 
 
 @declare(method=True)

@@ -5,7 +5,8 @@ from typing import Iterable
 
 from ..ops.elementwise import maximum
 from ..tensor import Tensor
-from .optimizer import Optimizer, advance, check_hyper, effective_grad, new_step, zeros_state
+from .optimizer import (Optimizer, advance, check_betas, check_hyper, decayed_grad,
+                        update_moments, zeros_state)
 
 
 class Adam(Optimizer):
@@ -32,9 +33,7 @@ class Adam(Optimizer):
                  decoupled_weight_decay: bool = False) -> None:
         check_hyper("learning rate", lr)
         check_hyper("epsilon value", eps)
-        for i, beta in enumerate(betas):
-            if not 0.0 <= beta < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+        check_betas(betas)
         check_hyper("weight_decay value", weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         maximize=maximize, foreach=foreach, capturable=capturable,
@@ -43,29 +42,19 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, param: Tensor, grad: Tensor, state: dict, group: dict) -> None:
-        if not state:
-            state["step"] = new_step()
-            state["exp_avg"] = zeros_state(param)
-            state["exp_avg_sq"] = zeros_state(param)
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = zeros_state(param)
         step = advance(state)
         lr = group["lr"]
-        decoupled = group["decoupled_weight_decay"]
-        if decoupled and group["weight_decay"] != 0:
-            param.mul_(1 - lr * group["weight_decay"])
-        grad = effective_grad(param, grad, group, l2=not decoupled)
+        grad = decayed_grad(param, grad, group)
         beta1, beta2 = group["betas"]
-        exp_avg = state["exp_avg"]
-        exp_avg_sq = state["exp_avg_sq"]
-        exp_avg.lerp_(grad, 1 - beta1)
-        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        exp_avg, exp_avg_sq = update_moments(state, param, grad, group["betas"])
         bias_correction1 = 1 - beta1 ** step
         bias_correction2 = 1 - beta2 ** step
         step_size = lr / bias_correction1
         bias_correction2_sqrt = bias_correction2 ** 0.5
         second = exp_avg_sq
         if group["amsgrad"]:
+            if "max_exp_avg_sq" not in state:
+                state["max_exp_avg_sq"] = zeros_state(param)
             second = state["max_exp_avg_sq"]
             second.copy_(maximum(second, exp_avg_sq))
         denom = (second.sqrt() / bias_correction2_sqrt).add_(group["eps"])

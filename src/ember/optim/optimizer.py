@@ -11,7 +11,7 @@ from collections import defaultdict
 from typing import Any, Callable, Iterable
 
 from .. import dtypes
-from ..autograd.grad_mode import enable_grad, no_grad
+from ..autograd.grad_mode import enable_grad, set_grad_enabled
 from ..creation import tensor, zeros_like
 from ..tensor import Tensor
 
@@ -61,7 +61,7 @@ class Optimizer:
             if not isinstance(p, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
                                 f"{type(p).__name__}")
-            if not p.is_leaf:
+            if not (self.defaults.get("differentiable") or p.is_leaf or p.retains_grad):
                 raise ValueError("can't optimize a non-leaf Tensor")
         group = dict(param_group, params=params)
         for name, default in self.defaults.items():
@@ -89,18 +89,22 @@ class Optimizer:
                 p.grad = p.grad.detach()
                 p.grad.zero_()
 
-    @no_grad()
     def _update_all(self) -> None:
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state.get(p)
-                if state is None:
-                    state = {}
-                self._update(p, p.grad, state, group)
-                if state:
-                    self.state[p] = state
+        """Run ``_update`` for every parameter with a gradient; recorded only if ``differentiable``
+        (torch's meaning: the step itself can be differentiated, e.g. in meta-learning)."""
+        with set_grad_enabled(bool(self.defaults.get("differentiable", False))):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    if group.get("capturable"):
+                        check_capturable(p, type(self).__name__)
+                    state = self.state.get(p)
+                    if state is None:
+                        state = {}
+                    self._update(p, p.grad, state, group)
+                    if state:
+                        self.state[p] = state
 
     def step(self, closure: Callable[[], Any] | None = None):
         """Update every parameter that has a gradient; ``closure`` re-evaluates the loss first.
@@ -201,9 +205,39 @@ def new_step() -> Tensor:
     return tensor(0.0, dtype=scalar)
 
 
+def check_betas(betas: tuple) -> None:
+    """torch's check of Adam-style betas: each in [0, 1)."""
+    for i, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+
+
+def scalar_state(value: float) -> Tensor:
+    """A 0-d state value kept as torch keeps it (float32, or float64 if that is the default), so
+    arithmetic on it rounds as torch's does."""
+    out = new_step()
+    out.fill_(value)
+    return out
+
+
+_CAPTURABLE_STATE = {"NAdam": "params, mu_products and state_steps",
+                     "ASGD": "params, mus, etas, and state_steps"}
+
+
+def check_capturable(param: Tensor, optimizer: str) -> None:
+    """``capturable=True`` is for CUDA graphs: torch refuses it for parameters not on a GPU."""
+    if param.device.type != "cuda":
+        what = _CAPTURABLE_STATE.get(optimizer, "params and state_steps")
+        raise AssertionError(
+            f"If capturable=True, {what} must be on supported devices: ['cuda']."
+        )
+
+
 def advance(state: dict) -> float:
-    """Add one to ``state['step']`` and return the new count."""
-    step = state["step"]
+    """Add one to ``state['step']`` (made at the first step) and return the new count."""
+    step = state.get("step")
+    if step is None:
+        step = state["step"] = new_step()
     step.add_(1)
     return step.item()
 
@@ -221,3 +255,25 @@ def effective_grad(param: Tensor, grad: Tensor, group: dict, l2: bool = True) ->
     if l2 and wd != 0:
         grad = grad.add(param, alpha=wd)
     return grad
+
+
+def decayed_grad(param: Tensor, grad: Tensor, group: dict) -> Tensor:
+    """Weight decay as the group asks (``decoupled_weight_decay``: shrink the weights, as AdamW;
+    else L2, added to the gradient), with ``maximize`` applied: the gradient the rule uses."""
+    decoupled = group.get("decoupled_weight_decay", False)
+    if decoupled and group["weight_decay"] != 0:
+        param.mul_(1 - group["lr"] * group["weight_decay"])
+    return effective_grad(param, grad, group, l2=not decoupled)
+
+
+def update_moments(state: dict, param: Tensor, grad: Tensor, betas: tuple) -> tuple:
+    """Adam's running moments (made at the first step): ``m = lerp(m, g, 1-beta1)``,
+    ``v = beta2*v + (1-beta2)*g*g``; returns ``(m, v)``."""
+    if "exp_avg" not in state:
+        state["exp_avg"] = zeros_state(param)
+        state["exp_avg_sq"] = zeros_state(param)
+    beta1, beta2 = betas
+    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+    exp_avg.lerp_(grad, 1 - beta1)
+    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    return exp_avg, exp_avg_sq

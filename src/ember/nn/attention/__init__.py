@@ -10,6 +10,8 @@ import contextlib
 import enum
 from typing import Iterable
 
+from . import _functional  # noqa: F401  (declares nn.functional's attention ops)
+
 __all__ = ["SDPBackend", "sdpa_kernel"]
 
 

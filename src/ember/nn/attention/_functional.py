@@ -13,7 +13,10 @@ from ...ops import linalg as L
 from ...ops import reduce as R
 from ...ops import shape as S
 from ...ops.activation import softmax
+from ...ops.pad import pad
+from ...ops.registry import declare
 from ...tensor import Tensor
+from ..functional import dropout
 
 _C_NAMES = {"bool": "bool", "int64": "long int", "int32": "int", "int16": "short int",
             "int8": "signed char", "uint8": "unsigned char", "float16": "c10::Half",
@@ -70,6 +73,7 @@ def _masked_softmax(scores: Tensor, maybe_dead: bool) -> Tensor:
     return E.where(dead, 0.0, probs)
 
 
+@declare(namespaces=("ember.nn.functional",))
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                                  attn_mask: Tensor | None = None, dropout_p: float = 0.0,
                                  is_causal: bool = False, scale: float | None = None,
@@ -80,8 +84,6 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     ``attn_mask`` says which positions take part (True) and a float one is added to the scores;
     ``is_causal`` lets position i see positions up to i. Rows that see nothing give zeros.
     """
-    from .. import functional as F
-
     _check_sdpa(query, key, value, attn_mask, is_causal)
     if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         key = _repeat_heads(key, query.shape[-3])
@@ -99,7 +101,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
             scores = E.add(scores, attn_mask)
     weights = _masked_softmax(scores, attn_mask is not None)
     if dropout_p > 0.0:
-        weights = F.dropout(weights, dropout_p, True)
+        weights = dropout(weights, dropout_p, True)
     return L.matmul(weights, value)
 
 
@@ -170,6 +172,7 @@ def _check_attn_mask_shape(attn_mask: Tensor, target: int, source: int, bsz_head
     return attn_mask
 
 
+@declare(namespaces=("ember.nn.functional",))
 def multi_head_attention_forward(
         query: Tensor, key: Tensor, value: Tensor, embed_dim_to_check: int, num_heads: int,
         in_proj_weight: Tensor | None, in_proj_bias: Tensor | None, bias_k: Tensor | None,
@@ -182,8 +185,6 @@ def multi_head_attention_forward(
         average_attn_weights: bool = True, is_causal: bool = False) -> tuple:
     """Project (L, N, E) queries and (S, N, E) keys and values into ``num_heads`` heads, attend,
     and project back; returns the output and (with ``need_weights``) the attention weights."""
-    from .. import functional as F
-
     batched = _shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
     if not batched:
         query, key, value = (S.unsqueeze(t, 1) for t in (query, key, value))
@@ -224,8 +225,8 @@ def multi_head_attention_forward(
     if bias_k is not None and bias_v is not None:
         k = S.cat([k, S.expand(bias_k, 1, bsz, embed_dim)])
         v = S.cat([v, S.expand(bias_v, 1, bsz, embed_dim)])
-        attn_mask = None if attn_mask is None else F.pad(attn_mask, (0, 1))
-        key_padding_mask = None if key_padding_mask is None else F.pad(key_padding_mask, (0, 1))
+        attn_mask = None if attn_mask is None else pad(attn_mask, (0, 1))
+        key_padding_mask = None if key_padding_mask is None else pad(key_padding_mask, (0, 1))
     q = S.transpose(S.reshape(q, (target, bsz * num_heads, head_dim)), 0, 1)
     k = static_k if static_k is not None else \
         S.transpose(S.reshape(k, (k.shape[0], bsz * num_heads, head_dim)), 0, 1)
@@ -234,8 +235,8 @@ def multi_head_attention_forward(
     if add_zero_attn:
         k = S.cat([k, zeros((bsz * num_heads, 1, head_dim), dtype=k.dtype, device=k.device)], 1)
         v = S.cat([v, zeros((bsz * num_heads, 1, head_dim), dtype=v.dtype, device=v.device)], 1)
-        attn_mask = None if attn_mask is None else F.pad(attn_mask, (0, 1))
-        key_padding_mask = None if key_padding_mask is None else F.pad(key_padding_mask, (0, 1))
+        attn_mask = None if attn_mask is None else pad(attn_mask, (0, 1))
+        key_padding_mask = None if key_padding_mask is None else pad(key_padding_mask, (0, 1))
     source = k.shape[1]
     if key_padding_mask is not None:
         if key_padding_mask.shape[0] != bsz:
@@ -255,7 +256,7 @@ def multi_head_attention_forward(
             scores = E.add(scores, attn_mask)
         weights = softmax(scores, -1)
         if dropout_p > 0.0:
-            weights = F.dropout(weights, dropout_p)
+            weights = dropout(weights, dropout_p)
         out = L.matmul(weights, v)
     else:
         if attn_mask is not None:

@@ -12,6 +12,7 @@ from ...creation import full, tensor
 from ...dtypes import float16, float32, float64, int64, scalar_name
 from ...ops import index as I
 from ...ops import shape as S
+from ...ops.pad import pad
 from ...tensor import Tensor
 
 __all__ = ["PackedSequence", "invert_permutation", "pack_padded_sequence", "pad_packed_sequence",
@@ -181,8 +182,6 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
                  padding_side: str = "right") -> Tensor:
     """Stack sequences of shape ``(L_i, *)`` into ``(L_max, B, *)`` (``(B, L_max, *)`` with
     ``batch_first``), padding each on ``padding_side`` with ``padding_value``."""
-    from .. import functional as F
-
     if padding_side not in ("left", "right"):
         raise RuntimeError(f"Expected padding_side to be one of left or right, but got {padding_side}.")
     if isinstance(sequences, Tensor):
@@ -195,8 +194,8 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
     for s in sequences:
         missing = longest - s.shape[0]
         before, after = (missing, 0) if padding_side == "left" else (0, missing)
-        pad = (0, 0) * (s.ndim - 1) + (before, after)
-        padded.append(F.pad(s, pad, value=padding_value) if missing else s)
+        widths = (0, 0) * (s.ndim - 1) + (before, after)
+        padded.append(pad(s, widths, value=padding_value) if missing else s)
     return S.stack(padded, 0 if batch_first else 1)
 
 

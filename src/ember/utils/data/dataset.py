@@ -92,6 +92,72 @@ class ConcatDataset(Dataset):
         return self.datasets[which][idx - start]
 
 
+class StackDataset(Dataset):
+    """Several datasets of one length side by side: sample ``i`` is ``(a[i], b[i])`` for positional
+    datasets, ``{"x": a[i], "y": b[i]}`` for keyword ones."""
+
+    def __init__(self, *args: Dataset, **kwargs: Dataset) -> None:
+        if args and kwargs:
+            raise ValueError("Supported either ``tuple``- (via ``args``) or``dict``- (via ``kwargs``) "
+                             "like input/output, but both types are given.")
+        if not args and not kwargs:
+            raise ValueError("At least one dataset should be passed")
+        parts = list(args) or list(kwargs.values())
+        self._length = len(parts[0])
+        if any(len(d) != self._length for d in parts):
+            raise ValueError("Size mismatch between datasets")
+        self.datasets = args or kwargs
+
+    def _named(self) -> list:
+        if isinstance(self.datasets, dict):
+            return list(self.datasets.items())
+        return list(enumerate(self.datasets))
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __getitems__(self, indices: list) -> list:
+        """A batch of samples, each part fetched with its dataset's own ``__getitems__`` if it has one."""
+        columns = {}
+        for key, d in self._named():
+            if callable(getattr(d, "__getitems__", None)):
+                items = d.__getitems__(indices)
+                if len(items) != len(indices):
+                    raise ValueError(f"Nested dataset's output size mismatch. Expected {len(indices)}, "
+                                     f"got {len(items)}")
+            else:
+                items = [d[i] for i in indices]
+            columns[key] = items
+        if isinstance(self.datasets, dict):
+            return [{k: columns[k][j] for k in columns} for j in range(len(indices))]
+        return [tuple(columns[k][j] for k in columns) for j in range(len(indices))]
+
+    def __len__(self) -> int:
+        return self._length
+
+
+class ChainDataset(IterableDataset):
+    """Several IterableDatasets streamed one after another."""
+
+    def __init__(self, datasets) -> None:
+        self.datasets = datasets
+
+    def _members(self):
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            yield d
+
+    def __iter__(self) -> Iterator:
+        for d in self._members():
+            yield from d
+
+    def __len__(self) -> int:
+        return sum(len(d) for d in self._members())
+
+
 def batch_fetcher(dataset: Dataset):
     """``fetch(indices) -> default_collate([dataset[i] for i in indices])`` in one indexing op per
     tensor, for a plain TensorDataset (or a Subset of one); None for any other dataset."""

@@ -5,6 +5,9 @@ from typing import Iterable, Iterator, Sized
 
 from ...creation import randint, randperm
 from ...generator import Generator, default_generator
+from ...creation import as_tensor
+from ...ops.random import multinomial
+from ...dtypes import float64
 
 
 class Sampler:
@@ -62,12 +65,51 @@ class RandomSampler(Sampler):
         if gen is None:
             seed = int(randint(0, 2 ** 62, (1,), generator=default_generator).item())
             gen = Generator().manual_seed(seed)
-        if self.replacement:
-            yield from randint(0, n, (self.num_samples,), generator=gen).tolist()
+        if self.replacement:  # in chunks, so memory does not grow with num_samples (10**10 is fine)
+            for _ in range(self.num_samples // _CHUNK):
+                yield from randint(0, n, (_CHUNK,), generator=gen).tolist()
+            yield from randint(0, n, (self.num_samples % _CHUNK,), generator=gen).tolist()
             return
         for _ in range(self.num_samples // n):
             yield from randperm(n, generator=gen).tolist()
         yield from randperm(n, generator=gen).tolist()[: self.num_samples % n]
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+_CHUNK = 32  # draws per call when sampling with replacement (as torch)
+
+
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices drawn with probabilities proportional to ``weights``.
+
+    Args:
+        weights: one non-negative weight per index (need not sum to one).
+        num_samples: how many indices to draw.
+        replacement: draw with replacement (without: each index at most once).
+        generator: the random source (the default generator if None).
+    """
+
+    def __init__(self, weights, num_samples: int, replacement: bool = True,
+                 generator: Generator | None = None) -> None:
+        if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got "
+                             f"num_samples={num_samples}")
+        if not isinstance(replacement, bool):
+            raise ValueError(f"replacement should be a boolean value, but got replacement={replacement}")
+        weights = as_tensor(weights, dtype=float64)
+        if weights.ndim != 1:
+            raise ValueError(f"weights should be a 1d sequence but given weights have shape "
+                             f"{tuple(weights.shape)}")
+        self.weights = weights
+        self.num_samples = num_samples
+        self.replacement = replacement
+        self.generator = generator
+
+    def __iter__(self) -> Iterator[int]:
+        draws = multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator)
+        yield from draws.tolist()
 
     def __len__(self) -> int:
         return self.num_samples

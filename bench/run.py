@@ -198,8 +198,8 @@ def w4(device: str) -> Workload:
 # ---------------------------------------------------------------------------- W5 Hessian
 
 
-def w5(device: str) -> Workload:
-    """Full Hessian of f(x) = sum(tanh(A @ x)²), A 300×300 float64."""
+def _w5_problem(device: str):
+    """f(x) = sum(tanh(A @ x)²), A 300×300 float64, for both libraries, and the point x."""
     import ember
     import torch
 
@@ -207,8 +207,15 @@ def w5(device: str) -> Workload:
     a = rng.standard_normal((hessian.N, hessian.N)) / np.sqrt(hessian.N)
     x = rng.standard_normal(hessian.N)
     e_f, t_f = hessian.make_f(ember, a, device), hessian.make_f(torch, a, device)
-    e_x = ember.tensor(x, device=device)
-    t_x = torch.tensor(x, device=device)
+    return a, x, e_f, t_f, ember.tensor(x, device=device), torch.tensor(x, device=device)
+
+
+def w5(device: str) -> Workload:
+    """Full Hessian of f(x) = sum(tanh(A @ x)²), A 300×300 float64."""
+    import ember
+    import torch
+
+    a, x, e_f, t_f, e_x, t_x = _w5_problem(device)
     wl = Workload("W5", "Hessian 300x300 (vs torch.func.hessian)", "ms", 1.5, 1,
                   {"ember": lambda: ember.func.hessian(e_f)(e_x),
                    "torch": lambda: torch.func.hessian(t_f)(t_x)})
@@ -217,6 +224,18 @@ def w5(device: str) -> Workload:
         h = ag.hessian(lambda v: ag.numpy.sum(ag.numpy.tanh(a @ v) ** 2))
         wl.fns["autograd"] = lambda: h(x)
     return wl
+
+
+def w5f(device: str) -> Workload:
+    """The same Hessian as forward over reverse, ``jacfwd(jacrev(f))``: 300 forward sweeps of
+    dual numbers through the gradient (torch.func batches them with vmap)."""
+    import ember
+    import torch
+
+    _, _, e_f, t_f, e_x, t_x = _w5_problem(device)
+    return Workload("W5F", "Hessian 300x300 by jacfwd(jacrev(f)) (vs torch.func's)", "ms", 1.5, 1,
+                    {"ember": lambda: ember.func.jacfwd(ember.func.jacrev(e_f))(e_x),
+                     "torch": lambda: torch.func.jacfwd(torch.func.jacrev(t_f))(t_x)})
 
 
 # ---------------------------------------------------------------------------- W6 per-op overhead
@@ -265,7 +284,7 @@ def w8(device: str) -> Workload:
                     sequence.STEPS, sequence.encoder_runs(device))
 
 
-WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W6": w6, "W7": w7, "W8": w8}
+WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W5F": w5f, "W6": w6, "W7": w7, "W8": w8}
 
 
 # ---------------------------------------------------------------------------- machine and table

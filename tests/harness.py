@@ -4,7 +4,9 @@
 compares, in order: the forward values (dtype, shape, numbers); the first derivatives for a
 random cotangent (``autograd.grad``); the second derivatives (the gradient of
 <first gradients, random vector> with respect to the inputs, through ``create_graph=True``);
-and, in float64, the first derivatives against central finite differences.
+forward mode (``func.jvp`` against ``torch.func.jvp`` for random tangents, and the gradient of
+<jvp, random vector> with respect to the primals and tangents: reverse over forward); and, in
+float64, the first derivatives against central finite differences.
 """
 from __future__ import annotations
 
@@ -196,6 +198,7 @@ def check_op(info, sample: tuple, dtype: str, device: str = "cpu") -> None:
     _compare_list(_zeros_for(e_first, e_leaves), _zeros_for(t_first, t_leaves), dtype,
                   f"{info.name} gradient", tol)
     _check_batched(info, got, want, e_leaves, t_leaves, cots, rng, dtype, device, tol)
+    check_jvp(info, sample, dtype, device)
     if info.gradgrad:
         vecs = [rng.standard_normal(tuple(t.shape)).astype(dtype) for t in t_leaves]
         e_second = _second("ember", e_first, e_leaves, _as("ember", vecs, device))
@@ -233,6 +236,78 @@ def _check_batched(info, got, want, e_leaves, t_leaves, cots, rng, dtype, device
     for k, cot in enumerate((cots, other)):
         want_k = _zeros_for(_grads("torch", want, t_leaves, _as("torch", cot, device), False), t_leaves)
         _compare_list([r[k] for r in rows], want_k, dtype, f"{info.name} batched gradient row {k}", tol)
+
+
+def _op_of_floats(lib: str, info, sample: tuple, device: str):
+    """The op as a function of its floating inputs (the others fixed), giving its float outputs."""
+
+    def f(*xs):
+        queue = iter(xs)
+        args, kwargs = map_arrays(sample, lambda a: next(queue) if _is_float(a) else _as(lib, [a], device)[0])
+        outs = flatten(info.ref(torch, *args, **kwargs) if lib == "torch" else info.fn(*args, **kwargs))
+        return tuple(o for o in outs if is_float_tensor(o))
+
+    return f
+
+
+def check_jvp(info, sample: tuple, dtype: str, device: str = "cpu") -> None:
+    """Forward mode: ``J·t`` by ``ember.func.jvp`` against ``torch.func.jvp`` for random tangents;
+    then (where second derivatives exist; in float64) the gradient of <J·t, w> with respect to
+    the primals and the tangents, which runs backward through the JVP rules (reverse over
+    forward), against torch's reverse over forward or, where that is missing or wrong (glu,
+    linalg.det), its reverse over reverse."""
+    arrays = float_arrays(sample)
+    if not arrays:
+        return
+    rng = np.random.default_rng(zlib.crc32(f"{info.name}/jvp".encode()))
+    tans = [rng.standard_normal(a.shape).astype(a.dtype) for a in arrays]
+    n = len(arrays)
+    t_in = [torch.tensor(a, requires_grad=True) for a in arrays + tans]
+    e_in = [ember.tensor(a, device=device, requires_grad=info.gradgrad) for a in arrays + tans]
+    t_f = _op_of_floats("torch", info, sample, device)
+    try:
+        t_out, t_jvp = torch.func.jvp(t_f, tuple(t_in[:n]), tuple(t_in[n:]))
+    except Exception:  # torch has no forward-mode formula here: nothing to compare against
+        return
+    with _on_the_device(info, device):
+        e_out, e_jvp = ember.func.jvp(_op_of_floats("ember", info, sample, device),
+                                      tuple(e_in[:n]), tuple(e_in[n:]))
+    tol = info.tol.get(dtype)
+    assert len(e_jvp) == len(t_jvp), f"{info.name} jvp: {len(e_jvp)} outputs, torch gives {len(t_jvp)}"
+    for i, (g, w, o) in enumerate(zip(e_jvp, t_jvp, t_out)):
+        # Ember's tangents take their output's dtype; torch's may be wider (a float64 0-d tangent)
+        assert_close(g, w.to(o.dtype), dtype, f"{info.name} jvp output {i}", tol)
+    if not info.gradgrad or not e_jvp or dtype != "float64":  # once per op: float64 suffices
+        return
+    vecs = [rng.standard_normal(tuple(w.shape)).astype(dtype) for w in t_jvp]
+    e_total = _inner("ember", list(e_jvp), _as("ember", vecs, device))
+    got = [np.zeros(tuple(t.shape)) for t in e_in] if e_total is None else \
+        _zeros_for(_grads("ember", [e_total], e_in, [_ones("ember", e_total)], False), e_in)
+    what = f"{info.name} reverse-over-forward derivative"
+    try:
+        _compare_list(got, _torch_reverse_over_forward(t_jvp, t_in, vecs, device), dtype, what, tol)
+    except (AssertionError, RuntimeError):
+        # torch's own is missing (glu) or wrong (linalg.det): its reverse over reverse instead
+        _compare_list(got, _torch_reverse_over_reverse(t_f, t_in, vecs, device), dtype, what, tol)
+
+
+def _torch_reverse_over_forward(t_jvp, t_in: list, vecs: list, device: str) -> list:
+    """d<J·t, w>/d(primals, tangents) by torch: backward through its forward mode."""
+    total = _inner("torch", list(t_jvp), _as("torch", vecs, device))
+    if total is None:
+        return [np.zeros(tuple(t.shape)) for t in t_in]
+    return _zeros_for(_grads("torch", [total], t_in, [_ones("torch", total)], False), t_in)
+
+
+def _torch_reverse_over_reverse(t_f, t_in: list, vecs: list, device: str) -> list:
+    """The same derivative through <d<f, w>/dx, t> = <J·t, w>, by torch's reverse mode twice."""
+    n = len(t_in) // 2
+    first = _grads("torch", list(t_f(*t_in[:n])), t_in[:n], _as("torch", vecs, device), True)
+    terms = [(g * t).sum() for g, t in zip(first, t_in[n:]) if g is not None]
+    if not terms:
+        return [np.zeros(tuple(t.shape)) for t in t_in]
+    total = sum(terms[1:], terms[0])
+    return _zeros_for(_grads("torch", [total], t_in, [_ones("torch", total)], False), t_in)
 
 
 def check_error(info, sample: tuple, device: str = "cpu") -> None:

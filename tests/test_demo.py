@@ -55,7 +55,7 @@ def _torch_elements(values: list) -> list[str]:
 
 def test_sections_are_in_lecture_order():
     assert NAMES == ["products", "layouts", "devices", "linear-model", "gradient-descent", "partials",
-                     "jacobian-hessian", "classification", "hand-check"]
+                     "jacobian-hessian", "classification", "hand-check", "forward-reverse"]
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -198,7 +198,7 @@ from ember.tensor import Tensor
 
 
 @declare(forward=lambda xp, x: x * x * x, rule=lambda g, out, x: (E.mul(g, E.mul(E.mul(x, x), 3)),),
-         formula="d/dx x^3 = 3 x^2", method=True, inplace=True,
+         jvp="elementwise", formula="d/dx x^3 = 3 x^2", method=True, inplace=True,
          sympy=lambda sp, a: a ** 3)
 def toy_cube(x: Tensor) -> Tensor:
     """x cubed."""

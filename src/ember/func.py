@@ -4,8 +4,10 @@ Each takes a function of tensors (or tuples, lists and dicts of them) and return
 function. A transform runs the function on fresh copies of the inputs; when the result may
 be differentiated again — an input already needs grad, or the function reads a tensor that
 does (as inside another transform) — it differentiates with ``create_graph=True``, so
-transforms nest: ``jacrev(jacrev(f))``. Jacobians are one backward sweep over batched
-cotangents; forward mode (``jvp``, ``jacfwd``) is the double-vjp construction, exact.
+transforms nest: ``jacrev(jacrev(f))``. ``jacrev``'s Jacobian is one backward sweep over
+batched cotangents; forward mode (``jvp``, ``jacfwd``) pushes tangents through dual tensors
+(``autograd.forward_ad``), one sweep per tangent, and composes with the reverse transforms
+(``jacfwd(jacrev(f))``).
 """
 from __future__ import annotations
 
@@ -13,11 +15,13 @@ import contextlib
 import functools
 from typing import Callable
 
+from .autograd import forward_ad
 from .autograd.engine import Node, toposort
-from .autograd.functional import differentiable_grad, forward_jacobian, reverse_jacobian
+from .autograd.functional import differentiable_grad, reverse_jacobian
 from .autograd.grad_mode import enable_grad, is_grad_enabled
-from .creation import zeros_like
+from .creation import eye, zeros, zeros_like
 from .ops.methods import clone
+from .ops.shape import stack
 from .tensor import Tensor
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"]
@@ -78,10 +82,13 @@ def _argnums_tuple(argnums, n_args: int, api: str) -> tuple:
 
 
 def _fresh(t: Tensor) -> Tensor:
-    """A copy of ``t`` to differentiate with respect to; still connected if ``t`` needs grad."""
+    """A copy of ``t`` to differentiate with respect to; still connected if ``t`` needs grad,
+    and carrying its tangents (a reverse transform inside a forward one)."""
     if t.requires_grad and is_grad_enabled():
         return clone(t)
-    return t.detach().requires_grad_(True)
+    fresh = t.detach().requires_grad_(True)
+    forward_ad.copy_tangents(t, fresh)
+    return fresh
 
 
 def _wrap_args(args: tuple, argnums, api: str) -> tuple[list, list, object]:
@@ -125,8 +132,11 @@ def _split_aux(output, has_aux: bool, api: str) -> tuple:
 def _keep_graph(outputs: list, fresh: list, grad_was_enabled: bool) -> bool:
     """Whether results must stay differentiable: the outputs reach a tensor needing grad
     other than this transform's own fresh inputs (an outer transform or the user's tape)."""
-    if not grad_was_enabled:
-        return False
+    return grad_was_enabled and _needs_grad(outputs, fresh)
+
+
+def _needs_grad(outputs: list, fresh: list) -> bool:
+    """Whether the outputs reach a leaf needing grad other than ``fresh``."""
     own = {id(t) for t in fresh}
     starts = [o.grad_fn if o.grad_fn is not None else o for o in outputs if o.requires_grad]
     leaves = [obj for obj in toposort(starts) if not isinstance(obj, Node)]
@@ -141,7 +151,7 @@ def _detach_tree(tree, keep: bool):
         leaves, spec = _flatten(tree, "aux")
     except RuntimeError:
         return tree
-    return _unflatten([t.detach() for t in leaves], spec)
+    return _unflatten([_plain(t) for t in leaves], spec)
 
 
 def _zeros_for_none(grads: tuple, refs: list) -> list:
@@ -178,8 +188,8 @@ def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable
             keep = _keep_graph([output], flat, was_enabled)
             grads = differentiable_grad((output,), tuple(flat), create_graph=keep)
         grads = _zeros_for_none(grads, flat)
-        grads = _unflatten([g if keep else g.detach() for g in grads], spec)
-        value = output if keep else output.detach()
+        grads = _unflatten([g if keep else _plain(g) for g in grads], spec)
+        value = output if keep else _plain(output)
         if has_aux:
             return grads, (value, _detach_tree(aux, keep))
         return grads, value
@@ -230,7 +240,7 @@ def vjp(func: Callable, *primals, has_aux: bool = False) -> tuple:
         with enable_grad():
             grads = differentiable_grad(tuple(outs), tuple(flat), tuple(cots),
                                         retain_graph=retain_graph, create_graph=create)
-        grads = [g if create else g.detach() for g in _zeros_for_none(grads, flat)]
+        grads = [g if create else _plain(g) for g in _zeros_for_none(grads, flat)]
         return tuple(_unflatten(grads, spec))
 
     result = (_detach_tree(output, keep), vjp_fn)
@@ -238,9 +248,12 @@ def vjp(func: Callable, *primals, has_aux: bool = False) -> tuple:
 
 
 def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: bool = False) -> tuple:
-    """``func(*primals)`` and ``J·tangents``, by the double-vjp construction (exact).
+    """``func(*primals)`` and ``J·tangents``, by forward mode: ONE sweep with dual tensors.
 
-    ``strict=True`` refuses an output that does not depend on the inputs (torch's error).
+    Each primal becomes a dual tensor carrying its tangent (``autograd.forward_ad``); every op
+    pushes the tangents on, so the outputs arrive with theirs. Results stay differentiable
+    (reverse over forward) where the primals or tangents need grad. ``strict=True`` refuses an
+    output that does not depend on the inputs (torch's error).
 
     Returns:
         ``(output, jvp_out)`` or ``(output, jvp_out, aux)``; ``jvp_out`` is shaped like the output.
@@ -249,29 +262,77 @@ def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: boo
     if not isinstance(primals, tuple):
         raise RuntimeError(f"{api}: Expected primals to be a tuple. E.g. it should be valid to call "
                            "f(*primals).")
-    if not isinstance(tangents, tuple) or len(tangents) != len(primals):
-        raise RuntimeError(f"{api}: Expected tangents to be a tuple with the same structure as primals")
-    was_enabled = is_grad_enabled()
-    with enable_grad(), _inputs(primals, tuple(range(len(primals))), api) as (args, flat, spec):
-        tans, tan_spec = _flatten(tangents, api)
-        if tan_spec != spec:
-            raise RuntimeError(f"{api}: Expected primals and tangents to have the same python structure.")
-        for p, t in zip(flat, tans):
-            if p.shape != t.shape:
-                raise RuntimeError(f"{api}: Expected primals and tangents to have the same shape, got "
-                                   f"{tuple(p.shape)} and {tuple(t.shape)}.")
-        output, aux = _split_aux(func(*args), has_aux, api)
-        outs, out_spec = _flatten(output, api)
-        keep = _keep_graph(outs, flat, was_enabled)
-        dummies = tuple(zeros_like(o, requires_grad=True) for o in outs)
-        back = differentiable_grad(tuple(outs), tuple(flat), dummies, create_graph=True)
-        forward = differentiable_grad(back, dummies, tuple(tans), create_graph=keep)
-    if strict and any(f is None for f in forward):
-        raise RuntimeError(f"{api}: The output of f is independent of the inputs. This is not allowed "
-                           "with strict=True.")
-    forward = [f if keep else f.detach() for f in _zeros_for_none(forward, outs)]
-    result = (_detach_tree(output, keep), _unflatten(forward, out_spec))
-    return result + (_detach_tree(aux, keep),) if has_aux else result
+    flat, spec = _flatten(primals, api)
+    tans, tan_spec = _flatten(tangents, api) if isinstance(tangents, (tuple, list, dict)) \
+        else ([tangents], None)
+    if not isinstance(tangents, tuple) or tan_spec != spec:
+        raise RuntimeError(f"{api}: Expected primals and tangents to have the same python structure. "
+                           "For example, if primals is a tuple of 3 tensors, tangents also must be. "
+                           f"Got primals with structure {_describe(primals)} and tangents with "
+                           f"structure {_describe(tangents)}")
+    for p, t in zip(flat, tans):
+        if p.shape != t.shape:
+            raise RuntimeError(f"{api}: Expected primals and tangents to have the same shape, got "
+                               f"primal of shape {list(p.shape)} and tangent of shape "
+                               f"{list(t.shape)}.")
+    with forward_ad.dual_level() as level:
+        duals = [forward_ad.make_dual(p, t, level=level) for p, t in zip(flat, tans)]
+        output, aux = _split_aux(func(*_unflatten(duals, spec)), has_aux, api)
+        outs, out_spec = _flatten_outputs(output, api)
+        unpacked = [forward_ad.unpack_dual(o, level=level) for o in outs]
+        if has_aux:
+            aux = _unpack_tree(aux, level)
+    if strict and any(u.tangent is None for u in unpacked):
+        raise RuntimeError(f"{api[:-1]}, strict=True): The output of f is independent of the "
+                           "inputs. This is not allowed with strict=True.")
+    values = _settle([u.primal for u in unpacked])
+    columns = _settle([u.tangent if u.tangent is not None else zeros_like(u.primal)
+                       for u in unpacked])
+    result = (_unflatten(values, out_spec), _unflatten(columns, out_spec))
+    return result + (aux,) if has_aux else result
+
+
+def _settle(tensors: list) -> list:
+    """Results of a forward transform: cut from graphs that reach no tensor needing grad (those
+    a reverse transform inside left behind), keeping their tangents of outer levels."""
+    if not is_grad_enabled():
+        return [_plain(t) for t in tensors]
+    return [t if _needs_grad([t], []) else _plain(t) for t in tensors]
+
+
+def _plain(t: Tensor) -> Tensor:
+    if t.grad_fn is None and not t.requires_grad:
+        return t
+    cut = t.detach()
+    forward_ad.copy_tangents(t, cut)
+    return cut
+
+
+def _describe(tree) -> str:
+    """A pytree's structure in words (for structure mismatch errors)."""
+    if isinstance(tree, (tuple, list)):
+        return f"{type(tree).__name__} of {len(tree)} ({', '.join(_describe(t) for t in tree)})"
+    if isinstance(tree, dict):
+        return f"dict with keys {list(tree)}"
+    return "*" if isinstance(tree, Tensor) else type(tree).__name__
+
+
+def _flatten_outputs(output, api: str) -> tuple[list, object]:
+    """The output's tensors and structure; torch's error when it holds anything else."""
+    try:
+        return _flatten(output, api)
+    except RuntimeError:
+        raise RuntimeError(f"{api}: expected f(*primals) to return only tensors, got unsupported "
+                           f"type {type(output)}") from None
+
+
+def _unpack_tree(tree, level: int):
+    """``tree`` with each tensor's tangent at ``level`` dropped (aux leaves the transform plain)."""
+    try:
+        leaves, spec = _flatten(tree, "aux")
+    except RuntimeError:
+        return tree
+    return _unflatten([forward_ad.unpack_dual(t, level=level).primal for t in leaves], spec)
 
 
 def _jacobian_transform(func: Callable, argnums, has_aux: bool, api: str, build: Callable) -> Callable:
@@ -286,7 +347,7 @@ def _jacobian_transform(func: Callable, argnums, has_aux: bool, api: str, build:
             outs, out_spec = _flatten(output, api)
             keep = _keep_graph(outs, flat, was_enabled)
             jac = build(tuple(outs), tuple(flat), keep)
-        rows = [_unflatten([b if keep else b.detach() for b in row], spec) for row in jac]
+        rows = [_unflatten([b if keep else _plain(b) for b in row], spec) for row in jac]
         result = _unflatten(rows, out_spec)
         return (result, _detach_tree(aux, keep)) if has_aux else result
 
@@ -312,11 +373,85 @@ def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size: int 
 
 
 def jacfwd(func: Callable, argnums=0, has_aux: bool = False, *, randomness: str = "error") -> Callable:
-    """A function returning the Jacobian of ``func`` column by column (forward mode by double vjp).
+    """A function returning the Jacobian of ``func`` column by column, by forward mode.
 
-    All columns come from ONE batched sweep over the standard basis of the inputs.
+    One forward sweep (a ``jvp``) per input element: each pushes one basis tangent through
+    ``func``, giving one column of the Jacobian. It wins over ``jacrev`` when the function has
+    more outputs than inputs.
     """
-    return _jacobian_transform(func, argnums, has_aux, "jacfwd(f)(*args)", forward_jacobian)
+    api = "jacfwd(f)(*args)"
+    if randomness not in ("error", "different", "same"):
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or "
+                           f"'same'. Got {randomness}")
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        nums = _argnums_tuple(argnums, len(args), api)
+        leaves, specs = [], []
+        for n in nums:
+            found, spec = _flatten(args[n], api)
+            leaves.append(found)
+            specs.append(spec)
+        flat = [t for found in leaves for t in found]
+
+        def call(duals: list):
+            rebuilt = list(args)
+            start = 0
+            for n, found, spec in zip(nums, leaves, specs):
+                rebuilt[n] = _unflatten(duals[start:start + len(found)], spec)
+                start += len(found)
+            return _split_aux(func(*rebuilt, **kwargs), has_aux, api)
+
+        value = aux = None
+        columns = [[] for _ in flat]  # per input: one list of output tangents per element
+        for k, x in enumerate(flat):
+            for seed in _basis(x):
+                with forward_ad.dual_level() as level:
+                    duals = list(flat)
+                    duals[k] = forward_ad.make_dual(x, seed, level=level)
+                    output, aux = call(duals)
+                    outs, out_spec = _flatten_outputs(output, api)
+                    unpacked = [forward_ad.unpack_dual(o, level=level) for o in outs]
+                    value = (unpacked, out_spec)
+                columns[k].append([u.tangent if u.tangent is not None else zeros_like(u.primal)
+                                   for u in unpacked])
+        if value is None:  # no input elements: one plain call for the output's shapes
+            output, aux = call(flat)
+            outs, out_spec = _flatten_outputs(output, api)
+            value = ([forward_ad.UnpackedDualTensor(o, None) for o in outs], out_spec)
+        unpacked, out_spec = value
+        rows = []
+        for i, u in enumerate(unpacked):
+            blocks = _settle([_column_block([col[i] for col in cols], u.primal, x)
+                              for cols, x in zip(columns, flat)])
+            rows.append(_regroup(blocks, nums, leaves, specs, argnums))
+        result = _unflatten(rows, out_spec)
+        return (result, aux) if has_aux else result
+
+    return wrapper
+
+
+def _basis(x: Tensor) -> list:
+    """The standard basis tangents of ``x``: one per element, shaped like ``x``."""
+    identity = eye(x.numel(), dtype=x.dtype, device=x.device)
+    return [row.reshape(x.shape) for row in identity]
+
+
+def _column_block(cols: list, out: Tensor, x: Tensor) -> Tensor:
+    """``d out / d x`` shaped ``out.shape + x.shape`` from its columns (one per element of x)."""
+    if not cols:
+        return zeros(tuple(out.shape) + tuple(x.shape), dtype=out.dtype, device=out.device)
+    return stack(cols, -1).reshape(tuple(out.shape) + tuple(x.shape))
+
+
+def _regroup(blocks: list, nums: tuple, leaves: list, specs: list, argnums):
+    """One output's Jacobian blocks in the structure of the differentiated arguments."""
+    per_arg = []
+    start = 0
+    for found, spec in zip(leaves, specs):
+        per_arg.append(_unflatten(blocks[start:start + len(found)], spec))
+        start += len(found)
+    return tuple(per_arg) if isinstance(argnums, tuple) else per_arg[0]
 
 
 def hessian(func: Callable, argnums=0) -> Callable:

@@ -11,6 +11,7 @@ from . import _shared_memory, backend, dtypes
 from ._printing import tensor_repr
 from .autograd import backward as _autograd_backward
 from .autograd.engine import register_tensor_class
+from .autograd.forward_ad import LEVELS, copy_tangents, move_tangents
 from .autograd.grad_mode import STATE
 from .autograd.variable import Variable
 from .memory_format import is_contiguous_as
@@ -385,15 +386,22 @@ class Tensor:
         if result.grad_fn is not None:
             self.grad_fn = result.grad_fn
             self.requires_grad = True
+        if LEVELS.active:
+            move_tangents(result, self)
         self._bump_version()
         return self
 
     def _snapshot(self) -> "Tensor":
         """A copy of the current value that keeps the current history (input of an in-place op)."""
         if STATE.enabled and self.requires_grad:
-            return Tensor._make(self._data.copy(), True, self.grad_fn) if self.grad_fn is not None \
-                else self
-        return Tensor._make(self._data)
+            if self.grad_fn is None:
+                return self
+            snap = Tensor._make(self._data.copy(), True, self.grad_fn)
+        else:
+            snap = Tensor._make(self._data)
+        if LEVELS.active:
+            copy_tangents(self, snap)
+        return snap
 
     def _owned(self) -> "Tensor":
         """This tensor with data no other tensor shares (a fresh copy)."""

@@ -2,10 +2,13 @@
 
 Subclass ``Function`` with static ``forward(ctx, *args)`` and ``backward(ctx, *grads)``, then
 call ``MyOp.apply(*args)``. ``backward`` is written with Ember ops, so it can be
-differentiated again when the user runs backward with ``create_graph=True``.
+differentiated again when the user runs backward with ``create_graph=True``. A static
+``jvp(ctx, *tangents)`` gives the outputs' tangents in forward mode (``autograd.forward_ad``),
+reading what ``forward`` kept with ``ctx.save_for_forward``.
 """
 from __future__ import annotations
 
+from . import forward_ad
 from .engine import Node, _modified_message, make_node
 from .grad_mode import STATE, no_grad
 
@@ -17,6 +20,7 @@ class FunctionCtx:
         self.needs_input_grad: tuple = ()
         self._saved: tuple = ()
         self._versions: tuple = ()
+        self._saved_forward: tuple = ()
         self.non_differentiable: set = set()
         self.materialize_grads = True
 
@@ -24,6 +28,10 @@ class FunctionCtx:
         """Keep tensors for backward; in-place changes to them before backward are detected."""
         self._saved = tensors
         self._versions = tuple(t._version if t is not None else 0 for t in tensors)
+
+    def save_for_forward(self, *tensors) -> None:
+        """Keep tensors for ``jvp`` (where ``ctx.saved_tensors`` returns them)."""
+        self._saved_forward = tensors
 
     @property
     def saved_tensors(self) -> tuple:
@@ -101,6 +109,11 @@ class Function:
     def backward(ctx: FunctionCtx, *grad_outputs):
         raise NotImplementedError("You must implement the backward function for custom autograd.Function.")
 
+    @staticmethod
+    def jvp(ctx: FunctionCtx, *grad_inputs):
+        raise NotImplementedError("You must implement the jvp function for custom autograd.Function "
+                                  "to use it with forward mode AD.")
+
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run ``forward`` without recording, then attach one node per output for ``backward``."""
@@ -111,7 +124,8 @@ class Function:
         tensor_pos = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
         tensors = tuple(args[i] for i in tensor_pos)
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-        with no_grad():
+        levels = forward_ad.LEVELS.active
+        with no_grad(), forward_ad.only(()):  # forward sees plain values; jvp gives the tangents
             result = cls.forward(ctx, *args, **kwargs)
         single = not isinstance(result, tuple)
         outs = (result,) if single else result
@@ -130,4 +144,36 @@ class Function:
                 o.grad_fn = node
                 o.requires_grad = True
             wrapped.append(o)
+        if levels:
+            floating = [o if isinstance(o, Tensor) and o._data.dtype.kind == "f" else None
+                        for o in wrapped]
+            _push_tangents(cls, ctx, args, floating, levels)
         return wrapped[0] if single else tuple(wrapped)
+
+
+def _push_tangents(cls, ctx: FunctionCtx, args: tuple, outs: list, levels: tuple) -> None:
+    """Attach the outputs' tangents from ``cls.jvp`` at each level where an input has one
+    (``outs``: the outputs, None for those that take no tangent)."""
+    for i, level in enumerate(levels):
+        tangents = [level.get(a) for a in args]
+        if all(t is None for t in tangents):
+            continue
+        saved, ctx._saved = ctx._saved, ctx._saved_forward
+        versions, ctx._versions = ctx._versions, tuple(
+            t._version if t is not None else 0 for t in ctx._saved_forward)
+        try:
+            with forward_ad.only(levels[:i]):
+                result = cls.jvp(ctx, *tangents)
+        finally:
+            ctx._saved, ctx._versions = saved, versions
+        result = result if isinstance(result, tuple) else (result,)
+        if len(result) != len(outs):
+            raise RuntimeError(f"{cls.__name__}.jvp returned {len(result)} tangents for "
+                               f"{len(outs)} outputs of forward")
+        for o, t in zip(outs, result):
+            if t is None or o is None:
+                continue
+            if tuple(t.shape) != tuple(o.shape):
+                raise RuntimeError(f"{cls.__name__}.jvp returned a tangent of shape "
+                                   f"{list(t.shape)} for an output of shape {list(o.shape)}")
+            level.set(o, t)

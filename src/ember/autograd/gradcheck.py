@@ -1,6 +1,7 @@
 """Check analytical gradients against central finite differences (torch.autograd.gradcheck).
 
-The analytical Jacobian comes from the engine (one backward sweep per output element); the
+The analytical Jacobian comes from the engine (one backward sweep per output element) and,
+with ``check_forward_ad``, from forward mode (one dual-tensor sweep per input element); the
 numerical one from ``(f(x + eps) - f(x - eps)) / 2eps``, one input element at a time, best in
 float64. They must agree within ``atol + rtol * |numerical|``; on failure the error names the
 output and input, the worst element pair, both values and the difference.
@@ -15,6 +16,7 @@ from ..creation import randn
 from ..generator import Generator
 from ..ops.shape import reshape
 from ..tensor import Tensor
+from . import forward_ad
 from . import grad as _grad
 from .grad_mode import enable_grad, no_grad
 
@@ -97,6 +99,33 @@ def _analytical(func: Callable, inputs: tuple, positions: list) -> list:
     return jac
 
 
+def _forward_analytical(func: Callable, inputs: tuple, positions: list) -> list:
+    """``J[o][i]`` from forward sweeps: column ``k`` is the tangent of the outputs when input
+    element ``k`` is seeded with 1 (``autograd.forward_ad``)."""
+    with no_grad():
+        sizes = [o.numel() for o in _float_outputs(func, inputs)]
+    jac = [[None] * len(positions) for _ in sizes]
+    for col, i in enumerate(positions):
+        x = inputs[i]
+        xp = x.xp
+        columns = []
+        for k in range(x.numel()):
+            seed = Tensor._make(xp.zeros(x.numel(), dtype=x._data.dtype))
+            seed._data[k] = 1
+            with forward_ad.dual_level():
+                duals = list(inputs)
+                duals[i] = forward_ad.make_dual(x, reshape(seed, tuple(x.shape)))
+                outputs = _float_outputs(func, tuple(duals))
+                tangents = [forward_ad.unpack_dual(o).tangent for o in outputs]
+            columns.append([xp.zeros(o.numel()) if t is None else
+                            t.detach()._data.astype("float64").reshape(-1)
+                            for t, o in zip(tangents, outputs)])
+        for o, size in enumerate(sizes):
+            parts = [c[o] for c in columns]
+            jac[o][col] = xp.stack(parts, axis=1) if parts else xp.zeros((size, 0))
+    return jac
+
+
 def _index(flat_index: int, shape: tuple) -> tuple:
     """A flat element index as a multi-index into ``shape``."""
     idx = []
@@ -153,33 +182,42 @@ def gradcheck(func: Callable, inputs, *, eps: float = 1e-6, atol: float = 1e-5, 
         nondet_tol: allowed difference between two backward passes (reentrancy check).
         check_grad_dtypes: also require each gradient to have its input's dtype.
         check_batched_grad: also compare one batched backward (``is_grads_batched``) with the loop.
-        check_forward_ad: Ember's forward mode is built on reverse mode, so this is refused.
-        check_undefined_grad, check_batched_forward_grad, fast_mode, masked: accepted for torch
-            compatibility; the full (slow-mode) check always runs.
+        check_forward_ad: also compare forward mode's Jacobian (dual tensors) with the numbers.
+        check_backward_ad: compare the engine's (reverse mode's) Jacobian (the default).
+        check_batched_forward_grad: refused (it needs vmap over forward mode).
+        check_undefined_grad, fast_mode, masked: accepted for torch compatibility; the full
+            (slow-mode) check always runs.
     Returns:
         True when all Jacobians agree.
     """
-    if check_forward_ad or check_batched_forward_grad:
-        raise NotImplementedError("gradcheck: Ember has no separate forward-mode AD (jvp is built from "
-                                  "reverse mode, which check_backward_ad checks)")
+    if check_batched_forward_grad:
+        raise NotImplementedError("gradcheck: check_batched_forward_grad needs vmap over forward "
+                                  "mode, which Ember's gradcheck does not run")
     inputs = _as_tuple(inputs)
     positions = _differentiable(inputs)
+    if not (check_forward_ad or check_backward_ad):
+        return True
+    numerical = _numerical(func, inputs, positions, eps)
+    with enable_grad():
+        outputs = _float_outputs(func, inputs)
+    if check_forward_ad:
+        forward = _forward_analytical(func, inputs, positions)
+        wrong = _first_mismatch(forward, numerical, outputs, inputs, positions, atol, rtol)
+        if wrong:
+            return _fail("While considering the forward AD (jvp) Jacobian: " + wrong,
+                         raise_exception)
     if not check_backward_ad:
         return True
     analytical = _analytical(func, inputs, positions)
     again = _analytical(func, inputs, positions)
-    numerical = _numerical(func, inputs, positions, eps)
-    with enable_grad():
-        outputs = _float_outputs(func, inputs)
-    for o, out in enumerate(outputs):
+    for o in range(len(outputs)):
         for col, i in enumerate(positions):
-            num, ana = numerical[o][col], analytical[o][col]
-            if not _close(ana, again[o][col], nondet_tol, 0.0):
+            if not _close(analytical[o][col], again[o][col], nondet_tol, 0.0):
                 return _fail(f"Backward is not reentrant for output {o} with respect to input {i}: two "
                              f"backward passes differ by more than nondet_tol={nondet_tol}.", raise_exception)
-            if not _close(ana, num, atol, rtol):
-                return _fail(_mismatch(o, i, num, ana, tuple(out.shape), tuple(inputs[i].shape), atol, rtol),
-                             raise_exception)
+    wrong = _first_mismatch(analytical, numerical, outputs, inputs, positions, atol, rtol)
+    if wrong:
+        return _fail(wrong, raise_exception)
     if check_grad_dtypes and not _grad_dtypes_match(outputs, inputs, positions):
         return _fail("Gradient has dtype mismatch: a gradient's dtype differs from its input's.",
                      raise_exception)
@@ -187,6 +225,17 @@ def gradcheck(func: Callable, inputs, *, eps: float = 1e-6, atol: float = 1e-5, 
         return _fail("Batched grad mismatch: one backward over batched cotangents differs from one "
                      "backward per cotangent.", raise_exception)
     return True
+
+
+def _first_mismatch(analytical: list, numerical: list, outputs: tuple, inputs: tuple,
+                    positions: list, atol: float, rtol: float) -> str | None:
+    """The message for the first Jacobian block that disagrees with the numbers (None if none)."""
+    for o, out in enumerate(outputs):
+        for col, i in enumerate(positions):
+            num, ana = numerical[o][col], analytical[o][col]
+            if not _close(ana, num, atol, rtol):
+                return _mismatch(o, i, num, ana, tuple(out.shape), tuple(inputs[i].shape), atol, rtol)
+    return None
 
 
 def _close(a, b, atol: float, rtol: float) -> bool:
@@ -236,11 +285,9 @@ def gradgradcheck(func: Callable, inputs, grad_outputs=None, *, eps: float = 1e-
 
     Args and returns as ``gradcheck``; ``grad_outputs`` are the cotangents ``v`` to use.
     """
-    if check_fwd_over_rev:
-        raise NotImplementedError("gradgradcheck: Ember has no separate forward-mode AD")
     inputs = _as_tuple(inputs)
     positions = _differentiable(inputs)
-    if not check_rev_over_rev:
+    if not (check_rev_over_rev or check_fwd_over_rev):
         return True
     with enable_grad():
         outputs = _float_outputs(func, inputs)
@@ -265,4 +312,5 @@ def gradgradcheck(func: Callable, inputs, grad_outputs=None, *, eps: float = 1e-
 
     return gradcheck(first_derivative, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
                      raise_exception=raise_exception, nondet_tol=nondet_tol,
-                     check_grad_dtypes=check_grad_dtypes, check_batched_grad=check_batched_grad)
+                     check_grad_dtypes=check_grad_dtypes, check_batched_grad=check_batched_grad,
+                     check_forward_ad=check_fwd_over_rev, check_backward_ad=check_rev_over_rev)

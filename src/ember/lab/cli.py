@@ -1,6 +1,7 @@
 """``ember grad`` and ``ember check``: derivatives and hand derivations from the command line.
 
-    ember grad "3*x**5 + 2*u**2*k*x + l*x + l" --at x=2,u=4,k=3,l=1 [--explain] [--jacobian] [--hessian]
+    ember grad "3*x**5 + 2*u**2*k*x + l*x + l" --at x=2,u=4,k=3,l=1 [--explain [--forward]]
+               [--jacobian] [--hessian]
     ember check "(y - (W*x + b))**2" --wrt W --claimed "-2*(y - (W*x + b))*x" [--at ...]
 
 Expressions are in Ember's math language (``ember.lab.mathlang``): never evaluated as Python.
@@ -33,6 +34,8 @@ def add_parsers(subparsers) -> None:
     g.add_argument("--at", action="append", default=[], metavar="x=2,u=4",
                    help="the value of every variable (repeatable)")
     g.add_argument("--explain", action="store_true", help="show the forward trace and reverse sweep")
+    g.add_argument("--forward", action="store_true",
+                   help="with --explain: forward mode instead, one sweep of dual numbers per input")
     g.add_argument("--jacobian", action="store_true", help="print the Jacobian matrix")
     g.add_argument("--hessian", action="store_true", help="print the Hessian matrix")
     g.add_argument("--markdown", action="store_true", help="print tables in Markdown")
@@ -108,6 +111,8 @@ def run_grad(args) -> int:
     for flag in ("hessian", "explain", "html"):
         if getattr(args, flag) and expr.n_outputs != 1:
             raise MathError(f"--{flag} needs a single expression, not a tuple")
+    if args.forward and not args.explain:
+        raise MathError("--forward goes with --explain (it shows forward mode's sweeps)")
     point = _point_for(expr, parse_point(args.at))
     names = list(point)
     outs = _output_names(expr)
@@ -131,7 +136,7 @@ def run_grad(args) -> int:
         print(f"\nHessian at {where}")
         print(_matrix([""] + names, [[n] + [fmt(x) for x in r] for n, r in zip(names, h)], args.markdown))
     if args.explain or args.html:
-        e = explain(expr, **point)
+        e = explain(expr, mode="forward" if args.forward else "reverse", **point)
     if args.explain:
         print()
         print(e.markdown() if args.markdown else e)

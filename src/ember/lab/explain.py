@@ -4,7 +4,12 @@
 recorded: each node's primitive, inputs and value. It then runs ``autograd.grad`` with a
 ``trace`` on every node, so the engine itself reports each step of its backward sweep: the
 adjoint it reached, what the primitive's rule sent to each input (and the rule's local
-derivative, the same rule run with a unit cotangent), and the running sums. Nothing here
+derivative, the same rule run with a unit cotangent), and the running sums.
+
+``explain(f, mode="forward", **point)`` shows forward mode instead: ``f`` runs once per input
+on dual numbers (``autograd.forward_ad``), that input's tangent seeded with 1, and every node
+shows its value and its tangent in each sweep, pushed there by the primitives' JVP rules:
+n sweeps for n inputs, where reverse mode needs one sweep per output. Nothing here
 differentiates on its own; SymPy (optional) only restates the partials symbolically.
 """
 from __future__ import annotations
@@ -18,6 +23,7 @@ from pathlib import Path
 from typing import Callable
 
 from .. import dtypes
+from ..autograd import forward_ad
 from ..autograd import grad as _grad
 from ..autograd.engine import Node
 from ..autograd.grad_mode import enable_grad, no_grad
@@ -26,6 +32,7 @@ from .mathlang import Expression, MathError, MissingValueError, SYMPY_PRIMITIVES
 from ..tensor import Tensor
 
 _BAR = "\u0304"  # combining macron: x̄ is the adjoint of x
+_DOT = "\u0307"  # combining dot above: ẋ is the tangent of x
 
 
 @dataclass
@@ -69,6 +76,8 @@ class Explanation:
     gradient: dict = field(default_factory=dict)
     symbolic: dict | None = None
     output: str = "f"
+    mode: str = "reverse"
+    tangents: list = field(default_factory=list)  # forward mode: per node, its tangent per seed
 
     def to_dict(self) -> dict:
         """Plain data (numbers as floats or nested lists), e.g. for JSON."""
@@ -80,22 +89,25 @@ class Explanation:
             "backward": [dict(vars(c)) for c in self.backward],
             "gradient": dict(self.gradient),
             "symbolic": None if self.symbolic is None else dict(self.symbolic),
+            "mode": self.mode,
+            "tangents": [list(t) for t in self.tangents],
+            "sweeps": self.sweeps(),
         }
+
+    def sweeps(self) -> dict:
+        """How many sweeps each mode needs for this gradient: one per input forward, one per
+        output in reverse."""
+        return {"forward": len(self.point), "reverse": 1}
 
     def _sections(self) -> list:
         """(title, headers, rows) of each table, shared by the text and Markdown renderings."""
         point = ", ".join(f"{k} = {fmt(v)}" for k, v in self.point.items())
-        sections = [("Forward trace (the graph the engine recorded)", ["node", "op(inputs)", "value"],
-                     [[s.name, s.definition, fmt(s.value)] for s in self.forward])]
-        rows = []
-        for c in self.backward:
-            rows.append([f"{bar(c.node)} = {fmt(c.adjoint)}", c.input,
-                         _local_text(c), c.formula,
-                         f"{fmt(c.adjoint)} × {fmt(c.local)} = {fmt(c.contribution)}",
-                         f"{bar(c.input)} = {fmt(c.accumulated)}"])
-        sections.append(("Reverse sweep (the engine's backward, node by node)",
-                         ["adjoint", "input", "local derivative", "rule", "contribution", "accumulated"],
-                         rows))
+        if self.mode == "forward":
+            sections = [self._forward_sweeps(), self._sweep_counts()]
+        else:
+            sections = [("Forward trace (the graph the engine recorded)", ["node", "op(inputs)", "value"],
+                         [[s.name, s.definition, fmt(s.value)] for s in self.forward]),
+                        self._reverse_sweep()]
         headers = [f"∂{self.output}/∂·", "value"]
         if self.symbolic:
             headers += ["symbolic", "symbolic at point"]
@@ -107,6 +119,36 @@ class Explanation:
             partials.append(row)
         sections.append((f"Partial derivatives at {point}", headers, partials))
         return sections
+
+    def _reverse_sweep(self) -> tuple:
+        rows = []
+        for c in self.backward:
+            rows.append([f"{bar(c.node)} = {fmt(c.adjoint)}", c.input,
+                         _local_text(c), c.formula,
+                         f"{fmt(c.adjoint)} × {fmt(c.local)} = {fmt(c.contribution)}",
+                         f"{bar(c.input)} = {fmt(c.accumulated)}"])
+        return ("Reverse sweep (the engine's backward, node by node)",
+                ["adjoint", "input", "local derivative", "rule", "contribution", "accumulated"], rows)
+
+    def _forward_sweeps(self) -> tuple:
+        """Each node's dual number: its value and, per sweep, its tangent."""
+        names = list(self.point)
+        headers = ["node", "op(inputs)", "value"] + [f"{dot('v')} (sweep {i}: {dot(n)} = 1)"
+                                                     for i, n in enumerate(names, 1)]
+        rows = [[n, "input", fmt(v)] + ["1" if m == n else "0" for m in names]
+                for n, v in self.point.items()]
+        rows += [[s.name, s.definition, fmt(s.value)] + [fmt(t) for t in tangents]
+                 for s, tangents in zip(self.forward, self.tangents)]
+        return ("Forward sweeps with dual numbers (value + tangent; the JVP rules push the "
+                "tangents on)", headers, rows)
+
+    def _sweep_counts(self) -> tuple:
+        n = len(self.point)
+        return ("Sweeps needed for this gradient", ["mode", "sweeps", "one sweep gives"],
+                [["forward", f"{n} (one per input)",
+                  "one column of the Jacobian: every output's derivative along one input"],
+                 ["reverse", "1 (one per output)",
+                  "one row of the Jacobian: one output's derivative by every input"]])
 
     def _title(self) -> str:
         f = self.output
@@ -178,6 +220,11 @@ def _local_text(c: Contribution) -> str:
 def bar(name: str) -> str:
     """The adjoint's name: x̄, v̄3."""
     return name[0] + _BAR + name[1:]
+
+
+def dot(name: str) -> str:
+    """The tangent's name: ẋ, v̇3."""
+    return name[0] + _DOT + name[1:]
 
 
 def _width(s: str) -> int:
@@ -308,16 +355,20 @@ def _variables(f) -> tuple:
     return tuple(p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
 
 
-def explain(f: Callable | str, **point) -> Explanation:
+def explain(f: Callable | str, mode: str = "reverse", **point) -> Explanation:
     """Differentiate ``f`` at ``point`` and show the work.
 
     Args:
         f: a Python function of scalar tensors, named by its parameters (``lambda x, u: ...``),
             or an expression string in Ember's math language (``"3*x**5 + 2*u**2*k*x"``).
+        mode: ``"reverse"`` (the forward trace, then one backward sweep) or ``"forward"`` (one
+            sweep of dual numbers per input: each node's value and tangents).
         point: a value for every variable, e.g. ``x=2, u=4``.
     Returns:
-        An ``Explanation``: the forward trace, the reverse sweep and the partial derivatives.
+        An ``Explanation``: the trace, the sweep(s) and the partial derivatives.
     """
+    if mode not in ("reverse", "forward"):
+        raise MathError(f"explain: mode must be 'reverse' or 'forward', got {mode!r}")
     if isinstance(f, str):
         f = Expression(f)
     names = _variables(f)
@@ -328,11 +379,10 @@ def explain(f: Callable | str, **point) -> Explanation:
     if extra:
         raise MathError(f"explain: {', '.join(extra)} is not a variable of the function "
                         f"(it has {', '.join(names)})")
+    if mode == "forward":
+        return _explain_forward(f, names, point)
     leaves = {n: tensor(float(point[n]), dtype=dtypes.float64, requires_grad=True) for n in names}
-    with enable_grad():
-        out = f(**leaves) if isinstance(f, Expression) else f(*leaves.values())
-    if not isinstance(out, Tensor) or out.numel() != 1:
-        raise MathError("explain: the function must return a single number (a one-element tensor)")
+    out = _run(f, leaves)
     graph = _Graph(out, leaves)
     sympy = _sympy()
     recorder = _Recorder(graph, _LocalFormulas(sympy, graph) if sympy else lambda node, position: None)
@@ -347,12 +397,55 @@ def explain(f: Callable | str, **point) -> Explanation:
         for node in graph.nodes:
             node.trace = None
     gradient = {n: 0.0 if g is None else g.item() for n, g in zip(names, grads)}
+    return Explanation(_text(f, names, symbolic), {n: float(point[n]) for n in names}, out.item(),
+                       graph.steps(), recorder.rows, gradient, symbolic)
+
+
+def _run(f, leaves: dict) -> Tensor:
+    """``f`` at the leaves, recording its graph; it must give one number."""
+    with enable_grad():
+        out = f(**leaves) if isinstance(f, Expression) else f(*leaves.values())
+    if not isinstance(out, Tensor) or out.numel() != 1:
+        raise MathError("explain: the function must return a single number (a one-element tensor)")
+    return out
+
+
+def _text(f, names: tuple, symbolic: dict | None) -> str:
     if isinstance(f, Expression):
-        text = f.source
-    else:
-        text = _source_text(f, names) or (symbolic["function"]["expression"] if symbolic else _describe(f))
-    return Explanation(text, {n: float(point[n]) for n in names}, out.item(), graph.steps(),
-                       recorder.rows, gradient, symbolic)
+        return f.source
+    return _source_text(f, names) or (symbolic["function"]["expression"] if symbolic else _describe(f))
+
+
+def _explain_forward(f, names: tuple, point: dict) -> Explanation:
+    """Forward mode: one sweep per input on dual numbers, that input's tangent seeded with 1."""
+    columns, gradient = [], {}
+    graph = out = None
+    for seed in names:
+        with forward_ad.dual_level():
+            leaves = {}
+            for n in names:
+                primal = tensor(float(point[n]), dtype=dtypes.float64)
+                tangent = tensor(1.0 if n == seed else 0.0, dtype=dtypes.float64)
+                leaves[n] = forward_ad.make_dual(primal, tangent).requires_grad_(True)
+            out = _run(f, leaves)
+            graph = _Graph(out, leaves)
+            columns.append([_tangent(graph.values[id(node)]) for node in graph.nodes])
+            gradient[seed] = _tangent(out)
+    if graph is None:  # no variables: one plain run for the value
+        out = _run(f, {})
+        graph = _Graph(out, {})
+    sympy = _sympy()
+    symbolic = _symbolic(sympy, graph, out, names, point) if sympy else None
+    tangents = [list(per_node) for per_node in zip(*columns)] if columns else \
+        [[] for _ in graph.nodes]
+    return Explanation(_text(f, names, symbolic), {n: float(point[n]) for n in names}, out.item(),
+                       graph.steps(), [], gradient, symbolic, mode="forward", tangents=tangents)
+
+
+def _tangent(t: Tensor) -> float:
+    """The tangent of a dual number at the active level (0 where none reached it)."""
+    tangent = forward_ad.unpack_dual(t).tangent
+    return 0.0 if tangent is None else tangent.item()
 
 
 def _sympy():

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import warnings
 
+from ..ops.jvp import identity
 from ..ops.registry import apply, primitive
 from ..tensor import Tensor
 
@@ -66,12 +67,12 @@ def _one(result, what: str) -> Tensor:
 
 _hook_output = primitive(
     "backward_hook_output", lambda xp, x, call, index: x,
-    lambda g, out, x, call, index: (call.output_grad(index, g),),
+    lambda g, out, x, call, index: (call.output_grad(index, g),), jvp=identity,
     batchable=False, reads_inputs=False, formula="identity; the module's hooks see the gradient",
 )
 _hook_input = primitive(
     "backward_hook_input", lambda xp, x, call: x,
-    lambda g, out, x, call: (call.input_grad(g),),
+    lambda g, out, x, call: (call.input_grad(g),), jvp=identity,
     batchable=False, reads_inputs=False, formula="identity; the module's hooks see the gradient",
 )
 

@@ -10,6 +10,7 @@ import math
 import warnings
 
 from .. import backend, dtypes
+from ..autograd import forward_ad
 from ..autograd.grad_mode import no_grad
 from ..creation import arange, rand, zeros
 from ..ops import elementwise as E
@@ -314,11 +315,11 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         counts = I.scatter_add(zeros(num, dtype=dtypes.int64, device=weight.device), 0, flat,
                                E.const_ones(flat))
         scale = E.reciprocal(E.cast(I.index_select(counts, 0, flat), weight.dtype))
-        fixed = rows.detach()
+        fixed = forward_ad.detached(rows)  # the scale is for gradients only: tangents pass unscaled
         rows = E.add(fixed, E.mul(E.sub(rows, fixed), S.unsqueeze(scale, 1)))
     if padding_idx is not None:
         is_pad = S.unsqueeze(E.eq(flat, padding_idx), 1)
-        rows = E.where(is_pad, rows.detach(), rows)
+        rows = E.where(is_pad, forward_ad.detached(rows), rows)  # tangents pass, as torch's
     return S.reshape(rows, tuple(input.shape) + (weight.shape[1],))
 
 

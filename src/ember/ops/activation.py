@@ -37,6 +37,8 @@ _log_softmax = primitive(
     "log_softmax", _log_softmax_fwd,
     lambda g, out, x, axis: (
         E.sub(g, E.mul(E.exp(out), R.sum(g, axis + batch_dims(), keepdim=True))),),
+    jvp=lambda tangents, out, x, axis: E.sub(
+        tangents[0], R.sum(E.mul(E.exp(out), tangents[0]), axis, keepdim=True)),
     saves_out=True,
     formula="d/dx log_softmax(x) . g = g - softmax(x) * sum(g)",
     fused="stability and speed: one max-shifted pass as torch's kernel, under every cross-entropy",
@@ -104,7 +106,7 @@ def _celu_rule(g, out, x, alpha):
     return (E.mul(g, E.where(E.gt(x, 0), 1.0, slope)),)
 
 
-_celu = primitive("celu", _celu_fwd, _celu_rule,
+_celu = primitive("celu", _celu_fwd, _celu_rule, jvp="elementwise",
                   formula="d/dx celu = 1 above 0, else exp(x / alpha) (1/alpha as a float32, as torch)",
                   fused="torch's rounding: expm1 forward, 1/alpha as a float32 in the derivative")
 
@@ -125,6 +127,7 @@ def _hardsigmoid_fwd(xp, x):
 _hardsigmoid = primitive(
     "hardsigmoid", _hardsigmoid_fwd,
     lambda g, out, x: (E.mul(g, E.where(E.logical_and(E.gt(x, -3), E.lt(x, 3)), _SIXTH, 0.0)),),
+    jvp="elementwise",
     formula="d/dx relu6(x + 3) / 6 = 1/6 strictly inside (-3, 3) (a float32 1/6, as torch)",
     fused="torch's rounding (a float32 1/6) and its derivative's open interval (-3, 3)",
 )

@@ -98,7 +98,7 @@ def _to_operand(grad: Tensor, target: str, sub: str, shape: tuple) -> Tensor:
 
 
 _einsum = primitive("einsum", lambda xp, *arrays, equation: xp.einsum(equation, *arrays),
-                    _einsum_rule, batchable=False,
+                    _einsum_rule, batchable=False, jvp="multilinear",
                     formula="each operand's gradient is the einsum of the output's gradient "
                             "with the other operands")
 

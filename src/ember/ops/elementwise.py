@@ -12,6 +12,7 @@ from .. import backend, dtypes
 from ..tensor import Tensor
 from . import index as I
 from ..autograd.engine import torch_backward
+from . import jvp as J
 from . import reduce as R
 from .registry import _NDARRAY, PRIMITIVES, apply, declare, primitive
 
@@ -210,6 +211,8 @@ def _unary(name: str, forward, rule, formula: str, saves_out: bool = False, floa
            check=None, method: bool = True, inplace: bool = True, **decl):
     """Declare a one-input public op (a primitive, a Tensor method with an in-place form).
 
+    Its VJP rule is diagonal (``g`` times the local derivative), so its JVP is derived from it
+    (``jvp="elementwise"``).
     ``check(name, x)`` refuses dtypes torch has no kernel for (see ``kernels_for``); ``decl``
     goes to ``declare`` (aliases, the math language's ``sympy``/``math``/``domain``).
     """
@@ -225,22 +228,45 @@ def _unary(name: str, forward, rule, formula: str, saves_out: bool = False, floa
 
     op.__name__ = name
     op.__doc__ = f"Elementwise {name}; {formula}."
-    declare(op, forward=forward, rule=rule, saves_out=saves_out, formula=formula, method=method,
-            inplace=inplace, **decl)
+    declare(op, forward=forward, rule=rule, jvp="elementwise", saves_out=saves_out,
+            formula=formula, method=method, inplace=inplace, **decl)
     prim = op.primitive
     return op
 
 
-def _binary(name: str, forward, rule, formula: str, floating: bool = False, saves_out: bool = False,
-            check=None, tensors: int = 0, public: bool = True, **decl):
+def by_input(*partials):
+    """A VJP rule and a JVP rule from one partial per input (None: that input gets none).
+
+    ``partial(g, out, *inputs, **kw)`` is ``g`` times the derivative of the result by that
+    input, elementwise at the broadcast shape. The VJP rule gives each input that needs a
+    gradient its partial; the JVP rule sums the partials of the inputs that have tangents.
+    """
+
+    def rule(g, out, *inputs, **kw):
+        return tuple(p(g, out, *inputs, **kw) if p is not None and x.requires_grad else None
+                     for p, x in zip(partials, inputs))
+
+    def jvp(tangents, out, *inputs, **kw):
+        return J.plus(*(p(t, out, *inputs, **kw) for p, t in zip(partials, tangents)
+                        if p is not None and t is not None))
+
+    return rule, jvp
+
+
+def _binary(name: str, forward, partials, formula: str, floating: bool = False,
+            saves_out: bool = False, check=None, tensors: int = 0, public: bool = True, **decl):
     """Declare a broadcasting two-input primitive and return its function (``fn.primitive``).
 
-    ``check(name, x, y)`` sees the promoted operands (see ``kernels_for``); the first
-    ``tensors`` arguments must be Tensors, not numbers (torch.maximum, torch.eq). ``public``
-    declares the function as the op (a Tensor method); ``decl`` goes to ``declare``.
+    ``partials`` (one per input, see ``by_input``) give its VJP and JVP rules; None for an op
+    with no derivative. ``check(name, x, y)`` sees the promoted operands (see ``kernels_for``);
+    the first ``tensors`` arguments must be Tensors, not numbers (torch.maximum, torch.eq).
+    ``public`` declares the function as the op (a Tensor method); ``decl`` goes to ``declare``.
     """
-    prim = primitive(name, forward, _unbroadcast(rule) if rule else None,
-                     saves_out=saves_out, formula=formula)
+    rule = jvp = None
+    if partials is not None:
+        rule, jvp = by_input(*partials)
+        rule = _unbroadcast(rule)
+    prim = primitive(name, forward, rule, jvp=jvp, saves_out=saves_out, formula=formula)
 
     def op(x, y) -> Tensor:
         if tensors:
@@ -264,7 +290,7 @@ _cast = primitive(
     "to_dtype",
     lambda xp, x, dtype: x.astype(dtype.np, copy=False),
     lambda g, out, x, dtype: (cast(g, x.dtype) if x._data.dtype.kind == "f" else None,),
-    reads_inputs=False, formula="d/dx cast(x) = 1", sympy=lambda sp, a: a,
+    jvp="linear", reads_inputs=False, formula="d/dx cast(x) = 1", sympy=lambda sp, a: a,
 )
 
 
@@ -279,10 +305,10 @@ def cast(x: Tensor, dtype: dtypes.dtype) -> Tensor:
 # ---------------------------------------------------------------------------- arithmetic
 
 _add = _binary("add", lambda xp, x, y: x + y,
-               lambda g, out, x, y: (g if x.requires_grad else None, g if y.requires_grad else None),
+               (lambda g, out, x, y: g, lambda g, out, x, y: g),
                "d(x+y) = dx + dy", public=False)
 _sub = _binary("sub", lambda xp, x, y: x - y,
-               lambda g, out, x, y: (g if x.requires_grad else None, neg(g) if y.requires_grad else None),
+               (lambda g, out, x, y: g, lambda g, out, x, y: neg(g)),
                "d(x-y) = dx - dy", public=False)
 
 
@@ -318,34 +344,31 @@ def _refuse_bool_sub(x, y) -> None:
 
 
 mul = _binary("mul", lambda xp, x, y: x * y,
-              lambda g, out, x, y: (mul(g, y) if x.requires_grad else None,
-              mul(g, x) if y.requires_grad else None),
+              (lambda g, out, x, y: mul(g, y), lambda g, out, x, y: mul(g, x)),
               "d(x*y) = y dx + x dy", aliases=("multiply",), sympy=lambda sp, a, b: a * b)
 div = _binary("div", lambda xp, x, y: x / y,
-              lambda g, out, x, y: (div(g, y) if x.requires_grad else None,
-              neg(mul(g, div(div(x, y), y))) if y.requires_grad else None),
+              (lambda g, out, x, y: div(g, y), lambda g, out, x, y: neg(mul(g, div(div(x, y), y)))),
               "d(x/y) = dx/y - x dy/y^2", floating=True, aliases=("divide", "true_divide"),
               sympy=lambda sp, a, b: a / b)
 
 
-def _pow_rule(g, out, x, y, scalar=None, base=None):
-    gx = gy = None
-    if x.requires_grad and scalar is not None:  # a Python number (torch's pow.Tensor_Scalar)
-        gx = _constant_pow_grad(g, x, scalar)
-    elif x.requires_grad:
-        gx = mul(g, mul(y, pow(x, sub(y, 1))))
-        # torch's convention: the derivative of x**0 is 0 everywhere, even at x = 0.
-        gx = where(eq(y, 0), const_zeros(gx), gx)
-    if y.requires_grad and base is not None and base > 0:
+def _pow_dx(g, out, x, y, scalar=None, base=None):
+    if scalar is not None:  # a Python number (torch's pow.Tensor_Scalar)
+        return _constant_pow_grad(g, x, scalar)
+    gx = mul(g, mul(y, pow(x, sub(y, 1))))
+    # torch's convention: the derivative of x**0 is 0 everywhere, even at x = 0.
+    return where(eq(y, 0), const_zeros(gx), gx)
+
+
+def _pow_dy(g, out, x, y, scalar=None, base=None):
+    if base is not None and base > 0:
         # a Python number base (torch's pow.Scalar): its log is taken in double precision
-        gy = mul(g, mul(out, math.log(base)))
-    elif y.requires_grad:
-        # 0 where x = 0 and y >= 0 (torch's convention); log(0) = -inf stays for y < 0. The
-        # masked log input is 1, so a second derivative sees no 0 * inf either.
-        zero_base = logical_and(eq(x, 0), ge(y, 0))
-        safe = where(zero_base, const_ones(x), x)
-        gy = mul(g, where(zero_base, const_zeros(out), mul(out, log(safe))))
-    return gx, gy
+        return mul(g, mul(out, math.log(base)))
+    # 0 where x = 0 and y >= 0 (torch's convention); log(0) = -inf stays for y < 0. The
+    # masked log input is 1, so a second derivative sees no 0 * inf either.
+    zero_base = logical_and(eq(x, 0), ge(y, 0))
+    safe = where(zero_base, const_ones(x), x)
+    return mul(g, where(zero_base, const_zeros(out), mul(out, log(safe))))
 
 
 def _constant_pow_grad(g, x, e):
@@ -383,7 +406,7 @@ def _pow_fwd(xp, x, y, scalar=None, base=None):
     return xp.power(x, y)
 
 
-_pow_tensors = _binary("pow", _pow_fwd, _pow_rule,
+_pow_tensors = _binary("pow", _pow_fwd, (_pow_dx, _pow_dy),
                        "d(x^y) = y x^(y-1) dx + x^y log(x) dy", saves_out=True, check=kernels_for("iuf"),
                        public=False)
 
@@ -429,28 +452,26 @@ def _integer_division(op: str, x: Tensor, y: Tensor) -> None:
 
 
 floor_divide = _binary("floor_divide", _floor_divide_fwd,
-                       lambda g, out, x, y: (const_zeros(g) if x.requires_grad else None,
-                       const_zeros(g) if y.requires_grad else None),
+                       (lambda g, out, x, y: const_zeros(g), lambda g, out, x, y: const_zeros(g)),
                        "floor(x/y) has zero derivative almost everywhere", check=_integer_division)
 remainder = _binary("remainder", lambda xp, x, y: xp.remainder(x, y),
-                    lambda g, out, x, y: (g if x.requires_grad else None,
-                    neg(mul(g, floor_divide(x, y))) if y.requires_grad else None),
+                    (lambda g, out, x, y: g, lambda g, out, x, y: neg(mul(g, floor_divide(x, y)))),
                     "d(x mod y) = dx - floor(x/y) dy", check=_integer_division)
 maximum = _binary("maximum", lambda xp, x, y: xp.maximum(x, y),
-                  lambda g, out, x, y: _minmax_rule(g, x, y, lt),
+                  (lambda g, out, x, y: _minmax_share(g, x, y, lt),
+                   lambda g, out, x, y: _minmax_share(g, y, x, lt)),
                   "the gradient goes to the larger input (split evenly on ties)", tensors=2)
 minimum = _binary("minimum", lambda xp, x, y: xp.minimum(x, y),
-                  lambda g, out, x, y: _minmax_rule(g, x, y, gt),
+                  (lambda g, out, x, y: _minmax_share(g, x, y, gt),
+                   lambda g, out, x, y: _minmax_share(g, y, x, gt)),
                   "the gradient goes to the smaller input (split evenly on ties)", tensors=2)
 
 
-def _minmax_rule(g, x, y, worse):
-    """Gradient of maximum/minimum as torch: none to the loser, half each on a tie, and all to
-    both where a nan makes neither win."""
+def _minmax_share(g, x, y, worse):
+    """``x``'s part of maximum/minimum's gradient, as torch: none when it loses to ``y``, half
+    on a tie, and all where a nan makes neither win."""
     shared = where(eq(x, y), mul(g, 0.5), g)
-    zero = const_zeros(shared)
-    return (where(worse(x, y), zero, shared) if x.requires_grad else None,
-            where(worse(y, x), zero, shared) if y.requires_grad else None)
+    return where(worse(x, y), const_zeros(shared), shared)
 
 
 # ---------------------------------------------------------------------------- unary math
@@ -488,13 +509,14 @@ def _logaddexp_fwd(xp, x, y):
     return shift + xp.log(xp.exp(x - shift) + xp.exp(y - shift))
 
 
-def _logaddexp_rule(g, out, x, y):
-    """torch's form, ``g / (1 + e^(y - x))``: finite where one input is infinite."""
-    return (div(g, add(exp(sub(y, x)), 1)) if x.requires_grad else None,
-            div(g, add(exp(sub(x, y)), 1)) if y.requires_grad else None)
+def _logaddexp_share(g, x, y):
+    """torch's form of ``x``'s part, ``g / (1 + e^(y - x))``: finite where one input is infinite."""
+    return div(g, add(exp(sub(y, x)), 1))
 
 
-logaddexp = _binary("logaddexp", _logaddexp_fwd, _logaddexp_rule,
+logaddexp = _binary("logaddexp", _logaddexp_fwd,
+                    (lambda g, out, x, y: _logaddexp_share(g, x, y),
+                     lambda g, out, x, y: _logaddexp_share(g, y, x)),
                     "d/dx log(e^x + e^y) = 1 / (1 + e^(y - x))", floating=True, check=_NUMBERS,
                     tensors=2)
 
@@ -598,7 +620,7 @@ _where = primitive(
         where(c, g, const_zeros(g)) if x.requires_grad else None,
         where(c, const_zeros(g), g) if y.requires_grad else None,
     )),
-    formula="the gradient flows to x where cond holds, else to y",
+    jvp="linear", formula="the gradient flows to x where cond holds, else to y",
 )
 
 
@@ -639,7 +661,7 @@ _clamp = primitive(
     "clamp",
     lambda xp, x, min, max: xp.clip(x, min, max),
     lambda g, out, x, min, max: (mul(g, _in_range(x, min, max)),),
-    formula="d/dx clamp(x, lo, hi) = [lo <= x <= hi]",
+    jvp="elementwise", formula="d/dx clamp(x, lo, hi) = [lo <= x <= hi]",
 )
 
 
@@ -660,25 +682,32 @@ def _clamp_tensors_fwd(xp, x, *bounds, sides):
     return out
 
 
-def _clamp_tensors_rule(g, out, x, *bounds, sides):
-    """torch's clamp gradients: x gets g inside [min, max], a bound where x is beyond it; when
-    min > max the result is max, so max gets all of it."""
-    zero = const_zeros(g)
+def _clamp_masks(x, bounds, sides) -> tuple:
+    """Where the result is each input's value (x, then the bounds in order), as torch's clamp
+    gradients: x inside [min, max], a bound where x is beyond it; when min > max the result
+    is max, so max gets all of it."""
     lo = bounds[sides.index("min")] if "min" in sides else None
     hi = bounds[sides.index("max")] if "max" in sides else None
     if lo is not None and hi is not None:
-        inside = logical_and(ge(x, lo), le(x, hi))
-        return (where(inside, g, zero) if x.requires_grad else None,
-                where(logical_and(lt(x, lo), lt(lo, hi)), g, zero) if lo.requires_grad else None,
-                where(logical_or(gt(x, hi), lt(hi, lo)), g, zero) if hi.requires_grad else None)
-    if lo is not None:
-        return (where(ge(x, lo), g, zero) if x.requires_grad else None,
-                where(lt(x, lo), g, zero) if lo.requires_grad else None)
-    return (where(le(x, hi), g, zero) if x.requires_grad else None,
-            where(gt(x, hi), g, zero) if hi.requires_grad else None)
+        masks = {"x": logical_and(ge(x, lo), le(x, hi)),
+                 "min": logical_and(lt(x, lo), lt(lo, hi)),
+                 "max": logical_or(gt(x, hi), lt(hi, lo))}
+    elif lo is not None:
+        masks = {"x": ge(x, lo), "min": lt(x, lo)}
+    else:
+        masks = {"x": le(x, hi), "max": gt(x, hi)}
+    return (masks["x"],) + tuple(masks[side] for side in sides)
 
 
+def _clamp_part(i: int):
+    """Input ``i``'s partial of clamp with tensor bounds: ``g`` where the result is its value."""
+    return lambda g, out, x, *bounds, sides: where(_clamp_masks(x, bounds, sides)[i], g,
+                                                   const_zeros(g))
+
+
+_clamp_tensors_rule, _clamp_tensors_jvp = by_input(_clamp_part(0), _clamp_part(1), _clamp_part(2))
 _clamp_tensors = primitive("clamp_tensors", _clamp_tensors_fwd, _unbroadcast(_clamp_tensors_rule),
+                           jvp=_clamp_tensors_jvp,
                            formula="d/dx clamp(x, lo, hi) = [lo <= x <= hi]; lo and hi get the rest",
                            fused="torch's gradients where min > max (all to max) and at ties, "
                                  "which maximum/minimum composites split differently")
@@ -817,22 +846,24 @@ def _fused(name: str, tensors: tuple) -> tuple:
     return tuple(cast(t, d) for t in tensors)
 
 
+_addcmul_rule, _addcmul_jvp = by_input(
+    lambda g, out, x, t1, t2, value: g,
+    lambda g, out, x, t1, t2, value: mul(g, mul(t2, value)),
+    lambda g, out, x, t1, t2, value: mul(g, mul(t1, value)),
+)
 _addcmul = primitive(
     "addcmul", lambda xp, x, t1, t2, value: x + value * t1 * t2 if value != 1 else x + t1 * t2,
-    _unbroadcast(lambda g, out, x, t1, t2, value: (
-        g if x.requires_grad else None,
-        mul(g, mul(t2, value)) if t1.requires_grad else None,
-        mul(g, mul(t1, value)) if t2.requires_grad else None,
-    )),
+    _unbroadcast(_addcmul_rule), jvp=_addcmul_jvp,
     formula="d(x + v t1 t2) = dx + v t2 dt1 + v t1 dt2",
+)
+_addcdiv_rule, _addcdiv_jvp = by_input(
+    lambda g, out, x, t1, t2, value: g,
+    lambda g, out, x, t1, t2, value: mul(g, div(value, t2)),
+    lambda g, out, x, t1, t2, value: neg(mul(g, div(mul(t1, value), mul(t2, t2)))),
 )
 _addcdiv = primitive(
     "addcdiv", lambda xp, x, t1, t2, value: x + value * t1 / t2 if value != 1 else x + t1 / t2,
-    _unbroadcast(lambda g, out, x, t1, t2, value: (
-        g if x.requires_grad else None,
-        mul(g, div(value, t2)) if t1.requires_grad else None,
-        neg(mul(g, div(mul(t1, value), mul(t2, t2)))) if t2.requires_grad else None,
-    )),
+    _unbroadcast(_addcdiv_rule), jvp=_addcdiv_jvp,
     formula="d(x + v t1/t2) = dx + v/t2 dt1 - v t1/t2^2 dt2",
 )
 
@@ -868,16 +899,13 @@ def _lerp_fwd(xp, start, end, weight=None, scalar=None):
     return xp.where(xp.abs(w) < 0.5, start + w * diff, end - diff * (1 - w)).astype(start.dtype, copy=False)
 
 
-def _lerp_rule(g, out, start, end, weight=None, scalar=None):
-    w = scalar if weight is None else weight
-    keep = 1 - scalar if weight is None else sub(1, weight)
-    grads = (mul(g, keep) if start.requires_grad else None, mul(g, w) if end.requires_grad else None)
-    if weight is None:
-        return grads
-    return grads + (mul(g, sub(end, start)) if weight.requires_grad else None,)
-
-
-_lerp = primitive("lerp", _lerp_fwd, _unbroadcast(_lerp_rule),
+_lerp_rule, _lerp_jvp = by_input(
+    lambda g, out, start, end, weight=None, scalar=None:
+        mul(g, 1 - scalar if weight is None else sub(1, weight)),
+    lambda g, out, start, end, weight=None, scalar=None: mul(g, scalar if weight is None else weight),
+    lambda g, out, start, end, weight=None, scalar=None: mul(g, sub(end, start)),
+)
+_lerp = primitive("lerp", _lerp_fwd, _unbroadcast(_lerp_rule), jvp=_lerp_jvp,
                   formula="d lerp(s, e, w) = (1 - w) ds + w de + (e - s) dw")
 
 

@@ -6,6 +6,7 @@ differentiated to any order.
 from __future__ import annotations
 
 from .. import backend, dtypes
+from ..autograd.forward_ad import LEVELS
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
@@ -210,12 +211,13 @@ def _indexed_rule(body):
 _getitem = primitive(
     "getitem", _getitem_fwd,
     _indexed_rule(lambda g, out, x, idx: (index_add_into(g, batch_shape(g) + x._data.shape, idx),)),
-    reads_inputs=False, formula="the gradient is scattered back to the indexed positions",
+    jvp="linear", reads_inputs=False,
+    formula="the gradient is scattered back to the indexed positions",
 )
 _add_into = primitive(
     "index_add_into", _add_into_fwd,
     _indexed_rule(lambda g, out, src, shape, idx: (apply(_getitem, g, idx=idx),)),
-    formula="the gradient of a scatter is the gather of the same positions",
+    jvp="linear", formula="the gradient of a scatter is the gather of the same positions",
 )
 
 
@@ -267,7 +269,7 @@ _index_put = primitive(
         if x.requires_grad else None,
         R.sum_to(apply(_getitem, g, idx=idx), v._data.shape) if v.requires_grad else None,
     )),
-    reads_inputs=False,
+    jvp="linear", reads_inputs=False,
     formula="overwritten positions pass their gradient to the value, the rest to the input",
 )
 
@@ -298,7 +300,7 @@ def setitem(x: Tensor, idx, value) -> None:
     if value._data.dtype != x._data.dtype:
         value = E.cast(value, x.dtype)
     x._check_inplace("index_put_")  # stricter than torch on an expanded tensor: no partial writes
-    if STATE.enabled and (x.requires_grad or value.requires_grad):
+    if STATE.enabled and (x.requires_grad or value.requires_grad) or LEVELS.active:
         x._set_result(apply(_index_put, x._snapshot(), value, idx=arr_idx))
         return
     base, inner = _target(x._data, arr_idx)
@@ -416,7 +418,7 @@ def _gather_rule(g, out, x, index, axis):
 _gather = primitive(
     "gather",
     lambda xp, x, index, axis: x[_along(xp, index, axis)],
-    _gather_rule,
+    _gather_rule, jvp="linear",
     formula="the gradient is scatter-added back to the gathered positions",
 )
 
@@ -453,7 +455,7 @@ def _scatter_add_rule(g, out, x, index, src, axis):
 
 
 _scatter_add = primitive(
-    "scatter_add", _scatter_add_fwd, _scatter_add_rule,
+    "scatter_add", _scatter_add_fwd, _scatter_add_rule, jvp="linear",
     formula="input gets the gradient as is; src gets it gathered from its target positions",
 )
 

@@ -6,6 +6,7 @@ import math
 from .. import dtypes
 from ..tensor import Tensor
 from . import elementwise as E
+from . import jvp as J
 from . import reduce as R
 from . import shape as S
 from .registry import apply, batch_shape, declare, primitive
@@ -49,7 +50,7 @@ def _weight_grad(g, x, y):
 _matmul = primitive(
     "matmul",
     lambda xp, x, y: xp.matmul(x, y),
-    _matmul_rule,
+    _matmul_rule, jvp="multilinear",
     formula="d(X@Y) = dX@Y + X@dY, so gX = G@Y^T and gY = X^T@G",
 )
 
@@ -75,8 +76,11 @@ _LINEAR_WHY = ("benchmark: every Linear layer (W3), one GEMM on the transposed w
                "one node instead of transpose, matmul and add")
 _LINEAR = primitive("linear", lambda xp, x, w: xp.matmul(x, w.T),
                     lambda g, out, x, w: _linear_rule(g, out, x, w)[:2], batchable=False,
+                    jvp="multilinear",
                     formula="d(X W^T) = dX W^T + X dW^T", fused=_LINEAR_WHY)
 _LINEAR_BIAS = primitive("linear_bias", lambda xp, x, w, b: xp.matmul(x, w.T) + b, _linear_rule,
+                         jvp=lambda tangents, out, x, w, b: J.plus(
+                             J.rule_of(_LINEAR)(tangents[:2], out, x, w), tangents[2]),
                          batchable=False, formula="d(X W^T + b) = dX W^T + X dW^T + db",
                          fused=_LINEAR_WHY)
 
@@ -316,7 +320,7 @@ def _diagonal_rule(g, out, x, offset):
 
 
 _diagonal = primitive(
-    "diagonal", _diagonal_fwd, _diagonal_rule, reads_inputs=False,
+    "diagonal", _diagonal_fwd, _diagonal_rule, reads_inputs=False, jvp="linear",
     formula="the gradient goes back onto the diagonal, zeros elsewhere",
 )
 
@@ -392,6 +396,7 @@ def _singular(op: str, xp, run, a):
 _inv = primitive(
     "inv", lambda xp, a: _singular("inv", xp, lambda: xp.linalg.inv(a), a),
     lambda g, out, a: (E.neg(matmul(matmul(_mT(out), g), _mT(out))),),
+    jvp=lambda tangents, out, a: E.neg(matmul(matmul(out, tangents[0]), out)),
     saves_out=True, formula="d inv(A) = -inv(A) dA inv(A)",
 )
 
@@ -409,6 +414,7 @@ def _det_rule(g, out, a):
 
 
 _det = primitive("det", lambda xp, a: xp.linalg.det(a), _det_rule, saves_out=True,
+                 jvp=lambda tangents, out, a: E.mul(out, R.sum(E.mul(tangents[0], _mT(inv(a))), (-2, -1))),
                  formula="d det(A) = det(A) inv(A)^T (invertible A)")
 
 
@@ -428,6 +434,8 @@ def _solve_rule(g, out, a, b):
 
 _solve = primitive(
     "solve", lambda xp, a, b: _singular("solve", xp, lambda: xp.linalg.solve(a, b), a), _solve_rule,
+    jvp=lambda tangents, out, a, b: solve(a, J.plus(
+        tangents[1], None if tangents[0] is None else E.neg(matmul(tangents[0], out)))),
     saves_out=True, batchable=False,
     formula="X = A^-1 B: dB = A^-T G, dA = -dB X^T",
 )

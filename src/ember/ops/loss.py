@@ -30,18 +30,15 @@ def _bce_fwd(xp, x, y):
     return (y - 1) * log_not_x - y * log_x
 
 
-def _bce_rule(g, out, x, y):
-    gx = gy = None
-    if x.requires_grad:
-        spread = E.clamp(E.mul(x, E.sub(1, x)), min=_GRAD_EPS)
-        gx = E.div(E.mul(g, E.sub(x, y)), spread)
-    if y.requires_grad:
-        gy = E.mul(g, E.sub(E.log1p(E.neg(x)), E.log(x)))
-    return gx, gy
+def _bce_dx(g, out, x, y):
+    spread = E.clamp(E.mul(x, E.sub(1, x)), min=_GRAD_EPS)
+    return E.div(E.mul(g, E.sub(x, y)), spread)
 
 
+_bce_rule, _bce_jvp = E.by_input(
+    _bce_dx, lambda g, out, x, y: E.mul(g, E.sub(E.log1p(E.neg(x)), E.log(x))))
 _bce = primitive(
-    "binary_cross_entropy", _bce_fwd, _bce_rule,
+    "binary_cross_entropy", _bce_fwd, _bce_rule, jvp=_bce_jvp,
     formula="d/dx = (x - y) / max(x(1-x), 1e-12); d/dy = log(1-x) - log(x)",
     fused="stability: torch's gradient divides by max(x(1-x), 1e-12) where a composite of the "
           "clamped logs gives 0 * inf = nan at probabilities 0 and 1",
@@ -81,7 +78,7 @@ def _ce_rule(g, out, x, t, ignore_index):
 
 
 _ce = primitive(
-    "cross_entropy", _ce_fwd, _ce_rule,
+    "cross_entropy", _ce_fwd, _ce_rule, jvp="reduction",
     formula="d/dx mean_i(logsumexp(x_i) - x_i[t_i]) = (softmax(x) - onehot(t)) / N over kept rows",
     fused="benchmark: the training hot path (W3, W4), one node instead of about twenty ops",
 )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from numbers import Number
 
 from .. import backend, dtypes
+from ..autograd.forward_ad import LEVELS
 from ..autograd.grad_mode import STATE
 from ..autograd.engine import torch_backward
 from ..tensor import Tensor
@@ -96,7 +97,7 @@ def _direct_operand(self, other, kwargs: dict):
     """``other`` (times ``alpha``) as an array or scalar of ``self``'s dtype, or None when the
     general path is needed (recording, promotion, broadcasting, other devices, other options)."""
     data = self._data
-    if data.dtype.kind != "f" or (kwargs and set(kwargs) != {"alpha"}):
+    if data.dtype.kind != "f" or (kwargs and set(kwargs) != {"alpha"}) or LEVELS.active:
         return None
     alpha = kwargs.get("alpha", 1)
     if isinstance(other, Tensor):
@@ -190,11 +191,11 @@ def _move(x: Tensor, device) -> Tensor:
 _MOVE = primitive(
     "to_device",
     lambda xp, x, device: backend.transfer(x, device),
-    lambda g, out, x, device: (to_device(g, x.device),), reads_inputs=False,
+    lambda g, out, x, device: (to_device(g, x.device),), jvp="linear", reads_inputs=False,
     formula="moving values keeps gradients",
 )
 
-@declare(forward=lambda xp, x: x.copy(), rule=lambda g, out, x: (g,), reads_inputs=False,
+@declare(forward=lambda xp, x: x.copy(), rule=lambda g, out, x: (g,), jvp="linear", reads_inputs=False,
          formula="a copy: the gradient passes through", method=True, sympy=lambda sp, a: a)
 def clone(x: Tensor, *, memory_format=None) -> Tensor:
     """A copy with its own memory that stays in the graph (laid out in ``memory_format`` if given)."""
@@ -232,7 +233,7 @@ def _fill_(self, value) -> Tensor:
         )
     value_grad = isinstance(value, Tensor) and value.requires_grad
     dtypes.checked_scalar("fill_", value, self.dtype)
-    if STATE.enabled and (self.requires_grad or value_grad):
+    if STATE.enabled and (self.requires_grad or value_grad) or LEVELS.active:
         return _overwrite(self, E.as_tensor_like(value, self, self.dtype))
     if isinstance(value, Tensor):  # copied on the device: no read of the value by the host
         self._data[...] = backend.transfer(value._data, self.device)
@@ -250,7 +251,7 @@ def _copy_(self, src: Tensor, non_blocking: bool = False) -> Tensor:
     self._check_inplace("copy_")
     src = src if isinstance(src, Tensor) else E.as_tensor_like(src, self, self.dtype)
     src = to_device(src, self.device)
-    if STATE.enabled and (src.requires_grad or self.requires_grad):
+    if STATE.enabled and (src.requires_grad or self.requires_grad) or LEVELS.active:
         return _overwrite(self, src)
     self.xp.copyto(self._data, self.xp.broadcast_to(src._data, self._data.shape), casting="unsafe")
     self._version += 1

@@ -193,23 +193,31 @@ def _put_fwd(xp, g, taps, geom):
     return scatter_windows(xp, g.shape[:2], g.dtype, geom, pieces)
 
 
+def _max_taps(out, x, geom) -> Tensor:
+    """Which tap of each window holds its (first) maximum."""
+    return Tensor._make(first_max_taps(x.xp, x._data, geom, out._data))
+
+
 def _max_rule(g, out, x, geom):
-    taps = first_max_taps(x.xp, x._data, geom, out._data)
-    return (put_taps(g, Tensor._make(taps), geom),)
+    return (put_taps(g, _max_taps(out, x, geom), geom),)
+
+
+def _max_jvp(tangents, out, x, geom):
+    return take_taps(tangents[0], _max_taps(out, x, geom), geom)
 
 
 _max = primitive(
-    "max_pool", _max_fwd, _max_rule, saves_out=True, batchable=False,
+    "max_pool", _max_fwd, _max_rule, saves_out=True, batchable=False, jvp=_max_jvp,
     formula="the gradient of each window goes to the tap of its (first) maximum",
 )
 _take = primitive(
     "take_taps", _take_fwd,
-    lambda g, out, x, taps, geom: (put_taps(g, taps, geom), None), batchable=False,
+    lambda g, out, x, taps, geom: (put_taps(g, taps, geom), None), batchable=False, jvp="linear",
     formula="each window's value comes from one tap; the gradient goes back to that tap",
 )
 _put = primitive(
     "put_taps", _put_fwd,
-    lambda g, out, v, taps, geom: (take_taps(g, taps, geom), None), batchable=False,
+    lambda g, out, v, taps, geom: (take_taps(g, taps, geom), None), batchable=False, jvp="linear",
     formula="adjoint of take_taps: it reads the gradient at the same taps",
 )
 

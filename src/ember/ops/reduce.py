@@ -61,7 +61,7 @@ _sum = primitive(
     lambda xp, x, axes, keepdim: x.sum(axis=axes, keepdims=keepdim,
                                        dtype=None if x.dtype.kind == "f" else xp.int64),
     lambda g, out, x, axes, keepdim: (expand_back(g, x._data.shape, axes, keepdim),),
-    formula="d/dx_i sum(x) = 1",
+    jvp="linear", formula="d/dx_i sum(x) = 1",
 )
 
 
@@ -177,7 +177,7 @@ _prod = primitive(
     "prod",
     lambda xp, x, axes, keepdim, whole=False: xp.prod(x, axis=axes, keepdims=keepdim,
                                                       dtype=None if x.dtype.kind == "f" else xp.int64),
-    _prod_rule, saves_out=True,
+    _prod_rule, saves_out=True, jvp="reduction",
     formula="d/dx_i prod(x) = prod of the other elements",
 )
 
@@ -225,9 +225,11 @@ def _check_nonempty(x: Tensor, dim, axes: tuple, op: str) -> None:
 
 
 _amax = primitive("amax", lambda xp, x, axes, keepdim, nan_hits=False: x.max(axis=axes, keepdims=keepdim),
-                  _extreme_rule, saves_out=True, formula="d/dx_i max(x) = [x_i is the max] / #max")
+                  _extreme_rule, saves_out=True, jvp="reduction",
+                  formula="d/dx_i max(x) = [x_i is the max] / #max")
 _amin = primitive("amin", lambda xp, x, axes, keepdim, nan_hits=False: x.min(axis=axes, keepdims=keepdim),
-                  _extreme_rule, saves_out=True, formula="d/dx_i min(x) = [x_i is the min] / #min")
+                  _extreme_rule, saves_out=True, jvp="reduction",
+                  formula="d/dx_i min(x) = [x_i is the min] / #min")
 
 
 def _nonempty_first(input: Tensor, dim, op: str) -> None:
@@ -392,11 +394,11 @@ def _var_rule(g, out, x, axes, keepdim, correction, whole=False, root=False):
 
 _VAR_WHY = ("torch's rounding and edge cases: NumPy's two-pass variance, as torch's kernel, and "
             "torch's nan/inf gradients where the degrees of freedom run out")
-_var = primitive("var", _var_fwd, _var_rule, saves_out=True,
+_var = primitive("var", _var_fwd, _var_rule, saves_out=True, jvp="reduction",
                  formula="d/dx_i var(x) = 2 (x_i - mean(x)) / (n - correction)", fused=_VAR_WHY)
 declare(var, prim=_var, method=True)
 _std = primitive("std", functools.partial(_var_fwd, root=True), functools.partial(_var_rule, root=True),
-                 saves_out=True, formula="d std = d var / (2 std), 0 where std = 0",
+                 saves_out=True, jvp="reduction", formula="d std = d var / (2 std), 0 where std = 0",
                  fused="stability: torch's gradient is 0 where std is 0, sqrt(var)'s is inf * 0 = nan")
 
 
@@ -497,7 +499,7 @@ def _norm_rule(g, out, x, p, axes, keepdim, single):
     return (E.mul(scaled, E.where(E.eq(n, 0), zero, E.div(g, E.pow(n, p - 1)))),)
 
 
-_norm = primitive("norm", _norm_fwd, _norm_rule, saves_out=True,
+_norm = primitive("norm", _norm_fwd, _norm_rule, saves_out=True, jvp="reduction",
                   formula="d/dx ||x||_p = sign(x) |x|^(p-1) / ||x||^(p-1) (0 where the norm is 0)",
                   fused="stability: torch's gradient is 0 at a zero norm, a composite's is nan")
 declare(norm, prim=_norm, method=True)
@@ -525,7 +527,7 @@ _logsumexp = primitive(
     lambda g, out, x, axes, keepdim: (
         E.mul(expand_back(g, x._data.shape, axes, keepdim),
               E.exp(E.sub(x, expand_back(out, x._data.shape, axes, keepdim)))),),
-    saves_out=True, formula="d/dx_i logsumexp(x) = exp(x_i - logsumexp(x))",
+    saves_out=True, jvp="reduction", formula="d/dx_i logsumexp(x) = exp(x_i - logsumexp(x))",
     fused="stability: the max shift (0 for an infinite max) in one pass, as torch's kernel",
 )
 declare(logsumexp, prim=_logsumexp, method=True)
@@ -537,7 +539,7 @@ _cumsum = primitive(
     "cumsum",
     lambda xp, x, axis: xp.cumsum(x, axis=axis, dtype=None if x.dtype.kind == "f" else xp.int64),
     lambda g, out, x, axis: _reverse_cumsum(g, axis + batch_dims()),
-    formula="d/dx_j sum_{i<=k} x_i = [j <= k]",
+    jvp="linear", formula="d/dx_j sum_{i<=k} x_i = [j <= k]",
 )
 
 

@@ -17,6 +17,7 @@ from typing import Callable
 
 from .. import backend
 from ..autograd.engine import Node, make_node
+from ..autograd.forward_ad import LEVELS, has_tangent
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 
@@ -55,9 +56,15 @@ class Primitive:
     ``reads_inputs=False`` that it uses only its inputs' shapes and types (a view, a copy), so
     changing them in place later does not spoil the gradient.
 
-    ``jvp`` (forward mode: ``jvp(tangents, out, *inputs, **kw) -> tangent``) and ``batch``
-    (vmap: ``batch(batch_dims, *inputs, **kw) -> (out, out_batch_dim)``) are the places for the
-    forward-mode and batching rules; None where the primitive has none yet. ``sympy(sp, *args)``
+    ``jvp`` is the forward-mode rule: ``jvp(tangents, out, *inputs, **kw) -> tangent`` (one
+    tangent per input, None where an input has none; Ember ops, so it differentiates again), or
+    a kind from ``JVP_KINDS`` that derives it (see ``ops/jvp.py``): ``"linear"`` (the op applied
+    to the tangents), ``"multilinear"`` (linear in each input apart: the op with one input
+    replaced by its tangent, summed over inputs), ``"elementwise"`` (a one-input op whose VJP
+    rule is diagonal: the rule applied to the tangent), ``"reduction"`` (the VJP spreads ``g``
+    with weights over what was reduced: the tangent times those weights, summed over it). ``batch`` (vmap:
+    ``batch(batch_dims, *inputs, **kw) -> (out, out_batch_dim)``) is the place for the batching
+    rule; None where the primitive has none yet. ``sympy(sp, *args)``
     is its symbolic form (explain's symbolic derivatives read it by the primitive's name).
     ``fused`` says why a primitive that other ops could express is one (speed, stability,
     torch's rounding); empty for one that is a primitive by nature.
@@ -68,9 +75,11 @@ class Primitive:
 
     def __init__(self, name: str, forward: Callable, rule: Callable | None = None, *,
                  saves_out: bool = False, reads_inputs: bool = True, formula: str = "",
-                 batchable: bool = True, jvp: Callable | None = None,
+                 batchable: bool = True, jvp: Callable | str | None = None,
                  batch: Callable | None = None, sympy: Callable | None = None,
                  fused: str = "") -> None:
+        if isinstance(jvp, str) and jvp not in JVP_KINDS:
+            raise ValueError(f"primitive {name!r}: unknown jvp kind {jvp!r} (known: {JVP_KINDS})")
         self.name = name
         self.fused = fused
         self.batchable = batchable
@@ -91,8 +100,12 @@ class Primitive:
     def backward(self, node: Node, g: Tensor) -> tuple:
         """Gradients for the node's inputs given the gradient ``g`` of its output."""
         inputs = node.saved()
-        out = Tensor._make(node.out_data, True, node) if self.saves_out else None
         kw = node.kwargs or {}
+        out = None
+        if self.saves_out:
+            # under forward mode the rule needs the result's tangents: run the op again for them
+            out = apply(self, *inputs, **kw) if LEVELS.active and has_tangent(inputs) \
+                else Tensor._make(node.out_data, True, node)
         dims = g._data.ndim - node.out_ndim
         if not dims and not BATCH.dims:  # the common, unbatched case
             return self.rule(g, out, *inputs, **kw) if kw else self.rule(g, out, *inputs)
@@ -119,13 +132,15 @@ def _loop_over_batch(rule: Callable, g: Tensor, out, inputs: tuple, kw: dict) ->
     )
 
 
+JVP_KINDS = ("linear", "multilinear", "elementwise", "reduction")
 PRIMITIVES: dict[str, Primitive] = {}
 
 
 def primitive(name: str, forward: Callable, rule: Callable | None = None, *,
               saves_out: bool = False, reads_inputs: bool = True, formula: str = "",
-              batchable: bool = True, jvp: Callable | None = None, batch: Callable | None = None,
-              sympy: Callable | None = None, fused: str = "") -> Primitive:
+              batchable: bool = True, jvp: Callable | str | None = None,
+              batch: Callable | None = None, sympy: Callable | None = None,
+              fused: str = "") -> Primitive:
     """Declare a primitive (once; its name is unique).
 
     Public ops declare their primitive through ``declare(forward=..., rule=...)``; this is
@@ -151,7 +166,8 @@ OBSERVER = None  # ember.profiler's recorder while it runs (it calls back with O
 
 
 def apply(prim: Primitive, *inputs: Tensor, **kw) -> Tensor:
-    """Run a primitive forward and, when grad mode is on and an input needs it, record a node."""
+    """Run a primitive forward; record a node when grad mode is on and an input needs it, and
+    push the inputs' tangents through its JVP rule while a dual level is active."""
     if OBSERVER is not None:
         return OBSERVER(prim, inputs, kw)
     arrays = [t._data for t in inputs]
@@ -184,10 +200,14 @@ def apply(prim: Primitive, *inputs: Tensor, **kw) -> Tensor:
                     if version is None:
                         version = out._vc = [0]
                     node.out_version = (version, version[0])
+                if LEVELS.active:
+                    jvp_rules.push(prim, inputs, kw, out)
                 return out
     out = Tensor._make(data)
     if arrays and (data.base is not None or data is arrays[0]):
         views.track(out, prim, inputs, kw)
+    if LEVELS.active:
+        jvp_rules.push(prim, inputs, kw, out)
     return out
 
 
@@ -249,7 +269,7 @@ OPS: dict[str, Op] = {}
 def declare(fn: Callable | None = None, /, *, name: str | None = None,
             forward: Callable | None = None, rule: Callable | None = None,
             saves_out: bool = False, reads_inputs: bool = True, batchable: bool = True,
-            jvp: Callable | None = None, batch: Callable | None = None,
+            jvp: Callable | str | None = None, batch: Callable | None = None,
             prim: Primitive | None = None, formula: str = "", aliases: tuple = (),
             method: bool | Callable = False, inplace: bool = False,
             namespaces: tuple = ("ember",), sympy: Callable | None = None, math: bool = False,
@@ -279,6 +299,7 @@ def declare(fn: Callable | None = None, /, *, name: str | None = None,
         elif p is not None:
             p.sympy = p.sympy or sympy
             p.fused = p.fused or fused
+            p.jvp = p.jvp or jvp
         op = Op(op_name, f, p, tuple(aliases), method, inplace, tuple(namespaces),
                 formula or (p.formula if p is not None else ""), sympy, math, domain,
                 fused or (p.fused if p is not None else ""))
@@ -320,4 +341,5 @@ def exporter(module: str, names: dict) -> Callable:
 
 
 # The op families below apply primitives through ``apply``, defined above: imported last.
-from . import shape, views  # noqa: E402  (views replay ops; batched rules stack with shape's)
+from . import jvp as jvp_rules, shape, views  # noqa: E402  (views replay ops; batched rules stack
+#   with shape's; tangents are pushed through the JVP rules)

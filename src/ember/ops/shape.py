@@ -49,7 +49,8 @@ _reshape = primitive(
     "reshape",
     lambda xp, x, shape: x.reshape(shape),
     lambda g, out, x, shape: (reshape_to(g, batch_shape(g) + x._data.shape),),
-    reads_inputs=False, formula="reshaping moves values, so the gradient is reshaped back",
+    jvp="linear", reads_inputs=False,
+    formula="reshaping moves values, so the gradient is reshaped back",
 )
 
 
@@ -61,6 +62,12 @@ def reshape(input: Tensor, *shape) -> Tensor:
     if shape == input._data.shape:
         return input
     return apply(_reshape, input, shape=shape)
+
+
+def alias(t: Tensor) -> Tensor:
+    """A new tensor viewing ``t``'s memory, in ``t``'s graph (forward mode's dual tensors are
+    such views: tangents attach to tensor objects)."""
+    return apply(_reshape, t, shape=t._data.shape)
 
 
 def reshape_to(t: Tensor, shape: tuple) -> Tensor:
@@ -89,7 +96,8 @@ _expand = primitive(
     "expand",
     lambda xp, x, shape: backend.broadcast_view(x, shape),
     lambda g, out, x, shape: (R.sum_to(g, x._data.shape),),
-    reads_inputs=False, formula="broadcasting copies values, so the gradient is summed back",
+    jvp="linear", reads_inputs=False,
+    formula="broadcasting copies values, so the gradient is summed back",
 )
 
 
@@ -146,7 +154,7 @@ _permute = primitive(
     "permute",
     lambda xp, x, dims: xp.transpose(x, dims),
     lambda g, out, x, dims: (permute(g, _shift(_inverse(dims))),),
-    reads_inputs=False, formula="the gradient is permuted back",
+    jvp="linear", reads_inputs=False, formula="the gradient is permuted back",
 )
 
 
@@ -289,7 +297,7 @@ _flip = primitive(
     "flip",
     lambda xp, x, dims: xp.flip(x, dims).copy(),  # a copy, as torch's (NumPy's flip is a view)
     lambda g, out, x, dims: (flip(g, tuple(d + batch_dims() for d in dims)),),
-    reads_inputs=False, formula="flipping is its own inverse",
+    jvp="linear", reads_inputs=False, formula="flipping is its own inverse",
 )
 
 
@@ -319,7 +327,7 @@ _cat = primitive(
     "cat",
     lambda xp, *xs, axis: xp.concatenate(xs, axis=axis),
     _cat_rule,
-    reads_inputs=False, formula="each input gets its slice of the gradient",
+    jvp="linear", reads_inputs=False, formula="each input gets its slice of the gradient",
 )
 
 
@@ -504,7 +512,7 @@ _contiguous = primitive(
     "contiguous",
     lambda xp, x: xp.ascontiguousarray(x),
     lambda g, out, x: (g,),
-    reads_inputs=False, formula="a copy: the gradient passes through",
+    jvp="linear", reads_inputs=False, formula="a copy: the gradient passes through",
 )
 declare(contiguous, prim=_contiguous, method=True, namespaces=())
 

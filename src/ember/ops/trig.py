@@ -41,14 +41,14 @@ atanh = _unary("atanh", lambda xp, x: xp.arctanh(x),
                "d/dx atanh(x) = 1 / (1 - x^2)", aliases=("arctanh",))
 
 
-def _atan2_rule(g, out, y, x):
-    # torch's convention: no gradient at the origin, where the angle is undefined
+def _atan2_scale(g, y, x):
+    """``g / (x^2 + y^2)``, 0 at the origin, where the angle is undefined (torch's convention)."""
     radius = E.add(E.mul(x, x), E.mul(y, y))
-    scale = E.where(E.eq(radius, 0), 0.0, E.div(g, E.where(E.eq(radius, 0), 1.0, radius)))
-    return (E.mul(scale, x) if y.requires_grad else None,
-            E.neg(E.mul(scale, y)) if x.requires_grad else None)
+    return E.where(E.eq(radius, 0), 0.0, E.div(g, E.where(E.eq(radius, 0), 1.0, radius)))
 
 
-atan2 = _binary("atan2", lambda xp, y, x: xp.arctan2(y, x), _atan2_rule,
+atan2 = _binary("atan2", lambda xp, y, x: xp.arctan2(y, x),
+                (lambda g, out, y, x: E.mul(_atan2_scale(g, y, x), x),
+                 lambda g, out, y, x: E.neg(E.mul(_atan2_scale(g, y, x), y))),
                 "d atan2(y, x) = (x dy - y dx) / (x^2 + y^2)", floating=True, check=_FLOATS,
                 tensors=2, aliases=("arctan2",))

@@ -79,6 +79,7 @@ def _copy_slices_rule(g, out, old, new, ops, keep):
 
 _copy_slices = primitive(
     "copy_slices", _copy_slices_fwd, _copy_slices_rule, batchable=False, reads_inputs=False,
+    jvp="linear",
     formula="the old base keeps the gradient outside the view; the new values get the view of it",
 )
 _copy_slices.backward_name = "CopySlices"  # torch's name for this node

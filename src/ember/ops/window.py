@@ -175,12 +175,12 @@ def _col2im_by_columns(xp, cols, geom: Geometry):
 
 _im2col = primitive(
     "im2col", _im2col_fwd,
-    lambda g, out, x, geom: (col2im(g, geom),), batchable=False,
+    lambda g, out, x, geom: (col2im(g, geom),), batchable=False, jvp="linear",
     formula="linear; its adjoint is col2im (windows added back where they were read)",
 )
 _col2im = primitive(
     "col2im", _col2im_fwd,
-    lambda g, out, cols, geom: (im2col(g, geom),), batchable=False,
+    lambda g, out, cols, geom: (im2col(g, geom),), batchable=False, jvp="linear",
     formula="linear; its adjoint is im2col (each window reads the gradient back)",
 )
 

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from ..runner import Section
-from . import (classification, devices, gradient_descent, hand_check, jacobian_hessian, layouts,
-               linear_model, partials, products)
+from . import (classification, devices, forward_reverse, gradient_descent, hand_check,
+               jacobian_hessian, layouts, linear_model, partials, products)
 
 SECTIONS: tuple[Section, ...] = (
     Section("products", "Inner and outer products", products.run),
@@ -15,4 +15,5 @@ SECTIONS: tuple[Section, ...] = (
     Section("jacobian-hessian", "The Jacobian and the Hessian", jacobian_hessian.run),
     Section("classification", "Classification: cats vs dogs", classification.run),
     Section("hand-check", "Checking a hand derivation", hand_check.run),
+    Section("forward-reverse", "Forward vs reverse mode", forward_reverse.run),
 )

@@ -18,6 +18,7 @@ from collections import namedtuple
 from typing import Callable
 
 from .. import dtypes
+from ..autograd.forward_ad import LEVELS
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 from . import elementwise as E
@@ -82,7 +83,7 @@ def _factorization(name: str, backward: Callable, recompute: Callable, formula: 
         return (backward(grads, factors, **kw),)
 
     return primitive(name, lambda xp, a, part, parts, **kw: parts[part], rule, batchable=False,
-                     formula=formula)
+                     formula=formula, jvp="transposed")
 
 
 def _record(prim, A: Tensor, parts: tuple, differentiable: tuple, **kw) -> list:
@@ -140,7 +141,7 @@ def _solve_triangular_rule(g, out, a, b, upper, unitriangular):
 _solve_triangular = primitive(
     "solve_triangular",
     lambda xp, a, b, upper, unitriangular: _substitute(xp, a, b, upper, unitriangular),
-    _solve_triangular_rule, saves_out=True, batchable=False,
+    _solve_triangular_rule, saves_out=True, batchable=False, jvp="transposed",
     formula="X = A^-1 B (A triangular): gB = A^-T G, gA = triangle(-gB X^T)",
 )
 
@@ -346,7 +347,7 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     for repeated eigenvalues)."""
     check_matrices("linalg.eigvalsh", A, square=True)
     _check_uplo("linalg.eigvalsh", UPLO)
-    if STATE.enabled and A.requires_grad:
+    if STATE.enabled and A.requires_grad or LEVELS.active:
         return eigh(A, UPLO)[0]
     return Tensor._make(A.xp.linalg.eigvalsh(A._data, UPLO))
 
@@ -405,7 +406,7 @@ def eig(A: Tensor):
 def eigvals(A: Tensor) -> Tensor:
     """The eigenvalues of A (all real, or refused: see ``eig``)."""
     check_matrices("linalg.eigvals", A, square=True)
-    if STATE.enabled and A.requires_grad:
+    if STATE.enabled and A.requires_grad or LEVELS.active:
         return eig(A)[0]
     return Tensor._make(_real_eig("linalg.eigvals", A.xp, A._data, False)[0])
 
@@ -483,7 +484,7 @@ def svdvals(A: Tensor, *, driver=None) -> Tensor:
     """The singular values of A, descending (their gradient U diag(g) Vh is finite even for
     repeated ones)."""
     check_matrices("linalg.svdvals", A)
-    if STATE.enabled and A.requires_grad:
+    if STATE.enabled and A.requires_grad or LEVELS.active:
         return svd(A, full_matrices=False)[1]
     return Tensor._make(_svd_arrays("linalg.svdvals", A.xp, A._data, vectors=False))
 

@@ -36,7 +36,7 @@ def _slogdet_rule(g, out, a, value):
 
 
 # The forward is given the value LAPACK computed with the sign, so it runs once for both.
-_logabsdet = primitive("slogdet", lambda xp, a, value: value, _slogdet_rule,
+_logabsdet = primitive("slogdet", lambda xp, a, value: value, _slogdet_rule, jvp="transposed",
                        formula="d log|det A| = tr(A^-1 dA): gA = g A^-T")
 
 SlogDet = namedtuple("linalg_slogdet", ["sign", "logabsdet"])
@@ -109,7 +109,7 @@ def _pinv_rule(g, out, a, atol, rtol, hermitian):
     return (E.add(E.add(first, second), third),)
 
 
-_pinv = primitive("pinv", _pinv_fwd, _pinv_rule, saves_out=True, batchable=False,
+_pinv = primitive("pinv", _pinv_fwd, _pinv_rule, saves_out=True, batchable=False, jvp="transposed",
                   formula="dX = -X dA X + X X^T dA^T (I - A X) + (I - X A) dA^T X^T X")
 
 

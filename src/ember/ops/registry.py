@@ -62,7 +62,8 @@ class Primitive:
     to the tangents), ``"multilinear"`` (linear in each input apart: the op with one input
     replaced by its tangent, summed over inputs), ``"elementwise"`` (a one-input op whose VJP
     rule is diagonal: the rule applied to the tangent), ``"reduction"`` (the VJP spreads ``g``
-    with weights over what was reduced: the tangent times those weights, summed over it). ``batch`` (vmap:
+    with weights over what was reduced: the tangent times those weights, summed over it),
+    ``"transposed"`` (any op: the gradient of ``<rule(u), t>`` with respect to ``u``). ``batch`` (vmap:
     ``batch(batch_dims, *inputs, **kw) -> (out, out_batch_dim)``) is the place for the batching
     rule; None where the primitive has none yet. ``sympy(sp, *args)``
     is its symbolic form (explain's symbolic derivatives read it by the primitive's name).
@@ -132,7 +133,7 @@ def _loop_over_batch(rule: Callable, g: Tensor, out, inputs: tuple, kw: dict) ->
     )
 
 
-JVP_KINDS = ("linear", "multilinear", "elementwise", "reduction")
+JVP_KINDS = ("linear", "multilinear", "elementwise", "reduction", "transposed")
 PRIMITIVES: dict[str, Primitive] = {}
 
 

@@ -195,7 +195,7 @@ def _as_strided_rule(g, out, x, size, stride, offset):
     return (index_add_into(g, batch_shape(g) + x._data.shape, (Ellipsis,) + tuple(where)),)
 
 
-_as_strided = primitive("as_strided", _as_strided_fwd, _as_strided_rule, reads_inputs=False,
+_as_strided = primitive("as_strided", _as_strided_fwd, _as_strided_rule, reads_inputs=False, jvp="linear",
                         formula="each entry's gradient is added at the position it reads")
 
 

@@ -95,21 +95,6 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return L.linear(input, weight, bias)
 
 
-@declare(namespaces=("ember.nn.functional",))
-def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """``y_k = x1^T W_k x2 + b_k`` for a weight of shape (out, in1, in2)."""
-    out_features, in1, in2 = weight.shape
-    lead = tuple(input1.shape[:-1])
-    x1 = S.reshape(input1, (-1, in1))
-    x2 = S.reshape(input2, (-1, in2))
-    w = S.reshape(S.permute(weight, (1, 0, 2)), (in1, out_features * in2))
-    mixed = S.reshape(L.matmul(x1, w), (-1, out_features, in2))
-    out = R.sum(E.mul(mixed, S.unsqueeze(x2, 1)), -1)
-    if bias is not None:
-        out = E.add(out, bias)
-    return S.reshape(out, lead + (out_features,))
-
-
 # ---------------------------------------------------------------------------- normalisation
 
 

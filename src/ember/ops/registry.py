@@ -65,7 +65,8 @@ class Primitive:
     to the tangents), ``"multilinear"`` (linear in each input apart: the op with one input
     replaced by its tangent, summed over inputs), ``"elementwise"`` (a one-input op whose VJP
     rule is diagonal: the rule applied to the tangent), ``"reduction"`` (the VJP spreads ``g``
-    with weights over what was reduced: the tangent times those weights, summed over it).
+    with weights over what was reduced: the tangent times those weights, summed over it),
+    ``"transposed"`` (any op: the gradient of ``<rule(u), t>`` with respect to ``u``).
     ``batch`` is the batching rule vmap runs: a category of ``ops/batching.py``'s ``RULES``
     (``"elementwise"``, ``"dims"``, ...) or ``batch(prim, values, batch_dims, **kw) -> out``
     (values batch-first where ``batch_dims`` is 0, the result batch-first); None: vmap loops.
@@ -137,7 +138,7 @@ def _loop_over_batch(rule: Callable, g: Tensor, out, inputs: tuple, kw: dict) ->
     )
 
 
-JVP_KINDS = ("linear", "multilinear", "elementwise", "reduction")
+JVP_KINDS = ("linear", "multilinear", "elementwise", "reduction", "transposed")
 PRIMITIVES: dict[str, Primitive] = {}
 
 

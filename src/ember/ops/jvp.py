@@ -155,13 +155,17 @@ def _transposed(prim: Primitive) -> Callable:
             return None
         with enable_grad():
             u = Tensor._make(out.xp.zeros(out._data.shape, dtype=out._data.dtype), True)
+            recorded = any(x.requires_grad for x in (*inputs, *tangents) if x is not None)
+            # rules skip inputs that need no gradient: one with a tangent must get its part
+            inputs = [x.detach().requires_grad_() if t is not None and not x.requires_grad else x
+                      for x, t in zip(inputs, tangents)]
             grads = prim.rule(u, out, *inputs, **kw)
             total = plus(*(R.sum(E.mul(g, t)) for g, t in zip(grads, tangents)
                            if g is not None and t is not None))
             if total is None:
                 return None
             (jt,) = autograd.grad(total, u, create_graph=True, allow_unused=True)
-        return jt
+        return jt if recorded or jt is None else jt.detach()
 
     return rule
 

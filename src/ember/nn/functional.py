@@ -677,7 +677,7 @@ def _nll(log_probs: Tensor, target: Tensor, weight: Tensor | None, ignore_index:
     safe = E.where(ignored, E.const_zeros(target), target)
     picked = S.squeeze(I.gather(log_probs, class_dim, S.unsqueeze(safe, class_dim)), class_dim)
     if (weight is None and reduction == "mean" and safe.numel() and target.device.type == "cpu"
-            and ignored.__class__ is Tensor and not bool(ignored.any())):  # (not batched by vmap)
+            and not ignored._batched and not bool(ignored.any())):  # (not batched by vmap)
         # The common case (no class weights, nothing ignored): the weighted mean below is
         # exactly the plain mean, in a third of the ops (forward and backward). Only where the
         # test costs no wait for a GPU.

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import ember
 import ember.nn.functional as F
-from ember import datasets, nn
+from ember import nn
+from ember.lab import datasets
 from ember.distributions import Bernoulli, Categorical
 
 TEXT = ("the quick brown fox jumps over the lazy dog. a stitch in time saves nine. "

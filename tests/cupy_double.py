@@ -104,8 +104,10 @@ def _wrap(r):
         return ndarray(r)
     if isinstance(r, np.generic):
         return ndarray(np.asarray(r))
-    if isinstance(r, (list, tuple)):
-        return type(r)(_wrap(v) for v in r)
+    if isinstance(r, list):
+        return [_wrap(v) for v in r]
+    if isinstance(r, tuple):  # NumPy's named results (linalg.qr, eigh, svd) are plain in CuPy
+        return tuple(_wrap(v) for v in r)
     return r
 
 

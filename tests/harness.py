@@ -257,7 +257,7 @@ def check_jvp(info, sample: tuple, dtype: str, device: str = "cpu") -> None:
     forward), against torch's reverse over forward or, where that is missing or wrong (glu,
     linalg.det), its reverse over reverse."""
     arrays = float_arrays(sample)
-    if not arrays:
+    if not arrays or info.jvp_ref:
         return
     rng = np.random.default_rng(zlib.crc32(f"{info.name}/jvp".encode()))
     tans = [rng.standard_normal(a.shape).astype(a.dtype) for a in arrays]

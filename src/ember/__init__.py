@@ -26,6 +26,7 @@ from ._printing import set_printoptions
 from . import distributed, linalg, optim, utils
 from .serialization import load, save
 from . import distributions, random  # noqa: E402  (ember.random, as torch.random)
+from . import special  # noqa: E402,F401  (ember.special, as torch.special)
 from .generator import Generator, default_generator
 from .ops.random import bernoulli, multinomial, normal, poisson
 from .random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state

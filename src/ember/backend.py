@@ -191,15 +191,6 @@ def special_functions(xp):
     return special
 
 
-def host_special():
-    """``scipy.special`` when installed (a compiled erf for NumPy arrays), else None."""
-    try:
-        import scipy.special as special
-    except ImportError:
-        return None
-    return special
-
-
 def xp_of(array):
     """The array module an array belongs to."""
     if type(array) is np.ndarray or _cupy is None:

@@ -69,6 +69,8 @@ def _unflatten(leaves: list, spec):
         start += n
     if spec[0] is dict:
         return dict(zip(spec[1], children))
+    if hasattr(spec[0], "_fields"):  # a namedtuple takes its items one by one
+        return spec[0](*children)
     return spec[0](children)
 
 

@@ -25,6 +25,7 @@ class Tensor:
     __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_vc", "_view", "_hooks",
                  "_post_accumulate_hooks", "_retains_grad", "__weakref__")
     __array_priority__ = 1000  # make ndarray + Tensor defer to Tensor.__radd__
+    _batched = False  # True for vmap's BatchedTensor (ops/batching.py), never for Parameters
 
     def __init__(self, *args, dtype=None, device=None, requires_grad: bool = False) -> None:
         # imported here, not at the top: the legacy torch.Tensor(...) constructor lives with the
@@ -370,7 +371,7 @@ class Tensor:
         old value with the view's region replaced) and the view read anew from it, as torch's
         CopySlices does.
         """
-        if result.__class__ is not Tensor and self.__class__ is Tensor:
+        if result._batched and not self._batched:
             raise RuntimeError(  # a tensor vmap batches written into one it does not: torch's words
                 "vmap: inplace arithmetic(self, *extra_args) is not possible because there exists a "
                 "Tensor `other` in extra_args that has more elements than `self`. This happened due "

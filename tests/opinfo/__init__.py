@@ -7,7 +7,9 @@ module per family. Readers: the harness (tests/test_ops.py), the fuzzer, the cov
 from __future__ import annotations
 
 # each family module adds its entries to SAMPLES
-from . import attention, core, gamma, nn, nn_extra, scatter, sets, statistics, vision  # noqa: F401
+from . import (arith, attention, builders, core, gamma, linalg_ext, nn, nn_extra,  # noqa: F401
+               scatter, sets, special,
+               statistics, vision)
 from .specs import (FLOATS, INF, NAN, SAMPLES, WITH_INT, WITH_INT_BOOL, Idx, Mask, OpInfo, S, T, V,
                     binary, chain, fixed, function, inplace, op, reduction, reflected, unary,
                     values)

@@ -223,6 +223,8 @@ class OpInfo:
             any bracket. Keys the "every public op has samples" test.
         family: the ops module (or group) the op belongs to, for the coverage table.
         grad / gradgrad: whether first / second derivatives exist and are checked.
+        jvp_ref: why torch's forward mode is no reference here (its JVP disagrees with its own
+            VJP); empty where Ember's JVP is checked against ``torch.func.jvp``.
         dtypes: the dtypes the op is checked in (integer and bool ones forward only).
         tol: per-dtype ``(rtol, atol)`` overrides of the harness's tolerances (say why in notes).
         errors: like ``samples``, but inputs torch refuses; Ember must raise the same class.
@@ -239,6 +241,7 @@ class OpInfo:
     op: str = ""
     grad: bool = True
     gradgrad: bool = True
+    jvp_ref: str = ""
     dtypes: tuple = ("float32", "float64")
     tol: dict = field(default_factory=dict)
     errors: Callable | None = None

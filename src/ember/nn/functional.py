@@ -95,21 +95,6 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return L.linear(input, weight, bias)
 
 
-@declare(namespaces=("ember.nn.functional",))
-def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """``y_k = x1^T W_k x2 + b_k`` for a weight of shape (out, in1, in2)."""
-    out_features, in1, in2 = weight.shape
-    lead = tuple(input1.shape[:-1])
-    x1 = S.reshape(input1, (-1, in1))
-    x2 = S.reshape(input2, (-1, in2))
-    w = S.reshape(S.permute(weight, (1, 0, 2)), (in1, out_features * in2))
-    mixed = S.reshape(L.matmul(x1, w), (-1, out_features, in2))
-    out = R.sum(E.mul(mixed, S.unsqueeze(x2, 1)), -1)
-    if bias is not None:
-        out = E.add(out, bias)
-    return S.reshape(out, lead + (out_features,))
-
-
 # ---------------------------------------------------------------------------- normalisation
 
 
@@ -692,7 +677,7 @@ def _nll(log_probs: Tensor, target: Tensor, weight: Tensor | None, ignore_index:
     safe = E.where(ignored, E.const_zeros(target), target)
     picked = S.squeeze(I.gather(log_probs, class_dim, S.unsqueeze(safe, class_dim)), class_dim)
     if (weight is None and reduction == "mean" and safe.numel() and target.device.type == "cpu"
-            and ignored.__class__ is Tensor and not bool(ignored.any())):  # (not batched by vmap)
+            and not ignored._batched and not bool(ignored.any())):  # (not batched by vmap)
         # The common case (no class weights, nothing ignored): the weighted mean below is
         # exactly the plain mean, in a third of the ops (forward and backward). Only where the
         # test costs no wait for a GPU.

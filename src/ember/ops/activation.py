@@ -51,7 +51,7 @@ def _log_softmax_method(self: Tensor, dim: int, dtype=None) -> Tensor:
     return log_softmax(self, dim, dtype=dtype)
 
 
-@declare(prim=_log_softmax, method=_log_softmax_method)
+@declare(prim=_log_softmax, method=_log_softmax_method, namespaces=("ember", "ember.special"))
 def log_softmax(input: Tensor, dim=None, dtype=None) -> Tensor:
     """``x - logsumexp(x)`` along ``dim``: log-probabilities, stable for large inputs.
 
@@ -75,7 +75,7 @@ def _softmax_method(self: Tensor, dim: int, dtype=None) -> Tensor:
     return softmax(self, dim, dtype=dtype)
 
 
-@declare(method=_softmax_method)
+@declare(method=_softmax_method, namespaces=("ember", "ember.special"))
 @torch_backward("SoftmaxBackward0")
 def softmax(input: Tensor, dim=None, dtype=None) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim``: probabilities that sum to one."""

@@ -36,6 +36,7 @@ class BatchedTensor(Tensor):
     the physical value's, so the graph is recorded once for the whole batch."""
 
     __slots__ = ("_value", "_level")
+    _batched = True
 
     def __init__(self, *args, **kwargs) -> None:
         raise TypeError("BatchedTensor is made by vmap, not directly")

@@ -229,7 +229,7 @@ def _unary(name: str, forward, rule, formula: str, saves_out: bool = False, floa
     op.__name__ = name
     op.__doc__ = f"Elementwise {name}; {formula}."
     declare(op, forward=forward, rule=rule, jvp="elementwise", saves_out=saves_out,
-            formula=formula, method=method, inplace=inplace, **decl, batch="elementwise")
+            formula=formula, method=method, inplace=inplace, out=True, **decl, batch="elementwise")
     prim = op.primitive
     return op
 
@@ -280,7 +280,7 @@ def _binary(name: str, forward, partials, formula: str, floating: bool = False,
     op.__doc__ = f"Elementwise {name} with broadcasting; {formula}."
     op.primitive = prim
     if public:
-        declare(op, prim=prim, method=True, **decl)
+        declare(op, prim=prim, method=True, out=True, **decl)
     return op
 
 
@@ -319,13 +319,14 @@ def _scaled(other, alpha):
     return mul(other, alpha) if isinstance(other, Tensor) else other * alpha
 
 
-@declare(prim=_add.primitive, method=True, sympy=lambda sp, a, b: a + b)
+@declare(prim=_add.primitive, method=True, out=True, sympy=lambda sp, a, b: a + b)
 def add(input, other, *, alpha=1) -> Tensor:
     """``input + alpha * other`` with broadcasting and torch's type promotion."""
     return _add(input, _scaled(other, alpha))
 
 
-@declare(prim=_sub.primitive, aliases=("subtract",), method=True, sympy=lambda sp, a, b: a - b)
+@declare(prim=_sub.primitive, aliases=("subtract",), method=True, out=True,
+         sympy=lambda sp, a, b: a - b)
 def sub(input, other, *, alpha=1) -> Tensor:
     """``input - alpha * other`` with broadcasting and torch's type promotion."""
     _refuse_bool_sub(input, other)
@@ -453,10 +454,12 @@ def _integer_division(op: str, x: Tensor, y: Tensor) -> None:
 
 floor_divide = _binary("floor_divide", _floor_divide_fwd,
                        (lambda g, out, x, y: const_zeros(g), lambda g, out, x, y: const_zeros(g)),
-                       "floor(x/y) has zero derivative almost everywhere", check=_integer_division)
+                       "floor(x/y) has zero derivative almost everywhere", check=_integer_division,
+                       inplace=True)
 remainder = _binary("remainder", lambda xp, x, y: xp.remainder(x, y),
                     (lambda g, out, x, y: g, lambda g, out, x, y: neg(mul(g, floor_divide(x, y)))),
-                    "d(x mod y) = dx - floor(x/y) dy", check=_integer_division)
+                    "d(x mod y) = dx - floor(x/y) dy", check=_integer_division,
+                    inplace=True)
 maximum = _binary("maximum", lambda xp, x, y: xp.maximum(x, y),
                   (lambda g, out, x, y: _minmax_share(g, x, y, lt),
                    lambda g, out, x, y: _minmax_share(g, y, x, lt)),
@@ -479,6 +482,7 @@ def _minmax_share(g, x, y, worse):
 _NO_BOOL_NEG = _no_bool("Negation, the `-` operator, on a bool tensor is not supported. If you are "
                         "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
 _NUMBERS = kernels_for("iuf")  # no bool kernel in torch
+_SPECIAL_TOO = ("ember", "ember.special")  # torch.special exports these too
 neg = _unary("neg", lambda xp, x: -x, lambda g, out, x: (neg(g),), "d(-x) = -dx", floating=False,
              check=_NO_BOOL_NEG, aliases=("negative",), sympy=lambda sp, a: -a)
 exp = _unary("exp", lambda xp, x: xp.exp(x), lambda g, out, x: (mul(g, out),),
@@ -493,13 +497,13 @@ log10 = _unary("log10", lambda xp, x: xp.log10(x),
                lambda g, out, x: (div(g, mul(x, math.log(10.0))),), "d/dx log10(x) = 1/(x ln 10)",
                math=True, sympy=lambda sp, a: sp.log(a, 10), domain='log10 needs a positive argument')
 log1p = _unary("log1p", lambda xp, x: xp.log1p(x), lambda g, out, x: (div(g, add(x, 1)),),
-               "d/dx log(1+x) = 1/(1+x)",
+               "d/dx log(1+x) = 1/(1+x)", namespaces=_SPECIAL_TOO,
                math=True, sympy=lambda sp, a: sp.log(1 + a), domain='log1p needs an argument above -1')
 expm1 = _unary("expm1", lambda xp, x: xp.expm1(x), lambda g, out, x: (mul(g, add(out, 1)),),
-               "d/dx (exp(x)-1) = exp(x)", saves_out=True,
+               "d/dx (exp(x)-1) = exp(x)", saves_out=True, namespaces=_SPECIAL_TOO,
                math=True, sympy=lambda sp, a: sp.exp(a) - 1)
 exp2 = _unary("exp2", lambda xp, x: xp.exp2(x), lambda g, out, x: (mul(g, mul(out, math.log(2.0))),),
-              "d/dx 2^x = 2^x ln 2", saves_out=True)
+              "d/dx 2^x = 2^x ln 2", saves_out=True, namespaces=_SPECIAL_TOO)
 
 
 def _logaddexp_fwd(xp, x, y):
@@ -574,12 +578,12 @@ floor = _unary("floor", lambda xp, x: xp.floor(x), _zero_rule, "d/dx floor(x) = 
 ceil = _unary("ceil", lambda xp, x: xp.ceil(x), _zero_rule, "d/dx ceil(x) = 0", floating=False,
               check=_NUMBERS)
 round = _unary("round", lambda xp, x: xp.round(x), _zero_rule, "d/dx round(x) = 0", floating=False,
-               check=_NUMBERS)
+               check=_NUMBERS, namespaces=_SPECIAL_TOO)
 trunc = _unary("trunc", lambda xp, x: xp.trunc(x), _zero_rule, "d/dx trunc(x) = 0", floating=False,
                check=_NUMBERS)
 
 
-@declare(method=True)
+@declare(method=True, inplace=True)
 def square(x: Tensor) -> Tensor:
     """``x * x`` (a bool tensor squares to int64, as torch's ``pow(x, 2)``)."""
     if isinstance(x, Tensor) and x._data.dtype.kind == "b":
@@ -925,13 +929,13 @@ def lerp(input: Tensor, end: Tensor, weight) -> Tensor:
     return apply(_lerp, *tensors, scalar=_scalar_of(weight, tensors[0]))
 
 
-@declare(method=True)
+@declare(method=True, inplace=True)
 def clamp_min(input: Tensor, min) -> Tensor:
     """``clamp(input, min=min)``."""
     return clamp(input, min=min)
 
 
-@declare(method=True)
+@declare(method=True, inplace=True)
 def clamp_max(input: Tensor, max) -> Tensor:
     """``clamp(input, max=max)``."""
     return clamp(input, max=max)
@@ -960,7 +964,7 @@ def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e
     return bool(R.all(isclose(input, other, rtol, atol, equal_nan)))
 
 
-@declare(method=True)
+@declare(method=True, inplace=True)
 def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
                neginf: float | None = None) -> Tensor:
     """NaN, +inf and -inf replaced (by 0 and the dtype's largest and smallest finite values)."""

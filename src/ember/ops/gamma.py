@@ -33,7 +33,7 @@ lgamma = E._unary("lgamma", _lgamma_fwd, lambda g, out, x: (E.mul(g, digamma(x))
                   "d/dx lgamma(x) = digamma(x)")
 
 
-@declare(prim=_polygamma, method=lambda self, n: polygamma(n, self))
+@declare(prim=_polygamma, method=lambda self, n: polygamma(n, self), namespaces=("ember", "ember.special"))
 def polygamma(n: int, input: Tensor) -> Tensor:
     """The ``n``-th derivative of ``digamma`` (``polygamma(0, x)`` is ``digamma(x)``)."""
     if isinstance(n, bool) or not isinstance(n, int):
@@ -45,7 +45,7 @@ def polygamma(n: int, input: Tensor) -> Tensor:
     return apply(_polygamma, E.to_float(input), n=n)
 
 
-@declare(method=True, inplace=True)
+@declare(method=True, inplace=True, namespaces=("ember", "ember.special"))
 def digamma(input: Tensor) -> Tensor:
     """``d/dx lgamma(x)``; d/dx digamma(x) = polygamma(1, x)."""
     return polygamma(0, input)
@@ -80,7 +80,7 @@ _igamma = primitive(
 )
 
 
-@declare(prim=_igamma, method=True)
+@declare(prim=_igamma, method=True, inplace=True)
 def igamma(input: Tensor, other: Tensor) -> Tensor:
     """The regularised lower incomplete gamma function P(input, other) (torch.igamma)."""
     a, x = E.promote("igamma", input, other, True)

@@ -315,7 +315,7 @@ def setitem(x: Tensor, idx, value) -> None:
         value = E.cast(value, x.dtype)
     x._check_inplace("index_put_")  # stricter than torch on an expanded tensor: no partial writes
     if STATE.enabled and (x.requires_grad or value.requires_grad) or LEVELS.active \
-            or x.__class__ is not Tensor:  # (the last: inside vmap)
+            or x._batched:  # (the last: inside vmap)
         x._set_result(apply(_index_put, x._snapshot(), value, idx=arr_idx))
         return
     base, inner = _target(x._data, arr_idx)

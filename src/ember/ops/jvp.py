@@ -11,7 +11,10 @@ primitive names its kind instead of a body (``declare(..., jvp="linear")``):
 - ``multilinear``: linear in each input apart (matmul, einsum): the sum over inputs of the op
   with that input replaced by its tangent;
 - ``reduction``: the VJP spreads ``g`` over what was reduced with weights ``w``; the JVP is
-  ``sum(t * w)`` over the same axes.
+  ``sum(t * w)`` over the same axes;
+- ``transposed``: any op, through its VJP rule, which is linear in ``g``: ``J t`` is the gradient
+  of ``<rule(u), t>`` with respect to ``u`` (the factorizations, whose tangents have no simpler
+  form here).
 
 No broadcast is undone in forward mode: a tangent smaller than the result is broadcast up.
 """
@@ -19,7 +22,9 @@ from __future__ import annotations
 
 from typing import Callable
 
+from .. import autograd
 from ..autograd.forward_ad import LEVELS
+from ..autograd.grad_mode import enable_grad
 from ..tensor import Tensor
 from . import elementwise as E
 from . import reduce as R
@@ -141,6 +146,30 @@ def _reduction(prim: Primitive) -> Callable:
     return rule
 
 
+def _transposed(prim: Primitive) -> Callable:
+    """``J t`` as the gradient with respect to ``u`` of ``<rule(u), t>`` (the rule is ``J^T u``);
+    differentiable again, as the rule is written in Ember ops."""
+
+    def rule(tangents, out, *inputs, **kw):
+        if out._data.dtype.kind != "f":
+            return None
+        with enable_grad():
+            u = Tensor._make(out.xp.zeros(out._data.shape, dtype=out._data.dtype), True)
+            recorded = any(x.requires_grad for x in (*inputs, *tangents) if x is not None)
+            # rules skip inputs that need no gradient: one with a tangent must get its part
+            inputs = [x.detach().requires_grad_() if t is not None and not x.requires_grad else x
+                      for x, t in zip(inputs, tangents)]
+            grads = prim.rule(u, out, *inputs, **kw)
+            total = plus(*(R.sum(E.mul(g, t)) for g, t in zip(grads, tangents)
+                           if g is not None and t is not None))
+            if total is None:
+                return None
+            (jt,) = autograd.grad(total, u, create_graph=True, allow_unused=True)
+        return jt if recorded or jt is None else jt.detach()
+
+    return rule
+
+
 _KINDS = {"linear": _linear, "multilinear": _multilinear, "elementwise": _elementwise,
-          "reduction": _reduction}
+          "reduction": _reduction, "transposed": _transposed}
 _DERIVED: dict = {}

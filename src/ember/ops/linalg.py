@@ -155,7 +155,7 @@ def _dims(t: Tensor) -> str:
     return "x".join(str(s) for s in t._data.shape)
 
 
-@declare(prim=_matmul, method=True)
+@declare(prim=_matmul, method=True, namespaces=("ember", "ember.linalg"))
 @torch_backward(_matmul_name)
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with torch's rules for 1-D operands and broadcast batch dimensions."""
@@ -290,10 +290,17 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
 @declare()
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)``."""
-    prod = mm(mat1, mat2)
+    return scaled_sum(input, mm(mat1, mat2), beta, alpha)
+
+
+def scaled_sum(input: Tensor, product: Tensor, beta, alpha) -> Tensor:
+    """``beta * input + alpha * product`` of the fused products (addmm, addmv, ...); with beta 0
+    the input's values are ignored (NaN and inf in it do not reach the result), as torch."""
     if alpha != 1:
-        prod = E.mul(prod, alpha)
-    return E.add(input if beta == 1 else E.mul(input, beta), prod)
+        product = E.mul(product, alpha)
+    if beta == 0:
+        return E.add(product, E.const_zeros(input))
+    return E.add(input if beta == 1 else E.mul(input, beta), product)
 
 
 def _diagonal_length(rows: int, cols: int, offset: int) -> int:
@@ -367,25 +374,35 @@ def _mT(x: Tensor) -> Tensor:
     return S.transpose(x, -1, -2)
 
 
-def _square(op: str, a: Tensor) -> None:
+def require_square(op: str, a: Tensor) -> None:
+    """torch's refusal of anything but batches of square matrices (``op`` as torch names it)."""
     if a._data.ndim < 2 or a._data.shape[-1] != a._data.shape[-2]:
-        raise RuntimeError(f"linalg.{op}: A must be batches of square matrices, but they are "
+        raise RuntimeError(f"{op}: A must be batches of square matrices, but they are "
                            f"{' by '.join(map(str, a._data.shape[-2:]))} matrices")
+
+
+def _square(op: str, a: Tensor) -> None:
+    require_square(f"linalg.{op}", a)
     if a._data.dtype.kind != "f":
         raise RuntimeError(f"linalg.{op}: Expected a floating point or complex tensor as input. "
                            f"Got {dtypes.scalar_name(a.dtype)}")
 
 
-def _singular(op: str, xp, run):
+def _singular(op: str, xp, run, a):
+    """``run()``, or torch's LinAlgError naming the (first) singular matrix of ``a``."""
     try:
         return run()
     except xp.linalg.LinAlgError:
-        raise LinAlgError(f"linalg.{op}: The solver failed because the input matrix is singular."
-                          ) from None
+        pass
+    info = D.lu_arrays(xp, a)[3]
+    if op == "inv":
+        D.raise_singular("linalg.inv", xp, info)
+    D.raise_singular("torch.linalg.solve", xp, info, "solve")
+    raise LinAlgError(f"linalg.{op}: The solver failed because the input matrix is singular.")
 
 
 _inv = primitive(
-    "inv", lambda xp, a: _singular("inv", xp, lambda: xp.linalg.inv(a)),
+    "inv", lambda xp, a: _singular("inv", xp, lambda: xp.linalg.inv(a), a),
     lambda g, out, a: (E.neg(matmul(matmul(_mT(out), g), _mT(out))),),
     jvp=lambda tangents, out, a: E.neg(matmul(matmul(out, tangents[0]), out)),
     saves_out=True, formula="d inv(A) = -inv(A) dA inv(A)", batch="trailing",
@@ -409,7 +426,7 @@ _det = primitive("det", lambda xp, a: xp.linalg.det(a), _det_rule, saves_out=Tru
                  formula="d det(A) = det(A) inv(A)^T (invertible A)", batch="trailing")
 
 
-@declare(prim=_det, namespaces=("ember.linalg",))
+@declare(prim=_det, namespaces=("ember", "ember.linalg"), method=True)
 def det(A: Tensor) -> Tensor:
     """The determinant of each square matrix in ``A``."""
     _square("det", A)
@@ -424,7 +441,7 @@ def _solve_rule(g, out, a, b):
 
 
 _solve = primitive(
-    "solve", lambda xp, a, b: _singular("solve", xp, lambda: xp.linalg.solve(a, b)), _solve_rule,
+    "solve", lambda xp, a, b: _singular("solve", xp, lambda: xp.linalg.solve(a, b), a), _solve_rule,
     jvp=lambda tangents, out, a, b: solve(a, J.plus(
         tangents[1], None if tangents[0] is None else E.neg(matmul(tangents[0], out)))),
     saves_out=True, batchable=False,
@@ -443,3 +460,6 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     if vector:
         return S.squeeze(solve(A, S.unsqueeze(B, -1)), -1)
     return apply(_solve, A, B)
+
+
+from . import decompositions as D  # noqa: E402  (it imports this module's ops: last)

@@ -98,11 +98,11 @@ def _direct_operand(self, other, kwargs: dict):
     general path is needed (recording, promotion, broadcasting, other devices, other options)."""
     data = self._data
     if data.dtype.kind != "f" or (kwargs and set(kwargs) != {"alpha"}) or LEVELS.active \
-            or self.__class__ is not Tensor:
+            or self._batched:
         return None
     alpha = kwargs.get("alpha", 1)
     if isinstance(other, Tensor):
-        if STATE.enabled and (self.requires_grad or other.requires_grad) or other.__class__ is not Tensor:
+        if STATE.enabled and (self.requires_grad or other.requires_grad) or other._batched:
             return None
         arr = other._data
         if arr.dtype != data.dtype or type(arr) is not type(data) or arr.shape != data.shape \
@@ -236,7 +236,7 @@ def _fill_(self, value) -> Tensor:
     value_grad = isinstance(value, Tensor) and value.requires_grad
     dtypes.checked_scalar("fill_", value, self.dtype)
     if STATE.enabled and (self.requires_grad or value_grad) or LEVELS.active \
-            or self.__class__ is not Tensor:
+            or self._batched:
         return _overwrite(self, E.as_tensor_like(value, self, self.dtype))
     if isinstance(value, Tensor):  # copied on the device: no read of the value by the host
         self._data[...] = backend.transfer(value._data, self.device)
@@ -255,7 +255,7 @@ def _copy_(self, src: Tensor, non_blocking: bool = False) -> Tensor:
     src = src if isinstance(src, Tensor) else E.as_tensor_like(src, self, self.dtype)
     src = to_device(src, self.device)
     if STATE.enabled and (src.requires_grad or self.requires_grad) or LEVELS.active \
-            or self.__class__ is not Tensor:
+            or self._batched:
         return _overwrite(self, src)
     self.xp.copyto(self._data, self.xp.broadcast_to(src._data, self._data.shape), casting="unsafe")
     self._version += 1

@@ -247,7 +247,7 @@ def tap_indices(xp, taps, geom: Geometry):
 def max_pool(op: str, dims: int, input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
              ceil_mode: bool = False, return_indices: bool = False):
     """N-d max pooling; with ``return_indices`` also the flat input index of each maximum."""
-    if return_indices and input.__class__ is not Tensor:  # inside vmap: the indices read values
+    if return_indices and input._batched:  # inside vmap: the indices read values
         return per_sample(lambda t: max_pool(op, dims, t, kernel_size, stride, padding, dilation,
                                              ceil_mode, True), "max_pool_with_indices", input)
     x, unbatched = batched(op, input, dims)
@@ -439,7 +439,7 @@ def _window_table(size: int, out: int, k: int, dims: int):
 
 def _adaptive_max_general(x: Tensor, size: tuple, out: tuple, return_indices: bool):
     """Windows of unequal sizes gathered by index (short windows repeat their last element)."""
-    if x.__class__ is not Tensor:  # inside vmap: the maxima are found on the arrays
+    if x._batched:  # inside vmap: the maxima are found on the arrays
         return per_sample(lambda t: _adaptive_max_general(t, size, out, return_indices),
                           "max_pool_with_indices", x)
     dims = len(size)

@@ -531,7 +531,7 @@ _logsumexp = primitive(
     saves_out=True, jvp="reduction", formula="d/dx_i logsumexp(x) = exp(x_i - logsumexp(x))", batch="dims",
     fused="stability: the max shift (0 for an infinite max) in one pass, as torch's kernel",
 )
-declare(logsumexp, prim=_logsumexp, method=True)
+declare(logsumexp, prim=_logsumexp, method=True, namespaces=("ember", "ember.special"))
 
 
 # ---------------------------------------------------------------------------- scans

@@ -12,10 +12,12 @@ language's vocabulary are all read from ``OPS``. Sample inputs live in the tests
 """
 from __future__ import annotations
 
+import functools
+import warnings
 from dataclasses import dataclass
 from typing import Callable
 
-from .. import backend
+from .. import backend, dtypes
 from ..autograd.engine import Node, make_node
 from ..autograd.forward_ad import LEVELS, has_tangent
 from ..autograd.grad_mode import STATE
@@ -63,7 +65,8 @@ class Primitive:
     to the tangents), ``"multilinear"`` (linear in each input apart: the op with one input
     replaced by its tangent, summed over inputs), ``"elementwise"`` (a one-input op whose VJP
     rule is diagonal: the rule applied to the tangent), ``"reduction"`` (the VJP spreads ``g``
-    with weights over what was reduced: the tangent times those weights, summed over it).
+    with weights over what was reduced: the tangent times those weights, summed over it),
+    ``"transposed"`` (any op: the gradient of ``<rule(u), t>`` with respect to ``u``).
     ``batch`` is the batching rule vmap runs: a category of ``ops/batching.py``'s ``RULES``
     (``"elementwise"``, ``"dims"``, ...) or ``batch(prim, values, batch_dims, **kw) -> out``
     (values batch-first where ``batch_dims`` is 0, the result batch-first); None: vmap loops.
@@ -135,7 +138,7 @@ def _loop_over_batch(rule: Callable, g: Tensor, out, inputs: tuple, kw: dict) ->
     )
 
 
-JVP_KINDS = ("linear", "multilinear", "elementwise", "reduction")
+JVP_KINDS = ("linear", "multilinear", "elementwise", "reduction", "transposed")
 PRIMITIVES: dict[str, Primitive] = {}
 
 
@@ -220,7 +223,7 @@ def apply(prim: Primitive, *inputs: Tensor, **kw) -> Tensor:
 
 # The modules that export declared ops. A new one (``ember.special``, say) is added here and
 # ends with ``derive(exporter("ember.special", globals()))``, as ``ember.linalg`` does.
-NAMESPACES = ("ember", "ember.nn.functional", "ember.linalg")
+NAMESPACES = ("ember", "ember.nn.functional", "ember.linalg", "ember.special")
 
 
 @dataclass(eq=False)
@@ -280,14 +283,15 @@ def declare(fn: Callable | None = None, /, *, name: str | None = None,
             prim: Primitive | None = None, formula: str = "", aliases: tuple = (),
             method: bool | Callable = False, inplace: bool = False,
             namespaces: tuple = ("ember",), sympy: Callable | None = None, math: bool = False,
-            domain: str = "", fused: str = ""):
+            domain: str = "", fused: str = "", out: bool = False):
     """Declare a public op: ``@declare(...)`` above its function, or ``declare(fn, ...)``.
 
     With ``forward`` (and ``rule``) the declaration makes the op's primitive, named after the
     op, and hangs it on the function as ``fn.primitive`` for the body to ``apply``; ``prim``
     names a primitive declared elsewhere (one shared by several ops), as does a ``primitive``
     attribute of a function a factory made; with neither the op is a composite. The other
-    arguments fill the ``Op`` (see there). Returns the function.
+    arguments fill the ``Op`` (see there); ``out=True`` gives the exported function torch's
+    ``out=`` argument (see ``with_out``). Returns the function.
     """
 
     def register(f: Callable) -> Callable:
@@ -307,7 +311,8 @@ def declare(fn: Callable | None = None, /, *, name: str | None = None,
             p.sympy = p.sympy or sympy
             p.fused = p.fused or fused
             p.jvp = p.jvp or jvp
-        op = Op(op_name, f, p, tuple(aliases), method, inplace, tuple(namespaces),
+        exported = with_out(f, op_name) if out else f
+        op = Op(op_name, exported, p, tuple(aliases), method, inplace, tuple(namespaces),
                 formula or (p.formula if p is not None else ""), sympy, math, domain,
                 fused or (p.fused if p is not None else ""))
         OPS[op_name] = op
@@ -316,6 +321,40 @@ def declare(fn: Callable | None = None, /, *, name: str | None = None,
         return f
 
     return register if fn is None else register(fn)
+
+
+def with_out(f: Callable, name: str) -> Callable:
+    """``f`` taking torch's ``out=``: the result written into ``out`` (resized, with torch's
+    warning, when its shape differs), refused when autograd would have to record it."""
+
+    @functools.wraps(f)
+    def fn(*args, out: Tensor | None = None, **kwargs):
+        if out is None:
+            return f(*args, **kwargs)
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+        inputs = [a for a in (*args, *kwargs.values()) if isinstance(a, Tensor)]
+        if STATE.enabled and any(t.requires_grad for t in (out, *inputs)):
+            raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                               "differentiation, but one of the arguments requires grad.")
+        result = f(*args, **kwargs)
+        if result._data.dtype.kind == "f" and out._data.dtype.kind in "biu":
+            raise RuntimeError(f"{name}(): result type {dtypes.scalar_name(result.dtype)} can't be "
+                               f"cast to the desired output type {dtypes.scalar_name(out.dtype)}")
+        if result._data.shape != out._data.shape:
+            if out._data.size:
+                warnings.warn(
+                    f"An output with one or more elements was resized since it had shape "
+                    f"{list(out._data.shape)}, which does not match the required output shape "
+                    f"{list(result._data.shape)}. This behavior is deprecated, and in a future "
+                    "PyTorch release outputs will not be resized unless they have zero elements. "
+                    "You can explicitly reuse an out tensor t by resizing it, inplace, to zero "
+                    "elements with t.resize_(0).", UserWarning, stacklevel=2)
+            out._data = backend.xp_of(out._data).empty(result._data.shape, out._data.dtype)
+        return out._set_result(result)
+
+    fn.takes_out = True
+    return fn
 
 
 def namespace(module: str) -> dict[str, Callable]:

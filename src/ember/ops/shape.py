@@ -406,7 +406,7 @@ def hstack(tensors) -> Tensor:
     return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
 
 
-@declare()
+@declare(aliases=("row_stack",))
 def vstack(tensors) -> Tensor:
     """Join along the rows (dim 0), 0-d and 1-D tensors first becoming rows."""
     return cat(_at_least(tensors, 2, "vstack"), 0)

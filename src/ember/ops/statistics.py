@@ -32,7 +32,7 @@ def _ranked(input: Tensor, axis: int, rank):
     """The positions in ``input`` of the entries of sorted rank ``rank`` (an array broadcasting
     against ``input`` with size 1 along ``axis``) in the stable ascending order."""
     xp = input.xp
-    order = O._order(input, axis, False)
+    order = O._order_fwd(xp, input._data, axis, False)
     return xp.take_along_axis(order, xp.asarray(rank, dtype=xp.int64), axis=axis)
 
 

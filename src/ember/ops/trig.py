@@ -51,4 +51,4 @@ atan2 = _binary("atan2", lambda xp, y, x: xp.arctan2(y, x),
                 (lambda g, out, y, x: E.mul(_atan2_scale(g, y, x), x),
                  lambda g, out, y, x: E.neg(E.mul(_atan2_scale(g, y, x), y))),
                 "d atan2(y, x) = (x dy - y dx) / (x^2 + y^2)", floating=True, check=_FLOATS,
-                tensors=2, aliases=("arctan2",))
+                tensors=2, aliases=("arctan2",), inplace=True)

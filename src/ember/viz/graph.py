@@ -81,7 +81,7 @@ class _GraphDrawing:
         """Every node reachable from the outputs, each once, producers before consumers (the engine's
         sweep order, reversed)."""
         roots = list(dict.fromkeys(t.grad_fn for t in outputs if t.grad_fn is not None))
-        return [n for n in reversed(toposort(roots)) if n.__class__ is Node]
+        return [n for n in reversed(toposort(roots)) if isinstance(n, Node)]
 
     def _box_of(self, producer) -> str:
         """The box of a node or a leaf tensor (a leaf's box is made when first met)."""

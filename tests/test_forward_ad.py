@@ -378,7 +378,7 @@ def test_the_harness_catches_a_wrong_jvp_rule() -> None:
                     (lambda ts, out, x: ts[0] * ember.cos(x).detach(), False),  # no 2nd derivative
                     (lambda ts, out, x: ts[0], False)):
         prim = make(jvp)
-        info = types.SimpleNamespace(name="sin_under_test", gradgrad=True, tol={}, host_reads="",
+        info = types.SimpleNamespace(name="sin_under_test", gradgrad=True, tol={}, host_reads="", jvp_ref="",
                                      fn=lambda x, prim=prim: ember.ops.registry.apply(prim, x),
                                      ref=lambda m, x: m.sin(x))
         if ok:

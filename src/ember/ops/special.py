@@ -97,7 +97,7 @@ scaled_modified_bessel_k0 = _special("special.scaled_modified_bessel_k0", "k0e",
 scaled_modified_bessel_k1 = _special("special.scaled_modified_bessel_k1", "k1e", None, _NO_GRAD)
 
 
-@declare(forward=_library("zeta"), namespaces=_SPECIAL, name="special.zeta",
+@declare(forward=_library("zeta"), namespaces=_SPECIAL, name="special.zeta", batch="elementwise",
          formula="the Hurwitz zeta function; torch has no derivative")
 def zeta(input, other) -> Tensor:
     """The Hurwitz zeta function ``sum_k (k + other)^-input``."""

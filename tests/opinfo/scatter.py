@@ -51,6 +51,8 @@ _reduce_samples = [
     S(T(3, 4, domain="nonzero"), -1, V([[0, 0, 0], [3, 1, 3], [2, 2, 2]]), T(3, 3, domain="nonzero")),
     S(T(domain="nonzero"), 0, V(0), T(domain="nonzero")),
 ]
+_PROD_JVP = ("torch's forward mode gives zero tangents for scatter_reduce \"prod\" (its reverse mode is "
+             "right); tests/test_jvp_rules.py checks Ember's JVP against torch's Jacobian")
 for _reduce in ("sum", "prod", "mean", "amax", "amin"):
     _domain = "distinct" if _reduce in ("amax", "amin") else "nonzero"
     _samples = [S(T(3, 4, domain=_domain), d, i, T(*s.shape, domain=_domain), _reduce,
@@ -58,7 +60,7 @@ for _reduce in ("sum", "prod", "mean", "amax", "amin"):
                 for (x, d, i, s), _ in _reduce_samples[:3] for inc in (True, False)]
     _samples.append(S(T(domain=_domain), 0, V(0), T(domain=_domain), _reduce))
     op(f"scatter_reduce({_reduce})", function("scatter_reduce"), fixed(*_samples), X,
-       dtypes=WITH_INT, op="scatter_reduce")
+       dtypes=WITH_INT, op="scatter_reduce", jvp_ref=_PROD_JVP if _reduce == "prod" else "")
 op("scatter_reduce(ties)", function("scatter_reduce"), fixed(
     S(V([[1.0, 2.0], [3.0, 0.5]], None), 0, V([[0, 0], [0, 0]]), V([[3.0, 2.0], [3.0, 0.0]], None),
       "amax"),
@@ -71,7 +73,8 @@ op("scatter_reduce(zeros)", function("scatter_reduce"), fixed(
       "prod"),
     S(V([[1.0, 2.0], [3.0, 0.5]], None), 0, V([[0, 1], [0, 1]]), V([[0.0, 4.0], [2.0, 0.0]], None),
       "prod", include_self=False),
-), X, notes="a lone zero's gradient is the product of the others", gradgrad=False)
+), X, notes="a lone zero's gradient is the product of the others", gradgrad=False,
+   jvp_ref=_PROD_JVP)
 op("scatter_reduce_", inplace("scatter_reduce_"), fixed(
     S(T(3, 4), 0, _REPEATS, T(2, 4), "sum"),
     S(T(3, 4, domain="distinct"), 1, _COLS, T(3, 2, domain="distinct"), "amax", include_self=False),

@@ -248,3 +248,18 @@ def test_forward_mode_and_vmap_nest_either_way(case):
     """Tangents live on batched tensors' physical values: batched primals, batched tangents only,
     forward mode inside or outside (one or two) vmaps."""
     both(case, X)
+
+
+def test_lstm_scan_batches_samples_as_more_rows():
+    import warnings
+
+    from ember.ops.recurrent import lstm_scan
+
+    rng = np.random.default_rng(3)
+    xw, h0, c0 = (ember.tensor(rng.standard_normal(s)) for s in [(3, 4, 2, 12), (3, 2, 3), (2, 3)])
+    w = ember.tensor(rng.standard_normal((12, 3)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no per-sample loop
+        got = ember.func.vmap(lstm_scan, in_dims=(0, 0, None, None))(xw, h0, c0, w)
+    want = ember.stack([lstm_scan(xw[v], h0[v], c0, w) for v in range(3)])
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)

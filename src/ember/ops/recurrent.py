@@ -13,6 +13,7 @@ hidden and cell states the caller reads, and the gate activations the rule reuse
 from __future__ import annotations
 
 from ..tensor import Tensor
+from . import batching as B
 from . import elementwise as E
 from . import linalg as L
 from . import shape as S
@@ -120,8 +121,20 @@ def _scan_jvp(tangents, out, xw, h0, c0, w_hh):
     return S.stack(steps) if steps else E.const_zeros(out)
 
 
+def _scan_batch(prim, args: list, bdims: list) -> Tensor:
+    """vmap: samples sharing ``W_hh`` are more rows of the LSTM's batch (folded into its dim 1
+    and back out); per-sample weights run once per sample."""
+    if bdims[3] is not None:
+        return B._loop(prim, args, bdims, {})
+    xw, h0, c0 = B.batched_everywhere(args[:3], bdims[:3])
+    n, steps, rows = xw.shape[:3]
+    out = apply(prim, S.reshape(S.movedim(xw, 0, 1), (steps, n * rows, -1)),
+                S.reshape(h0, (n * rows, -1)), S.reshape(c0, (n * rows, -1)), args[3])
+    return S.movedim(S.reshape(out, (steps, n, rows, -1)), 1, 0)
+
+
 _LSTM_SCAN = primitive("lstm_scan", _scan_fwd, _scan_rule, saves_out=True, batchable=False,
-                       jvp=_scan_jvp,
+                       jvp=_scan_jvp, batch=_scan_batch,
                        formula="back through time: gate gradients times the gates' slopes")
 
 

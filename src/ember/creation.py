@@ -158,7 +158,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
 
 
 def _like(fn, input: Tensor, dtype, device, requires_grad, *args):
-    if input.__class__ is not Tensor and fn is not rand and fn is not randn:  # batched by vmap
+    if hasattr(input, "_new_like") and fn is not rand and fn is not randn:  # batched by vmap
         return input._new_like(fn, dtype, device, requires_grad, *args)
     return fn(*args, tuple(input.shape), dtype=dtype if dtype is not None else input.dtype,
               device=device if device is not None else input.device, requires_grad=requires_grad)
@@ -177,7 +177,7 @@ def empty_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = 
 
 
 def full_like(input: Tensor, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    if input.__class__ is not Tensor:  # batched by vmap
+    if hasattr(input, "_new_like"):  # batched by vmap
         return input._new_like(full, dtype, device, requires_grad, fill_value, last=True)
     return full(tuple(input.shape), fill_value, dtype=dtype if dtype is not None else input.dtype,
                 device=device if device is not None else input.device, requires_grad=requires_grad)

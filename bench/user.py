@@ -128,7 +128,8 @@ def child(key: str, lib_name: str, quick: bool) -> None:
 
 def spawn(key: str, lib: str, quick: bool) -> dict:
     """One fresh process measuring ``lib`` on row ``key``; its JSON report."""
-    argv = [sys.executable, str(Path(__file__).resolve()), "--child", key, lib] + (["--quick"] if quick else [])
+    argv = [sys.executable, str(Path(__file__).resolve()), "--child", key, lib]
+    argv += ["--quick"] if quick else []
     env = dict(os.environ)
     src = str(HERE.parent / "src")
     env["PYTHONPATH"] = src + os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else src
@@ -189,7 +190,8 @@ def main(argv: list[str] | None = None) -> None:
         parser.exit(2, f"bench/user.py: unknown row(s) {unknown}; choose from {list(ROWS)}\n")
     repeat = 1 if args.quick else args.repeat
     load = os.getloadavg()[0]
-    intro = (f"Measured {time.strftime('%Y-%m-%d %H:%M')} with `python bench/user.py --repeat {repeat}`: "
+    intro = "QUICK (tiny sizes, one round: the times mean nothing). " if args.quick else ""
+    intro += (f"Measured {time.strftime('%Y-%m-%d %H:%M')} with `python bench/user.py --repeat {repeat}`: "
              f"each library alone in a fresh process at its default threads ({os.cpu_count()} cores), "
              f"processes alternating, median of {repeat}; load average {load:.1f} at the start.")
     print(f"# {intro}\n{HEADER}", flush=True)

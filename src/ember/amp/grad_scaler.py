@@ -57,7 +57,8 @@ class GradScaler:
             return
         state = self._state(optimizer)
         if state["stage"] is UNSCALED:
-            raise RuntimeError("unscale_() has already been called on this optimizer since the last update().")
+            raise RuntimeError("unscale_() has already been called on this optimizer since the last "
+                               "update().")
         if state["stage"] is STEPPED:
             raise RuntimeError("unscale_() is being called after step().")
         inv_scale = float(_float32(1.0 / self._scale))

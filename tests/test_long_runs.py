@@ -71,7 +71,7 @@ def _rss() -> int:
 
 def _live(kind: type) -> int:
     gc.collect()
-    return sum(1 for o in gc.get_objects() if type(o) is kind)
+    return sum(1 for o in gc.get_objects() if isinstance(o, kind))
 
 
 def test_10000_training_steps_keep_memory_flat():

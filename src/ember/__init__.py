@@ -71,3 +71,4 @@ from . import nn  # noqa: E402  (last: nn is built from everything above)
 from . import viz  # noqa: E402
 from .viz.summary import summary  # noqa: E402
 from . import onnx, profiler  # noqa: E402  (interop: ONNX export, the profiler)
+from . import amp  # noqa: E402  (ember.amp: GradScaler)

@@ -1,0 +1,141 @@
+"""Issue 15, second pass: misuse that torch refuses (or warns about) is refused the same way."""
+import warnings
+
+import pytest
+import torch
+
+import ember
+
+
+def _outcome(lib, f):
+    """(exception class name or None, its message, the warnings raised) of ``f(lib)``."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            f(lib)
+        except Exception as e:  # noqa: BLE001 - the class is what is compared
+            return type(e).__name__, str(e), [str(w.message) for w in caught]
+    return None, "", [str(w.message) for w in caught]
+
+
+def _same(f, match: str | None = None, warns: str | None = None):
+    """Run ``f`` on torch and on ember: the same exception class (or none), ember's message
+    containing ``match``, and a warning containing ``warns`` on both."""
+    t_cls, _, t_warn = _outcome(torch, f)
+    e_cls, e_msg, e_warn = _outcome(ember, f)
+    assert e_cls == t_cls, (e_cls, e_msg, t_cls)
+    if match is not None:
+        assert match in e_msg, e_msg
+    if warns is not None:
+        assert any(warns in w for w in t_warn), t_warn
+        assert any(warns in w for w in e_warn), e_warn
+
+
+# ---------------------------------------------------------------- (a) autograd contracts
+def _hook_returning(lib, other):
+    x = lib.ones(3, requires_grad=True)
+    x.register_hook(lambda g: other(lib, g))
+    (x * 2).sum().backward()
+
+
+def test_hook_changing_the_gradient_shape_or_dtype_is_refused():
+    _same(lambda lib: _hook_returning(lib, lambda lib, g: lib.ones(4)), "changed the size")
+    _same(lambda lib: _hook_returning(lib, lambda lib, g: g.double()), "changed the type")
+    # a non-leaf's hook is checked too
+    def non_leaf(lib):
+        x = lib.ones(3, requires_grad=True)
+        y = x * 2
+        y.register_hook(lambda g: lib.ones(2))
+        y.sum().backward()
+    _same(non_leaf, "changed the size")
+    _same(lambda lib: _hook_returning(lib, lambda lib, g: g * 3))  # a same-shape one is fine
+
+
+def _custom_function(lib, n_grads):
+    class F(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a * b
+
+        @staticmethod
+        def backward(ctx, g):
+            return (g, g, None)[:n_grads]
+
+    a = lib.ones(2, requires_grad=True)
+    b = lib.ones(2, requires_grad=True)
+    F.apply(a, b).sum().backward()
+
+
+def test_custom_function_returning_too_few_gradients_raises():
+    _same(lambda lib: _custom_function(lib, 1), "incorrect number of gradients (expected 2, got 1)")
+    _same(lambda lib: _custom_function(lib, 2))
+    _same(lambda lib: _custom_function(lib, 3))  # extra Nones are allowed
+
+
+def _assign_grad(lib, value):
+    x = lib.ones(3, requires_grad=True)
+    x.grad = value(lib)
+
+
+def test_assigning_a_grad_of_another_shape_dtype_or_type_is_refused():
+    _same(lambda lib: _assign_grad(lib, lambda lib: lib.ones(4)), "size '[4]'")
+    _same(lambda lib: _assign_grad(lib, lambda lib: lib.ones(3, dtype=lib.float64)), "dtype")
+    _same(lambda lib: _assign_grad(lib, lambda lib: 3), "type int")
+    _same(lambda lib: _assign_grad(lib, lambda lib: lib.zeros(3)))
+    _same(lambda lib: _assign_grad(lib, lambda lib: None))
+
+
+def test_requires_grad_of_a_non_leaf_cannot_be_changed():
+    def set_flag(lib, value):
+        y = lib.ones(3, requires_grad=True) * 2
+        y.requires_grad = value
+    _same(lambda lib: set_flag(lib, False), "leaf variables")
+    _same(lambda lib: set_flag(lib, True), "leaf variables")
+    _same(lambda lib: setattr(lib.ones(3), "requires_grad", True))
+    _same(lambda lib: setattr(lib.ones(3, dtype=lib.int64), "requires_grad", True), "floating")
+
+
+def test_empty_inputs_to_backward_and_grad_raise():
+    def bw(lib):
+        x = lib.ones(3, requires_grad=True)
+        (x * 2).sum().backward(inputs=[])
+    _same(bw, "`inputs` argument to `backward()` cannot be empty.")
+    def gr(lib):
+        x = lib.ones(3, requires_grad=True)
+        lib.autograd.grad((x * 2).sum(), [])
+    _same(gr, "`inputs` argument to `grad()` cannot be empty.")
+
+
+def test_a_float64_cotangent_leaves_a_float32_grad():
+    for lib in (torch, ember):
+        x = lib.ones(3, requires_grad=True)
+        (x * 2).backward(lib.ones(3, dtype=lib.float64))
+        assert x.grad.dtype == lib.float32
+        assert x.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_grad_of_a_non_leaf_warns_unless_retained():
+    def read(lib, retain):
+        y = lib.ones(3, requires_grad=True) * 2
+        if retain:
+            y.retain_grad()
+        assert y.grad is None
+    _same(lambda lib: read(lib, False), warns="not a leaf Tensor")
+    for lib in (torch, ember):
+        assert _outcome(lib, lambda lib: read(lib, True))[2] == []
+        assert _outcome(lib, lambda lib: lib.ones(3, requires_grad=True).grad)[2] == []
+
+
+def test_save_for_backward_of_a_non_tensor_is_a_type_error():
+    def save(lib):
+        class S(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                ctx.save_for_backward(a, 3)
+                return a * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return g
+        S.apply(lib.ones(2, requires_grad=True))
+    _same(save, "argument 1 is of type int")

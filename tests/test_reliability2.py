@@ -1,7 +1,6 @@
 """Issue 15, second pass: misuse that torch refuses (or warns about) is refused the same way."""
 import warnings
 
-import pytest
 import torch
 
 import ember
@@ -139,3 +138,28 @@ def test_save_for_backward_of_a_non_tensor_is_a_type_error():
                 return g
         S.apply(lib.ones(2, requires_grad=True))
     _same(save, "argument 1 is of type int")
+
+
+# ---------------------------------------------------------------- (b) argument validation
+def test_argument_misuse_is_refused_as_torch():
+    def nn_f(lib):
+        return lib.nn.functional
+    _same(lambda lib: lib.zeros(2, dtype="float32"), "not str")
+    _same(lambda lib: lib.zeros(2).to(dtype="float32"), "not str")
+    _same(lambda lib: lib.zeros(2, dtype=float))
+    _same(lambda lib: lib.set_grad_enabled("yes"), "set_grad_enabled(): argument 'enabled'")
+    _same(lambda lib: lib.set_grad_enabled(True))
+    _same(lambda lib: lib.manual_seed(2 ** 64), "Overflow")
+    _same(lambda lib: lib.manual_seed(2 ** 64 - 1))
+    _same(lambda lib: lib.diff(lib.ones(3), n=-1), "order must be non-negative")
+    _same(lambda lib: nn_f(lib).pad(lib.ones(1, 3), (-2, -2)), "negative output size")
+    _same(lambda lib: nn_f(lib).pad(lib.ones(1, 3), (-1, -2)))  # exactly empty is fine
+    _same(lambda lib: nn_f(lib).pad(lib.ones(1, 3), (1.5, 1)), "pad")
+    _same(lambda lib: lib.ones(3).tile(-1), "negative dimension")
+    _same(lambda lib: lib.tile(lib.ones(3), (-1,)), "negative dimension")
+    _same(lambda lib: lib.ones(3).tile(2, 2))
+    _same(lambda lib: nn_f(lib).embedding(lib.tensor([0]), lib.ones(3)), "must be 2-D")
+    for lib in (torch, ember):
+        assert lib.manual_seed(2 ** 64 - 1).initial_seed() == 2 ** 64 - 1
+        assert tuple(lib.ones(3).tile(2, 2).shape) == (2, 6)
+        assert tuple(lib.nn.functional.pad(lib.ones(1, 3), (-1, -2)).shape) == (1, 0)

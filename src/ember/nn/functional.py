@@ -317,6 +317,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     it occurs in the batch. ``sparse`` is accepted, but gradients are always dense.
     """
     _check_index_dtype(input, "embedding")
+    if weight.dim() != 2:
+        raise RuntimeError(f"embedding(): 'weight' must be 2-D, got shape {list(weight.shape)}")
     num = weight.shape[0]
     if padding_idx is not None:
         if not -num <= padding_idx < num:

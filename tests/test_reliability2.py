@@ -163,3 +163,35 @@ def test_argument_misuse_is_refused_as_torch():
         assert lib.manual_seed(2 ** 64 - 1).initial_seed() == 2 ** 64 - 1
         assert tuple(lib.ones(3).tile(2, 2).shape) == (2, 6)
         assert tuple(lib.nn.functional.pad(lib.ones(1, 3), (-1, -2)).shape) == (1, 0)
+
+
+def test_warnings_torch_gives():
+    _same(lambda lib: lib.ones(1).std(), warns="std(): degrees of freedom is <= 0")
+    _same(lambda lib: lib.ones(3).var(correction=3), warns="var(): degrees of freedom is <= 0")
+    _same(lambda lib: lib.ones(2, 1).std(dim=1), warns="degrees of freedom")
+    _same(lambda lib: lib.var_mean(lib.ones(1)), warns="var_mean(): degrees of freedom")
+    for lib in (torch, ember):
+        assert _outcome(lib, lambda lib: lib.ones(3).var())[2] == []
+    _same(lambda lib: lib.nn.functional.kl_div(lib.zeros(3), lib.ones(3) / 3, reduction="mean"),
+          warns="'batchmean' divides only by the batch size")
+    for lib in (torch, ember):
+        assert _outcome(lib, lambda lib: lib.nn.functional.kl_div(
+            lib.zeros(3), lib.ones(3) / 3, reduction="batchmean"))[2] == []
+
+
+def test_the_same_parameter_twice_in_an_optimizer():
+    def twice(lib):
+        p = lib.nn.Parameter(lib.ones(2))
+        opt = lib.optim.SGD([p, p], lr=0.1)
+        p.grad = lib.ones(2)
+        opt.step()
+        return p.tolist()
+    _same(twice, warns="duplicate parameters")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert twice(ember) == twice(torch)
+
+    def two_groups(lib):
+        p = lib.nn.Parameter(lib.ones(2))
+        lib.optim.SGD([{"params": [p]}, {"params": [p]}], lr=0.1)
+    _same(two_groups, "more than one parameter group")

@@ -402,6 +402,12 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
            log_target: bool = False) -> Tensor:
     """``target * (log target - input)`` with ``input`` as log-probabilities (``0 log 0 = 0``);
     ``batchmean`` divides the sum by the batch size, the true KL divergence per sample."""
+    if reduction == "mean" and size_average is None and reduce is None:
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support size."
+            "'batchmean' divides only by the batch size, and aligns with the KL div math "
+            "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
+            "major release.", UserWarning, stacklevel=2)
     reduction = _reduction(reduction, size_average, reduce) if reduction != "batchmean" else reduction
     if log_target:
         pointwise = E.mul(E.exp(target), E.sub(target, input))

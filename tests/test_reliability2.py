@@ -1,6 +1,7 @@
 """Issue 15, second pass: misuse that torch refuses (or warns about) is refused the same way."""
 import warnings
 
+import pytest
 import torch
 
 import ember
@@ -195,3 +196,54 @@ def test_the_same_parameter_twice_in_an_optimizer():
         p = lib.nn.Parameter(lib.ones(2))
         lib.optim.SGD([{"params": [p]}, {"params": [p]}], lr=0.1)
     _same(two_groups, "more than one parameter group")
+
+
+# ---------------------------------------------------------------- (c) the command line
+def _cli(capsys, *args):
+    from ember.__main__ import main
+
+    try:
+        status = main(list(args))
+    except SystemExit as exc:
+        status = exc.code
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_an_expression_or_claim_starting_with_minus(capsys):
+    status, out, err = _cli(capsys, "grad", "-2*x", "--at", "x=1")
+    assert status == 0 and "-2" in out, err
+    status, out, _ = _cli(capsys, "check", "-x**2", "--wrt", "x", "--claimed", "-2*x")
+    assert status == 0 and "right" in out
+    status, out, _ = _cli(capsys, "grad", "-h")
+    assert status == 0 and "usage" in out
+
+
+@pytest.mark.parametrize("at", [["x=1,x=2"], ["x=1", "--at", "x=3"]])
+def test_a_variable_given_twice_is_refused(capsys, at):
+    status, out, err = _cli(capsys, "grad", "x**2", "--at", *at)
+    assert status == 2 and err.count("\n") == 1 and "x: given twice" in err
+
+
+def test_demo_out_that_is_a_file_or_under_one_is_one_line(capsys, tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    for out in (afile, afile / "sub"):
+        status, _, err = _cli(capsys, "demo", "products", "--out", str(out), "--fast")
+        assert status == 2 and err.count("\n") == 1 and "not a folder" in err, err
+
+
+def test_demo_list_takes_no_sections(capsys):
+    status, out, err = _cli(capsys, "demo", "--list", "extra")
+    assert status == 2 and "extra" in err and out == ""
+
+
+def test_check_derivative_at_nan_inf_and_a_word():
+    from ember.lab.derivative_check import check_derivative
+    from ember.lab.mathlang import MathError
+
+    for value in (float("nan"), float("inf"), float("-inf")):
+        assert check_derivative("x**2", "x", "2*x", x=value)
+    assert not check_derivative("x**2", "x", "3*x", x=float("inf"))
+    with pytest.raises(MathError, match="value of x must be a number"):
+        check_derivative("x**2", "x", "2*x", x="abc")

@@ -247,3 +247,28 @@ def test_check_derivative_at_nan_inf_and_a_word():
     assert not check_derivative("x**2", "x", "3*x", x=float("inf"))
     with pytest.raises(MathError, match="value of x must be a number"):
         check_derivative("x**2", "x", "2*x", x="abc")
+
+
+# ---------------------------------------------------------------- (d) saved files
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_saved_files_honour_the_umask(tmp_path, umask):
+    import os
+
+    old = os.umask(umask)
+    try:
+        path = tmp_path / "w.safetensors"
+        ember.save({"w": ember.ones(2)}, path)
+        assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+        os.chmod(path, 0o640)  # a replaced file keeps its own permissions
+        ember.save({"w": ember.zeros(2)}, path)
+        assert path.stat().st_mode & 0o777 == 0o640
+        assert [p.name for p in tmp_path.iterdir()] == ["w.safetensors"]  # no temp file left
+        assert ember.load(path)["w"].tolist() == [0.0, 0.0]
+    finally:
+        os.umask(old)
+
+
+def test_the_docs_say_the_checksum_is_not_a_signature():
+    doc = ember.serialization.__doc__
+    assert "accidental damage" in doc and "not a signature" in doc
+    assert "edited file is refused" not in doc and "damaged or edited" not in doc

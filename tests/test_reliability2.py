@@ -272,3 +272,20 @@ def test_the_docs_say_the_checksum_is_not_a_signature():
     doc = ember.serialization.__doc__
     assert "accidental damage" in doc and "not a signature" in doc
     assert "edited file is refused" not in doc and "damaged or edited" not in doc
+
+
+# ---------------------------------------------------------------- errors name the user's op
+def test_normalisation_errors_name_the_op_not_an_internal_one():
+    def bn(lib):
+        lib.nn.BatchNorm1d(3)(lib.ones(2, 5))
+    _same(bn, "batch_norm: running_mean should contain 5 elements not 3")
+    def ln(lib):
+        lib.nn.functional.layer_norm(lib.ones(2, 3), (3,), weight=lib.ones(4))
+    _same(ln, "layer_norm: expected weight")
+    def ln_bias(lib):
+        lib.nn.functional.layer_norm(lib.ones(2, 3), (3,), bias=lib.ones(2))
+    _same(ln_bias, "layer_norm: expected bias")
+    def gn(lib):
+        lib.nn.functional.group_norm(lib.ones(2, 4, 3), 2, weight=lib.ones(3))
+    _same(gn, "group_norm: expected weight")
+    _same(lambda lib: lib.nn.functional.layer_norm(lib.ones(2, 3), (3,), weight=lib.ones(3)))

@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list | None = None) -> int:
     """Parse ``argv`` (default: the command line), run the subcommand, return its exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(cli.expressions_as_positionals(sys.argv[1:] if argv is None else argv))
     return cli.run(args, parser)
 
 

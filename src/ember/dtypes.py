@@ -81,7 +81,8 @@ def from_numpy(np_dtype) -> dtype:
 
 
 def to_dtype(d) -> dtype:
-    """Accept an Ember dtype, a NumPy dtype, a Python type or a name."""
+    """Accept an Ember dtype, a NumPy dtype or a Python type; a name is refused as torch does
+    (``dtype="float32"`` is a TypeError there, so code relying on it would not port)."""
     if isinstance(d, dtype):
         return d
     if d is float:
@@ -91,9 +92,8 @@ def to_dtype(d) -> dtype:
     if d is bool:
         return bool_
     if isinstance(d, str):
-        if d in _BY_NAME:
-            return _BY_NAME[d]
-        raise TypeError(f"unknown dtype name {d!r}")
+        hint = f"; use ember.{d}" if d in _BY_NAME else ""
+        raise TypeError(f"argument 'dtype' must be ember.dtype, not str ({d!r}{hint})")
     return from_numpy(d)
 
 
@@ -130,7 +130,7 @@ def from_tensor_type_name(name: str) -> dtype:
     scalar = name.rsplit(".", 1)[-1].removesuffix("Tensor")
     for key, value in _TORCH_SCALAR_NAMES.items():
         if value == scalar:
-            return to_dtype(key)
+            return from_name(key)
     raise RuntimeError(f"invalid type: '{name}'")
 
 

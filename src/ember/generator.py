@@ -63,7 +63,8 @@ def _check_seed(seed) -> int:
         except (TypeError, ValueError):
             raise TypeError(f"manual_seed expected an int, got {type(seed).__name__}") from None
     if not -(1 << 63) <= seed <= _U64:
-        raise RuntimeError(f"Overflow when unpacking long: seed {seed} is outside [-2**63, 2**64)")
+        raise ValueError(f"manual_seed: Overflow when unpacking long long: seed {seed} is outside "
+                         "[-2**63, 2**64)")
     return seed & _U64
 
 

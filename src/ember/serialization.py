@@ -4,8 +4,12 @@ No pickle: the file is safetensors (tensor bytes plus a JSON header), so loading
 code. Each tensor is stored under its dotted path in the saved structure (a model's state dict
 keeps its own keys, readable by any safetensors tool); the structure itself (dicts with any
 simple keys, lists, tuples, numbers, strings, None) is a JSON metadata entry, with a SHA-256
-digest of structure and bytes so a damaged or edited file is refused. Files are written
-atomically: a temporary file in the same directory, flushed and fsynced, then renamed over.
+digest of structure and bytes. The digest catches accidental damage (a truncated copy, flipped
+bits, a tool that rewrote the header); it is not a signature: anyone who edits a file on
+purpose can recompute it, so it says nothing about where a file came from. Files are written
+atomically: a temporary file in the same directory, flushed and fsynced, then renamed over; a
+new file gets the permissions ``open`` would give it (0o666 less the umask), a replaced file
+keeps its own.
 """
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import contextlib
 import hashlib
 import json
 import os
+import secrets
 import tempfile
 import warnings
 from typing import Any, BinaryIO
@@ -223,19 +228,33 @@ def _write(f, data: bytes) -> None:
 def _write_atomic(path: str, data: bytes) -> None:
     """Replace ``path`` with ``data`` all at once: a crash leaves the old file or the new one."""
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    fd, tmp = _create_temp(directory, os.path.basename(path))
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
-        os.chmod(tmp, os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o644)
+        if os.path.exists(path):
+            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
     _fsync_directory(directory)
+
+
+def _create_temp(directory: str, name: str) -> tuple:
+    """A new file ``.name.XXXX.tmp`` in ``directory``, opened for writing with mode 0o666, which
+    the kernel narrows by the umask, as for any new file (``mkstemp``'s 0o600 would not)."""
+    for _ in range(100):
+        tmp = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                           0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"ember.save: no free temporary name for {name} in {directory}")
 
 
 def _fsync_directory(directory: str) -> None:

@@ -5,6 +5,7 @@ Deliberately thin. Arithmetic, reductions and shape methods are attached from ``
 """
 from __future__ import annotations
 
+import warnings
 from typing import Callable, Iterator
 
 from . import _shared_memory, backend, dtypes
@@ -17,12 +18,22 @@ from .autograd.variable import Variable
 from .memory_format import is_contiguous_as
 
 
+_DETACH_HINT = (" If you want to use a computed variable in a subgraph that doesn't require "
+                "differentiation use var_no_grad = var.detach().")
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
+    "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
+    "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead."
+)
+
+
 class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation."""
 
     # _vc: the version counter ([n], shared with views and detached copies; None until needed)
     # _view: (base, view ops, base version when this view's history was read) for a view
-    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_vc", "_view", "_hooks",
+    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_vc", "_view", "_hooks",
                  "_post_accumulate_hooks", "_retains_grad", "__weakref__")
     __array_priority__ = 1000  # make ndarray + Tensor defer to Tensor.__radd__
     _batched = False  # True for vmap's BatchedTensor (ops/batching.py), never for Parameters
@@ -34,8 +45,8 @@ class Tensor:
 
         src = _tensor_from_args(args, dtype, device)
         self._data = src._data
-        self.requires_grad = False
-        self.grad = None
+        self._requires_grad = False
+        self._grad = None
         self.grad_fn = None
         self._vc = None
         self._view = None
@@ -50,8 +61,8 @@ class Tensor:
         """Wrap an array without copying or checking (the fast path every op uses)."""
         t = object.__new__(cls)
         t._data = data
-        t.requires_grad = requires_grad
-        t.grad = None
+        t._requires_grad = requires_grad
+        t._grad = None
         t.grad_fn = grad_fn
         t._vc = None
         t._view = None
@@ -267,12 +278,45 @@ class Tensor:
             )
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError(
-                "you can only change requires_grad flags of leaf variables. If you want to use a "
-                "computed variable in a subgraph that doesn't require differentiation use "
-                "var_no_grad = var.detach()."
-            )
-        self.requires_grad = bool(requires_grad)
+"you can only change requires_grad flags of leaf variables." + _DETACH_HINT)
+        self._requires_grad = bool(requires_grad)
         return self
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether autograd records operations on this tensor."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self.grad_fn is not None:  # as torch: only a leaf's flag may be changed
+            raise RuntimeError("you can only change requires_grad flags of leaf variables."
+                               + ("" if value else _DETACH_HINT))
+        self.requires_grad_(value)
+
+    @property
+    def grad(self) -> "Tensor | None":
+        """The gradient backward accumulated here (a leaf's, or a non-leaf's after retain_grad)."""
+        if self.grad_fn is not None and not self._retains_grad:
+            warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: "Tensor | None") -> None:
+        if value is not None:  # as torch: a gradient has its tensor's shape and dtype
+            if not isinstance(value, Tensor):
+                raise TypeError("assigned grad expected to be a Tensor or None but got grad of "
+                                f"type {type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of "
+                    f"size '{list(self.shape)}'. Please ensure that the gradient and the tensor "
+                    "are the same size")
+            if value.dtype != self.dtype:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{value.dtype}' to a tensor with "
+                    f"dtype '{self.dtype}'. The gradient must match the tensor's dtype.")
+        self._grad = value
 
     def backward(self, gradient: "Tensor | None" = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs=None) -> None:
@@ -392,7 +436,7 @@ class Tensor:
             xp.copyto(self._data, result._data, casting="unsafe")
         if result.grad_fn is not None:
             self.grad_fn = result.grad_fn
-            self.requires_grad = True
+            self._requires_grad = True
         if LEVELS.active:
             move_tangents(result, self)
         self._bump_version()

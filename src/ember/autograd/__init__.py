@@ -44,6 +44,8 @@ def _root_grads(outputs: tuple, grad_outputs: tuple, op: str, batched: bool = Fa
                 f"{op}: Mismatch in shape: grad_output[{i}] has a shape of {list(g.shape)} and "
                 f"output[{i}] has a shape of {list(out.shape)}."
             )
+        elif g.dtype != out.dtype and g.is_floating_point() and out.is_floating_point():
+            g = g.to(out.dtype)  # as torch: the gradient takes the output's dtype
         grads.append(g)
     return grads
 
@@ -57,6 +59,8 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
         retain_graph = create_graph
     if inputs is not None:
         leaves = _as_tuple(inputs)
+        if not leaves:
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
         found = run_backward(outputs, grads, retain_graph, create_graph, capture=list(leaves))
         for leaf, g in zip(leaves, found):
             if g is not None:
@@ -85,6 +89,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     """
     outs = _as_tuple(outputs)
     ins = _as_tuple(inputs)
+    if not ins:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     if VMAP.levels:  # inside vmap: differentiate every sample in one sweep over the whole batch
         return VMAP.batched_grad(grad, outs, ins, _as_tuple(grad_outputs), is_grads_batched,
                                  retain_graph=retain_graph, create_graph=create_graph,

@@ -387,10 +387,7 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool,
                     obj.free()
                 continue
             if obj.hooks:
-                for hook in obj.hooks:
-                    r = hook(g)
-                    if r is not None:
-                        g = r
+                g = _run_tensor_hooks(obj.hooks, g)
             if obj.retained is not None:
                 t = obj.retained()
                 if t is not None:
@@ -424,6 +421,25 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool,
     return [captured.get(_key(t)) if _key(t) is not None else None for t in capture]
 
 
+def _run_tensor_hooks(hooks: list, g):
+    """Run ``hook(g)`` tensor hooks in turn; a replacement must keep g's shape and dtype (as torch)."""
+    for hook in list(hooks):
+        r = hook(g)
+        if r is None:
+            continue
+        name = getattr(hook, "__name__", type(hook).__name__)
+        if not isinstance(r, TENSOR_CLASS[0]):
+            raise TypeError(f"expected Tensor or None (got {type(r).__name__}) from hook '{name}'")
+        if tuple(r.shape) != tuple(g.shape):
+            raise RuntimeError(f"hook '{name}' has changed the size of value (was {list(g.shape)} "
+                               f"got {list(r.shape)})")
+        if r.dtype != g.dtype:
+            raise RuntimeError(f"hook '{name}' has changed the type of value (was {g.dtype} "
+                               f"got {r.dtype})")
+        g = r
+    return g
+
+
 def _run_prehooks(node: Node, g):
     """torch's node pre-hooks: ``hook((g,))`` may return a replacement tuple."""
     for hook in list(node.prehooks):
@@ -447,12 +463,8 @@ def _reach_leaf(leaf, g, create_graph: bool, want, captured) -> None:
     """Deliver the finished gradient of a leaf: hooks, then capture or accumulate into .grad."""
     if g is None:
         return
-    hooks = leaf._hooks
-    if hooks:
-        for hook in hooks:
-            r = hook(g)
-            if r is not None:
-                g = r
+    if leaf._hooks:
+        g = _run_tensor_hooks(leaf._hooks, g)
     if want is not None:
         if leaf in want:
             captured[leaf] = g
@@ -462,6 +474,8 @@ def _reach_leaf(leaf, g, create_graph: bool, want, captured) -> None:
 
 def accumulate_grad(leaf, g, create_graph: bool) -> None:
     """Add ``g`` into ``leaf.grad``, then run the leaf's post-accumulate-grad hooks."""
+    if g.dtype != leaf.dtype and g.is_floating_point() and leaf.is_floating_point():
+        g = g.to(leaf.dtype)  # as torch: a leaf's gradient has the leaf's dtype
     if create_graph:
         leaf.grad = g if leaf.grad is None else leaf.grad + g
     elif leaf.grad is None:

@@ -9,7 +9,7 @@ reading what ``forward`` kept with ``ctx.save_for_forward``.
 from __future__ import annotations
 
 from . import forward_ad
-from .engine import Node, _modified_message, make_node
+from .engine import TENSOR_CLASS, Node, _modified_message, make_node
 from .grad_mode import STATE, no_grad
 
 
@@ -26,6 +26,10 @@ class FunctionCtx:
 
     def save_for_backward(self, *tensors) -> None:
         """Keep tensors for backward; in-place changes to them before backward are detected."""
+        for i, t in enumerate(tensors):
+            if t is not None and not isinstance(t, TENSOR_CLASS[0]):
+                raise TypeError(f"save_for_backward can only save variables, but argument {i} is "
+                                f"of type {type(t).__name__}")
         self._saved = tensors
         self._versions = tuple(t._version if t is not None else 0 for t in tensors)
 
@@ -79,9 +83,7 @@ class _FunctionBackward:
         if not isinstance(result, tuple):
             result = (result,)
         n_args = len(ctx.needs_input_grad)
-        if len(result) < n_args:
-            result = result + (None,) * (n_args - len(result))
-        if len(result) > n_args and any(r is not None for r in result[n_args:]):
+        if len(result) < n_args or any(r is not None for r in result[n_args:]):
             raise RuntimeError(
                 f"function {self.backward_name} returned an incorrect number of gradients "
                 f"(expected {n_args}, got {len(result)})"
@@ -142,7 +144,7 @@ class Function:
                 node.ctx = ctx
                 ctx._node = node
                 o.grad_fn = node
-                o.requires_grad = True
+                o._requires_grad = True
             wrapped.append(o)
         if levels:
             floating = [o if isinstance(o, Tensor) and o._data.dtype.kind == "f" else None

@@ -74,7 +74,10 @@ class set_grad_enabled(_GradMode):
     """Set recording on or off; works as a function call, a context manager or a decorator."""
 
     def __init__(self, mode: bool) -> None:
-        self.mode = bool(mode)
+        if not isinstance(mode, bool):  # as torch: "yes" or 1 is refused, not taken as truthy
+            raise TypeError(f"set_grad_enabled(): argument 'enabled' (position 1) must be bool, "
+                            f"not {type(mode).__name__}")
+        self.mode = mode
         self._prev = STATE.enabled
         STATE.enabled = self.mode
 

@@ -68,6 +68,8 @@ def parse_point(items: list) -> dict:
                 raise MathError(f"--at {name}: {value.strip()!r} is not a number") from None
             if number != number or number in (float("inf"), float("-inf")):
                 raise MathError(f"--at {name}: the value must be a finite number")
+            if name in point:
+                raise MathError(f"--at {name}: given twice ({point[name]:g} and {number:g})")
             point[name] = number
     return point
 
@@ -155,6 +157,16 @@ def run_check(args) -> int:
     result = check_derivative(args.expression, args.wrt, args.claimed, **point)
     print(result)
     return 0 if result else WRONG_CLAIM
+
+
+def expressions_as_positionals(argv: list) -> list:
+    """``argv`` with every single-dash word of ``grad``/``check`` other than ``-h`` marked as a
+    value (argparse would take ``"-2*x"`` for an unknown option): argparse treats a word holding
+    a space as a positional, so one is prepended (the expression parser ignores it)."""
+    if not argv or argv[0] not in ("grad", "check"):
+        return list(argv)
+    return [f" {a}" if a.startswith("-") and not a.startswith("--") and a != "-h" else a
+            for a in argv]
 
 
 def run(args, parser: argparse.ArgumentParser) -> int:

@@ -120,14 +120,25 @@ def _check_point(f: Expression, d: Expression, wrt: str, point: dict) -> dict:
     missing = [v for v in f.variables if v not in point]
     if missing:
         raise MathError(f"the point needs a value for {', '.join(missing)} too")
-    values = {k: float(v) for k, v in point.items()}
+    values = {k: _number(k, v) for k, v in point.items()}
     _, true = _derivative(f, wrt, values, strict=True)
     claim = d.evaluate(values).item()
     true = true.item()
     return {"point": values, "claimed": claim, "autograd": true, "agrees": _close(claim, true)}
 
 
+def _number(name: str, value) -> float:
+    """A point's value as a float, or a MathError naming the variable."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise MathError(f"the value of {name} must be a number, got {value!r}") from None
+
+
 def _close(a: float, b: float) -> bool:
+    """Equal within tolerance; the same infinity, or nan on both sides (both undefined), agree."""
+    if a == b or (a != a and b != b):
+        return True
     return abs(a - b) <= ATOL + RTOL * abs(b)
 
 

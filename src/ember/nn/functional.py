@@ -112,7 +112,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
         )
     axes = tuple(range(input.ndim - n, input.ndim))
     _, centred, var = _moments(input, axes)
-    return _affine(E.mul(centred, E.rsqrt(E.add(var, eps))), weight, bias, shape)
+    return _affine(E.mul(centred, E.rsqrt(E.add(var, eps))), weight, bias, shape, "layer_norm")
 
 
 @declare(namespaces=("ember.nn.functional",))
@@ -129,7 +129,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     grouped = S.reshape(input, (n, num_groups, -1))
     _, centred, var = _moments(grouped, (2,))
     normed = S.reshape(E.mul(centred, E.rsqrt(E.add(var, eps))), tuple(input.shape))
-    return _affine(normed, weight, bias, (c,) + (1,) * (input.ndim - 2))
+    return _affine(normed, weight, bias, (c,) + (1,) * (input.ndim - 2), "group_norm")
 
 
 @declare(namespaces=("ember.nn.functional",))
@@ -147,7 +147,7 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
         eps = float(x.xp.finfo(x._data.dtype).eps)
     axes = tuple(range(x.ndim - len(shape), x.ndim))
     normed = E.mul(x, E.rsqrt(E.add(R.mean(E.mul(x, x), axes, keepdim=True), eps)))
-    return _affine(normed, weight, None, shape)
+    return _affine(normed, weight, None, shape, "rms_norm")
 
 
 @declare(namespaces=("ember.nn.functional",))
@@ -186,8 +186,16 @@ def _moments(x: Tensor, axes: tuple) -> tuple:
     return mean, centred, R.mean(E.mul(centred, centred), axes, keepdim=True)
 
 
-def _affine(x: Tensor, weight: Tensor | None, bias: Tensor | None, param_shape: tuple) -> Tensor:
-    """``x * weight + bias`` with the parameters reshaped to ``param_shape`` (either may be None)."""
+def _affine(x: Tensor, weight: Tensor | None, bias: Tensor | None, param_shape: tuple,
+            op: str) -> Tensor:
+    """``x * weight + bias`` with the parameters reshaped to ``param_shape`` (either may be None);
+    a parameter of the wrong size is refused naming ``op``, not the reshape inside it."""
+    size = math.prod(param_shape)
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.numel() != size:
+            raise RuntimeError(f"{op}: expected {name} to have {size} elements (one per normalized "
+                               f"element, shape {list(param_shape)}), but got {name} of shape "
+                               f"{list(t.shape)} for input of shape {list(x.shape)}")
     if weight is not None:
         x = E.mul(x, S.reshape(weight, param_shape))
     if bias is not None:
@@ -224,6 +232,10 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     channels = input.shape[1] if input.ndim > 1 else input.shape[0]
     param_shape = (1, channels) + (1,) * (input.ndim - 2)
     axes = (0,) + tuple(range(2, input.ndim))
+    for name, stat in (("running_mean", running_mean), ("running_var", running_var)):
+        if stat is not None and stat.numel() != channels:
+            raise RuntimeError(f"batch_norm: {name} should contain {channels} elements not "
+                               f"{stat.numel()} (input of shape {list(input.shape)})")
     if training:
         mean, centred, var = _moments(input, axes)
         if running_mean is not None and running_var is not None:
@@ -234,7 +246,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     else:
         centred, var = _running_moments(input, running_mean, running_var, param_shape,
                                         "batch_norm", "in evaluation mode (training=False)")
-    return _affine(E.mul(centred, E.rsqrt(E.add(var, eps))), weight, bias, param_shape)
+    return _affine(E.mul(centred, E.rsqrt(E.add(var, eps))), weight, bias, param_shape,
+                   "batch_norm")
 
 
 def _running_moments(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
@@ -302,6 +315,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     it occurs in the batch. ``sparse`` is accepted, but gradients are always dense.
     """
     _check_index_dtype(input, "embedding")
+    if weight.dim() != 2:
+        raise RuntimeError(f"embedding(): 'weight' must be 2-D, got shape {list(weight.shape)}")
     num = weight.shape[0]
     if padding_idx is not None:
         if not -num <= padding_idx < num:
@@ -385,6 +400,12 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
            log_target: bool = False) -> Tensor:
     """``target * (log target - input)`` with ``input`` as log-probabilities (``0 log 0 = 0``);
     ``batchmean`` divides the sum by the batch size, the true KL divergence per sample."""
+    if reduction == "mean" and size_average is None and reduce is None:
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support size."
+            "'batchmean' divides only by the batch size, and aligns with the KL div math "
+            "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
+            "major release.", UserWarning, stacklevel=2)
     reduction = _reduction(reduction, size_average, reduce) if reduction != "batchmean" else reduction
     if log_target:
         pointwise = E.mul(E.exp(target), E.sub(target, input))

@@ -43,6 +43,8 @@ class BatchedTensor(Tensor):
 
     requires_grad = property(lambda self: self._value.requires_grad,
                              lambda self, v: setattr(self._value, "requires_grad", v))
+    _requires_grad = property(lambda self: self._value._requires_grad,
+                              lambda self, v: setattr(self._value, "_requires_grad", v))
     grad_fn = property(lambda self: self._value.grad_fn,
                        lambda self, v: setattr(self._value, "grad_fn", v))
     grad = property(lambda self: None, lambda self, v: None)

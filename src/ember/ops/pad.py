@@ -6,6 +6,7 @@ derivative is a slice); the other modes gather each padded dim with an index arr
 """
 from __future__ import annotations
 
+from ..arguments import ints_arg
 from ..tensor import Tensor
 from ..autograd.engine import torch_backward
 from . import elementwise as E
@@ -17,7 +18,7 @@ MODES = ("constant", "reflect", "replicate", "circular")
 
 def _pairs(op: str, x: Tensor, pad) -> list[tuple[int, int, int]]:
     """(axis, before, after) for each padded dim; ``pad`` lists pairs from the last dim backwards."""
-    pad = [int(p) for p in pad]
+    pad = ints_arg(pad, op, "pad")
     if len(pad) % 2:
         raise ValueError(f"{op}: padding length must be divisible by 2, got {len(pad)}")
     if len(pad) // 2 > x._data.ndim:
@@ -56,10 +57,16 @@ def _check_mode(op: str, mode: str, x: Tensor, axis: int, before: int, after: in
 
 def _constant(x: Tensor, pairs, value) -> Tensor:
     for axis, before, after in pairs:  # negative padding crops first
+        size = x._data.shape[axis]
+        if size + before + after < 0:
+            raise RuntimeError(
+                f"pad: the input size {size}, plus negative padding {before} and {after} resulted "
+                f"in a negative output size, which is invalid. Check dimension {axis} of your "
+                f"input (shape {list(x.shape)}).")
         start = max(-before, 0)
-        stop = x._data.shape[axis] - max(-after, 0)
+        stop = size - max(-after, 0)
         if start or stop != x._data.shape[axis]:
-            x = I.narrow(x, axis, start, max(stop - start, 0))
+            x = I.narrow(x, axis, start, stop - start)
     shape = list(x._data.shape)
     idx = [slice(None)] * len(shape)
     for axis, before, after in pairs:

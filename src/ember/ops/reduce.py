@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import functools
+import warnings
 
 from .. import dtypes
 from ..arguments import int_arg, ints_arg
@@ -344,9 +345,19 @@ def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
 def var(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction=None) -> Tensor:
     """Variance over ``dim`` with Bessel's ``correction`` (1 by default, as torch)."""
+    return _moment(_var, "var", input, dim, unbiased, keepdim, correction)
+
+
+def _moment(prim, op: str, input: Tensor, dim, unbiased, keepdim: bool, correction) -> Tensor:
+    """var or std (``prim``) as ``op`` was called; torch's warning when no degrees of freedom are
+    left (the result is then inf or nan)."""
     dim, correction = _var_args(input, dim, unbiased, correction)
-    axes = normalize_dims(dim, input._data.ndim, "var")
-    return apply(_var, input, axes=axes, keepdim=keepdim, correction=correction, whole=dim is None)
+    axes = normalize_dims(dim, input._data.ndim, op)
+    if _count(input._data.shape, axes) - correction <= 0:
+        warnings.warn(f"{op}(): degrees of freedom is <= 0. Correction should be strictly less "
+                      "than the reduction factor (input numel divided by output numel).",
+                      UserWarning, stacklevel=3)
+    return apply(prim, input, axes=axes, keepdim=keepdim, correction=correction, whole=dim is None)
 
 
 def _var_args(input: Tensor, dim, unbiased, correction) -> tuple:
@@ -407,19 +418,19 @@ _std = primitive("std", functools.partial(_var_fwd, root=True), functools.partia
 def std(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction=None) -> Tensor:
     """Standard deviation: the square root of ``var`` (a zero std gets a zero gradient, as torch)."""
-    dim, correction = _var_args(input, dim, unbiased, correction)
-    axes = normalize_dims(dim, input._data.ndim, "std")
-    return apply(_std, input, axes=axes, keepdim=keepdim, correction=correction, whole=dim is None)
+    return _moment(_std, "std", input, dim, unbiased, keepdim, correction)
 
 
 @declare()
 def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
-    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+    return (_moment(_var, "var_mean", input, dim, unbiased, keepdim, correction),
+            mean(input, _var_args(input, dim, unbiased, correction)[0], keepdim))
 
 
 @declare()
 def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
-    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+    return (_moment(_std, "std_mean", input, dim, unbiased, keepdim, correction),
+            mean(input, _var_args(input, dim, unbiased, correction)[0], keepdim))
 
 
 @torch_backward("LinalgVectorNormBackward0")

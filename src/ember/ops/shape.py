@@ -176,7 +176,7 @@ def _inverse(dims: tuple) -> tuple:
 @declare(prim=_permute, method=True)
 def permute(input: Tensor, *dims) -> Tensor:
     """Reorder dimensions: ``permute(2, 0, 1)`` turns (H, W, C) into (C, H, W)."""
-    dims = _shape_arg(dims)
+    dims = _shape_arg(dims, "tile")
     n = input._data.ndim
     if len(dims) != n:
         raise RuntimeError(
@@ -557,9 +557,10 @@ def roll(input: Tensor, shifts, dims=None) -> Tensor:
 
 
 @declare(method=True)
-def tile(input: Tensor, dims) -> Tensor:
-    """``input`` repeated ``dims`` times along each dimension (ones prepended as needed)."""
-    dims = tuple(dims)
+def tile(input: Tensor, *dims) -> Tensor:
+    """``input`` repeated ``dims`` times along each dimension (ones prepended as needed); the
+    method takes the counts one by one too (``x.tile(2, 3)``), as torch."""
+    dims = _shape_arg(dims, "tile")
     if len(dims) < input._data.ndim:
         dims = (1,) * (input._data.ndim - len(dims)) + dims
     return repeat(input, *dims)
@@ -591,6 +592,8 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) ->
     """Differences of neighbours along ``dim`` (``n`` times), after ``prepend``/``append``."""
     if input._data.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"diff: order must be non-negative but got {n}")
     axis = _wrap_dim(dim, input._data.ndim, "diff")
     x = cat([t for t in (prepend, input, append) if t is not None], axis)
     for _ in range(n):

@@ -46,7 +46,7 @@ def refresh(view: Tensor) -> None:
     base, ops, seen = view._view
     if base._version != seen and base.requires_grad:
         fresh = replay(ops, base)
-        view.grad_fn, view.requires_grad = fresh.grad_fn, True
+        view.grad_fn, view._requires_grad = fresh.grad_fn, True
         view._view = (base, ops, base._version)
 
 
@@ -61,7 +61,7 @@ def write_through(view: Tensor, result: Tensor) -> Tensor:
     replay(ops, Tensor._make(keep))._data[...] = False
     base._set_result(apply(_copy_slices, base._snapshot(), result, ops=ops, keep=Tensor._make(keep)))
     fresh = replay(ops, base)
-    view.grad_fn, view.requires_grad = fresh.grad_fn, True
+    view.grad_fn, view._requires_grad = fresh.grad_fn, True
     view._view = (base, ops, base._version)
     return view
 

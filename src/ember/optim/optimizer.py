@@ -7,6 +7,7 @@ state, group)``, that changes one parameter in place with Ember ops. ``step`` ru
 from __future__ import annotations
 
 import copy
+import warnings
 from collections import defaultdict
 from typing import Any, Callable, Iterable
 
@@ -71,7 +72,9 @@ class Optimizer:
                 )
             group.setdefault(name, default)
         if len({id(p) for p in params}) != len(params):
-            raise ValueError("optimizer contains a parameter group with duplicate parameters")
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; in "
+                          "future, this will cause an error (as torch, the parameter is kept twice)",
+                          UserWarning, stacklevel=3)
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in params):
             raise ValueError("some parameters appear in more than one parameter group")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
@@ -38,6 +39,9 @@ def section_list() -> str:
 def _handle(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     """List, refuse unknown names (exit 2, with the list), or run the chosen sections."""
     if args.list:
+        if args.sections:
+            parser.exit(2, f"ember demo: error: --list takes no sections (got "
+                           f"{' '.join(args.sections)})\n")
         print(section_list())
         return 0
     known = {s.name for s in SECTIONS}
@@ -45,14 +49,34 @@ def _handle(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if unknown:
         parser.error(f"unknown section {', '.join(map(repr, unknown))}; the sections are:\n"
                      f"{section_list()}")
+    problem = _unwritable(args.out)
+    if problem:
+        parser.exit(2, f"ember demo: error: --out {args.out}: {problem}\n")
     try:
         run(args.sections, args.out, args.fast)
+    except OSError as exc:  # the folder went away or filled up while the sections ran
+        parser.exit(2, f"ember demo: error: --out {args.out}: {exc.strerror or exc}\n")
     except ModuleNotFoundError as exc:
         if (exc.name or "").split(".")[0] not in EXTRAS:
             raise
         parser.exit(1, f"ember demo: the walkthrough needs {exc.name}, one of Ember's extras: "
                        f"pip install \"ember[extras]\" (or pip install -e \".[extras]\" in a checkout)\n")
     return 0
+
+
+def _unwritable(out: Path) -> str | None:
+    """Why the pictures could not be written under ``out`` (checked before any section runs,
+    so a bad --out costs no computing), or None."""
+    folder = Path(out)
+    while not folder.exists():
+        if folder.parent == folder:
+            return "no such folder"
+        folder = folder.parent
+    if not folder.is_dir():
+        return "not a folder" if folder == Path(out) else f"{folder} is not a folder"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return "permission denied" if folder == Path(out) else f"{folder}: permission denied"
+    return None
 
 
 def run(names, out: Path = DEFAULT_OUT, fast: bool = False, writer=None) -> dict:

@@ -49,7 +49,8 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     else:
         centred, var = F._running_moments(input, running_mean, running_var, param_shape,
                                           "instance_norm", "when use_input_stats=False")
-    return F._affine(E.mul(centred, E.rsqrt(E.add(var, eps))), weight, bias, param_shape)
+    return F._affine(E.mul(centred, E.rsqrt(E.add(var, eps))), weight, bias, param_shape,
+                     "instance_norm")
 
 
 def _mix_channels(x: Tensor, matrix: Tensor) -> Tensor:

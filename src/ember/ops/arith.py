@@ -22,7 +22,8 @@ _FMOD_PARTIALS = (lambda g, out, x, y: g,
 
 
 fmod = E._binary("fmod", lambda xp, x, y: xp.fmod(x, y), _FMOD_PARTIALS,
-                 "d(fmod(x, y)) = dx - trunc(x/y) dy", check=E._integer_division, inplace=True)
+                 "d(fmod(x, y)) = dx - trunc(x/y) dy", check=E._integer_division, inplace=True,
+                 tensors=1)
 
 
 def _copysign_x(g, out, x, y):
@@ -34,7 +35,7 @@ def _copysign_x(g, out, x, y):
 copysign = E._binary("copysign", lambda xp, x, y: xp.copysign(x, y),
                      (_copysign_x, lambda g, out, x, y: E.const_zeros(g)),
                      "d/dx copysign(x, y) = sign(x) sign(y) (0 at x = 0); 0 in y", floating=True,
-                     saves_out=True, inplace=True)
+                     saves_out=True, inplace=True, tensors=1)
 
 
 def _fminmax_partials(mine):
@@ -68,12 +69,12 @@ signbit = E._unary("signbit", lambda xp, x: xp.signbit(x), None, _NO_RULE, float
                    inplace=False)
 
 
-@declare(method=True, inplace=True)
-def hypot(input: Tensor, other: Tensor) -> Tensor:
-    """``sqrt(input^2 + other^2)``: the hypotenuse."""
-    E.require_tensors("hypot", input, other)
-    x, y = E.promote("hypot", input, other, True)
-    return E.sqrt(E.add(E.mul(x, x), E.mul(y, y)))
+# a primitive, not sqrt(x*x + y*y): the squares overflow where the hypotenuse does not
+hypot = E._binary("hypot", lambda xp, x, y: xp.hypot(x, y),
+                  (lambda g, out, x, y: E.mul(g, E.div(x, out)),
+                   lambda g, out, x, y: E.mul(g, E.div(y, out))),
+                  "d hypot(x, y) = (x dx + y dy) / hypot(x, y)", saves_out=True, tensors=2,
+                  check=_FLOATS, inplace=True)
 
 
 @declare(method=True, inplace=True)

@@ -280,7 +280,9 @@ def check_jvp(info, sample: tuple, dtype: str, device: str = "cpu") -> None:
     if not info.gradgrad or not e_jvp or dtype != "float64":  # once per op: float64 suffices
         return
     vecs = [rng.standard_normal(tuple(w.shape)).astype(dtype) for w in t_jvp]
-    e_total = _inner("ember", list(e_jvp), _as("ember", vecs, device))
+    # each vector on its tangent's device (an op such as cpu() moves its result)
+    e_vecs = [ember.tensor(v, device=g.device) for v, g in zip(vecs, e_jvp)]
+    e_total = _inner("ember", list(e_jvp), e_vecs)
     got = [np.zeros(tuple(t.shape)) for t in e_in] if e_total is None else \
         _zeros_for(_grads("ember", [e_total], e_in, [_ones("ember", e_total)], False), e_in)
     what = f"{info.name} reverse-over-forward derivative"

@@ -23,6 +23,11 @@ CHOLESKY_READS = "checks the factorization succeeded (torch reads its error code
 LSTSQ_READS = "residuals are given only where A has full rank (torch checks it too)"
 
 
+# Forward mode runs a factorization's whole VJP rule (the "transposed" JVP kind), and the
+# rule's check for repeated eigen- or singular values reads them back from the GPU.
+FORWARD_READS = "forward mode: the factorization's rule checks for repeated values on the host"
+
+
 def add(name, call, samples, **kw):
     kw.setdefault("tol", F32)
     return op(name, call, samples, L, **kw)
@@ -128,17 +133,18 @@ add("linalg.eigh", lambda m, a, *args: eigh_fixed(m, a + a.mT, *args), fixed(
     host_reads="the eigenvector gradient checks for repeated eigenvalues, to warn",
     errors=fixed(S(T(2, 3)), S(T(3, 3), "X")))
 add("linalg.eigvalsh", lambda m, a, *args: m.linalg.eigvalsh(a + a.mT, *args), fixed(
-    S(T(3, 3)), S(T(2, 3, 3), "U"), S(T(0, 0))))
+    S(T(3, 3)), S(T(2, 3, 3), "U"), S(T(0, 0))), host_reads=FORWARD_READS)
 add("linalg.eig", eig_fixed, spectra((3, ()), (2, (2,)), (1, ())),
     notes="real results only: Ember has no complex tensors",
     host_reads="the eigenvector gradient checks for repeated eigenvalues, to warn")
-add("linalg.eigvals", lambda m, a: real(m, m.linalg.eigvals(a)), spectra((3, ()), (2, (2,))))
+add("linalg.eigvals", lambda m, a: real(m, m.linalg.eigvals(a)), spectra((3, ()), (2, (2,))),
+    host_reads=FORWARD_READS)
 add("linalg.svd", svd_fixed, fixed(
     S(T(4, 3)), S(T(3, 5)), S(T(2, 3, 3)), S(T(4, 3), False), S(T(2, 3, 5), False), S(T(0, 3))),
     host_reads="the singular-vector gradient checks for repeated singular values, to warn",
     errors=fixed(S(T(3)), S(V([[1, 2], [3, 4]])), S(T(2, 2, dtype="float16"))))
 add("linalg.svdvals", lambda m, a: m.linalg.svdvals(a), fixed(
-    S(T(4, 3)), S(T(2, 3, 5)), S(T(0, 2))))
+    S(T(4, 3)), S(T(2, 3, 5)), S(T(0, 2))), host_reads=FORWARD_READS)
 add("linalg.lu", lambda m, a: m.linalg.lu(a), fixed(
     S(T(3, 3)), S(T(4, 3)), S(T(3, 5)), S(T(2, 3, 3)), S(T(1, 1)), S(T(0, 0))))
 add("linalg.lu_factor", lambda m, a: m.linalg.lu_factor(a), fixed(
@@ -223,14 +229,14 @@ add("linalg.diagonal", lambda m, a, **kw: m.linalg.diagonal(a, **kw), fixed(
 add("linalg.cond", lambda m, a, *args: m.linalg.cond(wellcond(m, a), *args), fixed(
     S(T(3, 3)), S(T(2, 3, 3), 2), S(T(3, 3), -2), S(T(3, 3), "nuc"), S(T(3, 4)), S(T(2, 0, 0)),
     S(T(2, 0, 0), "fro")),
-    errors=fixed(S(T(2, 3), 1),))
+    errors=fixed(S(T(2, 3), 1),), host_reads=FORWARD_READS)
 add("linalg.cond(norm orders)", lambda m, a, p: m.linalg.cond(wellcond(m, a), p), fixed(
     S(T(3, 3), "fro"), S(T(3, 3), float("inf")), S(T(2, 3, 3), -1)), grad=False, gradgrad=False,
     notes="torch's backward fails here (it changes inv_ex's output in place)")
 add("linalg.matrix_norm", lambda m, a, *args, **kw: m.linalg.matrix_norm(a, *args, **kw), fixed(
     S(T(3, 4), 2), S(T(2, 3, 4), -2), S(T(3, 4), "nuc"), S(T(3, 2, 4), 2, dim=(0, 2)),
     S(T(2, 3, 4), "nuc", keepdim=True)),
-    errors=fixed(S(T(3, 4), 3),))
+    errors=fixed(S(T(3, 4), 3),), host_reads=FORWARD_READS)
 add("linalg.tensorinv", lambda m, a, **kw: m.linalg.tensorinv(wellcond(m, a.reshape(6, 6))
                                                                .reshape(a.shape), **kw), fixed(
     S(T(6, 2, 3), ind=1), S(T(2, 3, 6))), errors=fixed(S(T(2, 3, 4), ind=1),))
@@ -259,7 +265,8 @@ add("linalg.inv(singular)", lambda m, a: m.linalg.inv(a), fixed(), errors=fixed(
 add("svd", lambda m, a, *args: tuple(svd_fixed_legacy(m, a, *args)), fixed(
     S(T(4, 3)), S(T(3, 5), False), S(T(2, 3, 3))),
     host_reads="the singular-vector gradient checks for repeated singular values, to warn")
-add("svd(compute_uv=False)", lambda m, a: m.svd(a, compute_uv=False), fixed(S(T(4, 3))))
+add("svd(compute_uv=False)", lambda m, a: m.svd(a, compute_uv=False), fixed(S(T(4, 3))),
+    host_reads=FORWARD_READS)
 add("qr", lambda m, a, *args: m.qr(wellcond(m, a), *args), fixed(S(T(4, 3)), S(T(3, 5), False)))
 add("cholesky", lambda m, a, *args: m.cholesky(spd(m, a), *args), fixed(
     S(T(3, 3)), S(T(3, 3), True)),

@@ -21,7 +21,10 @@ def _sp(name: str, samples, **kw) -> None:
 
 _WITH_ZERO = fixed(S(V([-2.5, -0.7, 0.0, 0.4, 3.0], None)))
 _sp("erfcx", chain(unary(), _WITH_ZERO))
-_sp("ndtr", chain(unary(), _WITH_ZERO), dtypes=WITH_INT)
+_sp("ndtr", chain(unary(), _WITH_ZERO), dtypes=WITH_INT,
+    tol={"float32": (1e-3, 1e-6), "int64": (1e-3, 1e-6), **TOL},
+    notes="torch's float32 ndtr is off by ~3e-4 relative in the lower tail (x=-4); ember rounds the "
+          "float64 value")
 _sp("ndtri", chain(unary("prob"), fixed(S(V([0.0, 0.001, 0.5, 0.999, 1.0], None)))), grad=False)
 _sp("ndtri(grad)", unary("prob"), op="special.ndtri")
 _sp("log_ndtr", chain(unary(), fixed(S(V([-30.0, -5.0, 0.0, 6.0], None)))),

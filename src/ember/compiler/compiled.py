@@ -1,0 +1,391 @@
+"""``ember.compile``'s compiled function: guards, the cache of traced programs, replay, fallback.
+
+Each call computes the input signature (shapes, dtypes, devices, ``requires_grad`` of every
+tensor argument, the other arguments' values, grad mode, and for a module its submodules'
+training flags and parameters). The first call with a signature runs the function eagerly
+while recording it (``trace.py``) and returns that eager result; later calls replay the
+recorded forward program on the arrays, and ``backward`` replays the recorded backward
+program. What cannot be traced runs eagerly, with the reason kept (``_ember_explain()``, the
+``ember.compiler`` logger); under ``fullgraph=True`` it raises ``Unsupported`` instead.
+"""
+from __future__ import annotations
+
+import logging
+import warnings
+import weakref
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .. import backend
+from ..autograd import engine
+from ..autograd.engine import make_node
+from ..autograd.forward_ad import LEVELS
+from ..autograd.grad_mode import STATE as GRAD, enable_grad
+from ..autograd.vmap_state import VMAP
+from ..ops import registry
+from ..tensor import Tensor
+from . import program
+from .exc import RecompileLimitExceeded
+from .stance import STATE, config
+from .trace import Recorder, tracing, version
+
+logger = logging.getLogger("ember.compiler")
+LIVE: "weakref.WeakSet[CompiledFunction]" = weakref.WeakSet()  # for ember.compiler.reset()
+_NUMPY_ARRAY = backend.numpy.ndarray
+
+
+# ---------------------------------------------------------------------------- argument trees
+
+
+def flatten(obj, leaves: list):
+    """The structure of ``obj`` (hashable) with its tensors appended to ``leaves``."""
+    if isinstance(obj, Tensor):
+        leaves.append(obj)
+        return 0
+    if isinstance(obj, (tuple, list)):
+        return (type(obj), tuple(flatten(o, leaves) for o in obj))
+    if isinstance(obj, dict):
+        return (dict, tuple(obj), tuple(flatten(v, leaves) for v in obj.values()))
+    try:
+        hash(obj)
+    except TypeError:
+        return ("id", id(obj))
+    return ("const", type(obj), obj)
+
+
+def unflatten(spec, leaves, at: list):
+    """Rebuild what ``flatten`` took apart, taking tensors from ``leaves`` (``at`` = [next])."""
+    if spec == 0:
+        t = leaves[at[0]]
+        at[0] += 1
+        return t
+    kind = spec[0]
+    if kind is dict:
+        return {k: unflatten(s, leaves, at) for k, s in zip(spec[1], spec[2])}
+    if kind in (tuple, list):
+        return kind(unflatten(s, leaves, at) for s in spec[1])
+    return spec[2]
+
+
+def meta(t: Tensor) -> tuple:
+    """What a guard checks of one tensor: array type and device, shape, dtype, requires_grad."""
+    a = t._data
+    if a.__class__ is _NUMPY_ARRAY:
+        return (a.shape, a.dtype, t._requires_grad)
+    return (a.__class__, backend.device_of(a), a.shape, a.dtype, t._requires_grad)
+
+
+def module_state(module) -> tuple:
+    """A module's guard: each submodule's training flag and the identity of its tensors."""
+    state = []
+    for m in module.modules():
+        state.append(m.training)
+        state.extend(map(id, m._parameters.values()))
+        state.extend(map(id, m._buffers.values()))
+    return tuple(state)
+
+
+# ---------------------------------------------------------------------------- entries
+
+
+@dataclass
+class Backward:
+    """One output's backward program: ``fn(g, *saved, *captured) -> one gradient per input``."""
+
+    fn: Callable
+    saved: list  # positions in the forward program's saved results
+    externals: list  # captured tensors, read live
+    ops: int
+
+
+@dataclass
+class Entry:
+    """One traced signature: its programs, or the reason it runs eagerly."""
+
+    reason: str | None = None
+    fwd: Callable | None = None
+    externals: list = field(default_factory=list)  # captured tensors the forward reads
+    guards: list = field(default_factory=list)  # meta() of each, at trace time
+    out_spec: object = None
+    outs: list = field(default_factory=list)  # per output: ("arg", i) ("ext", t) ("slot", k, grad)
+    n_results: int = 0
+    diff_args: list = field(default_factory=list)  # tensor arguments that need grad
+    diff_ext: list = field(default_factory=list)  # captured tensors that need grad
+    bwd: dict = field(default_factory=dict)  # output position -> Backward
+    ops: int = 0
+
+
+class _Backward:
+    """The graph node function of a compiled call's output: replays its backward program."""
+
+    __slots__ = ("call", "index", "saved")
+    reads_inputs = True
+    saves_out = False
+    rule = None
+    jvp = None
+    name = "compiled"
+    formula = "the recorded backward program of an ember.compile'd function"
+    backward_name = "CompiledFunctionBackward"
+
+    def __init__(self, call: tuple, index: int, saved: tuple) -> None:
+        self.call = call  # (compiled function, entry, args, kwargs)
+        self.index = index
+        self.saved = saved
+
+    def backward(self, node, g: Tensor) -> tuple:
+        node.saved()  # refuses inputs changed in place since the forward, as eager does
+        owner, entry, args, kwargs = self.call
+        if GRAD.enabled or g._data.ndim != node.out_ndim:  # create_graph or batched: eager
+            return owner.eager_grads(args, kwargs, self.index, node.inputs, g)
+        prog = entry.bwd[self.index]
+        saved = self.saved
+        grads = prog.fn(g._data, *[saved[i] for i in prog.saved],
+                        *[t._data for t in prog.externals])
+        return tuple(None if a is None else Tensor._make(a) for a in grads)
+
+
+# ---------------------------------------------------------------------------- the function
+
+
+class CompiledFunction:
+    """A function (or module call) that replays traced programs, one per input signature."""
+
+    def __init__(self, fn: Callable, *, fullgraph: bool = False, dynamic=None,
+                 backend: str | Callable = "inductor", mode: str | None = None,
+                 options: dict | None = None, disable: bool = False, module=None) -> None:
+        self._ember_original = fn
+        self.fullgraph = fullgraph
+        self.dynamic = dynamic
+        self.backend = backend
+        self.mode = mode
+        self.options = options
+        self.disabled = disable
+        self.module = module
+        self.cache: dict = {}
+        self.seen: set = set()  # signatures run once eagerly (stance "eager_then_compile")
+        self.warned = False
+        LIVE.add(self)
+
+    def reset(self) -> None:
+        """Forget every traced program."""
+        self.cache.clear()
+        self.seen.clear()
+
+    # ------------------------------------------------------------------ calling
+    def __call__(self, *args, **kwargs):
+        fn = self._ember_original
+        if self.disabled or STATE.disabled or STATE.tracing or STATE.stance == "force_eager" \
+                or LEVELS.active or VMAP.levels:
+            return fn(*args, **kwargs)
+        if kwargs or not all(a.__class__ is Tensor for a in args):
+            leaves: list = []
+            spec = flatten((args, kwargs), leaves)
+        else:
+            leaves, spec = args, len(args)
+        key = (spec, tuple([meta(t) for t in leaves]), GRAD.enabled)
+        if self.module is not None:
+            key += module_state(self.module)
+        entry = self.cache.get(key)
+        if entry is not None and entry.reason is None:
+            for t, guard in zip(entry.externals, entry.guards):
+                if meta(t) != guard:  # a captured tensor changed shape, dtype or requires_grad
+                    entry = None
+                    break
+            else:
+                return self._replay(entry, args, kwargs, leaves)
+        if entry is not None:
+            return fn(*args, **kwargs)
+        return self._new_signature(key, args, kwargs, leaves)
+
+    def _new_signature(self, key, args, kwargs, leaves):
+        fn = self._ember_original
+        traced = sum(1 for e in self.cache.values() if e.reason is None)
+        if traced and STATE.stance == "eager_on_recompile":
+            return fn(*args, **kwargs)
+        if traced and STATE.stance == "fail_on_recompile":
+            raise RecompileLimitExceeded(
+                f"ember.compile: {_name(fn)} would recompile (stance 'fail_on_recompile'): "
+                "its inputs' shapes, dtypes, requires_grad or grad mode changed")
+        if STATE.stance == "eager_then_compile" and key not in self.seen:
+            self.seen.add(key)
+            return fn(*args, **kwargs)
+        if len(self.cache) >= config.recompile_limit:
+            if not self.warned:
+                self.warned = True
+                warnings.warn(
+                    f"ember.compile hit config.recompile_limit ({config.recompile_limit}) "
+                    f"for {_name(fn)}: new input signatures run eagerly from now on. To "
+                    "diagnose, see ember.compiler.explain.", UserWarning, stacklevel=3)
+            return fn(*args, **kwargs)
+        return self._trace(key, args, kwargs, leaves)
+
+    def _replay(self, entry: Entry, args, kwargs, leaves):
+        results = entry.fwd(*[t._data for t in leaves], *[t._data for t in entry.externals])
+        saved = results[entry.n_results:]
+        outs = []
+        call = None
+        for k, out in enumerate(entry.outs):
+            kind = out[0]
+            if kind == "slot":
+                arr = results[out[1]]
+                if out[2]:
+                    if call is None:
+                        call = (self, entry, args, kwargs)
+                        diff = [leaves[i] for i in entry.diff_args] + entry.diff_ext
+                    node = make_node(_Backward(call, k, saved), diff, None, None, arr.ndim)
+                    outs.append(Tensor._make(arr, True, node))
+                else:
+                    outs.append(Tensor._make(arr))
+            elif kind == "arg":
+                outs.append(leaves[out[1]])
+            else:
+                outs.append(out[1])
+        if entry.out_spec == 0:
+            return outs[0]
+        return unflatten(entry.out_spec, outs, [0])
+
+    def eager_grads(self, args, kwargs, index: int, inputs: tuple, g: Tensor) -> tuple:
+        """Gradients by running the function eagerly again (create_graph, batched cotangents)."""
+        STATE.disabled += 1
+        try:
+            with enable_grad():
+                result = self._ember_original(*args, **kwargs)
+        finally:
+            STATE.disabled -= 1
+        outs: list = []
+        flatten(result, outs)
+        grads = engine.run_backward([outs[index]], [g], False, GRAD.enabled, capture=list(inputs))
+        return tuple(grads)
+
+    # ------------------------------------------------------------------ tracing
+    def _trace(self, key, args, kwargs, leaves):
+        fn = self._ember_original
+        rec = Recorder(self.fullgraph)
+        for t in leaves:
+            rec.bind(t)
+        if registry.OBSERVER is not None or engine.OBSERVER is not None:
+            rec.stop("another tracer (the profiler, onnx export) is running")
+            result = fn(*args, **kwargs)
+        else:
+            hooked = self._hooks(leaves)
+            if hooked:
+                rec.stop(hooked)
+            with tracing(rec):
+                result = fn(*args, **kwargs)
+        entry = Entry(rec.rec.reason)
+        if entry.reason is None:
+            self._finish(entry, rec, leaves, result)
+        self.cache[key] = entry
+        if entry.reason is not None:
+            logger.info("ember.compile: %s runs eagerly for this signature: %s", _name(fn),
+                        entry.reason)
+        else:
+            logger.debug("ember.compile: traced %s: %d ops", _name(fn), entry.ops)
+        return result
+
+    def _hooks(self, leaves) -> str | None:
+        """Why hooks keep this call from being traced (None: no hooks)."""
+        if any(t._hooks for t in leaves):
+            return "a hook on an input tensor"
+        if self.module is not None:
+            for m in self.module.modules():
+                if m._forward_hooks or m._forward_pre_hooks or m._backward_hooks \
+                        or m._backward_pre_hooks:
+                    return f"a hook on module {type(m).__name__}"
+        return None
+
+    def _finish(self, entry: Entry, rec: Recorder, leaves, result) -> None:
+        """Turn the recording into the forward program and the outputs' backward programs."""
+        n_in = len(leaves)
+        outs: list = []
+        entry.out_spec = flatten(result, outs)
+        for t in list(leaves) + [t for _, t in rec.rec.externals]:
+            if version(t) != rec.versions[id(t)]:
+                rec.stop("an in-place op on an input or a captured tensor")
+        by_id = {id(t): i for i, t in enumerate(leaves)}
+        ext_ids = {id(t) for _, t in rec.rec.externals}
+        results, grad_outs = [], []
+        for k, t in enumerate(outs):
+            if id(t) in by_id:
+                entry.outs.append(("arg", by_id[id(t)]))
+            elif id(t) in ext_ids or not rec.traced(t):
+                if not rec.traced(t) and t.requires_grad:
+                    rec.stop("an output that needs grad was made outside the traced ops")
+                entry.outs.append(("ext", t))
+            else:
+                s = rec.slot(t)
+                grad = GRAD.enabled and t.requires_grad and t.grad_fn is not None
+                entry.outs.append(("slot", len(results), grad))
+                results.append(s)
+                if grad:
+                    grad_outs.append((k, t))
+        diff_args = [i for i, t in enumerate(leaves) if t.requires_grad]
+        diff_ext = [t for _, t in rec.rec.externals if t.requires_grad]
+        diff = [leaves[i] for i in diff_args] + diff_ext
+        backwards = {k: self._trace_backward(rec, t, diff) for k, t in grad_outs}
+        entry.reason = rec.rec.reason
+        if entry.reason is not None:
+            return
+        ext_slots = {s: t for s, t in rec.rec.externals}
+        saved_slots: list = []
+        for k, (steps, grads, g_slot) in backwards.items():
+            free = program.reads(steps) - {g_slot}
+            saved = sorted(free - set(ext_slots))
+            bwd_ext = sorted(free & set(ext_slots))
+            fn = program.build(steps, [g_slot] + saved + bwd_ext, grads, "backward")
+            positions = []
+            for s in saved:
+                if s not in saved_slots:
+                    saved_slots.append(s)
+                positions.append(saved_slots.index(s))
+            entry.bwd[k] = Backward(fn, positions, [ext_slots[s] for s in bwd_ext], len(steps))
+        fwd_results = results + saved_slots
+        steps = program.needed(rec.rec.steps, fwd_results)
+        fwd_ext = sorted((program.reads(steps) | set(fwd_results)) & set(ext_slots))
+        entry.externals = [ext_slots[s] for s in fwd_ext]
+        entry.guards = [meta(t) for t in entry.externals]
+        entry.fwd = program.build(steps, list(range(n_in)) + fwd_ext, fwd_results, "forward")
+        entry.n_results = len(results)
+        entry.diff_args = diff_args
+        entry.diff_ext = diff_ext
+        entry.ops = len(steps)
+
+    def _trace_backward(self, rec: Recorder, out: Tensor, diff: list):
+        """Record the backward of ``out`` into its own steps: (steps, gradient slots)."""
+        g = Tensor._make(out.xp.ones_like(out._data))
+        steps: list = []
+        rec.steps = steps
+        with tracing(rec, backward=True):
+            g_slot = rec.bind(g)
+            grads = engine.run_backward([out], [g], True, False, capture=diff)
+            slots = [None if r is None else rec.slot(r) for r in grads]
+        rec.steps = rec.rec.steps
+        return program.needed(steps, slots), slots, g_slot
+
+    # ------------------------------------------------------------------ explain
+    def _ember_explain(self) -> list[dict]:
+        """One record per traced signature: its op counts, or why it runs eagerly."""
+        return [{"signature": key, "reason": e.reason, "ops": e.ops,
+                 "backward_ops": {k: b.ops for k, b in e.bwd.items()}}
+                for key, e in self.cache.items()]
+
+    def __get__(self, obj, objtype=None):
+        """As a method decorator: bind like a function."""
+        if obj is None:
+            return self
+        return _BoundCompiled(self, obj)
+
+
+class _BoundCompiled:
+    """A compiled function bound to an instance (``@ember.compile`` on a method)."""
+
+    def __init__(self, compiled: CompiledFunction, obj) -> None:
+        self.compiled = compiled
+        self.obj = obj
+
+    def __call__(self, *args, **kwargs):
+        return self.compiled(self.obj, *args, **kwargs)
+
+
+def _name(fn) -> str:
+    return getattr(fn, "__qualname__", None) or type(fn).__name__

@@ -18,7 +18,7 @@ from typing import Callable
 
 from .. import backend
 from ..autograd import engine
-from ..autograd.engine import make_node
+from ..autograd.engine import node_class
 from ..autograd.forward_ad import LEVELS
 from ..autograd.grad_mode import STATE as GRAD, enable_grad
 from ..autograd.vmap_state import VMAP
@@ -144,6 +144,8 @@ class _Backward:
         return tuple(None if a is None else Tensor._make(a) for a in grads)
 
 
+_NODE = node_class(_Backward.backward_name)  # torch's name for a compiled graph's node
+
 # ---------------------------------------------------------------------------- the function
 
 
@@ -177,12 +179,18 @@ class CompiledFunction:
         if self.disabled or STATE.disabled or STATE.tracing or STATE.stance == "force_eager" \
                 or LEVELS.active or VMAP.levels:
             return fn(*args, **kwargs)
-        if kwargs or not all(a.__class__ is Tensor for a in args):
+        metas = []
+        for a in args:  # the common case, tensors on the CPU as positional arguments, inline
+            if a.__class__ is not Tensor or a._data.__class__ is not _NUMPY_ARRAY:
+                break
+            metas.append((a._data.shape, a._data.dtype, a._requires_grad))
+        if kwargs or len(metas) != len(args):
             leaves: list = []
             spec = flatten((args, kwargs), leaves)
+            metas = [meta(t) for t in leaves]
         else:
             leaves, spec = args, len(args)
-        key = (spec, tuple([meta(t) for t in leaves]), GRAD.enabled)
+        key = (spec, tuple(metas), GRAD.enabled)
         if self.module is not None:
             key += module_state(self.module)
         entry = self.cache.get(key)
@@ -232,7 +240,7 @@ class CompiledFunction:
                     if call is None:
                         call = (self, entry, args, kwargs)
                         diff = [leaves[i] for i in entry.diff_args] + entry.diff_ext
-                    node = make_node(_Backward(call, k, saved), diff, None, None, arr.ndim)
+                    node = _NODE(_Backward(call, k, saved), diff, None, None, arr.ndim)
                     outs.append(Tensor._make(arr, True, node))
                 else:
                     outs.append(Tensor._make(arr))

@@ -10,6 +10,7 @@ program. What cannot be traced runs eagerly, with the reason kept (``_ember_expl
 """
 from __future__ import annotations
 
+import functools
 import logging
 import warnings
 import weakref
@@ -113,6 +114,7 @@ class Entry:
     diff_ext: list = field(default_factory=list)  # captured tensors that need grad
     bwd: dict = field(default_factory=dict)  # output position -> Backward
     ops: int = 0
+    watch: list = field(default_factory=list)  # (read, object): where captured tensors come from
 
 
 class _Backward:
@@ -195,12 +197,9 @@ class CompiledFunction:
             key += module_state(self.module)
         entry = self.cache.get(key)
         if entry is not None and entry.reason is None:
-            for t, guard in zip(entry.externals, entry.guards):
-                if meta(t) != guard:  # a captured tensor changed shape, dtype or requires_grad
-                    entry = None
-                    break
-            else:
+            if self._holds(entry):
                 return self._replay(entry, args, kwargs, leaves)
+            entry = None
         if entry is not None:
             return fn(*args, **kwargs)
         return self._new_signature(key, args, kwargs, leaves)
@@ -226,6 +225,18 @@ class CompiledFunction:
                     "diagnose, see ember.compiler.explain.", UserWarning, stacklevel=3)
             return fn(*args, **kwargs)
         return self._trace(key, args, kwargs, leaves)
+
+    @staticmethod
+    def _holds(entry: Entry) -> bool:
+        """The guards on captured tensors: same objects where the function finds them, same
+        shapes, dtypes and requires_grad."""
+        for read, obj in entry.watch:
+            if read() != obj:
+                return False
+        for t, guard in zip(entry.externals, entry.guards):
+            if meta(t) != guard:
+                return False
+        return True
 
     def _replay(self, entry: Entry, args, kwargs, leaves):
         results = entry.fwd(*[t._data for t in leaves], *[t._data for t in entry.externals])
@@ -327,6 +338,7 @@ class CompiledFunction:
                 results.append(s)
                 if grad:
                     grad_outs.append((k, t))
+        entry.watch = self._watch(rec)
         diff_args = [i for i, t in enumerate(leaves) if t.requires_grad]
         diff_ext = [t for _, t in rec.rec.externals if t.requires_grad]
         diff = [leaves[i] for i in diff_args] + diff_ext
@@ -357,6 +369,27 @@ class CompiledFunction:
         entry.diff_args = diff_args
         entry.diff_ext = diff_ext
         entry.ops = len(steps)
+
+    def _watch(self, rec: Recorder) -> list:
+        """Guards for the captured tensors: each must be a constant made while tracing, a
+        parameter or buffer of a module the guards watch, or a tensor in the function's closure
+        or globals (its identity there is checked at each call)."""
+        sources = _sources(self._ember_original)
+        modules = [self.module] if self.module is not None else []
+        modules += [v for v in sources.values() if hasattr(v, "_parameters")]
+        owned = {id(t) for m in modules for t in (*m.parameters(), *m.buffers())}
+        watch = [(functools.partial(module_state, m), module_state(m)) for m in modules
+                 if m is not self.module]
+        for _, t in rec.rec.externals:
+            if id(t) in rec.born or id(t) in owned:
+                continue
+            read = next((r for r, v in sources.items() if v is t), None)
+            if read is None:
+                rec.stop("a tensor reached through Python state the guards cannot watch (an "
+                         "attribute or a container): pass it as an argument")
+                break
+            watch.append((read, _Identity(t)))
+        return watch
 
     def _trace_backward(self, rec: Recorder, out: Tensor, diff: list):
         """Record the backward of ``out`` into its own steps: (steps, gradient slots)."""
@@ -393,6 +426,43 @@ class _BoundCompiled:
 
     def __call__(self, *args, **kwargs):
         return self.compiled(self.obj, *args, **kwargs)
+
+
+class _Identity:
+    """Compares equal only to the very object it holds (a guard on identity)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj) -> None:
+        self.obj = obj
+
+    def __eq__(self, other) -> bool:
+        return other is self.obj or (isinstance(other, _Identity) and other.obj is self.obj)
+
+    __hash__ = object.__hash__
+
+
+def _sources(fn) -> dict:
+    """``{read: value}`` for the closure cells and the globals ``fn``'s code names (and, for a
+    bound method, the object it is bound to): where a function finds tensors and modules."""
+    found = {}
+    owner = getattr(fn, "__self__", None)
+    if owner is not None:
+        found[functools.partial(getattr, fn, "__self__")] = owner
+        fn = fn.__func__
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return found
+    for name, cell in zip(code.co_freevars, fn.__closure__ or ()):
+        try:
+            found[functools.partial(getattr, cell, "cell_contents")] = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+    scope = getattr(fn, "__globals__", {})
+    for name in code.co_names:
+        if name in scope:
+            found[functools.partial(scope.get, name)] = scope[name]
+    return found
 
 
 def _name(fn) -> str:

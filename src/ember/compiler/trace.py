@@ -70,6 +70,7 @@ class Recorder:
         self.depth = 0  # > 0 inside apply
         self.made_outside = False  # a tensor was made outside the ops since last reset
         self.nodes: set = set()  # the graph nodes this trace made
+        self.born: set = set()  # ids of tensors made while tracing (constants when captured)
 
     # ------------------------------------------------------------------ slots
     def bind(self, t: Tensor) -> int:
@@ -200,7 +201,9 @@ class tracing:
 
         def _make(cls, data, requires_grad=False, grad_fn=None):
             rec.on_make(data)
-            return make(cls, data, requires_grad, grad_fn)
+            t = make(cls, data, requires_grad, grad_fn)
+            rec.born.add(id(t))  # sound without keeping t: older tensors cannot reuse its id
+            return t
 
         Tensor._make = classmethod(_make)
         self.stream = Generator.stream

@@ -86,7 +86,7 @@ def explain(fn: Callable, *extra_args, **extra_kwargs):
             if record["reason"] is None:
                 report.graph_count += 1
                 report.ops_per_graph.append(record["ops"])
-                report.op_count += record["ops"] + sum(record["backward_ops"].values())
+                report.op_count += record["ops"] + record["backward_ops"]
             else:
                 report.graph_break_count += 1
                 report.break_reasons.append(record["reason"])

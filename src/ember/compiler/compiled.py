@@ -112,15 +112,22 @@ class Entry:
     n_results: int = 0
     diff_args: list = field(default_factory=list)  # tensor arguments that need grad
     diff_ext: list = field(default_factory=list)  # captured tensors that need grad
-    bwd: dict = field(default_factory=dict)  # output position -> Backward
+    bwd: Backward | None = None  # the outputs' joint backward program
+    packing: list = field(default_factory=list)  # (offset, size, shape) per output needing grad
     ops: int = 0
     watch: list = field(default_factory=list)  # (read, object): where captured tensors come from
 
 
 class _Backward:
-    """The graph node function of a compiled call's output: replays its backward program."""
+    """The graph node function of a compiled call: replays the joint backward program.
 
-    __slots__ = ("call", "index", "saved")
+    With one output needing grad it is that output's node; with several, each output's node
+    (``_Pack``) places its cotangent in its segment of one flat vector, the engine sums those
+    at this node, and this node runs the program once on all of them, as the eager graph
+    sums gradients where the outputs' paths meet.
+    """
+
+    __slots__ = ("call", "saved")
     reads_inputs = True
     saves_out = False
     rule = None
@@ -129,21 +136,52 @@ class _Backward:
     formula = "the recorded backward program of an ember.compile'd function"
     backward_name = "CompiledFunctionBackward"
 
-    def __init__(self, call: tuple, index: int, saved: tuple) -> None:
+    def __init__(self, call: tuple, saved: tuple) -> None:
         self.call = call  # (compiled function, entry, args, kwargs)
-        self.index = index
         self.saved = saved
 
     def backward(self, node, g: Tensor) -> tuple:
         node.saved()  # refuses inputs changed in place since the forward, as eager does
         owner, entry, args, kwargs = self.call
-        if GRAD.enabled or g._data.ndim != node.out_ndim:  # create_graph or batched: eager
-            return owner.eager_grads(args, kwargs, self.index, node.inputs, g)
-        prog = entry.bwd[self.index]
+        batched = g._data.ndim != node.out_ndim
+        if entry.packing:
+            gs = [Tensor._make(g._data[..., o:o + n].reshape(g._data.shape[:-1] + shape))
+                  for o, n, shape in entry.packing]
+        else:
+            gs = [g]
+        if GRAD.enabled or batched:  # create_graph or batched cotangents: eagerly
+            return owner.eager_grads(args, kwargs, node.inputs, gs)
+        prog = entry.bwd
         saved = self.saved
-        grads = prog.fn(g._data, *[saved[i] for i in prog.saved],
+        grads = prog.fn(*[t._data for t in gs], *[saved[i] for i in prog.saved],
                         *[t._data for t in prog.externals])
         return tuple(None if a is None else Tensor._make(a) for a in grads)
+
+
+class _Pack:
+    """The node function of one of several outputs needing grad: its cotangent, placed in its
+    segment of the flat vector the joint node receives."""
+
+    __slots__ = ("offset", "size", "total")
+    reads_inputs = False
+    saves_out = False
+    rule = None
+    jvp = None
+    name = "compiled output"
+    formula = "the cotangent of one output of an ember.compile'd function"
+    backward_name = "CompiledFunctionBackward"
+
+    def __init__(self, offset: int, size: int, total: int) -> None:
+        self.offset = offset
+        self.size = size
+        self.total = total
+
+    def backward(self, node, g: Tensor) -> tuple:
+        a = g._data
+        lead = a.shape[:a.ndim - node.out_ndim]  # batched cotangents' leading dims
+        flat = backend.xp_of(a).zeros(lead + (self.total,), a.dtype)
+        flat[..., self.offset:self.offset + self.size] = a.reshape(lead + (self.size,))
+        return (Tensor._make(flat),)
 
 
 _NODE = node_class(_Backward.backward_name)  # torch's name for a compiled graph's node
@@ -242,19 +280,25 @@ class CompiledFunction:
         results = entry.fwd(*[t._data for t in leaves], *[t._data for t in entry.externals])
         saved = results[entry.n_results:]
         outs = []
-        call = None
-        for k, out in enumerate(entry.outs):
+        node = None
+        for out in entry.outs:
             kind = out[0]
             if kind == "slot":
                 arr = results[out[1]]
-                if out[2]:
-                    if call is None:
-                        call = (self, entry, args, kwargs)
-                        diff = [leaves[i] for i in entry.diff_args] + entry.diff_ext
-                    node = _NODE(_Backward(call, k, saved), diff, None, None, arr.ndim)
-                    outs.append(Tensor._make(arr, True, node))
-                else:
+                if out[2] is None:
                     outs.append(Tensor._make(arr))
+                    continue
+                if node is None:
+                    diff = [leaves[i] for i in entry.diff_args] + entry.diff_ext
+                    node = _NODE(_Backward((self, entry, args, kwargs), saved), diff, None,
+                                 None, arr.ndim if not entry.packing else 1)
+                if entry.packing:
+                    o, n, _ = entry.packing[out[2]]
+                    pack = _Pack(o, n, entry.packing[-1][0] + entry.packing[-1][1])
+                    joint = Tensor._make(arr, True, node)  # stands for the flat vector's edge
+                    outs.append(Tensor._make(arr, True, _NODE(pack, (joint,), None, None, arr.ndim)))
+                else:
+                    outs.append(Tensor._make(arr, True, node))
             elif kind == "arg":
                 outs.append(leaves[out[1]])
             else:
@@ -263,7 +307,7 @@ class CompiledFunction:
             return outs[0]
         return unflatten(entry.out_spec, outs, [0])
 
-    def eager_grads(self, args, kwargs, index: int, inputs: tuple, g: Tensor) -> tuple:
+    def eager_grads(self, args, kwargs, inputs: tuple, gs: list) -> tuple:
         """Gradients by running the function eagerly again (create_graph, batched cotangents)."""
         STATE.disabled += 1
         try:
@@ -273,8 +317,8 @@ class CompiledFunction:
             STATE.disabled -= 1
         outs: list = []
         flatten(result, outs)
-        grads = engine.run_backward([outs[index]], [g], False, GRAD.enabled, capture=list(inputs))
-        return tuple(grads)
+        roots = [t for t in outs if t.requires_grad and t.grad_fn is not None]
+        return tuple(engine.run_backward(roots, gs, False, GRAD.enabled, capture=list(inputs)))
 
     # ------------------------------------------------------------------ tracing
     def _trace(self, key, args, kwargs, leaves):
@@ -334,31 +378,35 @@ class CompiledFunction:
             else:
                 s = rec.slot(t)
                 grad = GRAD.enabled and t.requires_grad and t.grad_fn is not None
-                entry.outs.append(("slot", len(results), grad))
+                entry.outs.append(("slot", len(results), len(grad_outs) if grad else None))
                 results.append(s)
                 if grad:
-                    grad_outs.append((k, t))
+                    grad_outs.append(t)
         entry.watch = self._watch(rec)
         diff_args = [i for i, t in enumerate(leaves) if t.requires_grad]
         diff_ext = [t for _, t in rec.rec.externals if t.requires_grad]
         diff = [leaves[i] for i in diff_args] + diff_ext
-        backwards = {k: self._trace_backward(rec, t, diff) for k, t in grad_outs}
+        saved_slots: list = []
+        if grad_outs:
+            if len({t._data.dtype for t in grad_outs}) > 1:
+                rec.stop("outputs of different dtypes need grad")
+            steps, grads, g_slots = self._trace_backward(rec, grad_outs, diff)
         entry.reason = rec.rec.reason
         if entry.reason is not None:
             return
         ext_slots = {s: t for s, t in rec.rec.externals}
-        saved_slots: list = []
-        for k, (steps, grads, g_slot) in backwards.items():
-            free = program.reads(steps) - {g_slot}
-            saved = sorted(free - set(ext_slots))
+        if grad_outs:
+            free = program.reads(steps) - set(g_slots)
+            saved_slots = sorted(free - set(ext_slots))
             bwd_ext = sorted(free & set(ext_slots))
-            fn = program.build(steps, [g_slot] + saved + bwd_ext, grads, "backward")
-            positions = []
-            for s in saved:
-                if s not in saved_slots:
-                    saved_slots.append(s)
-                positions.append(saved_slots.index(s))
-            entry.bwd[k] = Backward(fn, positions, [ext_slots[s] for s in bwd_ext], len(steps))
+            fn = program.build(steps, g_slots + saved_slots + bwd_ext, grads, "backward")
+            entry.bwd = Backward(fn, list(range(len(saved_slots))),
+                                 [ext_slots[s] for s in bwd_ext], len(steps))
+            if len(grad_outs) > 1:
+                offset = 0
+                for t in grad_outs:
+                    entry.packing.append((offset, t._data.size, t._data.shape))
+                    offset += t._data.size
         fwd_results = results + saved_slots
         steps = program.needed(rec.rec.steps, fwd_results)
         fwd_ext = sorted((program.reads(steps) | set(fwd_results)) & set(ext_slots))
@@ -391,23 +439,23 @@ class CompiledFunction:
             watch.append((read, _Identity(t)))
         return watch
 
-    def _trace_backward(self, rec: Recorder, out: Tensor, diff: list):
-        """Record the backward of ``out`` into its own steps: (steps, gradient slots)."""
-        g = Tensor._make(out.xp.ones_like(out._data))
+    def _trace_backward(self, rec: Recorder, outs: list, diff: list):
+        """Record the outputs' joint backward: (steps, gradient slots, cotangent slots)."""
+        gs = [Tensor._make(t.xp.ones_like(t._data)) for t in outs]
         steps: list = []
         rec.steps = steps
         with tracing(rec, backward=True):
-            g_slot = rec.bind(g)
-            grads = engine.run_backward([out], [g], True, False, capture=diff)
+            g_slots = [rec.bind(g) for g in gs]
+            grads = engine.run_backward(outs, gs, True, False, capture=diff)
             slots = [None if r is None else rec.slot(r) for r in grads]
         rec.steps = rec.rec.steps
-        return program.needed(steps, slots), slots, g_slot
+        return program.needed(steps, slots), slots, g_slots
 
     # ------------------------------------------------------------------ explain
     def _ember_explain(self) -> list[dict]:
         """One record per traced signature: its op counts, or why it runs eagerly."""
         return [{"signature": key, "reason": e.reason, "ops": e.ops,
-                 "backward_ops": {k: b.ops for k, b in e.bwd.items()}}
+                 "backward_ops": 0 if e.bwd is None else e.bwd.ops}
                 for key, e in self.cache.items()]
 
     def __get__(self, obj, objtype=None):

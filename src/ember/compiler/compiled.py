@@ -318,7 +318,8 @@ class CompiledFunction:
         outs: list = []
         flatten(result, outs)
         roots = [t for t in outs if t.requires_grad and t.grad_fn is not None]
-        return tuple(engine.run_backward(roots, gs, False, GRAD.enabled, capture=list(inputs)))
+        create = GRAD.enabled  # the gradients' own graph reads this one: keep it (as eager)
+        return tuple(engine.run_backward(roots, gs, create, create, capture=list(inputs)))
 
     # ------------------------------------------------------------------ tracing
     def _trace(self, key, args, kwargs, leaves):
@@ -419,8 +420,8 @@ class CompiledFunction:
         entry.ops = len(steps)
 
     def _watch(self, rec: Recorder) -> list:
-        """Guards for the captured tensors: each must be a constant made while tracing, a
-        parameter or buffer of a module the guards watch, or a tensor in the function's closure
+        """Guards for the captured tensors: each must be a constant (made while tracing, or
+        read-only), a parameter or buffer of a module the guards watch, or a tensor in the function's closure
         or globals (its identity there is checked at each call)."""
         sources = _sources(self._ember_original)
         modules = [self.module] if self.module is not None else []
@@ -429,8 +430,8 @@ class CompiledFunction:
         watch = [(functools.partial(module_state, m), module_state(m)) for m in modules
                  if m is not self.module]
         for _, t in rec.rec.externals:
-            if id(t) in rec.born or id(t) in owned:
-                continue
+            if id(t) in rec.born or id(t) in owned or not _writeable(t._data):
+                continue  # made while tracing, a watched module's, or a read-only constant
             read = next((r for r, v in sources.items() if v is t), None)
             if read is None:
                 rec.stop("a tensor reached through Python state the guards cannot watch (an "
@@ -474,6 +475,12 @@ class _BoundCompiled:
 
     def __call__(self, *args, **kwargs):
         return self.compiled(self.obj, *args, **kwargs)
+
+
+def _writeable(a) -> bool:
+    """False for a read-only array (the cached constants of ``ops.elementwise.constant``)."""
+    flags = getattr(a, "flags", None)
+    return flags is None or flags.writeable
 
 
 class _Identity:

@@ -155,7 +155,7 @@ class _Backward:
         saved = self.saved
         grads = prog.fn(*[t._data for t in gs], *[saved[i] for i in prog.saved],
                         *[t._data for t in prog.externals])
-        return tuple(None if a is None else Tensor._make(a) for a in grads)
+        return [None if a is None else Tensor._make(a) for a in grads]
 
 
 class _Pack:
@@ -279,6 +279,12 @@ class CompiledFunction:
     def _replay(self, entry: Entry, args, kwargs, leaves):
         results = entry.fwd(*[t._data for t in leaves], *[t._data for t in entry.externals])
         saved = results[entry.n_results:]
+        if entry.out_spec == 0 and entry.outs[0] == ("slot", 0, 0) and not entry.packing:
+            # the common case, one output that needs grad, without the general loop below
+            diff = [leaves[i] for i in entry.diff_args] + entry.diff_ext
+            arr = results[0]
+            node = _NODE(_Backward((self, entry, args, kwargs), saved), diff, None, None, arr.ndim)
+            return Tensor._make(arr, True, node)
         outs = []
         node = None
         for out in entry.outs:

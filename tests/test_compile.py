@@ -260,3 +260,22 @@ def test_compiler_surface() -> None:
             f(ember.ones(3))
     assert ember.compiler.is_compiling() is False
     assert ember.compile(fn, disable=True)(x) is not None and len(seen) == 5
+
+
+def test_fused_elementwise_chain_writes_into_dead_temporaries_bitwise() -> None:
+    def fn(x, y):
+        return ((x * y + x).exp() * y - x).tanh().sum()
+
+    f = ember.compile(fn)
+    for _ in range(2):
+        xs, ys = ember.randn(50, requires_grad=True), ember.randn(50, requires_grad=True)
+        out = f(xs, ys)
+        out.backward()
+        x2, y2 = xs.detach().requires_grad_(), ys.detach().requires_grad_()
+        ref = fn(x2, y2)
+        ref.backward()
+        _same(out, ref)
+        _same(xs.grad, x2.grad)
+        _same(ys.grad, y2.grad)
+    (entry,) = f.cache.values()
+    assert entry.fwd.source.count("out=") >= 3 and entry.bwd.fn.source.count("out=") >= 5

@@ -406,7 +406,8 @@ class CompiledFunction:
             free = program.reads(steps) - set(g_slots)
             saved_slots = sorted(free - set(ext_slots))
             bwd_ext = sorted(free & set(ext_slots))
-            fn = program.build(steps, g_slots + saved_slots + bwd_ext, grads, "backward")
+            fn = program.build(steps, g_slots + saved_slots + bwd_ext, grads, "backward",
+                               rec.arrays)
             entry.bwd = Backward(fn, list(range(len(saved_slots))),
                                  [ext_slots[s] for s in bwd_ext], len(steps))
             if len(grad_outs) > 1:
@@ -419,7 +420,8 @@ class CompiledFunction:
         fwd_ext = sorted((program.reads(steps) | set(fwd_results)) & set(ext_slots))
         entry.externals = [ext_slots[s] for s in fwd_ext]
         entry.guards = [meta(t) for t in entry.externals]
-        entry.fwd = program.build(steps, list(range(n_in)) + fwd_ext, fwd_results, "forward")
+        entry.fwd = program.build(steps, list(range(n_in)) + fwd_ext, fwd_results, "forward",
+                                  rec.arrays)
         entry.n_results = len(results)
         entry.diff_args = diff_args
         entry.diff_ext = diff_ext

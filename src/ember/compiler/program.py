@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
+from . import fuse
 from .trace import Step
 
 
@@ -43,11 +44,19 @@ def reads(steps: list) -> set:
     return free
 
 
-def build(steps: list, params: list, results: list, name: str):
-    """``fn(*arrays for params) -> tuple of arrays for results`` running ``steps``."""
-    env: dict = {"Tensor": Tensor}
+def build(steps: list, params: list, results: list, name: str, arrays: dict):
+    """``fn(*arrays for params) -> tuple of arrays for results`` running ``steps``, elementwise
+    steps writing into dead temporaries where that checks out on the trace's ``arrays``."""
+    env: dict = {}
+    fused = fuse.plan(steps, set(params) | set(results), arrays)
     lines = [f"def {name}({', '.join(f's{p}' for p in params)}):"]
     for i, step in enumerate(steps):
+        if i in fused:
+            ufunc, buffer = fused[i]
+            env[f"u{i}"] = ufunc
+            ins = ", ".join(f"s{s}" for s in step.ins)
+            lines.append(f"    s{step.out} = u{i}({ins}, out=s{buffer})")
+            continue
         lines.extend(_line(i, step, env))
     out = ", ".join("None" if r is None else f"s{r}" for r in results)
     lines.append(f"    return ({out},)")

@@ -65,6 +65,7 @@ class Recorder:
         self.slot_of: dict = {}  # id(tensor) -> slot
         self.array_slot: dict = {}  # id(array) -> slot (aliases: detach, the rule's `out`)
         self.versions: dict = {}  # id(tensor) -> version when bound
+        self.arrays: dict = {}  # slot -> its array in the trace (what fusion checks against)
         self.keep: list = []  # every tensor met, alive so that ids stay unique
         self.count = 0
         self.depth = 0  # > 0 inside apply
@@ -79,6 +80,7 @@ class Recorder:
         self.count += 1
         self.slot_of[id(t)] = s
         self.array_slot[id(t._data)] = s
+        self.arrays[s] = t._data
         self.versions[id(t)] = version(t)
         self.keep.append(t)
         return s

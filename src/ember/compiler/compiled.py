@@ -21,7 +21,7 @@ from .. import backend
 from ..autograd import engine
 from ..autograd.engine import node_class
 from ..autograd.forward_ad import LEVELS
-from ..autograd.grad_mode import STATE as GRAD, enable_grad
+from ..autograd.grad_mode import STATE as GRAD, enable_grad, no_grad
 from ..autograd.vmap_state import VMAP
 from ..ops import registry
 from ..tensor import Tensor
@@ -345,6 +345,8 @@ class CompiledFunction:
         entry = Entry(rec.rec.reason)
         if entry.reason is None:
             self._finish(entry, rec, leaves, result)
+        if entry.reason is None and _made_outside(entry, rec):
+            entry.reason = self._check(entry, args, kwargs, leaves)
         self.cache[key] = entry
         if entry.reason is not None:
             logger.info("ember.compile: %s runs eagerly for this signature: %s", _name(fn),
@@ -427,6 +429,31 @@ class CompiledFunction:
         entry.diff_ext = diff_ext
         entry.ops = len(steps)
 
+    def _check(self, entry: Entry, args, kwargs, leaves) -> str | None:
+        """Run eagerly and replay on other input values, and compare: a tensor made outside the
+        ops while tracing (a constant, or indices computed from the data?) must not change the
+        results. Returns why the program cannot be used, or None."""
+        others = [_perturbed(t) for t in leaves]
+        new_args, new_kwargs = unflatten(flatten((args, kwargs), []), others, [0])
+        STATE.disabled += 1
+        try:
+            with no_grad():
+                expected: list = []
+                flatten(self._ember_original(*new_args, **new_kwargs), expected)
+        except Exception as exc:  # noqa: BLE001  (any failure: the program stays unchecked)
+            return f"a tensor made outside the ops could not be checked ({type(exc).__name__})"
+        finally:
+            STATE.disabled -= 1
+        results = entry.fwd(*[t._data for t in others], *[t._data for t in entry.externals])
+        for out, want in zip(entry.outs, expected):
+            got = results[out[1]] if out[0] == "slot" else None
+            got = out[1]._data if out[0] == "ext" else got
+            if got is not None and not backend.xp_of(got).array_equal(got, want._data,
+                                                                       equal_nan=True):
+                return ("a tensor made outside the traced ops (indices or a mask computed from "
+                        "the data?) feeds the result")
+        return None
+
     def _watch(self, rec: Recorder) -> list:
         """Guards for the captured tensors: each must be a constant (made while tracing, or
         read-only), a parameter or buffer of a module the guards watch, or a tensor in the function's closure
@@ -483,6 +510,24 @@ class _BoundCompiled:
 
     def __call__(self, *args, **kwargs):
         return self.compiled(self.obj, *args, **kwargs)
+
+
+def _made_outside(entry: Entry, rec: Recorder) -> bool:
+    """Whether a tensor made outside the ops while tracing (not a 0-d number) feeds the forward
+    program or is an output."""
+    outs = [out[1] for out in entry.outs if out[0] == "ext"]
+    return any(id(t) in rec.born and t._data.ndim for t in (*entry.externals, *outs))
+
+
+def _perturbed(t: Tensor) -> Tensor:
+    """Other values of ``t``'s kind for the check: floats scaled and rolled, others rolled."""
+    a = t._data
+    xp = backend.xp_of(a)
+    if a.ndim:
+        a = xp.roll(a, 1)
+    if a.dtype.kind in "fc":
+        a = a * a.dtype.type(1.25)
+    return Tensor._make(a)
 
 
 def _writeable(a) -> bool:

@@ -17,15 +17,9 @@ def needed(steps: list, results: list) -> list:
     want = {s for s in results if s is not None}
     kept = []
     for step in reversed(steps):
-        outs = step.out if step.rule else (step.out,)
-        if not any(o in want for o in outs if o is not None):
-            continue
-        kept.append(step)
-        want.update(step.ins)
-        if step.rule:
-            want.add(step.g)
-            if step.saved_out >= 0:
-                want.add(step.saved_out)
+        if any(o in want for o in step.writes() if o is not None):
+            kept.append(step)
+            want.update(step.reads())
     kept.reverse()
     return kept
 
@@ -34,37 +28,69 @@ def reads(steps: list) -> set:
     """Slots the steps read that they do not compute themselves (their free variables)."""
     made, free = set(), set()
     for step in steps:
-        ins = list(step.ins)
-        if step.rule:
-            ins.append(step.g)
-            if step.saved_out >= 0:
-                ins.append(step.saved_out)
-        free.update(s for s in ins if s not in made)
-        made.update(step.out if step.rule else (step.out,))
+        free.update(s for s in step.reads() if s not in made)
+        made.update(step.writes())
     return free
 
 
 def build(steps: list, params: list, results: list, name: str, arrays: dict):
-    """``fn(*arrays for params) -> tuple of arrays for results`` running ``steps``, elementwise
-    steps writing into dead temporaries where that checks out on the trace's ``arrays``."""
-    env: dict = {}
+    """``fn(*arrays for params) -> tuple of arrays for results`` running ``steps``, fused where
+    that checks out on the trace's ``arrays`` (see ``fuse``)."""
+    env: dict = {"asarray": None}
     fused = fuse.plan(steps, set(params) | set(results), arrays)
-    lines = [f"def {name}({', '.join(f's{p}' for p in params)}):"]
+    code = _Code(name, params)
     for i, step in enumerate(steps):
+        symbol = fuse.scalar_symbol(step, arrays)
+        if symbol is not None:  # 0-d arithmetic on NumPy scalars
+            env["asarray"] = step.xp.asarray
+            a, b = (code.scalar(s) for s in step.ins)
+            code.add(f"v{step.out} = {a} {symbol} {b}")
+            code.scalars.add(step.out)
+            continue
+        for s in step.reads():
+            code.array(s)
         if i in fused:
             ufunc, buffer = fused[i]
             env[f"u{i}"] = ufunc
             ins = ", ".join(f"s{s}" for s in step.ins)
-            lines.append(f"    s{step.out} = u{i}({ins}, out=s{buffer})")
-            continue
-        lines.extend(_line(i, step, env))
+            code.add(f"s{step.out} = u{i}({ins}, out=s{buffer})")
+        else:
+            code.lines.extend(_line(i, step, env))
+        code.arrays.update(step.writes())
+    for r in results:
+        if r is not None:
+            code.array(r)
     out = ", ".join("None" if r is None else f"s{r}" for r in results)
-    lines.append(f"    return ({out},)")
-    code = compile("\n".join(lines), f"<ember.compile {name}>", "exec")
-    exec(code, env)  # our own generated code, from the trace just recorded
+    code.add(f"return ({out},)")
+    source = "\n".join(code.lines)
+    exec(compile(source, f"<ember.compile {name}>", "exec"), env)  # our own generated code
     fn = env[name]
-    fn.source = "\n".join(lines)
+    fn.source = source
     return fn
+
+
+class _Code:
+    """The generated function's lines, and which slots exist as arrays (``s7``) or as NumPy
+    scalars (``v7``) at the current line."""
+
+    def __init__(self, name: str, params: list) -> None:
+        self.lines = [f"def {name}({', '.join(f's{p}' for p in params)}):"]
+        self.arrays = set(params)
+        self.scalars: set = set()
+
+    def add(self, line: str) -> None:
+        self.lines.append(f"    {line}")
+
+    def scalar(self, s: int) -> str:
+        if s not in self.scalars:
+            self.add(f"v{s} = s{s}[()]")
+            self.scalars.add(s)
+        return f"v{s}"
+
+    def array(self, s: int) -> None:
+        if s not in self.arrays:
+            self.add(f"s{s} = asarray(v{s})")
+            self.arrays.add(s)
 
 
 def _line(i: int, step: Step, env: dict) -> list:

@@ -40,6 +40,16 @@ class Step:
     saved_out: int = -1  # a rule step's forward-output slot (-1: the rule does not read it)
     needs: tuple = ()  # a rule step's inputs' requires_grad (rules skip inputs that need none)
 
+    def reads(self) -> list:
+        """The slots this step reads."""
+        if not self.rule:
+            return self.ins
+        return [*self.ins, self.g] + ([self.saved_out] if self.saved_out >= 0 else [])
+
+    def writes(self) -> tuple:
+        """The slots this step computes (None for a gradient a rule does not give)."""
+        return self.out if self.rule else (self.out,)
+
 
 @dataclass
 class Recording:

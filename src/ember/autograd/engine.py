@@ -303,7 +303,7 @@ def toposort(starts: list) -> list:
     """
     if len(starts) == 1 and isinstance(starts[0], Node):
         edges = [e for e in starts[0].edges if e is not None]
-        if not any(isinstance(e, Node) for e in edges):  # one node over leaves (ember.compile's)
+        if not [e for e in edges if isinstance(e, Node)]:  # one node over leaves (ember.compile's)
             # each leaf placed at its last use, as the general sweep below places it
             return [starts[0]] + list(dict.fromkeys(reversed(edges)))[::-1]
     consumers: dict = {}  # keyed by the objects: nodes and tensors hash by identity

@@ -116,6 +116,8 @@ class Entry:
     packing: list = field(default_factory=list)  # (offset, size, shape) per output needing grad
     ops: int = 0
     watch: list = field(default_factory=list)  # (read, object): where captured tensors come from
+    unguarded: bool = False  # no captured tensors, nothing to watch: the key is the whole guard
+    single: bool = False  # one output, which needs grad (the replay's fast path)
 
 
 class _Backward:
@@ -235,7 +237,7 @@ class CompiledFunction:
             key += module_state(self.module)
         entry = self.cache.get(key)
         if entry is not None and entry.reason is None:
-            if self._holds(entry):
+            if entry.unguarded or self._holds(entry):
                 return self._replay(entry, args, kwargs, leaves)
             entry = None
         if entry is not None:
@@ -279,7 +281,7 @@ class CompiledFunction:
     def _replay(self, entry: Entry, args, kwargs, leaves):
         results = entry.fwd(*[t._data for t in leaves], *[t._data for t in entry.externals])
         saved = results[entry.n_results:]
-        if entry.out_spec == 0 and entry.outs[0] == ("slot", 0, 0) and not entry.packing:
+        if entry.single:
             # the common case, one output that needs grad, without the general loop below
             diff = [leaves[i] for i in entry.diff_args] + entry.diff_ext
             arr = results[0]
@@ -428,6 +430,8 @@ class CompiledFunction:
         entry.diff_args = diff_args
         entry.diff_ext = diff_ext
         entry.ops = len(steps)
+        entry.unguarded = not entry.watch and not entry.externals
+        entry.single = entry.out_spec == 0 and entry.outs[0] == ("slot", 0, 0) and not entry.packing
 
     def _check(self, entry: Entry, args, kwargs, leaves) -> str | None:
         """Run eagerly and replay on other input values, and compare: a tensor made outside the

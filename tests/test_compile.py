@@ -27,7 +27,7 @@ def _same(a, b) -> None:
     assert (a is None) == (b is None)
     if a is not None:
         assert a.dtype == b.dtype and a.shape == b.shape
-        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+        np.testing.assert_array_equal(a.detach().cpu().numpy(), b.detach().cpu().numpy())
 
 
 def _traced(compiled) -> list:
@@ -296,3 +296,23 @@ def test_values_computed_outside_the_ops_are_caught() -> None:
     zeros = ember.compile(lambda t: t + ember.zeros(3))  # a constant made inside: kept
     _same(zeros(ember.ones(3)), ember.ones(3))
     assert _traced(zeros)
+
+
+def test_outputs_of_any_structure() -> None:
+    f = ember.compile(lambda t: {"relu": t.relu(), "n": 3, "pair": (t, t.sum())})
+    g = ember.compile(lambda t: None)
+    x = ember.randn(4)
+    for _ in range(2):
+        out = f(x)
+        assert out["n"] == 3 and out["pair"][0] is x
+        _same(out["relu"], x.relu())
+        _same(out["pair"][1], x.sum())
+        assert g(x) is None
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not ember.backend.cuda_available(), reason="CUDA needs CuPy and a GPU")
+def test_compiled_mlp_on_cuda_equals_eager() -> None:
+    ember.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 2)).to("cuda")
+    _check_module(model, lambda i: (ember.randn(5, 6, device="cuda"),), lambda o: (o * o).sum())

@@ -60,8 +60,8 @@ def build(steps: list, params: list, results: list, name: str, arrays: dict):
     for r in results:
         if r is not None:
             code.array(r)
-    out = ", ".join("None" if r is None else f"s{r}" for r in results)
-    code.add(f"return ({out},)")
+    out = "".join(("None" if r is None else f"s{r}") + ", " for r in results)
+    code.add(f"return ({out})")
     source = "\n".join(code.lines)
     exec(compile(source, f"<ember.compile {name}>", "exec"), env)  # our own generated code
     fn = env[name]

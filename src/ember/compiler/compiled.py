@@ -91,10 +91,10 @@ def module_state(module) -> tuple:
 
 @dataclass
 class Backward:
-    """One output's backward program: ``fn(g, *saved, *captured) -> one gradient per input``."""
+    """The outputs' backward program: ``fn(*cotangents, *saved, *captured)`` -> one gradient
+    per input that needs grad; ``saved`` are the forward program's results after its outputs."""
 
     fn: Callable
-    saved: list  # positions in the forward program's saved results
     externals: list  # captured tensors, read live
     ops: int
 
@@ -155,8 +155,7 @@ class _Backward:
             return owner.eager_grads(args, kwargs, node.inputs, gs)
         prog = entry.bwd
         saved = self.saved
-        grads = prog.fn(*[t._data for t in gs], *[saved[i] for i in prog.saved],
-                        *[t._data for t in prog.externals])
+        grads = prog.fn(*[t._data for t in gs], *saved, *[t._data for t in prog.externals])
         return [None if a is None else Tensor._make(a) for a in grads]
 
 
@@ -412,8 +411,7 @@ class CompiledFunction:
             bwd_ext = sorted(free & set(ext_slots))
             fn = program.build(steps, g_slots + saved_slots + bwd_ext, grads, "backward",
                                rec.arrays)
-            entry.bwd = Backward(fn, list(range(len(saved_slots))),
-                                 [ext_slots[s] for s in bwd_ext], len(steps))
+            entry.bwd = Backward(fn, [ext_slots[s] for s in bwd_ext], len(steps))
             if len(grad_outs) > 1:
                 offset = 0
                 for t in grad_outs:

@@ -316,3 +316,18 @@ def test_compiled_mlp_on_cuda_equals_eager() -> None:
     ember.manual_seed(0)
     model = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 2)).to("cuda")
     _check_module(model, lambda i: (ember.randn(5, 6, device="cuda"),), lambda o: (o * o).sum())
+
+
+def test_module_guards_training_flag_and_parameter_identity() -> None:
+    ember.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.5))
+    compiled = ember.compile(model)
+    x = ember.randn(2, 3)
+    model.eval()
+    _same(compiled(x), model(x))
+    model[0].weight = nn.Parameter(ember.randn(3, 3))  # a new parameter object: retraced
+    _same(compiled(x), model(x))
+    assert len(_traced(compiled)) == 2
+    model.train()  # dropout draws: runs eagerly, with the reason
+    compiled(x)
+    assert any("random" in (r["reason"] or "") for r in compiled._ember_explain())

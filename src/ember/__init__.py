@@ -72,3 +72,7 @@ from . import viz  # noqa: E402
 from .viz.summary import summary  # noqa: E402
 from . import onnx, profiler  # noqa: E402  (interop: ONNX export, the profiler)
 from . import amp  # noqa: E402  (ember.amp: GradScaler)
+
+# ---- ember.compile (torch.compile) and ember.compiler (torch.compiler)
+from . import compiler  # noqa: E402
+from .compiler import compile  # noqa: E402,A001  (torch.compile shadows the builtin, as torch)

@@ -86,3 +86,45 @@ def test_autograd_profiler_warns_on_use_cuda_and_records_nothing_when_disabled()
     with ember.autograd.profiler.profile(enabled=False) as prf:
         ember.ones(2) * 2
     assert len(prf.function_events) == 0
+
+
+FACTORIES = {
+    "zeros": lambda lib, out: lib.zeros(2, 3, out=out),
+    "ones": lambda lib, out: lib.ones((3,), out=out),
+    "full": lambda lib, out: lib.full((2, 2), 7, out=out),
+    "eye": lambda lib, out: lib.eye(3, 2, out=out),
+    "arange": lambda lib, out: lib.arange(1, 4, out=out),
+    "linspace": lambda lib, out: lib.linspace(0, 1, 5, out=out),
+    "logspace": lambda lib, out: lib.logspace(0, 2, 3, out=out),
+    "rand": lambda lib, out: lib.rand(2, 3, out=out),
+    "randn": lambda lib, out: lib.randn(2, 2, out=out),
+    "randint": lambda lib, out: lib.randint(0, 5, (4,), out=out),
+    "randperm": lambda lib, out: lib.randperm(4, out=out),
+}
+
+
+@pytest.mark.parametrize("name", FACTORIES)
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64"])
+def test_factory_writes_into_out_in_its_dtype_and_returns_it_as_torch(name, dtype):
+    def run(lib):
+        out = lib.zeros(2, 2, dtype=getattr(lib, dtype))  # resized to the result's shape
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # torch warns resizing arange's and linspace's
+                result = FACTORIES[name](lib, out)
+        except (RuntimeError, NotImplementedError) as e:
+            return type(e).__name__
+        values = out.tolist() if name not in ("rand", "randn", "randint", "randperm") else None
+        return result is out, str(out.dtype).split(".")[1], tuple(out.shape), values
+
+    assert run(ember) == run(torch)
+
+
+def test_factory_out_refuses_another_dtype_and_autograd_as_torch():
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError, match=r"dtype Double does not match dtype of out parameter \(Float\)"):
+            lib.rand(2, out=lib.zeros(2), dtype=lib.float64)
+        with pytest.raises(RuntimeError, match="out=... arguments don't support automatic differentiation"):
+            lib.zeros(2, out=lib.zeros(2, requires_grad=True))
+        with pytest.raises(TypeError, match="argument 'out' must be Tensor, not list"):
+            lib.ones(2, out=[0, 0])

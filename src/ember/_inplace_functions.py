@@ -11,7 +11,7 @@ from typing import Callable
 from .tensor import Tensor
 
 # torch 2.13's in-place functions whose method Ember's Tensor has (``index_put_`` is an op)
-__all__ = [
+NAMES = (
     "abs_", "acos_", "acosh_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_",
     "arctanh_", "asin_", "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_",
     "clamp_min_", "clip_", "cos_", "cosh_", "deg2rad_", "detach_", "erf_", "erfc_", "exp2_",
@@ -19,7 +19,7 @@ __all__ = [
     "log_", "logit_", "nan_to_num_", "neg_", "negative_", "rad2deg_", "reciprocal_", "relu_",
     "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_", "square_", "tan_", "tanh_",
     "trunc_", "xlogy_", "zero_",
-]
+)
 
 
 def _function(name: str) -> Callable:
@@ -36,4 +36,5 @@ def _function(name: str) -> Callable:
     return fn
 
 
-globals().update({name: _function(name) for name in __all__})
+# what ``ember`` exports: name -> function
+FUNCTIONS = {name: _function(name) for name in NAMES}

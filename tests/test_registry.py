@@ -39,6 +39,8 @@ NOT_OPS_MODULES = {
     "ember.generator": "random-number generators (tests/test_random.py)",
     "ember.random": "the global generator's seeds and state (tests/test_random.py)",
     "ember.ops.methods": "conversions, fills, in-place forms derived from declarations",
+    "ember._inplace_functions": "torch.sin_(x) and the like: the declared ops' in-place methods "
+                                "(tests/test_tutorial_surface.py)",
     "ember": "dtype queries",
     "ember.backend": "the default device (tests/test_torch_namespace.py)",
     "ember.threads": "thread counts (tests/test_torch_namespace.py)",

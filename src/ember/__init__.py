@@ -64,6 +64,8 @@ from .tensor_types import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, Flo
                            HalfTensor, IntTensor, LongTensor, ShortTensor, set_default_tensor_type)
 from .threads import (get_num_interop_threads, get_num_threads, set_num_interop_threads,  # noqa: E402
                       set_num_threads)
+from ._inplace_functions import FUNCTIONS as _INPLACE_FUNCTIONS  # noqa: E402
+globals().update(_INPLACE_FUNCTIONS)  # torch.sin_(x), torch.relu_(x), ...
 
 from . import nn  # noqa: E402  (last: nn is built from everything above)
 

@@ -377,3 +377,33 @@ def _mismatch(arrays, op: str):
         "Expected all tensors to be on the same device, but found at least two devices, "
         f"{pair}! (in {op})"
     )
+
+
+# ---------------------------------------------------------------------------- memory overlap
+
+def _dense(array) -> bool:
+    """True when ``array``'s elements fill its memory span once each, in some order of dims
+    (torch's "non-overlapping and dense"; a negative stride, which torch never makes, is not)."""
+    expected = array.itemsize
+    for stride, size in sorted((s, n) for s, n in zip(array.strides, array.shape) if n != 1):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
+
+
+def overlap(written, read) -> str:
+    """How an array about to be written and an array read for it share memory, as torch judges
+    it before a write: "full" (the same elements in the same layout), "partial", "no", or
+    "unknown" (one is not dense: torch leaves such pairs alone)."""
+    if written is read:
+        return "full"
+    if not written.size or not read.size or device_of(written) != device_of(read):
+        return "no"
+    if not _dense(written) or not _dense(read):
+        return "unknown"
+    if not xp_of(written).may_share_memory(written, read):
+        return "no"
+    same = address_of(written) == address_of(read) and written.nbytes == read.nbytes \
+        and written.strides == read.strides
+    return "full" if same else "partial"

@@ -333,10 +333,12 @@ def with_out(f: Callable, name: str) -> Callable:
             return f(*args, **kwargs)
         if not isinstance(out, Tensor):
             raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
-        inputs = [a for a in (*args, *kwargs.values()) if isinstance(a, Tensor)]
+        inputs = [t for a in (*args, *kwargs.values())
+                  for t in (a if isinstance(a, (list, tuple)) else (a,)) if isinstance(t, Tensor)]
         if STATE.enabled and any(t.requires_grad for t in (out, *inputs)):
             raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
                                "differentiation, but one of the arguments requires grad.")
+        out._check_inplace(name, tuple(inputs))
         result = f(*args, **kwargs)
         if result._data.dtype.kind == "f" and out._data.dtype.kind in "biu":
             raise RuntimeError(f"{name}(): result type {dtypes.scalar_name(result.dtype)} can't be "

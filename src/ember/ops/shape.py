@@ -143,16 +143,18 @@ def _view_as_dtype(input: Tensor, dtype: dtypes.dtype) -> Tensor:
         if input._data.ndim == 0:
             raise RuntimeError(f"self.dim() cannot be 0 {what}")
         steps = input.stride()
+        ratio = max(new // old, 1)  # torch's order: last size, offset, last stride, strides
+        checks = [("self.size(-1)", input._data.shape[-1]),
+                  ("self.storage_offset()", input.storage_offset())] if ratio > 1 else []
+        for name, value in checks:
+            if value % ratio:
+                raise RuntimeError(f"{name} must be divisible by {ratio} {what}, but got {value}")
         if steps[-1] != 1:
             raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {steps[-1]}")
-        ratio = new // old
-        if ratio > 1:
-            checks = [("self.size(-1)", input._data.shape[-1]),
-                      ("self.storage_offset()", input.storage_offset())]
-            checks += [(f"self.stride({i})", step) for i, step in enumerate(steps[:-1])]
-            for name, value in checks:
-                if value % ratio:
-                    raise RuntimeError(f"{name} must be divisible by {ratio} {what}, but got {value}")
+        for i, step in enumerate(steps[:-1]):
+            if step % ratio:
+                raise RuntimeError(
+                    f"self.stride({i}) must be divisible by {ratio} {what}, but got {step}")
     return apply(_view_dtype, input, dtype=dtype.np)
 
 

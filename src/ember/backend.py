@@ -407,3 +407,39 @@ def overlap(written, read) -> str:
     same = address_of(written) == address_of(read) and written.nbytes == read.nbytes \
         and written.strides == read.strides
     return "full" if same else "partial"
+
+
+# ---------------------------------------------------------------------------- failures
+
+def allocation_bytes(exc: BaseException) -> int | None:
+    """The bytes an out-of-memory error from NumPy or CuPy tried to allocate (None: not one)."""
+    if isinstance(exc, MemoryError):
+        return getattr(exc, "_total_size", None) or 0
+    if _cupy is not None and isinstance(exc, _cupy.cuda.memory.OutOfMemoryError):
+        found = [int(n.replace(",", "")) for n in str(exc).split() if n.replace(",", "").isdigit()]
+        return found[0] if found else 0
+    return None
+
+
+_ARRAY_WORDING = (  # what NumPy's and CuPy's messages say, by the kind of failure torch names
+    ("could not be broadcast", "shapes"),
+    ("mismatch in its core dimension", "shapes"),
+    ("shape mismatch", "shapes"),
+    ("not aligned", "shapes"),
+    ("cannot reshape", "shapes"),
+    ("array is too big", "too big"),
+    ("maximum supported dimension", "too big"),
+    ("negative dimensions", "negative"),
+)
+
+
+def failure_kind(exc: BaseException) -> str | None:
+    """What an exception from an array call means, from the array library's own wording:
+    "memory", "too big", "shapes", "negative", or None when it is not one of these."""
+    if allocation_bytes(exc) is not None:
+        return "memory"
+    text = str(exc)
+    for words, kind in _ARRAY_WORDING:
+        if words in text:
+            return kind
+    return None

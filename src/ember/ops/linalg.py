@@ -459,6 +459,10 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
                                    and B._data.shape == A._data.shape[:-1])
     if vector:
         return S.squeeze(solve(A, S.unsqueeze(B, -1)), -1)
+    columns = B.shape[-2:] if B._data.ndim > 1 else (*B.shape, 1)
+    if columns[0] != A._data.shape[-1]:
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
+                           f"({'x'.join(map(str, A.shape[-2:]))} and {'x'.join(map(str, columns))})")
     return apply(_solve, A, B)
 
 

@@ -254,6 +254,10 @@ def _copy_(self, src: Tensor, non_blocking: bool = False) -> Tensor:
     self._check_inplace("copy_", (src,))
     src = src if isinstance(src, Tensor) else E.as_tensor_like(src, self, self.dtype)
     src = to_device(src, self.device)
+    if src._data.shape != self._data.shape \
+            and E.broadcast_shape("copy_", self._data.shape, src._data.shape) != self._data.shape:
+        raise RuntimeError(f"copy_: output with shape {list(self._data.shape)} doesn't match the "
+                           f"broadcast shape {list(src._data.shape)}")
     if STATE.enabled and (src.requires_grad or self.requires_grad) or LEVELS.active \
             or self._batched:
         return _overwrite(self, src)

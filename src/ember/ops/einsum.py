@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import string
 
-from ..tensor import Tensor
+from ..tensor import Tensor, _wrap_dim
 from . import reduce as R
 from . import shape as S
 from .registry import apply, declare, primitive
@@ -136,6 +136,8 @@ def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     else:
         pairs = tuple([d] if isinstance(d, int) else list(d) for d in dims)
     for i, j in zip(*pairs):
+        _wrap_dim(i, a.ndim, "tensordot")
+        _wrap_dim(j, b.ndim, "tensordot")
         if a.shape[i] != b.shape[j]:
             raise RuntimeError(f"contracted dimensions need to match, but first has size "
                                f"{a.shape[i]} in dim {i} and second has size {b.shape[j]} in dim {j}")

@@ -9,7 +9,7 @@ from . import elementwise as E
 from . import jvp as J
 from . import reduce as R
 from . import shape as S
-from .registry import apply, batch_shape, declare, primitive
+from .registry import apply, batch_shape, declare, primitive, user_op
 from . import methods as M
 from . import index as I
 from ..autograd.engine import torch_backward
@@ -177,7 +177,8 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
                 % (x._data.shape[0], y._data.shape[0], x._data.shape[0], y._data.shape[0])
             )
         raise RuntimeError(
-            f"mat1 and mat2 shapes cannot be multiplied ({_dims(x)} and {_dims(y)}) in matmul"
+            f"mat1 and mat2 shapes cannot be multiplied ({_dims(x)} and {_dims(y)}) in "
+            f"{user_op('matmul')}"
         )
     squeeze_front = x._data.ndim == 1
     squeeze_back = y._data.ndim == 1

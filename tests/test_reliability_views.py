@@ -192,3 +192,19 @@ def test_every_layout_pair_is_judged_as_torch(lib):
         want = _outcome(torch, lambda lib: (lambda b: b[w].add_(b[r]))(_a(lib)))[0]
         got = _outcome(lib, lambda lib: (lambda b: b[w].add_(b[r]))(_a(lib)))[0]
         assert got == want, (w, r)
+
+
+def test_view_inside_vmap_reads_each_sample():
+    for lib in (torch, ember):
+        assert tuple(lib.func.vmap(lambda x: x.view(6))(lib.ones(4, 2, 3)).shape) == (4, 6)
+        assert tuple(lib.func.vmap(lambda x: x.view(lib.int16))(lib.ones(4, 3)).shape) == (4, 6)
+        assert tuple(lib.func.vmap(lambda x: x.view(lib.float64))(lib.ones(4, 4)).shape) == (4, 2)
+
+
+def test_writing_through_a_dtype_view_of_a_leaf_is_allowed_as_torch():
+    def write(lib):
+        a = lib.ones(2, requires_grad=True)
+        a.view(lib.int32).add_(1)
+        return a.tolist()
+
+    assert write(ember) == write(torch)

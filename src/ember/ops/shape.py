@@ -91,8 +91,8 @@ def view(input: Tensor, *shape) -> Tensor:
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
         return _view_as_dtype(input, dtypes.to_dtype(shape[0]))
     shape = infer_shape(_shape_arg(shape, "view"), input._data.size, "view", input._data.shape)
-    data = input._data
-    if not _strides_can_view(data.shape, data.strides, shape):
+    data = input._data  # (inside vmap a stand-in of the sample's shape: its memory is the batch's)
+    if not input._batched and not _strides_can_view(data.shape, data.strides, shape):
         raise RuntimeError(
             "view size is not compatible with input tensor's size and stride (at least one "
             "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
@@ -137,7 +137,7 @@ def _view_as_dtype(input: Tensor, dtype: dtypes.dtype) -> Tensor:
     """``input``'s bytes read as ``dtype``: a view; a different element size changes the last
     dim, which must then be contiguous (and whole for a wider type), as torch requires."""
     old, new = input.dtype.itemsize, dtype.itemsize
-    if old != new:
+    if old != new and not input._batched:  # (a vmap stand-in has no layout: the array call checks)
         what = (f"to view {dtypes.scalar_name(input.dtype)} as {dtypes.scalar_name(dtype)} "
                 "(different element sizes)")
         if input._data.ndim == 0:

@@ -93,7 +93,8 @@ def test_view_dtype_shares_memory_and_carries_no_gradient():
     for lib in (torch, ember):
         y = lib.ones(2, requires_grad=True)
         assert not y.view(lib.int32).requires_grad and not y.view(lib.float32).requires_grad
-    _same(lambda lib: lib.tensor(1.).view(lib.int16), "self.dim() cannot be 0 to view Float as Short")
+    _same(lambda lib: lib.tensor(1.).view(lib.int16),
+          "self.dim() cannot be 0 to view Float as Short")
     _same(lambda lib: lib.arange(6.)[1:5].view(lib.float64),
           "self.storage_offset() must be divisible by 2 to view Float as Double")
     _same(lambda lib: lib.arange(3.).view(lib.float64), "self.size(-1) must be divisible by 2")
@@ -123,7 +124,8 @@ OVERLAPS = {  # name: (the write, what torch says)
     "same memory, other layout": (lambda lib: (lambda b: b.view(2, 4).t().add_(
         b.view(4, 2)))(_a(lib)), PARTIAL),
     "out=": (lambda lib: (lambda b: lib.add(b[:-1], 1, out=b[1:]))(_a(lib)), PARTIAL),
-    "setitem slice": (lambda lib: (lambda b: b.__setitem__(slice(1, None), b[:-1]))(_a(lib)), PARTIAL),
+    "setitem slice": (lambda lib: (lambda b: b.__setitem__(slice(1, None), b[:-1]))(_a(lib)),
+                      PARTIAL),
     "setitem index": (lambda lib: (lambda b: b.__setitem__(lib.tensor([5, 6]), b[0:2]))(_a(lib)),
                       PARTIAL),
     "setitem mask": (lambda lib: (lambda b: b.__setitem__(b > 5, b[0:2]))(_a(lib)), PARTIAL),
@@ -131,7 +133,8 @@ OVERLAPS = {  # name: (the write, what torch says)
                    PARTIAL),
     "index_copy_": (lambda lib: (lambda b: b.index_copy_(0, lib.tensor([5, 6]), b[0:2]))(_a(lib)),
                     PARTIAL),
-    "scatter_": (lambda lib: (lambda b: b.scatter_(0, lib.tensor([5, 6]), b[0:2]))(_a(lib)), PARTIAL),
+    "scatter_": (lambda lib: (lambda b: b.scatter_(0, lib.tensor([5, 6]), b[0:2]))(_a(lib)),
+                 PARTIAL),
     "expanded add_": (lambda lib: lib.ones(1).expand(3).add_(1), INTERNAL),
     "expanded copy_": (lambda lib: lib.ones(1).expand(3).copy_(lib.ones(3)), INTERNAL),
     "expanded out=": (lambda lib: lib.add(lib.ones(3), 1, out=lib.ones(1).expand(3)), INTERNAL),

@@ -138,7 +138,8 @@ def _check_rows(data, sizes: list) -> None:
             if not isinstance(row, (list, tuple)):
                 raise TypeError("tensor(): not a sequence")
             if len(row) != size:
-                raise ValueError(f"tensor(): expected sequence of length {size} at dim {dim} (got {len(row)})")
+                raise ValueError(f"tensor(): expected sequence of length {size} at dim {dim} "
+                                 f"(got {len(row)})")
             below.extend(row)
         level = below
     for leaf in level:

@@ -160,7 +160,8 @@ class Tensor:
         if data.size or any(data.strides):
             steps = tuple(s // data.itemsize for s in data.strides)
         else:  # a new empty array steps 0 everywhere: a contiguous layout's steps, as torch
-            steps = tuple(math.prod(max(n, 1) for n in data.shape[d + 1:]) for d in range(data.ndim))
+            steps = tuple(math.prod(max(n, 1) for n in data.shape[d + 1:])
+                          for d in range(data.ndim))
         return steps if dim is None else steps[_wrap_dim(dim, self._data.ndim, "stride")]
 
     def storage_offset(self) -> int:

@@ -140,7 +140,8 @@ def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
         _wrap_dim(j, b.ndim, "tensordot")
         if a.shape[i] != b.shape[j]:
             raise RuntimeError(f"contracted dimensions need to match, but first has size "
-                               f"{a.shape[i]} in dim {i} and second has size {b.shape[j]} in dim {j}")
+                               f"{a.shape[i]} in dim {i} and second has size {b.shape[j]} in "
+                               f"dim {j}")
     left = list(_FREE[:a.ndim])
     right = list(_FREE[a.ndim:a.ndim + b.ndim])
     for i, j in zip(*pairs):

@@ -463,7 +463,8 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     columns = B.shape[-2:] if B._data.ndim > 1 else (*B.shape, 1)
     if columns[0] != A._data.shape[-1]:
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
-                           f"({'x'.join(map(str, A.shape[-2:]))} and {'x'.join(map(str, columns))})")
+                           f"({'x'.join(map(str, A.shape[-2:]))} and "
+                           f"{'x'.join(map(str, columns))})")
     return apply(_solve, A, B)
 
 

@@ -85,7 +85,9 @@ def _host_array(data):
     except (ValueError, TypeError, OverflowError):
         arr = None
     if arr is None or arr.dtype == object or arr.dtype.kind in "USV":
-        _refuse_data(plain)
+        sizes = _refuse_data(plain)
+        if 0 in sizes:  # torch reads no element when the first ones say there are none
+            return np.zeros(sizes, dtype=np.float32)
         arr = np.array(plain, dtype=np.float64)  # numbers that only mixing int and float fits
     return arr
 
@@ -97,9 +99,10 @@ def _refuse_number(value: int, d: dtypes.dtype) -> None:
     dtypes.checked_scalar("tensor", value, d)
 
 
-def _refuse_data(data) -> None:
+def _refuse_data(data) -> list:
     """torch's error for nested data that is not a grid of numbers, found as torch looks: the
-    sizes along the first elements, then the type of every element, then each row's length."""
+    sizes along the first elements, then the type of every element, then each row's length
+    (unless the sizes hold no element). Returns the sizes."""
     sizes, node = [], data
     if isinstance(node, (str, bytes)):
         raise TypeError(f"tensor(): invalid data type '{type(node).__name__}'")
@@ -122,11 +125,14 @@ def _refuse_data(data) -> None:
             raise RuntimeError(f"tensor(): Could not infer dtype of {type(leaf).__name__}")
     if len({leaf.shape for leaf in leaves if backend.is_array(leaf)}) > 1:
         raise ValueError("tensor(): only one element tensors can be converted to Python scalars")
+    if 0 in sizes:
+        return sizes
     _check_rows(data, sizes)
     if not any(isinstance(leaf, float) for leaf in leaves):
         for leaf in leaves:
             if isinstance(leaf, int) and not -2 ** 63 <= leaf < 2 ** 63:
                 raise ValueError("tensor(): Overflow when unpacking long long")
+    return sizes
 
 
 def _check_rows(data, sizes: list) -> None:

@@ -191,3 +191,21 @@ def test_nesting_within_the_bound_loads(tmp_path):
     for _ in range(150):
         got = got[0]
     assert got.tolist() == [1.0, 1.0]
+
+
+def test_out_of_memory_sizes_from_either_array_library():
+    from ember import backend
+    from ember.array_errors import out_of_memory
+
+    class CupyStyle(MemoryError):  # CuPy's OutOfMemoryError is a MemoryError saying the size
+        pass
+
+    assert backend.allocation_bytes(CupyStyle("Out of memory allocating 1,024 bytes "
+                                              "(allocated so far: 0 bytes).")) == 1024
+    try:
+        np.zeros(2 ** 50, np.int8)
+    except MemoryError as exc:
+        assert backend.allocation_bytes(exc) == 2 ** 50
+    assert backend.allocation_bytes(ValueError("x")) is None
+    assert "CUDA out of memory. Tried to allocate 1024 bytes" in str(
+        out_of_memory(1024, ember.device("cuda")))

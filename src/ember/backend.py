@@ -412,13 +412,17 @@ def overlap(written, read) -> str:
 # ---------------------------------------------------------------------------- failures
 
 def allocation_bytes(exc: BaseException) -> int | None:
-    """The bytes an out-of-memory error from NumPy or CuPy tried to allocate (None: not one)."""
-    if isinstance(exc, MemoryError):
-        return getattr(exc, "_total_size", None) or 0
-    if _cupy is not None and isinstance(exc, _cupy.cuda.memory.OutOfMemoryError):
+    """The bytes an out-of-memory error from NumPy or CuPy tried to allocate (None: not one).
+
+    NumPy's error keeps the size; CuPy's (a MemoryError too) says it first: "Out of memory
+    allocating 1,024 bytes (allocated so far: ...)"."""
+    if not isinstance(exc, MemoryError):
+        return None
+    size = getattr(exc, "_total_size", None)
+    if size is None:
         found = [int(n.replace(",", "")) for n in str(exc).split() if n.replace(",", "").isdigit()]
-        return found[0] if found else 0
-    return None
+        size = found[0] if found else 0
+    return size
 
 
 _ARRAY_WORDING = (  # what NumPy's and CuPy's messages say, by the kind of failure torch names

@@ -112,7 +112,8 @@ DATA = [
     ([[1, 2], 3], "not a sequence"), ([1, [2]], None),
     ([1.5, [2]], "must be real number, not list"),
     # accepted
-    (-2 ** 63, None), ([1.5, 2 ** 70], None), ([[], [1]], None), (1e400, None), ([[1, 2], [3, 4]], None), ([], None),
+    (-2 ** 63, None), ([1.5, 2 ** 70], None), ([[], [1]], None), (1e400, None),
+    ([[1, 2], [3, 4]], None), ([], None),
 ]
 
 

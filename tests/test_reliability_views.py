@@ -211,3 +211,31 @@ def test_writing_through_a_dtype_view_of_a_leaf_is_allowed_as_torch():
         return a.tolist()
 
     assert write(ember) == write(torch)
+
+
+VIEW_OPS = {
+    "t": lambda a: a.t(), "transpose": lambda a: a.transpose(0, 1),
+    "permute": lambda a: a.permute(1, 0),
+    "narrow": lambda a: a.narrow(1, 0, 2), "select": lambda a: a.select(0, 1),
+    "diagonal": lambda a: a.diagonal(), "squeeze": lambda a: a.unsqueeze(0).squeeze(0),
+    "unsqueeze": lambda a: a.unsqueeze(1), "unflatten": lambda a: a.unflatten(1, (3, 1)),
+    "split": lambda a: a.split(1)[0], "chunk": lambda a: a.chunk(2)[1],
+    "movedim": lambda a: a.movedim(0, 1), "mT": lambda a: a.mT, "unbind": lambda a: a.unbind(0)[0],
+    "expand": lambda a: a[:1].expand(3, 3), "unfold": lambda a: a.unfold(1, 2, 1),
+    "view_as": lambda a: a.view_as(a), "view": lambda a: a.view(3, 2),
+    "as_strided": lambda a: a.as_strided((2, 2), (1, 2)), "slice": lambda a: a[:, 1:],
+    "swapaxes": lambda a: a.swapaxes(0, 1), "hsplit": lambda a: a.hsplit(3)[0],
+    "view(dtype)": lambda a: a.view(a.dtype),
+}
+
+
+@pytest.mark.parametrize("name", VIEW_OPS)
+def test_ops_torch_defines_as_views_share_memory(name):
+    """A write to the base shows through the view (and the version counter is shared)."""
+    for lib in (torch, ember):
+        base = lib.arange(6.0).reshape(2, 3)
+        view = VIEW_OPS[name](base)
+        before = view.clone()
+        base.add_(100.0)
+        assert view._version == base._version
+        assert (view - before).eq(100.0).all(), (lib.__name__, name)

@@ -88,6 +88,8 @@ def test_huge_sizes_are_torchs_runtime_error_naming_the_bytes():
     _same(lambda lib: lib.zeros(2 ** 40, dtype=lib.int8), "allocate 1099511627776 bytes")
     _same(lambda lib: lib.arange(2 ** 40), "you tried to allocate 8796093022208 bytes")
     _same(lambda lib: lib.randn(2 ** 40), "can't allocate memory")
+    _same(lambda lib: lib.linspace(0, 1, 2 ** 40), "you tried to allocate 4398046511104 bytes")
+    _same(lambda lib: lib.eye(2 ** 40))  # torch: an overflow of the element count
     # inside an op: the result the array library could not allocate
     _same(lambda lib: lib.ones(2 ** 20).expand(2 ** 20, 2 ** 20).contiguous(),
           "you tried to allocate 4398046511104 bytes")

@@ -265,7 +265,7 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad:
     dev = backend.as_device(device)
     if n < 0 or (m is not None and m < 0):
         raise RuntimeError(f"eye: n and m must be non-negative, got {n} and {m}")
-    with backend.device_context(dev):
+    with backend.device_context(dev), allocating((n, n if m is None else m), d.itemsize, dev):
         data = backend.xp_for(dev).eye(n, m, dtype=d.np)
     return _finish(data, requires_grad)
 
@@ -331,7 +331,8 @@ def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: 
     work = d.np if d.is_floating_point else backend.numpy.float64
     lo = xp.asarray(float(start), dtype=d.np).astype(work)
     hi = xp.asarray(float(end), dtype=d.np).astype(work)
-    with backend.device_context(dev):
+    work_size = backend.numpy.dtype(work).itemsize
+    with backend.device_context(dev), allocating((steps,), work_size, dev):
         idx = xp.arange(steps, dtype=work)
         step = (hi - lo) / (steps - 1)
         data = xp.where(idx < steps // 2, lo + step * idx, hi - step * (steps - 1 - idx)).astype(d.np)

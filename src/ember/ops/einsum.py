@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import string
 
-from ..tensor import Tensor
+from ..tensor import Tensor, _wrap_dim
 from . import reduce as R
 from . import shape as S
 from .registry import apply, declare, primitive
@@ -108,7 +108,22 @@ def einsum(equation: str, *operands) -> Tensor:
     """``einsum("ij,jk->ik", a, b)``: products summed over the letters the output lacks."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    return apply(_einsum, *operands, equation=_explicit(equation, operands))
+    equation = _explicit(equation, operands)
+    _check_sizes(equation, operands)
+    return apply(_einsum, *operands, equation=equation)
+
+
+def _check_sizes(equation: str, operands: tuple) -> None:
+    """Each letter names one size across the operands (size 1 broadcasts), as torch checks."""
+    seen = {}
+    for i, (sub, t) in enumerate(zip(equation.split("->")[0].split(","), operands)):
+        for c, n in zip(sub, t._data.shape):
+            before = seen.get(c, 1)
+            if n != 1 and before != 1 and n != before:
+                raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {i} which "
+                                   f"does not broadcast with previously seen size {before}")
+            if n != 1:
+                seen[c] = n
 
 
 @declare()
@@ -117,9 +132,16 @@ def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     if isinstance(dims, int):
         if dims < 0:
             raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
-        pairs = (list(range(a.ndim - dims, a.ndim)), list(range(dims)))
+        pairs = (list(range(-dims, 0)), list(range(dims)))
     else:
         pairs = tuple([d] if isinstance(d, int) else list(d) for d in dims)
+    for i, j in zip(*pairs):
+        _wrap_dim(i, a.ndim, "tensordot")
+        _wrap_dim(j, b.ndim, "tensordot")
+        if a.shape[i] != b.shape[j]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size "
+                               f"{a.shape[i]} in dim {i} and second has size {b.shape[j]} in "
+                               f"dim {j}")
     left = list(_FREE[:a.ndim])
     right = list(_FREE[a.ndim:a.ndim + b.ndim])
     for i, j in zip(*pairs):

@@ -9,7 +9,7 @@ from . import elementwise as E
 from . import jvp as J
 from . import reduce as R
 from . import shape as S
-from .registry import apply, batch_shape, declare, primitive
+from .registry import apply, batch_shape, declare, primitive, user_op
 from . import methods as M
 from . import index as I
 from ..autograd.engine import torch_backward
@@ -177,7 +177,8 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
                 % (x._data.shape[0], y._data.shape[0], x._data.shape[0], y._data.shape[0])
             )
         raise RuntimeError(
-            f"mat1 and mat2 shapes cannot be multiplied ({_dims(x)} and {_dims(y)}) in matmul"
+            f"mat1 and mat2 shapes cannot be multiplied ({_dims(x)} and {_dims(y)}) in "
+            f"{user_op('matmul')}"
         )
     squeeze_front = x._data.ndim == 1
     squeeze_back = y._data.ndim == 1
@@ -459,6 +460,11 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
                                    and B._data.shape == A._data.shape[:-1])
     if vector:
         return S.squeeze(solve(A, S.unsqueeze(B, -1)), -1)
+    columns = B.shape[-2:] if B._data.ndim > 1 else (*B.shape, 1)
+    if columns[0] != A._data.shape[-1]:
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
+                           f"({'x'.join(map(str, A.shape[-2:]))} and "
+                           f"{'x'.join(map(str, columns))})")
     return apply(_solve, A, B)
 
 

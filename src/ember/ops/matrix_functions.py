@@ -337,10 +337,10 @@ def tensorsolve(A: Tensor, B: Tensor, dims=None) -> Tensor:
         dims = tuple(dims)
         A = S.movedim(A, dims, tuple(range(A._data.ndim - len(dims), A._data.ndim)))
     head, tail = A._data.shape[:B._data.ndim], A._data.shape[B._data.ndim:]
-    if math.prod(tail) != math.prod(head):
+    if math.prod(tail) != math.prod(B._data.shape):
         raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[other.ndim:]) "
                            f"== prod(self.shape[:other.ndim]), but got {math.prod(tail)} != "
-                           f"{math.prod(head)}")
+                           f"{math.prod(B._data.shape)}")
     square = S.reshape(A, (math.prod(head), math.prod(tail)))
     return S.reshape(solve(square, S.reshape(B, (-1,))), tail)
 

@@ -83,7 +83,7 @@ def _arith_inplace(fn, name: str, ufunc: str):
         operand = _direct_operand(self, other, kwargs)
         if operand is None:
             return slow(self, other, **kwargs)
-        self._check_inplace(name)
+        self._check_inplace(name, (other,))
         getattr(self.xp, ufunc)(self._data, operand, out=self._data)
         return self._set_result(Tensor._make(self._data))
 
@@ -120,7 +120,7 @@ def _inplace(fn, name: str):
     """An in-place method: compute out of place, then write into ``self`` (same memory)."""
 
     def method(self, *args, **kwargs):
-        self._check_inplace(name)
+        self._check_inplace(name, (*args, *kwargs.values()))
         result = fn(self._snapshot(), *args, **kwargs)
         if result._data.dtype != self._data.dtype:
             if result.dtype._kind > self.dtype._kind:  # float into int, int into bool
@@ -251,9 +251,13 @@ def _zero_(self) -> Tensor:
 
 
 def _copy_(self, src: Tensor, non_blocking: bool = False) -> Tensor:
-    self._check_inplace("copy_")
+    self._check_inplace("copy_", (src,))
     src = src if isinstance(src, Tensor) else E.as_tensor_like(src, self, self.dtype)
     src = to_device(src, self.device)
+    if src._data.shape != self._data.shape \
+            and E.broadcast_shape("copy_", self._data.shape, src._data.shape) != self._data.shape:
+        raise RuntimeError(f"copy_: output with shape {list(self._data.shape)} doesn't match the "
+                           f"broadcast shape {list(src._data.shape)}")
     if STATE.enabled and (src.requires_grad or self.requires_grad) or LEVELS.active \
             or self._batched:
         return _overwrite(self, src)
@@ -326,7 +330,7 @@ def _install() -> None:
         "mul_": _arith_inplace(E.mul, "mul_", "multiply"),
         "div_": _arith_inplace(E.div, "div_", "true_divide"),
         "T": property(_T), "mT": property(_mT), "view": _size_method_view,
-        "view_as": lambda self, other: S.reshape(self, other._data.shape),
+        "view_as": lambda self, other: S.view(self, other._data.shape),
         "reshape_as": lambda self, other: S.reshape(self, other._data.shape),
         "to": _to, "cpu": lambda self: to_device(self, _cpu()),
         "cuda": lambda self, device=None, non_blocking=False: _to(self, _cuda(device)),

@@ -212,3 +212,10 @@ def test_out_of_memory_sizes_from_either_array_library():
     assert backend.allocation_bytes(ValueError("x")) is None
     assert "CUDA out of memory. Tried to allocate 1024 bytes" in str(
         out_of_memory(1024, ember.device("cuda")))
+
+
+def test_python_float_as_dtype_is_float64_as_torch() -> None:
+    """``dtype=float`` is torch.float64 whatever the default dtype (a Python float is a double)."""
+    assert ember.tensor([1], dtype=float).dtype == ember.float64
+    assert ember.ones(2).to(float).dtype == ember.float64
+    assert str(torch.tensor([1], dtype=float).dtype) == "torch.float64"

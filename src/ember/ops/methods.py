@@ -160,7 +160,7 @@ def _to(self, *args, **kwargs) -> Tensor:
     for a in args:
         if isinstance(a, Tensor):
             dtype, device = a.dtype, a.device
-        elif isinstance(a, dtypes.dtype):
+        elif isinstance(a, dtypes.dtype) or a in (float, int, bool):  # torch takes Python's types
             dtype = a
         elif isinstance(a, (str, backend.device, int)):
             device = a

@@ -578,6 +578,8 @@ def meshgrid(*tensors, indexing: str = "ij") -> tuple:
         if t._data.ndim > 1:
             raise RuntimeError("torch.meshgrid: Expected 0D or 1D tensor in the tensor list but "
                                f"got: {t}")
+        if t.dtype != tensors[0].dtype:
+            raise RuntimeError("meshgrid expects all tensors to have the same dtype")
     vectors = [reshape(t, (-1,)) for t in tensors]
     shape = tuple(v._data.shape[0] for v in vectors)
     grids = [expand(reshape(v, tuple(-1 if i == k else 1 for i in range(len(shape)))), *shape)

@@ -629,12 +629,16 @@ def _unexpected(info, kind: str, found: str) -> bool:
 
 def test_every_op_misused() -> None:
     cases = sweep_cases()
-    new = []
+    new, unseen = [], []
     for info, kind, sample in cases:
         found = run_misuse(info, kind, sample)
         if _unexpected(info, kind, found):
             new.append(f"({info.name!r}, {kind!r}): {found}")
-    print(f"misuse sweep: {len(cases)} cases over {len(SAMPLES)} entries")
+        elif not found and (info.name, kind) in KNOWN:
+            unseen.append((info.name, kind))
+    # known differences the sweep no longer meets: fixed, or met only by other draws
+    print(f"misuse sweep: {len(cases)} cases over {len(SAMPLES)} entries; {len(KNOWN)} known "
+          f"differences, {len(unseen)} not met here: {unseen}")
     assert not new, f"{len(new)} new misuse mismatches:\n" + "\n".join(new[:40])
 
 

@@ -244,7 +244,7 @@ def tap_indices(xp, taps, geom: Geometry):
 # ---------------------------------------------------------------------------- max / avg
 
 # The dtypes torch's pooling kernels exist for (others: NotImplementedError naming the op).
-_FLOATS_ONLY = E.kernels_for("f")  # 1-d max pooling and the adaptive pools
+_FLOATS_ONLY = E.kernels_for("f")  # 1-d max pooling (no indices) and the adaptive pools
 _NOT_BOOL = E.kernels_for("iuf")  # 2-d and 3-d max pooling, average pooling
 
 
@@ -255,7 +255,8 @@ def max_pool(op: str, dims: int, input: Tensor, kernel_size, stride=None, paddin
         return per_sample(lambda t: max_pool(op, dims, t, kernel_size, stride, padding, dilation,
                                              ceil_mode, True), "max_pool_with_indices", input)
     x, unbatched = batched(op, input, dims)
-    (_FLOATS_ONLY if dims == 1 else _NOT_BOOL)(op, x)
+    # torch's 1-d kernel without indices is float-only; the one with indices takes integers
+    (_FLOATS_ONLY if dims == 1 and not return_indices else _NOT_BOOL)(op, x)
     geom = pool_geometry(op, x, dims, kernel_size, stride, padding, dilation, ceil_mode)
     out = apply(_max, x, geom=geom)
     if return_indices:

@@ -166,6 +166,8 @@ def histogram(input: Tensor, bins=100, *, range=None, weight: Tensor | None = No
         if bins <= 0:
             raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
         low, high = _limits("torch.histogram", data, *(range or (0.0, 0.0)))
+        if range is None and not data.size:  # torch: an empty input's bins span [0, 1]
+            low, high = 0.0, 1.0
         if low > high:
             raise RuntimeError(f"torch.histogram(): max must be larger than min (got {low}, {high})")
         if low == high:

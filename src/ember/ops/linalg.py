@@ -360,6 +360,8 @@ def trace(input: Tensor) -> Tensor:
     """Sum of the main diagonal of a matrix."""
     if input._data.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input._data.ndim}")
+    if input._data.dtype.kind == "b":
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
     return R.sum(diagonal(input))
 
 

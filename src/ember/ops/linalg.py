@@ -386,8 +386,9 @@ def require_square(op: str, a: Tensor) -> None:
 def _square(op: str, a: Tensor) -> None:
     require_square(f"linalg.{op}", a)
     if a._data.dtype.kind != "f":
-        raise RuntimeError(f"linalg.{op}: Expected a floating point or complex tensor as input. "
-                           f"Got {dtypes.scalar_name(a.dtype)}")
+        # NotImplementedError, a RuntimeError: torch raises one or the other by the op's kernel
+        raise NotImplementedError(f"linalg.{op}: Expected a floating point or complex tensor as "
+                                  f"input. Got {dtypes.scalar_name(a.dtype)}")
 
 
 def _singular(op: str, xp, run, a):

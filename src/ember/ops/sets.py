@@ -259,5 +259,8 @@ def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool =
     if not isinstance(like, Tensor):
         raise TypeError("isin() received an invalid combination of arguments: at least one of "
                         "elements and test_elements must be a Tensor")
+    for t in (elements, test_elements):
+        if isinstance(t, Tensor) and t._data.dtype.kind == "b":
+            raise RuntimeError("Unsupported input type encountered for isin(): Bool")
     found = like.xp.isin(_as_values(elements, like), _as_values(test_elements, like), invert=invert)
     return Tensor._make(like.xp.asarray(found))

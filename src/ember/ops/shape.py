@@ -626,6 +626,11 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
 
     if input._data.ndim != other._data.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    if input.dtype != other.dtype:
+        raise RuntimeError(f"expected scalar type {dtypes.scalar_name(input.dtype)} but found "
+                           f"{dtypes.scalar_name(other.dtype)}")
+    if input._data.dtype.kind == "b":
+        raise NotImplementedError("\"cross\" not implemented for 'Bool'")
     shape = E.broadcast_shape("cross", input._data.shape, other._data.shape)
     if dim is None:
         dim = next((k for k, n in enumerate(shape) if n == 3), None)

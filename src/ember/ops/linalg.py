@@ -290,12 +290,21 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
 @declare()
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)``."""
-    return scaled_sum(input, mm(mat1, mat2), beta, alpha)
+    return scaled_sum("addmm", input, mm(mat1, mat2), beta, alpha)
 
 
-def scaled_sum(input: Tensor, product: Tensor, beta, alpha) -> Tensor:
+def scaled_sum(op: str, input: Tensor, product: Tensor, beta, alpha) -> Tensor:
     """``beta * input + alpha * product`` of the fused products (addmm, addmv, ...); with beta 0
-    the input's values are ignored (NaN and inf in it do not reach the result), as torch."""
+    the input's values are ignored (NaN and inf in it do not reach the result), as torch.
+    As torch, ``input`` must have the product's dtype and expand to its shape."""
+    if input.dtype != product.dtype:
+        raise RuntimeError(f"{op}: input tensors must have the same dtype, but got "
+                           f"{dtypes.scalar_name(input.dtype)} and "
+                           f"{dtypes.scalar_name(product.dtype)}")
+    have, want = tuple(input.shape), tuple(product.shape)
+    if len(have) > len(want) or any(h not in (1, w) for h, w in zip(have[::-1], want[::-1])):
+        raise RuntimeError(f"{op}: the input of shape {list(have)} cannot be expanded to the "
+                           f"product's shape {list(want)}")
     if alpha != 1:
         product = E.mul(product, alpha)
     if beta == 0:

@@ -296,7 +296,8 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tens
 def scaled_sum(op: str, input: Tensor, product: Tensor, beta, alpha) -> Tensor:
     """``beta * input + alpha * product`` of the fused products (addmm, addmv, ...); with beta 0
     the input's values are ignored (NaN and inf in it do not reach the result), as torch.
-    As torch, ``input`` must have the product's dtype and expand to its shape."""
+    As torch, ``input`` must be a tensor of the product's dtype that expands to its shape."""
+    E.require_tensors(op, input)
     if input.dtype != product.dtype:
         raise RuntimeError(f"{op}: input tensors must have the same dtype, but got "
                            f"{dtypes.scalar_name(input.dtype)} and "

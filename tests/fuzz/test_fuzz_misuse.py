@@ -36,7 +36,7 @@ from opinfo import SAMPLES
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::RuntimeWarning")
 
 # Python's and the array libraries' wording, which must never reach the user (fuzzlib's check
-# already refuses most NumPy text; these are the brief's full list).
+# already refuses most NumPy text; this is issue 15's full list).
 _INTERNALS = re.compile(
     r"numpy|ufunc|ndarray|operands could not be broadcast|\baxis\b|cupy|object has no attribute|"
     r"tuple index|not iterable|unhashable|NoneType|positional argument", re.IGNORECASE)

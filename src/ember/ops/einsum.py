@@ -126,22 +126,33 @@ def _check_sizes(equation: str, operands: tuple) -> None:
                 seen[c] = n
 
 
+def _check_contracted(a: Tensor, b: Tensor, pairs: tuple) -> None:
+    """torch's errors for tensordot's contracted dims: lists of one length, dims in range, equal
+    sizes."""
+    if len(pairs[0]) != len(pairs[1]):
+        raise RuntimeError("both dimension lists should have same length")
+    for i, j in zip(*pairs):
+        size_a = a.shape[_wrap_dim(i, a.ndim, "tensordot")]
+        size_b = b.shape[_wrap_dim(j, b.ndim, "tensordot")]
+        if size_a != size_b:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {size_a} "
+                               f"in dim {i} and second has size {size_b} in dim {j}")
+
+
 @declare()
 def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     """Contract the last ``dims`` dims of ``a`` with the first of ``b`` (or the listed pairs)."""
+    if a.dtype != b.dtype:
+        raise RuntimeError("both inputs should have same dtype")
     if isinstance(dims, int):
         if dims < 0:
             raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > min(a.ndim, b.ndim):
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
         pairs = (list(range(-dims, 0)), list(range(dims)))
     else:
         pairs = tuple([d] if isinstance(d, int) else list(d) for d in dims)
-    for i, j in zip(*pairs):
-        _wrap_dim(i, a.ndim, "tensordot")
-        _wrap_dim(j, b.ndim, "tensordot")
-        if a.shape[i] != b.shape[j]:
-            raise RuntimeError(f"contracted dimensions need to match, but first has size "
-                               f"{a.shape[i]} in dim {i} and second has size {b.shape[j]} in "
-                               f"dim {j}")
+    _check_contracted(a, b, pairs)
     left = list(_FREE[:a.ndim])
     right = list(_FREE[a.ndim:a.ndim + b.ndim])
     for i, j in zip(*pairs):

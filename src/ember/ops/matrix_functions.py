@@ -279,6 +279,9 @@ def vander(x: Tensor, N: int | None = None) -> Tensor:
     """The Vandermonde matrix of ``x``'s last dim: columns x^0, x^1, ..., x^(N-1)."""
     if x._data.ndim < 1:
         raise RuntimeError("linalg.vander: x must have at least one dimension.")
+    if x._data.dtype.kind == "b":
+        raise RuntimeError("linalg.vander supports floating point, complex, and integer tensors, "
+                           "but got Bool")
     n = x._data.shape[-1] if N is None else N
     if n <= 1:
         raise RuntimeError("N must be greater than 1.")

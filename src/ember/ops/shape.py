@@ -646,6 +646,8 @@ def meshgrid(*tensors, indexing: str = "ij") -> tuple:
         if t._data.ndim > 1:
             raise RuntimeError("torch.meshgrid: Expected 0D or 1D tensor in the tensor list but "
                                f"got: {t}")
+        if t.dtype != tensors[0].dtype:
+            raise RuntimeError("meshgrid expects all tensors to have the same dtype")
     vectors = [reshape(t, (-1,)) for t in tensors]
     shape = tuple(v._data.shape[0] for v in vectors)
     grids = [expand(reshape(v, tuple(-1 if i == k else 1 for i in range(len(shape)))), *shape)
@@ -692,6 +694,11 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
 
     if input._data.ndim != other._data.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    if input.dtype != other.dtype:
+        raise RuntimeError(f"expected scalar type {dtypes.scalar_name(input.dtype)} but found "
+                           f"{dtypes.scalar_name(other.dtype)}")
+    if input._data.dtype.kind == "b":
+        raise NotImplementedError("\"cross\" not implemented for 'Bool'")
     shape = E.broadcast_shape("cross", input._data.shape, other._data.shape)
     if dim is None:
         warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease "

@@ -229,7 +229,7 @@ def toy_module(tmp_path):
 
 
 def test_a_toy_op_declared_by_the_recipe_is_complete(toy_module) -> None:
-    assert ember.toy_cube is toy_module.toy_cube
+    assert inspect.unwrap(ember.toy_cube) is toy_module.toy_cube  # exported behind one wrapper
     assert inspect.ismethod(ember.tensor([2.0]).toy_cube)
     x = ember.tensor([1.0, -2.0])
     x.toy_cube_()

@@ -219,3 +219,21 @@ def test_python_float_as_dtype_is_float64_as_torch() -> None:
     assert ember.tensor([1], dtype=float).dtype == ember.float64
     assert ember.ones(2).to(float).dtype == ember.float64
     assert str(torch.tensor([1], dtype=float).dtype) == "torch.float64"
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.sum([1.0, 2.0]),
+    lambda m: m.exp("a"),
+    lambda m: m.cat([m.ones(2), "a"]),
+    lambda m: m.nn.functional.mse_loss([1.0], m.ones(1)),
+])
+def test_a_non_tensor_argument_is_named_in_torchs_class(call) -> None:
+    """One wrapper per exported op names the argument that is not a tensor, with an exception
+    that is torch's TypeError (its C++ ops) and AttributeError (its Python-level functions)."""
+    with pytest.raises(Exception) as t_info:
+        call(torch)
+    with pytest.raises(type(t_info.value)) as info:
+        call(ember)
+    assert isinstance(info.value, TypeError) and isinstance(info.value, AttributeError)
+    assert "must be Tensor" in str(info.value) or "expected Tensor" in str(info.value)
+    assert "has no attribute" not in str(info.value)

@@ -15,6 +15,7 @@ from . import shape as S
 from . import window
 from .window import col2im, im2col, make_geometry
 from .registry import declare
+from .tensor_args import NotATensorError
 
 SPATIAL_NAMES = {1: "L", 2: "H, W", 3: "D, H, W"}
 
@@ -102,7 +103,7 @@ def check_layer_input(layer: str, x: Tensor, dims: int, channels: int | None = N
 def batched(op: str, x: Tensor, dims: int) -> tuple[Tensor, bool]:
     """``x`` with a batch dimension (added for unbatched input) and whether one was added."""
     if not isinstance(x, Tensor):
-        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(x).__name__}")
+        raise NotATensorError(f"{op}(): argument 'input' must be Tensor, not {type(x).__name__}")
     if x._data.ndim == dims + 2:
         return x, False
     if x._data.ndim == dims + 1:

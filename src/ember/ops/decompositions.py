@@ -28,6 +28,7 @@ from . import shape as S
 from . import builders
 from .linalg import LinAlgError, _mT, diagonal, matmul, solve
 from .registry import apply, declare, primitive
+from .tensor_args import NotATensorError
 
 # ---------------------------------------------------------------------------- checks and helpers
 
@@ -37,7 +38,7 @@ def check_matrices(op: str, A: Tensor, square: bool = False, name: str = "A",
     """torch's refusals for a matrix argument: fewer than 2 dims, not square, not floating,
     float16 where LAPACK does the work (it has no half precision)."""
     if not isinstance(A, Tensor):
-        raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(A).__name__}")
+        raise NotATensorError(f"{op}(): argument '{name}' must be Tensor, not {type(A).__name__}")
     if A._data.ndim < 2:
         raise RuntimeError(f"{op}: The input tensor {name} must have at least 2 dimensions.")
     if square and A._data.shape[-1] != A._data.shape[-2]:

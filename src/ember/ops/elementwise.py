@@ -15,6 +15,7 @@ from ..autograd.engine import torch_backward
 from . import jvp as J
 from . import reduce as R
 from .registry import _NDARRAY, PRIMITIVES, apply, declare, primitive, user_op
+from .tensor_args import NotATensorError
 
 # ---------------------------------------------------------------------------- operands
 
@@ -220,7 +221,7 @@ def _unary(name: str, forward, rule, formula: str, saves_out: bool = False, floa
 
     def op(x: Tensor) -> Tensor:
         if not isinstance(x, Tensor):
-            raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(x).__name__}")
+            raise NotATensorError(f"{name}(): argument 'input' must be Tensor, not {type(x).__name__}")
         if floating:
             x = to_float(x)
         if check is not None:

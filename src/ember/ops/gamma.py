@@ -10,6 +10,7 @@ from .. import backend
 from ..tensor import Tensor
 from . import elementwise as E
 from .registry import apply, declare, primitive
+from .tensor_args import NotATensorError
 
 
 def _lgamma_fwd(xp, x):
@@ -41,7 +42,7 @@ def polygamma(n: int, input: Tensor) -> Tensor:
     if n < 0:
         raise RuntimeError(f"polygamma(n, x) does not support negative n (got n={n})")
     if not isinstance(input, Tensor):
-        raise TypeError(f"polygamma(): argument 'input' must be Tensor, not {type(input).__name__}")
+        raise NotATensorError(f"polygamma(): argument 'input' must be Tensor, not {type(input).__name__}")
     return apply(_polygamma, E.to_float(input), n=n)
 
 

@@ -13,6 +13,7 @@ from .registry import apply, batch_shape, declare, primitive, user_op
 from . import methods as M
 from . import index as I
 from ..autograd.engine import torch_backward
+from .tensor_args import NotATensorError
 
 
 def _mT(x: Tensor) -> Tensor:
@@ -161,7 +162,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with torch's rules for 1-D operands and broadcast batch dimensions."""
     for name, t in (("input", input), ("other", other)):
         if not isinstance(t, Tensor):
-            raise TypeError(f"matmul(): argument '{name}' must be Tensor, not {type(t).__name__}")
+            raise NotATensorError(f"matmul(): argument '{name}' must be Tensor, not {type(t).__name__}")
     x, y = input, other
     if x._data.ndim == 0 or y._data.ndim == 0:
         raise RuntimeError(

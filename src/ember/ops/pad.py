@@ -12,6 +12,7 @@ from ..autograd.engine import torch_backward
 from . import elementwise as E
 from . import index as I
 from .registry import declare
+from .tensor_args import NotATensorError
 
 MODES = ("constant", "reflect", "replicate", "circular")
 
@@ -92,7 +93,7 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
     Negative constant padding crops. ``value`` fills constant padding (0 by default).
     """
     if not isinstance(input, Tensor):
-        raise TypeError(f"pad(): argument 'input' must be Tensor, not {type(input).__name__}")
+        raise NotATensorError(f"pad(): argument 'input' must be Tensor, not {type(input).__name__}")
     if mode not in MODES:
         raise NotImplementedError(f"pad: unsupported padding mode {mode!r}; use one of {MODES}")
     pairs = _pairs("pad", input, pad)

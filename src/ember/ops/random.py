@@ -17,6 +17,7 @@ from ..generator import Generator, generator_for
 from ..tensor import Tensor
 from . import elementwise as E
 from .registry import apply, primitive
+from .tensor_args import NotATensorError
 
 _draw = primitive(
     "random_draw", lambda xp, *arrays: arrays[-1],
@@ -56,7 +57,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
     picks categories in the order sequential draws without replacement would).
     """
     if not isinstance(input, Tensor):
-        raise TypeError(f"multinomial(): argument 'input' must be Tensor, not {type(input).__name__}")
+        raise NotATensorError(f"multinomial(): argument 'input' must be Tensor, not {type(input).__name__}")
     if not input.is_floating_point():
         raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
                            f"{input.dtype}")
@@ -113,7 +114,7 @@ def _check_probability(op: str, p: float) -> None:
 def bernoulli(input: Tensor, p: float | None = None, *, generator: Generator | None = None) -> Tensor:
     """1 with probability ``input`` (elementwise, or ``p`` for all), else 0, in ``input``'s dtype."""
     if not isinstance(input, Tensor):
-        raise TypeError(f"bernoulli(): argument 'input' must be Tensor, not {type(input).__name__}")
+        raise NotATensorError(f"bernoulli(): argument 'input' must be Tensor, not {type(input).__name__}")
     xp = input.xp
     if p is None:
         _require_floating("bernoulli", input)

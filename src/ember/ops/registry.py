@@ -334,7 +334,7 @@ def declare(fn: Callable | None = None, /, *, name: str | None = None,
             p.sympy = p.sympy or sympy
             p.fused = p.fused or fused
             p.jvp = p.jvp or jvp
-        exported = with_out(f, op_name) if out else f
+        exported = tensor_args.checked(with_out(f, op_name) if out else f, f, op_name)
         op = Op(op_name, exported, p, tuple(aliases), method, inplace, tuple(namespaces),
                 formula or (p.formula if p is not None else ""), sympy, math, domain,
                 fused or (p.fused if p is not None else ""))
@@ -414,4 +414,5 @@ def exporter(module: str, names: dict) -> Callable:
 # The op families below apply primitives through ``apply``, defined above: imported last.
 from . import jvp as jvp_rules, shape, views  # noqa: E402  (views replay ops; batched rules stack
 #   with shape's; tangents are pushed through the JVP rules)
+from . import tensor_args  # noqa: E402  (its wrapper names non-tensor arguments as torch does)
 from .batching import BatchedTensor, dispatch  # noqa: E402  (vmap's rules are written in ops)

@@ -32,7 +32,7 @@ def _infer_dtype(arr, data) -> dtypes.dtype:
         return dtypes.bool_
     if kind in "iu":
         return dtypes.from_numpy(arr.dtype) if backend.is_array(data) else dtypes.int64
-    if kind == "f":
+    if kind in dtypes.FLOAT_KINDS:
         if backend.is_array(data) or isinstance(data, Tensor):
             return dtypes.from_numpy(arr.dtype)
         return dtypes.get_default_dtype()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..tensor import Tensor
 from ..autograd.engine import torch_backward
+from .. import dtypes
 from . import elementwise as E
 from . import linalg as L
 from . import shape as S
@@ -118,7 +119,7 @@ def _check_floats(op: str, x: Tensor, weight: Tensor, bias: Tensor | None) -> No
         if t is not None and t._data.dtype != x._data.dtype:
             raise RuntimeError(f"{op}: input type ({x.dtype}) and {name} type ({t.dtype}) should "
                                "be the same")
-    if x._data.dtype.kind != "f":
+    if x._data.dtype.kind not in dtypes.FLOAT_KINDS:
         raise RuntimeError(f"{op}: expected a floating-point input, got {x.dtype}")
 
 

@@ -106,7 +106,7 @@ def promote(op: str, x, y, floating: bool = False) -> tuple[Tensor, Tensor]:
     """
     if isinstance(x, Tensor) and isinstance(y, Tensor):
         xd, yd = x._data, y._data
-        if xd.dtype == yd.dtype and (not floating or xd.dtype.kind == "f"):  # the common case
+        if xd.dtype == yd.dtype and (not floating or xd.dtype.kind in dtypes.FLOAT_KINDS):  # the common case
             if xd.shape != yd.shape:
                 broadcast_shape(op, xd.shape, yd.shape)
             return x, y
@@ -131,7 +131,7 @@ def promote(op: str, x, y, floating: bool = False) -> tuple[Tensor, Tensor]:
 
 def _pair_with_scalar(op: str, t: Tensor, s, floating: bool) -> tuple[Tensor, Tensor]:
     kind = t._data.dtype.kind
-    if (kind == "f" and s.__class__ in (float, int)) or (kind in "iu" and s.__class__ is int
+    if (kind in dtypes.FLOAT_KINDS and s.__class__ in (float, int)) or (kind in "iu" and s.__class__ is int
                                                          and not floating):
         # a Python number never widens a tensor of its kind or higher: keep the tensor's dtype
         return t, constant(t, s, t._data.dtype)
@@ -183,7 +183,7 @@ def _device_constant(like: Tensor, value, np_dtype) -> Tensor:
 
 def to_float(x: Tensor) -> Tensor:
     """Integer and bool tensors become the default float type (for exp, log, sqrt...)."""
-    if x._data.dtype.kind == "f":
+    if x._data.dtype.kind in dtypes.FLOAT_KINDS:
         return x
     return cast(x, dtypes.get_default_dtype())
 
@@ -289,7 +289,7 @@ def _binary(name: str, forward, partials, formula: str, floating: bool = False,
 _cast = primitive(
     "to_dtype",
     lambda xp, x, dtype: x.astype(dtype.np, copy=False),
-    lambda g, out, x, dtype: (cast(g, x.dtype) if x._data.dtype.kind == "f" else None,),
+    lambda g, out, x, dtype: (cast(g, x.dtype) if x._data.dtype.kind in dtypes.FLOAT_KINDS else None,),
     jvp="linear", reads_inputs=False, formula="d/dx cast(x) = 1", sympy=lambda sp, a: a, batch="elementwise",
 )
 
@@ -968,7 +968,7 @@ def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e
 def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
                neginf: float | None = None) -> Tensor:
     """NaN, +inf and -inf replaced (by 0 and the dtype's largest and smallest finite values)."""
-    if input._data.dtype.kind != "f":  # nothing to replace: a copy
+    if input._data.dtype.kind not in dtypes.FLOAT_KINDS:  # nothing to replace: a copy
         return apply(_cast, input, dtype=input.dtype)
     info = input.xp.finfo(input._data.dtype)
     high = float(info.max) if posinf is None else posinf

@@ -122,7 +122,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     x, w = input, weight
     usual = (isinstance(x, Tensor) and isinstance(w, Tensor) and x._data.ndim >= 1 and w._data.ndim == 2
              and x._data.shape[-1] == w._data.shape[1] and x._data.dtype == w._data.dtype
-             and x._data.dtype.kind == "f")
+             and x._data.dtype.kind in dtypes.FLOAT_KINDS)
     if bias is None:
         return apply(_LINEAR, x, w) if usual else matmul(x, S.t(w))
     if usual and isinstance(bias, Tensor) and bias._data.shape == (w._data.shape[0],) \
@@ -383,7 +383,7 @@ def require_square(op: str, a: Tensor) -> None:
 
 def _square(op: str, a: Tensor) -> None:
     require_square(f"linalg.{op}", a)
-    if a._data.dtype.kind != "f":
+    if a._data.dtype.kind not in dtypes.FLOAT_KINDS:
         raise RuntimeError(f"linalg.{op}: Expected a floating point or complex tensor as input. "
                            f"Got {dtypes.scalar_name(a.dtype)}")
 

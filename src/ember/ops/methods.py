@@ -36,7 +36,7 @@ def _pos(self) -> Tensor:
 
 def _invert(self) -> Tensor:
     """``~t``: bitwise not, refused for floating tensors with torch's TypeError."""
-    if self._data.dtype.kind == "f":
+    if self._data.dtype.kind in dtypes.FLOAT_KINDS:
         raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
     return E.bitwise_not(self)
 

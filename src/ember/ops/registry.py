@@ -187,8 +187,13 @@ def apply(prim: Primitive, *inputs: Tensor, **kw) -> Tensor:
             break
     else:
         xp = _NUMPY
+    forward = prim.forward
+    for a in arrays:
+        if a.itemsize == 2:  # float16/bfloat16 are computed in float32, as torch does
+            forward = precision.forward_for(prim, arrays)
+            break
     try:
-        data = prim.forward(xp, *arrays, **kw) if kw else prim.forward(xp, *arrays)
+        data = forward(xp, *arrays, **kw) if kw else forward(xp, *arrays)
     except (ValueError, IndexError, TypeError) as exc:
         shapes = ", ".join(f"{list(t.shape)} {t.dtype}" for t in inputs)
         kind = RuntimeError if isinstance(exc, ValueError) else type(exc)
@@ -311,6 +316,7 @@ def declare(fn: Callable | None = None, /, *, name: str | None = None,
             p.sympy = p.sympy or sympy
             p.fused = p.fused or fused
             p.jvp = p.jvp or jvp
+        f = precision.autocast_wrapper(op_name, f)  # the op itself when no cast list names it
         exported = with_out(f, op_name) if out else f
         op = Op(op_name, exported, p, tuple(aliases), method, inplace, tuple(namespaces),
                 formula or (p.formula if p is not None else ""), sympy, math, domain,
@@ -338,7 +344,7 @@ def with_out(f: Callable, name: str) -> Callable:
             raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
                                "differentiation, but one of the arguments requires grad.")
         result = f(*args, **kwargs)
-        if result._data.dtype.kind == "f" and out._data.dtype.kind in "biu":
+        if result._data.dtype.kind in dtypes.FLOAT_KINDS and out._data.dtype.kind in "biu":
             raise RuntimeError(f"{name}(): result type {dtypes.scalar_name(result.dtype)} can't be "
                                f"cast to the desired output type {dtypes.scalar_name(out.dtype)}")
         if result._data.shape != out._data.shape:
@@ -387,6 +393,7 @@ def exporter(module: str, names: dict) -> Callable:
 
 
 # The op families below apply primitives through ``apply``, defined above: imported last.
+from . import precision  # noqa: E402  (16-bit floats and autocast: before any op is declared)
 from . import jvp as jvp_rules, shape, views  # noqa: E402  (views replay ops; batched rules stack
 #   with shape's; tangents are pushed through the JVP rules)
 from .batching import BatchedTensor, dispatch  # noqa: E402  (vmap's rules are written in ops)

@@ -1,0 +1,223 @@
+"""Mixed precision in the op dispatch: 16-bit floats computed as torch computes them, and autocast.
+
+Two hooks, each in one place of ``ops/registry.py``:
+
+* ``apply`` hands a primitive with a float16 or bfloat16 input to ``forward_for``: the inputs are
+  widened to float32, the forward runs there and the result is rounded once to the storage type,
+  as torch's CPU kernels do with their float32 "opmath" (sums accumulate in float32 too). Views
+  and copies (``reads_inputs=False``) run as they are, so they stay views.
+* ``declare`` wraps each op named in an autocast cast list with ``autocast_wrapper``: while
+  ``ember.autocast`` is on for a tensor's device, its floating inputs are cast to the policy's
+  dtype (the autocast dtype, float32, or the widest one), and the op runs with autocast off
+  inside (torch excludes nested ops from autocast the same way).
+"""
+from __future__ import annotations
+
+import functools
+from typing import Callable
+
+from .. import backend, dtypes
+from ..tensor import Tensor
+
+
+# ---------------------------------------------------------------------------- 16-bit floats
+
+def forward_for(prim, arrays: list) -> Callable:
+    """The forward to run for ``prim`` on ``arrays`` of which one has 2-byte elements."""
+    if not prim.reads_inputs:  # a view or a copy: exact in any dtype, and must stay a view
+        return prim.forward
+    target = None
+    for a in arrays:
+        if a.dtype.kind in dtypes.FLOAT_KINDS:
+            target = a.dtype if target is None else backend.numpy.promote_types(target, a.dtype)
+    if target is None or not dtypes.is_low_precision(target):
+        return prim.forward
+    return functools.partial(_widened, prim.forward, target)
+
+
+def _widened(forward: Callable, target, xp, *arrays, **kw):
+    """``forward`` on the 16-bit floats of ``arrays`` widened to float32, its floating result
+    rounded to ``target`` (unless the op was given its result's ``dtype``)."""
+    wide = [a.astype(xp.float32) if dtypes.is_low_precision(a.dtype) else a for a in arrays]
+    out = forward(xp, *wide, **kw)
+    if "dtype" in kw or getattr(out, "dtype", None) is None or out.dtype.kind != "f":
+        return out
+    return out.astype(target)
+
+
+# ---------------------------------------------------------------------------- autocast state
+
+class _Autocast:
+    """Autocast's switches per device type: ``enabled`` and ``dtype`` as ``ember.autocast`` set
+    them; ``on`` is the one check the wrapped ops read (some device enabled, and not inside an
+    op autocast already dispatched)."""
+
+    __slots__ = ("enabled", "dtype", "on", "cache_enabled", "nesting")
+
+    def __init__(self) -> None:
+        self.enabled = {"cpu": False, "cuda": False}
+        self.dtype: dict = {"cpu": None, "cuda": dtypes.float16}  # cpu: bfloat16, made lazily
+        self.on = False
+        self.cache_enabled = True
+        self.nesting = 0
+
+    def refresh(self) -> None:
+        """Recompute ``on`` after a switch changed."""
+        self.on = any(self.enabled.values())
+
+
+AUTOCAST = _Autocast()
+DEVICE_TYPES = tuple(AUTOCAST.enabled)
+
+
+def _check_device(device_type: str) -> str:
+    if device_type not in AUTOCAST.enabled:
+        raise RuntimeError(f"User specified an unsupported autocast device_type '{device_type}'")
+    return device_type
+
+
+def is_autocast_available(device_type: str) -> bool:
+    """Whether autocast runs on ``device_type`` ("cpu" and "cuda" in Ember)."""
+    return device_type in AUTOCAST.enabled
+
+
+def is_autocast_enabled(device_type: str = "cuda") -> bool:
+    """Whether autocast is on for ``device_type`` (torch's deprecated no-argument form: cuda)."""
+    return AUTOCAST.enabled[_check_device(device_type)]
+
+
+def set_autocast_enabled(device_type: str, enabled: bool) -> None:
+    """Turn autocast on or off for ``device_type`` (what ``ember.autocast`` does on entry)."""
+    AUTOCAST.enabled[_check_device(device_type)] = bool(enabled)
+    AUTOCAST.refresh()
+
+
+def get_autocast_dtype(device_type: str) -> dtypes.dtype:
+    """The lower-precision dtype autocast uses on ``device_type`` (cpu: bfloat16, cuda: float16)."""
+    d = AUTOCAST.dtype[_check_device(device_type)]
+    return dtypes.bfloat16_dtype() if d is None else d
+
+
+def set_autocast_dtype(device_type: str, dtype: dtypes.dtype) -> None:
+    """Set the lower-precision dtype autocast uses on ``device_type``."""
+    AUTOCAST.dtype[_check_device(device_type)] = dtypes.to_dtype(dtype)
+
+
+def is_autocast_cache_enabled() -> bool:
+    """Whether autocast keeps the casts of leaf weights for reuse inside its region."""
+    return AUTOCAST.cache_enabled
+
+
+def set_autocast_cache_enabled(enabled: bool) -> None:
+    AUTOCAST.cache_enabled = bool(enabled)
+
+
+# ---------------------------------------------------------------------------- cast policies
+# torch's per-op lists ("Autocast Op Reference" of torch.amp), by Ember's op names. "lower": to the
+# autocast dtype; "float32": to float32; "promote": to the widest floating type among the inputs.
+# torch's ops Ember names otherwise: _convolution -> convN, cross_entropy_loss -> cross_entropy,
+# nll_loss2d -> nll_loss, grid_sampler -> grid_sample, linalg_* and fft_* -> their linalg names.
+
+_CPU_LOWER = (
+    "conv1d", "conv2d", "conv3d", "bmm", "mm", "vecdot", "baddbmm", "addmm", "addbmm", "linear",
+    "matmul", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "prelu",
+    "scaled_dot_product_attention",
+)
+_CPU_FLOAT32 = (
+    "avg_pool3d", "binary_cross_entropy", "grid_sample", "prod", "quantile", "nanquantile", "cdist",
+    "trace", "cholesky", "cholesky_inverse", "cholesky_solve", "inverse", "lu_solve", "pinverse",
+    "max_pool3d", "max_unpool2d", "max_unpool3d", "adaptive_avg_pool3d", "mse_loss",
+    "cosine_embedding_loss", "nll_loss", "hinge_embedding_loss", "poisson_nll_loss",
+    "smooth_l1_loss", "cross_entropy", "l1_loss", "huber_loss", "margin_ranking_loss",
+    "soft_margin_loss", "triplet_margin_loss", "multi_margin_loss", "ctc_loss", "kl_div",
+    "multilabel_margin_loss", "binary_cross_entropy_with_logits", "cond", "matrix_rank", "solve",
+    "linalg.cholesky", "svdvals", "eigvals", "eigvalsh", "inv", "householder_product", "tensorinv",
+    "tensorsolve", "qr", "svd", "triangular_solve", "fractional_max_pool2d", "fractional_max_pool3d",
+    "adaptive_max_pool3d", "linalg.qr", "cholesky_ex", "linalg.svd", "eig", "eigh", "lstsq", "inv_ex",
+)
+_CUDA_LOWER = (
+    "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+    "addbmm", "addmm", "addmv", "addr", "baddbmm", "bmm", "chain_matmul", "multi_dot", "linear",
+    "matmul", "mm", "mv", "prelu", "scaled_dot_product_attention",
+)
+_CUDA_FLOAT32 = (
+    "acos", "asin", "cosh", "erfinv", "exp", "expm1", "log", "log10", "log2", "log1p", "reciprocal",
+    "rsqrt", "sinh", "tan", "pow", "softplus", "layer_norm", "group_norm", "norm", "nuclear_norm",
+    "frobenius_norm", "cosine_similarity", "poisson_nll_loss", "cosine_embedding_loss", "nll_loss",
+    "hinge_embedding_loss", "kl_div", "l1_loss", "smooth_l1_loss", "huber_loss", "mse_loss",
+    "margin_ranking_loss", "multilabel_margin_loss", "soft_margin_loss", "triplet_margin_loss",
+    "multi_margin_loss", "binary_cross_entropy_with_logits", "dist", "pdist", "cdist", "renorm",
+    "logsumexp", "sum", "prod", "cumprod", "cumsum", "softmax", "log_softmax", "cross_entropy",
+)
+_CUDA_PROMOTE = ("addcdiv", "addcmul", "atan2", "bilinear", "cross", "dot", "grid_sample",
+                 "index_put", "scatter_add", "tensordot")
+
+POLICIES: dict[str, dict[str, str]] = {
+    "cpu": {**dict.fromkeys(_CPU_LOWER, "lower"), **dict.fromkeys(_CPU_FLOAT32, "float32")},
+    "cuda": {**dict.fromkeys(_CUDA_LOWER, "lower"), **dict.fromkeys(_CUDA_FLOAT32, "float32"),
+             **dict.fromkeys(_CUDA_PROMOTE, "promote")},
+}
+
+
+def _policy_names(name: str) -> tuple:
+    """The names an op is listed under: its full name and the one it is exported as."""
+    short = name.rpartition(".")[2]
+    return (name,) if short == name else (name, short)
+
+
+def autocast_wrapper(name: str, fn: Callable) -> Callable:
+    """``fn`` with autocast's cast applied to its inputs, when ``name`` is in a cast list."""
+    rules = {}
+    for device_type, policy in POLICIES.items():
+        for key in _policy_names(name):
+            if key in policy:
+                rules[device_type] = policy[key]
+                break
+    if not rules:
+        return fn
+
+    @functools.wraps(fn)
+    def op(*args, **kwargs):
+        if not AUTOCAST.on:
+            return fn(*args, **kwargs)
+        args, kwargs = _cast_inputs(rules, args, kwargs)
+        AUTOCAST.on = False  # ops inside this one run as called, as torch's autocast kernels do
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            AUTOCAST.refresh()
+
+    op.autocast_policy = rules
+    return op
+
+
+def _eligible(t) -> bool:
+    """A tensor autocast may cast: floating, not float64, on a device where autocast is on."""
+    return (isinstance(t, Tensor) and t._data.dtype.kind in dtypes.FLOAT_KINDS
+            and t._data.dtype.itemsize < 8 and AUTOCAST.enabled.get(t.device.type, False))
+
+
+def _cast_inputs(rules: dict, args: tuple, kwargs: dict) -> tuple:
+    """The arguments with each eligible tensor cast as its device's policy says."""
+    values = list(args) + list(kwargs.values())
+    widest = None
+    for v in values:
+        if _eligible(v):
+            widest = v.dtype if widest is None else dtypes.promote(widest, v.dtype)
+
+    def cast(v):
+        if not _eligible(v):
+            return v
+        rule = rules.get(v.device.type)
+        if rule is None:
+            return v
+        target = {"lower": lambda: get_autocast_dtype(v.device.type),
+                  "float32": lambda: dtypes.float32, "promote": lambda: widest}[rule]()
+        return v if v.dtype is target else E.cast(v, target)
+
+    return tuple(cast(a) for a in args), {k: cast(v) for k, v in kwargs.items()}
+
+
+# ``cast`` is an op of elementwise, which declares its ops through the registry that imports this
+# module: imported last, as the registry imports the op families it needs.
+from . import elementwise as E  # noqa: E402

@@ -192,6 +192,8 @@ class Tensor:
 
     def numpy(self, *, force: bool = False):
         """The NumPy array (shared memory), as torch: refuses tensors that need grad or live on a GPU."""
+        if self._data.dtype.kind == "V":  # NumPy has no bfloat16 of its own: torch refuses too
+            raise TypeError("Got unsupported ScalarType BFloat16")
         if self.requires_grad and not force:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."

@@ -69,6 +69,8 @@ class autocast:
 
     def __exit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> bool:
         precision.AUTOCAST.nesting -= 1
+        if precision.AUTOCAST.nesting == 0:
+            precision.AUTOCAST.cache.clear()
         set_autocast_enabled(self.device, self.prev)
         set_autocast_dtype(self.device, self.prev_fastdtype)
         set_autocast_cache_enabled(self.prev_cache_enabled)

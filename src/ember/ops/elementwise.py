@@ -78,6 +78,8 @@ def kernels_for(kinds: str):
     ``kinds`` holds NumPy kind letters ('b' bool, 'i'/'u' integer, 'f' floating); other dtypes
     get torch's NotImplementedError naming the op and the dtype.
     """
+    if "f" in kinds:
+        kinds += "V"  # bfloat16 (ml_dtypes' kind) is floating too
 
     def check(op: str, *tensors: Tensor) -> None:
         for t in tensors:

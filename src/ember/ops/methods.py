@@ -216,6 +216,11 @@ def _cast_method(d):
     return m
 
 
+def _bfloat16(self, *args, **kwargs) -> Tensor:
+    """``self`` as bfloat16 (the dtype is made from ml_dtypes on first use)."""
+    return E.cast(self, dtypes.bfloat16_dtype())
+
+
 def _overwrite(self, value: Tensor) -> Tensor:
     """Replace ``self``'s values by ``value`` (broadcast, cast) in place, recorded for autograd.
 
@@ -330,7 +335,7 @@ def _install() -> None:
         "cuda": lambda self, device=None, non_blocking=False: _to(self, _cuda(device)),
         "type_as": _type_as, "type": _type,
         "float": _cast_method(dtypes.float32), "double": _cast_method(dtypes.float64),
-        "half": _cast_method(dtypes.float16), "long": _cast_method(dtypes.int64),
+        "half": _cast_method(dtypes.float16), "bfloat16": _bfloat16, "long": _cast_method(dtypes.int64),
         "int": _cast_method(dtypes.int32), "bool": _cast_method(dtypes.bool_),
         "short": _cast_method(dtypes.int16), "byte": _cast_method(dtypes.uint8),
         "fill_": _fill_, "zero_": _zero_, "copy_": _copy_,

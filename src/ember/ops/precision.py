@@ -6,10 +6,12 @@ Two hooks, each in one place of ``ops/registry.py``:
   widened to float32, the forward runs there and the result is rounded once to the storage type,
   as torch's CPU kernels do with their float32 "opmath" (sums accumulate in float32 too). Views
   and copies (``reads_inputs=False``) run as they are, so they stay views.
-* ``declare`` wraps each op named in an autocast cast list with ``autocast_wrapper``: while
+* ``declare`` wraps each op named in an autocast cast list with ``dispatch_wrapper``: while
   ``ember.autocast`` is on for a tensor's device, its floating inputs are cast to the policy's
   dtype (the autocast dtype, float32, or the widest one), and the op runs with autocast off
-  inside (torch excludes nested ops from autocast the same way).
+  inside (torch excludes nested ops from autocast the same way). The same wrapper runs a few
+  composites (softmax, layer_norm, gelu, ...) whole in float32 for 16-bit inputs, as torch's
+  single kernels for them do.
 """
 from __future__ import annotations
 
@@ -50,16 +52,17 @@ def _widened(forward: Callable, target, xp, *arrays, **kw):
 class _Autocast:
     """Autocast's switches per device type: ``enabled`` and ``dtype`` as ``ember.autocast`` set
     them; ``on`` is the one check the wrapped ops read (some device enabled, and not inside an
-    op autocast already dispatched)."""
+    op autocast already dispatched); ``cache`` holds the casts of weights made in the region."""
 
-    __slots__ = ("enabled", "dtype", "on", "cache_enabled", "nesting")
+    __slots__ = ("enabled", "dtype", "on", "cache_enabled", "nesting", "cache")
 
     def __init__(self) -> None:
         self.enabled = {"cpu": False, "cuda": False}
         self.dtype: dict = {"cpu": None, "cuda": dtypes.float16}  # cpu: bfloat16, made lazily
         self.on = False
         self.cache_enabled = True
-        self.nesting = 0
+        self.nesting = 0  # autocast regions entered: the weight cache empties when it reaches 0
+        self.cache: dict = {}
 
     def refresh(self) -> None:
         """Recompute ``on`` after a switch changed."""
@@ -159,36 +162,78 @@ POLICIES: dict[str, dict[str, str]] = {
 }
 
 
+# Composites torch computes in one kernel, in float32 for 16-bit inputs: run whole in float32 here
+# too (one rounding at the end, torch's values). Ops that write into their inputs (``inplace=``,
+# batch norm's running statistics) are not listed: widening would copy what they must change.
+OPMATH = ("softmax", "nn.functional.softmax", "nn.functional.log_softmax", "softmin", "layer_norm",
+          "group_norm", "rms_norm", "gelu", "softplus", "logsigmoid", "glu", "var_mean", "std_mean",
+          "vector_norm", "linalg.norm", "mse_loss", "smooth_l1_loss", "huber_loss",
+          "cosine_similarity")
+
+
 def _policy_names(name: str) -> tuple:
     """The names an op is listed under: its full name and the one it is exported as."""
     short = name.rpartition(".")[2]
     return (name,) if short == name else (name, short)
 
 
-def autocast_wrapper(name: str, fn: Callable) -> Callable:
-    """``fn`` with autocast's cast applied to its inputs, when ``name`` is in a cast list."""
+def dispatch_wrapper(name: str, fn: Callable, composite: bool) -> Callable:
+    """``fn`` with autocast's casts (when a cast list names it) and, for a listed composite, its
+    16-bit inputs computed in float32; ``fn`` itself for every other op."""
     rules = {}
     for device_type, policy in POLICIES.items():
         for key in _policy_names(name):
             if key in policy:
                 rules[device_type] = policy[key]
                 break
-    if not rules:
+    opmath = composite and name in OPMATH
+    if not rules and not opmath:
         return fn
 
     @functools.wraps(fn)
     def op(*args, **kwargs):
-        if not AUTOCAST.on:
-            return fn(*args, **kwargs)
-        args, kwargs = _cast_inputs(rules, args, kwargs)
-        AUTOCAST.on = False  # ops inside this one run as called, as torch's autocast kernels do
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            AUTOCAST.refresh()
+        if AUTOCAST.on and rules:
+            args, kwargs = _cast_inputs(rules, args, kwargs)
+            AUTOCAST.on = False  # ops inside this one run as called, as torch's autocast kernels do
+            try:
+                return _run(fn, opmath, args, kwargs)
+            finally:
+                AUTOCAST.refresh()
+        return _run(fn, opmath, args, kwargs)
 
     op.autocast_policy = rules
     return op
+
+
+def _run(fn: Callable, opmath: bool, args: tuple, kwargs: dict):
+    """``fn(*args, **kwargs)``; with ``opmath``, 16-bit float inputs widened to float32 and the
+    floating results rounded back (unless a ``dtype`` argument chose the result's type)."""
+    low = _low_dtype(args, kwargs) if opmath and kwargs.get("dtype") is None else None
+    if low is None:
+        return fn(*args, **kwargs)
+    wide = dtypes.float32
+    wide_kwargs = dict(zip(kwargs, _map_tensors(kwargs.values(), low, wide)))
+    out = fn(*_map_tensors(args, low, wide), **wide_kwargs)
+    if isinstance(out, tuple):  # var_mean, std_mean
+        return _map_tensors(out, wide, low)
+    return _map_tensors((out,), wide, low)[0]
+
+
+def _low_dtype(args: tuple, kwargs: dict):
+    """The one 16-bit float dtype among the tensor arguments (None if none, or if mixed)."""
+    found = None
+    for v in (*args, *kwargs.values()):
+        if isinstance(v, Tensor) and v._data.dtype.kind in dtypes.FLOAT_KINDS:
+            if not dtypes.is_low_precision(v._data.dtype):
+                return None  # a wider float among them: ordinary promotion decides
+            found = v.dtype
+    return found
+
+
+def _map_tensors(values, source: dtypes.dtype, target: dtypes.dtype) -> tuple:
+    """``values`` with the tensors of dtype ``source`` cast to ``target``."""
+    return tuple(E.cast(v, target) if isinstance(v, Tensor) and v.dtype is source else v
+                 for v in values)
 
 
 def _eligible(t) -> bool:
@@ -197,25 +242,40 @@ def _eligible(t) -> bool:
             and t._data.dtype.itemsize < 8 and AUTOCAST.enabled.get(t.device.type, False))
 
 
+def _target(rule: str, device_type: str, widest: dtypes.dtype) -> dtypes.dtype:
+    """The dtype a policy casts to on ``device_type``."""
+    if rule == "lower":
+        return get_autocast_dtype(device_type)
+    return dtypes.float32 if rule == "float32" else widest
+
+
 def _cast_inputs(rules: dict, args: tuple, kwargs: dict) -> tuple:
     """The arguments with each eligible tensor cast as its device's policy says."""
-    values = list(args) + list(kwargs.values())
     widest = None
-    for v in values:
+    for v in (*args, *kwargs.values()):
         if _eligible(v):
             widest = v.dtype if widest is None else dtypes.promote(widest, v.dtype)
 
     def cast(v):
-        if not _eligible(v):
-            return v
-        rule = rules.get(v.device.type)
+        rule = rules.get(v.device.type) if _eligible(v) else None
         if rule is None:
             return v
-        target = {"lower": lambda: get_autocast_dtype(v.device.type),
-                  "float32": lambda: dtypes.float32, "promote": lambda: widest}[rule]()
-        return v if v.dtype is target else E.cast(v, target)
+        target = _target(rule, v.device.type, widest)
+        return v if v.dtype is target else _cached_cast(v, target)
 
     return tuple(cast(a) for a in args), {k: cast(v) for k, v in kwargs.items()}
+
+
+def _cached_cast(t: Tensor, target: dtypes.dtype) -> Tensor:
+    """``t`` cast to ``target``; a leaf that requires grad (a weight) is cast once per autocast
+    region while the cache is enabled, as torch does."""
+    if not (AUTOCAST.cache_enabled and t.requires_grad and t.grad_fn is None):
+        return E.cast(t, target)
+    key = (id(t), target)
+    hit = AUTOCAST.cache.get(key)
+    if hit is None or hit[0] is not t or hit[0]._version != hit[2]:
+        hit = AUTOCAST.cache[key] = (t, E.cast(t, target), t._version)
+    return hit[1]
 
 
 # ``cast`` is an op of elementwise, which declares its ops through the registry that imports this

@@ -316,7 +316,7 @@ def declare(fn: Callable | None = None, /, *, name: str | None = None,
             p.sympy = p.sympy or sympy
             p.fused = p.fused or fused
             p.jvp = p.jvp or jvp
-        f = precision.autocast_wrapper(op_name, f)  # the op itself when no cast list names it
+        f = precision.dispatch_wrapper(op_name, f, p is None)  # f itself unless autocast lists it
         exported = with_out(f, op_name) if out else f
         op = Op(op_name, exported, p, tuple(aliases), method, inplace, tuple(namespaces),
                 formula or (p.formula if p is not None else ""), sympy, math, domain,

@@ -64,7 +64,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Ten
             arr = np.array(_plain(data))
         except ValueError as exc:
             raise ValueError(f"tensor(): could not build a tensor from ragged data ({exc})") from None
-        if arr.dtype == object or arr.dtype.kind in "USV":
+        if arr.dtype == object or arr.dtype.kind in "US" or (
+                arr.dtype.kind == "V" and not dtypes.is_low_precision(arr.dtype)):  # V: bfloat16 only
             raise TypeError(
                 f"tensor(): could not convert {type(data).__name__} of "
                 f"{type(arr.flat[0]).__name__ if arr.size else 'objects'} to a tensor of numbers"

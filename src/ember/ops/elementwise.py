@@ -11,6 +11,7 @@ from numbers import Number
 from .. import backend, dtypes
 from ..tensor import Tensor
 from . import index as I
+from . import precision
 from ..autograd.engine import torch_backward
 from . import jvp as J
 from . import reduce as R
@@ -136,7 +137,8 @@ def _pair_with_scalar(op: str, t: Tensor, s, floating: bool) -> tuple[Tensor, Te
     if (kind in dtypes.FLOAT_KINDS and s.__class__ in (float, int)) or (kind in "iu" and s.__class__ is int
                                                          and not floating):
         # a Python number never widens a tensor of its kind or higher: keep the tensor's dtype
-        return t, constant(t, s, t._data.dtype)
+        # (beside a 16-bit float, mul and div read it in float32, as torch's: ops/precision.py)
+        return t, constant(t, s, precision.scalar_dtype(t._data.dtype, op))
     d = dtypes.result_type(t, s)
     if floating and not d.is_floating_point:
         d = dtypes.get_default_dtype()
@@ -876,7 +878,7 @@ _addcdiv = primitive(
 
 def _scalar_of(value, like: Tensor):
     """``value`` in ``like``'s dtype, as torch casts a Scalar argument (0.5 becomes 0 for int64)."""
-    return like._data.dtype.type(value).item()
+    return precision.scalar_dtype(like._data.dtype).type(value).item()
 
 
 @declare(prim=_addcmul, method=True, inplace=True, fused=_FUSED_WHY)

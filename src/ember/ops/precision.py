@@ -30,11 +30,26 @@ def forward_for(prim, arrays: list) -> Callable:
         return prim.forward
     target = None
     for a in arrays:
-        if a.dtype.kind in dtypes.FLOAT_KINDS:
+        if a.dtype.kind in dtypes.FLOAT_KINDS and (a.ndim or dtypes.is_low_precision(a.dtype)):
+            # a 0-d float32 beside 16-bit tensors is a Python number (``scalar_dtype``): not a type
             target = a.dtype if target is None else backend.numpy.promote_types(target, a.dtype)
     if target is None or not dtypes.is_low_precision(target):
         return prim.forward
     return functools.partial(_widened, prim.forward, target)
+
+
+# torch's CPU kernels that read a Python number beside a 16-bit float in float32, unrounded (its
+# other binary ops round the number to the tensor's type first); ``None``: a Scalar argument
+# (lerp's weight, addcmul's value), also read in float32.
+FLOAT32_SCALARS = frozenset({"mul", "div", "floor_divide", None})
+
+
+def scalar_dtype(np_dtype, op: str | None = None):
+    """The NumPy dtype a Python number takes beside a tensor of ``np_dtype`` in ``op``: float32
+    where torch reads it so beside a 16-bit float, else ``np_dtype``."""
+    if op in FLOAT32_SCALARS and dtypes.is_low_precision(np_dtype):
+        return backend.numpy.dtype("float32")
+    return np_dtype
 
 
 def _widened(forward: Callable, target, xp, *arrays, **kw):
@@ -168,7 +183,7 @@ POLICIES: dict[str, dict[str, str]] = {
 OPMATH = ("softmax", "nn.functional.softmax", "nn.functional.log_softmax", "softmin", "layer_norm",
           "group_norm", "rms_norm", "gelu", "softplus", "logsigmoid", "glu", "var_mean", "std_mean",
           "vector_norm", "linalg.norm", "mse_loss", "smooth_l1_loss", "huber_loss",
-          "cosine_similarity")
+          "cosine_similarity", "logaddexp2", "hypot")
 
 
 def _policy_names(name: str) -> tuple:

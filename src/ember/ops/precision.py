@@ -137,8 +137,8 @@ def set_autocast_cache_enabled(enabled: bool) -> None:
 # nll_loss2d -> nll_loss, grid_sampler -> grid_sample, linalg_* and fft_* -> their linalg names.
 
 _CPU_LOWER = (
-    "conv1d", "conv2d", "conv3d", "bmm", "mm", "vecdot", "baddbmm", "addmm", "addbmm", "linear",
-    "matmul", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "prelu",
+    "_convolution", "conv1d", "conv2d", "conv3d", "bmm", "mm", "vecdot", "baddbmm", "addmm",
+    "addbmm", "linear", "matmul", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "prelu",
     "scaled_dot_product_attention",
 )
 _CPU_FLOAT32 = (
@@ -154,7 +154,7 @@ _CPU_FLOAT32 = (
     "adaptive_max_pool3d", "linalg.qr", "cholesky_ex", "linalg.svd", "eig", "eigh", "lstsq", "inv_ex",
 )
 _CUDA_LOWER = (
-    "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+    "_convolution", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
     "addbmm", "addmm", "addmv", "addr", "baddbmm", "bmm", "chain_matmul", "multi_dot", "linear",
     "matmul", "mm", "mv", "prelu", "scaled_dot_product_attention",
 )
@@ -218,6 +218,12 @@ def dispatch_wrapper(name: str, fn: Callable, composite: bool) -> Callable:
 
     op.autocast_policy = rules
     return op
+
+
+def listed(name: str) -> Callable:
+    """Decorate an internal function torch's cast lists name (``_convolution``, which the conv
+    layers call without the public op): the same policy as a declared op."""
+    return lambda fn: dispatch_wrapper(name, fn, composite=False)
 
 
 def _run(fn: Callable, opmath: bool, args: tuple, kwargs: dict):

@@ -181,15 +181,13 @@ def apply(prim: Primitive, *inputs: Tensor, **kw) -> Tensor:
             if t.__class__ is BatchedTensor:
                 return dispatch(prim, inputs, kw)
     arrays = [t._data for t in inputs]
-    for a in arrays:
-        if a.__class__ is not _NDARRAY:  # not all plain NumPy: check devices, find the module
-            xp = backend.module_for(arrays, prim.name)
-            break
-    else:
-        xp = _NUMPY
+    xp = _NUMPY
     forward = prim.forward
     for a in arrays:
-        if a.itemsize == 2:  # float16/bfloat16 are computed in float32, as torch does
+        # not all plain NumPy: check devices, find the module; 2-byte elements: float16/bfloat16
+        # are computed in float32 as torch does (ops/precision.py)
+        if a.__class__ is not _NDARRAY or a.itemsize == 2:
+            xp = backend.module_for(arrays, prim.name)
             forward = precision.forward_for(prim, arrays)
             break
     try:

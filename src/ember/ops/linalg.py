@@ -7,6 +7,7 @@ from .. import dtypes
 from ..tensor import Tensor
 from . import elementwise as E
 from . import jvp as J
+from . import precision
 from . import reduce as R
 from . import shape as S
 from .registry import apply, batch_shape, declare, primitive
@@ -111,6 +112,7 @@ def _matmul_name(input: Tensor, other: Tensor) -> str | None:
             (1, 2): "SqueezeBackward4"}.get(dims)
 
 
+@precision.listed("linear")  # layers (attention's projections) call it directly: autocast here too
 @torch_backward(_linear_name, order=lambda input, weight, bias=None:
                 (input, weight) if bias is None else (bias, input, weight))
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

@@ -90,6 +90,26 @@ def test_each_op_gives_torchs_dtype_and_values_under_cpu_autocast(op, inputs):
     _close(e, t, rtol=2 * BF16[0], atol=1e-2)
 
 
+# torch's listed names Ember has no op for, and why
+ABSENT = {"dist": "Ember has no torch.dist", "renorm": "Ember has no torch.renorm",
+          "frobenius_norm": "aten's internal name of norm(p='fro')",
+          "nuclear_norm": "aten's internal name of norm(p='nuc')"}
+
+
+def test_every_listed_name_is_an_ember_op_carrying_its_policy():
+    from ember.ops.precision import POLICIES
+    from ember.ops.registry import OPS
+
+    by_name = {n: o for o in OPS.values() for n in (o.name, *o.names)}
+    listed = {n for policy in POLICIES.values() for n in policy} - {"_convolution"}
+    assert sorted(listed - set(by_name)) == sorted(ABSENT)
+    for name in listed & set(by_name):
+        policy = by_name[name].fn.autocast_policy
+        assert policy.get("cpu") == POLICIES["cpu"].get(name), name
+    assert ember.nn.functional.linear.autocast_policy == {"cpu": "lower", "cuda": "lower"}
+    assert ember.nn.functional.mse_loss.autocast_policy == {"cpu": "float32", "cuda": "float32"}
+
+
 def test_outside_autocast_nothing_is_cast():
     (ex, _), (ew, _) = _pair(3, 4), _pair(5, 4)
     assert (ex @ ew.T).dtype is ember.float32

@@ -25,7 +25,7 @@ from ..tensor import Tensor
 # ---------------------------------------------------------------------------- 16-bit floats
 
 def forward_for(prim, arrays: list) -> Callable:
-    """The forward to run for ``prim`` on ``arrays`` of which one has 2-byte elements."""
+    """The forward to run for ``prim`` on ``arrays``: its own, unless a 16-bit float is among them."""
     if not prim.reads_inputs:  # a view or a copy: exact in any dtype, and must stay a view
         return prim.forward
     target = None
@@ -85,7 +85,6 @@ class _Autocast:
 
 
 AUTOCAST = _Autocast()
-DEVICE_TYPES = tuple(AUTOCAST.enabled)
 
 
 def _check_device(device_type: str) -> str:
@@ -207,7 +206,7 @@ def dispatch_wrapper(name: str, fn: Callable, composite: bool) -> Callable:
 
     @functools.wraps(fn)
     def op(*args, **kwargs):
-        if AUTOCAST.on and rules:
+        if AUTOCAST.on and any(AUTOCAST.enabled[d] for d in rules):  # listed where autocast is on
             args, kwargs = _cast_inputs(rules, args, kwargs)
             AUTOCAST.on = False  # ops inside this one run as called, as torch's autocast kernels do
             try:
@@ -216,7 +215,7 @@ def dispatch_wrapper(name: str, fn: Callable, composite: bool) -> Callable:
                 AUTOCAST.refresh()
         return _run(fn, opmath, args, kwargs)
 
-    op.autocast_policy = rules
+    op.autocast_policy = rules  # per device type: "lower", "float32" or "promote"
     return op
 
 

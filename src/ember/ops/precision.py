@@ -207,16 +207,24 @@ def dispatch_wrapper(name: str, fn: Callable, composite: bool) -> Callable:
     @functools.wraps(fn)
     def op(*args, **kwargs):
         if AUTOCAST.on and any(AUTOCAST.enabled[d] for d in rules):  # listed where autocast is on
-            args, kwargs = _cast_inputs(rules, args, kwargs)
-            AUTOCAST.on = False  # ops inside this one run as called, as torch's autocast kernels do
-            try:
-                return _run(fn, opmath, args, kwargs)
-            finally:
-                AUTOCAST.refresh()
-        return _run(fn, opmath, args, kwargs)
+            return _autocast_call(fn, rules, opmath, args, kwargs)
+        if opmath:
+            return _run(fn, opmath, args, kwargs)
+        return fn(*args, **kwargs)  # the common case: one check, one call
 
     op.autocast_policy = rules  # per device type: "lower", "float32" or "promote"
     return op
+
+
+def _autocast_call(fn: Callable, rules: dict, opmath: bool, args: tuple, kwargs: dict):
+    """``fn`` on its inputs cast as ``rules`` say, with the ops inside it run as called (torch's
+    autocast kernels call theirs with autocast excluded)."""
+    args, kwargs = _cast_inputs(rules, args, kwargs)
+    AUTOCAST.on = False
+    try:
+        return _run(fn, opmath, args, kwargs)
+    finally:
+        AUTOCAST.refresh()
 
 
 def listed(name: str) -> Callable:

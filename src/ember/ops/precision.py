@@ -179,10 +179,13 @@ POLICIES: dict[str, dict[str, str]] = {
 # Composites torch computes in one kernel, in float32 for 16-bit inputs: run whole in float32 here
 # too (one rounding at the end, torch's values). Ops that write into their inputs (``inplace=``,
 # batch norm's running statistics) are not listed: widening would copy what they must change.
-OPMATH = ("softmax", "nn.functional.softmax", "nn.functional.log_softmax", "softmin", "layer_norm",
-          "group_norm", "rms_norm", "gelu", "softplus", "logsigmoid", "glu", "var_mean", "std_mean",
-          "vector_norm", "linalg.norm", "mse_loss", "smooth_l1_loss", "huber_loss",
-          "cosine_similarity", "logaddexp2", "hypot")
+OPMATH = ("softmax", "softmin", "layer_norm", "group_norm", "rms_norm", "gelu", "softplus",
+          "logsigmoid", "glu", "var_mean", "std_mean", "vector_norm", "linalg.norm", "mse_loss",
+          "smooth_l1_loss", "huber_loss", "cosine_similarity", "logaddexp2", "hypot")
+
+
+# CUDA's lists matter only where CuPy imports: elsewhere its ops stay unwrapped, at no cost
+_DEVICES = ("cpu", "cuda") if backend.cuda_module_importable() else ("cpu",)
 
 
 def _policy_names(name: str) -> tuple:
@@ -195,7 +198,8 @@ def dispatch_wrapper(name: str, fn: Callable, composite: bool) -> Callable:
     """``fn`` with autocast's casts (when a cast list names it) and, for a listed composite, its
     16-bit inputs computed in float32; ``fn`` itself for every other op."""
     rules = {}
-    for device_type, policy in POLICIES.items():
+    for device_type in _DEVICES:
+        policy = POLICIES[device_type]
         for key in _policy_names(name):
             if key in policy:
                 rules[device_type] = policy[key]
@@ -236,7 +240,10 @@ def listed(name: str) -> Callable:
 def _run(fn: Callable, opmath: bool, args: tuple, kwargs: dict):
     """``fn(*args, **kwargs)``; with ``opmath``, 16-bit float inputs widened to float32 and the
     floating results rounded back (unless a ``dtype`` argument chose the result's type)."""
-    low = _low_dtype(args, kwargs) if opmath and kwargs.get("dtype") is None else None
+    first = args[0] if args else None
+    if not (opmath and isinstance(first, Tensor) and dtypes.is_low_precision(first._data.dtype)):
+        return fn(*args, **kwargs)
+    low = _low_dtype(args, kwargs) if kwargs.get("dtype") is None else None
     if low is None:
         return fn(*args, **kwargs)
     wide = dtypes.float32

@@ -169,7 +169,8 @@ def from_tensor_type_name(name: str) -> dtype:
 
 
 _C_TYPES = {"float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double",
-            "int64": "int64_t", "int32": "int", "int16": "short", "int8": "signed char", "uint8": "unsigned char"}
+            "int64": "int64_t", "int32": "int", "int16": "short", "int8": "signed char",
+            "uint8": "unsigned char"}
 
 
 def checked_scalar(op: str, value, d: dtype):

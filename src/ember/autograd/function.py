@@ -140,8 +140,8 @@ class Function:
                 wrapped.append(o)
                 continue
             o = Tensor._make(o._data)
-            floating = o._data.dtype.kind in dtypes.FLOAT_KINDS
-            if record and id(outs[i]) not in ctx.non_differentiable and floating:
+            is_float = o._data.dtype.kind in dtypes.FLOAT_KINDS
+            if record and id(outs[i]) not in ctx.non_differentiable and is_float:
                 node = make_node(_FunctionBackward(cls, i, len(outs), tensor_pos), tensors, None)
                 node.ctx = ctx
                 ctx._node = node

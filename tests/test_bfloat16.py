@@ -113,7 +113,9 @@ def test_files_keep_16_bit_tensors(tmp_path, suffix):
 def test_import_without_ml_dtypes_names_the_package():
     code = ("import sys; sys.modules['ml_dtypes'] = None\n"
             "import ember\n"
-            "x = ember.ones(2, dtype=ember.float16) * 2\n"
+            "x = ember.ones(2, 2, dtype=ember.float16) * 2\n"
+            "with ember.autocast('cpu', dtype=ember.float16):\n"
+            "    assert (ember.ones(2, 2) @ ember.ones(2, 2)).dtype is ember.float16\n"
             "try:\n    ember.bfloat16\nexcept ImportError as e:\n    print('refused:', e)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "refused:" in out.stdout and "ml_dtypes" in out.stdout

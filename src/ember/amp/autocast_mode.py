@@ -58,21 +58,24 @@ class autocast:
         self._enabled = enabled
 
     def __enter__(self) -> "autocast":
-        self.prev_cache_enabled = is_autocast_cache_enabled()
+        state = precision.AUTOCAST
+        # the raw dtype (None: the CPU's bfloat16 not made yet), so float16 autocast on the CPU
+        # works without ml_dtypes
+        self.prev_cache_enabled, self.prev_fastdtype = state.cache_enabled, state.dtype[self.device]
         self.prev = is_autocast_enabled(self.device)
-        self.prev_fastdtype = get_autocast_dtype(self.device)
         set_autocast_enabled(self.device, self._enabled)
         set_autocast_dtype(self.device, self.fast_dtype)
-        precision.AUTOCAST.nesting += 1
+        state.nesting += 1
         set_autocast_cache_enabled(self._cache_enabled)
         return self
 
     def __exit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> bool:
-        precision.AUTOCAST.nesting -= 1
-        if precision.AUTOCAST.nesting == 0:
-            precision.AUTOCAST.cache.clear()
+        state = precision.AUTOCAST
+        state.nesting -= 1
+        if state.nesting == 0:
+            state.cache.clear()
         set_autocast_enabled(self.device, self.prev)
-        set_autocast_dtype(self.device, self.prev_fastdtype)
+        state.dtype[self.device] = self.prev_fastdtype
         set_autocast_cache_enabled(self.prev_cache_enabled)
         return False
 

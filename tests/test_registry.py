@@ -40,11 +40,14 @@ NOT_OPS_MODULES = {
     "ember.generator": "random-number generators (tests/test_random.py)",
     "ember.random": "the global generator's seeds and state (tests/test_random.py)",
     "ember.ops.methods": "conversions, fills, in-place forms derived from declarations",
+    "ember._inplace_functions": "torch.sin_(x) and the like: the declared ops' in-place methods "
+                                "(tests/test_tutorial_surface.py)",
     "ember": "dtype queries",
     "ember.backend": "the default device (tests/test_torch_namespace.py)",
     "ember.threads": "thread counts (tests/test_torch_namespace.py)",
     "ember.tensor_types": "legacy tensor-type constructors (tests/test_torch_namespace.py)",
     "ember._functorch.vmap": "ember.vmap, a function transform (tests/test_vmap.py)",
+    "ember.compiler": "ember.compile, a function transform (tests/test_compile.py)",
 }
 NAMESPACES = {**{ns: importlib.import_module(ns) for ns in registry.NAMESPACES},
               "Tensor": ember.Tensor}

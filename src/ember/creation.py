@@ -1,11 +1,13 @@
 """Making tensors: from data, filled, ranges, and random (Ember's own seeded generator)."""
 from __future__ import annotations
 
+import functools
 from numbers import Number
 
 from . import backend, dtypes
 from .arguments import int_arg, ints_arg
 from .generator import generator_for
+from .autograd.grad_mode import STATE
 from .autograd.vmap_state import VMAP
 from .tensor import Tensor
 
@@ -132,21 +134,51 @@ def _filled(fill: str, size, dtype, device, requires_grad: bool) -> Tensor:
     return _finish(data, requires_grad)
 
 
+def _with_out(factory):
+    """``factory`` taking torch's ``out=``: the values made in ``out``'s dtype and on its device,
+    then written into ``out`` (resized to the result's shape, as torch's factories do)."""
+    name = factory.__name__
+
+    @functools.wraps(factory)
+    def fn(*args, out: Tensor | None = None, **kwargs) -> Tensor:
+        if out is None:
+            return factory(*args, **kwargs)
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+        dtype = kwargs.get("dtype")
+        if dtype is not None and dtypes.to_dtype(dtype) != out.dtype:
+            raise RuntimeError(f"dtype {dtypes.scalar_name(dtypes.to_dtype(dtype))} does not match "
+                               f"dtype of out parameter ({dtypes.scalar_name(out.dtype)})")
+        if STATE.enabled and (out.requires_grad or kwargs.get("requires_grad")):
+            raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                               "differentiation, but one of the arguments requires grad.")
+        result = factory(*args, **{**kwargs, "dtype": out.dtype, "device": out.device})
+        if result._data.shape != out._data.shape:
+            out._data = backend.xp_of(out._data).empty(result._data.shape, out._data.dtype)
+        return out._set_result(result)
+
+    return fn
+
+
+@_with_out
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros."""
     return _filled("zeros", size, dtype, device, requires_grad)
 
 
+@_with_out
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones."""
     return _filled("ones", size, dtype, device, requires_grad)
 
 
+@_with_out
 def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor with unspecified values (Ember gives zeros, which are as good)."""
     return _filled("zeros", size, dtype, device, requires_grad)
 
 
+@_with_out
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor filled with ``fill_value`` (its dtype inferred from the value, as torch)."""
     d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.scalar_dtype(fill_value)
@@ -184,6 +216,7 @@ def full_like(input: Tensor, fill_value, *, dtype=None, device=None, requires_gr
                 device=device if device is not None else input.device, requires_grad=requires_grad)
 
 
+@_with_out
 def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """The identity matrix (n×m)."""
     d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
@@ -195,6 +228,7 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad:
     return _finish(data, requires_grad)
 
 
+@_with_out
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Values from ``start`` up to (not including) ``end`` by ``step``."""
     import math
@@ -236,6 +270,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: b
     return _finish(data, requires_grad)
 
 
+@_with_out
 def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     if steps < 0:
@@ -263,6 +298,7 @@ def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: 
     return _finish(data, requires_grad)
 
 
+@_with_out
 def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=None,
              requires_grad: bool = False) -> Tensor:
     """``base ** linspace(start, end, steps)``."""
@@ -309,16 +345,19 @@ def _random(kind: str, size, generator, dtype, device, requires_grad, **kw) -> T
     return _finish(data, requires_grad)
 
 
+@_with_out
 def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Uniform random numbers in [0, 1)."""
     return _random("rand", size, generator, dtype, device, requires_grad)
 
 
+@_with_out
 def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Standard normal random numbers."""
     return _random("randn", size, generator, dtype, device, requires_grad)
 
 
+@_with_out
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
             requires_grad: bool = False) -> Tensor:
     """Random integers in [low, high): ``randint(10, (3,))`` or ``randint(2, 10, (3,))``."""
@@ -334,6 +373,7 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
     return _random("randint", (tuple(size),), generator, dtype, device, requires_grad, low=low, high=high)
 
 
+@_with_out
 def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A random permutation of 0..n-1."""
     n = int_arg(n, "randperm", "n")

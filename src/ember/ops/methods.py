@@ -307,9 +307,11 @@ def _new_full(self, size, fill_value, dtype=None, device=None, requires_grad=Fal
 
 def _install() -> None:
     table = {
-        "__add__": E.add, "__radd__": _reflect(E.add),
+        # torch computes ``n + t`` and ``n * t`` as ``add(t, n)`` and ``mul(t, n)``: the tensor's
+        # producer comes first in ``grad_fn.next_functions``, as the tutorials walk it
+        "__add__": E.add, "__radd__": E.add,
         "__sub__": E.sub, "__rsub__": torch_backward("RsubBackward1")(_reflect(E.sub)),
-        "__mul__": E.mul, "__rmul__": _reflect(E.mul),
+        "__mul__": E.mul, "__rmul__": E.mul,
         "__truediv__": E.div, "__rtruediv__": _rdiv,
         "__floordiv__": E.floor_divide, "__rfloordiv__": _reflect(E.floor_divide),
         "__mod__": E.remainder, "__rmod__": _reflect(E.remainder),

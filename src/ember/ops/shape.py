@@ -5,6 +5,8 @@ split, repeat and friends are written with them, so they need no derivative rule
 """
 from __future__ import annotations
 
+import warnings
+
 from .. import backend, dtypes
 from .. import memory_format as MF
 from ..arguments import ints_arg
@@ -626,6 +628,10 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     shape = E.broadcast_shape("cross", input._data.shape, other._data.shape)
     if dim is None:
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease "
+                      "either pass the dim explicitly or simply use torch.linalg.cross.\nThe "
+                      "default value of dim will change to agree with that of linalg.cross in a "
+                      "future release.", UserWarning, stacklevel=2)
         dim = next((k for k, n in enumerate(shape) if n == 3), None)
         if dim is None:
             raise RuntimeError("no dimension of size 3 in input")

@@ -223,3 +223,17 @@ def test_catalog_ops_in_16_bit_as_torch(op, name):
                 scale = max([1.0] + t.float().abs().reshape(-1).tolist())
                 np.testing.assert_allclose(e.float().tolist(), t.float().tolist(), rtol=2 * rtol,
                                            atol=2 * rtol * scale, equal_nan=True)
+
+
+def test_compiled_16_bit_code_gives_eager_bits():
+    """ember.compile replays each op as apply runs it: widened to float32, rounded once."""
+    def f(a):
+        return ember.nn.functional.softmax(a.exp() * 0.1, -1).sum(1)
+
+    compiled = ember.compile(f)
+    for name in LOW:
+        x = ember.tensor(np.random.default_rng(0).standard_normal((8, 16)).astype(np.float32))
+        x = x.to(getattr(ember, name))
+        eager, first, second = f(x), compiled(x), compiled(x)
+        assert eager.dtype is second.dtype is getattr(ember, name)
+        assert eager.float().tolist() == first.float().tolist() == second.float().tolist()

@@ -292,3 +292,22 @@ def test_custom_fwd_without_cast_keeps_the_region():
             y = Plain.apply(x)
         assert y.dtype == m.bfloat16
         y.float().sum().backward()
+
+
+def test_grad_scaler_refuses_float16_gradients_and_steps_bfloat16_ones_as_torch():
+    seen = []
+    for m in (ember, torch):
+        w16 = m.nn.Parameter(m.ones(3, dtype=m.float16))
+        scaler = m.amp.GradScaler("cpu", init_scale=4.0)
+        opt = m.optim.SGD([w16], lr=0.1)
+        scaler.scale((w16 * w16).sum()).backward()
+        with pytest.raises(ValueError, match="Attempting to unscale FP16 gradients."):
+            scaler.step(opt)
+        wb = m.nn.Parameter(m.tensor([1.0, -0.3, 2.7], dtype=m.bfloat16))
+        scaler = m.amp.GradScaler("cpu", init_scale=4.0)
+        opt = m.optim.SGD([wb], lr=0.1)
+        scaler.scale((wb * wb).sum()).backward()
+        scaler.step(opt)
+        scaler.update()
+        seen.append((wb.detach().float().tolist(), scaler.get_scale()))
+    assert seen[0] == seen[1]

@@ -28,6 +28,7 @@ NOT_OPS_MODULES = {
     "ember.creation": "makes tensors (tests/test_tensor.py)",
     "ember.dtypes": "dtype queries (tests/test_tensor.py)",
     "ember._printing": "print options",
+    "ember.ops.precision": "autocast switches (tests/test_amp_autocast.py)",
     "ember.autograd.anomaly": "anomaly mode switches",
     "ember.autograd.grad_mode": "grad mode switches",
     "ember.serialization": "save/load (tests/test_serialization.py)",

@@ -78,3 +78,24 @@ from . import amp  # noqa: E402  (ember.amp: GradScaler)
 # ---- ember.compile (torch.compile) and ember.compiler (torch.compiler)
 from . import compiler  # noqa: E402
 from .compiler import compile  # noqa: E402,A001  (torch.compile shadows the builtin, as torch)
+
+# ---- mixed precision: bfloat16 (through ml_dtypes, made on first use), autocast
+from .amp.autocast_mode import autocast  # noqa: E402
+from .dtypes import can_cast  # noqa: E402
+from .ops.precision import (get_autocast_dtype, is_autocast_cache_enabled,  # noqa: E402
+                            is_autocast_enabled, set_autocast_cache_enabled, set_autocast_dtype,
+                            set_autocast_enabled)
+from . import cpu, dtypes as _dtypes  # noqa: E402  (ember.cpu.amp)
+from .amp import cuda_amp as _cuda_amp  # noqa: E402
+
+cuda.amp = _cuda_amp  # ember.cuda is a module: its amp is attached, and importable by name
+import sys as _sys  # noqa: E402
+
+_sys.modules["ember.cuda.amp"] = _cuda_amp
+
+
+def __getattr__(name: str):
+    """``ember.bfloat16``: made from ml_dtypes on first use (a clear error names it when absent)."""
+    if name == "bfloat16":
+        return _dtypes.bfloat16_dtype()
+    raise AttributeError(f"module 'ember' has no attribute {name!r}")

@@ -36,7 +36,7 @@ class _Formatter:
 
     def __init__(self, arr) -> None:
         np = backend.numpy
-        self.floating = arr.dtype.kind == "f"
+        self.floating = arr.dtype.kind in dtypes.FLOAT_KINDS
         self.int_mode = True
         self.sci_mode = False
         self.width = 1
@@ -124,7 +124,7 @@ def _nested(arr, indent: int, summarize: bool, fmt: _Formatter) -> str:
 
 def format_array(arr, prefix: str) -> str:
     """The bracketed body of a tensor's repr, laid out to follow ``prefix`` on its first line."""
-    if arr.dtype.kind == "f" and arr.dtype.itemsize < 4:
+    if arr.dtype.kind in dtypes.FLOAT_KINDS and arr.dtype.itemsize < 4:
         arr = arr.astype(backend.numpy.float32)
     summarize = arr.size > _OPTIONS["threshold"]
     fmt = _Formatter(_summarized(arr) if summarize else arr)

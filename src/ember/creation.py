@@ -35,7 +35,7 @@ def _infer_dtype(arr, data) -> dtypes.dtype:
         return dtypes.bool_
     if kind in "iu":
         return dtypes.from_numpy(arr.dtype) if backend.is_array(data) else dtypes.int64
-    if kind == "f":
+    if kind in dtypes.FLOAT_KINDS:
         if backend.is_array(data) or isinstance(data, Tensor):
             return dtypes.from_numpy(arr.dtype)
         return dtypes.get_default_dtype()
@@ -86,7 +86,8 @@ def _host_array(data):
         arr = np.array(plain)
     except (ValueError, TypeError, OverflowError):
         arr = None
-    if arr is None or arr.dtype == object or arr.dtype.kind in "USV":
+    if arr is None or arr.dtype == object or arr.dtype.kind in "US" or (
+            arr.dtype.kind == "V" and not dtypes.is_low_precision(arr.dtype)):  # V: bfloat16 only
         sizes = _refuse_data(plain)
         if 0 in sizes:  # torch reads no element when the first ones say there are none
             return np.zeros(sizes, dtype=np.float32)

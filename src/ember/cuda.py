@@ -46,7 +46,7 @@ def synchronize(device=None) -> None:
 
 
 def is_bf16_supported(including_emulation: bool = True) -> bool:
-    """False: Ember has no bfloat16 dtype (NumPy and CuPy have none), so code picks float16."""
+    """False: CuPy has no bfloat16 (Ember's comes from ml_dtypes, on the CPU), so code picks float16."""
     return False
 
 

@@ -2,6 +2,7 @@
 
 Python floats become float32 and ints int64 (torch's defaults); a Python scalar or a
 0-d tensor never widens a dimensioned tensor of the same kind (float32 * 2.0 stays float32).
+``bfloat16`` comes from the optional ``ml_dtypes`` package (NumPy has none), made on first use.
 """
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ class dtype:
         if self._kind == 0:
             return (False, True)
         if self._kind == 2:
-            info = np.finfo(self.np)
+            info = _float_info(self)
             return (float(info.min), float(info.max))
         info = np.iinfo(self.np)
         return (int(info.min), int(info.max))
@@ -61,6 +62,36 @@ _BY_NAME = {d.name: d for d in ALL}
 _BY_NAME.update({"float": float32, "double": float64, "half": float16, "long": int64,
                  "int": int32, "short": int16})
 
+# NumPy's kinds of Ember's floating dtypes: "V" is ml_dtypes' bfloat16 (Ember has no other "V")
+FLOAT_KINDS = "fV"
+
+
+def bfloat16_dtype() -> dtype:
+    """``ember.bfloat16``, made on first use from ``ml_dtypes`` (an optional dependency)."""
+    found = _BY_NAME.get("bfloat16")
+    if found is not None:
+        return found
+    try:
+        import ml_dtypes
+    except ImportError:
+        raise ModuleNotFoundError("ember.bfloat16 needs the ml_dtypes package (NumPy has no bfloat16): "
+                                "pip install ml_dtypes, or ember[interop]", name="ml_dtypes") from None
+    made = dtype("bfloat16", ml_dtypes.bfloat16, 2)
+    _BY_NP[made.np] = made
+    _BY_NAME["bfloat16"] = made
+    return made
+
+
+def __getattr__(name: str):
+    if name == "bfloat16":
+        return bfloat16_dtype()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def is_low_precision(np_dtype) -> bool:
+    """True for the 16-bit floats (float16, bfloat16), which ops compute in float32."""
+    return np_dtype.itemsize == 2 and np_dtype.kind in FLOAT_KINDS
+
 _default_float = float32
 
 
@@ -74,9 +105,11 @@ def from_numpy(np_dtype) -> dtype:
     try:
         return _BY_NP[np.dtype(np_dtype)]
     except (KeyError, TypeError):
+        if getattr(np_dtype, "name", None) == "bfloat16":  # an ml_dtypes array before first use
+            return bfloat16_dtype()
         raise TypeError(
             f"can't convert np.ndarray of type {np.dtype(np_dtype)}. The only supported types are: "
-            "float64, float32, float16, int64, int32, int16, int8, uint8, and bool."
+            "float64, float32, float16, bfloat16, int64, int32, int16, int8, uint8, and bool."
         ) from None
 
 
@@ -92,7 +125,7 @@ def to_dtype(d) -> dtype:
     if d is bool:
         return bool_
     if isinstance(d, str):
-        hint = f"; use ember.{d}" if d in _BY_NAME else ""
+        hint = f"; use ember.{d}" if d in _BY_NAME or d == "bfloat16" else ""
         raise TypeError(f"argument 'dtype' must be ember.dtype, not str ({d!r}{hint})")
     return from_numpy(d)
 
@@ -112,7 +145,8 @@ def set_default_dtype(d: dtype) -> None:
 
 
 _TORCH_SCALAR_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
-                       "int64": "Long", "float16": "Half", "float32": "Float", "float64": "Double"}
+                       "int64": "Long", "float16": "Half", "float32": "Float", "float64": "Double",
+                       "bfloat16": "BFloat16"}
 
 
 def scalar_name(d: dtype) -> str:
@@ -134,8 +168,9 @@ def from_tensor_type_name(name: str) -> dtype:
     raise RuntimeError(f"invalid type: '{name}'")
 
 
-_C_TYPES = {"float16": "c10::Half", "float32": "float", "float64": "double", "int64": "int64_t",
-            "int32": "int", "int16": "short", "int8": "signed char", "uint8": "unsigned char"}
+_C_TYPES = {"float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double",
+            "int64": "int64_t", "int32": "int", "int16": "short", "int8": "signed char",
+            "uint8": "unsigned char"}
 
 
 def checked_scalar(op: str, value, d: dtype):
@@ -171,7 +206,13 @@ def promote(a: dtype, b: dtype) -> dtype:
         return a
     if a._kind != b._kind:
         return a if a._kind > b._kind else b
-    return _BY_NP[np.promote_types(a.np, b.np)]
+    return _BY_NP[np.promote_types(a.np, b.np)]  # bfloat16 with float16: float32, as torch
+
+
+def can_cast(from_: dtype, to: dtype) -> bool:
+    """Whether an op may write ``from_`` values into ``to`` (torch.can_cast): never down a kind
+    (floating to integer, integer to bool); any width within a kind."""
+    return to_dtype(from_)._kind <= to_dtype(to)._kind
 
 
 def result_type(*operands) -> dtype:
@@ -200,6 +241,15 @@ def result_type(*operands) -> dtype:
     return out
 
 
+def _float_info(d: dtype):
+    """NumPy's machine limits of a floating dtype (ml_dtypes' for bfloat16)."""
+    if d.np.kind == "V":
+        import ml_dtypes  # present: a bfloat16 dtype exists only when it imported
+
+        return ml_dtypes.finfo(d.np)
+    return np.finfo(d.np)
+
+
 class finfo:
     """Machine limits of a floating dtype, as ``torch.finfo`` (the default dtype if none)."""
 
@@ -208,11 +258,11 @@ class finfo:
         if not d.is_floating_point:
             raise TypeError(f"torch.finfo() requires a floating point input type. Use torch.iinfo "
                             f"to handle '{d}'")
-        info = np.finfo(d.np)
+        info = _float_info(d)
         self.bits, self.dtype = int(info.bits), d.name
         self.eps, self.max, self.min = float(info.eps), float(info.max), float(info.min)
         self.tiny = self.smallest_normal = float(info.smallest_normal)
-        self.resolution = float(info.resolution)
+        self.resolution = 10.0 ** -int(info.precision)  # torch's: a power of ten, not rounded
 
     def __repr__(self) -> str:
         return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "

@@ -178,7 +178,7 @@ class Tensor:
         return self.device.type == "cuda"
 
     def is_floating_point(self) -> bool:
-        return self._data.dtype.kind == "f"
+        return self._data.dtype.kind in dtypes.FLOAT_KINDS
 
     def get_device(self) -> int:
         d = self.device
@@ -216,6 +216,8 @@ class Tensor:
 
     def numpy(self, *, force: bool = False):
         """The NumPy array (shared memory), as torch: refuses tensors that need grad or live on a GPU."""
+        if self._data.dtype.kind == "V":  # NumPy has no bfloat16 of its own: torch refuses too
+            raise TypeError("Got unsupported ScalarType BFloat16")
         if self.requires_grad and not force:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
@@ -296,7 +298,7 @@ class Tensor:
     # ----------------------------------------------------------------- autograd
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         """Mark this leaf as needing gradients (only floating-point tensors can)."""
-        if requires_grad and self._data.dtype.kind != "f":
+        if requires_grad and self._data.dtype.kind not in dtypes.FLOAT_KINDS:
             raise RuntimeError(
                 f"only Tensors of floating point dtype can require gradients (got {self.dtype})"
             )

@@ -232,4 +232,6 @@ for _name in ("long", "int", "short", "byte", "bool"):
        gradgrad=False, dtypes=("float64", "int64"))
 op("half", lambda m, x: x.half().float(), unary(), C, dtypes=("float32",),
    notes="a round trip through float16 (float32 only: finite differences cannot see float16)")
+op("bfloat16", lambda m, x: x.bfloat16().float(), unary(), C, dtypes=("float32",),
+   notes="a round trip through bfloat16 (float32 only: finite differences cannot see bfloat16)")
 op("cpu", lambda m, x: x.cpu(), unary(), C, host_reads="it copies the values to the host")

@@ -7,7 +7,7 @@ import struct
 import warnings
 from typing import Any
 
-from .. import cuda
+from .. import cuda, dtypes
 from ..creation import tensor
 from ..ops.elementwise import isfinite
 
@@ -67,6 +67,8 @@ class GradScaler:
             for p in group["params"]:
                 if p.grad is None:
                     continue
+                if p.grad.dtype is dtypes.float16:  # torch's too: keep float32 master weights
+                    raise ValueError("Attempting to unscale FP16 gradients.")
                 found_inf = found_inf or not bool(isfinite(p.grad).all())
                 p.grad.mul_(inv_scale)
         state["found_inf"], state["stage"] = found_inf, UNSCALED

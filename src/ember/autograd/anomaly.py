@@ -13,6 +13,7 @@ import os
 import traceback
 from typing import Callable
 
+from .. import dtypes
 from .engine import ANOMALY
 
 _EMBER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -30,7 +31,7 @@ def _record(node) -> None:
 
 def _has_nan(g) -> bool:
     data = getattr(g, "_data", None)
-    if data is None or data.dtype.kind != "f":
+    if data is None or data.dtype.kind not in dtypes.FLOAT_KINDS:
         return False
     return bool(g.xp.isnan(data).any())
 

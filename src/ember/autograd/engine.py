@@ -472,15 +472,21 @@ def _reach_leaf(leaf, g, create_graph: bool, want, captured) -> None:
         g = _run_tensor_hooks(leaf._hooks, g)
     if want is not None:
         if leaf in want:
-            captured[leaf] = g
+            captured[leaf] = _in_dtype_of(leaf, g)
         return
     accumulate_grad(leaf, g, create_graph)
 
 
+def _in_dtype_of(leaf, g):
+    """``g`` in ``leaf``'s floating dtype: as torch, a leaf's gradient has the leaf's dtype."""
+    if g._data.dtype != leaf._data.dtype and g.is_floating_point() and leaf.is_floating_point():
+        return g.to(leaf.dtype)
+    return g
+
+
 def accumulate_grad(leaf, g, create_graph: bool) -> None:
     """Add ``g`` into ``leaf.grad``, then run the leaf's post-accumulate-grad hooks."""
-    if g._data.dtype != leaf._data.dtype and g.is_floating_point() and leaf.is_floating_point():
-        g = g.to(leaf.dtype)  # as torch: a leaf's gradient has the leaf's dtype
+    g = _in_dtype_of(leaf, g)
     if create_graph:
         leaf.grad = g if leaf.grad is None else leaf.grad + g
     elif leaf.grad is None:

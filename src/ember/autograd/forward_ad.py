@@ -172,7 +172,7 @@ def make_dual(tensor, tangent, *, level: int | None = None):
     for what, t in (("primal", tensor), ("tangent", tangent)):
         if not isinstance(t, S.Tensor):
             raise TypeError(f"make_dual(): expected the {what} to be a Tensor, got {type(t).__name__}")
-        if t._data.dtype.kind not in "fc":
+        if t._data.dtype.kind not in "fcV":  # V: bfloat16
             raise ValueError(f"Expected {what} to be floating point or complex, but got: {t.dtype}")
     if tuple(tangent.shape) != tuple(tensor.shape):
         raise RuntimeError(

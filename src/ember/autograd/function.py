@@ -8,6 +8,7 @@ reading what ``forward`` kept with ``ctx.save_for_forward``.
 """
 from __future__ import annotations
 
+from .. import dtypes
 from . import forward_ad
 from .engine import TENSOR_CLASS, Node, _modified_message, make_node
 from .grad_mode import STATE, no_grad
@@ -139,7 +140,8 @@ class Function:
                 wrapped.append(o)
                 continue
             o = Tensor._make(o._data)
-            if record and id(outs[i]) not in ctx.non_differentiable and o._data.dtype.kind == "f":
+            is_float = o._data.dtype.kind in dtypes.FLOAT_KINDS
+            if record and id(outs[i]) not in ctx.non_differentiable and is_float:
                 node = make_node(_FunctionBackward(cls, i, len(outs), tensor_pos), tensors, None)
                 node.ctx = ctx
                 ctx._node = node
@@ -147,7 +149,7 @@ class Function:
                 o._requires_grad = True
             wrapped.append(o)
         if levels:
-            floating = [o if isinstance(o, Tensor) and o._data.dtype.kind == "f" else None
+            floating = [o if isinstance(o, Tensor) and o._data.dtype.kind in dtypes.FLOAT_KINDS else None
                         for o in wrapped]
             _push_tangents(cls, ctx, args, floating, levels)
         return wrapped[0] if single else tuple(wrapped)

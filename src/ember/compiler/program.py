@@ -100,7 +100,7 @@ def _line(i: int, step: Step, env: dict) -> list:
         args += [f"s{s}" for s in step.ins]
         outs = [("_" if o is None else f"s{o}") for o in step.out]
         return [f"    {', '.join(outs)}, = r{i}({', '.join(args)})"]
-    env[f"f{i}"] = step.prim.forward
+    env[f"f{i}"] = step.forward  # as apply runs it (16-bit floats widened: ops/precision.py)
     env[f"xp{i}"] = step.xp
     args = [f"xp{i}"] + [f"s{s}" for s in step.ins]
     for key, value in step.kw.items():

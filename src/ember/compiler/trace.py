@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from .. import backend
 from ..autograd import engine
 from ..generator import Generator
-from ..ops import registry
+from ..ops import precision, registry
 from ..ops.registry import Primitive
 from ..tensor import Tensor
 from .exc import Unsupported
@@ -39,6 +39,7 @@ class Step:
     g: int = -1  # a rule step's cotangent slot
     saved_out: int = -1  # a rule step's forward-output slot (-1: the rule does not read it)
     needs: tuple = ()  # a rule step's inputs' requires_grad (rules skip inputs that need none)
+    forward: object = None  # the forward replayed: prim's own, or widened for 16-bit floats
 
     def reads(self) -> list:
         """The slots this step reads."""
@@ -149,7 +150,8 @@ class Recorder:
         ins = [self.slot(t) for t in inputs]
         if out.grad_fn is not None:
             self.nodes.add(out.grad_fn)
-        self.steps.append(Step(prim, xp, ins, dict(kw), self.bind(out), wrap=out._data.ndim == 0))
+        self.steps.append(Step(prim, xp, ins, dict(kw), self.bind(out), wrap=out._data.ndim == 0,
+                               forward=precision.forward_for(prim, arrays)))
 
     def on_rule(self, node, g: Tensor) -> tuple:
         """The engine observer: run one node's rule, recording its ops (or the rule whole)."""

@@ -533,6 +533,10 @@ class Module:
         """Cast floating-point parameters and buffers to float16."""
         return self._cast_floats(dtypes.float16)
 
+    def bfloat16(self) -> "Module":
+        """Cast floating-point parameters and buffers to bfloat16 (needs ml_dtypes)."""
+        return self._cast_floats(dtypes.bfloat16_dtype())
+
     # ----------------------------------------------------------------- state dict
     def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False):
         """An ordered mapping of dotted names to parameters and persistent buffers.

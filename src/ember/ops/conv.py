@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from ..tensor import Tensor
 from ..autograd.engine import torch_backward
+from .. import dtypes
 from . import elementwise as E
 from . import linalg as L
+from . import precision
 from . import shape as S
 from . import window
 from .window import col2im, im2col, make_geometry
@@ -119,7 +121,7 @@ def _check_floats(op: str, x: Tensor, weight: Tensor, bias: Tensor | None) -> No
         if t is not None and t._data.dtype != x._data.dtype:
             raise RuntimeError(f"{op}: input type ({x.dtype}) and {name} type ({t.dtype}) should "
                                "be the same")
-    if x._data.dtype.kind != "f":
+    if x._data.dtype.kind not in dtypes.FLOAT_KINDS:
         raise RuntimeError(f"{op}: expected a floating-point input, got {x.dtype}")
 
 
@@ -169,6 +171,7 @@ def _grouped_matmul(w: Tensor, cols: Tensor, groups: int) -> Tensor:
 # ---------------------------------------------------------------------------- convolution
 
 
+@precision.listed("_convolution")  # the layers call it directly: autocast's policy here too
 def conv(op: str, dims: int, input: Tensor, weight: Tensor, bias: Tensor | None = None,
          stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
     """N-d cross-correlation (torch's convNd): im2col then one GEMM."""
@@ -204,6 +207,7 @@ def conv(op: str, dims: int, input: Tensor, weight: Tensor, bias: Tensor | None 
     return S.squeeze(y, 0) if unbatched else y
 
 
+@precision.listed("_convolution")
 def conv_transpose(op: str, dims: int, input: Tensor, weight: Tensor, bias: Tensor | None = None,
                    stride=1, padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
     """N-d transposed convolution: the input-gradient of ``conv``, i.e. one GEMM then col2im."""

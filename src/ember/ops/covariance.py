@@ -37,7 +37,7 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
         if name == "fweights" and w._data.dtype.kind not in "iu":
             raise RuntimeError(f"cov(): expected fweights to have integral dtype but got "
                                f"fweights with {dtypes.scalar_name(w.dtype)} dtype")
-        if name == "aweights" and w._data.dtype.kind != "f":
+        if name == "aweights" and w._data.dtype.kind not in dtypes.FLOAT_KINDS:
             raise RuntimeError(f"cov(): expected aweights to have floating point dtype but got "
                                f"aweights with {dtypes.scalar_name(w.dtype)} dtype")
         weights = w if weights is None else E.mul(weights, w)

@@ -189,7 +189,7 @@ def _logcumsumexp(x: Tensor, axis: int) -> Tensor:
          fused="stability: each step is a logaddexp, so no running sum of exponentials overflows")
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:
     """``log(cumsum(exp(x)))`` along ``dim``, one logaddexp at a time (no overflow)."""
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in dtypes.FLOAT_KINDS:
         raise NotImplementedError(f"logcumsumexp: not implemented for "
                                   f"{dtypes.scalar_name(input.dtype)} input")
     if input._data.ndim == 0:  # itself, with gradient 1 (also at nan or inf), as torch

@@ -44,7 +44,7 @@ def check_matrices(op: str, A: Tensor, square: bool = False, name: str = "A",
     if square and A._data.shape[-1] != A._data.shape[-2]:
         raise RuntimeError(f"{op}: {name} must be batches of square matrices, but they are "
                            f"{A._data.shape[-2]} by {A._data.shape[-1]} matrices")
-    if A._data.dtype.kind != "f":
+    if A._data.dtype.kind not in dtypes.FLOAT_KINDS:
         # NotImplementedError, a RuntimeError: torch raises one or the other by the op's kernel
         raise NotImplementedError(f"{op}: Expected a floating point or complex tensor as input. "
                                   f"Got {dtypes.scalar_name(A.dtype)}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..tensor import Tensor
+from .. import dtypes
 from . import elementwise as E
 from . import reduce as R
 from . import shape as S
@@ -22,7 +23,7 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode=None) -> Tensor:
     if p < 0:
         raise RuntimeError("cdist only supports non-negative p values")
     for t in (x1, x2):
-        if t._data.dtype.kind != "f":
+        if t._data.dtype.kind not in dtypes.FLOAT_KINDS:
             raise RuntimeError(f"cdist only supports floating-point dtypes, X{1 if t is x1 else 2} "
                                f"got: {t.dtype}")
     diff = E.sub(S.unsqueeze(x1, -2), S.unsqueeze(x2, -3))

@@ -11,6 +11,7 @@ from numbers import Number
 from .. import backend, dtypes
 from ..tensor import Tensor
 from . import index as I
+from . import precision
 from ..autograd.engine import torch_backward
 from . import jvp as J
 from . import reduce as R
@@ -80,6 +81,8 @@ def kernels_for(kinds: str):
     ``kinds`` holds NumPy kind letters ('b' bool, 'i'/'u' integer, 'f' floating); other dtypes
     get torch's NotImplementedError naming the op and the dtype.
     """
+    if "f" in kinds:
+        kinds += "V"  # bfloat16 (ml_dtypes' kind) is floating too
 
     def check(op: str, *tensors: Tensor) -> None:
         for t in tensors:
@@ -108,7 +111,7 @@ def promote(op: str, x, y, floating: bool = False) -> tuple[Tensor, Tensor]:
     """
     if isinstance(x, Tensor) and isinstance(y, Tensor):
         xd, yd = x._data, y._data
-        if xd.dtype == yd.dtype and (not floating or xd.dtype.kind == "f"):  # the common case
+        if xd.dtype == yd.dtype and (not floating or xd.dtype.kind in dtypes.FLOAT_KINDS):  # the common case
             if xd.shape != yd.shape:
                 broadcast_shape(op, xd.shape, yd.shape)
             return x, y
@@ -133,10 +136,11 @@ def promote(op: str, x, y, floating: bool = False) -> tuple[Tensor, Tensor]:
 
 def _pair_with_scalar(op: str, t: Tensor, s, floating: bool) -> tuple[Tensor, Tensor]:
     kind = t._data.dtype.kind
-    if (kind == "f" and s.__class__ in (float, int)) or (kind in "iu" and s.__class__ is int
+    if (kind in dtypes.FLOAT_KINDS and s.__class__ in (float, int)) or (kind in "iu" and s.__class__ is int
                                                          and not floating):
         # a Python number never widens a tensor of its kind or higher: keep the tensor's dtype
-        return t, constant(t, s, t._data.dtype)
+        # (beside a 16-bit float, mul and div read it in float32, as torch's: ops/precision.py)
+        return t, constant(t, s, precision.scalar_dtype(t._data.dtype, op))
     d = dtypes.result_type(t, s)
     if floating and not d.is_floating_point:
         d = dtypes.get_default_dtype()
@@ -185,7 +189,7 @@ def _device_constant(like: Tensor, value, np_dtype) -> Tensor:
 
 def to_float(x: Tensor) -> Tensor:
     """Integer and bool tensors become the default float type (for exp, log, sqrt...)."""
-    if x._data.dtype.kind == "f":
+    if x._data.dtype.kind in dtypes.FLOAT_KINDS:
         return x
     return cast(x, dtypes.get_default_dtype())
 
@@ -291,7 +295,7 @@ def _binary(name: str, forward, partials, formula: str, floating: bool = False,
 _cast = primitive(
     "to_dtype",
     lambda xp, x, dtype: x.astype(dtype.np, copy=False),
-    lambda g, out, x, dtype: (cast(g, x.dtype) if x._data.dtype.kind == "f" else None,),
+    lambda g, out, x, dtype: (cast(g, x.dtype) if x._data.dtype.kind in dtypes.FLOAT_KINDS else None,),
     jvp="linear", reads_inputs=False, formula="d/dx cast(x) = 1", sympy=lambda sp, a: a, batch="elementwise",
 )
 
@@ -876,7 +880,7 @@ _addcdiv = primitive(
 
 def _scalar_of(value, like: Tensor):
     """``value`` in ``like``'s dtype, as torch casts a Scalar argument (0.5 becomes 0 for int64)."""
-    return like._data.dtype.type(value).item()
+    return precision.scalar_dtype(like._data.dtype).type(value).item()
 
 
 @declare(prim=_addcmul, method=True, inplace=True, fused=_FUSED_WHY)
@@ -970,7 +974,7 @@ def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e
 def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
                neginf: float | None = None) -> Tensor:
     """NaN, +inf and -inf replaced (by 0 and the dtype's largest and smallest finite values)."""
-    if input._data.dtype.kind != "f":  # nothing to replace: a copy
+    if input._data.dtype.kind not in dtypes.FLOAT_KINDS:  # nothing to replace: a copy
         return apply(_cast, input, dtype=input.dtype)
     info = input.xp.finfo(input._data.dtype)
     high = float(info.max) if posinf is None else posinf

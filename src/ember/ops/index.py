@@ -24,7 +24,7 @@ def _index_arrays(idx, x: Tensor):
     out = []
     for it in items:
         if isinstance(it, Tensor):
-            if it._data.dtype.kind == "f":
+            if it._data.dtype.kind in dtypes.FLOAT_KINDS:
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             # a 0-d integer tensor selects like an int, as in torch (NumPy would broadcast it)
             out.append(int(it._data) if it._data.ndim == 0 and it._data.dtype.kind in "iu" else it._data)
@@ -32,7 +32,7 @@ def _index_arrays(idx, x: Tensor):
             arr = x.xp.asarray(it)
             if isinstance(it, list) and not arr.size:
                 arr = arr.astype("int64")  # [] selects nothing (NumPy would make it float)
-            if arr.dtype.kind == "f":
+            if arr.dtype.kind in dtypes.FLOAT_KINDS:
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(arr)
         elif isinstance(it, slice):

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .. import autograd
+from .. import autograd, dtypes
 from ..autograd.forward_ad import LEVELS
 from ..autograd.grad_mode import enable_grad
 from ..tensor import Tensor
@@ -34,7 +34,7 @@ from .registry import BATCH, Primitive, apply
 
 def push(prim: Primitive, inputs: tuple, kw: dict, out: Tensor) -> None:
     """Attach to ``out`` its tangent at every active level where an input has one."""
-    if prim.rule is None or out._data.dtype.kind != "f":
+    if prim.rule is None or out._data.dtype.kind not in dtypes.FLOAT_KINDS:
         return  # not differentiable, or an integer/bool result: no tangent
     levels = LEVELS.active
     batch = BATCH.dims
@@ -101,7 +101,7 @@ def _linear(prim: Primitive) -> Callable:
 
     def rule(tangents, out, *inputs, **kw):
         args = [
-            t if t is not None else (E.const_zeros(x) if x._data.dtype.kind == "f" else x)
+            t if t is not None else (E.const_zeros(x) if x._data.dtype.kind in dtypes.FLOAT_KINDS else x)
             for t, x in zip(tangents, inputs)
         ]
         return apply(prim, *args, **kw)
@@ -151,7 +151,7 @@ def _transposed(prim: Primitive) -> Callable:
     differentiable again, as the rule is written in Ember ops."""
 
     def rule(tangents, out, *inputs, **kw):
-        if out._data.dtype.kind != "f":
+        if out._data.dtype.kind not in dtypes.FLOAT_KINDS:
             return None
         with enable_grad():
             u = Tensor._make(out.xp.zeros(out._data.shape, dtype=out._data.dtype), True)

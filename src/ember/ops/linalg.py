@@ -7,6 +7,7 @@ from .. import dtypes
 from ..tensor import Tensor
 from . import elementwise as E
 from . import jvp as J
+from . import precision
 from . import reduce as R
 from . import shape as S
 from .registry import apply, batch_shape, declare, primitive, user_op
@@ -112,6 +113,7 @@ def _matmul_name(input: Tensor, other: Tensor) -> str | None:
             (1, 2): "SqueezeBackward4"}.get(dims)
 
 
+@precision.listed("linear")  # layers (attention's projections) call it directly: autocast here too
 @torch_backward(_linear_name, order=lambda input, weight, bias=None:
                 (input, weight) if bias is None else (bias, input, weight))
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -123,7 +125,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     x, w = input, weight
     usual = (isinstance(x, Tensor) and isinstance(w, Tensor) and x._data.ndim >= 1 and w._data.ndim == 2
              and x._data.shape[-1] == w._data.shape[1] and x._data.dtype == w._data.dtype
-             and x._data.dtype.kind == "f")
+             and x._data.dtype.kind in dtypes.FLOAT_KINDS)
     if bias is None:
         return apply(_LINEAR, x, w) if usual else matmul(x, S.t(w))
     if usual and isinstance(bias, Tensor) and bias._data.shape == (w._data.shape[0],) \
@@ -397,7 +399,7 @@ def require_square(op: str, a: Tensor) -> None:
 
 def _square(op: str, a: Tensor) -> None:
     require_square(f"linalg.{op}", a)
-    if a._data.dtype.kind != "f":
+    if a._data.dtype.kind not in dtypes.FLOAT_KINDS:
         # NotImplementedError, a RuntimeError: torch raises one or the other by the op's kernel
         raise NotImplementedError(f"linalg.{op}: Expected a floating point or complex tensor as "
                                   f"input. Got {dtypes.scalar_name(a.dtype)}")

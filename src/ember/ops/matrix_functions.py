@@ -122,7 +122,7 @@ def _tensor_arg(t):
 def pinv(A: Tensor, rcond=None, hermitian: bool = False, *, atol=None, rtol=None) -> Tensor:
     """The Moore-Penrose pseudo-inverse: singular values at or below max(atol, rtol * the
     largest) count as zero (``rcond`` is the older name of ``rtol``)."""
-    if not isinstance(A, Tensor) or A._data.ndim < 2 or A._data.dtype.kind != "f" \
+    if not isinstance(A, Tensor) or A._data.ndim < 2 or A._data.dtype.kind not in dtypes.FLOAT_KINDS \
             or A._data.dtype.itemsize < 4:
         kind = dtypes.scalar_name(A.dtype) if isinstance(A, Tensor) else type(A).__name__
         raise RuntimeError(f"linalg.pinv({kind}{{{list(getattr(A, 'shape', []))}}}): expected a "
@@ -268,7 +268,7 @@ def multi_dot(tensors, *, out=None) -> Tensor:
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     """The dot product of vectors along ``dim``, broadcasting the rest."""
     for t in (x, y):
-        if t._data.dtype.kind != "f":
+        if t._data.dtype.kind not in dtypes.FLOAT_KINDS:
             raise RuntimeError(f"linalg.vecdot: Expected a floating point or complex tensor as "
                                f"input. Got {dtypes.scalar_name(t.dtype)}")
     return R.sum(E.mul(x, y), dim)

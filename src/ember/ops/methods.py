@@ -36,7 +36,7 @@ def _pos(self) -> Tensor:
 
 def _invert(self) -> Tensor:
     """``~t``: bitwise not, refused for floating tensors with torch's TypeError."""
-    if self._data.dtype.kind == "f":
+    if self._data.dtype.kind in dtypes.FLOAT_KINDS:
         raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
     return E.bitwise_not(self)
 
@@ -216,6 +216,11 @@ def _cast_method(d):
     return m
 
 
+def _bfloat16(self, *args, **kwargs) -> Tensor:
+    """``self`` as bfloat16 (the dtype is made from ml_dtypes on first use)."""
+    return E.cast(self, dtypes.bfloat16_dtype())
+
+
 def _overwrite(self, value: Tensor) -> Tensor:
     """Replace ``self``'s values by ``value`` (broadcast, cast) in place, recorded for autograd.
 
@@ -336,7 +341,7 @@ def _install() -> None:
         "cuda": lambda self, device=None, non_blocking=False: _to(self, _cuda(device)),
         "type_as": _type_as, "type": _type,
         "float": _cast_method(dtypes.float32), "double": _cast_method(dtypes.float64),
-        "half": _cast_method(dtypes.float16), "long": _cast_method(dtypes.int64),
+        "half": _cast_method(dtypes.float16), "bfloat16": _bfloat16, "long": _cast_method(dtypes.int64),
         "int": _cast_method(dtypes.int32), "bool": _cast_method(dtypes.bool_),
         "short": _cast_method(dtypes.int16), "byte": _cast_method(dtypes.uint8),
         "fill_": _fill_, "zero_": _zero_, "copy_": _copy_,

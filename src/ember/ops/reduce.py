@@ -106,7 +106,7 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
     """Arithmetic mean over ``dim``."""
     if dtype is not None:
         input = E.cast(input, dtype)
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in dtypes.FLOAT_KINDS:
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be either a floating point or "
             f"complex dtype. Got: {dtypes.scalar_name(input.dtype)}"
@@ -366,7 +366,7 @@ def _var_args(input: Tensor, dim, unbiased, correction) -> tuple:
         dim, unbiased = unbiased, None  # var(x, 1) means dim 1
     if correction is None:
         correction = 0 if unbiased is False else 1
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in dtypes.FLOAT_KINDS:
         raise RuntimeError(f"std and var only support floating point and complex dtypes (got {input.dtype})")
     return dim, correction
 
@@ -446,7 +446,7 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
             raise RuntimeError(f"norm: order {p!r} is not supported (Ember has vector norms and 'fro')")
         if isinstance(dim, (tuple, list)) and len(dim) > 2:
             raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dim))}")
-    if x._data.dtype.kind != "f":
+    if x._data.dtype.kind not in dtypes.FLOAT_KINDS:
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. "
                            f"Got {dtypes.scalar_name(x.dtype)}")
     p = 2.0 if p in ("fro", None) else float(p)

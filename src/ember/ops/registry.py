@@ -182,14 +182,17 @@ def apply(prim: Primitive, *inputs: Tensor, **kw) -> Tensor:
             if t.__class__ is BatchedTensor:
                 return dispatch(prim, inputs, kw)
     arrays = [t._data for t in inputs]
+    xp = _NUMPY
+    forward = prim.forward
     for a in arrays:
-        if a.__class__ is not _NDARRAY:  # not all plain NumPy: check devices, find the module
+        # not all plain NumPy: check devices, find the module; 2-byte elements: float16/bfloat16
+        # are computed in float32 as torch does (ops/precision.py)
+        if a.__class__ is not _NDARRAY or a.itemsize == 2:
             xp = backend.module_for(arrays, prim.name)
+            forward = precision.forward_for(prim, arrays)
             break
-    else:
-        xp = _NUMPY
     try:
-        data = prim.forward(xp, *arrays, **kw) if kw else prim.forward(xp, *arrays)
+        data = forward(xp, *arrays, **kw) if kw else forward(xp, *arrays)
     except (ValueError, IndexError, TypeError, MemoryError) as exc:
         raise array_errors.translate(exc, user_op(prim.name), inputs) from None
     if type(data) is not _NDARRAY and not backend.is_array(data):  # a NumPy scalar
@@ -334,7 +337,9 @@ def declare(fn: Callable | None = None, /, *, name: str | None = None,
             p.sympy = p.sympy or sympy
             p.fused = p.fused or fused
             p.jvp = p.jvp or jvp
-        exported = tensor_args.checked(with_out(f, op_name) if out else f, f, op_name)
+        body = f
+        f = precision.dispatch_wrapper(op_name, f, p is None)  # f itself unless autocast lists it
+        exported = tensor_args.checked(with_out(f, op_name) if out else f, body, op_name)
         op = Op(op_name, exported, p, tuple(aliases), method, inplace, tuple(namespaces),
                 formula or (p.formula if p is not None else ""), sympy, math, domain,
                 fused or (p.fused if p is not None else ""))
@@ -363,7 +368,7 @@ def with_out(f: Callable, name: str) -> Callable:
                                "differentiation, but one of the arguments requires grad.")
         out._check_inplace(name, tuple(inputs))
         result = f(*args, **kwargs)
-        if result._data.dtype.kind == "f" and out._data.dtype.kind in "biu":
+        if result._data.dtype.kind in dtypes.FLOAT_KINDS and out._data.dtype.kind in "biu":
             raise RuntimeError(f"{name}(): result type {dtypes.scalar_name(result.dtype)} can't be "
                                f"cast to the desired output type {dtypes.scalar_name(out.dtype)}")
         if result._data.shape != out._data.shape:
@@ -412,6 +417,7 @@ def exporter(module: str, names: dict) -> Callable:
 
 
 # The op families below apply primitives through ``apply``, defined above: imported last.
+from . import precision  # noqa: E402  (16-bit floats and autocast: before any op is declared)
 from . import jvp as jvp_rules, shape, views  # noqa: E402  (views replay ops; batched rules stack
 #   with shape's; tangents are pushed through the JVP rules)
 from . import tensor_args  # noqa: E402  (its wrapper names non-tensor arguments as torch does)

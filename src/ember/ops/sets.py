@@ -91,12 +91,12 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
         raise RuntimeError(f"bincount(): weights should be 1-d and have the same length as input "
                            f"(got {list(weights.shape)} for input {list(input.shape)})")
     out = xp.bincount(data, weights=weights._data, minlength=minlength)
-    kind = weights._data.dtype if weights._data.dtype.kind == "f" else "float64"
+    kind = weights._data.dtype if weights._data.dtype.kind in dtypes.FLOAT_KINDS else "float64"
     return Tensor._make(out.astype(kind))
 
 
 def _float_only(op: str, input: Tensor) -> None:
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in dtypes.FLOAT_KINDS:
         raise NotImplementedError(f"{op}: not implemented for {dtypes.scalar_name(input.dtype)} "
                                   "input (it takes floating point)")
 

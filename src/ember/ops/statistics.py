@@ -79,7 +79,7 @@ def _median_along(input: Tensor, axis: int, keepdim: bool, skip_nan: bool) -> R.
 def _evenly(input: Tensor, value: Tensor) -> Tensor:
     """``value`` (an order statistic of all of ``input``) with torch's gradient: shared evenly
     among the entries equal to it (the nan ones when it is nan)."""
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in dtypes.FLOAT_KINDS:
         return value
     m = Tensor._make(value._data)
     hits = E.logical_or(E.eq(input, m), E.logical_and(E.isnan(input), E.isnan(m)))
@@ -94,7 +94,7 @@ def _median(op: str, skip_nan: bool):
         _NOT_BOOL(op, input)
         if dim is None:
             if input._data.size == 0:  # nan, still in the graph (its gradient is empty)
-                if input._data.dtype.kind != "f":  # torch's nan as an integer: the lowest
+                if input._data.dtype.kind not in dtypes.FLOAT_KINDS:  # torch's nan as an integer: the lowest
                     low = input.xp.iinfo(input._data.dtype).min
                     return Tensor._make(input.xp.full((), low, dtype=input._data.dtype))
                 return E.mul(R.sum(input), float("nan"))
@@ -145,7 +145,7 @@ _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 def _quantile_args(op: str, input: Tensor, q) -> Tensor:
     """``q`` as a tensor of ``input``'s dtype, checked as torch checks it."""
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in dtypes.FLOAT_KINDS:
         raise RuntimeError(f"{op}() input tensor must be either float or double dtype (got "
                            f"{dtypes.scalar_name(input.dtype)})")
     if isinstance(q, Tensor):
@@ -243,7 +243,7 @@ _nan_to_zero = primitive(
 
 
 def _without_nan(input: Tensor) -> Tensor:
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in dtypes.FLOAT_KINDS:
         return input
     return apply(_nan_to_zero, input)
 
@@ -259,7 +259,7 @@ def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Te
     """The mean over ``dim`` of the entries that are not nan."""
     if dtype is not None:
         input = E.cast(input, dtype)
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in dtypes.FLOAT_KINDS:
         raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but "
                            f"got {dtypes.scalar_name(input.dtype)}")
     count = R.sum(E.logical_not(E.isnan(input)), dim, keepdim)

@@ -14,8 +14,8 @@ from .. import backend, dtypes
 from ..tensor import Tensor
 
 # (rtol, atol) per floating dtype; integers and bools compare exactly
-_PRECISIONS = {dtypes.float16: (1e-3, 1e-5), dtypes.float32: (1.3e-6, 1e-5),
-               dtypes.float64: (1e-7, 1e-7)}
+_PRECISIONS = {"float16": (1e-3, 1e-5), "bfloat16": (1.6e-2, 1e-5), "float32": (1.3e-6, 1e-5),
+               "float64": (1e-7, 1e-7)}
 _NUMBER = (bool, int, float, complex)
 
 
@@ -116,7 +116,7 @@ def _tolerances(options: dict, *kinds) -> tuple:
     """The given tolerances, or the loosest defaults of the dtypes involved."""
     if options["rtol"] is not None:
         return options["rtol"], options["atol"]
-    pairs = [_PRECISIONS.get(d, (0.0, 0.0)) for d in kinds]
+    pairs = [_PRECISIONS.get(getattr(d, "name", None), (0.0, 0.0)) for d in kinds]
     return max(p[0] for p in pairs), max(p[1] for p in pairs)
 
 

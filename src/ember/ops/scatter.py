@@ -260,6 +260,8 @@ def _index_dim(op: str, x: Tensor, dim: int, index: Tensor, source: Tensor | Non
     """
     _check_index_dtype(op, index)
     if index._data.ndim > 1:
+        if op.startswith("index_fill"):  # torch's index_fill words and classes it apart
+            raise RuntimeError("Index has to be a vector/scalar")
         raise IndexError(f"{op}(): Index is supposed to be a vector, but got dim: "
                          f"{index._data.ndim} with size: {list(index.shape)}")
     x1 = I._as_1d(x)

@@ -130,7 +130,7 @@ def _strides_can_view(old: tuple, strides: tuple, new: tuple) -> bool:
 _view_dtype = primitive(
     "view_dtype",
     lambda xp, x, dtype: x.view(dtype),
-    batch="elementwise",
+    batch="elementwise", reads_inputs=False,  # a view: bits as they are, never widened
     formula="reinterpreted bits carry no gradient",
 )
 

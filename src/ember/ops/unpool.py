@@ -52,10 +52,11 @@ def max_unpool(op: str, dims: int, input: Tensor, indices: Tensor, kernel_size, 
                padding=0, output_size=None) -> Tensor:
     """Zeros with each input value at its flat spatial index (where two share an index, as
     overlapping windows allow, the later one stays, as on torch's CPU; both get the gradient)."""
-    _FLOATS_ONLY(op, input)
     kernel = ntuple(op, "kernel_size", kernel_size, dims)
     stride = kernel if stride is None else ntuple(op, "stride", stride, dims)
     padding = ntuple(op, "padding", padding, dims)
+    size = unpool_output_size(input, kernel, stride, padding, output_size)  # first, as torch
+    _FLOATS_ONLY(op, input)
     if indices.dtype != dtypes.int64:
         raise RuntimeError(f"{op}: elements in indices should be type int64 but got: "
                            f"{indices.dtype}")
@@ -65,7 +66,6 @@ def max_unpool(op: str, dims: int, input: Tensor, indices: Tensor, kernel_size, 
                            f"{list(indices.shape)}")
     x, unbatched = batched(op, input, dims)
     idx = S.unsqueeze(indices, 0) if unbatched else indices
-    size = unpool_output_size(x, kernel, stride, padding, output_size)
     n, c = x.shape[:2]
     count = 1
     for s in size:

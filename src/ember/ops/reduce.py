@@ -126,7 +126,7 @@ def _prod_rule(g, out, x, axes, keepdim, whole=False):
     if x._data.ndim == 0:
         return (g,)
     gx = expand_back(g, x._data.shape, axes, keepdim)
-    if whole:
+    if whole and len(axes) == x._data.ndim:  # not under vmap, where the batch dim is kept
         return (_whole_prod_grad(gx, out, x),)
     if not bool(x.xp.any(x._data == 0)):
         return (E.div(E.mul(gx, expand_back(out, x._data.shape, axes, keepdim)), x),)

@@ -5,9 +5,9 @@ function. A transform runs the function on fresh copies of the inputs; when the 
 be differentiated again — an input already needs grad, or the function reads a tensor that
 does (as inside another transform) — it differentiates with ``create_graph=True``, so
 transforms nest: ``jacrev(jacrev(f))``. ``jacrev``'s Jacobian is one backward sweep over
-batched cotangents; forward mode (``jvp``, ``jacfwd``) pushes tangents through dual tensors
-(``autograd.forward_ad``), one sweep per tangent, and composes with the reverse transforms
-(``jacfwd(jacrev(f))``).
+batched cotangents; forward mode (``jvp``) pushes tangents through dual tensors
+(``autograd.forward_ad``), and ``jacfwd`` is ``vmap`` over ``jvp``: the whole basis of tangents
+as one batch through the batching rules. Both compose (``jacfwd(jacrev(f))``).
 """
 from __future__ import annotations
 

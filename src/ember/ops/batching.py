@@ -273,6 +273,16 @@ def trailing_rule(prim, args: list, bdims: list, **kw) -> Tensor:
     return registry.apply(prim, *batched_everywhere(args, bdims), **kw)
 
 
+def leading_rule(prim, args: list, bdims: list, **kw) -> Tensor:
+    """Linear algebra, batching over any leading dims: every input batched and padded to one
+    logical rank, so the vmap dim leads the others everywhere (and a right-hand side keeps the
+    rank that tells NumPy and CuPy it is a matrix). A factorization's outputs arrive computed
+    on the physical values by its public function (``ops/leading_batch.py``)."""
+
+    rank = max(_logical_ndim(a, d) for a, d in zip(args, bdims))
+    return registry.apply(prim, *[pad_to(a, rank) for a in batched_everywhere(args, bdims)], **kw)
+
+
 def _advanced_lead(idx: tuple) -> int | None:
     """Where NumPy puts the batch dim of ``x[(slice(None),) + idx]``: 0, or after the result dims
     of advanced indices that are split by a slice (NumPy moves those to the front); None for
@@ -369,17 +379,11 @@ LOOPED = {
                    "bookkeeping, not an op of one sample",
     "index_put": "the value broadcasts against the indexed region, whose place among the dims "
                  "depends on the kind of index; one sample at a time keeps torch's rules exact",
-    "solve": "NumPy reads a batched right-hand side as a stack of matrices or of vectors by its "
-             "rank alone, which under vmap cannot tell torch's two cases apart",
     "cross_entropy": "the fused mean over rows; under vmap cross_entropy takes its unfused "
                      "composite, so this primitive only sees a batch in user code that applies it",
+    "as_strided": "its strides address one sample's storage, while a batch lies as its physical "
+                  "value's strides say, not one sample's storage after another",
 }
-# Primitives that arrived with linear algebra in the same wave as vmap: their batching rules
-# are owed (the "trailing" category does not yet fit their several outputs and arguments).
-LOOPED.update(dict.fromkeys(
-    ("as_strided", "linalg_cholesky", "linalg_eig", "linalg_eigh", "linalg_lu", "linalg_qr",
-     "linalg_svd", "pinv", "slogdet", "solve_triangular"),
-    "a batching rule is owed: one sample at a time until it exists"))
 
 # Composites vmap runs once per sample (``per_sample``) where a batched tensor is an index.
 LOOPED_INDEXING = {
@@ -395,6 +399,7 @@ RULES: dict[str, Callable] = {
     "shape": shape_rule,
     "permute": permute_rule,
     "trailing": trailing_rule,
+    "leading": leading_rule,
     "index": index_rule,
     "matmul": matmul_rule,
     "linear": linear_rule,

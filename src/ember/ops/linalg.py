@@ -453,7 +453,7 @@ _solve = primitive(
     "solve", lambda xp, a, b: _singular("solve", xp, lambda: xp.linalg.solve(a, b), a), _solve_rule,
     jvp=lambda tangents, out, a, b: solve(a, J.plus(
         tangents[1], None if tangents[0] is None else E.neg(matmul(tangents[0], out)))),
-    saves_out=True, batchable=False,
+    saves_out=True, batchable=False, batch="leading",
     formula="X = A^-1 B: dB = A^-T G, dA = -dB X^T",
 )
 

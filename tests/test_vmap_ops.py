@@ -81,6 +81,7 @@ VMAP_OWED = {
     'max_unpool2d',
     'max_unpool3d',
     'median',
+    'median(nan over all)',
     'mode(distinct)',
     'multi_margin_loss',
     'multilabel_margin_loss',

@@ -456,6 +456,9 @@ def batched_grad(grad: Callable, outputs: tuple, inputs: tuple, grad_outputs: tu
             return grad(outputs, inputs, grad_outputs or None, is_grads_batched=is_grads_batched, **kw)
         finally:
             VMAP.levels = saved
+    graph = tuple(outputs) + tuple(inputs)
+    if not is_grads_batched and not any(t.__class__ is BatchedTensor for t in graph):
+        return _cotangent_batch(grad, outputs, inputs, grad_outputs, **kw)
     outs = [physical(materialize(o))[0] for o in outputs]
     if not grad_outputs:
         for o in outputs:
@@ -480,6 +483,30 @@ def batched_grad(grad: Callable, outputs: tuple, inputs: tuple, grad_outputs: tu
             g = S.movedim(g, 0, len(levels))
         result.append(None if g is None else rewrap(g, levels))
     return tuple(result)
+
+
+def _cotangent_batch(grad: Callable, outputs: tuple, inputs: tuple, grad_outputs: tuple,
+                     **kw) -> tuple:
+    """Only the cotangents are batched (``vmap(vjp_fn)``): each sample is one row of a batched
+    backward sweep (``is_grads_batched``) through the unbatched graph, the rows of every active
+    level flattened into one batch dim."""
+    saved = VMAP.levels
+    sizes = tuple(size for _, size, _ in saved)
+    rows = 1
+    for size in sizes:
+        rows *= size
+    cots = []
+    for g, o in zip(grad_outputs, outputs):
+        g = ones_like(o) if g is None else g
+        cots.append(S.reshape(physical(materialize(g))[0], (rows,) + tuple(o.shape)))
+    VMAP.levels = []
+    try:
+        found = grad(outputs, inputs, tuple(cots), is_grads_batched=True, **kw)
+    finally:
+        VMAP.levels = saved
+    active = [entry[0] for entry in saved]
+    return tuple(None if g is None else rewrap(S.reshape(g, sizes + tuple(g.shape[1:])), active)
+                 for g in found)
 
 
 def value_tangent(t: BatchedTensor, tangent: Tensor, wrapped: bool = False) -> Tensor:

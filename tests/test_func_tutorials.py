@@ -20,8 +20,13 @@ def _data(m, seed: int, *shapes):
     return [m.tensor(rng.standard_normal(s).astype(np.float32)) for s in shapes]
 
 
-def _jacobians_hessians(torch, timings: int):
-    """The tutorial's code (its prints and the constant sizes kept; timings run ``timings`` times)."""
+TUTORIAL_SIZES = dict(fwd=(32, 2048), hess=(512, 32), batch=(64, 31, 33))
+SMALL_SIZES = dict(fwd=(8, 64), hess=(24, 4), batch=(6, 5, 7))
+
+
+def _jacobians_hessians(torch, timings: int, sizes: dict):
+    """The tutorial's code (its prints left out, its sizes from ``sizes``; timings run ``timings``
+    times)."""
     import torch.nn.functional as F  # noqa: N812 - the tutorial's name
     from torch.func import hessian, jacfwd, jacrev, jvp, vjp, vmap, grad
     from torch.utils.benchmark import Timer
@@ -70,7 +75,7 @@ def _jacobians_hessians(torch, timings: int):
     assert torch.allclose(ft_jac_bias, expected[1], atol=1e-6)
     results += [ft_jac_weight, ft_jac_bias]
 
-    Din, Dout = 32, 2048
+    Din, Dout = sizes["fwd"]
     weight, bias, x = _data(torch, 1, (Dout, Din), (Dout,), (Din,))
     ft_jacobian = jacfwd(predict, argnums=2)(weight, bias, x)
     ft_jacobian_rev = jacrev(predict, argnums=2)(weight, bias, x)
@@ -81,7 +86,7 @@ def _jacobians_hessians(torch, timings: int):
     get_perf(using_fwd.timeit(timings), "jacfwd", using_bwd.timeit(timings), "jacrev")
     results.append(ft_jacobian)
 
-    Din, Dout = 512, 32
+    Din, Dout = sizes["hess"]
     weight, bias, x = _data(torch, 2, (Dout, Din), (Dout,), (Din,))
     hess_api = hessian(predict, argnums=2)(weight, bias, x)
     hess_fwdfwd = jacfwd(jacfwd(predict, argnums=2), argnums=2)(weight, bias, x)
@@ -90,7 +95,7 @@ def _jacobians_hessians(torch, timings: int):
     assert torch.allclose(hess_api, hess_revrev, atol=1e-6)
     results.append(hess_api)
 
-    batch_size, Din, Dout = 64, 31, 33
+    batch_size, Din, Dout = sizes["batch"]
     weight, bias, x = _data(torch, 3, (Dout, Din), (Dout,), (batch_size, Din))
     compute_batch_jacobian = vmap(jacrev(predict, argnums=2), in_dims=(None, None, 0))
     batch_jacobian0 = compute_batch_jacobian(weight, bias, x)
@@ -102,7 +107,7 @@ def _jacobians_hessians(torch, timings: int):
     assert torch.allclose(batch_jacobian0, batch_jacobian1)
     compute_batch_hessian = vmap(hessian(predict, argnums=2), in_dims=(None, None, 0))
     batch_hess = compute_batch_hessian(weight, bias, x)
-    assert tuple(batch_hess.shape) == (64, 33, 31, 31)
+    assert tuple(batch_hess.shape) == (batch_size, Dout, Din, Din)
     results += [batch_jacobian0, batch_hess]
 
     def hvp(f, primals, tangents):
@@ -238,8 +243,13 @@ def _same(run):
         np.testing.assert_allclose(g.detach().numpy(), w.detach().numpy(), rtol=2e-4, atol=2e-5)
 
 
-def test_jacobians_and_hessians_tutorial():
-    _same(lambda m: _redirected(m, _jacobians_hessians, 2))
+def test_jacobians_and_hessians_tutorial_small():
+    _same(lambda m: _redirected(m, _jacobians_hessians, 2, SMALL_SIZES))
+
+
+@pytest.mark.slow
+def test_jacobians_and_hessians_tutorial_as_written():
+    _same(lambda m: _redirected(m, _jacobians_hessians, 2, TUTORIAL_SIZES))
 
 
 def test_forward_ad_tutorial_functional_module_api():

@@ -1,7 +1,7 @@
 """Benchmark: the full Hessian of f(x) = sum(tanh(A @ x)²), A a fixed 300×300 float64 matrix.
 
-Ember's ``ember.func.hessian`` (the Jacobian of the gradient: one backward sweep over a batch
-of 300 cotangents through the gradient's graph) against ``torch.func.hessian`` in the same
+Ember's ``ember.func.hessian`` (``jacfwd(jacrev(f))``, as torch's: the 300 basis tangents pushed
+as one batch through the gradient's computation) against ``torch.func.hessian`` in the same
 process (target ratio <= 1.5). ``autograd.functional.hessian(vectorize=True)`` is timed too.
 """
 from __future__ import annotations

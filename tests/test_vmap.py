@@ -86,13 +86,26 @@ def test_no_loop_for_ops_with_rules():
 
 
 def test_loop_fallback_warns_and_is_right():
+    x = ember.tensor(RNG.standard_normal((4, 3, 3)))
+    with pytest.warns(UserWarning, match="performance drop because we have not yet implemented the "
+                                         "batching rule for as_strided"):
+        got = ef.vmap(lambda t: t.as_strided((2, 2), (1, 3), 1))(x)
+    want = torch.func.vmap(lambda t: t.as_strided((2, 2), (1, 3), 1))(torch.tensor(x.numpy()))
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-10)
+
+
+def test_linalg_batches_without_a_loop():
     a = ember.tensor(RNG.standard_normal((4, 3, 3)) + 3 * np.eye(3))
     b = ember.tensor(RNG.standard_normal((4, 3)))
-    with pytest.warns(UserWarning, match="performance drop because we have not yet implemented the "
-                                         "batching rule for solve"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         got = ef.vmap(ember.linalg.solve)(a, b)
-    want = torch.func.vmap(torch.linalg.solve)(torch.tensor(a.numpy()), torch.tensor(b.numpy()))
-    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-10)
+        chol = ef.vmap(lambda m: ember.linalg.cholesky(m @ m.mT))(a)
+    ta, tb = torch.tensor(a.numpy()), torch.tensor(b.numpy())
+    np.testing.assert_allclose(got.numpy(), torch.func.vmap(torch.linalg.solve)(ta, tb).numpy(),
+                               rtol=1e-10)
+    want = torch.func.vmap(lambda m: torch.linalg.cholesky(m @ m.mT))(ta)
+    np.testing.assert_allclose(chol.numpy(), want.numpy(), rtol=1e-10)
 
 
 def test_randomness():

@@ -2,7 +2,7 @@
 nan-aware reductions (ember/ops/statistics.py), plus more of var_mean and std_mean."""
 from __future__ import annotations
 
-from .specs import NAN, WITH_INT, WITH_INT_BOOL, S, T, V, fixed, function, inplace, op
+from .specs import NAN, WITH_INT, WITH_INT_BOOL, S, T, V, chain, fixed, function, inplace, op
 
 C = "cumulative"
 Q = "statistics"
@@ -53,14 +53,17 @@ _median = fixed(
     S(T(2, 3, 4, domain="distinct"), -1), S(T()), S(T(), 0), S(T(0, 3)),
     S(V([[1.0, 2.0, 2.0, 3.0], [4.0, 4.0, 1.0, 1.0]], None)),
     S(V([[1.0, NAN, 2.0], [3.0, 0.0, 5.0], [NAN, NAN, NAN]], "float64"), 1),
-    S(V([[1.0, NAN, 2.0], [3.0, 0.0, 5.0]], "float64")),
 )
-# a known difference, to fix: the samples with nan rows give Ember a nan tangent, torch 0
-_NAN_TANGENT = "not compared: at a nan median Ember's tangent is nan, torch's forward formula 0"
+_NAN_OVER_ALL = fixed(S(V([[1.0, NAN, 2.0], [3.0, 0.0, 5.0]], "float64")))
 op("median", function("median"), _median, Q, dtypes=WITH_INT,
    notes="over everything, ties share the gradient evenly (torch's rule)",
-   errors=fixed(S(T(2, 0), 1), S(T(3), 1)), jvp_ref=_NAN_TANGENT)
-op("nanmedian", function("nanmedian"), _median, Q, dtypes=WITH_INT, jvp_ref=_NAN_TANGENT)
+   errors=fixed(S(T(2, 0), 1), S(T(3), 1)))
+op("median(nan over all)", function("median"), _NAN_OVER_ALL, Q, dtypes=("float64",),
+   jvp_ref="torch's forward formula divides by the count of entries equal to the nan median, "
+           "none, so its tangent's derivative by every tangent entry is nan; Ember's is nan only "
+           "at the nan entries. The tangent itself (nan, as torch's) is checked in "
+           "tests/test_forward_ad.py")
+op("nanmedian", function("nanmedian"), chain(_median, _NAN_OVER_ALL), Q, dtypes=WITH_INT)
 op("mode", function("mode"), fixed(
     S(V([[3.0, 1.0, 3.0, 2.0, 1.0, 5.0], [1.0, 2.0, 2.0, 1.0, 0.0, 2.0]], None)),
     S(V([[3.0, 1.0], [3.0, 2.0], [1.0, 1.0]], None), 0, True),

@@ -6,11 +6,10 @@ every primitive they reach runs its batching rule on the whole batch at once
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 from typing import Callable
 
-from ..autograd.vmap_state import VMAP
+from ..autograd.vmap_state import vmap_level
 from ..ops import index as I, shape as S
 from ..ops.batching import BatchedTensor, unwrap, wrap
 from ..tensor import Tensor
@@ -64,17 +63,6 @@ def _check_in_dims(func, in_dims, args: tuple) -> tuple[int, list, list, object]
     return sizes[0], dims, leaves, spec
 
 
-@contextlib.contextmanager
-def _level(size: int, randomness: str):
-    VMAP.counter += 1
-    entry = [VMAP.counter, size, randomness]
-    VMAP.levels = VMAP.levels + [entry]
-    try:
-        yield entry[0]
-    finally:
-        VMAP.levels = [e for e in VMAP.levels if e is not entry]
-
-
 def _out_dims(func, out_dims, outputs) -> tuple[list, list, object]:
     name = _name(func)
     leaves, spec = tree_flatten(outputs)
@@ -125,7 +113,7 @@ def _remove_batch_dim(func, out, level: int, size: int, out_dim) -> Tensor:
 
 
 def _run(func, size: int, dims: list, leaves: list, spec, out_dims, randomness: str, kwargs):
-    with _level(size, randomness) as level:
+    with vmap_level(size, randomness) as level:
         batched = [a if d is None else wrap(S.movedim(a, d, 0) if d else a, level)
                    for a, d in zip(leaves, dims)]
         outputs = func(*tree_unflatten(batched, spec), **kwargs)

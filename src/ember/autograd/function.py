@@ -9,9 +9,10 @@ reading what ``forward`` kept with ``ctx.save_for_forward``.
 from __future__ import annotations
 
 from .. import dtypes
-from . import forward_ad
+from . import forward_ad, function_vmap
 from .engine import TENSOR_CLASS, Node, _modified_message, make_node
 from .grad_mode import STATE, no_grad
+from .vmap_state import VMAP
 
 
 class FunctionCtx:
@@ -117,19 +118,41 @@ class Function:
         raise NotImplementedError("You must implement the jvp function for custom autograd.Function "
                                   "to use it with forward mode AD.")
 
+    # Under vmap: True runs forward, backward and jvp batched through Ember's ops; otherwise
+    # the ``vmap(info, in_dims, *args) -> (outputs, out_dims)`` staticmethod is the rule.
+    generate_vmap_rule = False
+
+    @staticmethod
+    def setup_context(ctx: FunctionCtx, inputs: tuple, output):
+        """Overridden: ``forward`` takes no ctx and this fills it from the inputs and output."""
+        raise NotImplementedError("setup_context is not implemented.")
+
+    @staticmethod
+    def vmap(info, in_dims: tuple, *args):
+        """The batching rule: outputs for the physical ``args`` and their out_dims."""
+        raise NotImplementedError("To use autograd.Function with vmap, you must either override the "
+                                  "vmap staticmethod or set generate_vmap_rule=True.")
+
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run ``forward`` without recording, then attach one node per output for ``backward``."""
         # imported here, not at the top: tensor.py imports autograd (Tensor.backward): a cycle
         from ..tensor import Tensor
 
+        level = function_vmap.batched_level(args) if VMAP.levels else None
+        if level is not None:
+            return function_vmap.vmap_apply(cls, Function, args, kwargs, level)
         ctx = FunctionCtx()
         tensor_pos = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
         tensors = tuple(args[i] for i in tensor_pos)
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         levels = forward_ad.LEVELS.active
         with no_grad(), forward_ad.only(()):  # forward sees plain values; jvp gives the tangents
-            result = cls.forward(ctx, *args, **kwargs)
+            if cls.setup_context is Function.setup_context:
+                result = cls.forward(ctx, *args, **kwargs)
+            else:
+                result = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, result)
         single = not isinstance(result, tuple)
         outs = (result,) if single else result
         record = STATE.enabled and any(t.requires_grad for t in tensors)

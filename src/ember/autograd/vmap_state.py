@@ -8,6 +8,7 @@ when loaded.
 """
 from __future__ import annotations
 
+import contextlib
 from typing import Callable
 
 
@@ -28,3 +29,26 @@ class _Vmap:
 
 
 VMAP = _Vmap()
+
+
+@contextlib.contextmanager
+def vmap_level(size: int, randomness: str):
+    """A new vmap level (innermost) for the length of the block; yields its number."""
+    VMAP.counter += 1
+    entry = [VMAP.counter, size, randomness]
+    VMAP.levels = VMAP.levels + [entry]
+    try:
+        yield entry[0]
+    finally:
+        VMAP.levels = [e for e in VMAP.levels if e is not entry]
+
+
+@contextlib.contextmanager
+def lowered(level: int):
+    """The block runs below vmap ``level`` (as if outside it): its batched tensors are physical."""
+    saved = VMAP.levels
+    VMAP.levels = [e for e in saved if e[0] != level]
+    try:
+        yield
+    finally:
+        VMAP.levels = saved

@@ -51,6 +51,8 @@ def _fminmax_partials(mine):
 
 fmax = E._binary("fmax", lambda xp, x, y: xp.fmax(x, y), _fminmax_partials(E.ge),
                  "the gradient goes to the larger input, ignoring nan", tensors=2)
+# torch's forward formula for fmax gives a tie to y (its backward, and fmin's both, to x)
+fmax.primitive.jvp = E.by_input(*_fminmax_partials(E.gt))[1]
 fmin = E._binary("fmin", lambda xp, x, y: xp.fmin(x, y), _fminmax_partials(E.le),
                  "the gradient goes to the smaller input, ignoring nan", tensors=2)
 

@@ -273,6 +273,16 @@ def trailing_rule(prim, args: list, bdims: list, **kw) -> Tensor:
     return registry.apply(prim, *batched_everywhere(args, bdims), **kw)
 
 
+def leading_rule(prim, args: list, bdims: list, **kw) -> Tensor:
+    """Linear algebra, batching over any leading dims: every input batched and padded to one
+    logical rank, so the vmap dim leads the others everywhere (and a right-hand side keeps the
+    rank that tells NumPy and CuPy it is a matrix). A factorization's outputs arrive computed
+    on the physical values by its public function (``ops/leading_batch.py``)."""
+
+    rank = max(_logical_ndim(a, d) for a, d in zip(args, bdims))
+    return registry.apply(prim, *[pad_to(a, rank) for a in batched_everywhere(args, bdims)], **kw)
+
+
 def _advanced_lead(idx: tuple) -> int | None:
     """Where NumPy puts the batch dim of ``x[(slice(None),) + idx]``: 0, or after the result dims
     of advanced indices that are split by a slice (NumPy moves those to the front); None for
@@ -369,17 +379,11 @@ LOOPED = {
                    "bookkeeping, not an op of one sample",
     "index_put": "the value broadcasts against the indexed region, whose place among the dims "
                  "depends on the kind of index; one sample at a time keeps torch's rules exact",
-    "solve": "NumPy reads a batched right-hand side as a stack of matrices or of vectors by its "
-             "rank alone, which under vmap cannot tell torch's two cases apart",
     "cross_entropy": "the fused mean over rows; under vmap cross_entropy takes its unfused "
                      "composite, so this primitive only sees a batch in user code that applies it",
+    "as_strided": "its strides address one sample's storage, while a batch lies as its physical "
+                  "value's strides say, not one sample's storage after another",
 }
-# Primitives that arrived with linear algebra in the same wave as vmap: their batching rules
-# are owed (the "trailing" category does not yet fit their several outputs and arguments).
-LOOPED.update(dict.fromkeys(
-    ("as_strided", "linalg_cholesky", "linalg_eig", "linalg_eigh", "linalg_lu", "linalg_qr",
-     "linalg_svd", "pinv", "slogdet", "solve_triangular"),
-    "a batching rule is owed: one sample at a time until it exists"))
 
 # Composites vmap runs once per sample (``per_sample``) where a batched tensor is an index.
 LOOPED_INDEXING = {
@@ -395,6 +399,7 @@ RULES: dict[str, Callable] = {
     "shape": shape_rule,
     "permute": permute_rule,
     "trailing": trailing_rule,
+    "leading": leading_rule,
     "index": index_rule,
     "matmul": matmul_rule,
     "linear": linear_rule,
@@ -451,6 +456,9 @@ def batched_grad(grad: Callable, outputs: tuple, inputs: tuple, grad_outputs: tu
             return grad(outputs, inputs, grad_outputs or None, is_grads_batched=is_grads_batched, **kw)
         finally:
             VMAP.levels = saved
+    graph = tuple(outputs) + tuple(inputs)
+    if not is_grads_batched and not any(t.__class__ is BatchedTensor for t in graph):
+        return _cotangent_batch(grad, outputs, inputs, grad_outputs, **kw)
     outs = [physical(materialize(o))[0] for o in outputs]
     if not grad_outputs:
         for o in outputs:
@@ -475,6 +483,30 @@ def batched_grad(grad: Callable, outputs: tuple, inputs: tuple, grad_outputs: tu
             g = S.movedim(g, 0, len(levels))
         result.append(None if g is None else rewrap(g, levels))
     return tuple(result)
+
+
+def _cotangent_batch(grad: Callable, outputs: tuple, inputs: tuple, grad_outputs: tuple,
+                     **kw) -> tuple:
+    """Only the cotangents are batched (``vmap(vjp_fn)``): each sample is one row of a batched
+    backward sweep (``is_grads_batched``) through the unbatched graph, the rows of every active
+    level flattened into one batch dim."""
+    saved = VMAP.levels
+    sizes = tuple(size for _, size, _ in saved)
+    rows = 1
+    for size in sizes:
+        rows *= size
+    cots = []
+    for g, o in zip(grad_outputs, outputs):
+        g = ones_like(o) if g is None else g
+        cots.append(S.reshape(physical(materialize(g))[0], (rows,) + tuple(o.shape)))
+    VMAP.levels = []
+    try:
+        found = grad(outputs, inputs, tuple(cots), is_grads_batched=True, **kw)
+    finally:
+        VMAP.levels = saved
+    active = [entry[0] for entry in saved]
+    return tuple(None if g is None else rewrap(S.reshape(g, sizes + tuple(g.shape[1:])), active)
+                 for g in found)
 
 
 def value_tangent(t: BatchedTensor, tangent: Tensor, wrapped: bool = False) -> Tensor:

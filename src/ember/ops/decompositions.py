@@ -27,6 +27,7 @@ from . import reduce as R
 from . import shape as S
 from . import builders
 from .linalg import LinAlgError, _mT, diagonal, matmul, solve
+from .leading_batch import leading_batch
 from .registry import apply, declare, primitive
 from .tensor_args import NotATensorError
 
@@ -85,7 +86,7 @@ def _factorization(name: str, backward: Callable, recompute: Callable, formula: 
         return (backward(grads, factors, **kw),)
 
     return primitive(name, lambda xp, a, part, parts, **kw: parts[part], rule, batchable=False,
-                     formula=formula, jvp="transposed")
+                     formula=formula, jvp="transposed", batch="leading")
 
 
 def _record(prim, A: Tensor, parts: tuple, differentiable: tuple, **kw) -> list:
@@ -143,12 +144,13 @@ def _solve_triangular_rule(g, out, a, b, upper, unitriangular):
 _solve_triangular = primitive(
     "solve_triangular",
     lambda xp, a, b, upper, unitriangular: _substitute(xp, a, b, upper, unitriangular),
-    _solve_triangular_rule, saves_out=True, batchable=False, jvp="transposed",
+    _solve_triangular_rule, saves_out=True, batchable=False, jvp="transposed", batch="leading",
     formula="X = A^-1 B (A triangular): gB = A^-T G, gA = triangle(-gB X^T)",
 )
 
 
 @declare(namespaces=("ember.linalg",))
+@leading_batch
 def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
                      unitriangular: bool = False) -> Tensor:
     """X with ``A X = B`` (``X A = B`` when not ``left``) for triangular A: only A's ``upper``
@@ -233,6 +235,7 @@ def _cholesky_outputs(A: Tensor, upper: bool, check: bool, op: str):
 
 
 @declare(name="linalg.cholesky", namespaces=("ember.linalg",))
+@leading_batch
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     """L with ``A = L L^T`` for symmetric positive-definite A (only its lower triangle is read);
     ``upper=True`` gives ``L^T``. Not positive-definite: torch's LinAlgError."""
@@ -243,6 +246,7 @@ CholeskyEx = namedtuple("linalg_cholesky_ex", ["L", "info"])
 
 
 @declare(namespaces=("ember.linalg",))
+@leading_batch
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False):
     """``(L, info)``: info is 0 where A is positive-definite, else the order of the first leading
     minor that is not (L's values there are unspecified: NaN in Ember)."""
@@ -289,6 +293,7 @@ QR = namedtuple("linalg_qr", ["Q", "R"])
 
 
 @declare(name="linalg.qr", namespaces=("ember.linalg",))
+@leading_batch
 def qr(A: Tensor, mode: str = "reduced"):
     """``(Q, R)`` with ``A = Q R``, Q orthonormal columns and R upper triangular; ``mode``
     'reduced' (k = min(m, n) columns), 'complete' (Q square) or 'r' (Q empty)."""
@@ -334,6 +339,7 @@ def _check_uplo(op: str, UPLO: str) -> None:
 
 
 @declare(namespaces=("ember.linalg",))
+@leading_batch
 def eigh(A: Tensor, UPLO: str = "L"):
     """``(w, V)`` with ``A = V diag(w) V^T`` for symmetric A (only its ``UPLO`` triangle is
     read), w ascending."""
@@ -344,6 +350,7 @@ def eigh(A: Tensor, UPLO: str = "L"):
 
 
 @declare(namespaces=("ember.linalg",))
+@leading_batch
 def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     """The eigenvalues of symmetric A, ascending (its gradient is V diag(g) V^T, finite even
     for repeated eigenvalues)."""
@@ -395,6 +402,7 @@ def _real_eig(op: str, xp, a, vectors: bool):
 
 
 @declare(namespaces=("ember.linalg",))
+@leading_batch
 def eig(A: Tensor):
     """``(w, V)`` with ``A V = V diag(w)``, as torch (LAPACK's order, unit-norm columns), for
     matrices whose eigenvalues are all real: Ember has no complex tensors, so torch's complex
@@ -405,6 +413,7 @@ def eig(A: Tensor):
 
 
 @declare(namespaces=("ember.linalg",))
+@leading_batch
 def eigvals(A: Tensor) -> Tensor:
     """The eigenvalues of A (all real, or refused: see ``eig``)."""
     check_matrices("linalg.eigvals", A, square=True)
@@ -473,6 +482,7 @@ def _svd_arrays(op: str, xp, a, full_matrices: bool = False, vectors: bool = Tru
 
 
 @declare(name="linalg.svd", namespaces=("ember.linalg",))
+@leading_batch
 def svd(A: Tensor, full_matrices: bool = True, *, driver=None):
     """``(U, S, Vh)`` with ``A = U diag(S) Vh``, S descending; ``full_matrices=False`` keeps
     k = min(m, n) columns of U and rows of Vh."""
@@ -482,6 +492,7 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver=None):
 
 
 @declare(namespaces=("ember.linalg",))
+@leading_batch
 def svdvals(A: Tensor, *, driver=None) -> Tensor:
     """The singular values of A, descending (their gradient U diag(g) Vh is finite even for
     repeated ones)."""
@@ -575,6 +586,7 @@ def _lu_parts(A: Tensor, op: str):
 
 
 @declare(name="linalg.lu", namespaces=("ember.linalg",))
+@leading_batch
 def lu(A: Tensor, *, pivot: bool = True):
     """``(P, L, U)`` with ``A = P L U``: partial pivoting as LAPACK's getrf, L unit lower
     triangular (m×k), U upper (k×n)."""
@@ -590,6 +602,7 @@ LUFactorEx = namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
 
 
 @declare(namespaces=("ember.linalg",))
+@leading_batch
 def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False):
     """``(LU, pivots, info)``: L (below the diagonal) and U packed in one matrix, getrf's 1-based
     row swaps, and the first zero pivot (1-based; 0 where A is invertible)."""
@@ -622,6 +635,7 @@ def _zero_pad(t: Tensor, rows: int, cols: int) -> Tensor:
 
 
 @declare(namespaces=("ember.linalg",))
+@leading_batch
 def lu_factor(A: Tensor, *, pivot: bool = True):
     """``(LU, pivots)`` of ``lu_factor_ex``; a singular A is refused with torch's LinAlgError."""
     packed, pivots, _ = _lu_factor(A, pivot, True, "torch.linalg.lu_factor")
@@ -665,6 +679,7 @@ def _row_order(pivots: Tensor, rows: int):
 
 
 @declare(name="linalg.lu_solve", namespaces=("ember.linalg",))
+@leading_batch(cores={"pivots": 1})
 def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
              adjoint: bool = False) -> Tensor:
     """X with ``A X = B`` from A's ``lu_factor`` (``X A = B`` if not ``left``, A^T if
@@ -692,6 +707,7 @@ LUUnpack = namedtuple("lu_unpack", ["P", "L", "U"])
 
 
 @declare()
+@leading_batch(cores={"LU_pivots": 1})
 def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,
               unpack_pivots: bool = True):
     """``(P, L, U)`` from ``lu_factor``'s packed matrix and pivots (torch.lu_unpack)."""

@@ -17,6 +17,7 @@ from . import elementwise as E
 from . import reduce as R
 from . import shape as S
 from .linalg import _mT, inv, matmul, require_square, solve
+from .leading_batch import leading_batch, vector_rhs
 from .registry import apply, declare, primitive
 
 
@@ -37,12 +38,14 @@ def _slogdet_rule(g, out, a, value):
 
 # The forward is given the value LAPACK computed with the sign, so it runs once for both.
 _logabsdet = primitive("slogdet", lambda xp, a, value: value, _slogdet_rule, jvp="transposed",
+                       batch="leading",
                        formula="d log|det A| = tr(A^-1 dA): gA = g A^-T")
 
 SlogDet = namedtuple("linalg_slogdet", ["sign", "logabsdet"])
 
 
 @declare(namespaces=("ember", "ember.linalg"), method=True)
+@leading_batch
 def slogdet(A: Tensor):
     """``(sign, logabsdet)`` of each square matrix: det A = sign * exp(logabsdet), without the
     overflow of ``det`` (the sign has no gradient)."""
@@ -53,6 +56,7 @@ def slogdet(A: Tensor):
 
 
 @declare(method=True)
+@leading_batch
 def logdet(A: Tensor) -> Tensor:
     """log det A: NaN where the determinant is negative, -inf where it is zero (torch.logdet)."""
     D.check_matrices("logdet", A, square=True)
@@ -110,6 +114,7 @@ def _pinv_rule(g, out, a, atol, rtol, hermitian):
 
 
 _pinv = primitive("pinv", _pinv_fwd, _pinv_rule, saves_out=True, batchable=False, jvp="transposed",
+                  batch="leading",
                   formula="dX = -X dA X + X X^T dA^T (I - A X) + (I - X A) dA^T X^T X")
 
 
@@ -119,6 +124,7 @@ def _tensor_arg(t):
 
 
 @declare(namespaces=("ember.linalg",))
+@leading_batch(cores={"rcond": 0, "atol": 0, "rtol": 0})
 def pinv(A: Tensor, rcond=None, hermitian: bool = False, *, atol=None, rtol=None) -> Tensor:
     """The Moore-Penrose pseudo-inverse: singular values at or below max(atol, rtol * the
     largest) count as zero (``rcond`` is the older name of ``rtol``)."""
@@ -144,6 +150,7 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
 
 
 @declare(namespaces=("ember.linalg",))
+@leading_batch(cores={"tol": 0, "atol": 0, "rtol": 0})
 def matrix_rank(A: Tensor, tol=None, hermitian: bool = False, *, atol=None, rtol=None) -> Tensor:
     """How many singular values (eigenvalue sizes if ``hermitian``) exceed max(atol, rtol * the
     largest); ``tol`` is the older name of ``atol`` (then rtol is 0)."""
@@ -164,6 +171,7 @@ _DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
 
 
 @declare(namespaces=("ember.linalg",))
+@leading_batch(cores={"B": vector_rhs})
 def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver: str | None = None):
     """``(solution, residuals, rank, singular_values)`` of min ||A X - B||: the solution is
     pinv(A) B (torch's derivative is pinv's too); the other outputs are filled for the drivers
@@ -220,6 +228,7 @@ _TAYLOR_DEGREE = 18
 
 
 @declare(namespaces=("ember", "ember.linalg"), method=True)
+@leading_batch
 def matrix_exp(A: Tensor) -> Tensor:
     """exp(A) by scaling and squaring: A / 2^s has 1-norm at most 1/2, where a degree-18 Taylor
     polynomial is exact to rounding; then s squarings. Its derivative is the polynomial's,
@@ -355,6 +364,7 @@ SolveEx = namedtuple("linalg_solve_ex", ["result", "info"])
 
 
 @declare(namespaces=("ember.linalg",))
+@leading_batch
 def inv_ex(A: Tensor, *, check_errors: bool = False):
     """``(inverse, info)`` through A's LU factors: info is the first zero pivot (1-based, 0 when
     A is invertible), and the inverse is inf/NaN there instead of an error."""
@@ -366,6 +376,7 @@ def inv_ex(A: Tensor, *, check_errors: bool = False):
 
 
 @declare(namespaces=("ember.linalg",))
+@leading_batch(cores={"B": vector_rhs})
 def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False):
     """``(result, info)``: ``solve`` without the error for singular A (info as ``inv_ex``)."""
     D.check_matrices("linalg.solve_ex", A, square=True)

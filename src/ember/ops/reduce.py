@@ -126,7 +126,7 @@ def _prod_rule(g, out, x, axes, keepdim, whole=False):
     if x._data.ndim == 0:
         return (g,)
     gx = expand_back(g, x._data.shape, axes, keepdim)
-    if whole:
+    if whole and len(axes) == x._data.ndim:  # not under vmap, where the batch dim is kept
         return (_whole_prod_grad(gx, out, x),)
     if not bool(x.xp.any(x._data == 0)):
         return (E.div(E.mul(gx, expand_back(out, x._data.shape, axes, keepdim)), x),)
@@ -225,11 +225,18 @@ def _check_nonempty(x: Tensor, dim, axes: tuple, op: str) -> None:
             raise IndexError(f"{user_op(op)}(): Expected reduction dim {a} to have non-zero size.")
 
 
+def _extreme_jvp(tangents, out, x, axes, keepdim, nan_hits=False):
+    """torch's forward formula: the tangent read evenly where ``x`` equals the result, so a nan
+    result (which no entry equals) has a nan tangent, though backward sends the nans its gradient."""
+    (weights,) = _extreme_rule(E.const_ones(out), out, x, axes, keepdim)
+    return apply(_sum, E.mul(tangents[0], weights), axes=axes, keepdim=keepdim)
+
+
 _amax = primitive("amax", lambda xp, x, axes, keepdim, nan_hits=False: x.max(axis=axes, keepdims=keepdim),
-                  _extreme_rule, saves_out=True, jvp="reduction",
+                  _extreme_rule, saves_out=True, jvp=_extreme_jvp,
                   formula="d/dx_i max(x) = [x_i is the max] / #max", batch="dims")
 _amin = primitive("amin", lambda xp, x, axes, keepdim, nan_hits=False: x.min(axis=axes, keepdims=keepdim),
-                  _extreme_rule, saves_out=True, jvp="reduction",
+                  _extreme_rule, saves_out=True, jvp=_extreme_jvp,
                   formula="d/dx_i min(x) = [x_i is the min] / #min", batch="dims")
 
 

@@ -77,13 +77,16 @@ def _median_along(input: Tensor, axis: int, keepdim: bool, skip_nan: bool) -> R.
 
 
 def _evenly(input: Tensor, value: Tensor) -> Tensor:
-    """``value`` (an order statistic of all of ``input``) with torch's gradient: shared evenly
-    among the entries equal to it (the nan ones when it is nan)."""
+    """``value`` (an order statistic of all of ``input``) with torch's derivatives, those of
+    ``max()`` over the entries equal to it (the nan ones when it is nan): the gradient shared
+    evenly among them, the tangent read evenly (nan at a nan value, as torch's)."""
     if input._data.dtype.kind not in dtypes.FLOAT_KINDS:
         return value
     m = Tensor._make(value._data)
     hits = E.logical_or(E.eq(input, m), E.logical_and(E.isnan(input), E.isnan(m)))
-    return E.div(R.sum(E.where(hits, input, E.const_zeros(input))), R.sum(hits))
+    if bool(input.xp.isneginf(m._data)):  # the others made +inf: below them all, it is the min
+        return R.min(E.where(hits, input, float("inf")))
+    return R.max(E.where(hits, input, float("-inf")))
 
 
 _NOT_BOOL = E.kernels_for("iuf")  # torch's median kernels have no bool form
@@ -97,7 +100,7 @@ def _median(op: str, skip_nan: bool):
                 if input._data.dtype.kind not in dtypes.FLOAT_KINDS:  # torch's nan as an integer: the lowest
                     low = input.xp.iinfo(input._data.dtype).min
                     return Tensor._make(input.xp.full((), low, dtype=input._data.dtype))
-                return E.mul(R.sum(input), float("nan"))
+                return E.add(R.sum(input), float("nan"))
             flat = S.reshape(input, (-1,))
             return _evenly(flat, _median_along(flat, 0, False, skip_nan)[0])
         axis = _check_dim(op, input, dim)

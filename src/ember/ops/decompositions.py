@@ -146,7 +146,7 @@ _solve_triangular = primitive(
 )
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(out="exact", namespaces=("ember.linalg",))
 def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
                      unitriangular: bool = False) -> Tensor:
     """X with ``A X = B`` (``X A = B`` when not ``left``) for triangular A: only A's ``upper``
@@ -230,7 +230,7 @@ def _cholesky_outputs(A: Tensor, upper: bool, check: bool, op: str):
     return (_mT(l) if upper else l), Tensor._make(info)
 
 
-@declare(name="linalg.cholesky", namespaces=("ember.linalg",))
+@declare(out="exact", name="linalg.cholesky", namespaces=("ember.linalg",))
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     """L with ``A = L L^T`` for symmetric positive-definite A (only its lower triangle is read);
     ``upper=True`` gives ``L^T``. Not positive-definite: torch's LinAlgError."""
@@ -240,7 +240,7 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
 CholeskyEx = namedtuple("linalg_cholesky_ex", ["L", "info"])
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(out="exact", namespaces=("ember.linalg",))
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False):
     """``(L, info)``: info is 0 where A is positive-definite, else the order of the first leading
     minor that is not (L's values there are unspecified: NaN in Ember)."""
@@ -286,7 +286,7 @@ _qr = _factorization("linalg_qr", _qr_backward, lambda a, mode: list(qr(a, mode)
 QR = namedtuple("linalg_qr", ["Q", "R"])
 
 
-@declare(name="linalg.qr", namespaces=("ember.linalg",))
+@declare(out="exact", name="linalg.qr", namespaces=("ember.linalg",))
 def qr(A: Tensor, mode: str = "reduced"):
     """``(Q, R)`` with ``A = Q R``, Q orthonormal columns and R upper triangular; ``mode``
     'reduced' (k = min(m, n) columns), 'complete' (Q square) or 'r' (Q empty)."""
@@ -331,7 +331,7 @@ def _check_uplo(op: str, UPLO: str) -> None:
         raise RuntimeError(f"{op}: Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(out="exact", namespaces=("ember.linalg",))
 def eigh(A: Tensor, UPLO: str = "L"):
     """``(w, V)`` with ``A = V diag(w) V^T`` for symmetric A (only its ``UPLO`` triangle is
     read), w ascending."""
@@ -341,7 +341,7 @@ def eigh(A: Tensor, UPLO: str = "L"):
     return Eigh(*_record(_eigh, A, (w, v), (0, 1), UPLO=UPLO))
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(out="exact", namespaces=("ember.linalg",))
 def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     """The eigenvalues of symmetric A, ascending (its gradient is V diag(g) V^T, finite even
     for repeated eigenvalues)."""
@@ -392,7 +392,7 @@ def _real_eig(op: str, xp, a, vectors: bool):
     return result
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(out=True, namespaces=("ember.linalg",))
 def eig(A: Tensor):
     """``(w, V)`` with ``A V = V diag(w)``, as torch (LAPACK's order, unit-norm columns), for
     matrices whose eigenvalues are all real: Ember has no complex tensors, so torch's complex
@@ -402,7 +402,7 @@ def eig(A: Tensor):
     return Eig(*_record(_eig, A, (w, v), (0, 1)))
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(out=True, namespaces=("ember.linalg",))
 def eigvals(A: Tensor) -> Tensor:
     """The eigenvalues of A (all real, or refused: see ``eig``)."""
     check_matrices("linalg.eigvals", A, square=True)
@@ -470,7 +470,7 @@ def _svd_arrays(op: str, xp, a, full_matrices: bool = False, vectors: bool = Tru
                           f"{why}.") from None
 
 
-@declare(name="linalg.svd", namespaces=("ember.linalg",))
+@declare(out="exact", name="linalg.svd", namespaces=("ember.linalg",))
 def svd(A: Tensor, full_matrices: bool = True, *, driver=None):
     """``(U, S, Vh)`` with ``A = U diag(S) Vh``, S descending; ``full_matrices=False`` keeps
     k = min(m, n) columns of U and rows of Vh."""
@@ -479,7 +479,7 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver=None):
     return SVD(*_record(_svd, A, parts, (0, 1, 2), full_matrices=bool(full_matrices)))
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(out="exact", namespaces=("ember.linalg",))
 def svdvals(A: Tensor, *, driver=None) -> Tensor:
     """The singular values of A, descending (their gradient U diag(g) Vh is finite even for
     repeated ones)."""
@@ -572,7 +572,7 @@ def _lu_parts(A: Tensor, op: str):
     return (_permutation_matrix(xp, perm, a.dtype), lower, upper), pivots, info
 
 
-@declare(name="linalg.lu", namespaces=("ember.linalg",))
+@declare(out="exact", name="linalg.lu", namespaces=("ember.linalg",))
 def lu(A: Tensor, *, pivot: bool = True):
     """``(P, L, U)`` with ``A = P L U``: partial pivoting as LAPACK's getrf, L unit lower
     triangular (m×k), U upper (k×n)."""
@@ -587,7 +587,7 @@ LUFactor = namedtuple("linalg_lu_factor", ["LU", "pivots"])
 LUFactorEx = namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(out="exact", namespaces=("ember.linalg",))
 def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False):
     """``(LU, pivots, info)``: L (below the diagonal) and U packed in one matrix, getrf's 1-based
     row swaps, and the first zero pivot (1-based; 0 where A is invertible)."""
@@ -619,7 +619,7 @@ def _zero_pad(t: Tensor, rows: int, cols: int) -> Tensor:
     return t
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(out="exact", namespaces=("ember.linalg",))
 def lu_factor(A: Tensor, *, pivot: bool = True):
     """``(LU, pivots)`` of ``lu_factor_ex``; a singular A is refused with torch's LinAlgError."""
     packed, pivots, _ = _lu_factor(A, pivot, True, "torch.linalg.lu_factor")

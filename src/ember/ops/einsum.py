@@ -111,7 +111,7 @@ def einsum(equation: str, *operands) -> Tensor:
     return apply(_einsum, *operands, equation=_explicit(equation, operands))
 
 
-@declare()
+@declare(out="exact")
 def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     """Contract the last ``dims`` dims of ``a`` with the first of ``b`` (or the listed pairs)."""
     if isinstance(dims, int):

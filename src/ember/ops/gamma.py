@@ -45,7 +45,7 @@ def polygamma(n: int, input: Tensor) -> Tensor:
     return apply(_polygamma, E.to_float(input), n=n)
 
 
-@declare(method=True, inplace=True, namespaces=("ember", "ember.special"))
+@declare(out=True, method=True, inplace=True, namespaces=("ember", "ember.special"))
 def digamma(input: Tensor) -> Tensor:
     """``d/dx lgamma(x)``; d/dx digamma(x) = polygamma(1, x)."""
     return polygamma(0, input)
@@ -80,7 +80,7 @@ _igamma = primitive(
 )
 
 
-@declare(prim=_igamma, method=True, inplace=True)
+@declare(out=True, prim=_igamma, method=True, inplace=True)
 def igamma(input: Tensor, other: Tensor) -> Tensor:
     """The regularised lower incomplete gamma function P(input, other) (torch.igamma)."""
     a, x = E.promote("igamma", input, other, True)

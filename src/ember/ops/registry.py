@@ -283,7 +283,7 @@ def declare(fn: Callable | None = None, /, *, name: str | None = None,
             prim: Primitive | None = None, formula: str = "", aliases: tuple = (),
             method: bool | Callable = False, inplace: bool = False,
             namespaces: tuple = ("ember",), sympy: Callable | None = None, math: bool = False,
-            domain: str = "", fused: str = "", out: bool = False):
+            domain: str = "", fused: str = "", out: bool | str = False):
     """Declare a public op: ``@declare(...)`` above its function, or ``declare(fn, ...)``.
 
     With ``forward`` (and ``rule``) the declaration makes the op's primitive, named after the
@@ -291,7 +291,8 @@ def declare(fn: Callable | None = None, /, *, name: str | None = None,
     names a primitive declared elsewhere (one shared by several ops), as does a ``primitive``
     attribute of a function a factory made; with neither the op is a composite. The other
     arguments fill the ``Op`` (see there); ``out=True`` gives the exported function torch's
-    ``out=`` argument (see ``with_out``). Returns the function.
+    ``out=`` argument (see ``with_out``), ``out="exact"`` one whose dtype must be the result's.
+    Returns the function.
     """
 
     def register(f: Callable) -> Callable:
@@ -311,7 +312,7 @@ def declare(fn: Callable | None = None, /, *, name: str | None = None,
             p.sympy = p.sympy or sympy
             p.fused = p.fused or fused
             p.jvp = p.jvp or jvp
-        exported = with_out(f, op_name) if out else f
+        exported = with_out(f, op_name, out == "exact") if out else f
         op = Op(op_name, exported, p, tuple(aliases), method, inplace, tuple(namespaces),
                 formula or (p.formula if p is not None else ""), sympy, math, domain,
                 fused or (p.fused if p is not None else ""))
@@ -323,38 +324,73 @@ def declare(fn: Callable | None = None, /, *, name: str | None = None,
     return register if fn is None else register(fn)
 
 
-def with_out(f: Callable, name: str) -> Callable:
+def with_out(f: Callable, name: str, exact: bool = False) -> Callable:
     """``f`` taking torch's ``out=``: the result written into ``out`` (resized, with torch's
-    warning, when its shape differs), refused when autograd would have to record it."""
+    warning, when its shape differs), refused when autograd would have to record it.
+
+    ``out`` is one tensor, or a tuple of them for an op returning several (``max(x, 0)``). The
+    result is cast to ``out``'s dtype where torch casts (never float into int, or int into
+    bool); ``exact=True``: ``out`` must have the result's dtype, as torch's ``mm`` or ``argmax``.
+    """
 
     @functools.wraps(f)
-    def fn(*args, out: Tensor | None = None, **kwargs):
+    def fn(*args, out: Tensor | tuple | list | None = None, **kwargs):
         if out is None:
             return f(*args, **kwargs)
-        if not isinstance(out, Tensor):
-            raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
-        inputs = [a for a in (*args, *kwargs.values()) if isinstance(a, Tensor)]
-        if STATE.enabled and any(t.requires_grad for t in (out, *inputs)):
+        outs = tuple(out) if isinstance(out, (tuple, list)) else (out,)
+        if not outs or not all(isinstance(o, Tensor) for o in outs):
+            raise TypeError(f"{name}(): argument 'out' must be Tensor or a tuple of Tensors, "
+                            f"not {type(out).__name__}")
+        if STATE.enabled and any(t.requires_grad for t in (*outs, *_tensors_in((args, kwargs)))):
             raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
                                "differentiation, but one of the arguments requires grad.")
         result = f(*args, **kwargs)
-        if result._data.dtype.kind == "f" and out._data.dtype.kind in "biu":
-            raise RuntimeError(f"{name}(): result type {dtypes.scalar_name(result.dtype)} can't be "
-                               f"cast to the desired output type {dtypes.scalar_name(out.dtype)}")
-        if result._data.shape != out._data.shape:
-            if out._data.size:
-                warnings.warn(
-                    f"An output with one or more elements was resized since it had shape "
-                    f"{list(out._data.shape)}, which does not match the required output shape "
-                    f"{list(result._data.shape)}. This behavior is deprecated, and in a future "
-                    "PyTorch release outputs will not be resized unless they have zero elements. "
-                    "You can explicitly reuse an out tensor t by resizing it, inplace, to zero "
-                    "elements with t.resize_(0).", UserWarning, stacklevel=2)
-            out._data = backend.xp_of(out._data).empty(result._data.shape, out._data.dtype)
-        return out._set_result(result)
+        results = result if isinstance(result, tuple) else (result,)
+        if len(results) != len(outs) or isinstance(result, tuple) != isinstance(out, (tuple, list)):
+            raise TypeError(f"{name}(): argument 'out' must be a tuple of {len(results)} Tensors"
+                            if isinstance(result, tuple) else
+                            f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+        for r, o in zip(results, outs):
+            _write_out(name, r, o, exact)
+        if not isinstance(result, tuple):
+            return out
+        return result._make(outs) if hasattr(result, "_make") else type(result)(outs)
 
     fn.takes_out = True
     return fn
+
+
+def _tensors_in(obj) -> list:
+    """The tensors among an op's arguments, also inside lists and tuples (``cat``'s inputs)."""
+    if isinstance(obj, Tensor):
+        return [obj]
+    if isinstance(obj, dict):
+        obj = tuple(obj.values())
+    if isinstance(obj, (tuple, list)):
+        return [t for o in obj for t in _tensors_in(o)]
+    return []
+
+
+def _write_out(name: str, result: Tensor, out: Tensor, exact: bool) -> None:
+    """Write one result into its ``out`` tensor as torch does: dtype checked, shape resized."""
+    if exact and result.dtype != out.dtype:
+        raise RuntimeError(f"{name}(): Expected out tensor to have dtype "
+                           f"{dtypes.scalar_name(result.dtype)}, but got "
+                           f"{dtypes.scalar_name(out.dtype)} instead")
+    if result.dtype._kind > out.dtype._kind:  # float into int, int into bool
+        raise RuntimeError(f"{name}(): result type {dtypes.scalar_name(result.dtype)} can't be "
+                           f"cast to the desired output type {dtypes.scalar_name(out.dtype)}")
+    if result._data.shape != out._data.shape:
+        if out._data.size:
+            warnings.warn(
+                f"An output with one or more elements was resized since it had shape "
+                f"{list(out._data.shape)}, which does not match the required output shape "
+                f"{list(result._data.shape)}. This behavior is deprecated, and in a future "
+                "PyTorch release outputs will not be resized unless they have zero elements. "
+                "You can explicitly reuse an out tensor t by resizing it, inplace, to zero "
+                "elements with t.resize_(0).", UserWarning, stacklevel=3)
+        out._data = backend.xp_of(out._data).empty(result._data.shape, out._data.dtype)
+    out._set_result(result)
 
 
 def namespace(module: str) -> dict[str, Callable]:

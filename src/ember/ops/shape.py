@@ -331,7 +331,7 @@ _cat = primitive(
 )
 
 
-@declare(prim=_cat, aliases=("concat", "concatenate"))
+@declare(out=True, prim=_cat, aliases=("concat", "concatenate"))
 def cat(tensors, dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension (empty 1-D tensors are skipped, as torch)."""
     if isinstance(tensors, Tensor):
@@ -372,7 +372,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
 
 
 
-@declare()
+@declare(out=True)
 @torch_backward("StackBackward0")
 def stack(tensors, dim: int = 0) -> Tensor:
     """Join same-shaped tensors along a new dimension."""
@@ -399,14 +399,14 @@ def _at_least(tensors, ndim: int, op: str) -> list:
             for t in tensors]
 
 
-@declare()
+@declare(out=True)
 def hstack(tensors) -> Tensor:
     """Join along the columns: dim 0 for 1-D tensors, dim 1 otherwise (0-d become 1-D)."""
     tensors = _at_least(tensors, 1, "hstack")
     return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
 
 
-@declare(aliases=("row_stack",))
+@declare(out=True, aliases=("row_stack",))
 def vstack(tensors) -> Tensor:
     """Join along the rows (dim 0), 0-d and 1-D tensors first becoming rows."""
     return cat(_at_least(tensors, 2, "vstack"), 0)
@@ -587,7 +587,7 @@ def meshgrid(*tensors, indexing: str = "ij") -> tuple:
     return tuple(grids)
 
 
-@declare(method=True)
+@declare(out=True, method=True)
 def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
     """Differences of neighbours along ``dim`` (``n`` times), after ``prepend``/``append``."""
     if input._data.ndim == 0:
@@ -604,7 +604,7 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) ->
     return x
 
 
-@declare(method=True)
+@declare(out=True, method=True)
 def kron(input: Tensor, other: Tensor) -> Tensor:
     """The Kronecker product: each entry of ``input`` times the whole of ``other``, tiled."""
     ndim = max(input._data.ndim, other._data.ndim)
@@ -616,7 +616,7 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
                    tuple(m * n for m, n in zip(a._data.shape, b._data.shape)))
 
 
-@declare(method=True)
+@declare(out="exact", method=True)
 def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     """The cross product of 3-vectors along ``dim`` (by default the first dim of size 3)."""
     def select(t, axis, j):

@@ -551,6 +551,10 @@ op("mul_", _inplace("mul_"), fixed(S(T(2, 3), T(2, 3)), S(T(2, 3), T(2, 1)), S(T
 op("div_", _inplace("div_"), fixed(
     S(T(2, 3), T(2, 3, domain="nonzero")), S(T(2, 3), T(3, domain="nonzero")), S(T(4), 4.0)), P,
    errors=fixed(S(V([1, 2]), 2.0),))
+for _alias, _samples in (("divide_", fixed(S(T(2, 3), T(3, domain="nonzero")))),
+                         ("true_divide_", fixed(S(T(2, 3), T(2, 3, domain="nonzero")))),
+                         ("multiply_", fixed(S(T(2, 3), T(2, 1)))), ("subtract_", fixed(S(T(4), 1)))):
+    op(_alias, _inplace(_alias), _samples, P)
 op("zero_", _inplace("zero_"), unary(), P, dtypes=WITH_INT)
 op("fill_", _inplace("fill_"), fixed(S(T(2, 3), 1.5), S(T(2, 3), T()), S(T(0, 2), 3)), P,
    dtypes=WITH_INT)

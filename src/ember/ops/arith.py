@@ -103,7 +103,14 @@ deg2rad = _angle("deg2rad", math.pi / 180.0)
 rad2deg = _angle("rad2deg", 180.0 / math.pi)
 
 
-@declare(out="exact", method=True, inplace=True)
+def _float_power_check(self: Tensor, exponent) -> None:
+    """``float_power_`` writes a float64 result: only a float64 tensor holds it, as torch says."""
+    if self.dtype != dtypes.float64:
+        raise RuntimeError(f"the base given to float_power_ has dtype {dtypes.scalar_name(self.dtype)} "
+                           "but the operation's result requires dtype Double")
+
+
+@declare(out="exact", method=True, inplace=_float_power_check)
 def float_power(input, exponent) -> Tensor:
     """``input ** exponent`` in double precision (float64, whatever the inputs' dtypes)."""
     x = E.cast(input, dtypes.float64) if isinstance(input, Tensor) else input

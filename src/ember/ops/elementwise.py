@@ -558,7 +558,7 @@ relu = _unary("relu", lambda xp, x: xp.maximum(x, 0).astype(x.dtype, copy=False)
               math=True, sympy=lambda sp, a: sp.Max(0, a))
 abs = _unary("abs", lambda xp, x: xp.abs(x), lambda g, out, x: (mul(g, sign(x)),),
              "d/dx |x| = sign(x)", floating=False, check=_NUMBERS,
-             math=True, sympy=lambda sp, a: sp.Abs(a), out="exact")
+             math=True, sympy=lambda sp, a: sp.Abs(a), out="exact", aliases=("absolute",))
 
 
 def _zero_rule(g, out, x):
@@ -582,7 +582,7 @@ ceil = _unary("ceil", lambda xp, x: xp.ceil(x), _zero_rule, "d/dx ceil(x) = 0", 
 round = _unary("round", lambda xp, x: xp.round(x), _zero_rule, "d/dx round(x) = 0", floating=False,
                check=_NUMBERS, namespaces=_SPECIAL_TOO, out="exact")
 trunc = _unary("trunc", lambda xp, x: xp.trunc(x), _zero_rule, "d/dx trunc(x) = 0", floating=False,
-               check=_NUMBERS, out="exact")
+               check=_NUMBERS, out="exact", aliases=("fix",))
 
 
 @declare(out=True, method=True, inplace=True)
@@ -761,9 +761,11 @@ def clamp(input: Tensor, min=None, max=None) -> Tensor:
 
 
 def _compare(name: str, fn, tensors: int = 1, check=None, **decl):
-    """A non-differentiable binary op; the first ``tensors`` arguments must be Tensors (as torch)."""
+    """A non-differentiable binary op; the first ``tensors`` arguments must be Tensors (as torch).
+
+    Its in-place form (``x.eq_(y)``) writes the result, cast to ``x``'s dtype, into ``x``."""
     return _binary(name, fn, None, "not differentiable (boolean result)", check=check, tensors=tensors,
-                   **decl)
+                   **{"inplace": True, **decl})
 
 
 eq = _compare("eq", lambda xp, x, y: x == y)
@@ -781,14 +783,15 @@ bitwise_or = _compare("bitwise_or", lambda xp, x, y: x | y, tensors=0, check=_BI
 bitwise_xor = _compare("bitwise_xor", lambda xp, x, y: x ^ y, tensors=0, check=_BITS)
 
 
-@declare(out=True, forward=lambda xp, x: xp.logical_not(x), method=True, batch="elementwise")
+@declare(out=True, forward=lambda xp, x: xp.logical_not(x), method=True, inplace=True,
+         batch="elementwise")
 def logical_not(x: Tensor) -> Tensor:
     """True where ``x`` is zero (or False)."""
     require_tensors("logical_not", x)
     return apply(logical_not.primitive, x)
 
 
-@declare(out="exact", forward=lambda xp, x: ~x, method=True, batch="elementwise")
+@declare(out="exact", forward=lambda xp, x: ~x, method=True, inplace=True, batch="elementwise")
 def bitwise_not(x: Tensor) -> Tensor:
     """Every bit flipped (``~x``); bool and integer tensors only."""
     require_tensors("bitwise_not", x)

@@ -33,7 +33,8 @@ lgamma = E._unary("lgamma", _lgamma_fwd, lambda g, out, x: (E.mul(g, digamma(x))
                   "d/dx lgamma(x) = digamma(x)")
 
 
-@declare(prim=_polygamma, method=lambda self, n: polygamma(n, self), namespaces=("ember", "ember.special"))
+@declare(out=True, prim=_polygamma, method=lambda self, n: polygamma(n, self), inplace=True,
+         namespaces=("ember", "ember.special"))
 def polygamma(n: int, input: Tensor) -> Tensor:
     """The ``n``-th derivative of ``digamma`` (``polygamma(0, x)`` is ``digamma(x)``)."""
     if isinstance(n, bool) or not isinstance(n, int):

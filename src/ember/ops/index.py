@@ -521,9 +521,9 @@ def _triangle(name: str, upper: bool):
 
 
 tril = declare(torch_backward("TrilBackward0")(_triangle("tril", upper=False)), method=True,
-               out="exact")
+               inplace=True, out="exact")
 triu = declare(torch_backward("TriuBackward0")(_triangle("triu", upper=True)), method=True,
-               out="exact")
+               inplace=True, out="exact")
 
 
 @declare(out="exact", method=True)

@@ -559,7 +559,7 @@ def _reverse_cumsum(g: Tensor, axis: int) -> tuple:
     return (S.flip(cumsum(S.flip(g, (axis,)), axis), (axis,)),)
 
 
-@declare(out=True, prim=_cumsum, method=True)
+@declare(out=True, prim=_cumsum, method=True, inplace=True)
 def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Running sum along ``dim``."""
     _wrap_dim(dim, input._data.ndim, "cumsum")

@@ -239,7 +239,9 @@ class Op:
         aliases: torch's other names for it (``clip`` for ``clamp``), exported beside it.
         method: True: also ``Tensor.<name>`` (and its aliases); a function: that method instead
             (when the method's arguments differ, as ``x.where(cond, y)``).
-        inplace: also ``Tensor.<name>_``: computed out of place, written into ``self``.
+        inplace: also ``Tensor.<name>_``: computed out of place, written into ``self``;
+            ``"view"``: ``self`` becomes the view the op returns (``t_``, ``squeeze_``); a
+            function ``check(self, *args, **kwargs)``: in-place, refusing what it refuses.
         namespaces: the modules that export it (a subset of ``NAMESPACES``; empty: method only).
         formula: what ``explain`` prints for it (the primitive's formula by default).
         sympy: its symbolic form ``sympy(sp, *args)`` for the math language and explain.
@@ -254,7 +256,7 @@ class Op:
     primitive: Primitive | None = None
     aliases: tuple = ()
     method: bool | Callable = False
-    inplace: bool = False
+    inplace: bool | str | Callable = False
     namespaces: tuple = ("ember",)
     formula: str = ""
     sympy: Callable | None = None
@@ -281,7 +283,7 @@ def declare(fn: Callable | None = None, /, *, name: str | None = None,
             saves_out: bool = False, reads_inputs: bool = True, batchable: bool = True,
             jvp: Callable | str | None = None, batch: Callable | None = None,
             prim: Primitive | None = None, formula: str = "", aliases: tuple = (),
-            method: bool | Callable = False, inplace: bool = False,
+            method: bool | Callable = False, inplace: bool | str | Callable = False,
             namespaces: tuple = ("ember",), sympy: Callable | None = None, math: bool = False,
             domain: str = "", fused: str = "", out: bool | str = False):
     """Declare a public op: ``@declare(...)`` above its function, or ``declare(fn, ...)``.

@@ -192,7 +192,7 @@ def permute(input: Tensor, *dims) -> Tensor:
     return apply(_permute, input, dims=dims)
 
 
-@declare(aliases=("swapaxes", "swapdims"), method=True)
+@declare(aliases=("swapaxes", "swapdims"), method=True, inplace="view")
 @torch_backward("TransposeBackward0")
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions."""
@@ -205,7 +205,7 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     return permute(input, dims)
 
 
-@declare(method=True)
+@declare(method=True, inplace="view")
 @torch_backward("TBackward0")
 def t(input: Tensor) -> Tensor:
     """Transpose of a tensor of at most 2 dimensions."""
@@ -235,7 +235,7 @@ def movedim(input: Tensor, source, destination) -> Tensor:
     return permute(input, order)
 
 
-@declare(method=True)
+@declare(method=True, inplace="view")
 @torch_backward(lambda input, dim=None: "SqueezeBackward0" if dim is None else "SqueezeBackward1")
 def squeeze(input: Tensor, dim=None) -> Tensor:
     """Drop size-1 dimensions (all, or those in ``dim``)."""
@@ -249,7 +249,7 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
     return reshape(input, new)
 
 
-@declare(method=True)
+@declare(method=True, inplace="view")
 @torch_backward("UnsqueezeBackward0")
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
     """Insert a size-1 dimension at ``dim``: (3, 28, 28) -> (1, 3, 28, 28)."""

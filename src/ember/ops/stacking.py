@@ -199,7 +199,7 @@ _as_strided = primitive("as_strided", _as_strided_fwd, _as_strided_rule, reads_i
                         formula="each entry's gradient is added at the position it reads")
 
 
-@declare(method=True)
+@declare(method=True, inplace="view")
 def as_strided(input: Tensor, size, stride, storage_offset: int | None = None) -> Tensor:
     """The view of shape ``size`` whose entry i reads ``input``'s element at flat position
     ``storage_offset + sum(i_k * stride_k)`` (overlapping windows share memory, and their

@@ -380,6 +380,9 @@ LOOPED.update(dict.fromkeys(
     ("as_strided", "linalg_cholesky", "linalg_eig", "linalg_eigh", "linalg_lu", "linalg_qr",
      "linalg_svd", "pinv", "slogdet", "solve_triangular"),
     "a batching rule is owed: one sample at a time until it exists"))
+LOOPED.update(dict.fromkeys(
+    ("linalg_ldl_factor_ex", "linalg_ldl_solve", "geqrf"),
+    "SciPy's LAPACK factors one matrix at a time on the host anyway"))
 
 # Composites vmap runs once per sample (``per_sample``) where a batched tensor is an index.
 LOOPED_INDEXING = {

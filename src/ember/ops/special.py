@@ -165,6 +165,7 @@ gammaln = _renamed("gammaln", G.lgamma, "log |Gamma(x)|")
 psi = _renamed("psi", G.digamma, "the digamma function, d/dx lgamma(x)")
 multigammaln = _renamed("multigammaln", mvlgamma, "the multivariate log-gamma function")
 gammainc = _renamed("gammainc", G.igamma, "the regularised lower incomplete gamma function")
+gammaincc = _renamed("gammaincc", G.igammac, "the regularised upper incomplete gamma function")
 
 
 @declare(out=True, namespaces=_SPECIAL, name="special.ndtr")

@@ -1,4 +1,4 @@
-"""In-place forms: every ``Tensor.<op>_`` torch has, whose ``<op>`` Ember has, Ember has too.
+"""In-place forms: every ``Tensor.<op>_`` torch has, Ember has too (but the few listed).
 
 Walks ``dir(torch.Tensor)``; each in-place form runs on the op's samples from ``tests/opinfo``
 beside torch's: the same values written into the same tensor, the same refusals (a result that
@@ -25,14 +25,16 @@ OUT_OF_SCOPE = {
     "sparse_resize_and_clear_": "sparse tensors",
     "conj_physical_": "complex tensors (README)",
     "set_": "storage sharing between tensors (no Storage objects)",
+    "apply_": "a Python callable per element, CPU only (torch: not for code that needs speed)",
+    "map_": "as apply_",
+    "map2_": "as apply_",
 }
 
 # torch's in-place forms of ops without a derivative that keep the tensor's old history (its
 # gradient flows on as if nothing had changed); Ember's, as torch's eq_, pass a zero gradient.
 KEEPS_OLD_HISTORY_IN_TORCH = {"logical_and_", "logical_or_", "logical_xor_", "nextafter_"}
 
-INPLACE = sorted(n for n in dir(torch.Tensor)
-                 if n.endswith("_") and not n.startswith("_") and hasattr(ember.Tensor, n[:-1]))
+INPLACE = sorted(n for n in dir(torch.Tensor) if n.endswith("_") and not n.startswith("_"))
 
 
 def test_every_inplace_form_torch_has_is_there() -> None:

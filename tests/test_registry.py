@@ -39,6 +39,8 @@ NOT_OPS_MODULES = {
     "ember.generator": "random-number generators (tests/test_random.py)",
     "ember.random": "the global generator's seeds and state (tests/test_random.py)",
     "ember.ops.methods": "conversions, fills, in-place forms derived from declarations",
+    "ember.ops.resize": "Tensor.resize_/resize_as_, in-place methods with samples (opinfo/core.py)",
+    "ember.ops.fill_diagonal": "Tensor.fill_diagonal_, an in-place method with samples (opinfo/core.py)",
     "ember": "dtype queries",
     "ember.backend": "the default device (tests/test_torch_namespace.py)",
     "ember.threads": "thread counts (tests/test_torch_namespace.py)",

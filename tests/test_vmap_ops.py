@@ -127,6 +127,7 @@ VMAP_OWED = {
     'qr',
     'quantile',
     'repeat_interleave',
+    'resize_',
     'scatter',
     'scatter(reduce)',
     'scatter_',

@@ -15,6 +15,7 @@ from . import elementwise as E
 from . import index as I
 from . import linalg as L
 from . import random as RA
+from . import fill_diagonal, resize
 from . import shape as S
 from .registry import apply, declare, derive, primitive
 from .. import creation as C
@@ -369,6 +370,8 @@ def _install() -> None:
         "int": _cast_method(dtypes.int32), "bool": _cast_method(dtypes.bool_),
         "short": _cast_method(dtypes.int16), "byte": _cast_method(dtypes.uint8),
         "fill_": _fill_, "zero_": _zero_, "copy_": _copy_,
+        "resize_": resize.resize_, "resize_as_": resize.resize_as_,
+        "fill_diagonal_": fill_diagonal.fill_diagonal_,
         "new_zeros": _new(C.zeros), "new_ones": _new(C.ones), "new_empty": _new(C.empty),
         "new_tensor": _new_tensor, "new_full": _new_full,
         "uniform_": RA.uniform_, "normal_": RA.normal_, "log_normal_": RA.log_normal_,

@@ -162,3 +162,24 @@ def test_out_resizes_with_torch_warning_and_refuses_autograd() -> None:
         ember.exp(ember.tensor([1.0], requires_grad=True), out=ember.empty(1))
     with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Long"):
         ember.exp(x, out=ember.empty(2, dtype=ember.int64))
+
+
+FACTORIES = [("zeros", (2, 3)), ("ones", (4,)), ("empty", (2, 2)), ("full", ((2, 3), 1.5)),
+             ("eye", (3,)), ("arange", (1, 7, 2)), ("linspace", (0, 1, 5)), ("logspace", (0, 2, 3)),
+             ("rand", (2, 3)), ("randn", (3,)), ("randint", (0, 5, (2, 2))), ("randperm", (4,))]
+
+
+@pytest.mark.parametrize("name,args", FACTORIES, ids=[f[0] for f in FACTORIES])
+@pytest.mark.parametrize("dtype", ["float64", "int64"])
+def test_factories_make_their_values_in_out_as_torch(name: str, args: tuple, dtype: str) -> None:
+    try:
+        want = getattr(torch, name)(*args, out=torch.empty(0, dtype=getattr(torch, dtype)))
+    except RuntimeError:  # torch has no kernel for that dtype (randn into int64)
+        with pytest.raises(RuntimeError):
+            getattr(ember, name)(*args, out=ember.empty(0, dtype=getattr(ember, dtype)))
+        return
+    out = ember.empty(0, dtype=getattr(ember, dtype))
+    got = getattr(ember, name)(*args, out=out)
+    assert got is out and tuple(out.shape) == tuple(want.shape) and str(out.dtype)[6:] == dtype
+    if name not in ("empty", "rand", "randn", "randint", "randperm"):
+        np.testing.assert_allclose(out.numpy(), want.numpy(), rtol=1e-12)

@@ -1,6 +1,7 @@
 """Making tensors: from data, filled, ranges, and random (Ember's own seeded generator)."""
 from __future__ import annotations
 
+import functools
 from numbers import Number
 
 from . import backend, dtypes
@@ -8,6 +9,29 @@ from .arguments import int_arg, ints_arg
 from .generator import generator_for
 from .autograd.vmap_state import VMAP
 from .tensor import Tensor
+
+
+def _takes_out(factory):
+    """``factory`` taking torch's ``out=``: the values made in ``out``'s dtype and device (unless
+    given) and written into ``out``, resized as torch's (with its warning when it had elements)."""
+
+    @functools.wraps(factory)
+    def make(*args, out: Tensor | None = None, **kwargs):
+        if out is None:
+            return factory(*args, **kwargs)
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{factory.__name__}(): argument 'out' must be Tensor, not "
+                            f"{type(out).__name__}")
+        dtype = kwargs.get("dtype")
+        if dtype is not None and dtypes.to_dtype(dtype) != out.dtype:
+            raise RuntimeError(f"{factory.__name__}: dtype {dtypes.scalar_name(dtypes.to_dtype(dtype))} "
+                               f"does not match dtype of out parameter ({dtypes.scalar_name(out.dtype)})")
+        kwargs["dtype"] = out.dtype
+        kwargs.setdefault("device", out.device)
+        return out._take_result(factory(*args, **kwargs), stacklevel=3)
+
+    make.takes_out = True
+    return make
 
 
 def _finish(data, requires_grad: bool) -> Tensor:
@@ -131,21 +155,25 @@ def _filled(fill: str, size, dtype, device, requires_grad: bool) -> Tensor:
     return _finish(data, requires_grad)
 
 
+@_takes_out
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros."""
     return _filled("zeros", size, dtype, device, requires_grad)
 
 
+@_takes_out
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones."""
     return _filled("ones", size, dtype, device, requires_grad)
 
 
+@_takes_out
 def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor with unspecified values (Ember gives zeros, which are as good)."""
     return _filled("zeros", size, dtype, device, requires_grad)
 
 
+@_takes_out
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor filled with ``fill_value`` (its dtype inferred from the value, as torch)."""
     d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.scalar_dtype(fill_value)
@@ -183,6 +211,7 @@ def full_like(input: Tensor, fill_value, *, dtype=None, device=None, requires_gr
                 device=device if device is not None else input.device, requires_grad=requires_grad)
 
 
+@_takes_out
 def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """The identity matrix (n×m)."""
     d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
@@ -194,6 +223,7 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad:
     return _finish(data, requires_grad)
 
 
+@_takes_out
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Values from ``start`` up to (not including) ``end`` by ``step``."""
     import math
@@ -235,6 +265,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: b
     return _finish(data, requires_grad)
 
 
+@_takes_out
 def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     if steps < 0:
@@ -262,6 +293,7 @@ def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: 
     return _finish(data, requires_grad)
 
 
+@_takes_out
 def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=None,
              requires_grad: bool = False) -> Tensor:
     """``base ** linspace(start, end, steps)``."""
@@ -308,16 +340,19 @@ def _random(kind: str, size, generator, dtype, device, requires_grad, **kw) -> T
     return _finish(data, requires_grad)
 
 
+@_takes_out
 def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Uniform random numbers in [0, 1)."""
     return _random("rand", size, generator, dtype, device, requires_grad)
 
 
+@_takes_out
 def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Standard normal random numbers."""
     return _random("randn", size, generator, dtype, device, requires_grad)
 
 
+@_takes_out
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
             requires_grad: bool = False) -> Tensor:
     """Random integers in [low, high): ``randint(10, (3,))`` or ``randint(2, 10, (3,))``."""
@@ -333,6 +368,7 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
     return _random("randint", (tuple(size),), generator, dtype, device, requires_grad, low=low, high=high)
 
 
+@_takes_out
 def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A random permutation of 0..n-1."""
     n = int_arg(n, "randperm", "n")

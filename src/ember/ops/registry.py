@@ -13,7 +13,6 @@ language's vocabulary are all read from ``OPS``. Sample inputs live in the tests
 from __future__ import annotations
 
 import functools
-import warnings
 from dataclasses import dataclass
 from typing import Callable
 
@@ -382,17 +381,7 @@ def _write_out(name: str, result: Tensor, out: Tensor, exact: bool) -> None:
     if result.dtype._kind > out.dtype._kind:  # float into int, int into bool
         raise RuntimeError(f"{name}(): result type {dtypes.scalar_name(result.dtype)} can't be "
                            f"cast to the desired output type {dtypes.scalar_name(out.dtype)}")
-    if result._data.shape != out._data.shape:
-        if out._data.size:
-            warnings.warn(
-                f"An output with one or more elements was resized since it had shape "
-                f"{list(out._data.shape)}, which does not match the required output shape "
-                f"{list(result._data.shape)}. This behavior is deprecated, and in a future "
-                "PyTorch release outputs will not be resized unless they have zero elements. "
-                "You can explicitly reuse an out tensor t by resizing it, inplace, to zero "
-                "elements with t.resize_(0).", UserWarning, stacklevel=3)
-        out._data = backend.xp_of(out._data).empty(result._data.shape, out._data.dtype)
-    out._set_result(result)
+    out._take_result(result, stacklevel=4)
 
 
 def namespace(module: str) -> dict[str, Callable]:

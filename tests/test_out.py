@@ -183,3 +183,20 @@ def test_factories_make_their_values_in_out_as_torch(name: str, args: tuple, dty
     assert got is out and tuple(out.shape) == tuple(want.shape) and str(out.dtype)[6:] == dtype
     if name not in ("empty", "rand", "randn", "randint", "randperm"):
         np.testing.assert_allclose(out.numpy(), want.numpy(), rtol=1e-12)
+
+
+DRAWS = [("normal", (np.zeros((2, 3)), 1.0)), ("normal", (0.0, 1.0, (4,))),
+         ("bernoulli", (np.full((3, 2), 0.5),)), ("multinomial", (np.ones((2, 4)), 3))]
+
+
+@pytest.mark.parametrize("name,args", DRAWS, ids=[f"{d[0]}-{i}" for i, d in enumerate(DRAWS)])
+def test_random_draws_go_into_out_as_torch(name: str, args: tuple) -> None:
+    want = getattr(torch, name)(*_convert(torch, args))
+    out = _as_ember(_empties(want))
+    got = getattr(ember, name)(*_convert(ember, args), out=out)
+    assert got is out and tuple(out.shape) == tuple(want.shape)
+    assert str(out.dtype)[6:] == str(want.dtype)[6:]
+
+
+def _convert(module, args):
+    return [module.tensor(a) if isinstance(a, np.ndarray) else a for a in args]

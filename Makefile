@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test fuzz bench lint clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -24,6 +24,10 @@ demo: $(VENV)/.demo
 test: $(VENV)/.dev
 	$(BIN)/python -m pytest -n 2 tests
 	EMBER_CUDA_DOUBLE=1 $(BIN)/python -m pytest -n 2 -m cuda tests
+
+# The fuzzer (tests/fuzz) with its deep profile: ten times the examples, random, failures replayed.
+fuzz: $(VENV)/.dev
+	$(BIN)/python -m pytest tests/fuzz --deep
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/run.py

@@ -29,8 +29,10 @@ def build(lib):
     )
 
 
-def make_run(lib, weights: list[np.ndarray], x_np: np.ndarray, y_np: np.ndarray, device: str = "cpu"):
-    """One unit of work: STEPS SGD steps of the CNN (weights copied in once); returns the last loss."""
+def make_run(lib, weights: list[np.ndarray], x_np: np.ndarray, y_np: np.ndarray, device: str = "cpu",
+             compiled: bool = False):
+    """One unit of work: STEPS SGD steps of the CNN (weights copied in once; the model
+    ``lib.compile``d when ``compiled``); returns the last loss."""
     model = build(lib)
     with lib.no_grad():
         for p, w in zip(model.parameters(), weights):
@@ -40,7 +42,7 @@ def make_run(lib, weights: list[np.ndarray], x_np: np.ndarray, y_np: np.ndarray,
     x = lib.from_numpy(x_np).to(device)
     y = lib.from_numpy(y_np).to(device)
     loss_fn = lib.nn.functional.cross_entropy
-    return training_run(model, opt, loss_fn, x, y, STEPS)
+    return training_run(lib.compile(model) if compiled else model, opt, loss_fn, x, y, STEPS)
 
 
 def main() -> tuple[float, float]:

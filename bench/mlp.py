@@ -29,15 +29,17 @@ def build(lib, weights: list[np.ndarray], device: str = "cpu"):
     return model.to(device)
 
 
-def make_run(lib, weights: list[np.ndarray], x_np: np.ndarray, y_np: np.ndarray, device: str = "cpu"):
-    """One unit of work: STEPS SGD steps on the same batch; returns the last loss."""
+def make_run(lib, weights: list[np.ndarray], x_np: np.ndarray, y_np: np.ndarray, device: str = "cpu",
+             compiled: bool = False):
+    """One unit of work: STEPS SGD steps on the same batch (the model ``lib.compile``d when
+    ``compiled``); returns the last loss."""
     nn = lib.nn
     model = build(lib, weights, device)
     opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
     x = lib.from_numpy(x_np).to(device)
     y = lib.from_numpy(y_np).to(device)
-    return training_run(model, opt, loss_fn, x, y, STEPS)
+    return training_run(lib.compile(model) if compiled else model, opt, loss_fn, x, y, STEPS)
 
 
 def initial_weights(rng) -> list[np.ndarray]:

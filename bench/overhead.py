@@ -16,15 +16,22 @@ ITERATIONS = 2000
 TARGET = 2.0
 
 
-def make_loop(lib, device: str = "cpu"):
-    """One timed unit: ITERATIONS forward+backward passes of the tiny graph in ``lib``."""
+def tiny(a, b, c):
+    """The tiny graph: ``(a*b+c).sum()``."""
+    return (a * b + c).sum()
+
+
+def make_loop(lib, device: str = "cpu", compiled: bool = False):
+    """One timed unit: ITERATIONS forward+backward passes of the tiny graph in ``lib`` (the
+    graph ``lib.compile``d when ``compiled``)."""
     a = lib.randn(10, requires_grad=True, device=device)
     b = lib.randn(10, requires_grad=True, device=device)
     c = lib.randn(10, requires_grad=True, device=device)
+    f = lib.compile(tiny) if compiled else tiny
 
     def run() -> None:
         for _ in range(ITERATIONS):
-            (a * b + c).sum().backward()
+            f(a, b, c).backward()
 
     return run
 

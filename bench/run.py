@@ -68,21 +68,8 @@ def w1(device: str) -> Workload:
     import ember
     import torch
 
-    def make(lib):
-        def run():
-            for _ in range(W1_CALLS):
-                x = lib.tensor(2.0, requires_grad=True, device=device)
-                u = lib.tensor(4.0, requires_grad=True, device=device)
-                k = lib.tensor(3.0, requires_grad=True, device=device)
-                l = lib.tensor(1.0, requires_grad=True, device=device)
-                z = 3 * x**5 + 2 * u**2 * k * x + l * x + l
-                z.backward()
-            return x.grad
-
-        return run
-
     wl = Workload("W1", "scalar partials (build + backward)", "us", 0.5, W1_CALLS,
-                  {"ember": make(ember), "torch": make(torch)})
+                  {"ember": _w1_loop(ember, device, _w1_z), "torch": _w1_loop(torch, device, _w1_z)})
     ag = _optional("autograd")
     if ag is not None:
         grad = ag.grad(lambda p: 3 * p[0] ** 5 + 2 * p[1] ** 2 * p[2] * p[0] + p[3] * p[0] + p[3])
@@ -100,6 +87,26 @@ def w1(device: str) -> Workload:
 
         wl.fns["micrograd"] = micro
     return wl
+
+
+def _w1_z(x, u, k, l):
+    """W1's formula."""
+    return 3 * x**5 + 2 * u**2 * k * x + l * x + l
+
+
+def _w1_loop(lib, device: str, z_of: Callable) -> Callable[[], object]:
+    """W1_CALLS times: make the four leaves, ``z_of`` them, backward."""
+
+    def run():
+        for _ in range(W1_CALLS):
+            x = lib.tensor(2.0, requires_grad=True, device=device)
+            u = lib.tensor(4.0, requires_grad=True, device=device)
+            k = lib.tensor(3.0, requires_grad=True, device=device)
+            l = lib.tensor(1.0, requires_grad=True, device=device)
+            z_of(x, u, k, l).backward()
+        return x.grad
+
+    return run
 
 
 # ---------------------------------------------------------------------------- W2 linear regression
@@ -133,15 +140,21 @@ def w2(device: str) -> Workload:
 # ---------------------------------------------------------------------------- W3 MLP
 
 
+def _w3_data() -> tuple:
+    """W3's initial weights, inputs and labels (NumPy, seed 0)."""
+    rng = np.random.default_rng(0)
+    weights = mlp.initial_weights(rng)
+    x = rng.standard_normal((mlp.BATCH, mlp.SIZES[0])).astype(np.float32)
+    y = rng.integers(0, mlp.SIZES[-1], mlp.BATCH)
+    return weights, x, y
+
+
 def w3(device: str) -> Workload:
     """784-256-128-10 ReLU MLP, cross-entropy, SGD with momentum, batch 128."""
     import ember
     import torch
 
-    rng = np.random.default_rng(0)
-    weights = mlp.initial_weights(rng)
-    x = rng.standard_normal((mlp.BATCH, mlp.SIZES[0])).astype(np.float32)
-    y = rng.integers(0, mlp.SIZES[-1], mlp.BATCH)
+    weights, x, y = _w3_data()
     wl = Workload("W3", f"MLP 784-256-128-10, batch {mlp.BATCH}, one SGD step", "ms", 1.2, mlp.STEPS,
                   {"ember": mlp.make_run(ember, weights, x, y, device),
                    "torch": mlp.make_run(torch, weights, x, y, device)})
@@ -181,9 +194,8 @@ def _autograd_mlp(ag, weights: list, x: np.ndarray, y: np.ndarray) -> Callable[[
 # ---------------------------------------------------------------------------- W4 CNN
 
 
-def w4(device: str) -> Workload:
-    """conv-relu-pool ×2, linear, cross-entropy, SGD; batch 64 of 1×28×28."""
-    import ember
+def _w4_data() -> tuple:
+    """W4's initial weights (torch's initialisation, seed 0), images and labels."""
     import torch
 
     torch.manual_seed(0)
@@ -191,6 +203,15 @@ def w4(device: str) -> Workload:
     rng = np.random.default_rng(0)
     x = rng.standard_normal((cnn.BATCH, 1, 28, 28)).astype(np.float32)
     y = rng.integers(0, 10, cnn.BATCH)
+    return weights, x, y
+
+
+def w4(device: str) -> Workload:
+    """conv-relu-pool ×2, linear, cross-entropy, SGD; batch 64 of 1×28×28."""
+    import ember
+    import torch
+
+    weights, x, y = _w4_data()
     return Workload("W4", f"CNN batch {cnn.BATCH}, one SGD step", "ms", 1.5, cnn.STEPS,
                     {"ember": cnn.make_run(ember, weights, x, y, device),
                      "torch": cnn.make_run(torch, weights, x, y, device)})
@@ -302,8 +323,54 @@ def w9(device: str) -> Workload:
                                    "torch": per_sample.make_run(torch, weights, x, y, device)})
 
 
+# ---------------------------------------------------------------------------- compiled rows
+# ember.compile'd Ember against torch eager: the same work as W1, W3, W4 and W6.
+
+
+def w1c(device: str) -> Workload:
+    """W1 with the formula ``ember.compile``d (the leaves made and backward run each call)."""
+    import ember
+    import torch
+
+    return Workload("W1C", "scalar partials, ember.compile (vs torch eager)", "us", 0.5, W1_CALLS,
+                    {"ember": _w1_loop(ember, device, ember.compile(_w1_z)),
+                     "torch": _w1_loop(torch, device, _w1_z)})
+
+
+def w3c(device: str) -> Workload:
+    """W3's MLP step with the model ``ember.compile``d (vs torch eager)."""
+    import ember
+    import torch
+
+    weights, x, y = _w3_data()
+    return Workload("W3C", "MLP step, ember.compile (vs torch eager)", "ms", 0.8, mlp.STEPS,
+                    {"ember": mlp.make_run(ember, weights, x, y, device, compiled=True),
+                     "torch": mlp.make_run(torch, weights, x, y, device)})
+
+
+def w4c(device: str) -> Workload:
+    """W4's CNN step with the model ``ember.compile``d (vs torch eager)."""
+    import ember
+    import torch
+
+    weights, x, y = _w4_data()
+    return Workload("W4C", "CNN step, ember.compile (vs torch eager)", "ms", 0.8, cnn.STEPS,
+                    {"ember": cnn.make_run(ember, weights, x, y, device, compiled=True),
+                     "torch": cnn.make_run(torch, weights, x, y, device)})
+
+
+def w6c(device: str) -> Workload:
+    """W6's tiny graph ``ember.compile``d (vs torch eager)."""
+    import ember
+    import torch
+
+    return Workload("W6C", "per-op overhead, ember.compile (vs torch eager)", "us", 0.5,
+                    overhead.ITERATIONS, {"ember": overhead.make_loop(ember, device, compiled=True),
+                                          "torch": overhead.make_loop(torch, device)})
+
+
 WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W5F": w5f, "W6": w6, "W7": w7, "W8": w8,
-             "W9": w9}
+             "W9": w9, "W1C": w1c, "W3C": w3c, "W4C": w4c, "W6C": w6c}
 
 
 # ---------------------------------------------------------------------------- machine and table

@@ -35,8 +35,8 @@ def test_forward_trace_is_the_recorded_graph():
     e = ember.explain(z, **PHI)
     defs = [(s.name, s.definition, s.value) for s in e.forward]
     assert defs == [
-        ("v1", "pow(x, 5)", 32.0), ("v2", "mul(3, v1)", 96.0), ("v3", "pow(u, 2)", 16.0),
-        ("v4", "mul(2, v3)", 32.0), ("v5", "mul(v4, k)", 96.0), ("v6", "mul(v5, x)", 192.0),
+        ("v1", "pow(x, 5)", 32.0), ("v2", "mul(v1, 3)", 96.0), ("v3", "pow(u, 2)", 16.0),
+        ("v4", "mul(v3, 2)", 32.0), ("v5", "mul(v4, k)", 96.0), ("v6", "mul(v5, x)", 192.0),
         ("v7", "add(v2, v6)", 288.0), ("v8", "mul(l, x)", 2.0), ("v9", "add(v7, v8)", 290.0),
         ("v10", "add(v9, l)", 291.0),
     ]

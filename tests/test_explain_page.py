@@ -1,5 +1,6 @@
-"""The explain page in a real headless browser: step through both sweeps of the lecture's z and read
-the partial derivatives 337, 96, 64 and 3 from the page (skips where Chromium or Playwright is missing)."""
+"""The explain page in a real headless browser: step through both sweeps of the lecture's z (and, in
+forward mode, through its four sweeps of dual numbers) and read the partial derivatives 337, 96, 64
+and 3 from the page (skips where Chromium or Playwright is missing)."""
 from __future__ import annotations
 
 import shutil
@@ -8,7 +9,7 @@ import pytest
 
 import ember
 from ember.__main__ import main
-from ember.lab.explain import fmt
+from ember.lab.explain import dot, fmt
 
 import browser
 
@@ -76,9 +77,60 @@ def test_stepping_through_z_reads_the_lecture_partials(page, tmp_path, engine):
     partials = page.eval_on_selector_all("#partials tbody tr",
                                          "rows => rows.map(r => r.cells[1].textContent)")
     assert partials == list(PARTIALS.values()) and page.is_visible("#partials")
+    assert page.is_visible("#sweeps") and "reverse mode 1 (one per output)" in end["caption"]
     assert "∂f/∂x = 337, ∂f/∂u = 96, ∂f/∂k = 64, ∂f/∂l = 3" in end["caption"]
     assert page.errors == []
     assert all(url.startswith("file:") for url in page.requests), page.requests  # no network, no CDN
+
+
+def _forward_page_states(page, path) -> list:
+    page.requests.clear()
+    page.goto(path.as_uri())
+    return _walk(page)
+
+
+@pytest.mark.parametrize("engine", _engines())
+def test_stepping_through_the_forward_sweeps_of_z_reads_the_partials_as_tangents(page, tmp_path, engine):
+    e = ember.explain(Z, mode="forward", **POINT)
+    path = tmp_path / "z-forward.html"
+    e.to_html(path, engine=engine)
+    states = _forward_page_states(page, path)
+    seeds, nodes = list(POINT), [s.name for s in e.forward]
+    assert len(states) == 1 + len(seeds) * (1 + len(nodes)) + 1
+    assert all(v == "" for k, v in states[0]["cells"].items() if k.startswith("tangent-"))
+    for i, seed in enumerate(seeds):  # sweep i: the seed, then each node's value and tangent
+        first = 1 + i * (1 + len(nodes))
+        start = states[first]
+        assert start["counter"].endswith(f"forward sweep {i + 1} of {len(seeds)}")
+        assert start["current"] == [f"n_{seed}"] and f"the seed {dot(seed)} = 1" in start["caption"]
+        assert [start["cells"][f"tangent-{seed}-{n}"] for n in seeds] == \
+            ["1" if n == seed else "0" for n in seeds]
+        for k, s in enumerate(e.forward, 1):
+            cells = states[first + k]["cells"]
+            assert states[first + k]["current"] == [f"n_{s.name}"]
+            assert [cells[f"tangent-{seed}-{n}"] for n in nodes[:k]] == \
+                [fmt(t[i]) for t in e.tangents[:k]]
+            assert all(cells[f"tangent-{seed}-{n}"] == "" for n in nodes[k:]), "a tangent before its node"
+            if i + 1 < len(seeds):
+                assert all(v == "" for key, v in cells.items() if key.startswith(f"tangent-{seeds[i + 1]}-"))
+        last = states[first + len(nodes)]
+        assert f"gives ∂f/∂{seed} = {PARTIALS[seed]}" in last["caption"]
+    end = states[-1]
+    assert {seed: end["cells"][f"tangent-{seed}-v10"] for seed in seeds} == PARTIALS  # 337, 96, 64, 3
+    assert "Forward mode needs 4 sweeps for them (one per input), reverse mode 1" in end["caption"]
+    counts = page.eval_on_selector_all("#sweeps tbody tr", "rows => rows.map(r => r.cells[1].textContent)")
+    assert counts == ["4 (one per input)", "1 (one per output)"] and page.is_visible("#sweeps")
+    assert page.errors == []
+    assert all(url.startswith("file:") for url in page.requests), page.requests  # no network, no CDN
+
+
+def test_the_cli_writes_the_forward_page(page, tmp_path, capsys):
+    path = tmp_path / "forward.html"
+    at = ",".join(f"{k}={v:g}" for k, v in POINT.items())
+    assert main(["grad", Z, "--at", at, "--explain", "--forward", "--html", str(path)]) == 0
+    assert f"wrote {path}" in capsys.readouterr().out
+    end = _forward_page_states(page, path)[-1]
+    assert [end["cells"][f"tangent-{seed}-v10"] for seed in POINT] == list(PARTIALS.values())
 
 
 def test_previous_and_the_arrow_keys_step_back_and_forth(page, tmp_path):

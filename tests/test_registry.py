@@ -41,11 +41,14 @@ NOT_OPS_MODULES = {
     "ember.ops.methods": "conversions, fills, in-place forms derived from declarations",
     "ember.ops.resize": "Tensor.resize_/resize_as_, in-place methods with samples (opinfo/core.py)",
     "ember.ops.fill_diagonal": "Tensor.fill_diagonal_, an in-place method with samples (opinfo/core.py)",
+    "ember._inplace_functions": "torch.sin_(x) and the like: the declared ops' in-place methods "
+                                "(tests/test_tutorial_surface.py)",
     "ember": "dtype queries",
     "ember.backend": "the default device (tests/test_torch_namespace.py)",
     "ember.threads": "thread counts (tests/test_torch_namespace.py)",
     "ember.tensor_types": "legacy tensor-type constructors (tests/test_torch_namespace.py)",
     "ember._functorch.vmap": "ember.vmap, a function transform (tests/test_vmap.py)",
+    "ember.compiler": "ember.compile, a function transform (tests/test_compile.py)",
 }
 NAMESPACES = {**{ns: importlib.import_module(ns) for ns in registry.NAMESPACES},
               "Tensor": ember.Tensor}

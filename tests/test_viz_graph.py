@@ -159,6 +159,15 @@ def test_explanation_graph_shows_values_adjoints_and_local_derivatives(engine):
     _check_svg(p.svg(), p)
 
 
+def test_forward_mode_graph_shows_each_nodes_tangents_one_per_sweep():
+    e = ember.explain("3*x**5 + 2*u**2*k*x + l*x + l", mode="forward", x=2, u=4, k=3, l=1)
+    boxes = {b.id: b.lines for b in e.graph(engine="matplotlib").boxes}
+    assert boxes["x"] == ["x = 2", "x\u0307 = [1, 0, 0, 0]"]
+    assert boxes["v1"] == ["v1 = pow(x, 5)", "= 32", "v\u03071 = [80, 0, 0, 0]"]
+    assert boxes["v10"][-1] == "v\u030710 = [337, 96, 64, 3]"  # the partials, one per sweep
+    assert not any("\u0304" in line for lines in boxes.values() for line in lines)  # no adjoints
+
+
 def test_auto_falls_back_to_matplotlib_without_dot(monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     assert Picture().renderer() == "matplotlib"

@@ -64,6 +64,8 @@ from .tensor_types import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, Flo
                            HalfTensor, IntTensor, LongTensor, ShortTensor, set_default_tensor_type)
 from .threads import (get_num_interop_threads, get_num_threads, set_num_interop_threads,  # noqa: E402
                       set_num_threads)
+from ._inplace_functions import FUNCTIONS as _INPLACE_FUNCTIONS  # noqa: E402
+globals().update(_INPLACE_FUNCTIONS)  # torch.sin_(x), torch.relu_(x), ...
 
 from . import nn  # noqa: E402  (last: nn is built from everything above)
 
@@ -72,3 +74,7 @@ from . import viz  # noqa: E402
 from .viz.summary import summary  # noqa: E402
 from . import onnx, profiler  # noqa: E402  (interop: ONNX export, the profiler)
 from . import amp  # noqa: E402  (ember.amp: GradScaler)
+
+# ---- ember.compile (torch.compile) and ember.compiler (torch.compiler)
+from . import compiler  # noqa: E402
+from .compiler import compile  # noqa: E402,A001  (torch.compile shadows the builtin, as torch)

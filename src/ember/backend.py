@@ -396,3 +396,73 @@ def _mismatch(arrays, op: str):
         "Expected all tensors to be on the same device, but found at least two devices, "
         f"{pair}! (in {op})"
     )
+
+
+# ---------------------------------------------------------------------------- memory overlap
+
+def _dense(array) -> bool:
+    """True when ``array``'s elements fill its memory span once each, in some order of dims
+    (torch's "non-overlapping and dense"; a negative stride, which torch never makes, is not)."""
+    expected = array.itemsize
+    for stride, size in sorted((s, n) for s, n in zip(array.strides, array.shape) if n != 1):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
+
+
+def overlap(written, read) -> str:
+    """How an array about to be written and an array read for it share memory, as torch judges
+    it before a write: "full" (the same elements in the same layout), "partial", "no", or
+    "unknown" (one is not dense: torch leaves such pairs alone)."""
+    if written is read:
+        return "full"
+    if not written.size or not read.size or device_of(written) != device_of(read):
+        return "no"
+    if not _dense(written) or not _dense(read):
+        return "unknown"
+    if not xp_of(written).may_share_memory(written, read):
+        return "no"
+    same = address_of(written) == address_of(read) and written.nbytes == read.nbytes \
+        and written.strides == read.strides
+    return "full" if same else "partial"
+
+
+# ---------------------------------------------------------------------------- failures
+
+def allocation_bytes(exc: BaseException) -> int | None:
+    """The bytes an out-of-memory error from NumPy or CuPy tried to allocate (None: not one).
+
+    NumPy's error keeps the size; CuPy's (a MemoryError too) says it first: "Out of memory
+    allocating 1,024 bytes (allocated so far: ...)"."""
+    if not isinstance(exc, MemoryError):
+        return None
+    size = getattr(exc, "_total_size", None)
+    if size is None:
+        found = [int(n.replace(",", "")) for n in str(exc).split() if n.replace(",", "").isdigit()]
+        size = found[0] if found else 0
+    return size
+
+
+_ARRAY_WORDING = (  # what NumPy's and CuPy's messages say, by the kind of failure torch names
+    ("could not be broadcast", "shapes"),
+    ("mismatch in its core dimension", "shapes"),
+    ("shape mismatch", "shapes"),
+    ("not aligned", "shapes"),
+    ("cannot reshape", "shapes"),
+    ("array is too big", "too big"),
+    ("maximum supported dimension", "too big"),
+    ("negative dimensions", "negative"),
+)
+
+
+def failure_kind(exc: BaseException) -> str | None:
+    """What an exception from an array call means, from the array library's own wording:
+    "memory", "too big", "shapes", "negative", or None when it is not one of these."""
+    if allocation_bytes(exc) is not None:
+        return "memory"
+    text = str(exc)
+    for words, kind in _ARRAY_WORDING:
+        if words in text:
+            return kind
+    return None

@@ -5,33 +5,12 @@ import functools
 from numbers import Number
 
 from . import backend, dtypes
+from .array_errors import allocating
 from .arguments import int_arg, ints_arg
 from .generator import generator_for
+from .autograd.grad_mode import STATE
 from .autograd.vmap_state import VMAP
 from .tensor import Tensor
-
-
-def _takes_out(factory):
-    """``factory`` taking torch's ``out=``: the values made in ``out``'s dtype and device (unless
-    given) and written into ``out``, resized as torch's (with its warning when it had elements)."""
-
-    @functools.wraps(factory)
-    def make(*args, out: Tensor | None = None, **kwargs):
-        if out is None:
-            return factory(*args, **kwargs)
-        if not isinstance(out, Tensor):
-            raise TypeError(f"{factory.__name__}(): argument 'out' must be Tensor, not "
-                            f"{type(out).__name__}")
-        dtype = kwargs.get("dtype")
-        if dtype is not None and dtypes.to_dtype(dtype) != out.dtype:
-            raise RuntimeError(f"{factory.__name__}: dtype {dtypes.scalar_name(dtypes.to_dtype(dtype))} "
-                               f"does not match dtype of out parameter ({dtypes.scalar_name(out.dtype)})")
-        kwargs["dtype"] = out.dtype
-        kwargs.setdefault("device", out.device)
-        return out._take_result(factory(*args, **kwargs), stacklevel=3)
-
-    make.takes_out = True
-    return make
 
 
 def _finish(data, requires_grad: bool) -> Tensor:
@@ -77,28 +56,103 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Ten
     if kind is not None and device is None and backend.as_device(None) is backend.CPU:
         # a Python number on the CPU: the common fast path
         d = dtypes.to_dtype(dtype) if dtype is not None else kind()
-        return _finish(np.array(data, dtype=d.np), requires_grad)
+        try:
+            return _finish(np.array(data, dtype=d.np), requires_grad)
+        except OverflowError:
+            _refuse_number(data, d)
     dev = backend.as_device(device) if device is not None else (
         data.device if isinstance(data, Tensor) else backend.device_of(data) if backend.is_array(data)
         else backend.as_device(None))
     if backend.is_array(data) and backend.device_of(data) != backend.CPU:
         arr = data
     else:
-        try:
-            arr = np.array(_plain(data))
-        except ValueError as exc:
-            raise ValueError(f"tensor(): could not build a tensor from ragged data ({exc})") from None
-        if arr.dtype == object or arr.dtype.kind in "USV":
-            raise TypeError(
-                f"tensor(): could not convert {type(data).__name__} of "
-                f"{type(arr.flat[0]).__name__ if arr.size else 'objects'} to a tensor of numbers"
-            )
+        arr = _host_array(data)
     d = dtypes.to_dtype(dtype) if dtype is not None else _infer_dtype(arr, data)
+    if not backend.is_array(data) and arr.dtype.kind in "iu" and arr.size:
+        for bound in (arr.min(), arr.max()):  # ints beyond int64 NumPy keeps as uint64
+            _refuse_number(int(bound), d)
     xp = backend.xp_for(dev)
     with backend.device_context(dev):
         out = xp.array(backend.transfer(arr, dev) if backend.is_array(arr) else arr, dtype=d.np,
                        copy=True)
     return _finish(out, requires_grad)
+
+
+def _host_array(data):
+    """Nested data as a host array of numbers, or torch's error for what is not a grid of them."""
+    np = backend.numpy
+    plain = _plain(data)
+    try:
+        arr = np.array(plain)
+    except (ValueError, TypeError, OverflowError):
+        arr = None
+    if arr is None or arr.dtype == object or arr.dtype.kind in "USV":
+        sizes = _refuse_data(plain)
+        if 0 in sizes:  # torch reads no element when the first ones say there are none
+            return np.zeros(sizes, dtype=np.float32)
+        arr = np.array(plain, dtype=np.float64)  # numbers that only mixing int and float fits
+    return arr
+
+
+def _refuse_number(value: int, d: dtypes.dtype) -> None:
+    """torch's error for a Python int that does not fit ``d`` (or int64 on the way to it)."""
+    if not d.is_floating_point and not -2 ** 63 <= value < 2 ** 63:
+        raise ValueError("tensor(): Overflow when unpacking long long")
+    dtypes.checked_scalar("tensor", value, d)
+
+
+def _refuse_data(data) -> list:
+    """torch's error for nested data that is not a grid of numbers, found as torch looks: the
+    sizes along the first elements, then the type of every element, then each row's length
+    (unless the sizes hold no element). Returns the sizes."""
+    sizes, node = [], data
+    if isinstance(node, (str, bytes)):
+        raise TypeError(f"tensor(): invalid data type '{type(node).__name__}'")
+    while isinstance(node, (list, tuple)):
+        sizes.append(len(node))
+        if not node:
+            break
+        node = node[0]
+        if isinstance(node, (str, bytes)):
+            raise ValueError(f"tensor(): too many dimensions '{type(node).__name__}'")
+    rows = [data] if isinstance(data, (list, tuple)) else []
+    leaves = [] if rows else [data]
+    for row in rows:  # grows while it is read: every nested sequence, breadth first
+        for item in row:
+            (rows if isinstance(item, (list, tuple)) else leaves).append(item)
+    for leaf in leaves:
+        if isinstance(leaf, (str, bytes)):
+            raise TypeError(f"tensor(): invalid data type '{type(leaf).__name__}'")
+        if not isinstance(leaf, Number) and not backend.is_array(leaf):
+            raise RuntimeError(f"tensor(): Could not infer dtype of {type(leaf).__name__}")
+    if len({leaf.shape for leaf in leaves if backend.is_array(leaf)}) > 1:
+        raise ValueError("tensor(): only one element tensors can be converted to Python scalars")
+    if 0 in sizes:
+        return sizes
+    _check_rows(data, sizes)
+    if not any(isinstance(leaf, float) for leaf in leaves):
+        for leaf in leaves:
+            if isinstance(leaf, int) and not -2 ** 63 <= leaf < 2 ** 63:
+                raise ValueError("tensor(): Overflow when unpacking long long")
+    return sizes
+
+
+def _check_rows(data, sizes: list) -> None:
+    """Every sequence at depth ``d`` has ``sizes[d]`` items, sequences above the last depth."""
+    level = [data]
+    for dim, size in enumerate(sizes):
+        below = []
+        for row in level:
+            if not isinstance(row, (list, tuple)):
+                raise TypeError("tensor(): not a sequence")
+            if len(row) != size:
+                raise ValueError(f"tensor(): expected sequence of length {size} at dim {dim} "
+                                 f"(got {len(row)})")
+            below.extend(row)
+        level = below
+    for leaf in level:
+        if isinstance(leaf, (list, tuple)):
+            raise TypeError(f"tensor(): must be real number, not {type(leaf).__name__}")
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -150,30 +204,55 @@ def _filled(fill: str, size, dtype, device, requires_grad: bool) -> Tensor:
     d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     dev = backend.as_device(device)
     xp = backend.xp_for(dev)
-    with backend.device_context(dev):
+    with backend.device_context(dev), allocating(shape, d.itemsize, dev):
         data = getattr(xp, fill)(shape, dtype=d.np)
     return _finish(data, requires_grad)
 
 
-@_takes_out
+def _with_out(factory):
+    """``factory`` taking torch's ``out=``: the values made in ``out``'s dtype and on its device,
+    then written into ``out`` (resized to the result's shape, as torch's factories do, with
+    torch's warning when it had elements)."""
+    name = factory.__name__
+
+    @functools.wraps(factory)
+    def fn(*args, out: Tensor | None = None, **kwargs) -> Tensor:
+        if out is None:
+            return factory(*args, **kwargs)
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+        dtype = kwargs.get("dtype")
+        if dtype is not None and dtypes.to_dtype(dtype) != out.dtype:
+            raise RuntimeError(f"dtype {dtypes.scalar_name(dtypes.to_dtype(dtype))} does not match "
+                               f"dtype of out parameter ({dtypes.scalar_name(out.dtype)})")
+        if STATE.enabled and (out.requires_grad or kwargs.get("requires_grad")):
+            raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                               "differentiation, but one of the arguments requires grad.")
+        result = factory(*args, **{**kwargs, "dtype": out.dtype, "device": out.device})
+        return out._take_result(result, stacklevel=3)
+
+    return fn
+
+
+@_with_out
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros."""
     return _filled("zeros", size, dtype, device, requires_grad)
 
 
-@_takes_out
+@_with_out
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones."""
     return _filled("ones", size, dtype, device, requires_grad)
 
 
-@_takes_out
+@_with_out
 def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor with unspecified values (Ember gives zeros, which are as good)."""
     return _filled("zeros", size, dtype, device, requires_grad)
 
 
-@_takes_out
+@_with_out
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor filled with ``fill_value`` (its dtype inferred from the value, as torch)."""
     d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.scalar_dtype(fill_value)
@@ -211,19 +290,19 @@ def full_like(input: Tensor, fill_value, *, dtype=None, device=None, requires_gr
                 device=device if device is not None else input.device, requires_grad=requires_grad)
 
 
-@_takes_out
+@_with_out
 def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """The identity matrix (n×m)."""
     d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     dev = backend.as_device(device)
     if n < 0 or (m is not None and m < 0):
         raise RuntimeError(f"eye: n and m must be non-negative, got {n} and {m}")
-    with backend.device_context(dev):
+    with backend.device_context(dev), allocating((n, n if m is None else m), d.itemsize, dev):
         data = backend.xp_for(dev).eye(n, m, dtype=d.np)
     return _finish(data, requires_grad)
 
 
-@_takes_out
+@_with_out
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Values from ``start`` up to (not including) ``end`` by ``step``."""
     import math
@@ -259,13 +338,13 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: b
     if n > dtypes.int64.bounds()[1]:
         raise RuntimeError(f"arange: invalid size, possible overflow? ({n} elements from {start} to "
                            f"{end} by {step})")
-    with backend.device_context(dev):
+    with backend.device_context(dev), allocating((n,), d.itemsize, dev):
         data = (start + step * xp.arange(n, dtype=backend.numpy.float64)).astype(d.np) \
             if d.is_floating_point else xp.arange(start, end, step, dtype=d.np)[:n]
     return _finish(data, requires_grad)
 
 
-@_takes_out
+@_with_out
 def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     if steps < 0:
@@ -286,14 +365,15 @@ def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: 
     work = d.np if d.is_floating_point else backend.numpy.float64
     lo = xp.asarray(float(start), dtype=d.np).astype(work)
     hi = xp.asarray(float(end), dtype=d.np).astype(work)
-    with backend.device_context(dev):
+    work_size = backend.numpy.dtype(work).itemsize
+    with backend.device_context(dev), allocating((steps,), work_size, dev):
         idx = xp.arange(steps, dtype=work)
         step = (hi - lo) / (steps - 1)
         data = xp.where(idx < steps // 2, lo + step * idx, hi - step * (steps - 1 - idx)).astype(d.np)
     return _finish(data, requires_grad)
 
 
-@_takes_out
+@_with_out
 def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=None,
              requires_grad: bool = False) -> Tensor:
     """``base ** linspace(start, end, steps)``."""
@@ -324,7 +404,7 @@ def _random(kind: str, size, generator, dtype, device, requires_grad, **kw) -> T
     shape = tuple(n for _, n in draws) + tuple(shape)
     dev = backend.as_device(device)
     rng = generator_for(dev, generator)
-    with backend.device_context(dev):
+    with backend.device_context(dev), allocating(shape, 8, dev):  # drawn as 64-bit numbers
         if kind == "randint":
             d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.int64
             data = rng.integers(kw["low"], kw["high"], shape).astype(d.np)
@@ -340,19 +420,19 @@ def _random(kind: str, size, generator, dtype, device, requires_grad, **kw) -> T
     return _finish(data, requires_grad)
 
 
-@_takes_out
+@_with_out
 def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Uniform random numbers in [0, 1)."""
     return _random("rand", size, generator, dtype, device, requires_grad)
 
 
-@_takes_out
+@_with_out
 def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Standard normal random numbers."""
     return _random("randn", size, generator, dtype, device, requires_grad)
 
 
-@_takes_out
+@_with_out
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
             requires_grad: bool = False) -> Tensor:
     """Random integers in [low, high): ``randint(10, (3,))`` or ``randint(2, 10, (3,))``."""
@@ -368,7 +448,7 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
     return _random("randint", (tuple(size),), generator, dtype, device, requires_grad, low=low, high=high)
 
 
-@_takes_out
+@_with_out
 def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A random permutation of 0..n-1."""
     n = int_arg(n, "randperm", "n")

@@ -85,8 +85,8 @@ def to_dtype(d) -> dtype:
     (``dtype="float32"`` is a TypeError there, so code relying on it would not port)."""
     if isinstance(d, dtype):
         return d
-    if d is float:
-        return _default_float
+    if d is float:  # torch maps Python's float to float64 whatever the default dtype
+        return float64
     if d is int:
         return int64
     if d is bool:

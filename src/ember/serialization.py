@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
+import re
 import secrets
 import tempfile
 import warnings
@@ -112,6 +114,18 @@ def _contiguous(array):
 
 def _join(path: str, key) -> str:
     return f"{path}.{key}" if path else str(key)
+
+
+MAX_NESTING = 400  # brackets in a structure entry: 200 levels of containers, well within the
+#                    recursion Python allows the JSON reader and the decoder
+
+
+def _nesting(text: str) -> int:
+    """How deeply a JSON text's brackets nest (brackets inside strings do not count): read
+    before parsing, as the parser and the decoder recurse once per level."""
+    brackets = re.sub(r"[^\[\]{}]", "", re.sub(r'"(?:[^"\\]|\\.)*"', "", text))
+    steps = (1 if b in "[{" else -1 for b in brackets)
+    return max(itertools.accumulate(steps), default=0)
 
 
 class _Decoder:
@@ -335,6 +349,11 @@ def _load_path(path: str, where: str, map_location):
     if metadata.get(DIGEST_KEY) != _digest(structure, arrays):
         raise ValueError(f"ember.load: {where} was modified or corrupted after it was saved "
                          "(its SHA-256 digest does not match its contents)")
+    depth = _nesting(structure)
+    if depth > MAX_NESTING:
+        raise ValueError(f"ember.load: {where}: its structure entry is nested {depth} levels deep; "
+                         f"files Ember reads nest at most {MAX_NESTING} (a file saved by Ember "
+                         "from ordinary containers stays far below)")
     try:
         return decoder.decode(json.loads(structure))
     except (json.JSONDecodeError, TypeError, KeyError, AttributeError) as exc:

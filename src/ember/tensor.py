@@ -5,6 +5,7 @@ Deliberately thin. Arithmetic, reductions and shape methods are attached from ``
 """
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Callable, Iterator
 
@@ -26,6 +27,24 @@ _NON_LEAF_GRAD = (
     "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
     "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead."
 )
+
+
+
+def _check_no_partial_overlap(op: str, written, inputs: tuple) -> None:
+    """torch's refusal of a write whose input shares only some of the written memory (the
+    input would be changed while it is read); the same memory in the same layout is fine."""
+    for t in inputs:
+        if not isinstance(t, Tensor):
+            continue
+        read = t._data
+        if read is written or (written.base is None and read.base is None):
+            continue  # the same array, or two arrays that each own their memory
+        if backend.overlap(written, read) == "partial":
+            raise RuntimeError(
+                "unsupported operation: some elements of the input tensor and the written-to "
+                "tensor refer to a single memory location. Please clone() the tensor before "
+                f"performing the operation. ({op})"
+            )
 
 
 class Tensor:
@@ -137,7 +156,12 @@ class Tensor:
 
     def stride(self, dim: int | None = None):
         """Elements to step in memory for one step along each dim (0 along an expanded dim)."""
-        steps = tuple(s // self._data.itemsize for s in self._data.strides)
+        data = self._data
+        if data.size or any(data.strides):
+            steps = tuple(s // data.itemsize for s in data.strides)
+        else:  # a new empty array steps 0 everywhere: a contiguous layout's steps, as torch
+            steps = tuple(math.prod(max(n, 1) for n in data.shape[d + 1:])
+                          for d in range(data.ndim))
         return steps if dim is None else steps[_wrap_dim(dim, self._data.ndim, "stride")]
 
     def storage_offset(self) -> int:
@@ -385,9 +409,11 @@ class Tensor:
             self._vc = [0]
         return self._vc
 
-    def _check_inplace(self, op: str) -> None:
+    def _check_inplace(self, op: str, inputs: tuple = (), written=None) -> None:
         """Refuse in-place changes that would corrupt autograd (a leaf that needs grad, or a
-        view of one) or write one memory location twice (an expanded tensor)."""
+        view of one), write one memory location twice (an expanded tensor), or read memory
+        that the write changes (an input partly overlapping ``written``, by default all of
+        ``self``); every in-place op and ``out=`` comes through here before it writes."""
         data = self._data
         if data.size > 1 and any(s == 0 and n > 1 for s, n in zip(data.strides, data.shape)):
             raise RuntimeError(
@@ -395,6 +421,8 @@ class Tensor:
                 f"a single memory location. Please clone() the tensor before performing the "
                 f"operation. ({op})"
             )
+        if inputs:
+            _check_no_partial_overlap(op, data if written is None else written, inputs)
         if not STATE.enabled:
             return
         if self.requires_grad and self.grad_fn is None:

@@ -131,14 +131,14 @@ __all__ = ["Function", "FunctionCtx", "backward", "grad", "no_grad", "enable_gra
 
 
 def __getattr__(name: str):
-    """``functional``, ``gradcheck`` and ``gradgradcheck``, loaded on first use.
+    """``functional``, ``profiler``, ``gradcheck`` and ``gradgradcheck``, loaded on first use.
 
     They are built on Tensor and the ops, which import this package, so they cannot load with it.
     """
     import importlib
 
-    if name == "functional":
-        return importlib.import_module(f"{__name__}.functional")
+    if name in ("functional", "profiler"):
+        return importlib.import_module(f"{__name__}.{name}")
     if name in ("gradcheck", "gradgradcheck"):
         module = importlib.import_module(f"{__name__}.gradcheck")
         globals().update(gradcheck=module.gradcheck, gradgradcheck=module.gradgradcheck)

@@ -301,6 +301,11 @@ def toposort(starts: list) -> list:
     ``.grad``) as soon as it is final rather than at the end; that is what lets
     DistributedDataParallel all-reduce while backward goes on. Iterative, any depth.
     """
+    if len(starts) == 1 and isinstance(starts[0], Node):
+        edges = [e for e in starts[0].edges if e is not None]
+        if not [e for e in edges if isinstance(e, Node)]:  # one node over leaves (ember.compile's)
+            # each leaf placed at its last use, as the general sweep below places it
+            return [starts[0]] + list(dict.fromkeys(reversed(edges)))[::-1]
     consumers: dict = {}  # keyed by the objects: nodes and tensors hash by identity
     start_set = set(starts)
     stack = list(starts)
@@ -474,7 +479,7 @@ def _reach_leaf(leaf, g, create_graph: bool, want, captured) -> None:
 
 def accumulate_grad(leaf, g, create_graph: bool) -> None:
     """Add ``g`` into ``leaf.grad``, then run the leaf's post-accumulate-grad hooks."""
-    if g.dtype != leaf.dtype and g.is_floating_point() and leaf.is_floating_point():
+    if g._data.dtype != leaf._data.dtype and g.is_floating_point() and leaf.is_floating_point():
         g = g.to(leaf.dtype)  # as torch: a leaf's gradient has the leaf's dtype
     if create_graph:
         leaf.grad = g if leaf.grad is None else leaf.grad + g

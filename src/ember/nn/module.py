@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 from .. import dtypes
 from ..autograd.grad_mode import is_grad_enabled, no_grad
+from ..compiler.compiled import CompiledFunction
 from ..tensor import Tensor
 from . import backward_hooks
 from .parameter import Buffer, Parameter
@@ -105,6 +106,18 @@ class Module:
 
     # ----------------------------------------------------------------- calling
     def __call__(self, *args, **kwargs):
+        compiled = self.__dict__.get("_compiled_call")
+        if compiled is not None:  # Module.compile() ran: the call goes through ember.compile
+            return compiled(*args, **kwargs)
+        return self._call_eager(*args, **kwargs)
+
+    def compile(self, **kwargs) -> None:
+        """Compile this module's call in place with ``ember.compile(...)``'s arguments (as torch)."""
+        object.__setattr__(self, "_compiled_call",
+                           CompiledFunction(self._call_eager, module=self, **kwargs))
+
+    def _call_eager(self, *args, **kwargs):
+        """The call without compilation: pre-hooks, forward, hooks."""
         if self._forward_pre_hooks:
             args, kwargs = self._run_pre_hooks(args, kwargs)
         call = None

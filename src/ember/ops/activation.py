@@ -93,6 +93,19 @@ def softmax(input: Tensor, dim=None, dtype=None) -> Tensor:
 # (celu's 1/alpha, hardsigmoid's 1/6) or are written a particular way (mish): composites of
 # Ember ops would differ in the last digits in float64.
 
+_FLOAT_KERNELS = E.kernels_for("f")  # torch implements these activations for floating dtypes only
+_NOT_BOOL = E.kernels_for("iuf")
+_NOT_INT = E.kernels_for("bf")
+
+
+def float_input(op: str, input) -> Tensor:
+    """``input`` checked as torch's float-only activation kernels check it: a non-tensor is a
+    TypeError, an integer or bool tensor a NotImplementedError naming the op and the dtype."""
+    E.require_tensors(op, input)
+    _FLOAT_KERNELS(op, input)
+    return input
+
+
 def _f32(value: float) -> float:
     """``value`` rounded to float32, as torch's kernels hold some constants."""
     return float(backend.numpy.float32(value))
@@ -145,7 +158,7 @@ def _hardsigmoid_of(x: Tensor) -> Tensor:
 @torch_backward("SoftplusBackward0")
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta x)) / beta``, and ``x`` itself where ``beta x > threshold`` (as torch)."""
-    x = E.to_float(input)
+    x = float_input("softplus", input)
     z = E.mul(x, beta)
     soft = E.div(E.log1p(E.exp(E.clamp(z, max=threshold))), beta)
     return E.where(E.gt(z, threshold), x, soft)
@@ -179,6 +192,9 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     """``x`` clipped to ``[min_val, max_val]``, with zero gradient outside and at the bounds."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    E.require_tensors("hardtanh", input)
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("Bool inputs not supported for hardtanh")
     return maybe_inplace(_hardtanh, "hardtanh_", input, inplace, min_val, max_val)
 
 
@@ -196,7 +212,8 @@ def _leaky_relu(x: Tensor, negative_slope: float) -> Tensor:
 @torch_backward("LeakyReluBackward0")
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``x`` for ``x > 0``, else ``negative_slope * x``."""
-    return maybe_inplace(_leaky_relu, "leaky_relu_", input, inplace, negative_slope)
+    return maybe_inplace(_leaky_relu, "leaky_relu_", float_input("leaky_relu", input), inplace,
+                         negative_slope)
 
 
 def _elu(x: Tensor, alpha: float) -> Tensor:
@@ -209,7 +226,7 @@ def _elu(x: Tensor, alpha: float) -> Tensor:
 @torch_backward("EluBackward0")
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)``."""
-    return maybe_inplace(_elu, "elu_", E.to_float(input), inplace, alpha)
+    return maybe_inplace(_elu, "elu_", float_input("elu", input), inplace, alpha)
 
 
 _GELU_TANH_SCALE = math.sqrt(2.0 / math.pi)
@@ -220,7 +237,7 @@ _GELU_TANH_CUBIC = 0.044715
 @torch_backward("GeluBackward0")
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """``x * Phi(x)`` (the normal CDF), exactly with erf or by torch's tanh approximation."""
-    x = E.to_float(input)
+    x = float_input("gelu", input)
     if approximate == "none":
         cdf = E.mul(E.add(erf(E.mul(x, math.sqrt(0.5))), 1), 0.5)
         return E.mul(x, cdf)
@@ -238,13 +255,13 @@ def _silu(x: Tensor) -> Tensor:
 @torch_backward("SiluBackward0")
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * sigmoid(x)`` (swish)."""
-    return maybe_inplace(_silu, "silu_", E.to_float(input), inplace)
+    return maybe_inplace(_silu, "silu_", float_input("silu", input), inplace)
 
 
 @declare(out="exact", namespaces=("ember.nn.functional",))
 def logsigmoid(input: Tensor) -> Tensor:
     """``log(sigmoid(x))`` without overflow: ``x - log1p(exp(x))`` below 0, ``-log1p(exp(-x))`` above."""
-    x = E.to_float(input)
+    x = float_input("logsigmoid", input)
     below = E.clamp(x, max=0)
     above = E.clamp(x, min=0)
     negative = E.sub(below, E.log1p(E.exp(below)))
@@ -263,7 +280,7 @@ def _selu(x: Tensor) -> Tensor:
 @declare(namespaces=("ember.nn.functional",))
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """``scale * elu(x, alpha)`` with the self-normalising constants."""
-    return maybe_inplace(_selu, "selu_", E.to_float(input), inplace)
+    return maybe_inplace(_selu, "selu_", float_input("selu", input), inplace)
 
 
 @declare(prim=_celu, namespaces=("ember.nn.functional",))
@@ -271,12 +288,13 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` for ``x > 0``, else ``alpha * (exp(x / alpha) - 1)``."""
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError")
-    return maybe_inplace(_celu_of, "celu_", E.to_float(input), inplace, alpha)
+    return maybe_inplace(_celu_of, "celu_", float_input("celu", input), inplace, alpha)
 
 
 @declare(namespaces=("ember.nn.functional",))
 def softsign(input: Tensor) -> Tensor:
     """``x / (1 + |x|)``."""
+    _NOT_BOOL("softsign", input)  # a non-tensor: torch's AttributeError, as torch's softsign
     x = E.to_float(input)
     return E.div(x, E.add(E.abs(x), 1))
 
@@ -293,7 +311,7 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
 @declare(namespaces=("ember.nn.functional",))
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * tanh(softplus(x))``."""
-    return maybe_inplace(_mish_of, "mish_", E.to_float(input), inplace)
+    return maybe_inplace(_mish_of, "mish_", float_input("mish", input), inplace)
 
 
 def _hardswish(x: Tensor) -> Tensor:
@@ -305,24 +323,28 @@ def _hardswish(x: Tensor) -> Tensor:
 @declare(namespaces=("ember.nn.functional",))
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * relu6(x + 3) / 6``."""
-    return maybe_inplace(_hardswish, "hardswish_", E.to_float(input), inplace)
+    return maybe_inplace(_hardswish, "hardswish_", float_input("hardswish", input), inplace)
 
 
 @declare(prim=_hardsigmoid, namespaces=("ember.nn.functional",))
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """``relu6(x + 3) / 6``."""
-    return maybe_inplace(_hardsigmoid_of, "hardsigmoid_", E.to_float(input), inplace)
+    return maybe_inplace(_hardsigmoid_of, "hardsigmoid_", float_input("hardsigmoid", input),
+                         inplace)
 
 
 @declare(out="exact", namespaces=("ember.nn.functional",))
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x`` where ``|x| > lambd``, else 0."""
+    E.require_tensors("hardshrink", input)
+    _NOT_INT("hardshrink", input)
     return E.where(E.le(E.abs(input), lambd), 0.0, input)  # NaN passes through, as torch
 
 
 @declare(out="exact", namespaces=("ember.nn.functional",))
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0."""
+    float_input("softshrink", input)
     if lambd < 0:
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
     shrunk = E.where(E.lt(input, -lambd), E.add(input, lambd), E.sub(input, lambd))
@@ -342,12 +364,17 @@ def _threshold(x: Tensor, threshold: float, value: float) -> Tensor:
 @declare(namespaces=("ember.nn.functional",))
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """``x`` where ``x > threshold``, else ``value``."""
+    E.require_tensors("threshold", input)
+    _NOT_BOOL("threshold", input)
+    if input._data.dtype.kind in "iu":  # torch casts both scalars to the input's integer type
+        threshold, value = int(threshold), int(value)
     return maybe_inplace(_threshold, "threshold_", input, inplace, threshold, value)
 
 
 @declare(namespaces=("ember.nn.functional",))
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     """``a * sigmoid(b)`` for the two halves ``a``, ``b`` of ``input`` along ``dim``."""
+    _FLOAT_KERNELS("glu", input)  # a non-tensor: torch's AttributeError, as torch's glu
     if input.ndim == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
     size = input.shape[dim]

@@ -122,6 +122,8 @@ def float_power(input, exponent) -> Tensor:
 def ldexp(input: Tensor, other: Tensor) -> Tensor:
     """``input * 2 ** other``."""
     E.require_tensors("ldexp", input, other)
+    if other._data.dtype.kind == "b":
+        raise NotImplementedError("\"ldexp\" not implemented for 'Bool'")
     return E.mul(input, E.pow(2.0, other))
 
 

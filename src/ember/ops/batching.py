@@ -69,8 +69,8 @@ class BatchedTensor(Tensor):
         raise RuntimeError("vmap: numpy() reads a tensor's values, which inside vmap belong to "
                            "every sample at once; return the tensor from the vmapped function instead")
 
-    def _check_inplace(self, op: str) -> None:
-        self._value._check_inplace(op)
+    def _check_inplace(self, op: str, inputs: tuple = (), written=None) -> None:
+        self._value._check_inplace(op, inputs, written)
 
     def _set_result(self, result: Tensor) -> Tensor:
         """In-place ops inside vmap: the batched result replaces this tensor's batch."""

@@ -98,6 +98,13 @@ def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> T
     return S.stack([I.index_select(input, 0, _constant(input.xp, index[:, j])) for j in range(r)], 1)
 
 
+def _integer_counts(counts: Tensor) -> None:
+    """torch's NotImplementedError for counts that are not integers (its kernel has no other)."""
+    if counts._data.dtype.kind not in "iu":
+        raise NotImplementedError(f"\"repeat_interleave\" not implemented for "
+                                  f"'{dtypes.scalar_name(counts.dtype)}'")
+
+
 @declare(method=True)
 def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
                       output_size: int | None = None) -> Tensor:
@@ -106,8 +113,9 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
     the counts are a tensor: they set the result's size)."""
     if repeats is None:  # torch.repeat_interleave(repeats)
         counts = input
-        if counts._data.ndim != 1 or counts._data.dtype.kind not in "iu":
+        if counts._data.ndim != 1:
             raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        _integer_counts(counts)
         xp = counts.xp
         return Tensor._make(xp.repeat(xp.arange(counts._data.shape[0]), _host_counts(counts._data)))
     if dim is None:
@@ -116,8 +124,9 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
     size = input._data.shape[axis] if input._data.ndim else 1
     xp = input.xp
     if isinstance(repeats, Tensor):
-        if repeats._data.ndim > 1 or repeats._data.dtype.kind not in "iu":
-            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        if repeats._data.ndim > 1:
+            raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+        _integer_counts(repeats)
         counts = _host_counts(repeats._data.reshape(-1))
         if len(counts) not in (1, size):
             raise RuntimeError("repeats must have the same size as input along dim, but got "

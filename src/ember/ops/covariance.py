@@ -21,6 +21,8 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
     if input._data.ndim > 2:
         raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an "
                            f"input with {input._data.ndim} dimensions")
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("cov(): bool dtype is not supported for input")
     x = S.reshape(input, (1, -1)) if input._data.ndim < 2 else input
     if x._data.dtype.kind in "iub":
         x = E.cast(x, dtypes.get_default_dtype())

@@ -44,8 +44,9 @@ def check_matrices(op: str, A: Tensor, square: bool = False, name: str = "A",
         raise RuntimeError(f"{op}: {name} must be batches of square matrices, but they are "
                            f"{A._data.shape[-2]} by {A._data.shape[-1]} matrices")
     if A._data.dtype.kind != "f":
-        raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got "
-                           f"{dtypes.scalar_name(A.dtype)}")
+        # NotImplementedError, a RuntimeError: torch raises one or the other by the op's kernel
+        raise NotImplementedError(f"{op}: Expected a floating point or complex tensor as input. "
+                                  f"Got {dtypes.scalar_name(A.dtype)}")
     if lapack and A._data.dtype.itemsize < 4:
         raise NotImplementedError(f"{op}: not implemented for '{dtypes.scalar_name(A.dtype)}' "
                                   "(LAPACK has no half precision)")

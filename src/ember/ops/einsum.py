@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import string
 
-from ..tensor import Tensor
+from ..tensor import Tensor, _wrap_dim
 from . import reduce as R
 from . import shape as S
 from .registry import apply, declare, primitive
@@ -108,18 +108,51 @@ def einsum(equation: str, *operands) -> Tensor:
     """``einsum("ij,jk->ik", a, b)``: products summed over the letters the output lacks."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    return apply(_einsum, *operands, equation=_explicit(equation, operands))
+    equation = _explicit(equation, operands)
+    _check_sizes(equation, operands)
+    return apply(_einsum, *operands, equation=equation)
+
+
+def _check_sizes(equation: str, operands: tuple) -> None:
+    """Each letter names one size across the operands (size 1 broadcasts), as torch checks."""
+    seen = {}
+    for i, (sub, t) in enumerate(zip(equation.split("->")[0].split(","), operands)):
+        for c, n in zip(sub, t._data.shape):
+            before = seen.get(c, 1)
+            if n != 1 and before != 1 and n != before:
+                raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {i} which "
+                                   f"does not broadcast with previously seen size {before}")
+            if n != 1:
+                seen[c] = n
+
+
+def _check_contracted(a: Tensor, b: Tensor, pairs: tuple) -> None:
+    """torch's errors for tensordot's contracted dims: lists of one length, dims in range, equal
+    sizes."""
+    if len(pairs[0]) != len(pairs[1]):
+        raise RuntimeError("both dimension lists should have same length")
+    for i, j in zip(*pairs):
+        size_a = a.shape[_wrap_dim(i, a.ndim, "tensordot")]
+        size_b = b.shape[_wrap_dim(j, b.ndim, "tensordot")]
+        if size_a != size_b:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {size_a} "
+                               f"in dim {i} and second has size {size_b} in dim {j}")
 
 
 @declare(out="exact")
 def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     """Contract the last ``dims`` dims of ``a`` with the first of ``b`` (or the listed pairs)."""
+    if a.dtype != b.dtype:
+        raise RuntimeError("both inputs should have same dtype")
     if isinstance(dims, int):
         if dims < 0:
             raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
-        pairs = (list(range(a.ndim - dims, a.ndim)), list(range(dims)))
+        if dims > min(a.ndim, b.ndim):
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
+        pairs = (list(range(-dims, 0)), list(range(dims)))
     else:
         pairs = tuple([d] if isinstance(d, int) else list(d) for d in dims)
+    _check_contracted(a, b, pairs)
     left = list(_FREE[:a.ndim])
     right = list(_FREE[a.ndim:a.ndim + b.ndim])
     for i, j in zip(*pairs):

@@ -14,7 +14,7 @@ from . import index as I
 from ..autograd.engine import torch_backward
 from . import jvp as J
 from . import reduce as R
-from .registry import _NDARRAY, PRIMITIVES, apply, declare, primitive
+from .registry import _NDARRAY, PRIMITIVES, apply, declare, primitive, user_op
 
 # ---------------------------------------------------------------------------- operands
 
@@ -44,7 +44,8 @@ def broadcast_shape(op: str, a: tuple, b: tuple) -> tuple:
         if da != db and da != 1 and db != 1:
             dim = max(len(a), len(b)) - i
             raise RuntimeError(
-                f"{op}: The size of tensor a ({da}) must match the size of tensor b ({db}) at "
+                f"{user_op(op)}: The size of tensor a ({da}) must match the size of tensor b "
+                f"({db}) at "
                 f"non-singleton dimension {dim} (shapes {list(a)} and {list(b)})"
             )
         out.append(da if db == 1 else db)

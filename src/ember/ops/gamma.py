@@ -95,7 +95,8 @@ _igammac = _incomplete_gamma("igammac", "gammaincc", -1,
 @declare(out=True, prim=_igamma, method=True, inplace=True)
 def igamma(input: Tensor, other: Tensor) -> Tensor:
     """The regularised lower incomplete gamma function P(input, other) (torch.igamma)."""
-    a, x = E.promote("igamma", input, other, True)
+    a, x = E.promote("igamma", input, other)
+    E.kernels_for("f")("igamma", a)  # torch's kernel: floating dtypes only
     return apply(_igamma, a, x)
 
 

@@ -152,6 +152,9 @@ def _taps(coord: Tensor, size: int, mode: str, padding_mode: str,
     return [(low, E.sub(1.0, frac)), (E.add(low, 1), frac)]
 
 
+_FLOATS_ONLY = E.kernels_for("f")
+
+
 def _check_grid_sample(input: Tensor, grid: Tensor, mode: str, padding_mode: str) -> None:
     if mode not in _MODES:
         raise ValueError("nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' "
@@ -159,6 +162,7 @@ def _check_grid_sample(input: Tensor, grid: Tensor, mode: str, padding_mode: str
     if padding_mode not in _PADDINGS:
         raise ValueError("nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
                          f"'border', or 'reflection', but got: '{padding_mode}'")
+    _FLOATS_ONLY("grid_sampler", input)  # torch's kernels exist for floating inputs only
     if input.dtype != grid.dtype:
         raise RuntimeError(f"grid_sampler(): expected input and grid to have same dtype, but "
                            f"input has {input.dtype} and grid has {grid.dtype}")

@@ -306,6 +306,7 @@ def setitem(x: Tensor, idx, value) -> None:
                 f"{dtypes.scalar_name(x.dtype)} for the destination and "
                 f"{dtypes.scalar_name(value.dtype)} for the source."
             )
+    given = value
     if value._data.ndim:
         target = _getitem_fwd(x.xp, x._data, arr_idx).shape
         _check_value_shape(value._data.shape, target)
@@ -313,7 +314,8 @@ def setitem(x: Tensor, idx, value) -> None:
             value = S.reshape(value, value._data.shape[value._data.ndim - len(target):])
     if value._data.dtype != x._data.dtype:
         value = E.cast(value, x.dtype)
-    x._check_inplace("index_put_")  # stricter than torch on an expanded tensor: no partial writes
+    # stricter than torch on an expanded tensor: no partial writes
+    x._check_inplace("index_put_", (given,), _written(x._data, arr_idx))
     if STATE.enabled and (x.requires_grad or value.requires_grad) or LEVELS.active \
             or x._batched:  # (the last: inside vmap)
         x._set_result(apply(_index_put, x._snapshot(), value, idx=arr_idx))
@@ -321,6 +323,13 @@ def setitem(x: Tensor, idx, value) -> None:
     base, inner = _target(x._data, arr_idx)
     base[inner] = value._data
     x._version += 1
+
+
+def _written(arr, idx):
+    """The memory ``arr[idx] = value`` writes, as torch sees it: the view a basic index selects,
+    all of ``arr`` for an advanced one."""
+    base, inner = _target(arr, idx)
+    return arr if _is_advanced(inner) else base[inner]
 
 
 def _check_value_shape(value: tuple, target: tuple) -> None:

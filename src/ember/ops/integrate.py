@@ -11,6 +11,11 @@ from .registry import declare
 
 def _areas(op: str, y: Tensor, x, dx, dim: int) -> tuple:
     """The trapezoids' areas along ``dim``, and that dim's index."""
+    if y._data.dtype.kind == "b":
+        raise RuntimeError(f"{op}: received a bool input for `y`, but bool is not supported")
+    if isinstance(x, Tensor) and x._data.dtype.kind == "b":
+        raise RuntimeError(f"{op}: received a bool input for `x` or `y`, but bool is not "
+                           f"supported")
     if y._data.ndim == 0:
         raise IndexError(f"{op}: Dimension specified as {dim} but tensor has no dimensions")
     axis = _wrap_dim(dim, y._data.ndim, op)

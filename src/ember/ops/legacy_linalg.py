@@ -106,7 +106,12 @@ def _gram(L: Tensor, upper: bool, op: str) -> Tensor:
 def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
     """X with ``A X = B`` for A given by its Cholesky factor L (``A = L L^T``, or ``U^T U``)."""
     D.check_matrices("cholesky_solve", B, name="B")
-    return LA.solve(_gram(L, upper, "cholesky_solve"), B)
+    A = _gram(L, upper, "cholesky_solve")
+    if B._data.shape[-2] != A._data.shape[-1]:
+        raise RuntimeError(f"Incompatible matrix sizes for cholesky_solve: each A matrix is "
+                           f"{A.shape[-2]} by {A.shape[-1]} but each b matrix is {B.shape[-2]} by "
+                           f"{B.shape[-1]}")
+    return LA.solve(A, B)
 
 
 @declare(out=True, method=True)

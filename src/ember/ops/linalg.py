@@ -9,7 +9,7 @@ from . import elementwise as E
 from . import jvp as J
 from . import reduce as R
 from . import shape as S
-from .registry import apply, batch_shape, declare, primitive
+from .registry import apply, batch_shape, declare, primitive, user_op
 from . import methods as M
 from . import index as I
 from ..autograd.engine import torch_backward
@@ -177,7 +177,8 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
                 % (x._data.shape[0], y._data.shape[0], x._data.shape[0], y._data.shape[0])
             )
         raise RuntimeError(
-            f"mat1 and mat2 shapes cannot be multiplied ({_dims(x)} and {_dims(y)}) in matmul"
+            f"mat1 and mat2 shapes cannot be multiplied ({_dims(x)} and {_dims(y)}) in "
+            f"{user_op('matmul')}"
         )
     squeeze_front = x._data.ndim == 1
     squeeze_back = y._data.ndim == 1
@@ -290,12 +291,22 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
 @declare(out="exact", method=True, inplace=True)
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)``."""
-    return scaled_sum(input, mm(mat1, mat2), beta, alpha)
+    return scaled_sum("addmm", input, mm(mat1, mat2), beta, alpha)
 
 
-def scaled_sum(input: Tensor, product: Tensor, beta, alpha) -> Tensor:
+def scaled_sum(op: str, input: Tensor, product: Tensor, beta, alpha) -> Tensor:
     """``beta * input + alpha * product`` of the fused products (addmm, addmv, ...); with beta 0
-    the input's values are ignored (NaN and inf in it do not reach the result), as torch."""
+    the input's values are ignored (NaN and inf in it do not reach the result), as torch.
+    As torch, ``input`` must be a tensor of the product's dtype that expands to its shape."""
+    E.require_tensors(op, input)
+    if input.dtype != product.dtype:
+        raise RuntimeError(f"{op}: input tensors must have the same dtype, but got "
+                           f"{dtypes.scalar_name(input.dtype)} and "
+                           f"{dtypes.scalar_name(product.dtype)}")
+    have, want = tuple(input.shape), tuple(product.shape)
+    if len(have) > len(want) or any(h not in (1, w) for h, w in zip(have[::-1], want[::-1])):
+        raise RuntimeError(f"{op}: the input of shape {list(have)} cannot be expanded to the "
+                           f"product's shape {list(want)}")
     if alpha != 1:
         product = E.mul(product, alpha)
     if beta == 0:
@@ -360,6 +371,8 @@ def trace(input: Tensor) -> Tensor:
     """Sum of the main diagonal of a matrix."""
     if input._data.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input._data.ndim}")
+    if input._data.dtype.kind == "b":
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
     return R.sum(diagonal(input))
 
 
@@ -384,8 +397,9 @@ def require_square(op: str, a: Tensor) -> None:
 def _square(op: str, a: Tensor) -> None:
     require_square(f"linalg.{op}", a)
     if a._data.dtype.kind != "f":
-        raise RuntimeError(f"linalg.{op}: Expected a floating point or complex tensor as input. "
-                           f"Got {dtypes.scalar_name(a.dtype)}")
+        # NotImplementedError, a RuntimeError: torch raises one or the other by the op's kernel
+        raise NotImplementedError(f"linalg.{op}: Expected a floating point or complex tensor as "
+                                  f"input. Got {dtypes.scalar_name(a.dtype)}")
 
 
 def _singular(op: str, xp, run, a):
@@ -459,6 +473,11 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
                                    and B._data.shape == A._data.shape[:-1])
     if vector:
         return S.squeeze(solve(A, S.unsqueeze(B, -1)), -1)
+    columns = B.shape[-2:] if B._data.ndim > 1 else (*B.shape, 1)
+    if columns[0] != A._data.shape[-1]:
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
+                           f"({'x'.join(map(str, A.shape[-2:]))} and "
+                           f"{'x'.join(map(str, columns))})")
     return apply(_solve, A, B)
 
 

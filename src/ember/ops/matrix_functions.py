@@ -279,6 +279,9 @@ def vander(x: Tensor, N: int | None = None) -> Tensor:
     """The Vandermonde matrix of ``x``'s last dim: columns x^0, x^1, ..., x^(N-1)."""
     if x._data.ndim < 1:
         raise RuntimeError("linalg.vander: x must have at least one dimension.")
+    if x._data.dtype.kind == "b":
+        raise RuntimeError("linalg.vander supports floating point, complex, and integer tensors, "
+                           "but got Bool")
     n = x._data.shape[-1] if N is None else N
     if n <= 1:
         raise RuntimeError("N must be greater than 1.")
@@ -337,10 +340,10 @@ def tensorsolve(A: Tensor, B: Tensor, dims=None) -> Tensor:
         dims = tuple(dims)
         A = S.movedim(A, dims, tuple(range(A._data.ndim - len(dims), A._data.ndim)))
     head, tail = A._data.shape[:B._data.ndim], A._data.shape[B._data.ndim:]
-    if math.prod(tail) != math.prod(head):
+    if math.prod(tail) != math.prod(B._data.shape):
         raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[other.ndim:]) "
                            f"== prod(self.shape[:other.ndim]), but got {math.prod(tail)} != "
-                           f"{math.prod(head)}")
+                           f"{math.prod(B._data.shape)}")
     square = S.reshape(A, (math.prod(head), math.prod(tail)))
     return S.reshape(solve(square, S.reshape(B, (-1,))), tail)
 

@@ -84,7 +84,7 @@ def _arith_inplace(fn, name: str, ufunc: str):
         operand = _direct_operand(self, other, kwargs)
         if operand is None:
             return slow(self, other, **kwargs)
-        self._check_inplace(name)
+        self._check_inplace(name, (other,))
         getattr(self.xp, ufunc)(self._data, operand, out=self._data)
         return self._set_result(Tensor._make(self._data))
 
@@ -123,7 +123,7 @@ def _inplace(fn, name: str, check=None):
     ``check(self, *args, **kwargs)`` refuses what only the in-place form refuses."""
 
     def method(self, *args, **kwargs):
-        self._check_inplace(name)
+        self._check_inplace(name, (*args, *kwargs.values()))
         if check is not None:
             check(self, *args, **kwargs)
         old = self._snapshot()
@@ -192,7 +192,7 @@ def _to(self, *args, **kwargs) -> Tensor:
     for a in args:
         if isinstance(a, Tensor):
             dtype, device = a.dtype, a.device
-        elif isinstance(a, dtypes.dtype):
+        elif isinstance(a, dtypes.dtype) or a in (float, int, bool):  # torch takes Python's types
             dtype = a
         elif isinstance(a, (str, backend.device, int)):
             device = a
@@ -283,9 +283,13 @@ def _zero_(self) -> Tensor:
 
 
 def _copy_(self, src: Tensor, non_blocking: bool = False) -> Tensor:
-    self._check_inplace("copy_")
+    self._check_inplace("copy_", (src,))
     src = src if isinstance(src, Tensor) else E.as_tensor_like(src, self, self.dtype)
     src = to_device(src, self.device)
+    if src._data.shape != self._data.shape \
+            and E.broadcast_shape("copy_", self._data.shape, src._data.shape) != self._data.shape:
+        raise RuntimeError(f"copy_: output with shape {list(self._data.shape)} doesn't match the "
+                           f"broadcast shape {list(src._data.shape)}")
     if STATE.enabled and (src.requires_grad or self.requires_grad) or LEVELS.active \
             or self._batched:
         return _overwrite(self, src)
@@ -334,9 +338,11 @@ def _new_full(self, size, fill_value, dtype=None, device=None, requires_grad=Fal
 
 def _install() -> None:
     table = {
-        "__add__": E.add, "__radd__": _reflect(E.add),
+        # torch computes ``n + t`` and ``n * t`` as ``add(t, n)`` and ``mul(t, n)``: the tensor's
+        # producer comes first in ``grad_fn.next_functions``, as the tutorials walk it
+        "__add__": E.add, "__radd__": E.add,
         "__sub__": E.sub, "__rsub__": torch_backward("RsubBackward1")(_reflect(E.sub)),
-        "__mul__": E.mul, "__rmul__": _reflect(E.mul),
+        "__mul__": E.mul, "__rmul__": E.mul,
         "__truediv__": E.div, "__rtruediv__": _rdiv,
         "__floordiv__": E.floor_divide, "__rfloordiv__": _reflect(E.floor_divide),
         "__mod__": E.remainder, "__rmod__": _reflect(E.remainder),
@@ -360,7 +366,7 @@ def _install() -> None:
         "multiply_": _arith_inplace(E.mul, "multiply_", "multiply"),
         "subtract_": _arith_inplace(E.sub, "subtract_", "subtract"),
         "T": property(_T), "mT": property(_mT), "view": _size_method_view,
-        "view_as": lambda self, other: S.reshape(self, other._data.shape),
+        "view_as": lambda self, other: S.view(self, other._data.shape),
         "reshape_as": lambda self, other: S.reshape(self, other._data.shape),
         "to": _to, "cpu": lambda self: to_device(self, _cpu()),
         "cuda": lambda self, device=None, non_blocking=False: _to(self, _cuda(device)),

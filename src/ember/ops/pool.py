@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from .. import backend
+from .. import backend, dtypes
 from ..tensor import Tensor
 from ..autograd.engine import torch_backward
 from . import elementwise as E
@@ -243,6 +243,10 @@ def tap_indices(xp, taps, geom: Geometry):
 
 # ---------------------------------------------------------------------------- max / avg
 
+# The dtypes torch's pooling kernels exist for (others: NotImplementedError naming the op).
+_FLOATS_ONLY = E.kernels_for("f")  # 1-d max pooling (no indices) and the adaptive pools
+_NOT_BOOL = E.kernels_for("iuf")  # 2-d and 3-d max pooling, average pooling
+
 
 def max_pool(op: str, dims: int, input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
              ceil_mode: bool = False, return_indices: bool = False):
@@ -251,6 +255,8 @@ def max_pool(op: str, dims: int, input: Tensor, kernel_size, stride=None, paddin
         return per_sample(lambda t: max_pool(op, dims, t, kernel_size, stride, padding, dilation,
                                              ceil_mode, True), "max_pool_with_indices", input)
     x, unbatched = batched(op, input, dims)
+    # torch's 1-d kernel without indices is float-only; the one with indices takes integers
+    (_FLOATS_ONLY if dims == 1 and not return_indices else _NOT_BOOL)(op, x)
     geom = pool_geometry(op, x, dims, kernel_size, stride, padding, dilation, ceil_mode)
     out = apply(_max, x, geom=geom)
     if return_indices:
@@ -293,9 +299,12 @@ def _window_counts(xp, geom: Geometry, lo_bound: tuple, hi_bound: tuple, dtype):
 def avg_pool(op: str, dims: int, input: Tensor, kernel_size, stride=None, padding=0,
              ceil_mode: bool = False, count_include_pad: bool = True,
              divisor_override: int | None = None) -> Tensor:
-    """N-d average pooling: the windows' sums (im2col summed over the kernel) over a divisor."""
+    """N-d average pooling: the windows' sums (im2col summed over the kernel) over a divisor
+    (of an integer tensor: truncated to its integer type, as torch)."""
     x, unbatched = batched(op, input, dims)
-    x = E.to_float(x)
+    _NOT_BOOL(op, x)
+    integer = x.dtype if x._data.dtype.kind in "iu" else None
+    x = E.cast(x, dtypes.float64) if integer else x
     geom = pool_geometry(op, x, dims, kernel_size, stride, padding, 1, ceil_mode, reach=False)
     total = R.sum(im2col(x, geom), tuple(range(2, 2 + dims)))
     if divisor_override is not None:
@@ -311,6 +320,8 @@ def avg_pool(op: str, dims: int, input: Tensor, kernel_size, stride=None, paddin
             lo = (0,) * dims
             hi = geom.size
         out = E.div(total, Tensor._make(_window_counts(xp, geom, lo, hi, x._data.dtype)))
+    if integer:
+        out = E.cast(E.trunc(out), integer)
     return S.squeeze(out, 0) if unbatched else out
 
 
@@ -387,7 +398,7 @@ def _average_taps(size: int, out: int, dtype: str) -> tuple:
 def adaptive_avg_pool(op: str, dims: int, input: Tensor, output_size) -> Tensor:
     """Average over torch's adaptive windows: one constant matrix per spatial dim."""
     x, unbatched = batched(op, input, dims)
-    x = E.to_float(x)
+    _FLOATS_ONLY(op, x)
     out = _adaptive_sizes(op, x, dims, output_size)
     for k, o in enumerate(out):
         size = x._data.shape[2 + k]
@@ -414,6 +425,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
 def adaptive_max_pool(op: str, dims: int, input: Tensor, output_size, return_indices: bool = False):
     """Max over torch's adaptive windows; regular windows reuse ``max_pool``."""
     x, unbatched = batched(op, input, dims)
+    _FLOATS_ONLY(op, x)
     out = _adaptive_sizes(op, x, dims, output_size)
     size = tuple(x._data.shape[2:])
     if all(s % o == 0 for s, o in zip(size, out)):

@@ -13,7 +13,7 @@ from ..autograd.grad_mode import STATE
 from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
 from . import shape as S
-from .registry import apply, batch_dims, declare, primitive
+from .registry import apply, batch_dims, declare, primitive, user_op
 from . import index as I
 from ..autograd.engine import torch_backward
 
@@ -216,13 +216,13 @@ def _check_nonempty(x: Tensor, dim, axes: tuple, op: str) -> None:
     if dim is None or dim == ():
         if x._data.size == 0:
             raise RuntimeError(
-                f"{op}(): Expected reduction dim to be specified for input.numel() == 0. "
+                f"{user_op(op)}(): Expected reduction dim to be specified for input.numel() == 0. "
                 "Specify the reduction dim with the 'dim' argument."
             )
         return
     for a in axes:
         if x._data.shape[a] == 0:
-            raise IndexError(f"{op}(): Expected reduction dim {a} to have non-zero size.")
+            raise IndexError(f"{user_op(op)}(): Expected reduction dim {a} to have non-zero size.")
 
 
 _amax = primitive("amax", lambda xp, x, axes, keepdim, nan_hits=False: x.max(axis=axes, keepdims=keepdim),

@@ -13,10 +13,11 @@ language's vocabulary are all read from ``OPS``. Sample inputs live in the tests
 from __future__ import annotations
 
 import functools
+import sys
 from dataclasses import dataclass
 from typing import Callable
 
-from .. import backend, dtypes
+from .. import array_errors, backend, dtypes
 from ..autograd.engine import Node, make_node
 from ..autograd.forward_ad import LEVELS, has_tangent
 from ..autograd.grad_mode import STATE
@@ -188,10 +189,8 @@ def apply(prim: Primitive, *inputs: Tensor, **kw) -> Tensor:
         xp = _NUMPY
     try:
         data = prim.forward(xp, *arrays, **kw) if kw else prim.forward(xp, *arrays)
-    except (ValueError, IndexError, TypeError) as exc:
-        shapes = ", ".join(f"{list(t.shape)} {t.dtype}" for t in inputs)
-        kind = RuntimeError if isinstance(exc, ValueError) else type(exc)
-        raise kind(f"{prim.name}: {exc} (inputs: {shapes})") from None
+    except (ValueError, IndexError, TypeError, MemoryError) as exc:
+        raise array_errors.translate(exc, user_op(prim.name), inputs) from None
     if type(data) is not _NDARRAY and not backend.is_array(data):  # a NumPy scalar
         data = xp.asarray(data)
     if STATE.enabled and prim.rule is not None:
@@ -218,6 +217,30 @@ def apply(prim: Primitive, *inputs: Tensor, **kw) -> Tensor:
     if LEVELS.active:
         jvp_rules.push(prim, inputs, kw, out)
     return out
+
+
+_OP_CODES: dict = {}  # the code of each public op's function -> the op's name
+
+
+def user_op(default: str) -> str:
+    """The name of the outermost public op running now: the one the user called (read from
+    the call stack, only when an error is being reported), else ``default``."""
+    if _OP_CODES.get("ops") != len(OPS):
+        _OP_CODES.clear()
+        _OP_CODES["ops"] = len(OPS)
+        for op in list(OPS.values()):
+            fn = op.fn
+            while fn is not None:  # the op's own code, and that of what it wraps
+                code = getattr(fn, "__code__", None)
+                if code is not None:  # a wrapper shared by several ops names none of them
+                    _OP_CODES[code] = op.name if _OP_CODES.get(code, op.name) == op.name else None
+                fn = getattr(fn, "__wrapped__", None)
+    name = default
+    frame = sys._getframe(1)
+    while frame is not None:
+        name = _OP_CODES.get(frame.f_code) or name
+        frame = frame.f_back
+    return name
 
 
 # The modules that export declared ops. A new one (``ember.special``, say) is added here and
@@ -342,9 +365,12 @@ def with_out(f: Callable, name: str, exact: bool = False) -> Callable:
         if not outs or not all(isinstance(o, Tensor) for o in outs):
             raise TypeError(f"{name}(): argument 'out' must be Tensor or a tuple of Tensors, "
                             f"not {type(out).__name__}")
-        if STATE.enabled and any(t.requires_grad for t in (*outs, *_tensors_in((args, kwargs)))):
+        inputs = tuple(_tensors_in((args, kwargs)))
+        if STATE.enabled and any(t.requires_grad for t in (*outs, *inputs)):
             raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
                                "differentiation, but one of the arguments requires grad.")
+        for o in outs:
+            o._check_inplace(name, inputs)
         result = f(*args, **kwargs)
         results = result if isinstance(result, tuple) else (result,)
         if len(results) != len(outs) or isinstance(result, tuple) != isinstance(out, (tuple, list)):

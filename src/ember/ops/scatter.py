@@ -434,12 +434,14 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
 
 
 def _embed(op: str, x: Tensor, src: Tensor, idx: tuple) -> Tensor:
-    """``x`` with ``src`` written at the basic index ``idx``; ``src`` must have its shape."""
+    """``x`` with ``src`` (cast to ``x``'s dtype) written at the basic index ``idx``; ``src``
+    must have its shape."""
     target = I._getitem_fwd(x.xp, x._data, idx).shape
     if src._data.shape != target:
         raise RuntimeError(f"{op}(): expected src to have a size equal to the slice of self. src "
                            f"size = {list(src.shape)}, slice size = {list(target)}")
-    _check_same_dtype(op, x, src)
+    if src._data.dtype != x._data.dtype:  # torch casts src to self's dtype here
+        src = E.cast(src, x.dtype)
     return apply(I._index_put, x, src, idx=idx)
 
 

@@ -166,6 +166,8 @@ def histogram(input: Tensor, bins=100, *, range=None, weight: Tensor | None = No
         if bins <= 0:
             raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
         low, high = _limits("torch.histogram", data, *(range or (0.0, 0.0)))
+        if range is None and not data.size:  # torch: an empty input's bins span [0, 1]
+            low, high = 0.0, 1.0
         if low > high:
             raise RuntimeError(f"torch.histogram(): max must be larger than min (got {low}, {high})")
         if low == high:
@@ -257,5 +259,8 @@ def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool =
     if not isinstance(like, Tensor):
         raise TypeError("isin() received an invalid combination of arguments: at least one of "
                         "elements and test_elements must be a Tensor")
+    for t in (elements, test_elements):
+        if isinstance(t, Tensor) and t._data.dtype.kind == "b":
+            raise RuntimeError("Unsupported input type encountered for isin(): Bool")
     found = like.xp.isin(_as_values(elements, like), _as_values(test_elements, like), invert=invert)
     return Tensor._make(like.xp.asarray(found))

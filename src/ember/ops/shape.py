@@ -5,6 +5,8 @@ split, repeat and friends are written with them, so they need no derivative rule
 """
 from __future__ import annotations
 
+import warnings
+
 from .. import backend, dtypes
 from .. import memory_format as MF
 from ..arguments import ints_arg
@@ -86,10 +88,76 @@ def expand_to(t: Tensor, shape: tuple) -> Tensor:
 
 @torch_backward("ViewBackward0")
 def view(input: Tensor, *shape) -> Tensor:
-    """``reshape`` (Ember arrays may be copied where torch needs contiguous memory)."""
+    """The same memory in a new shape, or (given a dtype) its bits read as another type; never
+    a copy: torch's error where the strides cannot express the new shape."""
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
-        return E.cast(input, dtypes.to_dtype(shape[0]))
-    return reshape(input, *shape)
+        return _view_as_dtype(input, dtypes.to_dtype(shape[0]))
+    shape = infer_shape(_shape_arg(shape, "view"), input._data.size, "view", input._data.shape)
+    data = input._data  # (inside vmap a stand-in of the sample's shape: its memory is the batch's)
+    if not input._batched and not _strides_can_view(data.shape, data.strides, shape):
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one "
+            "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
+    if shape == data.shape:
+        return input
+    return apply(_reshape, input, shape=shape)
+
+
+def _strides_can_view(old: tuple, strides: tuple, new: tuple) -> bool:
+    """Whether memory laid out as ``old`` with ``strides`` can be read as ``new`` without a copy
+    (torch's rule: each run of dims that is contiguous in memory splits into whole new dims)."""
+    if not old or 0 in old:
+        return True
+    want = len(new) - 1
+    base_stride = strides[-1]
+    old_numel = new_numel = 1
+    for d in range(len(old) - 1, -1, -1):
+        old_numel *= old[d]
+        chunk_ends = d == 0 or (old[d - 1] != 1 and strides[d - 1] != old_numel * base_stride)
+        if not chunk_ends:
+            continue
+        while want >= 0 and (new_numel < old_numel or new[want] == 1):
+            new_numel *= new[want]
+            want -= 1
+        if new_numel != old_numel:
+            return False
+        if d > 0:
+            base_stride = strides[d - 1]
+            old_numel = new_numel = 1
+    return want == -1
+
+
+_view_dtype = primitive(
+    "view_dtype",
+    lambda xp, x, dtype: x.view(dtype),
+    batch="elementwise",
+    formula="reinterpreted bits carry no gradient",
+)
+
+
+def _view_as_dtype(input: Tensor, dtype: dtypes.dtype) -> Tensor:
+    """``input``'s bytes read as ``dtype``: a view; a different element size changes the last
+    dim, which must then be contiguous (and whole for a wider type), as torch requires."""
+    old, new = input.dtype.itemsize, dtype.itemsize
+    if old != new and not input._batched:  # (a vmap stand-in has no layout: the array call checks)
+        what = (f"to view {dtypes.scalar_name(input.dtype)} as {dtypes.scalar_name(dtype)} "
+                "(different element sizes)")
+        if input._data.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        steps = input.stride()
+        ratio = max(new // old, 1)  # torch's order: last size, offset, last stride, strides
+        checks = [("self.size(-1)", input._data.shape[-1]),
+                  ("self.storage_offset()", input.storage_offset())] if ratio > 1 else []
+        for name, value in checks:
+            if value % ratio:
+                raise RuntimeError(f"{name} must be divisible by {ratio} {what}, but got {value}")
+        if steps[-1] != 1:
+            raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {steps[-1]}")
+        for i, step in enumerate(steps[:-1]):
+            if step % ratio:
+                raise RuntimeError(
+                    f"self.stride({i}) must be divisible by {ratio} {what}, but got {step}")
+    return apply(_view_dtype, input, dtype=dtype.np)
 
 
 _expand = primitive(
@@ -578,6 +646,8 @@ def meshgrid(*tensors, indexing: str = "ij") -> tuple:
         if t._data.ndim > 1:
             raise RuntimeError("torch.meshgrid: Expected 0D or 1D tensor in the tensor list but "
                                f"got: {t}")
+        if t.dtype != tensors[0].dtype:
+            raise RuntimeError("meshgrid expects all tensors to have the same dtype")
     vectors = [reshape(t, (-1,)) for t in tensors]
     shape = tuple(v._data.shape[0] for v in vectors)
     grids = [expand(reshape(v, tuple(-1 if i == k else 1 for i in range(len(shape)))), *shape)
@@ -624,8 +694,17 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
 
     if input._data.ndim != other._data.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    if input.dtype != other.dtype:
+        raise RuntimeError(f"expected scalar type {dtypes.scalar_name(input.dtype)} but found "
+                           f"{dtypes.scalar_name(other.dtype)}")
+    if input._data.dtype.kind == "b":
+        raise NotImplementedError("\"cross\" not implemented for 'Bool'")
     shape = E.broadcast_shape("cross", input._data.shape, other._data.shape)
     if dim is None:
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease "
+                      "either pass the dim explicitly or simply use torch.linalg.cross.\nThe "
+                      "default value of dim will change to agree with that of linalg.cross in a "
+                      "future release.", UserWarning, stacklevel=2)
         dim = next((k for k, n in enumerate(shape) if n == 3), None)
         if dim is None:
             raise RuntimeError("no dimension of size 3 in input")

@@ -86,8 +86,12 @@ def _evenly(input: Tensor, value: Tensor) -> Tensor:
     return E.div(R.sum(E.where(hits, input, E.const_zeros(input))), R.sum(hits))
 
 
+_NOT_BOOL = E.kernels_for("iuf")  # torch's median kernels have no bool form
+
+
 def _median(op: str, skip_nan: bool):
     def median(input: Tensor, dim: int | None = None, keepdim: bool = False):
+        _NOT_BOOL(op, input)
         if dim is None:
             if input._data.size == 0:  # nan, still in the graph (its gradient is empty)
                 if input._data.dtype.kind != "f":  # torch's nan as an integer: the lowest

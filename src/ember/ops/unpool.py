@@ -45,10 +45,14 @@ def unpool_output_size(input: Tensor, kernel: tuple, stride: tuple, padding: tup
     return tuple(size)
 
 
+_FLOATS_ONLY = E.kernels_for("f")  # torch's unpooling and fractional pooling kernels
+
+
 def max_unpool(op: str, dims: int, input: Tensor, indices: Tensor, kernel_size, stride=None,
                padding=0, output_size=None) -> Tensor:
     """Zeros with each input value at its flat spatial index (where two share an index, as
     overlapping windows allow, the later one stays, as on torch's CPU; both get the gradient)."""
+    _FLOATS_ONLY(op, input)
     kernel = ntuple(op, "kernel_size", kernel_size, dims)
     stride = kernel if stride is None else ntuple(op, "stride", stride, dims)
     padding = ntuple(op, "padding", padding, dims)
@@ -186,6 +190,7 @@ def fractional_max_pool(op: str, dims: int, input: Tensor, kernel_size, output_s
     """Max over ``kernel_size`` windows whose starts are spread pseudo-randomly (one uniform
     sample per plane and dim) so the output has ``output_size`` (or ``output_ratio`` of the
     input); Graham's fractional max pooling. Gradients go to each window's first maximum."""
+    _FLOATS_ONLY(op, input)
     kernel = ntuple(op, "kernel_size", kernel_size, dims)
     out = _fractional_size(op, dims, input, output_size, output_ratio)
     x, unbatched = batched(op, input, dims)

@@ -29,7 +29,9 @@ def track(out: Tensor, prim, inputs: tuple, kw: dict) -> None:
         if t is None:
             return
     out._vc = t._shared_version()
-    if len(inputs) == 1 and (t.requires_grad or t._view is not None):
+    differentiable = prim.rule is not None  # a view autograd never reads through (bits
+    #   reread as another dtype) is written freely, as torch's non-differentiable views
+    if differentiable and len(inputs) == 1 and (t.requires_grad or t._view is not None):
         base, ops = (t, ()) if t._view is None else t._view[:2]
         out._view = (base, ops + ((prim, kw),), base._version)
 

@@ -9,7 +9,7 @@ from ...creation import arange, rand
 from ...ops import elementwise as E
 from ...ops import reduce as R
 from ...ops import shape as S
-from ...ops.activation import maybe_inplace
+from ...ops.activation import float_input, maybe_inplace
 from ...ops.registry import declare
 from ...tensor import Tensor
 from .. import functional as F
@@ -23,7 +23,8 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
           inplace: bool = False) -> Tensor:
     """Randomised leaky ReLU: negative inputs are scaled by a slope drawn from U(lower, upper)
     per element while training, by the mean slope ``(lower + upper) / 2`` otherwise."""
-    return maybe_inplace(_rrelu, "rrelu_", input, inplace, lower, upper, training)
+    return maybe_inplace(_rrelu, "rrelu_", float_input("rrelu", input), inplace, lower, upper,
+                         training)
 
 
 def _rrelu(x: Tensor, lower: float, upper: float, training: bool) -> Tensor:

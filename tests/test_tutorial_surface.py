@@ -141,12 +141,17 @@ def test_factory_out_refuses_another_dtype_and_autograd_as_torch():
 
 
 def test_cross_without_dim_warns_as_torch_and_with_dim_does_not():
-    for lib in (ember, torch):
-        a, b = lib.tensor([0.0, 1.0, 0.0]), lib.tensor([1.0, 0.0, 0.0])
-        with pytest.warns(UserWarning,
-                          match="Using torch.cross without specifying the dim arg is deprecated"):
-            assert lib.cross(a, b).tolist() == [0.0, 0.0, -1.0]
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            lib.cross(a, b, dim=0)
-            lib.linalg.cross(a, b)
+    previous = torch.is_warn_always_enabled()
+    torch.set_warn_always(True)  # torch warns once per process: earlier tests may have used it
+    try:
+        for lib in (ember, torch):
+            a, b = lib.tensor([0.0, 1.0, 0.0]), lib.tensor([1.0, 0.0, 0.0])
+            with pytest.warns(UserWarning,
+                              match="Using torch.cross without specifying the dim arg is deprecated"):
+                assert lib.cross(a, b).tolist() == [0.0, 0.0, -1.0]
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                lib.cross(a, b, dim=0)
+                lib.linalg.cross(a, b)
+    finally:
+        torch.set_warn_always(previous)

@@ -15,12 +15,20 @@ from ember import _inplace_functions
 VALUES = np.array([[-0.9, 0.1, 0.5], [0.25, -0.4, 0.8]])
 # the arguments a few in-place functions need besides the tensor
 EXTRA = {"clamp_": (-0.3, 0.3), "clip_": (-0.3, 0.3), "clamp_max_": (0.2,), "clamp_min_": (0.2,),
-         "fill_": (1.5,), "ldexp_": ("tensor",), "xlogy_": ("tensor",), "logit_": (0.1,)}
+         "fill_": (1.5,), "ldexp_": ("tensor",), "xlogy_": ("tensor",), "logit_": (0.1,),
+         "gcd_": ("tensor",), "lcm_": ("tensor",), "resize_as_": ("tensor",),
+         "as_strided_": ((3, 2), (1, 3)), "addmv_": ("matrix", "vector")}
+# inputs other than VALUES, for the functions that need them (integers, a vector)
+INPUTS = {"gcd_": np.array([[4, 6, 8], [9, 12, 15]]), "lcm_": np.array([[4, 6, 8], [9, 12, 15]]),
+          "addmv_": np.array([0.5, -1.0])}
+PARTS = {"matrix": VALUES, "vector": np.ones(3)}
 
 
 def _run(lib, name):
-    x = lib.tensor(VALUES)
-    args = [lib.tensor(np.abs(VALUES) + 1) if a == "tensor" else a for a in EXTRA.get(name, ())]
+    base = INPUTS.get(name, VALUES)
+    args = [lib.tensor(np.abs(base) + 1) if a == "tensor" else lib.tensor(PARTS[a])
+            if isinstance(a, str) else a for a in EXTRA.get(name, ())]
+    x = lib.tensor(base)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = getattr(lib, name)(x, *args)
@@ -133,12 +141,17 @@ def test_factory_out_refuses_another_dtype_and_autograd_as_torch():
 
 
 def test_cross_without_dim_warns_as_torch_and_with_dim_does_not():
-    for lib in (ember, torch):
-        a, b = lib.tensor([0.0, 1.0, 0.0]), lib.tensor([1.0, 0.0, 0.0])
-        with pytest.warns(UserWarning,
-                          match="Using torch.cross without specifying the dim arg is deprecated"):
-            assert lib.cross(a, b).tolist() == [0.0, 0.0, -1.0]
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            lib.cross(a, b, dim=0)
-            lib.linalg.cross(a, b)
+    previous = torch.is_warn_always_enabled()
+    torch.set_warn_always(True)  # torch warns once per process: earlier tests may have used it
+    try:
+        for lib in (ember, torch):
+            a, b = lib.tensor([0.0, 1.0, 0.0]), lib.tensor([1.0, 0.0, 0.0])
+            with pytest.warns(UserWarning,
+                              match="Using torch.cross without specifying the dim arg is deprecated"):
+                assert lib.cross(a, b).tolist() == [0.0, 0.0, -1.0]
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                lib.cross(a, b, dim=0)
+                lib.linalg.cross(a, b)
+    finally:
+        torch.set_warn_always(previous)

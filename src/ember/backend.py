@@ -191,6 +191,25 @@ def special_functions(xp):
     return special
 
 
+def lapack_routine(name: str, array):
+    """SciPy's LAPACK routine ``name`` (``"sytrf"``, without the type letter) for a host array's
+    dtype: the factorizations NumPy and CuPy lack (LDL^T, Householder QR in packed form)."""
+    try:
+        from scipy.linalg import lapack
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ImportError("this op needs SciPy's LAPACK: pip install 'ember[extras]' "
+                          "(or pip install scipy)") from None
+    return lapack.get_lapack_funcs((name,), (array,))[0]
+
+
+def on_host(fn, *arrays) -> tuple:
+    """``fn(*host_arrays)`` (a tuple of arrays) with its results put back on the device of
+    ``arrays[0]``: how SciPy's LAPACK serves a GPU tensor (a host round trip)."""
+    d = device_of(arrays[0])
+    results = fn(*(transfer(a, CPU) for a in arrays))
+    return tuple(transfer(r, d) for r in results)
+
+
 def xp_of(array):
     """The array module an array belongs to."""
     if type(array) is np.ndarray or _cupy is None:

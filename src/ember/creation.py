@@ -212,7 +212,8 @@ def _filled(fill: str, size, dtype, device, requires_grad: bool) -> Tensor:
 
 def _with_out(factory):
     """``factory`` taking torch's ``out=``: the values made in ``out``'s dtype and on its device,
-    then written into ``out`` (resized to the result's shape, as torch's factories do)."""
+    then written into ``out`` (resized to the result's shape, as torch's factories do, with
+    torch's warning when it had elements)."""
     name = factory.__name__
 
     @functools.wraps(factory)
@@ -229,9 +230,7 @@ def _with_out(factory):
             raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
                                "differentiation, but one of the arguments requires grad.")
         result = factory(*args, **{**kwargs, "dtype": out.dtype, "device": out.device})
-        if result._data.shape != out._data.shape:
-            out._data = backend.xp_of(out._data).empty(result._data.shape, out._data.dtype)
-        return out._set_result(result)
+        return out._take_result(result, stacklevel=3)
 
     return fn
 

@@ -20,14 +20,14 @@ from .ops import shape as S
 _INF = float("inf")
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(out="exact", namespaces=("ember.linalg",))
 def vector_norm(x: Tensor, ord: float = 2, dim=None, keepdim: bool = False, *,
                 dtype=None) -> Tensor:
     """The ``ord``-norm of ``x`` as a vector, over ``dim`` (all of it by default)."""
     return _norm(x, ord, dim, keepdim, dtype)
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(out="exact", namespaces=("ember.linalg",))
 def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *,
                 dtype=None) -> Tensor:
     """Frobenius (``'fro'``), max column sum (1, -1 the min) or max row sum (inf, -inf the min)
@@ -55,7 +55,7 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *,
     raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(out=True, namespaces=("ember.linalg",))
 def cond(A: Tensor, p=None) -> Tensor:
     """The condition number of each matrix in the ``p`` norm: the ratio of the extreme singular
     values for p in (None, 2, -2), else ``norm(A) * norm(inv(A))`` (square A only)."""
@@ -71,7 +71,7 @@ def cond(A: Tensor, p=None) -> Tensor:
     return E.mul(matrix_norm(A, p), matrix_norm(inv(A), p))
 
 
-@declare(name="linalg.cross", namespaces=("ember.linalg",))
+@declare(out="exact", name="linalg.cross", namespaces=("ember.linalg",))
 def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
     """The cross product of 3-vectors along ``dim`` (the last by default), broadcasting."""
     return _cross(input, other, dim)
@@ -83,7 +83,7 @@ def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> T
     return _diagonal(A, offset, dim1, dim2)
 
 
-@declare(name="linalg.norm", namespaces=("ember.linalg",))
+@declare(out="exact", name="linalg.norm", namespaces=("ember.linalg",))
 def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """``vector_norm`` for a vector (or a 1-int ``dim``), ``matrix_norm`` for a matrix (or a
     2-int ``dim``); with ``ord`` None, the 2-norm of everything."""

@@ -438,6 +438,21 @@ class Tensor:
                 f"operation. ({op})"
             )
 
+    def _take_result(self, result: "Tensor", stacklevel: int = 3) -> "Tensor":
+        """``self`` as an ``out=`` argument receives ``result``: resized first where its shape
+        differs (with torch's warning when it had elements), then written as ``_set_result``."""
+        if result._data.shape != self._data.shape:
+            if self._data.size:
+                warnings.warn(
+                    f"An output with one or more elements was resized since it had shape "
+                    f"{list(self._data.shape)}, which does not match the required output shape "
+                    f"{list(result._data.shape)}. This behavior is deprecated, and in a future "
+                    "PyTorch release outputs will not be resized unless they have zero elements. "
+                    "You can explicitly reuse an out tensor t by resizing it, inplace, to zero "
+                    "elements with t.resize_(0).", UserWarning, stacklevel=stacklevel)
+            self._data = backend.xp_of(self._data).empty(result._data.shape, self._data.dtype)
+        return self._set_result(result)
+
     def _set_result(self, result: "Tensor") -> "Tensor":
         """Make ``self`` hold ``result`` in place: same array memory, new history, new version.
 

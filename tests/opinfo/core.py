@@ -551,13 +551,28 @@ op("mul_", _inplace("mul_"), fixed(S(T(2, 3), T(2, 3)), S(T(2, 3), T(2, 1)), S(T
 op("div_", _inplace("div_"), fixed(
     S(T(2, 3), T(2, 3, domain="nonzero")), S(T(2, 3), T(3, domain="nonzero")), S(T(4), 4.0)), P,
    errors=fixed(S(V([1, 2]), 2.0),))
+for _alias, _samples in (("divide_", fixed(S(T(2, 3), T(3, domain="nonzero")))),
+                         ("true_divide_", fixed(S(T(2, 3), T(2, 3, domain="nonzero")))),
+                         ("multiply_", fixed(S(T(2, 3), T(2, 1)))), ("subtract_", fixed(S(T(4), 1)))):
+    op(_alias, _inplace(_alias), _samples, P)
 op("zero_", _inplace("zero_"), unary(), P, dtypes=WITH_INT)
+# resize_ keeps the elements that fit: the samples shrink or keep the size (growth is
+# uninitialized memory in torch)
+op("resize_", _inplace("resize_"), fixed(S(T(2, 3), 3, 2), S(T(2, 3), (4,)), S(T(4), 1, 2)), P,
+   dtypes=WITH_INT, grad=False, gradgrad=False)
+op("resize_as_", _inplace("resize_as_"), fixed(S(T(2, 3), T(5))), P, grad=False, gradgrad=False)
 op("fill_", _inplace("fill_"), fixed(S(T(2, 3), 1.5), S(T(2, 3), T()), S(T(0, 2), 3)), P,
    dtypes=WITH_INT)
 op("copy_", _inplace("copy_"), fixed(S(T(2, 3), T(2, 3)), S(T(2, 3), T(3)), S(T(), T())), P,
    dtypes=WITH_INT)
 op("clamp_", _inplace("clamp_"), fixed(S(T(2, 3), -0.5, 0.5), S(T(4), min=0.1)), P)
 op("masked_fill_", _inplace("masked_fill_"), fixed(S(T(3, 4), Mask(3, 4), 0.5)), P)
+op("fill_diagonal_", _inplace("fill_diagonal_"), fixed(
+    S(T(3, 4), 0.5), S(T(7, 3), 2.0, wrap=True), S(T(7, 3), 2.0), S(T(3, 3, 3), -1.0)), P,
+   errors=fixed(S(T(3), 1.0), S(T(2, 3, 3), 1.0)))
+op("renorm", _function("renorm"), fixed(
+    S(T(3, 4), 2, 0, 1.0), S(T(3, 4, 2), 1, -1, 0.5), S(T(2, 3), 3, 1, 10.0), S(T(0, 3), 2, 1, 1.0)),
+   R, errors=fixed(S(T(3), 2, 0, 1.0), S(T(2, 3), 0, 0, 1.0), S(T(2, 3), 2, 0, -1.0)))
 op("to(float64)", lambda m, x: x.to(m.float64), unary(), "cast",
    notes="differentiable between floating types")
 op("float", lambda m, x: x.float(), unary(), "cast")

@@ -20,3 +20,9 @@ op("igamma(a, x)", function("igamma"), fixed(S(T(2, 3, domain="positive"), T(2, 
 # igamma's derivative in its first argument does not exist in torch: only x varies here
 op("igamma", lambda m, x: m.igamma(x.new_tensor([0.7, 1.5, 3.0]), x),
    fixed(S(T(2, 3, domain="positive"))), G, tol={"float32": (1e-4, 1e-6), **TOL})
+op("igammac(a, x)", function("igammac"), fixed(S(T(2, 3, domain="positive"), T(2, 3, domain="positive")),
+                                               S(T(3, domain="positive"), T(2, 3, domain="positive"))),
+   G, grad=False, gradgrad=False, tol=TOL, notes="the values in both arguments (and igammac_)")
+# as igamma's: torch has no derivative in the first argument
+op("igammac", lambda m, x: m.igammac(x.new_tensor([0.7, 1.5, 3.0]), x),
+   fixed(S(T(2, 3, domain="positive"))), G, tol={"float32": (1e-4, 1e-6), **TOL})

@@ -302,3 +302,27 @@ add("matrix_power(method)", lambda m, a: a.matrix_power(3), fixed(S(T(3, 3))))
 add("matrix_exp", lambda m, a: m.matrix_exp(a), fixed(S(T(3, 3))),
     host_reads="reads the norm back to choose the number of squarings")
 add("orgqr", lambda m, a, tau: m.orgqr(a, tau), fixed(S(T(4, 3), T(2))))
+
+
+# ---------------------------------------------------------------------------- LAPACK's packed forms
+
+
+def sym(m, a):
+    """A symmetric matrix from any square ``a`` (LDL^T reads the lower triangle)."""
+    return a + a.mT
+
+
+_NO_GRAD = dict(grad=False, gradgrad=False, notes="torch has no derivative")
+add("linalg.ldl_factor", lambda m, a: m.linalg.ldl_factor(sym(m, a)), fixed(
+    S(T(3, 3)), S(T(2, 4, 4)), S(T(0, 0))), errors=fixed(S(T(2, 3)), S(V([[0.0, 0.0], [0.0, 0.0]], None))),
+    **_NO_GRAD)
+add("linalg.ldl_factor_ex", lambda m, a: m.linalg.ldl_factor_ex(sym(m, a)), fixed(
+    S(T(4, 4)), S(T(3, 2, 2)), S(V([[0.0, 1.0], [1.0, 0.0]], None))), **_NO_GRAD)
+add("linalg.ldl_solve", lambda m, a, b: m.linalg.ldl_solve(*m.linalg.ldl_factor(sym(m, a)), b), fixed(
+    S(T(3, 3), T(3, 2)), S(T(2, 4, 4), T(2, 4, 1)), S(T(3, 3), T(2, 3, 2))), **_NO_GRAD)
+add("geqrf", lambda m, a: m.geqrf(a), fixed(S(T(4, 3)), S(T(2, 3, 5)), S(T(3, 3)), S(T(0, 2))),
+    errors=fixed(S(T(3)),), **_NO_GRAD)
+add("ormqr", lambda m, a, tau, c, *args: m.ormqr(a, tau, c, *args), fixed(
+    S(T(4, 3), T(3), T(4, 2)), S(T(4, 3), T(3), T(4, 2), True, True), S(T(2, 3), T(2), T(2, 5)),
+    S(T(2, 3, 3), T(2, 3), T(2, 5, 3), False), S(T(3, 2), T(2), T(5, 3), False, True)),
+    errors=fixed(S(T(4, 3), T(3), T(5, 2)), S(T(4, 3), T(2), T(4, 2))))

@@ -48,6 +48,7 @@ _sp("gammaln", unary("positive"))
 _sp("psi", unary("positive"))
 _sp("multigammaln", fixed(S(T(2, 3, domain="above1"), 2), S(T(4, domain="above1"), 1)))
 _sp("gammainc", fixed(S(T(3, domain="positive"), T(2, 3, domain="positive")),), grad=False)
+_sp("gammaincc", fixed(S(T(3, domain="positive"), T(2, 3, domain="positive")),), grad=False)
 _ZERO_X = "the derivative in y at x = y = 0 is 0/0: nan in torch, 0 in Ember"
 _sp("xlog1py", binary("real", "positive"))
 _sp("xlog1py(0)", fixed(S(V([0.0, 0.0, 1.0], None), V([-1.0, 2.0, 0.5], None))), op="special.xlog1py",

@@ -89,7 +89,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     return E.mul(input, scale)
 
 
-@declare(namespaces=("ember.nn.functional",))
+@declare(out="exact", namespaces=("ember.nn.functional",))
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ W^T + b``."""
     return L.linear(input, weight, bias)
@@ -265,7 +265,7 @@ def _update_running(running: Tensor, batch: Tensor, momentum: float) -> None:
         running.copy_(E.add(E.mul(batch.detach(), momentum), E.mul(running, 1.0 - momentum)))
 
 
-@declare(namespaces=("ember.nn.functional",))
+@declare(out=True, namespaces=("ember.nn.functional",))
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None) -> Tensor:
     """``x / max(||x||_p, eps)`` along ``dim``."""
     if out is not None:

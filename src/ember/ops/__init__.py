@@ -6,6 +6,7 @@ from . import arith  # noqa: F401  (hypot, fmod, copysign, gcd, shifts...)
 from . import (builders, covariance, decompositions, distance, integrate,  # noqa: F401
                legacy_linalg, matrix_functions, products, stacking)
 from . import cumulative, scatter, sets, statistics  # noqa: F401  (writes, sets, order stats)
+from . import lapack_factors, renorm  # noqa: F401  (LDL^T, geqrf, ormqr; renorm)
 from .methods import _install
 
 _install()

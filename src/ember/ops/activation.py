@@ -51,7 +51,8 @@ def _log_softmax_method(self: Tensor, dim: int, dtype=None) -> Tensor:
     return log_softmax(self, dim, dtype=dtype)
 
 
-@declare(prim=_log_softmax, method=_log_softmax_method, namespaces=("ember", "ember.special"))
+@declare(out="exact", prim=_log_softmax, method=_log_softmax_method,
+         namespaces=("ember", "ember.special"))
 def log_softmax(input: Tensor, dim=None, dtype=None) -> Tensor:
     """``x - logsumexp(x)`` along ``dim``: log-probabilities, stable for large inputs.
 
@@ -75,7 +76,7 @@ def _softmax_method(self: Tensor, dim: int, dtype=None) -> Tensor:
     return softmax(self, dim, dtype=dtype)
 
 
-@declare(method=_softmax_method, namespaces=("ember", "ember.special"))
+@declare(out="exact", method=_softmax_method, namespaces=("ember", "ember.special"))
 @torch_backward("SoftmaxBackward0")
 def softmax(input: Tensor, dim=None, dtype=None) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim``: probabilities that sum to one."""
@@ -153,7 +154,7 @@ def _hardsigmoid_of(x: Tensor) -> Tensor:
     return apply(_hardsigmoid, E.to_float(x))
 
 
-@declare(namespaces=("ember.nn.functional",))
+@declare(out="exact", namespaces=("ember.nn.functional",))
 @torch_backward("SoftplusBackward0")
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta x)) / beta``, and ``x`` itself where ``beta x > threshold`` (as torch)."""
@@ -232,7 +233,7 @@ _GELU_TANH_SCALE = math.sqrt(2.0 / math.pi)
 _GELU_TANH_CUBIC = 0.044715
 
 
-@declare(namespaces=("ember.nn.functional",))
+@declare(out="exact", namespaces=("ember.nn.functional",))
 @torch_backward("GeluBackward0")
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """``x * Phi(x)`` (the normal CDF), exactly with erf or by torch's tanh approximation."""
@@ -257,7 +258,7 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
     return maybe_inplace(_silu, "silu_", float_input("silu", input), inplace)
 
 
-@declare(namespaces=("ember.nn.functional",))
+@declare(out="exact", namespaces=("ember.nn.functional",))
 def logsigmoid(input: Tensor) -> Tensor:
     """``log(sigmoid(x))`` without overflow: ``x - log1p(exp(x))`` below 0, ``-log1p(exp(-x))`` above."""
     x = float_input("logsigmoid", input)
@@ -332,7 +333,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
                          inplace)
 
 
-@declare(namespaces=("ember.nn.functional",))
+@declare(out="exact", namespaces=("ember.nn.functional",))
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x`` where ``|x| > lambd``, else 0."""
     E.require_tensors("hardshrink", input)
@@ -340,7 +341,7 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     return E.where(E.le(E.abs(input), lambd), 0.0, input)  # NaN passes through, as torch
 
 
-@declare(namespaces=("ember.nn.functional",))
+@declare(out="exact", namespaces=("ember.nn.functional",))
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0."""
     float_input("softshrink", input)

@@ -60,15 +60,17 @@ _NO_RULE = "not differentiable in torch"
 nextafter = E._binary("nextafter", lambda xp, x, y: xp.nextafter(x, y), None, _NO_RULE, tensors=2,
                       check=_FLOATS, inplace=True)
 heaviside = E._binary("heaviside", lambda xp, x, y: xp.where(x == 0, y, x > 0).astype(x.dtype),
-                      None, _NO_RULE, tensors=2, inplace=True)
-gcd = E._binary("gcd", lambda xp, x, y: xp.gcd(x, y), None, _NO_RULE, tensors=2, check=_INTEGERS)
-lcm = E._binary("lcm", lambda xp, x, y: xp.lcm(x, y), None, _NO_RULE, tensors=2, check=_INTEGERS)
+                      None, _NO_RULE, tensors=2, inplace=True, out="exact")
+gcd = E._binary("gcd", lambda xp, x, y: xp.gcd(x, y), None, _NO_RULE, tensors=2, check=_INTEGERS,
+                inplace=True)
+lcm = E._binary("lcm", lambda xp, x, y: xp.lcm(x, y), None, _NO_RULE, tensors=2, check=_INTEGERS,
+                inplace=True)
 bitwise_left_shift = E._binary("bitwise_left_shift", lambda xp, x, y: xp.left_shift(x, y), None,
-                               _NO_RULE, check=_INTEGERS)
+                               _NO_RULE, check=_INTEGERS, inplace=True)
 bitwise_right_shift = E._binary("bitwise_right_shift", lambda xp, x, y: xp.right_shift(x, y), None,
-                                _NO_RULE, check=_INTEGERS)
+                                _NO_RULE, check=_INTEGERS, inplace=True)
 signbit = E._unary("signbit", lambda xp, x: xp.signbit(x), None, _NO_RULE, floating=False,
-                   inplace=False)
+                   inplace=False, out="exact")
 
 
 # a primitive, not sqrt(x*x + y*y): the squares overflow where the hypotenuse does not
@@ -79,7 +81,7 @@ hypot = E._binary("hypot", lambda xp, x, y: xp.hypot(x, y),
                   check=_FLOATS, inplace=True)
 
 
-@declare(method=True, inplace=True)
+@declare(out="exact", method=True, inplace=True)
 def frac(input: Tensor) -> Tensor:
     """The fractional part ``x - trunc(x)`` (its sign follows ``x``)."""
     E.require_tensors("frac", input)
@@ -96,14 +98,21 @@ def _angle(name: str, factor: float):
 
     op.__name__ = name
     op.__doc__ = f"Angles converted by a factor of {factor!r}."
-    return declare(op, method=True, inplace=True)
+    return declare(op, method=True, inplace=True, out=True)
 
 
 deg2rad = _angle("deg2rad", math.pi / 180.0)
 rad2deg = _angle("rad2deg", 180.0 / math.pi)
 
 
-@declare(method=True, inplace=True)
+def _float_power_check(self: Tensor, exponent) -> None:
+    """``float_power_`` writes a float64 result: only a float64 tensor holds it, as torch says."""
+    if self.dtype != dtypes.float64:
+        raise RuntimeError(f"the base given to float_power_ has dtype {dtypes.scalar_name(self.dtype)} "
+                           "but the operation's result requires dtype Double")
+
+
+@declare(out="exact", method=True, inplace=_float_power_check)
 def float_power(input, exponent) -> Tensor:
     """``input ** exponent`` in double precision (float64, whatever the inputs' dtypes)."""
     x = E.cast(input, dtypes.float64) if isinstance(input, Tensor) else input
@@ -111,7 +120,7 @@ def float_power(input, exponent) -> Tensor:
     return E.pow(x, y)
 
 
-@declare(method=True, inplace=True)
+@declare(out=True, method=True, inplace=True)
 def ldexp(input: Tensor, other: Tensor) -> Tensor:
     """``input * 2 ** other``."""
     E.require_tensors("ldexp", input, other)
@@ -120,7 +129,7 @@ def ldexp(input: Tensor, other: Tensor) -> Tensor:
     return E.mul(input, E.pow(2.0, other))
 
 
-@declare(method=True)
+@declare(out=True, method=True)
 def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
     """``log2(2^input + 2^other)``, without overflow (``logaddexp`` in base 2)."""
     E.require_tensors("logaddexp2", input, other)
@@ -137,7 +146,7 @@ def _infinity_test(name: str, side):
 
     op.__name__ = name
     op.__doc__ = f"True where the input is {'+' if side is E.gt else '-'}inf."
-    return declare(op, method=True)
+    return declare(op, method=True, out="exact")
 
 
 isposinf = _infinity_test("isposinf", E.gt)

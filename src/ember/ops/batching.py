@@ -384,6 +384,9 @@ LOOPED = {
     "as_strided": "its strides address one sample's storage, while a batch lies as its physical "
                   "value's strides say, not one sample's storage after another",
 }
+LOOPED.update(dict.fromkeys(
+    ("linalg_ldl_factor_ex", "linalg_ldl_solve", "geqrf"),
+    "SciPy's LAPACK factors one matrix at a time on the host anyway"))
 
 # Composites vmap runs once per sample (``per_sample``) where a batched tensor is an index.
 LOOPED_INDEXING = {

@@ -201,7 +201,7 @@ def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
     return E.cast(S.stack(columns, 1), dtypes.promote(x.dtype, dtypes.int64))
 
 
-@declare()
+@declare(out="exact")
 def chain_matmul(*matrices: Tensor) -> Tensor:
     """The product of a chain of matrices; deprecated in torch for ``linalg.multi_dot``."""
     LL.warn_deprecated("chain_matmul", "torch.chain_matmul is deprecated and will be removed in a "

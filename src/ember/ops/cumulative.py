@@ -101,7 +101,7 @@ def _cumprod(x: Tensor, axis: int) -> Tensor:
     return apply(cumprod.primitive, x, axis=axis)
 
 
-@declare(method=True, inplace=True,
+@declare(out=True, method=True, inplace=True,
          forward=lambda xp, x, axis: xp.cumprod(x, axis=axis,
                                                 dtype=None if x.dtype.kind == "f" else xp.int64),
          rule=_cumprod_rule, saves_out=True, batchable=False, jvp=_cumprod_jvp, batch="dims",
@@ -143,8 +143,8 @@ def _scan_extreme(which: str):
     return op
 
 
-cummax = declare(_scan_extreme("max"), method=True)
-cummin = declare(_scan_extreme("min"), method=True)
+cummax = declare(_scan_extreme("max"), method=True, out="exact")
+cummin = declare(_scan_extreme("min"), method=True, out="exact")
 
 
 # ---------------------------------------------------------------------------- logcumsumexp
@@ -182,7 +182,7 @@ def _logcumsumexp(x: Tensor, axis: int) -> Tensor:
     return apply(logcumsumexp.primitive, x, axis=axis)
 
 
-@declare(method=True,
+@declare(out="exact", method=True,
          forward=lambda xp, x, axis: xp.logaddexp.accumulate(x, axis=axis) if x.size else x.copy(),
          rule=_logcumsumexp_rule, saves_out=True, jvp=_logcumsumexp_jvp, batch="dims",
          formula="d/dx_j logcumsumexp(x)_k = exp(x_j - out_k) for j <= k",

@@ -149,7 +149,7 @@ _solve_triangular = primitive(
 )
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(out="exact", namespaces=("ember.linalg",))
 @leading_batch
 def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
                      unitriangular: bool = False) -> Tensor:
@@ -234,7 +234,7 @@ def _cholesky_outputs(A: Tensor, upper: bool, check: bool, op: str):
     return (_mT(l) if upper else l), Tensor._make(info)
 
 
-@declare(name="linalg.cholesky", namespaces=("ember.linalg",))
+@declare(out="exact", name="linalg.cholesky", namespaces=("ember.linalg",))
 @leading_batch
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     """L with ``A = L L^T`` for symmetric positive-definite A (only its lower triangle is read);
@@ -245,7 +245,7 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
 CholeskyEx = namedtuple("linalg_cholesky_ex", ["L", "info"])
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(out="exact", namespaces=("ember.linalg",))
 @leading_batch
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False):
     """``(L, info)``: info is 0 where A is positive-definite, else the order of the first leading
@@ -292,7 +292,7 @@ _qr = _factorization("linalg_qr", _qr_backward, lambda a, mode: list(qr(a, mode)
 QR = namedtuple("linalg_qr", ["Q", "R"])
 
 
-@declare(name="linalg.qr", namespaces=("ember.linalg",))
+@declare(out="exact", name="linalg.qr", namespaces=("ember.linalg",))
 @leading_batch
 def qr(A: Tensor, mode: str = "reduced"):
     """``(Q, R)`` with ``A = Q R``, Q orthonormal columns and R upper triangular; ``mode``
@@ -338,7 +338,7 @@ def _check_uplo(op: str, UPLO: str) -> None:
         raise RuntimeError(f"{op}: Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(out="exact", namespaces=("ember.linalg",))
 @leading_batch
 def eigh(A: Tensor, UPLO: str = "L"):
     """``(w, V)`` with ``A = V diag(w) V^T`` for symmetric A (only its ``UPLO`` triangle is
@@ -349,7 +349,7 @@ def eigh(A: Tensor, UPLO: str = "L"):
     return Eigh(*_record(_eigh, A, (w, v), (0, 1), UPLO=UPLO))
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(out="exact", namespaces=("ember.linalg",))
 @leading_batch
 def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     """The eigenvalues of symmetric A, ascending (its gradient is V diag(g) V^T, finite even
@@ -401,7 +401,7 @@ def _real_eig(op: str, xp, a, vectors: bool):
     return result
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(out=True, namespaces=("ember.linalg",))
 @leading_batch
 def eig(A: Tensor):
     """``(w, V)`` with ``A V = V diag(w)``, as torch (LAPACK's order, unit-norm columns), for
@@ -412,7 +412,7 @@ def eig(A: Tensor):
     return Eig(*_record(_eig, A, (w, v), (0, 1)))
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(out=True, namespaces=("ember.linalg",))
 @leading_batch
 def eigvals(A: Tensor) -> Tensor:
     """The eigenvalues of A (all real, or refused: see ``eig``)."""
@@ -481,7 +481,7 @@ def _svd_arrays(op: str, xp, a, full_matrices: bool = False, vectors: bool = Tru
                           f"{why}.") from None
 
 
-@declare(name="linalg.svd", namespaces=("ember.linalg",))
+@declare(out="exact", name="linalg.svd", namespaces=("ember.linalg",))
 @leading_batch
 def svd(A: Tensor, full_matrices: bool = True, *, driver=None):
     """``(U, S, Vh)`` with ``A = U diag(S) Vh``, S descending; ``full_matrices=False`` keeps
@@ -491,7 +491,7 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver=None):
     return SVD(*_record(_svd, A, parts, (0, 1, 2), full_matrices=bool(full_matrices)))
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(out="exact", namespaces=("ember.linalg",))
 @leading_batch
 def svdvals(A: Tensor, *, driver=None) -> Tensor:
     """The singular values of A, descending (their gradient U diag(g) Vh is finite even for
@@ -585,7 +585,7 @@ def _lu_parts(A: Tensor, op: str):
     return (_permutation_matrix(xp, perm, a.dtype), lower, upper), pivots, info
 
 
-@declare(name="linalg.lu", namespaces=("ember.linalg",))
+@declare(out="exact", name="linalg.lu", namespaces=("ember.linalg",))
 @leading_batch
 def lu(A: Tensor, *, pivot: bool = True):
     """``(P, L, U)`` with ``A = P L U``: partial pivoting as LAPACK's getrf, L unit lower
@@ -601,7 +601,7 @@ LUFactor = namedtuple("linalg_lu_factor", ["LU", "pivots"])
 LUFactorEx = namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(out="exact", namespaces=("ember.linalg",))
 @leading_batch
 def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False):
     """``(LU, pivots, info)``: L (below the diagonal) and U packed in one matrix, getrf's 1-based
@@ -634,7 +634,7 @@ def _zero_pad(t: Tensor, rows: int, cols: int) -> Tensor:
     return t
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(out="exact", namespaces=("ember.linalg",))
 @leading_batch
 def lu_factor(A: Tensor, *, pivot: bool = True):
     """``(LU, pivots)`` of ``lu_factor_ex``; a singular A is refused with torch's LinAlgError."""

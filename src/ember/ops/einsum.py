@@ -139,7 +139,7 @@ def _check_contracted(a: Tensor, b: Tensor, pairs: tuple) -> None:
                                f"in dim {i} and second has size {size_b} in dim {j}")
 
 
-@declare()
+@declare(out="exact")
 def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     """Contract the last ``dims`` dims of ``a`` with the first of ``b`` (or the listed pairs)."""
     if a.dtype != b.dtype:

@@ -235,7 +235,8 @@ def _unary(name: str, forward, rule, formula: str, saves_out: bool = False, floa
     op.__name__ = name
     op.__doc__ = f"Elementwise {name}; {formula}."
     declare(op, forward=forward, rule=rule, jvp="elementwise", saves_out=saves_out,
-            formula=formula, method=method, inplace=inplace, out=True, **decl, batch="elementwise")
+            formula=formula, method=method, inplace=inplace, **{"out": True, **decl},
+            batch="elementwise")
     prim = op.primitive
     return op
 
@@ -286,7 +287,7 @@ def _binary(name: str, forward, partials, formula: str, floating: bool = False,
     op.__doc__ = f"Elementwise {name} with broadcasting; {formula}."
     op.primitive = prim
     if public:
-        declare(op, prim=prim, method=True, out=True, **decl)
+        declare(op, prim=prim, method=True, **{"out": True, **decl})
     return op
 
 
@@ -430,7 +431,7 @@ def pow(x, y) -> Tensor:
     return apply(PRIMITIVES["pow"], x, y, **number)
 
 
-@declare(name="pow", prim=_pow_tensors.primitive, method=True, inplace=True,
+@declare(out=True, name="pow", prim=_pow_tensors.primitive, method=True, inplace=True,
          sympy=lambda sp, a, b: a ** b)
 @torch_backward(lambda x, y: "PowBackward1" if isinstance(x, Tensor) and isinstance(y, Tensor) else None)
 def _pow(x, y) -> Tensor:
@@ -490,7 +491,7 @@ _NO_BOOL_NEG = _no_bool("Negation, the `-` operator, on a bool tensor is not sup
 _NUMBERS = kernels_for("iuf")  # no bool kernel in torch
 _SPECIAL_TOO = ("ember", "ember.special")  # torch.special exports these too
 neg = _unary("neg", lambda xp, x: -x, lambda g, out, x: (neg(g),), "d(-x) = -dx", floating=False,
-             check=_NO_BOOL_NEG, aliases=("negative",), sympy=lambda sp, a: -a)
+             check=_NO_BOOL_NEG, aliases=("negative",), sympy=lambda sp, a: -a, out="exact")
 exp = _unary("exp", lambda xp, x: xp.exp(x), lambda g, out, x: (mul(g, out),),
              "d/dx exp(x) = exp(x)", saves_out=True,
              math=True, sympy=lambda sp, a: sp.exp(a))
@@ -563,7 +564,7 @@ relu = _unary("relu", lambda xp, x: xp.maximum(x, 0).astype(x.dtype, copy=False)
               math=True, sympy=lambda sp, a: sp.Max(0, a))
 abs = _unary("abs", lambda xp, x: xp.abs(x), lambda g, out, x: (mul(g, sign(x)),),
              "d/dx |x| = sign(x)", floating=False, check=_NUMBERS,
-             math=True, sympy=lambda sp, a: sp.Abs(a))
+             math=True, sympy=lambda sp, a: sp.Abs(a), out="exact", aliases=("absolute",))
 
 
 def _zero_rule(g, out, x):
@@ -578,18 +579,19 @@ def _sign_fwd(xp, x):
     return xp.nan_to_num(out) if x.dtype.kind == "f" else out
 
 
-sign = _unary("sign", _sign_fwd, _zero_rule, "d/dx sign(x) = 0", floating=False, aliases=("sgn",))
+sign = _unary("sign", _sign_fwd, _zero_rule, "d/dx sign(x) = 0", floating=False, aliases=("sgn",),
+              out="exact")
 floor = _unary("floor", lambda xp, x: xp.floor(x), _zero_rule, "d/dx floor(x) = 0", floating=False,
-               check=_NUMBERS)
+               check=_NUMBERS, out="exact")
 ceil = _unary("ceil", lambda xp, x: xp.ceil(x), _zero_rule, "d/dx ceil(x) = 0", floating=False,
-              check=_NUMBERS)
+              check=_NUMBERS, out="exact")
 round = _unary("round", lambda xp, x: xp.round(x), _zero_rule, "d/dx round(x) = 0", floating=False,
-               check=_NUMBERS, namespaces=_SPECIAL_TOO)
+               check=_NUMBERS, namespaces=_SPECIAL_TOO, out="exact")
 trunc = _unary("trunc", lambda xp, x: xp.trunc(x), _zero_rule, "d/dx trunc(x) = 0", floating=False,
-               check=_NUMBERS)
+               check=_NUMBERS, out="exact", aliases=("fix",))
 
 
-@declare(method=True, inplace=True)
+@declare(out=True, method=True, inplace=True)
 def square(x: Tensor) -> Tensor:
     """``x * x`` (a bool tensor squares to int64, as torch's ``pow(x, 2)``)."""
     if isinstance(x, Tensor) and x._data.dtype.kind == "b":
@@ -639,7 +641,7 @@ def _where_method(self: Tensor, condition: Tensor, other) -> Tensor:
     return where(condition, self, other)
 
 
-@declare(prim=_where, method=_where_method)
+@declare(out="exact", prim=_where, method=_where_method)
 def where(condition: Tensor, input=None, other=None) -> Tensor:
     """``input`` where ``condition`` holds, else ``other`` (all broadcast together)."""
     if input is None and other is None:
@@ -732,7 +734,7 @@ def _as_number(bound):
     return bound
 
 
-@declare(prim=_clamp, aliases=("clip",), method=True, inplace=True)
+@declare(out="exact", prim=_clamp, aliases=("clip",), method=True, inplace=True)
 @torch_backward(lambda input, min=None, max=None:
                 None if isinstance(min, Tensor) or isinstance(max, Tensor) else "ClampBackward1")
 def clamp(input: Tensor, min=None, max=None) -> Tensor:
@@ -765,9 +767,11 @@ def clamp(input: Tensor, min=None, max=None) -> Tensor:
 
 
 def _compare(name: str, fn, tensors: int = 1, check=None, **decl):
-    """A non-differentiable binary op; the first ``tensors`` arguments must be Tensors (as torch)."""
+    """A non-differentiable binary op; the first ``tensors`` arguments must be Tensors (as torch).
+
+    Its in-place form (``x.eq_(y)``) writes the result, cast to ``x``'s dtype, into ``x``."""
     return _binary(name, fn, None, "not differentiable (boolean result)", check=check, tensors=tensors,
-                   **decl)
+                   **{"inplace": True, **decl})
 
 
 eq = _compare("eq", lambda xp, x, y: x == y)
@@ -785,14 +789,15 @@ bitwise_or = _compare("bitwise_or", lambda xp, x, y: x | y, tensors=0, check=_BI
 bitwise_xor = _compare("bitwise_xor", lambda xp, x, y: x ^ y, tensors=0, check=_BITS)
 
 
-@declare(forward=lambda xp, x: xp.logical_not(x), method=True, batch="elementwise")
+@declare(out=True, forward=lambda xp, x: xp.logical_not(x), method=True, inplace=True,
+         batch="elementwise")
 def logical_not(x: Tensor) -> Tensor:
     """True where ``x`` is zero (or False)."""
     require_tensors("logical_not", x)
     return apply(logical_not.primitive, x)
 
 
-@declare(forward=lambda xp, x: ~x, method=True, batch="elementwise")
+@declare(out="exact", forward=lambda xp, x: ~x, method=True, inplace=True, batch="elementwise")
 def bitwise_not(x: Tensor) -> Tensor:
     """Every bit flipped (``~x``); bool and integer tensors only."""
     require_tensors("bitwise_not", x)
@@ -883,14 +888,14 @@ def _scalar_of(value, like: Tensor):
     return precision.scalar_dtype(like._data.dtype).type(value).item()
 
 
-@declare(prim=_addcmul, method=True, inplace=True, fused=_FUSED_WHY)
+@declare(out=True, prim=_addcmul, method=True, inplace=True, fused=_FUSED_WHY)
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
     """``input + value * tensor1 * tensor2`` in torch's order of evaluation (optimiser updates)."""
     x, t1, t2 = _fused("addcmul", (input, tensor1, tensor2))
     return apply(_addcmul, x, t1, t2, value=_scalar_of(value, x))
 
 
-@declare(prim=_addcdiv, method=True, inplace=True, fused=_FUSED_WHY)
+@declare(out=True, prim=_addcdiv, method=True, inplace=True, fused=_FUSED_WHY)
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
     """``input + value * tensor1 / tensor2`` in torch's order of evaluation (optimiser updates)."""
     for t in (tensor1, tensor2):
@@ -919,7 +924,7 @@ _lerp = primitive("lerp", _lerp_fwd, _unbroadcast(_lerp_rule), jvp=_lerp_jvp,
                   formula="d lerp(s, e, w) = (1 - w) ds + w de + (e - s) dw", batch="elementwise")
 
 
-@declare(prim=_lerp, method=True, inplace=True,
+@declare(out=True, prim=_lerp, method=True, inplace=True,
          fused="torch's mirrored formula for |weight| >= 0.5 rounds differently from a composite")
 def lerp(input: Tensor, end: Tensor, weight) -> Tensor:
     """``input + weight * (end - input)``, with torch's mirrored formula for |weight| >= 0.5."""
@@ -935,13 +940,13 @@ def lerp(input: Tensor, end: Tensor, weight) -> Tensor:
     return apply(_lerp, *tensors, scalar=_scalar_of(weight, tensors[0]))
 
 
-@declare(method=True, inplace=True)
+@declare(out="exact", method=True, inplace=True)
 def clamp_min(input: Tensor, min) -> Tensor:
     """``clamp(input, min=min)``."""
     return clamp(input, min=min)
 
 
-@declare(method=True, inplace=True)
+@declare(out="exact", method=True, inplace=True)
 def clamp_max(input: Tensor, max) -> Tensor:
     """``clamp(input, max=max)``."""
     return clamp(input, max=max)
@@ -970,7 +975,7 @@ def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e
     return bool(R.all(isclose(input, other, rtol, atol, equal_nan)))
 
 
-@declare(method=True, inplace=True)
+@declare(out="exact", method=True, inplace=True)
 def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
                neginf: float | None = None) -> Tensor:
     """NaN, +inf and -inf replaced (by 0 and the dtype's largest and smallest finite values)."""

@@ -34,7 +34,8 @@ lgamma = E._unary("lgamma", _lgamma_fwd, lambda g, out, x: (E.mul(g, digamma(x))
                   "d/dx lgamma(x) = digamma(x)")
 
 
-@declare(prim=_polygamma, method=lambda self, n: polygamma(n, self), namespaces=("ember", "ember.special"))
+@declare(out=True, prim=_polygamma, method=lambda self, n: polygamma(n, self), inplace=True,
+         namespaces=("ember", "ember.special"))
 def polygamma(n: int, input: Tensor) -> Tensor:
     """The ``n``-th derivative of ``digamma`` (``polygamma(0, x)`` is ``digamma(x)``)."""
     if isinstance(n, bool) or not isinstance(n, int):
@@ -46,7 +47,7 @@ def polygamma(n: int, input: Tensor) -> Tensor:
     return apply(_polygamma, E.to_float(input), n=n)
 
 
-@declare(method=True, inplace=True, namespaces=("ember", "ember.special"))
+@declare(out=True, method=True, inplace=True, namespaces=("ember", "ember.special"))
 def digamma(input: Tensor) -> Tensor:
     """``d/dx lgamma(x)``; d/dx digamma(x) = polygamma(1, x)."""
     return polygamma(0, input)
@@ -58,32 +59,51 @@ def _igamma_by_x(g, a, x):
     return E.mul(g, E.exp(log_density))
 
 
-def _not_by_a() -> RuntimeError:
-    return RuntimeError("the derivative for 'igamma: input' is not implemented (as in torch)")
+def _not_by_a(name: str) -> RuntimeError:
+    return RuntimeError(f"the derivative for '{name}: input' is not implemented (as in torch)")
 
 
-def _igamma_rule(g, out, a, x):
-    if a.requires_grad:
-        raise _not_by_a()
-    return None, _igamma_by_x(g, a, x)
+def _incomplete_gamma(name: str, library: str, sign: int, formula: str):
+    """The primitive of a regularised incomplete gamma function (SciPy's ``library``): its
+    derivative in x is ``sign`` times the Gamma(a, 1) density; in a torch has none."""
+
+    def by_x(g, a, x):
+        grad = _igamma_by_x(g, a, x)
+        return grad if sign > 0 else E.neg(grad)
+
+    def rule(g, out, a, x):
+        if a.requires_grad:
+            raise _not_by_a(name)
+        return None, by_x(g, a, x)
+
+    def jvp(tangents, out, a, x):
+        if tangents[0] is not None:
+            raise _not_by_a(name)
+        return by_x(tangents[1], a, x)
+
+    def forward(xp, a, x):
+        return getattr(backend.special_functions(xp), library)(a, x).astype(x.dtype, copy=False)
+
+    return primitive(name, forward, E._unbroadcast(rule), jvp=jvp, batch="elementwise",
+                     formula=formula)
 
 
-def _igamma_jvp(tangents, out, a, x):
-    if tangents[0] is not None:
-        raise _not_by_a()
-    return _igamma_by_x(tangents[1], a, x)
+_igamma = _incomplete_gamma("igamma", "gammainc", 1, "d/dx P(a, x) = x^(a-1) exp(-x) / Gamma(a)")
+_igammac = _incomplete_gamma("igammac", "gammaincc", -1,
+                             "d/dx Q(a, x) = -x^(a-1) exp(-x) / Gamma(a)")
 
 
-_igamma = primitive(
-    "igamma", lambda xp, a, x: backend.special_functions(xp).gammainc(a, x).astype(x.dtype, copy=False),
-    E._unbroadcast(_igamma_rule), jvp=_igamma_jvp, batch="elementwise",
-    formula="d/dx P(a, x) = x^(a-1) exp(-x) / Gamma(a)",
-)
-
-
-@declare(prim=_igamma, method=True, inplace=True)
+@declare(out=True, prim=_igamma, method=True, inplace=True)
 def igamma(input: Tensor, other: Tensor) -> Tensor:
     """The regularised lower incomplete gamma function P(input, other) (torch.igamma)."""
     a, x = E.promote("igamma", input, other)
     E.kernels_for("f")("igamma", a)  # torch's kernel: floating dtypes only
     return apply(_igamma, a, x)
+
+
+@declare(out=True, prim=_igammac, method=True, inplace=True)
+def igammac(input: Tensor, other: Tensor) -> Tensor:
+    """The regularised upper incomplete gamma function Q(input, other) = 1 - P (torch.igammac),
+    from SciPy's gammaincc: exact in the tail where 1 - P would round to zero."""
+    a, x = E.promote("igammac", input, other, True)
+    return apply(_igammac, a, x)

@@ -367,7 +367,7 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     return apply(_getitem, input, idx=idx)
 
 
-@declare(method=True)
+@declare(out="exact", method=True)
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """Entries along ``dim`` at the positions in the 1-D ``index``."""
     if index._data.ndim > 1:
@@ -447,7 +447,7 @@ _gather = primitive(
 )
 
 
-@declare(prim=_gather, method=True)
+@declare(out="exact", prim=_gather, method=True)
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """``out[i][j] = input[index[i][j]][j]`` for dim 0 (and likewise for other dims)."""
     axis = _wrap_dim(dim, input._data.ndim, "gather")
@@ -484,7 +484,7 @@ _scatter_add = primitive(
 )
 
 
-@declare(prim=_scatter_add, method=True, inplace=True)
+@declare(out="exact", prim=_scatter_add, method=True, inplace=True)
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """``input`` with ``src`` added at the positions ``index`` names along ``dim``."""
     axis = _wrap_dim(dim, input._data.ndim, "scatter_add")
@@ -529,11 +529,13 @@ def _triangle(name: str, upper: bool):
     return op
 
 
-tril = declare(torch_backward("TrilBackward0")(_triangle("tril", upper=False)), method=True)
-triu = declare(torch_backward("TriuBackward0")(_triangle("triu", upper=True)), method=True)
+tril = declare(torch_backward("TrilBackward0")(_triangle("tril", upper=False)), method=True,
+               inplace=True, out="exact")
+triu = declare(torch_backward("TriuBackward0")(_triangle("triu", upper=True)), method=True,
+               inplace=True, out="exact")
 
 
-@declare(method=True)
+@declare(out="exact", method=True)
 def nonzero(input: Tensor, *, as_tuple: bool = False):
     """Indices of the non-zero entries (an (n, ndim) long tensor, or one per dim)."""
     scalar = input._data.ndim == 0  # as torch: found as in 1-D, but an (n, 0) result
@@ -546,7 +548,7 @@ def nonzero(input: Tensor, *, as_tuple: bool = False):
                         input.xp.zeros((0, 0), dtype="int64"))
 
 
-@declare(method=True)
+@declare(out="exact", method=True)
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
     """``gather`` after broadcasting input and indices against each other (except along ``dim``).
 
@@ -582,7 +584,7 @@ def _with_size(shape: tuple, axis: int, size: int) -> tuple:
     return shape[:axis] + (size,) + shape[axis + 1:]
 
 
-@declare(method=True)
+@declare(out="exact", method=True)
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     """The entries of ``input`` where ``mask`` (broadcast together) holds, as a 1-D tensor."""
     if mask._data.dtype.kind != "b":

@@ -18,7 +18,7 @@ from .registry import declare
 SVD = namedtuple("svd", ["U", "S", "V"])
 
 
-@declare(method=True)
+@declare(out="exact", method=True)
 def svd(input: Tensor, some: bool = True, compute_uv: bool = True):
     """``(U, S, V)`` with ``input = U diag(S) V^T`` (V itself, not its transpose); without
     ``compute_uv``, U and V are zero matrices of the full shapes, as torch."""
@@ -35,7 +35,7 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True):
 QR = namedtuple("qr", ["Q", "R"])
 
 
-@declare(method=True)
+@declare(out="exact", method=True)
 def qr(input: Tensor, some: bool = True):
     """``(Q, R)``: the reduced factorization if ``some``, else the complete one."""
     return QR(*D.qr(input, "reduced" if some else "complete"))
@@ -63,7 +63,7 @@ def cholesky(input: Tensor, upper: bool = False) -> Tensor:
     return D.cholesky(input, upper=upper)
 
 
-@declare(method=True)
+@declare(out=True, method=True)
 def lu(A: Tensor, pivot: bool = True, get_infos: bool = False):
     """``(LU, pivots)`` (and ``infos`` if asked) of ``linalg.lu_factor_ex``; deprecated in torch."""
     _deprecated("lu", "linalg.lu_factor / torch.linalg.lu_factor_ex")
@@ -81,7 +81,7 @@ def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:
 TriangularSolve = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
 
 
-@declare(method=True)
+@declare(out="exact", method=True)
 def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool = False,
                      unitriangular: bool = False):
     """``(X, A)`` with ``A X = b`` (``A^T X = b`` if ``transpose``) for triangular A."""
@@ -102,7 +102,7 @@ def _gram(L: Tensor, upper: bool, op: str) -> Tensor:
         LA.matmul(factor, S.transpose(factor, -1, -2))
 
 
-@declare(method=True)
+@declare(out=True, method=True)
 def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
     """X with ``A X = B`` for A given by its Cholesky factor L (``A = L L^T``, or ``U^T U``)."""
     D.check_matrices("cholesky_solve", B, name="B")
@@ -114,19 +114,19 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
     return LA.solve(A, B)
 
 
-@declare(method=True)
+@declare(out=True, method=True)
 def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:
     """The inverse of A given by its Cholesky factor L (``A = L L^T``, or ``U^T U``)."""
     return LA.inv(_gram(L, upper, "cholesky_inverse"))
 
 
-@declare(method=True)
+@declare(out="exact", method=True)
 def inverse(input: Tensor) -> Tensor:
     """torch's older name of ``linalg.inv``: the inverse of each square matrix."""
     return LA.inv(input)
 
 
-@declare(method=True)
+@declare(out=True, method=True)
 def orgqr(input: Tensor, tau: Tensor) -> Tensor:
     """torch's older name of ``linalg.householder_product``: Q from Householder reflectors."""
     return MF.householder_product(input, tau)

@@ -167,7 +167,7 @@ def _dims(t: Tensor) -> str:
     return "x".join(str(s) for s in t._data.shape)
 
 
-@declare(prim=_matmul, method=True, namespaces=("ember", "ember.linalg"))
+@declare(out="exact", prim=_matmul, method=True, namespaces=("ember", "ember.linalg"))
 @torch_backward(_matmul_name)
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with torch's rules for 1-D operands and broadcast batch dimensions."""
@@ -210,7 +210,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     return out
 
 
-@declare(method=True)
+@declare(out="exact", method=True)
 @torch_backward("DotBackward0")
 def dot(input: Tensor, other: Tensor) -> Tensor:
     """Inner product of two 1-D tensors: ``dot([1,2,3], [1,2,3]) == 14``."""
@@ -226,7 +226,7 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
     return matmul(input, other)
 
 
-@declare()
+@declare(out="exact")
 def inner(input: Tensor, other: Tensor) -> Tensor:
     """Sum of products over the last dimension of both (a product when either is 0-d)."""
     if input._data.ndim == 0 or other._data.ndim == 0:
@@ -247,7 +247,7 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
     return S.reshape(flat, input._data.shape[:-1] + other._data.shape[:-1])
 
 
-@declare(aliases=("ger",), method=True)
+@declare(out=True, aliases=("ger",), method=True)
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
     """Outer product v wᵀ of two 1-D tensors (an n×m matrix)."""
     if input._data.ndim != 1 or vec2._data.ndim != 1:
@@ -260,7 +260,7 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
 ger = outer
 
 
-@declare(method=True)
+@declare(out="exact", method=True)
 @torch_backward("MmBackward0")
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """Product of two matrices (2-D only)."""
@@ -271,7 +271,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     return matmul(input, mat2)
 
 
-@declare(method=True)
+@declare(out="exact", method=True)
 @torch_backward("BmmBackward0")
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     """Batched product of two 3-D tensors with the same batch size."""
@@ -287,7 +287,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     return matmul(input, mat2)
 
 
-@declare(method=True)
+@declare(out="exact", method=True)
 @torch_backward("MvBackward0")
 def mv(input: Tensor, vec: Tensor) -> Tensor:
     """Matrix-vector product."""
@@ -300,7 +300,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
     return matmul(input, vec)
 
 
-@declare()
+@declare(out="exact", method=True, inplace=True)
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)``."""
     return scaled_sum("addmm", input, mm(mat1, mat2), beta, alpha)
@@ -365,7 +365,7 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     return apply(_diagonal, S.movedim(input, (dim1, dim2), (-2, -1)), offset=offset)
 
 
-@declare(method=True)
+@declare(out="exact", method=True)
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     """1-D input: the square matrix with it on the ``diagonal``; 2-D input: a copy of that
     diagonal."""
@@ -435,7 +435,7 @@ _inv = primitive(
 )
 
 
-@declare(prim=_inv, namespaces=("ember.linalg",))
+@declare(out="exact", prim=_inv, namespaces=("ember.linalg",))
 def inv(A: Tensor) -> Tensor:
     """The inverse of each square matrix in ``A``."""
     _square("inv", A)
@@ -452,7 +452,7 @@ _det = primitive("det", lambda xp, a: xp.linalg.det(a), _det_rule, saves_out=Tru
                  formula="d det(A) = det(A) inv(A)^T (invertible A)", batch="trailing")
 
 
-@declare(prim=_det, namespaces=("ember", "ember.linalg"), method=True)
+@declare(out="exact", prim=_det, namespaces=("ember", "ember.linalg"), method=True)
 def det(A: Tensor) -> Tensor:
     """The determinant of each square matrix in ``A``."""
     _square("det", A)
@@ -475,7 +475,7 @@ _solve = primitive(
 )
 
 
-@declare(prim=_solve, namespaces=("ember.linalg",))
+@declare(out="exact", prim=_solve, namespaces=("ember.linalg",))
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     """``X`` with ``A X = B`` (``B`` a matrix, or a vector per matrix of ``A``)."""
     _square("solve", A)

@@ -44,7 +44,7 @@ _logabsdet = primitive("slogdet", lambda xp, a, value: value, _slogdet_rule, jvp
 SlogDet = namedtuple("linalg_slogdet", ["sign", "logabsdet"])
 
 
-@declare(namespaces=("ember", "ember.linalg"), method=True)
+@declare(out="exact", namespaces=("ember", "ember.linalg"), method=True)
 @leading_batch
 def slogdet(A: Tensor):
     """``(sign, logabsdet)`` of each square matrix: det A = sign * exp(logabsdet), without the
@@ -123,7 +123,7 @@ def _tensor_arg(t):
     return t._data if isinstance(t, Tensor) else t
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(out=True, namespaces=("ember.linalg",))
 @leading_batch(cores={"rcond": 0, "atol": 0, "rtol": 0})
 def pinv(A: Tensor, rcond=None, hermitian: bool = False, *, atol=None, rtol=None) -> Tensor:
     """The Moore-Penrose pseudo-inverse: singular values at or below max(atol, rtol * the
@@ -149,7 +149,7 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
     return pinv(input, rtol=rcond)
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(out=True, namespaces=("ember.linalg",))
 @leading_batch(cores={"tol": 0, "atol": 0, "rtol": 0})
 def matrix_rank(A: Tensor, tol=None, hermitian: bool = False, *, atol=None, rtol=None) -> Tensor:
     """How many singular values (eigenvalue sizes if ``hermitian``) exceed max(atol, rtol * the
@@ -170,7 +170,7 @@ Lstsq = namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_v
 _DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(out=True, namespaces=("ember.linalg",))
 @leading_batch(cores={"B": vector_rhs})
 def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver: str | None = None):
     """``(solution, residuals, rank, singular_values)`` of min ||A X - B||: the solution is
@@ -206,7 +206,7 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver: str | None = None):
 # ---------------------------------------------------------------------------- powers and exponential
 
 
-@declare(namespaces=("ember", "ember.linalg"), method=True)
+@declare(out=True, namespaces=("ember", "ember.linalg"), method=True)
 def matrix_power(A: Tensor, n: int) -> Tensor:
     """A^n by repeated squaring (n < 0: the inverse's power; n = 0: the identity)."""
     require_square("linalg.matrix_power", A)  # any dtype: integer powers too
@@ -251,7 +251,7 @@ def matrix_exp(A: Tensor) -> Tensor:
 # ---------------------------------------------------------------------------- products
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(out="exact", namespaces=("ember.linalg",))
 def multi_dot(tensors, *, out=None) -> Tensor:
     """The product of a chain of matrices; the first may be a row vector and the last a column
     vector (1-D), which are dropped from the result's shape."""
@@ -273,7 +273,7 @@ def multi_dot(tensors, *, out=None) -> Tensor:
     return result
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(out="exact", namespaces=("ember.linalg",))
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     """The dot product of vectors along ``dim``, broadcasting the rest."""
     for t in (x, y):
@@ -300,7 +300,7 @@ def vander(x: Tensor, N: int | None = None) -> Tensor:
     return S.stack(columns, -1)
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(out=True, namespaces=("ember.linalg",))
 def householder_product(A: Tensor, tau: Tensor) -> Tensor:
     """The first n columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^T with v_i column i of A
     below the diagonal and a one on it (LAPACK's orgqr, torch.orgqr)."""
@@ -328,7 +328,7 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:
 # ---------------------------------------------------------------------------- tensor solves
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(out=True, namespaces=("ember.linalg",))
 def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
     """The inverse of A read as a map from its last dims to its first ``ind`` dims."""
     if ind <= 0:
@@ -342,7 +342,7 @@ def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
     return S.reshape(inv(square), tail + head)
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(out=True, namespaces=("ember.linalg",))
 def tensorsolve(A: Tensor, B: Tensor, dims=None) -> Tensor:
     """X with ``tensordot(A, X, X.ndim) = B``; ``dims`` of A are moved to the end first."""
     if dims is not None:
@@ -363,7 +363,7 @@ InvEx = namedtuple("linalg_inv_ex", ["inverse", "info"])
 SolveEx = namedtuple("linalg_solve_ex", ["result", "info"])
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(out="exact", namespaces=("ember.linalg",))
 @leading_batch
 def inv_ex(A: Tensor, *, check_errors: bool = False):
     """``(inverse, info)`` through A's LU factors: info is the first zero pivot (1-based, 0 when
@@ -375,7 +375,7 @@ def inv_ex(A: Tensor, *, check_errors: bool = False):
     return InvEx(D.lu_solve(lu, pivots, _identity(A)), info)
 
 
-@declare(namespaces=("ember.linalg",))
+@declare(out="exact", namespaces=("ember.linalg",))
 @leading_batch(cores={"B": vector_rhs})
 def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False):
     """``(result, info)``: ``solve`` without the error for singular A (info as ``inv_ex``)."""

@@ -15,6 +15,7 @@ from . import elementwise as E
 from . import index as I
 from . import linalg as L
 from . import random as RA
+from . import fill_diagonal, resize
 from . import shape as S
 from .registry import apply, declare, derive, primitive
 from .. import creation as C
@@ -116,12 +117,17 @@ def _direct_operand(self, other, kwargs: dict):
     return None
 
 
-def _inplace(fn, name: str):
-    """An in-place method: compute out of place, then write into ``self`` (same memory)."""
+def _inplace(fn, name: str, check=None):
+    """An in-place method: compute out of place, then write into ``self`` (same memory).
+
+    ``check(self, *args, **kwargs)`` refuses what only the in-place form refuses."""
 
     def method(self, *args, **kwargs):
         self._check_inplace(name, (*args, *kwargs.values()))
-        result = fn(self._snapshot(), *args, **kwargs)
+        if check is not None:
+            check(self, *args, **kwargs)
+        old = self._snapshot()
+        result = fn(old, *args, **kwargs)
         if result._data.dtype != self._data.dtype:
             if result.dtype._kind > self.dtype._kind:  # float into int, int into bool
                 raise RuntimeError(
@@ -129,11 +135,37 @@ def _inplace(fn, name: str):
                     f"desired output type {dtypes.scalar_name(self.dtype)}"
                 )
             result = E.cast(result, self.dtype)
+        if STATE.enabled and old.requires_grad and not result.requires_grad:
+            # a result with no derivative (x.eq_(y)): the history goes on with a zero gradient
+            result = E.where(C.zeros_like(result, dtype=dtypes.bool_), old, result)
         return self._set_result(result)
 
     method.__name__ = name
     method.__doc__ = f"In-place ``{name[:-1]}``: changes this tensor's values, keeping its memory."
     method.__wrapped__ = fn  # its parameters, for help() and the generated stub
+    return method
+
+
+def _inplace_view(fn, name: str):
+    """An in-place view method (``t_``, ``squeeze_``): ``self`` takes the view's shape and
+    strides over the same memory and, under autograd, the view's history, as torch's."""
+
+    def method(self, *args, **kwargs):
+        self._check_inplace(name)
+        alias = Tensor._make(self._data, self._requires_grad, self.grad_fn)  # the rule's input
+        alias._vc, alias._view = self._shared_version(), self._view
+        result = fn(alias, *args, **kwargs)
+        self._data = result._data
+        if result.grad_fn is not None:
+            self.grad_fn = result.grad_fn
+        if self._view is not None:  # still a view of the same base, through one more op
+            self._view = result._view
+        self._bump_version()
+        return self
+
+    method.__name__ = name
+    method.__doc__ = f"In-place ``{name[:-1]}``: this tensor becomes the view, same memory."
+    method.__wrapped__ = fn
     return method
 
 
@@ -334,6 +366,10 @@ def _install() -> None:
         "add_": _arith_inplace(E.add, "add_", "add"), "sub_": _arith_inplace(E.sub, "sub_", "subtract"),
         "mul_": _arith_inplace(E.mul, "mul_", "multiply"),
         "div_": _arith_inplace(E.div, "div_", "true_divide"),
+        "divide_": _arith_inplace(E.div, "divide_", "true_divide"),
+        "true_divide_": _arith_inplace(E.div, "true_divide_", "true_divide"),
+        "multiply_": _arith_inplace(E.mul, "multiply_", "multiply"),
+        "subtract_": _arith_inplace(E.sub, "subtract_", "subtract"),
         "T": property(_T), "mT": property(_mT), "view": _size_method_view,
         "view_as": lambda self, other: S.view(self, other._data.shape),
         "reshape_as": lambda self, other: S.reshape(self, other._data.shape),
@@ -345,6 +381,8 @@ def _install() -> None:
         "int": _cast_method(dtypes.int32), "bool": _cast_method(dtypes.bool_),
         "short": _cast_method(dtypes.int16), "byte": _cast_method(dtypes.uint8),
         "fill_": _fill_, "zero_": _zero_, "copy_": _copy_,
+        "resize_": resize.resize_, "resize_as_": resize.resize_as_,
+        "fill_diagonal_": fill_diagonal.fill_diagonal_,
         "new_zeros": _new(C.zeros), "new_ones": _new(C.ones), "new_empty": _new(C.empty),
         "new_tensor": _new_tensor, "new_full": _new_full,
         "uniform_": RA.uniform_, "normal_": RA.normal_, "log_normal_": RA.log_normal_,
@@ -367,8 +405,11 @@ def op_methods(op) -> dict:
     table = {}
     for name in op.names:
         table[name] = method
-        if op.inplace:
-            table[f"{name}_"] = _inplace(op.fn, f"{name}_")
+        if op.inplace == "view":
+            table[f"{name}_"] = _inplace_view(method, f"{name}_")
+        elif op.inplace:
+            check = op.inplace if callable(op.inplace) else None
+            table[f"{name}_"] = _inplace(method, f"{name}_", check)
     return table
 
 

@@ -333,7 +333,7 @@ def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
                     count_include_pad)
 
 
-@declare(namespaces=("ember.nn.functional",))
+@declare(out="exact", namespaces=("ember.nn.functional",))
 @torch_backward("AvgPool2DBackward0")
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
@@ -511,7 +511,7 @@ def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                     return_indices)
 
 
-@declare(namespaces=("ember.nn.functional",))
+@declare(out="exact", namespaces=("ember.nn.functional",))
 def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """3-D average pooling over (N, C, D, H, W)."""

@@ -10,25 +10,25 @@ from .linalg import bmm, matmul, mv, outer, scaled_sum
 from .registry import declare
 
 
-@declare(method=True)
+@declare(out="exact", method=True, inplace=True)
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (mat @ vec)``."""
     return scaled_sum("addmv", input, mv(mat, vec), beta, alpha)
 
 
-@declare(method=True)
+@declare(out=True, method=True, inplace=True)
 def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * outer(vec1, vec2)``."""
     return scaled_sum("addr", input, outer(vec1, vec2), beta, alpha)
 
 
-@declare(method=True)
+@declare(out="exact", method=True, inplace=True)
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * bmm(batch1, batch2)``."""
     return scaled_sum("baddbmm", input, bmm(batch1, batch2), beta, alpha)
 
 
-@declare(method=True)
+@declare(out="exact", method=True, inplace=True)
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (the sum over the batch of bmm(batch1, batch2))``."""
     return scaled_sum("addbmm", input, R.sum(bmm(batch1, batch2), 0), beta, alpha)

@@ -16,7 +16,7 @@ from ..autograd.grad_mode import STATE
 from ..generator import Generator, generator_for
 from ..tensor import Tensor
 from . import elementwise as E
-from .registry import apply, primitive
+from .registry import apply, primitive, with_out
 from .tensor_args import NotATensorError
 
 _draw = primitive(
@@ -48,6 +48,13 @@ def _defer(ok, message: str) -> None:
 # ---------------------------------------------------------------------------- multinomial
 
 
+
+def _takes_out(draw):
+    """A draw taking torch's ``out=`` (see ``registry.with_out``)."""
+    return with_out(draw, draw.__name__)
+
+
+@_takes_out
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
                 generator: Generator | None = None) -> Tensor:
     """Category indices drawn from the (unnormalised) weights in each row of ``input``.
@@ -111,6 +118,7 @@ def _check_probability(op: str, p: float) -> None:
         raise RuntimeError(f"{op} expects p to be in [0, 1], but got p={p}")
 
 
+@_takes_out
 def bernoulli(input: Tensor, p: float | None = None, *, generator: Generator | None = None) -> Tensor:
     """1 with probability ``input`` (elementwise, or ``p`` for all), else 0, in ``input``'s dtype."""
     if not isinstance(input, Tensor):
@@ -136,6 +144,7 @@ def _float_param(op: str, value, like: Tensor) -> Tensor:
     return value if isinstance(value, Tensor) else E.as_tensor_like(value, like, like.dtype, op)
 
 
+@_takes_out
 def normal(mean=0.0, std=1.0, size=None, *, generator: Generator | None = None, dtype=None,
            device=None, requires_grad: bool = False) -> Tensor:
     """Normal random numbers: ``normal(mean_tensor, std_tensor)``, ``normal(mean_tensor, std=1.)``,

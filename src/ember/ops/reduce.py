@@ -76,7 +76,7 @@ def cast_for(op: str, input: Tensor, dtype) -> Tensor:
     return E.cast(input, d)
 
 
-@declare(prim=_sum, method=True)
+@declare(out=True, prim=_sum, method=True)
 @torch_backward(lambda input, dim=None, *a, **k: "SumBackward0" if dim is None else "SumBackward1")
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Sum over ``dim`` (all dims by default)."""
@@ -100,7 +100,7 @@ def sum_to(g: Tensor, shape: tuple) -> Tensor:
     return S.reshape_to(out, shape)
 
 
-@declare(method=True)
+@declare(out=True, method=True)
 @torch_backward(lambda input, dim=None, *a, **k: "MeanBackward0" if dim is None else "MeanBackward1")
 def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Arithmetic mean over ``dim``."""
@@ -183,7 +183,7 @@ _prod = primitive(
 )
 
 
-@declare(prim=_prod, method=True)
+@declare(out=True, prim=_prod, method=True)
 def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Product over one ``dim`` (or all elements)."""
     axes = normalize_dims(dim, input._data.ndim, "prod")
@@ -246,7 +246,7 @@ def _nonempty_first(input: Tensor, dim, op: str) -> None:
         _check_nonempty(input, dim, tuple(_wrap_dim(int(d), input._data.ndim, op) for d in dim), op)
 
 
-@declare(prim=_amax, method=True)
+@declare(out="exact", prim=_amax, method=True)
 def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """Largest value over ``dim`` (all dims when empty); ties share the gradient."""
     _nonempty_first(input, dim, "amax")
@@ -255,7 +255,7 @@ def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     return apply(_amax, input, axes=axes, keepdim=keepdim)
 
 
-@declare(prim=_amin, method=True)
+@declare(out="exact", prim=_amin, method=True)
 def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """Smallest value over ``dim`` (all dims when empty); ties share the gradient."""
     _nonempty_first(input, dim, "amin")
@@ -291,9 +291,9 @@ def _arg(name: str, fn):
 
 
 argmax = declare(_arg("argmax", lambda xp, x, axis, keepdim: xp.argmax(x, axis=axis, keepdims=keepdim)),
-                 method=True)
+                 method=True, out="exact")
 argmin = declare(_arg("argmin", lambda xp, x, axis, keepdim: xp.argmin(x, axis=axis, keepdims=keepdim)),
-                 method=True)
+                 method=True, out="exact")
 
 
 class ValuesIndices(tuple):
@@ -332,7 +332,7 @@ def _max_min(input: Tensor, dim, keepdim, other, which: str):
     return ValuesIndices((values, idx))
 
 
-@declare(method=True)
+@declare(out=True, method=True)
 @torch_backward(lambda input, dim=None, *a, other=None, **k:
                 "MaxBackward1" if dim is None and other is None else None)
 def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
@@ -340,7 +340,7 @@ def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
     return _max_min(input, dim, keepdim, other, "max")
 
 
-@declare(method=True)
+@declare(out=True, method=True)
 def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
     """``min(x)``: the smallest value; ``min(x, dim)``: (values, indices); ``min(x, y)``: minimum."""
     return _max_min(input, dim, keepdim, other, "min")
@@ -414,14 +414,14 @@ _VAR_WHY = ("torch's rounding and edge cases: NumPy's two-pass variance, as torc
             "torch's nan/inf gradients where the degrees of freedom run out")
 _var = primitive("var", _var_fwd, _var_rule, saves_out=True, jvp="reduction",
                  formula="d/dx_i var(x) = 2 (x_i - mean(x)) / (n - correction)", fused=_VAR_WHY, batch="dims")
-declare(var, prim=_var, method=True)
+declare(var, prim=_var, method=True, out=True)
 _std = primitive("std", functools.partial(_var_fwd, root=True), functools.partial(_var_rule, root=True),
                  saves_out=True, jvp="reduction", batch="dims",
                  formula="d std = d var / (2 std), 0 where std = 0",
                  fused="stability: torch's gradient is 0 where std is 0, sqrt(var)'s is inf * 0 = nan")
 
 
-@declare(prim=_std, method=True)
+@declare(out=True, prim=_std, method=True)
 def std(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction=None) -> Tensor:
     """Standard deviation: the square root of ``var`` (a zero std gets a zero gradient, as torch)."""
@@ -521,7 +521,7 @@ def _norm_rule(g, out, x, p, axes, keepdim, single):
 _norm = primitive("norm", _norm_fwd, _norm_rule, saves_out=True, jvp="reduction",
                   formula="d/dx ||x||_p = sign(x) |x|^(p-1) / ||x||^(p-1) (0 where the norm is 0)",
                   fused="stability: torch's gradient is 0 at a zero norm, a composite's is nan", batch="dims")
-declare(norm, prim=_norm, method=True)
+declare(norm, prim=_norm, method=True, out="exact")
 
 
 def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
@@ -549,7 +549,7 @@ _logsumexp = primitive(
     saves_out=True, jvp="reduction", formula="d/dx_i logsumexp(x) = exp(x_i - logsumexp(x))", batch="dims",
     fused="stability: the max shift (0 for an infinite max) in one pass, as torch's kernel",
 )
-declare(logsumexp, prim=_logsumexp, method=True, namespaces=("ember", "ember.special"))
+declare(logsumexp, prim=_logsumexp, method=True, namespaces=("ember", "ember.special"), out=True)
 
 
 # ---------------------------------------------------------------------------- scans
@@ -566,7 +566,7 @@ def _reverse_cumsum(g: Tensor, axis: int) -> tuple:
     return (S.flip(cumsum(S.flip(g, (axis,)), axis), (axis,)),)
 
 
-@declare(prim=_cumsum, method=True)
+@declare(out=True, prim=_cumsum, method=True, inplace=True)
 def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Running sum along ``dim``."""
     _wrap_dim(dim, input._data.ndim, "cumsum")
@@ -594,9 +594,9 @@ def _logical(name: str, fn):
 
 
 all = declare(_logical("all", lambda xp, x, axes, keepdim: xp.all(x, axis=axes, keepdims=keepdim)),
-              method=True)
+              method=True, out="exact")
 any = declare(_logical("any", lambda xp, x, axes, keepdim: xp.any(x, axis=axes, keepdims=keepdim)),
-              method=True)
+              method=True, out="exact")
 
 
 @declare(method=True)

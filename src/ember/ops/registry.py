@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import sys
-import warnings
 from dataclasses import dataclass
 from typing import Callable
 
@@ -265,7 +264,9 @@ class Op:
         aliases: torch's other names for it (``clip`` for ``clamp``), exported beside it.
         method: True: also ``Tensor.<name>`` (and its aliases); a function: that method instead
             (when the method's arguments differ, as ``x.where(cond, y)``).
-        inplace: also ``Tensor.<name>_``: computed out of place, written into ``self``.
+        inplace: also ``Tensor.<name>_``: computed out of place, written into ``self``;
+            ``"view"``: ``self`` becomes the view the op returns (``t_``, ``squeeze_``); a
+            function ``check(self, *args, **kwargs)``: in-place, refusing what it refuses.
         namespaces: the modules that export it (a subset of ``NAMESPACES``; empty: method only).
         formula: what ``explain`` prints for it (the primitive's formula by default).
         sympy: its symbolic form ``sympy(sp, *args)`` for the math language and explain.
@@ -280,7 +281,7 @@ class Op:
     primitive: Primitive | None = None
     aliases: tuple = ()
     method: bool | Callable = False
-    inplace: bool = False
+    inplace: bool | str | Callable = False
     namespaces: tuple = ("ember",)
     formula: str = ""
     sympy: Callable | None = None
@@ -307,9 +308,9 @@ def declare(fn: Callable | None = None, /, *, name: str | None = None,
             saves_out: bool = False, reads_inputs: bool = True, batchable: bool = True,
             jvp: Callable | str | None = None, batch: Callable | None = None,
             prim: Primitive | None = None, formula: str = "", aliases: tuple = (),
-            method: bool | Callable = False, inplace: bool = False,
+            method: bool | Callable = False, inplace: bool | str | Callable = False,
             namespaces: tuple = ("ember",), sympy: Callable | None = None, math: bool = False,
-            domain: str = "", fused: str = "", out: bool = False):
+            domain: str = "", fused: str = "", out: bool | str = False):
     """Declare a public op: ``@declare(...)`` above its function, or ``declare(fn, ...)``.
 
     With ``forward`` (and ``rule``) the declaration makes the op's primitive, named after the
@@ -317,7 +318,8 @@ def declare(fn: Callable | None = None, /, *, name: str | None = None,
     names a primitive declared elsewhere (one shared by several ops), as does a ``primitive``
     attribute of a function a factory made; with neither the op is a composite. The other
     arguments fill the ``Op`` (see there); ``out=True`` gives the exported function torch's
-    ``out=`` argument (see ``with_out``). Returns the function.
+    ``out=`` argument (see ``with_out``), ``out="exact"`` one whose dtype must be the result's.
+    Returns the function.
     """
 
     def register(f: Callable) -> Callable:
@@ -339,7 +341,7 @@ def declare(fn: Callable | None = None, /, *, name: str | None = None,
             p.jvp = p.jvp or jvp
         body = f
         f = precision.dispatch_wrapper(op_name, f, p is None)  # f itself unless autocast lists it
-        exported = tensor_args.checked(with_out(f, op_name) if out else f, body, op_name)
+        exported = tensor_args.checked(with_out(f, op_name, out == "exact") if out else f, body, op_name)
         op = Op(op_name, exported, p, tuple(aliases), method, inplace, tuple(namespaces),
                 formula or (p.formula if p is not None else ""), sympy, math, domain,
                 fused or (p.fused if p is not None else ""))
@@ -351,40 +353,66 @@ def declare(fn: Callable | None = None, /, *, name: str | None = None,
     return register if fn is None else register(fn)
 
 
-def with_out(f: Callable, name: str) -> Callable:
+def with_out(f: Callable, name: str, exact: bool = False) -> Callable:
     """``f`` taking torch's ``out=``: the result written into ``out`` (resized, with torch's
-    warning, when its shape differs), refused when autograd would have to record it."""
+    warning, when its shape differs), refused when autograd would have to record it.
+
+    ``out`` is one tensor, or a tuple of them for an op returning several (``max(x, 0)``). The
+    result is cast to ``out``'s dtype where torch casts (never float into int, or int into
+    bool); ``exact=True``: ``out`` must have the result's dtype, as torch's ``mm`` or ``argmax``.
+    """
 
     @functools.wraps(f)
-    def fn(*args, out: Tensor | None = None, **kwargs):
+    def fn(*args, out: Tensor | tuple | list | None = None, **kwargs):
         if out is None:
             return f(*args, **kwargs)
-        if not isinstance(out, Tensor):
-            raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
-        inputs = [t for a in (*args, *kwargs.values())
-                  for t in (a if isinstance(a, (list, tuple)) else (a,)) if isinstance(t, Tensor)]
-        if STATE.enabled and any(t.requires_grad for t in (out, *inputs)):
+        outs = tuple(out) if isinstance(out, (tuple, list)) else (out,)
+        if not outs or not all(isinstance(o, Tensor) for o in outs):
+            raise TypeError(f"{name}(): argument 'out' must be Tensor or a tuple of Tensors, "
+                            f"not {type(out).__name__}")
+        inputs = tuple(_tensors_in((args, kwargs)))
+        if STATE.enabled and any(t.requires_grad for t in (*outs, *inputs)):
             raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
                                "differentiation, but one of the arguments requires grad.")
-        out._check_inplace(name, tuple(inputs))
+        for o in outs:
+            o._check_inplace(name, inputs)
         result = f(*args, **kwargs)
-        if result._data.dtype.kind in dtypes.FLOAT_KINDS and out._data.dtype.kind in "biu":
-            raise RuntimeError(f"{name}(): result type {dtypes.scalar_name(result.dtype)} can't be "
-                               f"cast to the desired output type {dtypes.scalar_name(out.dtype)}")
-        if result._data.shape != out._data.shape:
-            if out._data.size:
-                warnings.warn(
-                    f"An output with one or more elements was resized since it had shape "
-                    f"{list(out._data.shape)}, which does not match the required output shape "
-                    f"{list(result._data.shape)}. This behavior is deprecated, and in a future "
-                    "PyTorch release outputs will not be resized unless they have zero elements. "
-                    "You can explicitly reuse an out tensor t by resizing it, inplace, to zero "
-                    "elements with t.resize_(0).", UserWarning, stacklevel=2)
-            out._data = backend.xp_of(out._data).empty(result._data.shape, out._data.dtype)
-        return out._set_result(result)
+        results = result if isinstance(result, tuple) else (result,)
+        if len(results) != len(outs) or isinstance(result, tuple) != isinstance(out, (tuple, list)):
+            raise TypeError(f"{name}(): argument 'out' must be a tuple of {len(results)} Tensors"
+                            if isinstance(result, tuple) else
+                            f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+        for r, o in zip(results, outs):
+            _write_out(name, r, o, exact)
+        if not isinstance(result, tuple):
+            return out
+        return result._make(outs) if hasattr(result, "_make") else type(result)(outs)
 
     fn.takes_out = True
     return fn
+
+
+def _tensors_in(obj) -> list:
+    """The tensors among an op's arguments, also inside lists and tuples (``cat``'s inputs)."""
+    if isinstance(obj, Tensor):
+        return [obj]
+    if isinstance(obj, dict):
+        obj = tuple(obj.values())
+    if isinstance(obj, (tuple, list)):
+        return [t for o in obj for t in _tensors_in(o)]
+    return []
+
+
+def _write_out(name: str, result: Tensor, out: Tensor, exact: bool) -> None:
+    """Write one result into its ``out`` tensor as torch does: dtype checked, shape resized."""
+    if exact and result.dtype != out.dtype:
+        raise RuntimeError(f"{name}(): Expected out tensor to have dtype "
+                           f"{dtypes.scalar_name(result.dtype)}, but got "
+                           f"{dtypes.scalar_name(out.dtype)} instead")
+    if result.dtype._kind > out.dtype._kind:  # float into int, int into bool
+        raise RuntimeError(f"{name}(): result type {dtypes.scalar_name(result.dtype)} can't be "
+                           f"cast to the desired output type {dtypes.scalar_name(out.dtype)}")
+    out._take_result(result, stacklevel=4)
 
 
 def namespace(module: str) -> dict[str, Callable]:

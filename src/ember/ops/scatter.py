@@ -201,7 +201,7 @@ def _value_tensor(op: str, value, like: Tensor) -> Tensor:
     return E.as_tensor_like(value, like, like.dtype, op)
 
 
-@declare(method=True, inplace=True)
+@declare(out="exact", method=True, inplace=True)
 def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None,
             reduce: str | None = None) -> Tensor:
     """``input`` with ``src`` (or ``value``) written at the positions ``index`` names along ``dim``.
@@ -234,7 +234,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None,
     return S.reshape(out, input._data.shape)
 
 
-@declare(method=True, inplace=True)
+@declare(out="exact", method=True, inplace=True)
 def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
                    include_self: bool = True) -> Tensor:
     """``src`` combined into ``input`` at ``index`` along ``dim`` by sum, prod, mean, amax or amin."""
@@ -281,7 +281,7 @@ def _index_dim(op: str, x: Tensor, dim: int, index: Tensor, source: Tensor | Non
     return x1, (slice(None),) * axis + (flat,), source
 
 
-@declare(method=True, inplace=True)
+@declare(out="exact", method=True, inplace=True)
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
     """``input`` with ``alpha * source`` added at the positions ``index`` names along ``dim``."""
     _check_same_dtype("index_add", input, source)
@@ -291,7 +291,7 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
     return S.reshape(_reduce_at(x, source, idx, "sum", True), input._data.shape)
 
 
-@declare(method=True, inplace=True)
+@declare(out="exact", method=True, inplace=True)
 def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, *,
                  include_self: bool = True) -> Tensor:
     """``source`` combined into ``input`` at ``index`` along ``dim`` by prod, mean, amax or amin."""
@@ -303,7 +303,7 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
     return S.reshape(_reduce_at(x, source, idx, reduce, include_self), input._data.shape)
 
 
-@declare(method=True, inplace=True)
+@declare(out="exact", method=True, inplace=True)
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """``input`` with the slices of ``source`` written at the positions ``index`` names along ``dim``."""
     _check_same_dtype("index_copy", input, source)
@@ -371,7 +371,7 @@ def _flat_index(op: str, x: Tensor, index: Tensor):
     return flat
 
 
-@declare(method=True)
+@declare(out="exact", method=True)
 def take(input: Tensor, index: Tensor) -> Tensor:
     """The entries of ``input`` (as if flattened) at the positions in ``index``, shaped as it."""
     flat = _flat_index("take", input, index)
@@ -453,7 +453,7 @@ def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
     return _embed("select_scatter", input, src, _select_index("select_scatter", input, dim, int(index)))
 
 
-@declare(method=True)
+@declare(out="exact", method=True)
 def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start: int | None = None,
                   end: int | None = None, step: int = 1) -> Tensor:
     """``input`` with ``src`` written as its slice ``start:end:step`` along ``dim``."""

@@ -125,7 +125,7 @@ def _limits(op: str, data, low, high) -> tuple:
     return low, high
 
 
-@declare(method=True)
+@declare(out="exact", method=True)
 def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
     """Counts of ``input`` in ``bins`` equal bins from ``min`` to ``max`` (the data's extremes
     when both are equal); values outside are not counted."""
@@ -150,7 +150,7 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
 HistogramResult = return_type("histogram", "hist", "bin_edges")
 
 
-@declare(method=True)
+@declare(out="exact", method=True)
 def histogram(input: Tensor, bins=100, *, range=None, weight: Tensor | None = None,
               density: bool = False):
     """``(hist, bin_edges)``: counts (or summed ``weight``) of ``input`` in ``bins`` bins (a
@@ -190,7 +190,7 @@ def _as_values(values, like: Tensor):
     return like.xp.asarray(values)
 
 
-@declare()
+@declare(out="exact")
 def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False, right: bool = False,
                  side: str | None = None, sorter: Tensor | None = None) -> Tensor:
     """Where each value of ``input`` would go in the last dim of ``sorted_sequence`` to keep it
@@ -242,7 +242,7 @@ def _bisect(xp, seq, values, right: bool):
     return start.reshape(values.shape)
 
 
-@declare()
+@declare(out="exact")
 def bucketize(input, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:
     """The bucket of each value of ``input`` among the 1-D sorted ``boundaries``
     (``boundaries[i-1] < x <= boundaries[i]``; ``right``: ``boundaries[i-1] <= x < boundaries[i]``)."""
@@ -252,7 +252,7 @@ def bucketize(input, boundaries: Tensor, *, out_int32: bool = False, right: bool
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 
-@declare()
+@declare(out="exact")
 def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False) -> Tensor:
     """True where an entry of ``elements`` occurs in ``test_elements`` (False with ``invert``)."""
     like = elements if isinstance(elements, Tensor) else test_elements

@@ -260,7 +260,7 @@ def permute(input: Tensor, *dims) -> Tensor:
     return apply(_permute, input, dims=dims)
 
 
-@declare(aliases=("swapaxes", "swapdims"), method=True)
+@declare(aliases=("swapaxes", "swapdims"), method=True, inplace="view")
 @torch_backward("TransposeBackward0")
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions."""
@@ -273,7 +273,7 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     return permute(input, dims)
 
 
-@declare(method=True)
+@declare(method=True, inplace="view")
 @torch_backward("TBackward0")
 def t(input: Tensor) -> Tensor:
     """Transpose of a tensor of at most 2 dimensions."""
@@ -303,7 +303,7 @@ def movedim(input: Tensor, source, destination) -> Tensor:
     return permute(input, order)
 
 
-@declare(method=True)
+@declare(method=True, inplace="view")
 @torch_backward(lambda input, dim=None: "SqueezeBackward0" if dim is None else "SqueezeBackward1")
 def squeeze(input: Tensor, dim=None) -> Tensor:
     """Drop size-1 dimensions (all, or those in ``dim``)."""
@@ -317,7 +317,7 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
     return reshape(input, new)
 
 
-@declare(method=True)
+@declare(method=True, inplace="view")
 @torch_backward("UnsqueezeBackward0")
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
     """Insert a size-1 dimension at ``dim``: (3, 28, 28) -> (1, 3, 28, 28)."""
@@ -399,7 +399,7 @@ _cat = primitive(
 )
 
 
-@declare(prim=_cat, aliases=("concat", "concatenate"))
+@declare(out=True, prim=_cat, aliases=("concat", "concatenate"))
 def cat(tensors, dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension (empty 1-D tensors are skipped, as torch)."""
     if isinstance(tensors, Tensor):
@@ -440,7 +440,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
 
 
 
-@declare()
+@declare(out=True)
 @torch_backward("StackBackward0")
 def stack(tensors, dim: int = 0) -> Tensor:
     """Join same-shaped tensors along a new dimension."""
@@ -467,14 +467,14 @@ def _at_least(tensors, ndim: int, op: str) -> list:
             for t in tensors]
 
 
-@declare()
+@declare(out=True)
 def hstack(tensors) -> Tensor:
     """Join along the columns: dim 0 for 1-D tensors, dim 1 otherwise (0-d become 1-D)."""
     tensors = _at_least(tensors, 1, "hstack")
     return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
 
 
-@declare(aliases=("row_stack",))
+@declare(out=True, aliases=("row_stack",))
 def vstack(tensors) -> Tensor:
     """Join along the rows (dim 0), 0-d and 1-D tensors first becoming rows."""
     return cat(_at_least(tensors, 2, "vstack"), 0)
@@ -657,7 +657,7 @@ def meshgrid(*tensors, indexing: str = "ij") -> tuple:
     return tuple(grids)
 
 
-@declare(method=True)
+@declare(out=True, method=True)
 def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
     """Differences of neighbours along ``dim`` (``n`` times), after ``prepend``/``append``."""
     if input._data.ndim == 0:
@@ -674,7 +674,7 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) ->
     return x
 
 
-@declare(method=True)
+@declare(out=True, method=True)
 def kron(input: Tensor, other: Tensor) -> Tensor:
     """The Kronecker product: each entry of ``input`` times the whole of ``other``, tiled."""
     ndim = max(input._data.ndim, other._data.ndim)
@@ -686,7 +686,7 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
                    tuple(m * n for m, n in zip(a._data.shape, b._data.shape)))
 
 
-@declare(method=True)
+@declare(out="exact", method=True)
 def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     """The cross product of 3-vectors along ``dim`` (by default the first dim of size 3)."""
     def select(t, axis, j):

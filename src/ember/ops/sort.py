@@ -38,7 +38,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
     return apply(_order, input, axis=axis, descending=descending)
 
 
-@declare(method=True)
+@declare(out="exact", method=True)
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
     """``(values, indices)`` of ``input`` sorted along ``dim``."""
     if input._data.ndim == 0:
@@ -48,13 +48,13 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     return ValuesIndices((gather(input, _wrap_dim(dim, input._data.ndim, "sort"), indices), indices))
 
 
-@declare(method=True)
+@declare(out="exact", method=True)
 def msort(input: Tensor) -> Tensor:
     """``input`` sorted along its first dimension."""
     return sort(input, 0)[0]
 
 
-@declare(method=True)
+@declare(out="exact", method=True)
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
     """``(values, indices)`` of the ``k`` largest (or smallest) entries along ``dim``."""
     if input._data.dtype.kind == "b":

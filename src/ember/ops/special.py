@@ -97,7 +97,8 @@ scaled_modified_bessel_k0 = _special("special.scaled_modified_bessel_k0", "k0e",
 scaled_modified_bessel_k1 = _special("special.scaled_modified_bessel_k1", "k1e", None, _NO_GRAD)
 
 
-@declare(forward=_library("zeta"), namespaces=_SPECIAL, name="special.zeta", batch="elementwise",
+@declare(out=True, forward=_library("zeta"), namespaces=_SPECIAL, name="special.zeta",
+         batch="elementwise",
          formula="the Hurwitz zeta function; torch has no derivative")
 def zeta(input, other) -> Tensor:
     """The Hurwitz zeta function ``sum_k (k + other)^-input``."""
@@ -115,19 +116,19 @@ def _x_times(name: str, input, other, log, pole: float):
     return E.mul(x, log(E.where(zero, E.mul(E.const_ones(y), pole + 1), y)))
 
 
-@declare(method=True, inplace=True, namespaces=_BOTH)
+@declare(out=True, method=True, inplace=True, namespaces=_BOTH)
 def xlogy(input, other) -> Tensor:
     """``input * log(other)``, 0 where ``input`` is 0 (entropy terms without 0 * -inf)."""
     return _x_times("xlogy", input, other, E.log, 0.0)
 
 
-@declare(namespaces=_SPECIAL, name="special.xlog1py")
+@declare(out=True, namespaces=_SPECIAL, name="special.xlog1py")
 def xlog1py(input, other) -> Tensor:
     """``input * log1p(other)``, 0 where ``input`` is 0."""
     return _x_times("xlog1py", input, other, E.log1p, -1.0)
 
 
-@declare(method=True, inplace=True, namespaces=_BOTH)
+@declare(out=True, method=True, inplace=True, namespaces=_BOTH)
 def logit(input: Tensor, eps: float | None = None) -> Tensor:
     """``log(p / (1 - p))``, with ``p`` clamped to ``[eps, 1 - eps]`` when ``eps`` is given."""
     E.require_tensors("logit", input)
@@ -137,7 +138,7 @@ def logit(input: Tensor, eps: float | None = None) -> Tensor:
     return E.sub(E.log(p), E.log1p(E.neg(p)))
 
 
-@declare(method=True, inplace=True)
+@declare(out=True, method=True, inplace=True)
 def mvlgamma(input: Tensor, p: int) -> Tensor:
     """The multivariate log-gamma ``sum_i lgamma(x - i/2) + p(p-1)/4 log(pi)``, i < ``p``."""
     E.require_tensors("mvlgamma", input)
@@ -156,7 +157,7 @@ def _renamed(name: str, fn, why: str):
 
     op.__name__ = name
     op.__doc__ = f"torch.special.{name}: {why}."
-    return declare(op, name=f"special.{name}", namespaces=_SPECIAL)
+    return declare(op, name=f"special.{name}", namespaces=_SPECIAL, out=True)
 
 
 expit = _renamed("expit", E.sigmoid, "the logistic sigmoid 1 / (1 + exp(-x))")
@@ -164,16 +165,17 @@ gammaln = _renamed("gammaln", G.lgamma, "log |Gamma(x)|")
 psi = _renamed("psi", G.digamma, "the digamma function, d/dx lgamma(x)")
 multigammaln = _renamed("multigammaln", mvlgamma, "the multivariate log-gamma function")
 gammainc = _renamed("gammainc", G.igamma, "the regularised lower incomplete gamma function")
+gammaincc = _renamed("gammaincc", G.igammac, "the regularised upper incomplete gamma function")
 
 
-@declare(namespaces=_SPECIAL, name="special.ndtr")
+@declare(out=True, namespaces=_SPECIAL, name="special.ndtr")
 def ndtr(input: Tensor) -> Tensor:
     """The standard normal distribution function ``(1 + erf(x / sqrt(2))) / 2``."""
     E.require_tensors("ndtr", input)
     return E.mul(erfc(E.mul(E.to_float(input), -1 / math.sqrt(2.0))), 0.5)
 
 
-@declare(namespaces=_SPECIAL, name="special.entr")
+@declare(out=True, namespaces=_SPECIAL, name="special.entr")
 def entr(input: Tensor) -> Tensor:
     """The entropy term ``-x log x``: 0 at 0, -inf for negative ``x``."""
     E.require_tensors("entr", input)
@@ -184,7 +186,7 @@ def entr(input: Tensor) -> Tensor:
     return E.where(positive, E.neg(E.mul(safe, E.log(safe))), E.where(E.isnan(x), x, inner))
 
 
-@declare(method=True, inplace=True, namespaces=_BOTH)
+@declare(out=True, method=True, inplace=True, namespaces=_BOTH)
 def sinc(input: Tensor) -> Tensor:
     """The normalised sinc ``sin(pi x) / (pi x)``, 1 at 0."""
     E.require_tensors("sinc", input)

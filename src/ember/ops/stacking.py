@@ -50,7 +50,7 @@ def atleast_3d(*tensors):
     return _at_least(tensors, 3)
 
 
-@declare()
+@declare(out=True)
 def dstack(tensors) -> Tensor:
     """Join along the third dim (depth), after ``atleast_3d``."""
     tensors = list(tensors)
@@ -59,7 +59,7 @@ def dstack(tensors) -> Tensor:
     return S.cat([_shaped(t, 3) for t in tensors], 2)
 
 
-@declare()
+@declare(out=True)
 def column_stack(tensors) -> Tensor:
     """Join as columns: 0-d and 1-D tensors become columns (n×1), then ``hstack``."""
     tensors = list(tensors)
@@ -167,7 +167,7 @@ def flipud(input: Tensor) -> Tensor:
     return S.flip(input, (0,))
 
 
-@declare(method=True)
+@declare(out="exact", method=True)
 def narrow_copy(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """``narrow``, as a new tensor rather than a view."""
     return methods.clone(I.narrow(input, dim, start, length))
@@ -199,7 +199,7 @@ _as_strided = primitive("as_strided", _as_strided_fwd, _as_strided_rule, reads_i
                         formula="each entry's gradient is added at the position it reads")
 
 
-@declare(method=True)
+@declare(method=True, inplace="view")
 def as_strided(input: Tensor, size, stride, storage_offset: int | None = None) -> Tensor:
     """The view of shape ``size`` whose entry i reads ``input``'s element at flat position
     ``storage_offset + sum(i_k * stride_k)`` (overlapping windows share memory, and their

@@ -48,7 +48,7 @@ def _scalar_case(input: Tensor) -> R.ValuesIndices:
     return R.ValuesIndices((input, E.const_zeros(E.cast(input, dtypes.int64))))
 
 
-@declare(method=True)
+@declare(out="exact", method=True)
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> R.ValuesIndices:
     """``(values, indices)`` of the ``k``-th smallest entry along ``dim`` (``k`` from 1)."""
     axis = _check_dim("kthvalue", input, dim)
@@ -114,11 +114,11 @@ def _median(op: str, skip_nan: bool):
     return median
 
 
-median = declare(_median("median", False), method=True)
-nanmedian = declare(_median("nanmedian", True), method=True)
+median = declare(_median("median", False), method=True, out="exact")
+nanmedian = declare(_median("nanmedian", True), method=True, out="exact")
 
 
-@declare(method=True)
+@declare(out="exact", method=True)
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> R.ValuesIndices:
     """``(values, indices)`` of the most frequent value along ``dim`` (the smallest among equally
     frequent ones; its last position)."""
@@ -229,8 +229,8 @@ def _quantile_shape(out: Tensor, input: Tensor, q: Tensor, dim, axis: int, keepd
     return S.unsqueeze(out, len(lead) + axis) if input._data.ndim else out
 
 
-quantile = declare(_quantile("quantile", False), method=True)
-nanquantile = declare(_quantile("nanquantile", True), method=True)
+quantile = declare(_quantile("quantile", False), method=True, out="exact")
+nanquantile = declare(_quantile("nanquantile", True), method=True, out="exact")
 
 
 # ---------------------------------------------------------------------------- nan-aware sums
@@ -251,13 +251,13 @@ def _without_nan(input: Tensor) -> Tensor:
     return apply(_nan_to_zero, input)
 
 
-@declare(method=True)
+@declare(out=True, method=True)
 def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """The sum over ``dim`` with nan entries counted as zero."""
     return R.sum(_without_nan(input), dim, keepdim, dtype=dtype)
 
 
-@declare(method=True)
+@declare(out=True, method=True)
 def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """The mean over ``dim`` of the entries that are not nan."""
     if dtype is not None:
@@ -272,7 +272,7 @@ def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Te
 MinMax = return_type("aminmax", "min", "max")
 
 
-@declare(method=True)
+@declare(out="exact", method=True)
 def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> MinMax:
     """``(min, max)`` over ``dim`` (all entries by default) in one call."""
     if dim is None:

@@ -25,6 +25,10 @@ from fuzzlib import budget, check, reduction_atol, special_floats
 EDGE_DIFFERENCES = {
     "var_mean": "an inf input gives variance inf, torch nan",
     "std_mean": "an inf input gives std inf, torch nan",
+    "std_mean(more)": "an inf input gives mean inf; torch's running (Welford) mean gives nan "
+                      "unless the inf comes last",
+    "var_mean(more)": "an inf input gives mean inf; torch's running (Welford) mean gives nan "
+                      "unless the inf comes last",
     "elu": "the gradient at +inf is nan, torch 1",
     "layer_norm": "gradients at an inf input are all nan, torch keeps -inf in places",
     "group_norm": "an inf input normalises to +-inf, torch nan",
@@ -44,6 +48,11 @@ EDGE_DIFFERENCES = {
     "scaled_dot_product_attention": "with an inf value and a causal mask, some gradients are "
                                     "+-inf where torch's are nan",
     # found by the fuzzer when the ops of this wave were merged (each a difference to fix)
+    'digamma': "grad: values",
+    'cov': "torch raises, ember does not: torch raises, ember does not",
+    'linalg.eig': "ember raises, torch does not: ember raises, torch does not",
+    'ctc_loss': "grad: values",
+    'cholesky_solve(given factor)': "ember raises, torch does not: ember raises, torch does not",
     'special.entr': "gradients differ from torch's at edge inputs (inf, nan, zeros)",
     'mvlgamma': "gradients differ from torch's at edge inputs (inf, nan, zeros)",
     'logdet': "gradients differ from torch's at edge inputs (inf, nan, zeros)",

@@ -105,5 +105,6 @@ def igamma(input: Tensor, other: Tensor) -> Tensor:
 def igammac(input: Tensor, other: Tensor) -> Tensor:
     """The regularised upper incomplete gamma function Q(input, other) = 1 - P (torch.igammac),
     from SciPy's gammaincc: exact in the tail where 1 - P would round to zero."""
-    a, x = E.promote("igammac", input, other, True)
+    a, x = E.promote("igammac", input, other)
+    E.kernels_for("f")("igammac", a)  # torch's kernel: floating dtypes only
     return apply(_igammac, a, x)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-from .. import backend
+from .. import backend, dtypes
 from ..tensor import Tensor
 from . import decompositions as D
 from . import shape as S
@@ -181,6 +181,11 @@ def ormqr(input: Tensor, tau: Tensor, other: Tensor, left: bool = True,
     if rows != size:
         raise RuntimeError(f"{op}: input.shape[-2] must be equal to other.shape[{side}] (input "
                            f"{list(input.shape)}, other {list(other.shape)})")
+    for name, t in (("tau", tau), ("other", other)):
+        if t.dtype != input.dtype:
+            raise RuntimeError(f"{op}: Expected input and {name} to have the same dtype, but input "
+                               f"has dtype{dtypes.scalar_name(input.dtype)} and {name} has dtype "
+                               f"{dtypes.scalar_name(t.dtype)}")
     k = tau._data.shape[-1] if tau._data.ndim else -1
     if k != min(size, cols):
         raise RuntimeError(f"{op}: tau.shape[-1] must be equal to min(other.shape[{side}], "

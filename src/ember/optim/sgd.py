@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from ..tensor import Tensor
+from ..ops.fused_updates import sgd_momentum_
 from .optimizer import Optimizer, check_hyper, effective_grad
 
 
@@ -42,6 +43,10 @@ class SGD(Optimizer):
             if buf is None:
                 buf = grad.detach().clone()
                 state["momentum_buffer"] = buf
+            elif sgd_momentum_(param, grad, buf, lr=group["lr"], momentum=momentum,
+                               dampening=group["dampening"], weight_decay=group["weight_decay"],
+                               nesterov=group["nesterov"], maximize=group["maximize"]):
+                return  # one fused kernel did the whole update
             else:
                 buf.mul_(momentum).add_(grad, alpha=1 - group["dampening"])
             grad = grad.add(buf, alpha=momentum) if group["nesterov"] else buf

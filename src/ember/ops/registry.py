@@ -212,7 +212,7 @@ def apply(prim: Primitive, *inputs: Tensor, **kw) -> Tensor:
         data = xp.asarray(data)
     if STATE.enabled and prim.rule is not None:
         for t in inputs:
-            if t.requires_grad:
+            if t._requires_grad:  # the slot, not the property: this runs for every op
                 for u in inputs:
                     if u._view is not None:
                         views.refresh(u)

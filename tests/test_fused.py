@@ -86,12 +86,10 @@ def test_kernels_agree_with_the_numpy_chains(dtype, monkeypatch):
     rng = np.random.default_rng(0)
     x, g = (rng.standard_normal((64, 129)).astype(dtype) * 4 for _ in range(2))
     x[0, :3] = (0.0, -40.0, 40.0)
-    x[1] = -np.inf
+    x[1, :3] = (-np.inf, np.inf, np.nan)
     calls = {
         "gelu": lambda: backend_fused.gelu(np, x),
         "gelu_backward": lambda: backend_fused.gelu_backward(np, g, x),
-        "log_softmax": lambda: backend_fused.log_softmax(np, x, 1),
-        "log_softmax_backward": lambda: backend_fused.log_softmax_backward(np, g, x / 100, 1),
     }
     eps = np.finfo(dtype).eps
     for name, call in calls.items():
@@ -99,10 +97,7 @@ def test_kernels_agree_with_the_numpy_chains(dtype, monkeypatch):
         with backend_fused.use_kernels(False):
             plain = call()
         assert fused.dtype == plain.dtype == dtype, name
-        # a row's sum rounds differently in a loop than in NumPy's pairwise sum: up to
-        # (row length) * eps * (size of its terms)
-        atol = eps * (8 if name.startswith("gelu") else x.shape[1] * 4)
-        np.testing.assert_allclose(fused, plain, rtol=4 * eps, atol=atol, err_msg=name)
+        np.testing.assert_allclose(fused, plain, rtol=4 * eps, atol=8 * eps, err_msg=name)
 
 
 FUSED_CASES = [(n, kw) for n, kw in CASES

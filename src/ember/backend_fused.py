@@ -1,7 +1,7 @@
 """Fused elementwise chains: one pass over memory where NumPy makes one pass per op.
 
 A training step spends much of its time in short elementwise chains (GELU and its derivative,
-log-softmax, the optimizers' updates), each of which NumPy runs as one call, one temporary and
+the optimizers' updates), each of which NumPy runs as one call, one temporary and
 one pass over memory per op, on one core. Here each chain is one kernel: on the CPU a numba
 loop over ``prange`` (multi-threaded, compiled on its first call and cached on disk beside this
 module, ``cache=True``), on the GPU a ``cupy.fuse`` kernel. numba is the optional ``ember[fast]``
@@ -80,26 +80,6 @@ def _cpu_kernels():
             dx[i] = g[i] * (cdf + xi * math.exp(-0.5 * xi * xi) * INV_SQRT_2PI)
 
     @jit
-    def log_softmax(x, out):
-        for r in prange(x.shape[0]):
-            m = np.max(x[r])
-            total = 0.0
-            for j in range(x.shape[1]):
-                total += math.exp(x[r, j] - m)
-            lse = math.log(total)
-            for j in range(x.shape[1]):
-                out[r, j] = (x[r, j] - m) - lse
-
-    @jit
-    def log_softmax_backward(g, out, dx):
-        for r in prange(g.shape[0]):
-            total = 0.0
-            for j in range(g.shape[1]):
-                total += g[r, j]
-            for j in range(g.shape[1]):
-                dx[r, j] = g[r, j] - math.exp(out[r, j]) * total
-
-    @jit
     def adam(p, g, m, v, k):
         sign, l2, decay, w, beta2, step_size, bc2_sqrt, eps = k[0], k[1], k[2], k[3], k[4], k[5], \
             k[6], k[7]
@@ -124,8 +104,7 @@ def _cpu_kernels():
             step = gi + momentum * b if nesterov != 0.0 else b
             p[i] = pi - lr * step
 
-    return dict(gelu=gelu, gelu_backward=gelu_backward, log_softmax=log_softmax,
-                log_softmax_backward=log_softmax_backward, adam=adam, sgd=sgd)
+    return dict(gelu=gelu, gelu_backward=gelu_backward, adam=adam, sgd=sgd)
 
 
 def _cpu(*arrays):
@@ -218,33 +197,6 @@ def gelu_backward(xp, g, x):
         return _gpu_chain(_gelu_backward_chain, "erf", "exp")(g, x)
     erf = backend.special_functions(xp).erf
     return _gelu_backward_chain(erf, xp.exp)(g, x).astype(x.dtype, copy=False)
-
-
-def _rows(x, axis: int):
-    """``x`` as (rows, n) when ``axis`` is its last dimension, else None."""
-    return x.reshape(-1, x.shape[-1]) if axis in (-1, x.ndim - 1) and x.ndim else None
-
-
-def log_softmax(xp, x, axis: int):
-    """``(x - max) - log(sum(exp(x - max)))`` along ``axis``, torch's kernel's order."""
-    kernels = _cpu(x)
-    if kernels is not None and _rows(x, axis) is not None:
-        out = np.empty_like(x)
-        kernels["log_softmax"](_rows(x, axis), _rows(out, axis))
-        return out
-    m = xp.max(x, axis=axis, keepdims=True)
-    shifted = x - m
-    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
-
-
-def log_softmax_backward(xp, g, out, axis: int):
-    """The gradient of log-softmax: ``g - exp(out) * sum(g)`` along ``axis``."""
-    kernels = _cpu(g, out)
-    if kernels is not None and _rows(g, axis) is not None:
-        dx = np.empty_like(g)
-        kernels["log_softmax_backward"](_rows(g, axis), _rows(out, axis), _rows(dx, axis))
-        return dx
-    return g - xp.exp(out) * xp.sum(g, axis=axis, keepdims=True)
 
 
 # ---------------------------------------------------------------------------- optimizer updates

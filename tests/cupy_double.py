@@ -424,6 +424,14 @@ def _attribute(name: str):
     return lambda *args, **kwargs: _call(value, name, args, kwargs)
 
 
+def _fuse(*args, **kwargs):
+    """``cupy.fuse`` (as ``@fuse`` or ``@fuse(...)``): here the function itself, run op by op on
+    the stand-in's arrays; a GPU compiles it into one kernel with the same values."""
+    if len(args) == 1 and callable(args[0]) and not kwargs:
+        return args[0]
+    return lambda fn: fn
+
+
 def _module(name: str, **attributes) -> types.ModuleType:
     module = types.ModuleType(name)
     module.__dict__.update(attributes)
@@ -458,7 +466,7 @@ def install() -> None:
         linalg=linalg,
         random=random, ogrid=_OGrid(), get_array_module=_get_array_module,
         get_default_memory_pool=lambda: _POOL, array=_from_host(np.array),
-        asarray=_from_host(np.asarray), asanyarray=_from_host(np.asarray),
+        asarray=_from_host(np.asarray), asanyarray=_from_host(np.asarray), fuse=_fuse,
     )
     cupy.__getattr__ = _attribute
     special_names = [n for n in NAMES["cupyx.scipy.special"] if hasattr(scipy.special, n)]

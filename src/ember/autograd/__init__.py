@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .anomaly import (detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled,
                       set_detect_anomaly)
-from .engine import accumulate_grad, run_backward
+from .engine import TENSOR_CLASS, accumulate_grad, run_backward
 from .function import Function, FunctionCtx
 from .vmap_state import VMAP
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
@@ -25,9 +25,7 @@ def _root_grads(outputs: tuple, grad_outputs: tuple, op: str, batched: bool = Fa
 
     With ``batched`` each given cotangent has one extra leading (batch) dimension.
     """
-    # imported here, not at the top: tensor.py imports autograd (Tensor.backward): a cycle
-    from ..tensor import Tensor
-
+    Tensor = TENSOR_CLASS[0]  # registered by tensor.py, which imports autograd (no cycle)
     if grad_outputs and len(grad_outputs) != len(outputs):
         raise RuntimeError(
             f"{op}: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs"

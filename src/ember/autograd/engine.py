@@ -34,7 +34,7 @@ class Node:
         self.out_ndim = out_ndim
         self.inputs = inputs
         # Each input's producer: its node, itself if it is a leaf that needs grad, else None.
-        self.edges = tuple([t.grad_fn or (t if t.requires_grad else None) for t in inputs])
+        self.edges = tuple([t.grad_fn or (t if t._requires_grad else None) for t in inputs])
         # Versions of the inputs the rule reads, to refuse them if changed in place before backward.
         self.versions = tuple([0 if t._vc is None else t._vc[0] for t in inputs]) \
             if fn.reads_inputs else None
@@ -290,7 +290,7 @@ def _key(t):
     node = t.grad_fn
     if node is not None:
         return node
-    return t if t.requires_grad else None
+    return t if t._requires_grad else None
 
 
 def toposort(starts: list) -> list:
@@ -487,12 +487,13 @@ def _in_dtype_of(leaf, g):
 def accumulate_grad(leaf, g, create_graph: bool) -> None:
     """Add ``g`` into ``leaf.grad``, then run the leaf's post-accumulate-grad hooks."""
     g = _in_dtype_of(leaf, g)
+    current = leaf._grad if leaf.grad_fn is None else leaf.grad  # a non-leaf's read warns
     if create_graph:
-        leaf.grad = g if leaf.grad is None else leaf.grad + g
-    elif leaf.grad is None:
+        leaf.grad = g if current is None else current + g
+    elif current is None:
         leaf.grad = g.detach()._owned()
     else:
-        leaf.grad._accumulate(g)
+        current._accumulate(g)
     if leaf._post_accumulate_hooks:
         for hook in leaf._post_accumulate_hooks:
             hook(leaf)

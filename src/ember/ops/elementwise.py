@@ -250,7 +250,7 @@ def by_input(*partials):
     """
 
     def rule(g, out, *inputs, **kw):
-        return tuple(p(g, out, *inputs, **kw) if p is not None and x.requires_grad else None
+        return tuple(p(g, out, *inputs, **kw) if p is not None and x._requires_grad else None
                      for p, x in zip(partials, inputs))
 
     def jvp(tangents, out, *inputs, **kw):

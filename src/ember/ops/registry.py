@@ -74,20 +74,25 @@ class Primitive:
     primitive's name).
     ``fused`` says why a primitive that other ops could express is one (speed, stability,
     torch's rounding); empty for one that is a primitive by nature.
+    ``fast_rule(xp, g, out, *inputs, **kw) -> grads`` is the same rule on arrays (a fused
+    kernel), run instead of ``rule`` when no graph of the backward is being built (grad mode
+    off, no forward-mode levels, no vmap or batched cotangents): higher orders always go
+    through ``rule``.
     """
 
     __slots__ = ("name", "forward", "rule", "saves_out", "reads_inputs", "formula",
-                 "backward_name", "batchable", "jvp", "batch", "sympy", "fused")
+                 "backward_name", "batchable", "jvp", "batch", "sympy", "fused", "fast_rule")
 
     def __init__(self, name: str, forward: Callable, rule: Callable | None = None, *,
                  saves_out: bool = False, reads_inputs: bool = True, formula: str = "",
                  batchable: bool = True, jvp: Callable | str | None = None,
                  batch: Callable | None = None, sympy: Callable | None = None,
-                 fused: str = "") -> None:
+                 fused: str = "", fast_rule: Callable | None = None) -> None:
         if isinstance(jvp, str) and jvp not in JVP_KINDS:
             raise ValueError(f"primitive {name!r}: unknown jvp kind {jvp!r} (known: {JVP_KINDS})")
         self.name = name
         self.fused = fused
+        self.fast_rule = fast_rule
         self.batchable = batchable
         self.reads_inputs = reads_inputs
         self.forward = forward
@@ -107,6 +112,9 @@ class Primitive:
         """Gradients for the node's inputs given the gradient ``g`` of its output."""
         inputs = node.saved()
         kw = node.kwargs or {}
+        if self.fast_rule is not None and not (STATE.enabled or LEVELS.active or VMAP.levels
+                                               or BATCH.dims or g._data.ndim != node.out_ndim):
+            return _fast_backward(self.fast_rule, node, g, inputs, kw)
         out = None
         if self.saves_out:
             # under forward mode the rule needs the result's tangents: run the op again for them
@@ -123,6 +131,13 @@ class Primitive:
             return self.rule(g, out, *inputs, **kw)
         finally:
             BATCH.dims = prev
+
+
+def _fast_backward(fast_rule: Callable, node: Node, g: Tensor, inputs: tuple, kw: dict) -> tuple:
+    """A primitive's rule on arrays, for a backward that records no graph."""
+    arrays = [t._data for t in inputs]
+    grads = fast_rule(backend.xp_of(g._data), g._data, node.out_data, *arrays, **kw)
+    return tuple(None if a is None else Tensor._make(a) for a in grads)
 
 
 def _loop_over_batch(rule: Callable, g: Tensor, out, inputs: tuple, kw: dict) -> tuple:
@@ -146,7 +161,7 @@ def primitive(name: str, forward: Callable, rule: Callable | None = None, *,
               saves_out: bool = False, reads_inputs: bool = True, formula: str = "",
               batchable: bool = True, jvp: Callable | str | None = None,
               batch: Callable | None = None, sympy: Callable | None = None,
-              fused: str = "") -> Primitive:
+              fused: str = "", fast_rule: Callable | None = None) -> Primitive:
     """Declare a primitive (once; its name is unique).
 
     Public ops declare their primitive through ``declare(forward=..., rule=...)``; this is
@@ -159,7 +174,7 @@ def primitive(name: str, forward: Callable, rule: Callable | None = None, *,
         raise ValueError(f"primitive {name!r} is declared twice")
     p = Primitive(name, forward, rule, saves_out=saves_out, reads_inputs=reads_inputs,
                   formula=formula, batchable=batchable, jvp=jvp, batch=batch, sympy=sympy,
-                  fused=fused)
+                  fused=fused, fast_rule=fast_rule)
     PRIMITIVES[name] = p
     return p
 
@@ -198,7 +213,7 @@ def apply(prim: Primitive, *inputs: Tensor, **kw) -> Tensor:
         data = xp.asarray(data)
     if STATE.enabled and prim.rule is not None:
         for t in inputs:
-            if t.requires_grad:
+            if t._requires_grad:  # the slot, not the property: this runs for every op
                 for u in inputs:
                     if u._view is not None:
                         views.refresh(u)

@@ -4,8 +4,9 @@ from __future__ import annotations
 from typing import Iterable
 
 from ..ops.elementwise import maximum
+from ..ops.fused_updates import adam_
 from ..tensor import Tensor
-from .optimizer import (Optimizer, advance, check_betas, check_hyper, decayed_grad,
+from .optimizer import (Optimizer, advance, check_betas, check_hyper, decayed_grad, moments,
                         update_moments, zeros_state)
 
 
@@ -43,6 +44,11 @@ class Adam(Optimizer):
 
     def _update(self, param: Tensor, grad: Tensor, state: dict, group: dict) -> None:
         step = advance(state)
+        if not group["amsgrad"] and adam_(
+                param, grad, *moments(state, param), lr=group["lr"], betas=group["betas"],
+                eps=group["eps"], step=step, weight_decay=group["weight_decay"],
+                decoupled=group.get("decoupled_weight_decay", False), maximize=group["maximize"]):
+            return  # one fused kernel did the whole update
         lr = group["lr"]
         grad = decayed_grad(param, grad, group)
         beta1, beta2 = group["betas"]

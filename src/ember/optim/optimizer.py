@@ -269,14 +269,19 @@ def decayed_grad(param: Tensor, grad: Tensor, group: dict) -> Tensor:
     return effective_grad(param, grad, group, l2=not decoupled)
 
 
-def update_moments(state: dict, param: Tensor, grad: Tensor, betas: tuple) -> tuple:
-    """Adam's running moments (made at the first step): ``m = lerp(m, g, 1-beta1)``,
-    ``v = beta2*v + (1-beta2)*g*g``; returns ``(m, v)``."""
+def moments(state: dict, param: Tensor) -> tuple:
+    """Adam's running moments ``(exp_avg, exp_avg_sq)``, zeros made at the first step."""
     if "exp_avg" not in state:
         state["exp_avg"] = zeros_state(param)
         state["exp_avg_sq"] = zeros_state(param)
+    return state["exp_avg"], state["exp_avg_sq"]
+
+
+def update_moments(state: dict, param: Tensor, grad: Tensor, betas: tuple) -> tuple:
+    """Adam's running moments (made at the first step): ``m = lerp(m, g, 1-beta1)``,
+    ``v = beta2*v + (1-beta2)*g*g``; returns ``(m, v)``."""
     beta1, beta2 = betas
-    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+    exp_avg, exp_avg_sq = moments(state, param)
     exp_avg.lerp_(grad, 1 - beta1)
     exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
     return exp_avg, exp_avg_sq

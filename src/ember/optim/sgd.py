@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from ..tensor import Tensor
+from ..ops.fused_updates import sgd_momentum_
 from .optimizer import Optimizer, check_hyper, effective_grad
 
 
@@ -35,10 +36,15 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, param: Tensor, grad: Tensor, state: dict, group: dict) -> None:
-        grad = effective_grad(param, grad, group)
         momentum = group["momentum"]
+        buf = state.get("momentum_buffer")
+        if momentum != 0 and buf is not None and sgd_momentum_(
+                param, grad, buf, lr=group["lr"], momentum=momentum, dampening=group["dampening"],
+                weight_decay=group["weight_decay"], nesterov=group["nesterov"],
+                maximize=group["maximize"]):
+            return  # one fused kernel did the whole update
+        grad = effective_grad(param, grad, group)
         if momentum != 0:
-            buf = state.get("momentum_buffer")
             if buf is None:
                 buf = grad.detach().clone()
                 state["momentum_buffer"] = buf

@@ -91,7 +91,7 @@ def test_each_op_gives_torchs_dtype_and_values_under_cpu_autocast(op, inputs):
 
 
 # torch's listed names Ember has no op for, and why
-ABSENT = {"dist": "Ember has no torch.dist", "renorm": "Ember has no torch.renorm",
+ABSENT = {"dist": "Ember has no torch.dist",
           "frobenius_norm": "aten's internal name of norm(p='fro')",
           "nuclear_norm": "aten's internal name of norm(p='nuc')"}
 

@@ -18,6 +18,7 @@ def test_partials_writes_the_graph_of_z_and_its_explain_page(tmp_path):
     assert (tmp_path / "partials-z-graph.png").read_bytes()[:4] == b"\x89PNG"
     page = (tmp_path / "partials-z.html").read_text(encoding="utf-8")
     steps = json.loads(re.search(r'id="ember-steps">(.*?)</script>', page, re.S).group(1))["steps"]
-    assert {n: steps[-1]["adjoints"][n] for n in "xukl"} == {"x": "337", "u": "96", "k": "64", "l": "3"}
+    adjoints = {n: steps[-1]["cells"][f"adjoint-{n}"] for n in "xukl"}
+    assert adjoints == {"x": "337", "u": "96", "k": "64", "l": "3"}
     assert "partials-z.html" in stream.getvalue()
 

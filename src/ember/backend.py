@@ -5,6 +5,7 @@ never imports an array library itself, so the same op code serves CPU and GPU.
 """
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -466,3 +467,11 @@ def failure_kind(exc: BaseException) -> str | None:
         if words in text:
             return kind
     return None
+
+
+def element_strides(data) -> tuple:
+    """Elements to step along each dim of ``data`` (torch's ``stride()``): a new empty array
+    steps 0 everywhere in NumPy, where torch reports a contiguous layout's steps."""
+    if data.size or any(data.strides):
+        return tuple(s // data.itemsize for s in data.strides)
+    return tuple(math.prod(max(n, 1) for n in data.shape[d + 1:]) for d in range(data.ndim))

@@ -5,7 +5,6 @@ Deliberately thin. Arithmetic, reductions and shape methods are attached from ``
 """
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Callable, Iterator
 
@@ -156,12 +155,7 @@ class Tensor:
 
     def stride(self, dim: int | None = None):
         """Elements to step in memory for one step along each dim (0 along an expanded dim)."""
-        data = self._data
-        if data.size or any(data.strides):
-            steps = tuple(s // data.itemsize for s in data.strides)
-        else:  # a new empty array steps 0 everywhere: a contiguous layout's steps, as torch
-            steps = tuple(math.prod(max(n, 1) for n in data.shape[d + 1:])
-                          for d in range(data.ndim))
+        steps = backend.element_strides(self._data)
         return steps if dim is None else steps[_wrap_dim(dim, self._data.ndim, "stride")]
 
     def storage_offset(self) -> int:

@@ -77,6 +77,14 @@ def _erfc(g, call):
     return g.node("Sub", [_scalar_like(g, call, 1.0), g.node("Erf", _names(g, call))])
 
 
+def _gelu(g, call):
+    """Exact GELU, x * (1 + erf(x / sqrt 2)) / 2, in the nodes of every opset (Gelu came in 20)."""
+    x = _names(g, call)[0]
+    cdf = g.node("Add", [g.node("Erf", [g.node("Mul", [x, _scalar_like(g, call, math.sqrt(0.5))])]),
+                         _scalar_like(g, call, 1.0)])
+    return g.node("Mul", [g.node("Mul", [x, cdf]), _scalar_like(g, call, 0.5)])
+
+
 def _mish(g, call):
     x = _names(g, call)[0]
     return g.node("Mul", [x, g.node("Tanh", [g.node("Softplus", [x])])])
@@ -287,7 +295,7 @@ PRIMITIVES: dict[str, Callable[[Graph, Call], str]] = {
     "sign": _unary("Sign"), "round": _unary("Round"), "logical_not": _unary("Not"),
     "isnan": _unary("IsNaN"), "rsqrt": _rsqrt, "expm1": _expm1, "log1p": _log1p,
     "log2": _log_base(2.0), "log10": _log_base(10.0), "erfc": _erfc,
-    "hardsigmoid": _unary("HardSigmoid", alpha=1.0 / 6, beta=0.5), "mish": _mish,
+    "hardsigmoid": _unary("HardSigmoid", alpha=1.0 / 6, beta=0.5), "mish": _mish, "gelu": _gelu,
     "add": _arithmetic("Add"), "sub": _arithmetic("Sub"), "mul": _arithmetic("Mul"),
     "div": _arithmetic("Div"),
     "pow": _pow, "maximum": _arithmetic("Max"), "minimum": _arithmetic("Min"), "eq": _binary("Equal"),

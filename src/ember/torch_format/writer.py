@@ -200,8 +200,7 @@ class _Writer:
             self.storages[ident] = (str(len(self.storages)), root)
             self.keep.append(root)
         key, root = self.storages[ident]
-        strides = array.strides if shareable else root.strides
-        return key, root, start // itemsize, tuple(s // itemsize for s in strides)
+        return key, root, start // itemsize, backend.element_strides(array if shareable else root)
 
 
 def _root(array):

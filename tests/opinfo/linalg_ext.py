@@ -312,7 +312,8 @@ def sym(m, a):
     return a + a.mT
 
 
-_NO_GRAD = dict(grad=False, gradgrad=False, notes="torch has no derivative")
+_NO_GRAD = dict(grad=False, gradgrad=False, notes="torch has no derivative",
+                host_reads="SciPy's LAPACK factors on the host (a round trip on a GPU)")
 add("linalg.ldl_factor", lambda m, a: m.linalg.ldl_factor(sym(m, a)), fixed(
     S(T(3, 3)), S(T(2, 4, 4)), S(T(0, 0))), errors=fixed(S(T(2, 3)), S(V([[0.0, 0.0], [0.0, 0.0]], None))),
     **_NO_GRAD)

@@ -84,9 +84,10 @@ def _evenly(input: Tensor, value: Tensor) -> Tensor:
         return value
     m = Tensor._make(value._data)
     hits = E.logical_or(E.eq(input, m), E.logical_and(E.isnan(input), E.isnan(m)))
-    if bool(input.xp.isneginf(m._data)):  # the others made +inf: below them all, it is the min
-        return R.min(E.where(hits, input, float("inf")))
-    return R.max(E.where(hits, input, float("-inf")))
+    # at -inf the others, made -inf too, would tie with it: there the min over the others made
+    # +inf is taken (chosen on the device: no host read; the branch not taken gets no gradient)
+    lowest = R.min(E.where(hits, input, float("inf")))
+    return E.where(E.eq(m, float("-inf")), lowest, R.max(E.where(hits, input, float("-inf"))))
 
 
 _NOT_BOOL = E.kernels_for("iuf")  # torch's median kernels have no bool form

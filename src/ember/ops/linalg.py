@@ -50,20 +50,27 @@ def _weight_grad(g, x, y):
 
 
 def _matmul_fwd(xp, x, y):
-    """``x @ y``; a stack of products against ONE matrix (what vmap, batched cotangents and
+    """``x @ y``; a stack of small products against ONE matrix (what vmap, batched cotangents and
     forward-mode basis batches make) folded into one 2-D product, as NumPy runs a stacked
     product as one small product per leading index, many times slower; a stack of outer
-    products (inner size 1, as per-sample weight gradients are) by broadcasting."""
+    products (inner size 1, as per-sample weight gradients are) by broadcasting. Large
+    per-sample matrices (a convolution's columns) keep NumPy's stacked product: folding them
+    would copy them, and leave the result strided for the ops after it."""
     if x.ndim > 2 and y.ndim > 1 and x.shape[-1] == 1 and x.dtype == y.dtype:
         return x * y
-    if x.ndim > 2 and y.ndim == 2:
+    if x.ndim > 2 and y.ndim == 2 and (x.flags.c_contiguous  # then the reshape is free
+                                       or math.prod(x.shape[-2:]) < _FOLD_BELOW):
         flat = xp.matmul(x.reshape(math.prod(x.shape[:-1]), x.shape[-1]), y)
         return flat.reshape(x.shape[:-1] + (y.shape[-1],))
-    if x.ndim == 2 and y.ndim > 2:  # (..., k, n) -> rows of (n, k), times x's transpose
+    if x.ndim == 2 and y.ndim > 2 and math.prod(y.shape[-2:]) < _FOLD_BELOW:
+        # (..., k, n) -> rows of (n, k), times x's transpose
         rows = xp.swapaxes(y, -1, -2).reshape(math.prod(y.shape[:-2]) * y.shape[-1], y.shape[-2])
         flat = xp.matmul(rows, x.T)
         return xp.swapaxes(flat.reshape(y.shape[:-2] + (y.shape[-1], x.shape[0])), -1, -2)
     return xp.matmul(x, y)
+
+
+_FOLD_BELOW = 1 << 12  # elements of one sample's matrix: below it, a stacked product is folded
 
 
 _matmul = primitive(

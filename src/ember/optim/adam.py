@@ -6,8 +6,8 @@ from typing import Iterable
 from ..ops.elementwise import maximum
 from ..ops.fused_updates import adam_
 from ..tensor import Tensor
-from .optimizer import (Optimizer, advance, check_betas, check_hyper, decayed_grad, moments,
-                        update_moments, zeros_state)
+from .optimizer import (Optimizer, advance, check_adam_args, decayed_grad, moments, update_moments,
+                        zeros_state)
 
 
 class Adam(Optimizer):
@@ -32,10 +32,7 @@ class Adam(Optimizer):
                  foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False, fused: bool | None = None,
                  decoupled_weight_decay: bool = False) -> None:
-        check_hyper("learning rate", lr)
-        check_hyper("epsilon value", eps)
-        check_betas(betas)
-        check_hyper("weight_decay value", weight_decay)
+        check_adam_args(lr, eps, betas, weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         maximize=maximize, foreach=foreach, capturable=capturable,
                         differentiable=differentiable, fused=fused,

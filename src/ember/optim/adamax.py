@@ -5,8 +5,7 @@ from typing import Iterable
 
 from ..ops.elementwise import maximum
 from ..tensor import Tensor
-from .optimizer import (Optimizer, advance, check_betas, check_hyper, effective_grad, new_step,
-                        zeros_state)
+from .optimizer import (Optimizer, advance, check_adam_args, effective_grad, new_step, zeros_state)
 
 
 class Adamax(Optimizer):
@@ -25,10 +24,7 @@ class Adamax(Optimizer):
                  eps: float = 1e-8, weight_decay: float = 0, foreach: bool | None = None, *,
                  maximize: bool = False, differentiable: bool = False,
                  capturable: bool = False) -> None:
-        check_hyper("learning rate", lr)
-        check_hyper("epsilon value", eps)
-        check_betas(betas)
-        check_hyper("weight_decay value", weight_decay)
+        check_adam_args(lr, eps, betas, weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=foreach,
                         maximize=maximize, differentiable=differentiable, capturable=capturable)
         super().__init__(params, defaults)

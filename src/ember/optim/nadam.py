@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from ..tensor import Tensor
-from .optimizer import (Optimizer, advance, check_betas, check_hyper, decayed_grad,
+from .optimizer import (Optimizer, advance, check_adam_args, check_hyper, decayed_grad,
                         scalar_state, update_moments)
 
 
@@ -30,10 +30,7 @@ class NAdam(Optimizer):
                  decoupled_weight_decay: bool = False, *, foreach: bool | None = None,
                  maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False) -> None:
-        check_hyper("learning rate", lr)
-        check_hyper("epsilon value", eps)
-        check_betas(betas)
-        check_hyper("weight_decay value", weight_decay)
+        check_adam_args(lr, eps, betas, weight_decay)
         check_hyper("momentum_decay value", momentum_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,

@@ -215,6 +215,14 @@ def check_betas(betas: tuple) -> None:
             raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
 
 
+def check_adam_args(lr, eps, betas: tuple, weight_decay) -> None:
+    """torch's checks of the hyperparameters the Adam family shares, in torch's order."""
+    check_hyper("learning rate", lr)
+    check_hyper("epsilon value", eps)
+    check_betas(betas)
+    check_hyper("weight_decay value", weight_decay)
+
+
 def scalar_state(value: float) -> Tensor:
     """A 0-d state value kept as torch keeps it (float32, or float64 if that is the default), so
     arithmetic on it rounds as torch's does."""

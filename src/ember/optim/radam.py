@@ -4,8 +4,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from ..tensor import Tensor
-from .optimizer import (Optimizer, advance, check_betas, check_hyper, decayed_grad,
-                        update_moments)
+from .optimizer import (Optimizer, advance, check_adam_args, decayed_grad, update_moments)
 
 
 class RAdam(Optimizer):
@@ -25,10 +24,7 @@ class RAdam(Optimizer):
                  eps: float = 1e-8, weight_decay: float = 0, decoupled_weight_decay: bool = False, *,
                  foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False) -> None:
-        check_hyper("learning rate", lr)
-        check_hyper("epsilon value", eps)
-        check_betas(betas)
-        check_hyper("weight_decay value", weight_decay)
+        check_adam_args(lr, eps, betas, weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
                         foreach=foreach, capturable=capturable, differentiable=differentiable)

@@ -93,7 +93,7 @@ Y = RNG.standard_normal(3)
 
 def test_generated_rule_forward_grad_and_jvp():
     def run(m, Sin, Mul, Exp):
-        x, y = m.tensor(X), m.tensor(Y)
+        x = m.tensor(X)
         value = m.func.vmap(Sin.apply)(x)
         per_sample = m.func.vmap(m.func.grad(lambda r: Sin.apply(r).sum()))(x)
         tangent = m.func.vmap(lambda r: m.func.jvp(Sin.apply, (r,), (r * 2,))[1])(x)

@@ -15,6 +15,7 @@ from typing import Callable
 
 from ..tensor import Tensor
 
+
 class NotATensorError(TypeError, AttributeError):
     """A non-tensor where a tensor belongs. A TypeError, as torch's C++ ops raise, and an
     AttributeError, as its Python-level functions (``F.mse_loss([1], t)``) do: code written to

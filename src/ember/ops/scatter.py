@@ -252,16 +252,19 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
 
 
 def _index_dim(op: str, x: Tensor, dim: int, index: Tensor, source: Tensor | None,
-               errors: type = RuntimeError, negatives: bool = False):
+               errors: type = RuntimeError, negatives: bool = False,
+               not_vector: str = ""):
     """(x as 1-D if 0-d, index tuple, source as 1-D if 0-d) for ``index_add`` and its kin.
 
     ``errors`` is the class torch raises for an index out of range or a source of the wrong
-    shape (it differs between these ops); ``negatives``: positions count from the end too.
+    shape (it differs between these ops); ``negatives``: positions count from the end too;
+    ``not_vector``: the op's own RuntimeError message for an index of more than one dim, where
+    torch words and classes it apart (``index_fill``).
     """
     _check_index_dtype(op, index)
     if index._data.ndim > 1:
-        if op.startswith("index_fill"):  # torch's index_fill words and classes it apart
-            raise RuntimeError("Index has to be a vector/scalar")
+        if not_vector:
+            raise RuntimeError(not_vector)
         raise IndexError(f"{op}(): Index is supposed to be a vector, but got dim: "
                          f"{index._data.ndim} with size: {list(index.shape)}")
     x1 = I._as_1d(x)
@@ -314,7 +317,8 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
 @declare(method=True, inplace=True)
 def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
     """``input`` with ``value`` written at the positions ``index`` names along ``dim``."""
-    x, idx, _ = _index_dim("index_fill", input, dim, index, None, IndexError, negatives=True)
+    x, idx, _ = _index_dim("index_fill", input, dim, index, None, IndexError, negatives=True,
+                           not_vector="Index has to be a vector/scalar")
     v = _value_tensor("index_fill", value, input)
     return S.reshape(E.where(_hit(x, idx), v, x), input._data.shape)
 
